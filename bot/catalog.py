@@ -1,0 +1,409 @@
+"""Reading a firm's content folder: service cards, people and clients.
+
+`read_folder` parses everything it can and returns every problem it met, each with
+file and line, so `crossbot cards check` can list them all at once. Loading into the
+database lives in `bot.store.loader`; this module never touches the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import frontmatter
+import yaml
+
+SECTIONS: dict[str, str] = {
+    "what we do": "what_we_do",
+    "how to position us": "positioning",
+    "clients we want": "clients_we_want",
+    "situations to look out for": "situations",
+    "questions to ask": "questions",
+}
+SECTION_HEADINGS: dict[str, str] = {key: heading for heading, key in SECTIONS.items()}
+LIST_SECTIONS = ("clients_we_want", "situations", "questions")
+ROLES = ("member", "ambassador", "admin")
+STALE_AFTER = timedelta(days=365)
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class Card:
+    """A one-page service card."""
+
+    id: str
+    title: str
+    team: str
+    owners: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+    updated: date | None = None
+    sections: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    path: str = ""
+
+    def section(self, key: str) -> str:
+        return self.sections.get(key, "")
+
+    def bullets(self, key: str) -> list[str]:
+        """The bullet points of a list section (or its lines, if written as prose)."""
+        lines = [line.strip() for line in self.section(key).splitlines() if line.strip()]
+        return [re.sub(r"^[-*+]\s+|^\d+[.)]\s+", "", line) for line in lines]
+
+    @property
+    def main_contact(self) -> str | None:
+        return self.owners[0] if self.owners else None
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str
+    team: str
+    office: str = ""
+    title: str = ""
+    role: str = "member"
+    slack_id: str = ""
+    teams_id: str = ""
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name else ""
+
+
+@dataclass(frozen=True)
+class Client:
+    name: str
+    aliases: tuple[str, ...] = ()
+    sector: str = ""
+    owner: str = ""
+    services: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: Literal["error", "warning"]
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.level}: {self.message}"
+
+
+@dataclass
+class Catalog:
+    """Everything a content folder holds, parsed."""
+
+    cards: list[Card] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    clients: list[Client] = field(default_factory=list)
+    folder: Path | None = None
+
+    def person(self, email: str) -> Person | None:
+        return self._people_by_email().get(email.strip().lower())
+
+    def card(self, card_id: str) -> Card | None:
+        return next((card for card in self.cards if card.id == card_id), None)
+
+    def teams(self) -> list[str]:
+        return sorted({p.team for p in self.people} | {c.team for c in self.cards})
+
+    def _people_by_email(self) -> dict[str, Person]:
+        return {p.email: p for p in self.people}
+
+
+class ContentError(Exception):
+    """A content folder that cannot be used; `problems` says why."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        errors = [p for p in problems if p.level == "error"]
+        super().__init__(f"{len(errors)} error(s) in the content folder")
+
+
+def read_folder(folder: Path | str, today: date | None = None) -> tuple[Catalog, list[Problem]]:
+    """Parse a content folder; return what could be read and every problem found."""
+    root = Path(folder)
+    today = today or date.today()
+    problems: list[Problem] = []
+    if not root.is_dir():
+        return Catalog(folder=root), [Problem("error", str(root), 0, "not a folder")]
+    people = _read_people(root / "people.csv", problems)
+    emails = {p.email for p in people}
+    cards = _read_cards(root / "cards", emails, today, problems)
+    clients = _read_clients(root / "clients.csv", emails, {c.id for c in cards}, problems)
+    teams_with_people = {p.team.casefold() for p in people}
+    for card in cards:
+        if card.team.casefold() not in teams_with_people:
+            problems.append(
+                Problem("warning", card.path, _line_of(card.path, "team"),
+                        f"team '{card.team}' has nobody in people.csv")
+            )
+    return Catalog(cards=cards, people=people, clients=clients, folder=root), problems
+
+
+def load_catalog(folder: Path | str, today: date | None = None) -> Catalog:
+    """Parse a content folder, raising `ContentError` if it has any error."""
+    catalog, problems = read_folder(folder, today)
+    if any(p.level == "error" for p in problems):
+        raise ContentError(problems)
+    return catalog
+
+
+def has_errors(problems: list[Problem]) -> bool:
+    return any(p.level == "error" for p in problems)
+
+
+# -- cards -------------------------------------------------------------------------------
+
+
+def _read_cards(folder: Path, emails: set[str], today: date, problems: list[Problem]) -> list[Card]:
+    if not folder.is_dir():
+        problems.append(Problem("error", str(folder), 0, "the cards/ folder is missing"))
+        return []
+    cards: list[Card] = []
+    seen: dict[str, str] = {}
+    for path in sorted(folder.glob("*.md")):
+        card = _read_card(path, emails, today, problems)
+        if card is None:
+            continue
+        if card.id in seen:
+            problems.append(
+                Problem("error", str(path), _line_of(str(path), "id"),
+                        f"duplicate id '{card.id}' (also in {seen[card.id]})")
+            )
+            continue
+        seen[card.id] = str(path)
+        cards.append(card)
+    if not cards and not any(p.level == "error" for p in problems):
+        problems.append(Problem("error", str(folder), 0, "no service cards (*.md) found"))
+    return cards
+
+
+def _read_card(path: Path, emails: set[str], today: date, problems: list[Problem]) -> Card | None:
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        problems.append(Problem("error", name, 0, "not UTF-8 text"))
+        return None
+    if not text.lstrip().startswith("---"):
+        problems.append(Problem("error", name, 1, "missing front matter (a '---' block at the top)"))
+        return None
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1  # +1 for 0-based, +1 for the '---' line
+        reason = getattr(exc, "problem", None) or "cannot be parsed"
+        problems.append(Problem("error", name, line, f"malformed YAML front matter: {reason}"))
+        return None
+    meta: dict[str, Any] = dict(post.metadata)
+    before = len(problems)
+    card_id = _text(meta.get("id"))
+    for key in ("id", "title", "team", "owners"):
+        if not meta.get(key):
+            problems.append(Problem("error", name, _line_of(name, key) or 1, f"missing '{key}'"))
+    if card_id and not _ID.match(card_id):
+        problems.append(Problem("error", name, _line_of(name, "id"),
+                                f"id '{card_id}' must use lowercase letters, digits and '-'"))
+    if card_id and card_id != path.stem:
+        problems.append(Problem("error", name, _line_of(name, "id"),
+                                f"id '{card_id}' differs from the file name '{path.stem}'"))
+    owners = [o.lower() for o in _strings(meta.get("owners"))]
+    for owner in owners:
+        if owner not in emails:
+            problems.append(Problem("error", name, _line_of(name, "owners"),
+                                    f"owner '{owner}' is not in people.csv"))
+    updated = _date(meta.get("updated"), name, problems)
+    if updated and today - updated > STALE_AFTER:
+        problems.append(Problem("warning", name, _line_of(name, "updated"),
+                                f"not reviewed since {updated.isoformat()} (over 12 months)"))
+    sections = _sections(post.content)
+    for heading, key in SECTIONS.items():
+        if key not in sections:
+            problems.append(Problem("warning", name, 0,
+                                    f"missing section '## {heading[0].upper()}{heading[1:]}'"))
+    if any(p.level == "error" for p in problems[before:]):
+        return None
+    return Card(
+        id=card_id,
+        title=_text(meta["title"]),
+        team=_text(meta["team"]),
+        owners=tuple(owners),
+        aliases=tuple(_strings(meta.get("aliases"))),
+        updated=updated,
+        sections=sections,
+        path=name,
+    )
+
+
+def _sections(body: str) -> dict[str, str]:
+    sections: dict[str, str] = {}
+    current: str | None = None
+    lines: list[str] = []
+    for line in body.splitlines():
+        match = re.match(r"^##\s+(.+?)\s*#*\s*$", line)
+        if match and not line.startswith("###"):
+            if current:
+                sections[current] = "\n".join(lines).strip()
+            current = SECTIONS.get(match.group(1).strip().casefold())
+            lines = []
+        elif current:
+            lines.append(line)
+    if current:
+        sections[current] = "\n".join(lines).strip()
+    return sections
+
+
+def _date(value: Any, file: str, problems: list[Problem]) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        problems.append(Problem("warning", file, _line_of(file, "updated"),
+                                f"'updated: {value}' is not an ISO date (YYYY-MM-DD)"))
+        return None
+
+
+# -- people and clients ------------------------------------------------------------------
+
+
+def _read_people(path: Path, problems: list[Problem]) -> list[Person]:
+    rows = _read_csv(path, ("email", "name", "team"), problems, required=True)
+    people: list[Person] = []
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        email = row.get("email", "").strip().lower()
+        missing = [c for c in ("email", "name", "team") if not row.get(c, "").strip()]
+        if missing:
+            problems.append(Problem("error", str(path), line, f"missing {', '.join(missing)}"))
+            continue
+        if not _EMAIL.match(email):
+            problems.append(Problem("error", str(path), line, f"'{email}' is not an email address"))
+            continue
+        if email in seen:
+            problems.append(Problem("error", str(path), line,
+                                    f"duplicate email '{email}' (also on line {seen[email]})"))
+            continue
+        role = (row.get("role") or "member").strip().lower()
+        if role not in ROLES:
+            problems.append(Problem("warning", str(path), line,
+                                    f"unknown role '{role}', treated as member"))
+            role = "member"
+        seen[email] = line
+        people.append(
+            Person(
+                email=email,
+                name=row["name"].strip(),
+                team=row["team"].strip(),
+                office=(row.get("office") or "").strip(),
+                title=(row.get("title") or "").strip(),
+                role=role,
+                slack_id=(row.get("slack_id") or "").strip(),
+                teams_id=(row.get("teams_id") or "").strip(),
+            )
+        )
+    return people
+
+
+def _read_clients(
+    path: Path, emails: set[str], card_ids: set[str], problems: list[Problem]
+) -> list[Client]:
+    if not path.exists():
+        return []
+    clients: list[Client] = []
+    seen: set[str] = set()
+    for line, row in _read_csv(path, ("name",), problems, required=False):
+        name = (row.get("name") or "").strip()
+        if not name:
+            problems.append(Problem("error", str(path), line, "missing name"))
+            continue
+        if name.casefold() in seen:
+            problems.append(Problem("error", str(path), line, f"duplicate client '{name}'"))
+            continue
+        owner = (row.get("owner") or "").strip().lower()
+        if owner and owner not in emails:
+            problems.append(Problem("error", str(path), line,
+                                    f"owner '{owner}' of '{name}' is not in people.csv"))
+            continue
+        services = _split(row.get("services"))
+        unknown = [s for s in services if s not in card_ids]
+        if unknown:
+            problems.append(Problem("error", str(path), line,
+                                    f"unknown service id(s) {', '.join(unknown)} for '{name}'"))
+            continue
+        seen.add(name.casefold())
+        clients.append(
+            Client(name=name, aliases=tuple(_split(row.get("aliases"))),
+                   sector=(row.get("sector") or "").strip(), owner=owner,
+                   services=tuple(services))
+        )
+    return clients
+
+
+def _read_csv(
+    path: Path, columns: tuple[str, ...], problems: list[Problem], required: bool
+) -> list[tuple[int, dict[str, str]]]:
+    if not path.exists():
+        if required:
+            problems.append(Problem("error", str(path), 0, f"{path.name} is missing"))
+        return []
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = [h.strip().lower() for h in reader.fieldnames or []]
+            absent = [c for c in columns if c not in header]
+            if absent:
+                problems.append(Problem("error", str(path), 1,
+                                        f"missing column(s): {', '.join(absent)}"))
+                return []
+            rows = []
+            for row in reader:
+                clean = {(k or "").strip().lower(): (v or "") for k, v in row.items()
+                         if isinstance(v, str | type(None))}
+                if any(v.strip() for v in clean.values()):
+                    rows.append((reader.line_num, clean))
+            return rows
+    except (UnicodeDecodeError, csv.Error) as exc:
+        problems.append(Problem("error", str(path), 0, f"cannot be read as UTF-8 CSV: {exc}"))
+        return []
+
+
+# -- small parsers -----------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return str(value).strip() if value is not None else ""
+
+
+def _strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [str(value).strip()]
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(";") if part.strip()]
+
+
+def _line_of(file: str, key: str) -> int:
+    """The line on which a front-matter key is written (0 if absent)."""
+    try:
+        lines = Path(file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 0
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*:")
+    return next((n for n, line in enumerate(lines, 1) if pattern.match(line)), 0)

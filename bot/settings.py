@@ -1,0 +1,52 @@
+"""Configuration from the environment (and `.env`), with the defaults of DESIGN.md."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob Crossbot reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field("sqlite:///./crossbot.db", alias="CROSSBOT_DATABASE_URL")
+    content_dir: Path = Field(Path("./content"), alias="CROSSBOT_CONTENT_DIR")
+    timezone: str = Field("Europe/London", alias="CROSSBOT_TIMEZONE")
+    digest_cron: str = Field("0 9 * * mon", alias="CROSSBOT_DIGEST_CRON")
+    digest_channel: str | None = Field(None, alias="CROSSBOT_DIGEST_CHANNEL")
+    port: int = Field(3978, alias="CROSSBOT_PORT")
+    owner_consent: bool = Field(True, alias="CROSSBOT_OWNER_CONSENT")
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str | None = Field(None, alias="CROSSBOT_SLACK_API_URL")
+
+    microsoft_app_id: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID")
+    )
+    microsoft_app_password: SecretStr = Field(
+        SecretStr(""), validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD")
+    )
+    microsoft_app_type: str = Field(
+        "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE")
+    )
+    microsoft_app_tenant_id: str = Field(
+        "", validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID")
+    )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
