@@ -239,3 +239,16 @@ def sample_content_dir() -> Path:
     """The sample firm shipped in the repo's `content/` folder."""
     repo_content = Path(__file__).resolve().parent.parent / "content"
     return repo_content if repo_content.is_dir() else _settings().content_dir
+
+
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="HTTP port (default CROSSBOT_PORT).")] = None,
+) -> None:
+    """Run the Slack + Teams server and the scheduler."""
+    from bot.server import serve as run_server
+
+    settings = _settings()
+    ctx = Context(_store(settings), settings)
+    typer.echo(render("cli_serving", port=port or settings.port), err=True)
+    run_server(ctx, port)
