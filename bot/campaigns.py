@@ -693,6 +693,7 @@ class Standing:
     person_id: int | None = None
     opted_in: bool = True
     team: str = ""
+    new: bool = False  # on the board today, not at the end of yesterday
 
 
 @dataclass
@@ -799,6 +800,7 @@ def _people_board(
                 points=int(scored[key]),
                 rank=rank,
                 movement=_movement(key, today_ranks, yesterday_ranks),
+                new=not started_today and key not in yesterday_ranks,
                 person_id=person.id,
                 opted_in=person.leaderboard_opt_in,
                 team=person.team,
@@ -863,9 +865,9 @@ def team_race(
 
 
 def movement_word(movement: int | None) -> str:
-    """A compact marker for templates: ▲2, ▼1, =, or 'new'."""
+    """A compact marker for templates: ▲2, ▼1, =, or nothing (no yesterday to compare)."""
     if movement is None:
-        return "new"
+        return ""
     if movement > 0:
         return f"▲{movement}"
     if movement < 0:
@@ -922,19 +924,32 @@ def _names(client: Client) -> list[str]:
     return [client.name, *client.aliases]
 
 
+_STOPWORDS = frozenset("and the for with of to a an in on our their".split())
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9&]+", text.casefold()) if w not in _STOPWORDS}
+
+
 def _best_card(session: Session, text: str) -> str | None:
-    lowered = text.casefold()
-    best: tuple[int, str] | None = None
+    """The card whose title words and aliases the idea mentions most (ties: longest alias)."""
+    lowered, words = text.casefold(), _words(text)
+    best: tuple[int, int, str] | None = None
     cards = session.exec(select(ServiceCard).where(col(ServiceCard.retired).is_(False)))
     for card in cards:
-        terms = [card.title, *card.aliases]
-        score = max((len(t) for t in terms if t and t.casefold() in lowered), default=0)
-        if score and (best is None or score > best[0]):
-            best = (score, card.id)
-    return best[1] if best else None
+        aliases = [
+            a for a in card.aliases if a and re.search(rf"\b{re.escape(a.casefold())}\b", lowered)
+        ]
+        title_hits = len(words & _words(card.title))
+        score = (2 * title_hits + len(aliases), max((len(a) for a in aliases), default=0))
+        if score[0] and (best is None or score > best[:2]):
+            best = (*score, card.id)
+    return best[2] if best else None
 
 
-def record_idea(session: Session, author: PersonRow, text: str, now: datetime) -> Idea:
+def record_idea(
+    session: Session, author: PersonRow, text: str, now: datetime
+) -> tuple[Idea, list[PointEvent]]:
     """Save an idea (for the running campaign, if any) and award its points."""
     text = " ".join(text.split())
     if len(text) < 10:
@@ -953,8 +968,7 @@ def record_idea(session: Session, author: PersonRow, text: str, now: datetime) -
     )
     session.add(idea)
     session.flush()
-    award_for_idea(session, idea, now)
-    return idea
+    return idea, award_for_idea(session, idea, now)
 
 
 @dataclass
