@@ -896,7 +896,10 @@ _WHY = re.compile(
     r"\b(because|as|since|now that|given that|after|following)\b\s+(.+)$", re.I | re.S
 )
 _CAPITALISED = re.compile(r"\b([A-Z][\w&'.-]*(?:\s+(?:&\s+)?[A-Z][\w&'.-]*)*)")
-_NOT_CLIENTS = frozenset({"I", "We", "They", "It", "R&D", "VAT", "The", "A", "An", "Idea"})
+_NOT_CLIENTS = frozenset(
+    "I We They It R&D VAT The A An Idea Maybe Perhaps What How Why If Our My Their Should "
+    "Could Might Think Just So".split()
+)
 
 
 def parse_idea(session: Session, text: str) -> ParsedIdea:
@@ -913,8 +916,11 @@ def parse_idea(session: Session, text: str) -> ParsedIdea:
             break
     if not idea.client_name:
         for match in _CAPITALISED.finditer(head):
-            if match.group(1) not in _NOT_CLIENTS:
-                idea.client_name = match.group(1)
+            words = match.group(1).split()
+            while words and words[0] in _NOT_CLIENTS:
+                words.pop(0)
+            if words:
+                idea.client_name = " ".join(words)
                 break
     idea.card_id = _best_card(session, head)
     return idea
