@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
+from sqlmodel import select  # noqa: E402
 
 from bot.campaigns import compute_boards, team_race  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -52,7 +53,7 @@ def build(store: Store, events: int, people: int, start: datetime, seed: int = 8
         session.flush()
         assert campaign.id is not None
         campaign_id = campaign.id
-        roster = [(p.id, p.team, p.office) for p in session.query(Person).all()]
+        roster = [(p.id, p.team, p.office) for p in session.exec(select(Person)).all()]
     batch: list[dict] = []
     span = int(timedelta(days=6, hours=23).total_seconds())
     with store.engine.begin() as connection:
@@ -100,7 +101,7 @@ def main() -> None:
         build(store, args.events, args.people, start)
         print(f"built {args.events:,} point events in {time.perf_counter() - began:.1f} s")
     with store.read() as session:
-        campaign = session.query(Campaign).first()
+        campaign = session.exec(select(Campaign)).first()
         assert campaign is not None
         timings, race = [], []
         for _ in range(args.repeat):
