@@ -284,7 +284,7 @@ def _check_names(session: Session, teams: list[str], offices: list[str]) -> tupl
 
 def split_names(text: str, session: Session) -> tuple[list[str], list[str]]:
     """ "Tax, Employment, Leeds" → (teams, offices): each name is a team or an office."""
-    names = [n.strip() for n in re.split(r"[,;\n]|\band\b", text or "") if n.strip()]
+    names = [n.strip() for n in re.split(r"[,;\n]", text or "") if n.strip()]
     people = list(session.exec(select(PersonRow.team, PersonRow.office).where(PersonRow.active)))
     offices = {o.casefold() for _, o in people if o}
     teams = [n for n in names if n.casefold() not in offices]

@@ -119,10 +119,6 @@ def _start_form(ctx: Context, values: dict[str, Any] | None = None) -> Reply:
     return Reply(intro, form=form, kind="campaign_form_intro")
 
 
-def _names(text: str) -> list[str]:
-    return [n.strip() for n in re.split(r"[,;\n]", text or "") if n.strip()]
-
-
 def _create(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     if not me.is_admin:
         return campaign_command(turn, ctx, me, "start")
@@ -137,6 +133,9 @@ def _create(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
                 raise CampaignError("bad_date", value=raw)
         assert start is not None and end is not None
         with ctx.store.write() as session:
+            # A name typed in either field counts as whichever it is: a team or an office.
+            typed = ", ".join([values.get("teams", ""), values.get("offices", "")])
+            teams, offices = campaigns.split_names(typed, session)
             campaign = campaigns.create_campaign(
                 session,
                 name=values.get("name", ""),
@@ -144,8 +143,8 @@ def _create(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
                 end=end,
                 now=now,
                 zone=zone,
-                teams=_names(values.get("teams", "")),
-                offices=_names(values.get("offices", "")),
+                teams=teams,
+                offices=offices,
                 preset=values.get("preset", "") or "standard",
                 created_by=me,
             )
