@@ -22,8 +22,13 @@ def crossbot(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None 
     environment.pop("CROSSBOT_DATABASE_URL", None)
     environment.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=cwd, input=stdin, capture_output=True,
-        text=True, env=environment, timeout=120,
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
     )
 
 
@@ -33,7 +38,11 @@ def broken_copy(tmp_path: Path) -> Path:
     duplicate = folder / "cards" / "employment-again.md"
     duplicate.write_text((folder / "cards" / "employment.md").read_text())
     edit(folder / "cards" / "tech-contracts.md", "title:", "title: [unclosed")
-    edit(folder / "cards" / "wills-probate.md", "owners: [", "owners: [nobody@hartwellfinch.example, ")
+    edit(
+        folder / "cards" / "wills-probate.md",
+        "owners: [",
+        "owners: [nobody@hartwellfinch.example, ",
+    )
     return folder
 
 
@@ -48,8 +57,14 @@ def test_piped_demo_answers_who_does_employment(tmp_path: Path) -> None:
 def test_piped_chat_reads_every_line_then_exits(tmp_path: Path) -> None:
     env = {"CROSSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'chat.db'}"}
     assert crossbot("load", str(SAMPLE_CONTENT), cwd=tmp_path, env=env).returncode == 0
-    result = crossbot("chat", "--as", "PRIYA.SHAH@hartwellfinch.example", cwd=tmp_path, env=env,
-                      stdin="hello\ncard employment\n\n/nonsense\n")
+    result = crossbot(
+        "chat",
+        "--as",
+        "PRIYA.SHAH@hartwellfinch.example",
+        cwd=tmp_path,
+        env=env,
+        stdin="hello\ncard employment\n\n/nonsense\n",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("I'm Crossbot") >= 2  # the greeting, and help after /nonsense
     assert "Questions to ask" in result.stdout

@@ -12,7 +12,7 @@ from bot.conversation import MAX_MESSAGE_CHARS, handle
 from bot.dialogs import state
 from bot.messages import Turn
 from bot.store import Store
-from bot.store.models import DialogState, Person
+from bot.store.models import Person
 from tests.conftest import ADMIN, PRIYA, SAMPLE_CONTENT
 
 

@@ -16,8 +16,11 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def cli_commands(typer_app: typer.Typer, prefix: str = "crossbot") -> list[str]:
-    names = [f"{prefix} {c.name or c.callback.__name__}" for c in typer_app.registered_commands
-             if c.callback is not None]
+    names = [
+        f"{prefix} {c.name or c.callback.__name__}"
+        for c in typer_app.registered_commands
+        if c.callback is not None
+    ]
     for group in typer_app.registered_groups:
         assert group.typer_instance is not None and group.name
         names += cli_commands(group.typer_instance, f"{prefix} {group.name}")

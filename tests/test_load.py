@@ -37,8 +37,14 @@ def test_reload_updates_retires_and_deactivates(store: Store, tmp_path: Path) ->
         owen = session.exec(select(Person).where(Person.name == "Owen Gallagher")).one()
         client = session.exec(select(Client)).first()
         assert client and priya.id and owen.id and client.id
-        session.add(Referral(client_id=client.id, referrer_id=owen.id, receiver_id=priya.id,
-                             card_id="vat-customs"))
+        session.add(
+            Referral(
+                client_id=client.id,
+                referrer_id=owen.id,
+                receiver_id=priya.id,
+                card_id="vat-customs",
+            )
+        )
 
     edit(folder / "cards" / "employment.md", "title: Employment law", "title: Employment & HR law")
     drop_card(folder, "vat-customs")

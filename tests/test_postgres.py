@@ -1,4 +1,4 @@
-"""The same migrations and code on a real PostgreSQL server (`pytest -m slow`; .ci/run starts one)."""
+"""The same migrations and code on a real PostgreSQL server (`pytest -m slow`)."""
 
 from __future__ import annotations
 

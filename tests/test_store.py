@@ -70,8 +70,9 @@ def test_concurrent_read_then_write_transactions_all_commit(tmp_path: Path) -> N
             for i in range(15):
                 with store.write() as session:
                     count = len(session.exec(select(JobRun)).all())
-                    session.add(JobRun(job=f"w{n}", scheduled_for=utcnow(), result={"seen": count,
-                                                                                    "i": i}))
+                    session.add(
+                        JobRun(job=f"w{n}", scheduled_for=utcnow(), result={"seen": count, "i": i})
+                    )
         except BaseException as exc:  # pragma: no cover - the failure being tested for
             errors.append(exc)
         finally:
