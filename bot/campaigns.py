@@ -75,6 +75,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 # Referral statuses that are steps worth points (the receiver confirms them).
 _STEPS = {"accepted": "accepted", "meeting": "meeting", "won": "won"}
+_STEP_ORDER = ["accepted", "meeting", "won"]
 _PROGRESSED = ("accepted", "meeting", "proposal", "won")
 _NOT_DUPLICATE_OF = ("declined", "duplicate", "withdrawn")
 ENCOURAGE_KIND = "campaign_encourage"
@@ -385,7 +386,7 @@ def award_for_referral_event(
     campaign = running_campaign(session, now)
     if not kind or campaign is None or referral.id is None:
         return []
-    if kind != "logged" and event.actor_id != referral.receiver_id:
+    if kind != "logged" and not _confirmed(session, referral, event):
         return []  # waits for the receiver to confirm the step
     if kind == "logged" and referral.created_at < campaign.starts_at:
         return []
@@ -397,16 +398,30 @@ def award_for_referral_event(
     _flag_reciprocal(session, campaign, rules, referrer, receiver, now)
     if _blocked(session, campaign, rules, referral, referrer, receiver):
         return []
-    bonus = win_bonus(rules, referral.won_value or referral.value) if kind == "won" else 0
-    shares = [(referrer, int(rules["points"].get(kind, 0)) + bonus)]
-    if kind != "logged":
-        shares.append((receiver, int(rules["receiver_points"].get(kind, 0))))
     source = f"referral:{referral.id}"
-    awards = [
-        _award(session, campaign, rules, person, kind, points, source, now)
-        for person, points in shares
-    ]
+    awards: list[PointEvent | None] = []
+    # A step implies the ones before it (a win was accepted); keys stop any double count.
+    kinds = [kind] if kind == "logged" else _STEP_ORDER[: _STEP_ORDER.index(kind) + 1]
+    for step_kind in kinds:
+        bonus = win_bonus(rules, referral.won_value or referral.value) if step_kind == "won" else 0
+        shares = [(referrer, int(rules["points"].get(step_kind, 0)) + bonus)]
+        if step_kind != "logged":
+            shares.append((receiver, int(rules["receiver_points"].get(step_kind, 0))))
+        awards += [
+            _award(session, campaign, rules, person, step_kind, points, source, now)
+            for person, points in shares
+        ]
     return [a for a in awards if a is not None]
+
+
+def _confirmed(session: Session, referral: Referral, event: ReferralEvent) -> bool:
+    """A step counts when the receiver (or an admin on their behalf) recorded it."""
+    if event.actor_id is None:
+        return False
+    if event.actor_id == referral.receiver_id:
+        return True
+    actor = session.get(PersonRow, event.actor_id)
+    return actor is not None and actor.is_admin and actor.id != referral.referrer_id
 
 
 def award_for_story(session: Session, story: Story, now: datetime) -> list[PointEvent]:

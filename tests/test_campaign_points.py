@@ -370,3 +370,13 @@ def test_parse_day() -> None:
     assert campaigns.parse_day("tomorrow", today) == date(2026, 12, 1)
     assert campaigns.parse_day("31/02/2026", today) is None
     assert campaigns.parse_day("next week-ish", today) is None
+
+
+def test_a_skipped_step_is_implied_and_an_admin_may_confirm(ctx, week) -> None:
+    with ctx.store.write() as s:
+        priya, sam, alex = person(s, PRIYA), person(s, SAM), person(s, ALEX)
+        referral, _ = refer(s, priya, sam, "Northwind Foods Ltd", later(hours=1))
+        _, won = step(s, referral, "won", alex, later(hours=2), won_value=5_000)
+        mine = sorted((a.kind, a.points) for a in won if a.person_id == priya.id)
+        assert mine == [("accepted", 5), ("meeting", 10), ("won", 25)]
+        assert step(s, referral, "won", sam, later(hours=3))[1] == []
