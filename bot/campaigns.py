@@ -1155,7 +1155,8 @@ def daily_standings(
     replies += _channel_reply(
         settings, text, "campaign_standings", image=chart, image_alt=f"{campaign.name} team race"
     )
-    return replies + encouragements(session, campaign, boards, now, zone)
+    budget = getattr(settings, "nudge_weekly_budget", None)
+    return replies + encouragements(session, campaign, boards, now, zone, budget)
 
 
 def standings_chart(session: Session, campaign: Campaign, now: datetime, zone: ZoneInfo) -> bytes:
@@ -1166,12 +1167,18 @@ def standings_chart(session: Session, campaign: Campaign, now: datetime, zone: Z
 
 
 def encouragements(
-    session: Session, campaign: Campaign, boards: Boards, now: datetime, zone: ZoneInfo
+    session: Session,
+    campaign: Campaign,
+    boards: Boards,
+    now: datetime,
+    zone: ZoneInfo,
+    weekly_budget: int | None = None,
 ) -> list[Reply]:
-    """ "You're 20 points behind Tax": to people who have scored, at most one nudge a day each.
+    """Team encouragement ("you're 20 points behind Tax") to people who have scored.
 
-    The nudge budget is shared with every other reminder: a person who already had any
-    nudge today (per the Nudge table) is skipped.
+    At most one a day each, and the nudge budget is shared with every other reminder: a
+    person who already had any nudge today, or has used their weekly budget (per the
+    Nudge table), is skipped.
     """
     ordered = boards.teams_by_points
     above = {s.key: ordered[i - 1] for i, s in enumerate(ordered) if i and s.rank > 1}
@@ -1187,6 +1194,17 @@ def encouragements(
             )
         )
     )
+    if weekly_budget is not None:
+        used: dict[int, int] = defaultdict(int)
+        for person_id in session.exec(
+            select(Nudge.person_id).where(
+                col(Nudge.sent_at).is_not(None),
+                col(Nudge.sent_at) > now - timedelta(days=7),
+                Nudge.kind != FLAG_KIND,
+            )
+        ):
+            used[person_id] += 1
+        nudged_today |= {pid for pid, count in used.items() if count >= weekly_budget}
     replies: list[Reply] = []
     for standing in boards.people:
         leader = above.get(standing.team)
