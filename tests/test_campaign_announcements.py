@@ -189,3 +189,29 @@ def test_an_admin_ending_early_posts_the_summary(ctx, announced, chat, clock) ->
     replies = chat(ALEX).send("/crossbot campaign end")
     assert [r.kind for r in replies if r.to_channel] == ["campaign_summary"]
     assert "announcement channel" in replies[0].text
+
+
+def test_encouragement_respects_a_weekly_nudge_budget(ctx, clock) -> None:
+    clock.move_to(MONDAY)
+    campaign = make_campaign(ctx)
+    with ctx.store.write() as s:
+        record_idea(s, person(s, NADIA), "Acme may need VAT help", later(hours=1))
+        record_idea(s, person(s, NADIA), "Blue Fin may need a rates review", later(hours=1))
+        record_idea(s, person(s, PRIYA), "Northwind may need R&D relief", later(hours=1))
+        s.add(
+            Nudge(
+                key="card-review:1",
+                person_id=person(s, PRIYA).id or 0,
+                kind="card_review",
+                sent_at=later(days=-3),
+            )
+        )
+        boards = campaigns.compute_boards(s, campaign, later(hours=8), ctx.settings.zone)
+        assert (
+            campaigns.encouragements(s, campaign, boards, later(hours=8), ctx.settings.zone, 1)
+            == []
+        )
+        [nudge] = campaigns.encouragements(
+            s, campaign, boards, later(hours=8), ctx.settings.zone, 2
+        )
+        assert nudge.to_person == PRIYA
