@@ -293,12 +293,26 @@ def channel_key(conversation_id: str) -> str:
     return conversation_id.split(";", 1)[0]
 
 
+def tenant_of(activity: Activity) -> str | None:
+    """The tenant id: Teams puts it in channelData (the SDK's model misspells `tenantId`)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
+    conversation = activity.conversation
+    extra = getattr(conversation, "additional_properties", None) or {}
+    return (
+        tenant.get("id")
+        or (conversation.tenant_id if conversation else None)
+        or extra.get("tenantId")
+    )
+
+
 def _reference_for(activity: Activity, personal_user: bool = False) -> ConversationReference:
     """Where to post proactively: the conversation itself, not the thread or message."""
     reference = TurnContext.get_conversation_reference(activity)
     reference.activity_id = None
     if reference.conversation is not None:
         reference.conversation.id = channel_key(reference.conversation.id or "")
+        reference.conversation.tenant_id = tenant_of(activity)
         if not reference.conversation.conversation_type and personal_user:
             reference.conversation.conversation_type = "personal"
     return reference
@@ -672,6 +686,8 @@ class TeamsChannel(Bot):
         """Post to a stored conversation (`continue_conversation`)."""
 
         async def callback(context: TurnContext) -> None:
+            # A new post, not a reply to the SDK's synthetic continuation event.
+            context.activity.id = None
             await self.send(context, activity)
 
         await self.adapter.continue_conversation(reference, callback, self.app_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 from sqlmodel import select
 
-from bot.channels.teams import PACE_LIMITS
+from bot.channels.teams import PACE_LIMITS, Pacer
 from bot.context import Context
 from bot.messages import Button, Fact, Reply, Unreachable
 from bot.store.models import ConversationRef, Person, ProcessedEvent
@@ -44,3 +44,198 @@ async def test_personal_message_answers_who_does(bot, connector: FakeConnector, 
     assert show["type"] == "Action.Submit" and show["data"]["card"]
     assert connector.member_lookups == []  # known by AAD object id: no roster call
     assert PRIYA in refs(ctx)
+
+
+async def test_channel_mention_maps_person_by_roster_email(bot, connector, ctx) -> None:
+    connector.add_member("29:sam", SAM, "Sam Patel", SAM_AAD)
+    body = activity(
+        connector,
+        user_id="29:sam",
+        aad=SAM_AAD,
+        kind="channel",
+        conversation=f"{CHANNEL};messageid=1700000000001",
+        text="<at>Crossbot</at> whodoes employment law",
+        entities=[
+            {
+                "type": "mention",
+                "text": "<at>Crossbot</at>",
+                "mentioned": {"id": BOT["id"], "name": "Crossbot"},
+            }
+        ],
+    )
+    assert await post(bot, body) in (200, 201)
+
+    assert connector.member_lookups == ["29:sam"]
+    [sent] = connector.activities
+    assert sent["conversation"] == f"{CHANNEL};messageid=1700000000001"  # in the thread
+    [card] = connector.cards()
+    assert "Employment law" in card["body"][0]["text"]
+    with ctx.store.read() as session:
+        sam = session.exec(select(Person).where(Person.email == SAM)).one()
+        assert sam.teams_id == SAM_AAD  # cached: next time no roster call
+    stored = refs(ctx)
+    assert stored[CHANNEL].reference["conversation"]["id"] == CHANNEL
+    assert stored[SAM].reference["conversation"]["conversationType"] == "channel"
+
+    again = activity(connector, user_id="29:sam", aad=SAM_AAD, text="whodoes tax")
+    await post(bot, again)
+    assert connector.member_lookups == ["29:sam"]
+    assert refs(ctx)[SAM].reference["conversation"]["conversationType"] == "personal"
+
+
+async def test_card_submit_continues_the_conversation(bot, connector, ctx) -> None:
+    # The referral flow is being built in parallel; `card.show` is the submit that exists.
+    ask = activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="who does employment law?")
+    await post(bot, ask)
+    [answer] = connector.cards()
+    show = next(a for a in answer["actions"] if a["data"]["action"] == "card.show")
+
+    submit = activity(connector, user_id="29:priya", aad=PRIYA_AAD, value=show["data"])
+    assert await post(bot, submit) in (200, 201)
+
+    card = connector.cards()[-1]
+    facts = next(block for block in card["body"] if block["type"] == "FactSet")["facts"]
+    assert {"title": "Team", "value": "Employment"} in facts
+    refer = card["actions"][0]
+    assert refer["data"]["action"] == "referral.form" and refer["style"] == "positive"
+
+
+async def test_install_stores_reference_and_welcomes(bot, connector, ctx) -> None:
+    body = activity(
+        connector,
+        user_id="29:helen",
+        kind="channel",
+        conversation=CHANNEL,
+        type_="conversationUpdate",
+        membersAdded=[BOT],
+        channelData={"tenant": {"id": "tenant-0001"}, "team": {"id": CHANNEL}},
+    )
+    assert await post(bot, body) in (200, 201)
+
+    assert CHANNEL in refs(ctx)
+    assert refs(ctx)[CHANNEL].reference["serviceUrl"] == connector.url
+    [welcome] = connector.texts()
+    assert "Crossbot" in welcome and "whodoes" in welcome
+
+
+async def test_members_added_to_a_team_can_be_messaged(bot, connector, ctx) -> None:
+    connector.add_member("29:sam", SAM, "Sam Patel", SAM_AAD)
+    body = activity(
+        connector,
+        user_id="29:someone",
+        kind="channel",
+        conversation=CHANNEL,
+        type_="conversationUpdate",
+        membersAdded=[{"id": "29:sam", "aadObjectId": SAM_AAD}],
+    )
+    await post(bot, body)
+    assert connector.activities == []  # no welcome for every new member
+
+    await channel_of(bot).messenger.dm(SAM, Reply("A referral for you."))
+
+    [created] = connector.created
+    assert created["members"] == [{"id": "29:sam"}]
+    assert created["isGroup"] is False
+    assert created["channelData"] == {"tenant": {"id": "tenant-0001"}}
+    [sent] = connector.activities
+    assert sent["conversation"].startswith("a:personal-") and sent["reply_to"] is None
+    assert sent["activity"]["text"] == "A referral for you."
+    assert refs(ctx)[SAM].reference["conversation"]["conversationType"] == "personal"
+
+
+async def test_proactive_dm_and_channel_post(bot, connector, ctx) -> None:
+    await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
+    install = activity(
+        connector,
+        user_id="29:priya",
+        kind="channel",
+        conversation=CHANNEL,
+        type_="conversationUpdate",
+        membersAdded=[BOT],
+    )
+    await post(bot, install)
+    connector.activities.clear()
+    messenger = channel_of(bot).messenger
+
+    await messenger.dm(PRIYA, Reply("You have a new referral.", buttons=[Button("Accept", "referral.accept", {"id": 7})]))
+    await messenger.post(CHANNEL, Reply("**Weekly digest**", facts=[Fact("Referrals", "12")]))
+
+    dm, digest = connector.activities
+    assert dm["conversation"] == "a:personal-chat-29:priya" and dm["reply_to"] is None
+    accept = dm["activity"]["attachments"][0]["content"]["actions"][0]
+    assert accept["data"] == {"id": 7, "action": "referral.accept"}
+    assert digest["conversation"] == CHANNEL and digest["reply_to"] is None
+    assert connector.created == []
+
+
+async def test_person_who_never_talked_is_unreachable(bot, connector, ctx) -> None:
+    messenger = channel_of(bot).messenger
+    try:
+        await messenger.dm("natalie.price@hartwellfinch.example", Reply("Hello"))
+    except Unreachable as exc:
+        assert "natalie.price" in str(exc)
+    else:
+        raise AssertionError("expected Unreachable")
+    try:
+        await messenger.post("19:unknown@thread.tacv2", Reply("Hello"))
+    except Unreachable:
+        pass
+    else:
+        raise AssertionError("expected Unreachable")
+    assert connector.activities == []
+
+
+async def test_throttled_connector_is_retried_with_backoff(bot, connector, fake_time) -> None:
+    connector.failures = [429, 502]
+    body = activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello")
+    assert await post(bot, body) in (200, 201)
+
+    assert connector.failed == [429, 502]
+    assert len(connector.activities) == 1
+    first, second = fake_time.sleeps
+    assert 0.25 <= first <= 0.5 and 0.5 <= second <= 1.0  # exponential, with jitter
+
+
+async def test_replayed_activity_is_processed_once(bot, connector, ctx) -> None:
+    body = activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello", activity_id="x1")
+    assert await post(bot, body) in (200, 201)
+    assert await post(bot, body) in (200, 201)
+
+    assert len(connector.activities) == 1
+    with ctx.store.read() as session:
+        events = session.exec(select(ProcessedEvent).where(ProcessedEvent.platform == "teams"))
+        assert len(list(events)) == 1
+
+
+async def test_unknown_person_gets_a_kind_reply(bot, connector) -> None:
+    body = activity(connector, user_id="29:stranger", text="hello")
+    assert await post(bot, body) in (200, 201)
+    [text] = connector.texts()
+    assert "people.csv" in text
+
+
+async def test_proactive_sends_are_paced_per_conversation(bot, connector, fake_time) -> None:
+    await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
+    messenger = channel_of(bot).messenger
+    for n in range(20):
+        await messenger.dm(PRIYA, Reply(f"note {n}"))
+
+    assert len(connector.activities) == 21
+    # 21 messages at 7 a second into one chat take at least two (fake) seconds.
+    assert sum(fake_time.sleeps) >= 2.0
+
+
+async def test_pacer_keeps_every_window_within_teams_limits(fake_time: FakeTime) -> None:
+    pacer = Pacer(fake_time.clock, fake_time.sleep)
+    sent: list[float] = []
+    for _ in range(130):
+        await pacer.wait("a:chat")
+        sent.append(fake_time.now)
+    await pacer.wait("a:other-chat")  # another conversation does not wait
+    other_at = fake_time.now
+
+    for count, window in PACE_LIMITS:
+        for start in sent:
+            assert sum(start <= t < start + window for t in sent) <= count
+    assert other_at == sent[-1]
+    assert sent[-1] - sent[0] < 70  # paced, not serialised: 130 messages in about a minute
