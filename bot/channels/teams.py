@@ -59,7 +59,7 @@ from bot.messages import Button, Form, FormInput, Reply, Turn, Unreachable
 from bot.people import by_email, by_platform_id, remember_platform_id
 from bot.render import render
 from bot.settings import Settings
-from bot.store.models import ConversationRef, ProcessedEvent, utcnow
+from bot.store.models import ConversationRef, ProcessedEvent
 
 log = logging.getLogger(__name__)
 
@@ -296,7 +296,8 @@ def channel_key(conversation_id: str) -> str:
 def tenant_of(activity: Activity) -> str | None:
     """The tenant id: Teams puts it in channelData (the SDK's model misspells `tenantId`)."""
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else {}
+    tenant = data.get("tenant")
+    tenant = tenant if isinstance(tenant, dict) else {}
     conversation = activity.conversation
     extra = getattr(conversation, "additional_properties", None) or {}
     return (
@@ -632,7 +633,9 @@ class TeamsChannel(Bot):
 
     def _remember_conversation(self, activity: Activity) -> None:
         if activity.conversation and not self._personal(activity):
-            _save_reference(self.ctx, channel_key(activity.conversation.id), _reference_for(activity))
+            _save_reference(
+                self.ctx, channel_key(activity.conversation.id), _reference_for(activity)
+            )
 
     @staticmethod
     def _personal(activity: Activity) -> bool:
@@ -692,7 +695,9 @@ class TeamsChannel(Bot):
 
         await self.adapter.continue_conversation(reference, callback, self.app_id)
 
-    async def open_personal(self, email: str, known: ConversationReference) -> ConversationReference:
+    async def open_personal(
+        self, email: str, known: ConversationReference
+    ) -> ConversationReference:
         """Start the one-to-one chat with someone met in a team, and keep its reference."""
         if known.user is None or not known.user.id:
             raise Unreachable(email)

@@ -157,7 +157,10 @@ async def test_proactive_dm_and_channel_post(bot, connector, ctx) -> None:
     connector.activities.clear()
     messenger = channel_of(bot).messenger
 
-    await messenger.dm(PRIYA, Reply("You have a new referral.", buttons=[Button("Accept", "referral.accept", {"id": 7})]))
+    await messenger.dm(
+        PRIYA,
+        Reply("You have a new referral.", buttons=[Button("Accept", "referral.accept", {"id": 7})]),
+    )
     await messenger.post(CHANNEL, Reply("**Weekly digest**", facts=[Fact("Referrals", "12")]))
 
     dm, digest = connector.activities
