@@ -75,6 +75,7 @@ class FakeConnector:
         body = await request.json()
         self.activities.append(
             {
+                "authorization": request.headers.get("Authorization"),
                 "conversation": request.match_info["cid"],
                 "reply_to": request.match_info.get("reply_to"),
                 "activity": body,

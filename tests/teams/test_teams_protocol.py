@@ -242,3 +242,68 @@ async def test_pacer_keeps_every_window_within_teams_limits(fake_time: FakeTime)
             assert sum(start <= t < start + window for t in sent) <= count
     assert other_at == sent[-1]
     assert sent[-1] - sent[0] < 70  # paced, not serialised: 130 messages in about a minute
+
+
+async def test_addressed_and_private_replies(bot, connector, ctx, monkeypatch) -> None:
+    """Replies for others go through the Messenger; private ones never land in a channel."""
+    await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
+    connector.activities.clear()
+
+    def fake_handle(turn, ctx):
+        assert turn.text == "refer Acme to Sam" and not turn.is_direct
+        return [
+            Reply("Logged.", kind="ok"),
+            Reply("Details only for you.", private=True),
+            Reply("Priya referred Acme to you.", to_person=PRIYA),
+            Reply("New referral!", to_person=SAM),  # Sam never talked to the bot
+        ]
+
+    monkeypatch.setattr("bot.channels.teams.handle", fake_handle)
+    body = activity(
+        connector,
+        user_id="29:priya",
+        aad=PRIYA_AAD,
+        kind="channel",
+        conversation=CHANNEL,
+        text="<at>Crossbot</at> refer Acme to Sam",
+        entities=[{"type": "mention", "text": "<at>Crossbot</at>", "mentioned": BOT}],
+    )
+    await post(bot, body)
+
+    where = [(a["conversation"], a["activity"]["text"]) for a in connector.activities]
+    personal = "a:personal-chat-29:priya"
+    assert (personal, "Priya referred Acme to you.") in where
+    assert (CHANNEL, "Logged.") in where
+    assert (personal, "Details only for you.") in where
+    assert not any(c == CHANNEL and "Details" in t for c, t in where)
+    # The unreachable notice is private too: the speaker learns it in their own chat.
+    notice = next(t for c, t in where if "sam.patel" in t)
+    assert (personal, notice) in where and "haven't talked to me" in notice
+
+
+async def test_connector_that_keeps_failing_is_given_up_on(bot, connector, fake_time) -> None:
+    connector.failures = [429] * 10
+    body = activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello")
+    assert await post(bot, body) in (200, 201)  # Teams is answered; the failure is logged
+
+    assert connector.failed == [429] * 5 and connector.activities == []
+    assert len(fake_time.sleeps) == 4 and fake_time.sleeps == sorted(fake_time.sleeps)
+
+
+async def test_emulator_chat_speaks_as_an_email(bot, connector, ctx) -> None:
+    """The Bot Framework Emulator: no roster, no conversation type, no auth."""
+    body = {
+        "type": "message",
+        "id": "emu-1",
+        "serviceUrl": connector.url,
+        "channelId": "emulator",
+        "from": {"id": "e1", "name": PRIYA},
+        "conversation": {"id": "emu-conversation"},
+        "recipient": {"id": "bot", "name": "Bot"},
+        "text": "who does employment law?",
+    }
+    assert await post(bot, body) in (200, 201)
+
+    [card] = connector.cards()
+    assert "Employment law" in card["body"][0]["text"]
+    assert refs(ctx)[PRIYA].reference["conversation"]["id"] == "emu-conversation"
