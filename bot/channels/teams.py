@@ -21,7 +21,8 @@ import random
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -70,6 +71,7 @@ CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 # Teams rejects bot messages over about 28 KB; leave room for the rest of the card.
 MAX_IMAGE_URI_CHARS = 20_000
 RETRY_STATUSES = frozenset({412, 429, 502, 504})
+GONE_STATUSES = frozenset({403, 404})
 # Teams' per bot, per conversation limits: 7 messages a second, 60 in 30 seconds.
 PACE_LIMITS: tuple[tuple[int, float], ...] = ((7, 1.0), (60, 30.0))
 
@@ -270,6 +272,16 @@ def _save_reference(
         row.person_id = person_id if person_id is not None else row.person_id
         row.updated_at = ctx.now()
         session.add(row)
+
+
+def _forget_reference(ctx: Context, key: str) -> None:
+    with ctx.store.write() as session:
+        for row in session.exec(
+            select(ConversationRef).where(
+                ConversationRef.platform == PLATFORM, ConversationRef.key == key
+            )
+        ):
+            session.delete(row)
 
 
 def _load_reference(ctx: Context, key: str) -> ConversationReference | None:
@@ -488,16 +500,29 @@ class TeamsMessenger:
         reference = _load_reference(self._channel.ctx, key)
         if reference is None:
             raise Unreachable(channel)
-        await self._channel.send_proactive(reference, to_activity(reply))
+        async with _gone_means_unreachable(channel):
+            await self._channel.send_proactive(reference, to_activity(reply))
 
     async def dm(self, person: str, reply: Reply) -> None:
         email = person.strip().lower()
         reference = _load_reference(self._channel.ctx, email)
         if reference is None:
             raise Unreachable(person)
-        if not _is_personal(reference):
-            reference = await self._channel.open_personal(email, reference)
-        await self._channel.send_proactive(reference, to_activity(reply))
+        async with _gone_means_unreachable(person):
+            if not _is_personal(reference):
+                reference = await self._channel.open_personal(email, reference)
+            await self._channel.send_proactive(reference, to_activity(reply))
+
+
+@asynccontextmanager
+async def _gone_means_unreachable(who: str) -> AsyncIterator[None]:
+    """The bot was removed, or the person left: Teams answers 403/404, we say unreachable."""
+    try:
+        yield
+    except HttpOperationError as exc:
+        if _status(exc) in GONE_STATUSES:
+            raise Unreachable(who) from None
+        raise
 
 
 # -- the channel -------------------------------------------------------------------------
@@ -539,9 +564,13 @@ class TeamsChannel(Bot):
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
-        if activity.type not in (ActivityTypes.message, ActivityTypes.conversation_update):
-            if activity.type == ActivityTypes.installation_update:
+        if activity.type == ActivityTypes.installation_update:
+            if activity.action == "remove":
+                self._forget_conversation(activity)
+            else:
                 self._remember_conversation(activity)
+            return
+        if activity.type not in (ActivityTypes.message, ActivityTypes.conversation_update):
             return
         if activity.id and not _claim_activity(self.ctx, self._event_id(activity)):
             log.info("teams activity replayed, ignored")
@@ -610,6 +639,8 @@ class TeamsChannel(Bot):
         for member in added:
             if member.id != bot_id:
                 await self._remember_member(context, member)
+        if any(member.id == bot_id for member in activity.members_removed or []):
+            self._forget_conversation(activity)
 
     async def _remember_member(self, context: TurnContext, member: ChannelAccount) -> None:
         """A person added to a team or chat: keep where to reach them (a DM needs a start)."""
@@ -626,6 +657,11 @@ class TeamsChannel(Bot):
         reference = _reference_for(context.activity)
         reference.user = ChannelAccount(id=member.id, aad_object_id=member.aad_object_id)
         _save_reference(self.ctx, email, reference, person_id, replace=False)
+
+    def _forget_conversation(self, activity: Activity) -> None:
+        """The bot was removed from a team or chat: stop posting there."""
+        if activity.conversation and activity.conversation.id:
+            _forget_reference(self.ctx, channel_key(activity.conversation.id))
 
     def _has_personal(self, email: str) -> bool:
         known = _load_reference(self.ctx, email)
@@ -688,12 +724,19 @@ class TeamsChannel(Bot):
     async def send_proactive(self, reference: ConversationReference, activity: Activity) -> None:
         """Post to a stored conversation (`continue_conversation`)."""
 
+        failures: list[Exception] = []
+
         async def callback(context: TurnContext) -> None:
             # A new post, not a reply to the SDK's synthetic continuation event.
             context.activity.id = None
-            await self.send(context, activity)
+            try:
+                await self.send(context, activity)
+            except Exception as exc:  # the adapter would swallow it; the caller must know
+                failures.append(exc)
 
         await self.adapter.continue_conversation(reference, callback, self.app_id)
+        if failures:
+            raise failures[0]
 
     async def open_personal(
         self, email: str, known: ConversationReference

@@ -307,3 +307,56 @@ async def test_emulator_chat_speaks_as_an_email(bot, connector, ctx) -> None:
     [card] = connector.cards()
     assert "Employment law" in card["body"][0]["text"]
     assert refs(ctx)[PRIYA].reference["conversation"]["id"] == "emu-conversation"
+
+
+async def test_removed_bot_forgets_the_channel_and_blocked_dm_is_unreachable(
+    bot, connector, ctx
+) -> None:
+    install = activity(
+        connector,
+        user_id="29:x",
+        kind="channel",
+        conversation=CHANNEL,
+        type_="conversationUpdate",
+        membersAdded=[BOT],
+    )
+    await post(bot, install)
+    removed = activity(
+        connector,
+        user_id="29:x",
+        kind="channel",
+        conversation=CHANNEL,
+        type_="conversationUpdate",
+        membersRemoved=[BOT],
+    )
+    await post(bot, removed)
+    assert CHANNEL not in refs(ctx)
+
+    await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
+    connector.failures = [403]  # Priya has since uninstalled the app
+    try:
+        await channel_of(bot).messenger.dm(PRIYA, Reply("ping"))
+    except Unreachable as exc:
+        assert PRIYA in str(exc)
+    else:
+        raise AssertionError("expected Unreachable")
+
+
+async def test_proactive_post_is_retried_after_429(bot, connector, fake_time) -> None:
+    install = activity(
+        connector,
+        user_id="29:x",
+        kind="channel",
+        conversation=CHANNEL,
+        type_="conversationUpdate",
+        membersAdded=[BOT],
+    )
+    await post(bot, install)
+    connector.activities.clear()
+    connector.failures = [429, 429]
+
+    await channel_of(bot).messenger.post(CHANNEL, Reply("Weekly digest"))
+
+    assert connector.failed == [429, 429]
+    assert [a["activity"]["text"] for a in connector.activities] == ["Weekly digest"]
+    assert len(fake_time.sleeps) == 2
