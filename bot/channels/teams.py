@@ -224,10 +224,37 @@ class _Authentication(BotFrameworkAuthentication):
         return await self._inner.authenticate_channel_request(auth_header)
 
 
+class TeamsConfigError(ValueError):
+    """The Microsoft App settings cannot work together."""
+
+
+def config_problem(settings: Settings) -> str:
+    """Why the Bot Framework settings would fail at the first message, or "" when fine."""
+    app_id = settings.microsoft_app_id.strip()
+    if not app_id:
+        return ""  # emulator mode
+    kind = settings.microsoft_app_type.strip().lower()
+    if kind not in ("multitenant", "singletenant", "userassignedmsi"):
+        return render(
+            "teams_config_error", problem="app_type", app_type=settings.microsoft_app_type
+        )
+    if kind != "multitenant" and not settings.microsoft_app_tenant_id.strip():
+        return render("teams_config_error", problem="tenant", app_type=settings.microsoft_app_type)
+    password = settings.microsoft_app_password.get_secret_value()
+    if kind != "userassignedmsi" and not password:
+        return render(
+            "teams_config_error", problem="password", app_type=settings.microsoft_app_type
+        )
+    return ""
+
+
 def authentication(settings: Settings) -> BotFrameworkAuthentication:
     """Bot Framework authentication from our settings; no app id = emulator mode, no auth."""
     app_id = settings.microsoft_app_id.strip()
     app_type = settings.microsoft_app_type if app_id else "MultiTenant"
+    problem = config_problem(settings)
+    if problem:
+        raise TeamsConfigError(problem)
     config = SimpleNamespace(
         APP_ID=app_id,
         APP_PASSWORD=settings.microsoft_app_password.get_secret_value(),
@@ -787,9 +814,21 @@ class TeamsChannel(Bot):
 TEAMS_KEY: web.AppKey[TeamsChannel] = web.AppKey("crossbot.teams", TeamsChannel)
 
 
-def mount(app: web.Application, ctx: Context, channel: TeamsChannel | None = None) -> TeamsChannel:
-    """Add the Bot Framework endpoint to the server; the channel is kept at `app[TEAMS_KEY]`."""
-    channel = channel or TeamsChannel(ctx)
+def mount(
+    app: web.Application, ctx: Context, channel: TeamsChannel | None = None
+) -> TeamsChannel | None:
+    """Add the Bot Framework endpoint to the server; the channel is kept at `app[TEAMS_KEY]`.
+
+    With settings that cannot work (say SingleTenant without a tenant id) the endpoint is
+    left out and the reason logged, rather than failing at the first message.
+    """
+    if channel is None:
+        try:
+            channel = TeamsChannel(ctx)
+        except TeamsConfigError as exc:
+            # Slack and the scheduler still run; the log says what to fix for Teams.
+            log.error("%s", exc)
+            return None
     app[TEAMS_KEY] = channel
 
     async def messages(request: web.Request) -> web.StreamResponse:

@@ -89,3 +89,17 @@ async def test_signed_request_is_answered_with_the_bots_token(
     assert response.status in (200, 201)
     [sent] = connector.activities
     assert sent["authorization"] == "Bearer bot-token"
+
+
+def test_settings_that_cannot_work_are_reported_not_mounted(ctx: Context, caplog) -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword="s3cret",
+        MicrosoftAppType="SingleTenant",
+    )
+    app = build_app(Context(ctx.store, settings))
+
+    assert not any(r.resource.canonical == "/api/messages" for r in app.router.routes())
+    assert "MicrosoftAppTenantId" in caplog.text
+    assert "healthz" in str([r.resource.canonical for r in app.router.routes()])
