@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from bot.channels.teams import PACE_LIMITS, Pacer
 from bot.context import Context
-from bot.messages import Button, Fact, Reply, Unreachable
+from bot.messages import Button, Fact, Form, FormInput, Reply, Unreachable
 from bot.store.models import ConversationRef, Person, ProcessedEvent
 from tests.conftest import PRIYA
 from tests.teams.conftest import BOT, FakeConnector, FakeTime, activity, channel_of
@@ -360,3 +360,35 @@ async def test_proactive_post_is_retried_after_429(bot, connector, fake_time) ->
     assert connector.failed == [429, 429]
     assert [a["activity"]["text"] for a in connector.activities] == ["Weekly digest"]
     assert len(fake_time.sleeps) == 2
+
+
+async def test_form_card_submit_reaches_the_router_with_inputs(bot, connector, monkeypatch) -> None:
+    """A two-step form flow: the card's inputs come back in `value` with the submit's data."""
+    seen: list = []
+
+    def fake_handle(turn, ctx):
+        seen.append(turn)
+        if turn.action is None:
+            form = Form(
+                "Share a win",
+                "story.submit",
+                [FormInput("title", "Title"), FormInput("value", "Value", kind="number")],
+                context={"draft": 4},
+            )
+            return [Reply("Tell me about it.", form=form)]
+        return [Reply(f"Saved {turn.payload['title']}.")]
+
+    monkeypatch.setattr("bot.channels.teams.handle", fake_handle)
+    await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="story"))
+    [card] = connector.cards()
+    [submit] = card["actions"]
+    ids = [el["id"] for el in card["body"] if el["type"].startswith("Input.")]
+    assert ids == ["title", "value"]
+
+    values = {**submit["data"], "title": "Acme TUPE", "value": "20000"}
+    await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, value=values))
+
+    turn = seen[-1]
+    assert turn.action == "story.submit" and turn.text == ""
+    assert turn.payload == {"draft": 4, "title": "Acme TUPE", "value": "20000"}
+    assert connector.texts()[-1] == "Saved Acme TUPE."
