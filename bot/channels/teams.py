@@ -346,14 +346,22 @@ def tenant_of(activity: Activity) -> str | None:
     )
 
 
-def _reference_for(activity: Activity, personal_user: bool = False) -> ConversationReference:
+def is_personal(activity: Activity) -> bool:
+    """A one-to-one chat with the bot."""
+    conversation = activity.conversation
+    kind = conversation.conversation_type if conversation else None
+    # The Emulator and some test clients leave the type out of one-to-one chats.
+    return kind == "personal" or (kind is None and not (conversation and conversation.is_group))
+
+
+def _reference_for(activity: Activity) -> ConversationReference:
     """Where to post proactively: the conversation itself, not the thread or message."""
     reference = TurnContext.get_conversation_reference(activity)
     reference.activity_id = None
     if reference.conversation is not None:
         reference.conversation.id = channel_key(reference.conversation.id or "")
         reference.conversation.tenant_id = tenant_of(activity)
-        if not reference.conversation.conversation_type and personal_user:
+        if is_personal(activity):
             reference.conversation.conversation_type = "personal"
     return reference
 
@@ -517,10 +525,14 @@ def submitted(activity: Activity) -> tuple[str | None, dict[str, Any]]:
 
 
 class TeamsMessenger:
-    """Proactive DMs and channel posts through stored conversation references."""
+    """Proactive DMs and channel posts through stored conversation references.
 
-    def __init__(self, channel: TeamsChannel) -> None:
-        self._channel = channel
+    Built from the server's `TeamsChannel`, or from a `Context` alone for a process that
+    only sends (`crossbot digest`, the scheduler): the references are in the database.
+    """
+
+    def __init__(self, source: Context | TeamsChannel) -> None:
+        self._channel = source if isinstance(source, TeamsChannel) else TeamsChannel(source)
 
     async def post(self, channel: str, reply: Reply) -> None:
         key = channel_key(channel.removeprefix(f"{PLATFORM}:"))
@@ -622,7 +634,7 @@ class TeamsChannel(Bot):
                 email,
                 _reference_for(activity),
                 person_id,
-                replace=self._personal(activity) or not self._has_personal(email),
+                replace=is_personal(activity) or not self._has_personal(email),
             )
         action, payload = submitted(activity)
         turn = Turn(
@@ -632,7 +644,7 @@ class TeamsChannel(Bot):
             action=action,
             payload=payload,
             platform=PLATFORM,
-            is_direct=self._personal(activity),
+            is_direct=is_personal(activity),
             event_id=activity.id,
         )
         replies = await asyncio.to_thread(handle, turn, self.ctx)
@@ -657,9 +669,7 @@ class TeamsChannel(Bot):
         bot_id = activity.recipient.id if activity.recipient else None
         if any(member.id == bot_id for member in added):
             self._remember_conversation(activity)
-            email, person_id = (
-                await self._speaker(context) if self._personal(activity) else ("", None)
-            )
+            email, person_id = await self._speaker(context) if is_personal(activity) else ("", None)
             if email and person_id:
                 _save_reference(self.ctx, email, _reference_for(activity), person_id)
             await self.send(context, to_activity(Reply(render("teams_welcome"), kind="welcome")))
@@ -695,17 +705,10 @@ class TeamsChannel(Bot):
         return known is not None and _is_personal(known)
 
     def _remember_conversation(self, activity: Activity) -> None:
-        if activity.conversation and not self._personal(activity):
+        if activity.conversation and not is_personal(activity):
             _save_reference(
                 self.ctx, channel_key(activity.conversation.id), _reference_for(activity)
             )
-
-    @staticmethod
-    def _personal(activity: Activity) -> bool:
-        conversation = activity.conversation
-        kind = conversation.conversation_type if conversation else None
-        # The Emulator and some test clients leave the type out of one-to-one chats.
-        return kind == "personal" or (kind is None and not (conversation and conversation.is_group))
 
     async def _speaker(self, context: TurnContext) -> tuple[str, int | None]:
         """The speaker's email and Person id: by AAD object id, else the roster, then cached."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp.test_utils import TestClient
 from sqlmodel import select
 
-from bot.channels.teams import PACE_LIMITS, Pacer
+from bot.channels.teams import PACE_LIMITS, Pacer, TeamsMessenger
 from bot.context import Context
 from bot.messages import Button, Fact, Form, FormInput, Reply, Unreachable
 from bot.store.models import ConversationRef, Person, ProcessedEvent
@@ -306,7 +306,8 @@ async def test_emulator_chat_speaks_as_an_email(bot, connector, ctx) -> None:
 
     [card] = connector.cards()
     assert "Employment law" in card["body"][0]["text"]
-    assert refs(ctx)[PRIYA].reference["conversation"]["id"] == "emu-conversation"
+    conversation = refs(ctx)[PRIYA].reference["conversation"]
+    assert conversation == {"id": "emu-conversation", "conversationType": "personal"}
 
 
 async def test_removed_bot_forgets_the_channel_and_blocked_dm_is_unreachable(
@@ -392,3 +393,16 @@ async def test_form_card_submit_reaches_the_router_with_inputs(bot, connector, m
     assert turn.action == "story.submit" and turn.text == ""
     assert turn.payload == {"draft": 4, "title": "Acme TUPE", "value": "20000"}
     assert connector.texts()[-1] == "Saved Acme TUPE."
+
+
+async def test_a_messenger_built_from_settings_alone_reaches_known_people(
+    bot, connector, ctx
+) -> None:
+    """`crossbot digest` sends from another process: only the stored references are shared."""
+    await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
+    connector.activities.clear()
+
+    await TeamsMessenger(ctx).dm(PRIYA, Reply("Your weekly digest"))
+
+    [sent] = connector.activities
+    assert sent["conversation"] == "a:personal-chat-29:priya"
