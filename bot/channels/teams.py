@@ -107,8 +107,17 @@ class Pacer:
                 delay = self._delay(sent, now)
                 if delay <= 0:
                     sent.append(now)
+                    self._forget_quiet(now - longest)
                     return
                 await self.sleep(delay)
+
+    def _forget_quiet(self, before: float) -> None:
+        """Drop conversations with nothing recent, so a long-running server stays small."""
+        if len(self._sent) < 512:
+            return
+        for key in [k for k, sent in self._sent.items() if not sent or sent[-1] <= before]:
+            if not self._locks[key].locked():
+                del self._sent[key], self._locks[key]
 
     def _delay(self, sent: deque[float], now: float) -> float:
         delay = 0.0

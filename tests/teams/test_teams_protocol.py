@@ -406,3 +406,12 @@ async def test_a_messenger_built_from_settings_alone_reaches_known_people(
 
     [sent] = connector.activities
     assert sent["conversation"] == "a:personal-chat-29:priya"
+
+
+async def test_pacer_forgets_quiet_conversations(fake_time: FakeTime) -> None:
+    pacer = Pacer(fake_time.clock, fake_time.sleep)
+    for n in range(600):
+        await pacer.wait(f"a:chat-{n}")
+    fake_time.now += 31
+    await pacer.wait("a:new")
+    assert list(pacer._sent) == ["a:new"]
