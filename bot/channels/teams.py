@@ -157,7 +157,8 @@ class Retrier:
         raise AssertionError("unreachable")  # the loop returns or raises
 
     def _delay(self, attempt: int, exc: HttpOperationError) -> float:
-        # "Full jitter" halves collisions between bots retrying at the same moment.
+        # Equal jitter: half the backoff fixed, half random, so senders that were throttled
+        # together do not retry together.
         backoff = min(self.cap, self.base * 2**attempt) * (0.5 + self.rng() / 2)
         retry_after = _retry_after(exc)
         return min(self.cap, max(backoff, retry_after))
