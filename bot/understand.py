@@ -14,6 +14,7 @@ from a content folder now and from the database later. Card inference goes throu
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -166,15 +167,17 @@ def _stem(word: str) -> str:
 
 def _tokens(text: str) -> list[str]:
     """Lower-cased, stemmed content words (a '&' inside an acronym like H&S is kept)."""
+    text = _NOUN_WILL.sub(r"\1 wills", text)
     words = []
     for raw in _WORD.findall(text):
         for part in re.split(r"-(?=[A-Za-z])", raw) if "&" not in raw else [raw]:
             word = part.lower().strip("'’-")
             if word and word not in _STOP and not word.isdigit():
                 words.append(_stem(word))
-    return [w for w in words if w and w not in _STOP]
+    return [w for w in words if w]
 
 
+_NOUN_WILL = re.compile(r"\b(the|a|his|her|their|my|your|our|new|of)\s+will\b", re.IGNORECASE)
 # -- amounts -----------------------------------------------------------------------------
 
 _SYMBOL_CURRENCY = {"£": "GBP", "$": "USD", "us$": "USD", "€": "EUR"}
@@ -706,12 +709,14 @@ class KeywordCardScorer:
     NAME_WEIGHT = 3.0
     BODY_WEIGHT = 1.0
     PHRASE_BONUS = 2.0
+    RELATED_SHARE = 0.5  # a word sharing a 5-letter stem start: acquiring ~ acquisitions
 
     def __init__(self, cards: Sequence[Card]):
         self.cards = list(cards)
         self._name_words: dict[str, set[str]] = {}
         self._body_words: dict[str, set[str]] = {}
         self._phrases: dict[str, list[tuple[str, ...]]] = {}
+        self._related_cache: dict[str, str | None] = {}
         document_frequency: Counter[str] = Counter()
         for card in self.cards:
             names = [card.title, *card.aliases, card.id.replace("-", " ")]
@@ -732,17 +737,37 @@ class KeywordCardScorer:
                 continue
             score = 0.0
             for word in unique:
-                idf = self._idf.get(word, 0.0)
-                if word in self._name_words[card.id]:
-                    score += self.NAME_WEIGHT * idf
-                elif word in self._body_words[card.id]:
-                    score += self.BODY_WEIGHT * idf
+                score += self._word_score(word, card.id)
             for phrase in self._phrases[card.id]:
                 if _contains(words, phrase):
                     score += self.PHRASE_BONUS * len(phrase)
             if score > 0:
                 scores[card.id] = score
         return scores
+
+
+    def _word_score(self, word: str, card_id: str) -> float:
+        idf = self._idf.get(word)
+        if idf is not None:
+            if word in self._name_words[card_id]:
+                return self.NAME_WEIGHT * idf
+            return self.BODY_WEIGHT * idf if word in self._body_words[card_id] else 0.0
+        related = self._related(word)
+        if related is None:
+            return 0.0
+        return self.RELATED_SHARE * self._word_score(related, card_id)
+
+    def _related(self, word: str) -> str | None:
+        """A card word that starts like an unseen word, for stems the stemmer keeps apart."""
+        if len(word) < 6:
+            return None
+        if word not in self._related_cache:
+            prefix = word[:5]
+            close = [w for w in self._idf if len(w) >= 6 and w.startswith(prefix)]
+            self._related_cache[word] = max(
+                close, key=lambda w: (len(os.path.commonprefix([w, word])), w), default=None
+            )
+        return self._related_cache[word]
 
 
 def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
@@ -881,7 +906,7 @@ def _draft(
         draft.currency = amount.currency or directory.currency
     if team and team.card:
         draft.card = team.card
-    else:
+    elif not _NO_MATTER.search(topic):
         receivers = [receiver] if receiver else candidates
         draft.card = infer_card(topic, directory, receivers, team.team if team else None, scorer)
     if team and not receiver:
@@ -889,6 +914,14 @@ def _draft(
         draft.receiver_team = team.team or (card.team if card else None)
     draft.missing = _missing(draft)
     return draft
+
+
+_NO_MATTER = re.compile(
+    r"\bno\s+(?:specific|particular|actual|live)\s+(?:matter|need|issue|work|instruction)|"
+    r"\bnothing\s+specific\b|\bgeneral\s+(?:intro|introduction|catch[- ]up|chat)\b|"
+    r"\bjust\s+(?:an?\s+)?(?:intro|introduction|hello|catch[- ]up)\b",
+    re.IGNORECASE,
+)
 
 
 def _choose_receiver(mentions: Sequence[_Mention], speaker: str) -> tuple[str | None, list[str]]:
