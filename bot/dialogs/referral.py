@@ -181,13 +181,14 @@ def _next(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[R
         ]
         text = render("referral_choose_receiver", people=people, first=people[0].first_name)
         return _ask(turn, ctx, me, draft, "choose", text, buttons)
-    if not draft.get("receiver"):
-        return _ask(turn, ctx, me, draft, "receiver", render("referral_ask_receiver", d=draft))
     options = _card_options(draft, directory)
-    if not draft.get("card") and not draft.get("card_asked") and len(options) > 1:
+    ask_card = not draft.get("card") and not draft.get("card_asked") and len(options) > 1
+    if not draft.get("receiver") and not (ask_card and draft.get("team")):
+        return _ask(turn, ctx, me, draft, "receiver", render("referral_ask_receiver", d=draft))
+    if ask_card:
         buttons = [Button(c.title, "referral.card", {"card": c.id}) for c in options]
         buttons.append(Button("No particular service", "referral.card", {"card": ""}))
-        receiver = directory.person(draft["receiver"])
+        receiver = directory.person(draft["receiver"]) if draft.get("receiver") else None
         text = render("referral_ask_card", cards=options, receiver=receiver, d=draft)
         return _ask(turn, ctx, me, draft, "card", text, buttons)
     return _confirm_or_duplicate(turn, ctx, me, draft)
