@@ -201,7 +201,7 @@ _CUR_WORDS = "gbp|usd|eur|pounds?|quid|sterling|dollars?|bucks|euros?"
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULT = r"k|thousand|grand|mn|mil|million|bn|billion|m|b"
 _AMOUNT = re.compile(
-    rf"(?<![\w.])(?P<pre>us\$|[£$€]|(?:gbp|usd|eur)\b)?\s?(?P<num>{_NUMBER})"
+    rf"(?<!\w)(?<!\d\.)(?P<pre>us\$|[£$€]|(?:gbp|usd|eur)\b)?\s?(?P<num>{_NUMBER})"
     rf"(?:\s?(?P<mult>{_MULT})(?![a-z]))?"
     rf"(?:\s?(?P<post>{_CUR_WORDS})\b)?",
     re.IGNORECASE,
@@ -436,7 +436,12 @@ class _ClientHit:
 
 def _client_index(directory: Directory) -> list[tuple[str, Client]]:
     """Every way of writing each client (name and aliases), longest first."""
-    forms = [(form, c) for c in directory.clients for form in (c.name, *c.aliases) if form]
+    forms = [
+        (form, c)
+        for c in directory.clients
+        for form in dict.fromkeys((c.name, _without_suffix(c.name), *c.aliases))
+        if form
+    ]
     return sorted(forms, key=lambda pair: len(pair[0]), reverse=True)
 
 
@@ -452,6 +457,11 @@ def _known_clients(text: str, directory: Directory) -> list[_ClientHit]:
                 hits.append(_ClientHit(client.name, True, match.start(), match.end()))
                 taken.append((match.start(), match.end()))
     return sorted(hits, key=lambda h: h.start)
+
+
+def _without_suffix(name: str) -> str:
+    """ "Acme Ltd" → "Acme": people rarely say the legal suffix."""
+    return re.sub(rf"[\s,]+{_LEGAL_SUFFIX}\.?$", "", name, flags=re.IGNORECASE).strip()
 
 
 def _loose(form: str) -> str:
@@ -668,10 +678,11 @@ class _TeamHit:
 
 def _find_team(text: str, directory: Directory) -> _TeamHit | None:
     """'the real estate team', 'H&S team', 'someone in Planning & Environment'."""
-    names: list[tuple[str, str, str | None]] = [(t, t, None) for t in directory.teams()]
+    names: list[tuple[str, str, str | None]] = []
     for card in directory.cards:
         names += [(form, card.team, card.id) for form in (card.title, *card.aliases)]
-    names.sort(key=lambda n: len(n[0]), reverse=True)
+    names += [(team, team, _team_card(team, directory)) for team in directory.teams()]
+    names.sort(key=lambda n: len(n[0]), reverse=True)  # stable: a card's name wins a tie
     for form, team, card_id in names:
         name = _loose(form)
         patterns = [
@@ -687,6 +698,15 @@ def _find_team(text: str, directory: Directory) -> _TeamHit | None:
     if match and not re.search(r"\b(?:my|our|their|your|his|her)\s*$", text[: match.start()]):
         return _TeamHit("", None, match.start(), match.end())  # a team we can't name yet
     return None
+
+
+def _team_card(team: str, directory: Directory) -> str | None:
+    """The team's card named after the team ("Employment" → "Employment law"), if just one."""
+    named = [
+        c.id for c in directory.cards
+        if c.team.lower() == team.lower() and c.title.lower().startswith(team.lower())
+    ]
+    return named[0] if len(named) == 1 else None
 
 
 # -- cards -------------------------------------------------------------------------------
@@ -980,8 +1000,8 @@ def _missing(draft: ReferralDraft) -> list[str]:
 
 _REFERRAL_CUES = re.compile(
     r"^\s*/refer|\b(?:refer(?:red|ring|ral|al)?|referr?al|introduc(?:ed|ing)|pass(?:ing)?\s+"
-    r"(?:them|him|her|it|this|that)?\s*(?:on\s+|over\s+)?to|could\s+you\s+pass|"
-    r"send(?:ing)?\s+\S+(?:\s+\S+)?\s+over\s+to|log\s+(?:this|that|a|the)\b|put\s+\S+\s+in\s+touch|"
+    r"(?:\S+\s+){0,3}?(?:on\s+|over\s+)?to|could\s+you\s+pass|"
+    r"send(?:ing)?\s+(?:\S+\s+){1,3}?(?:over\s+|across\s+)?to|log\s+(?:this|that|a|the)\b|put\s+\S+\s+in\s+touch|"
     r"(?:pick|take)\s+(?:this|it|them)\s+(?:up|on)|(?:can|could)\s+\S+\s+(?:pick|take)\s+"
     r"(?:this|it|them)\b)|→|->|=>",
     re.IGNORECASE,
@@ -1069,7 +1089,7 @@ def parse_status_update(text: str, directory: Directory | None = None) -> Status
 
 
 def _loss_reason(text: str, client: str | None, amount: Amount | None) -> str | None:
-    match = re.search(r"\b(?:because|due\s+to|as|on|over|reason:?)\s+(?P<why>[^.;!?]+)", text,
+    match = re.search(r"\b(?:because(?:\s+of)?|due\s+to|as|on|over|reason:?)\s+(?P<why>[^.;!?]+)", text,
                       re.IGNORECASE)
     if match:
         return match.group("why").strip(" ,")
