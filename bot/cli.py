@@ -14,7 +14,6 @@ import typer
 from sqlmodel import select
 
 from bot.catalog import Problem, has_errors, load_into, read_folder
-from bot.understand import Directory, ReferralDraft, parse_referral
 from bot.channels.console import ConsoleChannel, run
 from bot.context import Context
 from bot.people import by_email
@@ -22,6 +21,7 @@ from bot.render import render
 from bot.seed import seed_activity
 from bot.settings import Settings, get_settings
 from bot.store import Store, current_revision, models
+from bot.understand import Directory, ReferralDraft, parse_referral
 
 app = typer.Typer(
     help="Crossbot: who does what, referrals and cross-selling weeks, in Slack and Teams.",

@@ -28,33 +28,43 @@ Blue Fin Hotels,Blue Fin;BFH,hospitality,{OLU},property
 
 CARDS = {
     "employment": (
-        "Employment law", "Employment", [PRIYA, TOM_NG],
+        "Employment law",
+        "Employment",
+        [PRIYA, TOM_NG],
         ["HR law", "tribunal", "TUPE", "redundancy"],
         "Contracts, dismissals, grievances, tribunal claims, TUPE transfers and redundancy "
         "programmes for employers.",
         "- A restructuring or site closure\n- A senior executive leaving\n- A tribunal claim",
     ),
     "pensions": (
-        "Pensions", "Pensions", [TOM_BAKER],
+        "Pensions",
+        "Pensions",
+        [TOM_BAKER],
         ["pension schemes", "auto-enrolment", "DB scheme"],
         "Defined benefit and defined contribution schemes, trustees, buy-ins and "
         "auto-enrolment compliance.",
         "- The scheme is in deficit\n- Trustees plan a buy-in",
     ),
     "corporate-ma": (
-        "Mergers & acquisitions", "Corporate", [DANA],
+        "Mergers & acquisitions",
+        "Corporate",
+        [DANA],
         ["M&A", "acquisitions", "selling a business"],
         "Buying and selling companies and businesses, share purchases and joint ventures.",
         "- An owner wants to sell the business\n- A bolt-on acquisition is planned",
     ),
     "property": (
-        "Commercial property", "Real Estate", [OLU],
+        "Commercial property",
+        "Real Estate",
+        [OLU],
         ["leases", "real estate", "lease renewal"],
         "Leases, lease renewals, acquisitions of sites, landlord and tenant disputes.",
         "- A lease is about to expire\n- A new site or store is planned",
     ),
     "tax": (
-        "Corporate tax", "Tax", [GRACE],
+        "Corporate tax",
+        "Tax",
+        [GRACE],
         ["tax", "HMRC enquiries", "R&D tax relief"],
         "Corporation tax, HMRC enquiries, R&D tax relief claims and VAT.",
         "- HMRC opens an enquiry\n- The client spends on research and development",

@@ -25,13 +25,28 @@ def run(args: list[str], stdin: str | None = None):  # noqa: ANN201 - typer's Re
 
 
 def test_json_for_one_message(firm: Path) -> None:
-    result = run(["parse-referral", "--content", str(firm), "--as", DANA, "--json",
-                  "I've introduced Acme to Priya for their TUPE issue, maybe £20k"])
+    result = run(
+        [
+            "parse-referral",
+            "--content",
+            str(firm),
+            "--as",
+            DANA,
+            "--json",
+            "I've introduced Acme to Priya for their TUPE issue, maybe £20k",
+        ]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert list(data) == KEYS
-    assert data == {"client": "Acme Ltd", "receiver": PRIYA, "card": "employment",
-                    "value": 20000, "currency": "GBP", "missing": []}
+    assert data == {
+        "client": "Acme Ltd",
+        "receiver": PRIYA,
+        "card": "employment",
+        "value": 20000,
+        "currency": "GBP",
+        "missing": [],
+    }
 
 
 def test_summary_without_json(firm: Path) -> None:
@@ -43,12 +58,14 @@ def test_summary_without_json(firm: Path) -> None:
 
 
 def test_stdin_mode_plain_and_json_lines_in_order(firm: Path) -> None:
-    lines = "\n".join([
-        "log a referral: Blue Fin → Olu",
-        json.dumps({"text": "/refer Acme to priya for redundancy", "as": OLU}),
-        "",
-        json.dumps({"text": "referred Northwind Foods to the pensions team"}),
-    ])
+    lines = "\n".join(
+        [
+            "log a referral: Blue Fin → Olu",
+            json.dumps({"text": "/refer Acme to priya for redundancy", "as": OLU}),
+            "",
+            json.dumps({"text": "referred Northwind Foods to the pensions team"}),
+        ]
+    )
     result = run(["parse-referral", "--content", str(firm), "--as", DANA, "--json"], lines)
     assert result.exit_code == 0, result.output
     outputs = [json.loads(line) for line in result.stdout.splitlines()]
@@ -66,8 +83,17 @@ def test_stdin_json_line_speaks_as_its_own_person(firm: Path) -> None:
 
 
 def test_unknown_speaker_is_a_kind_error(firm: Path) -> None:
-    result = run(["parse-referral", "--content", str(firm), "--as", "nobody@nowhere.example",
-                  "--json", "refer Acme to Priya"])
+    result = run(
+        [
+            "parse-referral",
+            "--content",
+            str(firm),
+            "--as",
+            "nobody@nowhere.example",
+            "--json",
+            "refer Acme to Priya",
+        ]
+    )
     assert result.exit_code == 2
     assert "nobody@nowhere.example" in result.output
     assert "Traceback" not in result.output
@@ -80,11 +106,13 @@ def test_missing_speaker_is_a_kind_error(firm: Path) -> None:
 
 
 def test_bad_stdin_lines_keep_their_place(firm: Path) -> None:
-    lines = "\n".join([
-        json.dumps({"text": "refer Acme to Priya", "as": "ghost@ormsby.example"}),
-        '{"text": broken',
-        "refer Acme to Priya",
-    ])
+    lines = "\n".join(
+        [
+            json.dumps({"text": "refer Acme to Priya", "as": "ghost@ormsby.example"}),
+            '{"text": broken',
+            "refer Acme to Priya",
+        ]
+    )
     result = run(["parse-referral", "--content", str(firm), "--as", DANA, "--json"], lines)
     assert result.exit_code == 2
     outputs = [json.loads(line) for line in result.stdout.splitlines()]

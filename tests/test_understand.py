@@ -127,7 +127,10 @@ def test_the_speaker_is_not_their_own_receiver(firm: Directory) -> None:
 @pytest.mark.parametrize(
     ("text", "client"),
     [
-        ("Referring Zephyr Analytics Ltd to Grace for an R&D tax relief claim", "Zephyr Analytics Ltd"),
+        (
+            "Referring Zephyr Analytics Ltd to Grace for an R&D tax relief claim",
+            "Zephyr Analytics Ltd",
+        ),
         ("Mrs Jane Doe wants a pension review. Tom Baker please", "Mrs Jane Doe"),
         ("Harlow Bakeries (family firm, Leeds) want to buy a rival. Dana, £40k", "Harlow Bakeries"),
         ("The Okafor family need advice on their DB scheme, Tom Baker?", "The Okafor family"),
@@ -209,8 +212,15 @@ def test_parse_amount(text: str, value: float, currency: str | None) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["40,000 emails in scope", "lease renewals on 6 stores", "a FTSE 250 manufacturer",
-     "their 2022 return", "before Q3", "section 106 renegotiation", "no fee idea yet"],
+    [
+        "40,000 emails in scope",
+        "lease renewals on 6 stores",
+        "a FTSE 250 manufacturer",
+        "their 2022 return",
+        "before Q3",
+        "section 106 renegotiation",
+        "no fee idea yet",
+    ],
 )
 def test_numbers_that_are_not_money(text: str) -> None:
     assert parse_amount(text) is None
@@ -242,8 +252,14 @@ def test_looks_like_referral(text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["who does employment law?", "Who handles TUPE transfers?", "what does the tax team do?",
-     "hello", "thanks!", "which team does pensions?"],
+    [
+        "who does employment law?",
+        "Who handles TUPE transfers?",
+        "what does the tax team do?",
+        "hello",
+        "thanks!",
+        "which team does pensions?",
+    ],
 )
 def test_questions_are_not_referrals(text: str) -> None:
     assert not looks_like_referral(text)
@@ -261,7 +277,11 @@ def test_status_won_with_value(firm: Directory) -> None:
     update = parse_status_update("Acme went well, we won it, £18k", firm)
     assert update is not None
     assert (update.client, update.status, update.value, update.currency) == (
-        "Acme Ltd", "won", 18000, "GBP")
+        "Acme Ltd",
+        "won",
+        18000,
+        "GBP",
+    )
 
 
 def test_status_lost_with_reason(firm: Directory) -> None:
@@ -294,7 +314,11 @@ def test_json_contract(firm: Directory) -> None:
     assert list(data) == ["client", "receiver", "card", "value", "currency", "missing"]
     assert data["value"] == 20000 and isinstance(data["value"], int)
     assert parse(firm, "hello").as_json() == {
-        "client": None, "receiver": None, "card": None, "value": None, "currency": None,
+        "client": None,
+        "receiver": None,
+        "card": None,
+        "value": None,
+        "currency": None,
         "missing": ["client", "receiver", "card"],
     }
 
@@ -303,41 +327,93 @@ def test_json_contract(firm: Directory) -> None:
 
 HARTWELL = "@hartwellfinch.example"
 HELD_OUT = [
-    ("I've introduced Brightpath to Kofi Asante, they need sponsor licence help for 20 carers, ~£6k",
-     "sam.patel", ("Brightpath Care Group", "kofi.asante", "business-immigration", 6000, "GBP")),
-    ("/refer Severn Software to Aisha for a DSAR from a former employee",
-     "james.thornton", ("Severn Software Ltd", "aisha.bello", "data-protection", None, None)),
-    ("Calder Valley → Tariq, R&D claim for the new robotics line, 15k",
-     "sam.whitaker", ("Calder Valley Engineering Ltd", "tariq.hussain", "rd-tax-relief", 15000, "GBP")),
-    ("Kestrel Retail are struggling with cash flow and a landlord served a statutory demand. "
-     "Philippa please.", "nikhil.bose",
-     ("Kestrel Retail Group plc", "philippa.lane", "restructuring-insolvency", None, None)),
-    ("Referring Harbourside to Lauren Fitzgerald for a rent review on their Cardiff offices, £9,000",
-     "helen.carmichael", ("Harbourside Estates Ltd", "lauren.fitzgerald", "valuation-rates", 9000, "GBP")),
-    ("Thistle & Tweed want to raise a Series A. Rosie Clarke? Maybe £40k",
-     "grace.whitfield", ("Thistle & Tweed Distillers Ltd", "rosie.clarke", "fundraising", 40000, "GBP")),
-    ("Acme got hit by ransomware last night, <@U00NOPE|ollie> can you call them?",
-     "priya.shah", ("Acme Logistics plc", "ollie.brent", "cyber-incident", None, None)),
-    ("Pennine Dairies need their statutory audit tendered, Andrew Kerr, £35k",
-     "sam.patel", ("Pennine Dairies Ltd", "andrew.kerr", "statutory-audit", 35000, "GBP")),
-    ("Lockhart & Reid: the two founders have fallen out, deadlock on the board. Ruth Okonjo pls",
-     "philippa.lane", ("Lockhart & Reid Builders Ltd", "ruth.okonjo", "shareholder-disputes", None, None)),
-    ("Mr Peter Walsh wants to update his will and set up a lasting power of attorney. "
-     "Harriet Lowe please", "angus.drummond",
-     ("Mr Peter Walsh", "harriet.lowe", "wills-probate", None, None)),
-    ("Oakmere Schools Trust → Owen, TUPE on the transfer of two academies, twenty grand",
-     "andrew.kerr", ("Oakmere Schools Trust", "owen.gallagher", "employment", 20000, "GBP")),
-    ("Fenwick Robotics Ltd (spin-out, Cambridge) want help with an EMI share option scheme. "
-     "Morag Campbell, €12k", "rosie.clarke",
-     ("Fenwick Robotics Ltd", "morag.campbell", "business-tax", 12000, "EUR")),
-    ("Forth Valley → Ngozi Eze, first CSRD and scope 3 carbon accounting, £25k",
-     "andrew.kerr", ("Forth Valley Renewables Ltd", "ngozi.eze", "esg-reporting", 25000, "GBP")),
-    ("Marlowe Dental are selling the group to a PE buyer; Natalie for the vendor due diligence, $90k",
-     "james.thornton", ("Marlowe Dental Partners", "natalie.price", "transaction-services", 90000, "USD")),
-    ("refer Greystone to the VAT team - TOGC question on a property deal",
-     "james.thornton", ("Greystone Capital Partners LLP", None, "vat-customs", None, None)),
-    ("Carrow family office would like inheritance tax planning for the next generation, Jessica Moore",
-     "victoria.hale", ("Carrow Family Office", "jessica.moore", "trusts-estate-planning", None, None)),
+    (
+        "I've introduced Brightpath to Kofi Asante, they need sponsor "
+        "licence help for 20 carers, ~£6k",
+        "sam.patel",
+        ("Brightpath Care Group", "kofi.asante", "business-immigration", 6000, "GBP"),
+    ),
+    (
+        "/refer Severn Software to Aisha for a DSAR from a former employee",
+        "james.thornton",
+        ("Severn Software Ltd", "aisha.bello", "data-protection", None, None),
+    ),
+    (
+        "Calder Valley → Tariq, R&D claim for the new robotics line, 15k",
+        "sam.whitaker",
+        ("Calder Valley Engineering Ltd", "tariq.hussain", "rd-tax-relief", 15000, "GBP"),
+    ),
+    (
+        "Kestrel Retail are struggling with cash flow and a landlord served a statutory demand. "
+        "Philippa please.",
+        "nikhil.bose",
+        ("Kestrel Retail Group plc", "philippa.lane", "restructuring-insolvency", None, None),
+    ),
+    (
+        "Referring Harbourside to Lauren Fitzgerald for a rent review "
+        "on their Cardiff offices, £9,000",
+        "helen.carmichael",
+        ("Harbourside Estates Ltd", "lauren.fitzgerald", "valuation-rates", 9000, "GBP"),
+    ),
+    (
+        "Thistle & Tweed want to raise a Series A. Rosie Clarke? Maybe £40k",
+        "grace.whitfield",
+        ("Thistle & Tweed Distillers Ltd", "rosie.clarke", "fundraising", 40000, "GBP"),
+    ),
+    (
+        "Acme got hit by ransomware last night, <@U00NOPE|ollie> can you call them?",
+        "priya.shah",
+        ("Acme Logistics plc", "ollie.brent", "cyber-incident", None, None),
+    ),
+    (
+        "Pennine Dairies need their statutory audit tendered, Andrew Kerr, £35k",
+        "sam.patel",
+        ("Pennine Dairies Ltd", "andrew.kerr", "statutory-audit", 35000, "GBP"),
+    ),
+    (
+        "Lockhart & Reid: the two founders have fallen out, deadlock on the board. Ruth Okonjo pls",
+        "philippa.lane",
+        ("Lockhart & Reid Builders Ltd", "ruth.okonjo", "shareholder-disputes", None, None),
+    ),
+    (
+        "Mr Peter Walsh wants to update his will and set up a lasting power of attorney. "
+        "Harriet Lowe please",
+        "angus.drummond",
+        ("Mr Peter Walsh", "harriet.lowe", "wills-probate", None, None),
+    ),
+    (
+        "Oakmere Schools Trust → Owen, TUPE on the transfer of two academies, twenty grand",
+        "andrew.kerr",
+        ("Oakmere Schools Trust", "owen.gallagher", "employment", 20000, "GBP"),
+    ),
+    (
+        "Fenwick Robotics Ltd (spin-out, Cambridge) want help with an EMI share option scheme. "
+        "Morag Campbell, €12k",
+        "rosie.clarke",
+        ("Fenwick Robotics Ltd", "morag.campbell", "business-tax", 12000, "EUR"),
+    ),
+    (
+        "Forth Valley → Ngozi Eze, first CSRD and scope 3 carbon accounting, £25k",
+        "andrew.kerr",
+        ("Forth Valley Renewables Ltd", "ngozi.eze", "esg-reporting", 25000, "GBP"),
+    ),
+    (
+        "Marlowe Dental are selling the group to a PE buyer; Natalie for the "
+        "vendor due diligence, $90k",
+        "james.thornton",
+        ("Marlowe Dental Partners", "natalie.price", "transaction-services", 90000, "USD"),
+    ),
+    (
+        "refer Greystone to the VAT team - TOGC question on a property deal",
+        "james.thornton",
+        ("Greystone Capital Partners LLP", None, "vat-customs", None, None),
+    ),
+    (
+        "Carrow family office would like inheritance tax planning for the next "
+        "generation, Jessica Moore",
+        "victoria.hale",
+        ("Carrow Family Office", "jessica.moore", "trusts-estate-planning", None, None),
+    ),
 ]
 
 
