@@ -450,7 +450,7 @@ def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
 # -- clients -----------------------------------------------------------------------------
 
 _LEGAL_SUFFIX = r"(?:ltd|limited|llp|plc|inc|llc|gmbh|bv|nv|sa|sas|spa|ag|pty|co|corp)"
-_CAP_TOKEN = r"(?:[A-Z][\w'’.-]*|&|[A-Z0-9]{2,})"
+_CAP_TOKEN = r"(?:[A-Z][\w'’.-]*|&|[A-Z0-9]{2,}|(?:ltd|plc|llp|inc|limited|llc)\b\.?)"
 _JOINERS = r"(?:&|and|of|de|du|la|le|von|van|der|y)"
 _CAP_PHRASE = re.compile(
     rf"(?<![\w@])(?:[Tt]he\s+)?[A-Z][\w'’.-]*(?:\s+(?:{_JOINERS}\s+)?{_CAP_TOKEN})*"
@@ -470,8 +470,8 @@ _SUBJECT_VERBS = (
     r"recently|already|also"
 )
 _ROLES = (
-    r"md|fd|ceo|cfo|coo|cto|cio|gc|hrd|chair|chairman|chairwoman|founder|owner|director|"
-    r"head|partner|boss|general counsel|finance director|managing director"
+    r"md|fd|ceo|cfo|coo|cto|cio|gc|hrd|chair|chairman|chairwoman|founders?|owners?|directors?|"
+    r"head|partners?|boss|board|general counsel|finance director|managing director"
 )
 
 
@@ -618,7 +618,7 @@ def _unknown_client(
         # "Acme → Priya"
         (r"(?:^|[.!?:]\s+)(?P<x>[^.!?:→]+?)\s*(?:→|->|=>)", 0, False),
         # "a new client of mine, Acme Ltd, ..."
-        (r"\bclient(?:\s+of\s+(?:mine|ours))?,\s+(?P<x>[^,]+),", 0, False),
+        (r"\bclients?(?:\s+of\s+(?:mine|ours))?,\s+(?P<x>[^,]+),", 0, False),
         # "the MD of Acme", "the CFO at Acme"
         (rf"\b(?i:{_ROLES})\s+(?:of|at|from)\s+(?P<x>[A-Z][^,.;:!?]*)", 0, False),
         # "The Dunmore family", "Mrs Jane Doe": kept whole
@@ -641,7 +641,31 @@ def _unknown_client(
             hit = _client_phrase(text, start, end, directory, person_spans)
             if hit:
                 return hit
-    return _subject_client(text, directory, person_spans)
+    return _subject_client(text, directory, person_spans) or _object_client(
+        text, directory, person_spans
+    )
+
+
+_CLIENT_VERBS = (
+    r"help(?:ing)?|assist(?:ing)?|advis(?:e|ing)|act(?:ing)?\s+for|work(?:ing)?\s+(?:with|for)|"
+    r"(?:speak|spoke|talk|talking|talked|chat|chatted|chatting)\s+(?:to|with)|"
+    r"meet(?:ing)?(?:\s+with)?|met(?:\s+with)?|call(?:ed|ing)?|look(?:ing)?\s+after|"
+    r"on\s+behalf\s+of|contact(?:ed)?|introduc(?:e|ing)\s+you\s+to"
+)
+
+
+def _object_client(
+    text: str, directory: Directory, person_spans: list[tuple[int, int]]
+) -> _ClientHit | None:
+    """A name after a verb people use about clients ("could Tom help Acme with…")."""
+    pattern = (
+        rf"\b(?i:{_CLIENT_VERBS})\s+(?:the\s+(?:team|people|folks)\s+at\s+)?(?P<x>[A-Z][^,.;:!?]*)"
+    )
+    for match in re.finditer(pattern, text):
+        hit = _client_phrase(text, match.start("x"), match.end("x"), directory, person_spans)
+        if hit:
+            return hit
+    return None
 
 
 def _client_phrase(
@@ -665,7 +689,7 @@ def _subject_client(
     text: str, directory: Directory, person_spans: list[tuple[int, int]]
 ) -> _ClientHit | None:
     """A name opening a sentence and followed by what clients do ("Acme want…", "Acme:")."""
-    for sentence in re.finditer(r"(?:^|(?<=[.!?])\s+)(?P<s>[^.!?]+)", text):
+    for sentence in re.finditer(r"(?:^|(?<=[.!?:;—–])\s+|\s-\s)(?P<s>[^.!?:;—–]+)", text):
         start = sentence.start("s")
         match = _CAP_PHRASE.match(text, start)
         if not match:
