@@ -1102,24 +1102,19 @@ def looks_like_referral(text: str, directory: Directory | None = None) -> bool:
 
     Cue words ("introduced", "referred", "log a referral", "pass them to", "→") decide;
     questions such as "who does employment law?" are not referrals. With a directory, a
-    message naming a colleague together with a client and an amount also counts.
+    cue must come with someone to refer to, and a message without cue words counts when it
+    names both a client (or a value) and a colleague or team to send it to.
     """
-    if _REFERRAL_CUES.search(text):
-        return not _is_lookup_question(text)
-    if directory is None or _is_lookup_question(text):
+    if _is_lookup_question(text):
         return False
-    people = _find_people(text, directory)
-    client = _known_clients(text, directory)
-    return bool(
-        people
-        and client
-        and (
-            parse_amount(text)
-            or re.search(
-                r"\b(?:please|pls|can you|could you|fancy|for you)\b|\?\s*$", text, re.IGNORECASE
-            )
-        )
-    )
+    cued = bool(_REFERRAL_CUES.search(text))
+    if directory is None:
+        return cued
+    draft = parse_referral(text, "", directory)
+    to_whom = bool(draft.receiver or draft.receiver_candidates or draft.receiver_team)
+    if cued:
+        return to_whom or draft.client is not None
+    return to_whom and (draft.client is not None or draft.value is not None)
 
 
 def _is_lookup_question(text: str) -> bool:
