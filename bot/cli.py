@@ -17,6 +17,7 @@ from bot.catalog import Problem, has_errors, load_into, read_folder
 from bot.channels.console import ConsoleChannel, run
 from bot.context import Context
 from bot.people import by_email
+from bot.privacy import export_person, forget_person
 from bot.render import render
 from bot.seed import seed_activity
 from bot.settings import Settings, get_settings
@@ -342,3 +343,28 @@ def _show_referral(draft: ReferralDraft, directory: Directory, as_json: bool) ->
             card=directory.card(draft.card) if draft.card else None,
         )
     )
+
+
+@person_app.command("export")
+def person_export(email: Annotated[str, typer.Argument(help="The person's email.")]) -> None:
+    """Print everything held about a person, as JSON."""
+    with _store().read() as session:
+        data = export_person(session, email)
+    if data is None:
+        _fail(render("cli_unknown_person", email=email), code=2)
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@person_app.command("forget")
+def person_forget(
+    email: Annotated[str, typer.Argument(help="The person's email.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Don't ask for confirmation.")] = False,
+) -> None:
+    """Anonymise a person: their records stay, nothing in them names the person."""
+    if not yes and sys.stdin.isatty():
+        typer.confirm(render("cli_forget_confirm", email=email), abort=True)
+    with _store().write() as session:
+        forgotten = forget_person(session, email)
+    if not forgotten:
+        _fail(render("cli_unknown_person", email=email), code=2)
+    typer.echo(render("cli_forgotten", email=email))
