@@ -56,8 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             right[field] += field not in wrong
         whole += not wrong
         for field in wrong:
-            misses.append(f"{field:8} want {case['expect'].get(field)!r:34} got {got[field]!r:34}"
-                          f" | {case['text'][:90]}")
+            misses.append(
+                f"{field:8} want {case['expect'].get(field)!r:34} got {got[field]!r:34}"
+                f" | {case['text'][:90]}"
+            )
     total = max(len(cases), 1)
     print(f"referral parsing on {args.content} ({len(cases)} records)")
     for field in FIELDS:

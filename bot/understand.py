@@ -182,26 +182,67 @@ _NOUN_WILL = re.compile(r"\b(the|a|his|her|their|my|your|our|new|of)\s+will\b", 
 
 _SYMBOL_CURRENCY = {"£": "GBP", "$": "USD", "us$": "USD", "€": "EUR"}
 _WORD_CURRENCY = {
-    "gbp": "GBP", "pounds": "GBP", "pound": "GBP", "quid": "GBP", "sterling": "GBP",
-    "usd": "USD", "dollars": "USD", "dollar": "USD", "bucks": "USD",
-    "eur": "EUR", "euros": "EUR", "euro": "EUR",
+    "gbp": "GBP",
+    "pounds": "GBP",
+    "pound": "GBP",
+    "quid": "GBP",
+    "sterling": "GBP",
+    "usd": "USD",
+    "dollars": "USD",
+    "dollar": "USD",
+    "bucks": "USD",
+    "eur": "EUR",
+    "euros": "EUR",
+    "euro": "EUR",
 }
 _MULTIPLIER = {
-    "k": 1e3, "thousand": 1e3, "grand": 1e3, "m": 1e6, "mn": 1e6, "mil": 1e6,
-    "million": 1e6, "bn": 1e9, "b": 1e9, "billion": 1e9,
+    "k": 1e3,
+    "thousand": 1e3,
+    "grand": 1e3,
+    "m": 1e6,
+    "mn": 1e6,
+    "mil": 1e6,
+    "million": 1e6,
+    "bn": 1e9,
+    "b": 1e9,
+    "billion": 1e9,
 }
 _UNITS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
-    "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
-    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
 }
 _CUR_WORDS = "gbp|usd|eur|pounds?|quid|sterling|dollars?|bucks|euros?"
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULT = r"k|thousand|grand|mn|mil|million|bn|billion|m|b"
 _AMOUNT = re.compile(
-    rf"(?<![\w.])(?P<pre>us\$|[£$€]|(?:gbp|usd|eur)\b)?\s?(?P<num>{_NUMBER})"
+    rf"(?<!\w)(?<!\d\.)(?P<pre>us\$|[£$€]|(?:gbp|usd|eur)\b)?\s?(?P<num>{_NUMBER})"
     rf"(?:\s?(?P<mult>{_MULT})(?![a-z]))?"
     rf"(?:\s?(?P<post>{_CUR_WORDS})\b)?",
     re.IGNORECASE,
@@ -242,10 +283,10 @@ def _amounts(text: str) -> Iterable[tuple[int, Amount]]:
         rank = 0 if currency else 1 if mult else 2
         yield rank, Amount(round(number, 2), currency, match.start(), match.end())
     for match in _WORD_AMOUNT.finditer(text):
-        number = _words_to_number(match.group("words"))
-        if number is None:
+        spoken = _words_to_number(match.group("words"))
+        if spoken is None:
             continue
-        value = number * _MULTIPLIER[match.group("mult").lower()]
+        value = spoken * _MULTIPLIER[match.group("mult").lower()]
         currency = _currency(match.group("post"))
         yield (0 if currency else 1), Amount(value, currency, match.start(), match.end())
 
@@ -269,8 +310,13 @@ def _bare_money(text: str, match: re.Match[str]) -> bool:
 
 def _money_context(text: str, match: re.Match[str]) -> bool:
     before = text[max(0, match.start() - 30) : match.start()].lower()
-    return bool(re.search(r"(fee|fees|worth|budget|value|est|estimate|ballpark|around|about|"
-                          r"approx|maybe|circa|c\.|~)\W*$", before))
+    return bool(
+        re.search(
+            r"(fee|fees|worth|budget|value|est|estimate|ballpark|around|about|"
+            r"approx|maybe|circa|c\.|~)\W*$",
+            before,
+        )
+    )
 
 
 def _words_to_number(words: str) -> float | None:
@@ -347,11 +393,14 @@ def _find_people(
 
 def _names_at(text: str, directory: Directory, any_case: bool) -> list[tuple[list[str], int]]:
     """The person named at the very start of `text` (emails, length of the name)."""
-    return [(emails, end) for emails, start, end in _names_in(text, directory, any_case)
-            if start == 0][:1]
+    return [
+        (emails, end) for emails, start, end in _names_in(text, directory, any_case) if start == 0
+    ][:1]
 
 
-def _names_in(text: str, directory: Directory, any_case: bool) -> Iterable[tuple[list[str], int, int]]:
+def _names_in(
+    text: str, directory: Directory, any_case: bool
+) -> Iterable[tuple[list[str], int, int]]:
     """Full names (surnames matched loosely, for typos) and first names, in text order."""
     by_first: dict[str, list[Person]] = {}
     for person in directory.people:
@@ -401,7 +450,7 @@ def _overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
 # -- clients -----------------------------------------------------------------------------
 
 _LEGAL_SUFFIX = r"(?:ltd|limited|llp|plc|inc|llc|gmbh|bv|nv|sa|sas|spa|ag|pty|co|corp)"
-_CAP_TOKEN = r"(?:[A-Z][\w'’.-]*|&|[A-Z0-9]{2,})"
+_CAP_TOKEN = r"(?:[A-Z][\w'’.-]*|&|[A-Z0-9]{2,}|(?:ltd|plc|llp|inc|limited|llc)\b\.?)"
 _JOINERS = r"(?:&|and|of|de|du|la|le|von|van|der|y)"
 _CAP_PHRASE = re.compile(
     rf"(?<![\w@])(?:[Tt]he\s+)?[A-Z][\w'’.-]*(?:\s+(?:{_JOINERS}\s+)?{_CAP_TOKEN})*"
@@ -421,8 +470,8 @@ _SUBJECT_VERBS = (
     r"recently|already|also"
 )
 _ROLES = (
-    r"md|fd|ceo|cfo|coo|cto|cio|gc|hrd|chair|chairman|chairwoman|founder|owner|director|"
-    r"head|partner|boss|general counsel|finance director|managing director"
+    r"md|fd|ceo|cfo|coo|cto|cio|gc|hrd|chair|chairman|chairwoman|founders?|owners?|directors?|"
+    r"head|partners?|boss|board|general counsel|finance director|managing director"
 )
 
 
@@ -436,7 +485,12 @@ class _ClientHit:
 
 def _client_index(directory: Directory) -> list[tuple[str, Client]]:
     """Every way of writing each client (name and aliases), longest first."""
-    forms = [(form, c) for c in directory.clients for form in (c.name, *c.aliases) if form]
+    forms = [
+        (form, c)
+        for c in directory.clients
+        for form in dict.fromkeys((c.name, _without_suffix(c.name), *c.aliases))
+        if form
+    ]
     return sorted(forms, key=lambda pair: len(pair[0]), reverse=True)
 
 
@@ -452,6 +506,11 @@ def _known_clients(text: str, directory: Directory) -> list[_ClientHit]:
                 hits.append(_ClientHit(client.name, True, match.start(), match.end()))
                 taken.append((match.start(), match.end()))
     return sorted(hits, key=lambda h: h.start)
+
+
+def _without_suffix(name: str) -> str:
+    """ "Acme Ltd" → "Acme": people rarely say the legal suffix."""
+    return re.sub(rf"[\s,]+{_LEGAL_SUFFIX}\.?$", "", name, flags=re.IGNORECASE).strip()
 
 
 def _loose(form: str) -> str:
@@ -518,10 +577,12 @@ def _find_client(
         name, known = resolve_client(slot, directory)
         start = text.find(slot)
         return _ClientHit(name, known, start, start + len(slot)) if name else None
-    known = [h for h in _known_clients(text, directory)
-             if not _overlaps(h.start, h.end, [(m.start, m.end) for m in people])]
-    if known:
-        return known[0]
+    person_spans = [(m.start, m.end) for m in people]
+    named = [
+        h for h in _known_clients(text, directory) if not _overlaps(h.start, h.end, person_spans)
+    ]
+    if named:
+        return named[0]
     fuzzy = _fuzzy_client(text, directory)
     if fuzzy:
         return fuzzy
@@ -547,19 +608,27 @@ def _unknown_client(
     person_spans = [(m.start, m.end) for m in people]
     cues: list[tuple[str, int, bool]] = [
         # "refer Acme to", "introduced Acme to", "sending Acme over to", "referral for Acme —"
-        (rf"\b(?:refer(?:red|ring)?|referr?al\s+for|referr?al:|introduc(?:ed|ing|e)|"
-         rf"send(?:ing)?|pass(?:ing)?|log(?:ged|ging)?:?)\s+(?P<x>[^,.;:!?→]+?)"
-         rf"\s*(?:\bto\b|\bover\b|→|->|=>|—|–|\s-\s|,|:|\(|$)", re.IGNORECASE, False),
+        (
+            r"\b(?:refer(?:red|ring)?|referr?al\s+for|referr?al:|introduc(?:ed|ing|e)|"
+            r"send(?:ing)?|pass(?:ing)?|log(?:ged|ging)?:?)\s+(?P<x>[^,.;:!?→]+?)"
+            r"\s*(?:\bto\b|\bover\b|→|->|=>|—|–|\s-\s|,|:|\(|$)",
+            re.IGNORECASE,
+            False,
+        ),
         # "Acme → Priya"
         (r"(?:^|[.!?:]\s+)(?P<x>[^.!?:→]+?)\s*(?:→|->|=>)", 0, False),
         # "a new client of mine, Acme Ltd, ..."
-        (r"\bclient(?:\s+of\s+(?:mine|ours))?,\s+(?P<x>[^,]+),", 0, False),
+        (r"\bclients?(?:\s+of\s+(?:mine|ours))?,\s+(?P<x>[^,]+),", 0, False),
         # "the MD of Acme", "the CFO at Acme"
         (rf"\b(?i:{_ROLES})\s+(?:of|at|from)\s+(?P<x>[A-Z][^,.;:!?]*)", 0, False),
         # "The Dunmore family", "Mrs Jane Doe": kept whole
         (r"(?P<x>\b[Tt]he\s+[A-Z][\w'’-]+\s+family\b)", 0, True),
-        (r"(?P<x>\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lady|Lord|Prof)\.?\s+[A-Z][\w'’-]+"
-         r"(?:\s+[A-Z][\w'’-]+)?)", 0, True),
+        (
+            r"(?P<x>\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lady|Lord|Prof)\.?\s+[A-Z][\w'’-]+"
+            r"(?:\s+[A-Z][\w'’-]+)?)",
+            0,
+            True,
+        ),
     ]
     for cue, flags, verbatim in cues:
         for match in re.finditer(cue, text, flags):
@@ -572,7 +641,31 @@ def _unknown_client(
             hit = _client_phrase(text, start, end, directory, person_spans)
             if hit:
                 return hit
-    return _subject_client(text, directory, person_spans)
+    return _subject_client(text, directory, person_spans) or _object_client(
+        text, directory, person_spans
+    )
+
+
+_CLIENT_VERBS = (
+    r"help(?:ing)?|assist(?:ing)?|advis(?:e|ing)|act(?:ing)?\s+for|work(?:ing)?\s+(?:with|for)|"
+    r"(?:speak|spoke|talk|talking|talked|chat|chatted|chatting)\s+(?:to|with)|"
+    r"meet(?:ing)?(?:\s+with)?|met(?:\s+with)?|call(?:ed|ing)?|look(?:ing)?\s+after|"
+    r"on\s+behalf\s+of|contact(?:ed)?|introduc(?:e|ing)\s+you\s+to"
+)
+
+
+def _object_client(
+    text: str, directory: Directory, person_spans: list[tuple[int, int]]
+) -> _ClientHit | None:
+    """A name after a verb people use about clients ("could Tom help Acme with…")."""
+    pattern = (
+        rf"\b(?i:{_CLIENT_VERBS})\s+(?:the\s+(?:team|people|folks)\s+at\s+)?(?P<x>[A-Z][^,.;:!?]*)"
+    )
+    for match in re.finditer(pattern, text):
+        hit = _client_phrase(text, match.start("x"), match.end("x"), directory, person_spans)
+        if hit:
+            return hit
+    return None
 
 
 def _client_phrase(
@@ -596,7 +689,7 @@ def _subject_client(
     text: str, directory: Directory, person_spans: list[tuple[int, int]]
 ) -> _ClientHit | None:
     """A name opening a sentence and followed by what clients do ("Acme want…", "Acme:")."""
-    for sentence in re.finditer(r"(?:^|(?<=[.!?])\s+)(?P<s>[^.!?]+)", text):
+    for sentence in re.finditer(r"(?:^|(?<=[.!?:;—–])\s+|\s-\s)(?P<s>[^.!?:;—–]+)", text):
         start = sentence.start("s")
         match = _CAP_PHRASE.match(text, start)
         if not match:
@@ -618,9 +711,7 @@ def _subject_client(
 def _trim_phrase(phrase: str) -> str:
     """Drop greeting and filler words from the start and possessives from the end."""
     words = phrase.split()
-    while words and _is_filler(words[0]) and not (
-        words[0].lower() == "the" and len(words) > 1
-    ):
+    while words and _is_filler(words[0]) and not (words[0].lower() == "the" and len(words) > 1):
         words = words[1:]
     while words and words[-1].lower() in {"&", "and", "of", "the"}:
         words = words[:-1]
@@ -668,15 +759,17 @@ class _TeamHit:
 
 def _find_team(text: str, directory: Directory) -> _TeamHit | None:
     """'the real estate team', 'H&S team', 'someone in Planning & Environment'."""
-    names: list[tuple[str, str, str | None]] = [(t, t, None) for t in directory.teams()]
+    names: list[tuple[str, str, str | None]] = []
     for card in directory.cards:
         names += [(form, card.team, card.id) for form in (card.title, *card.aliases)]
-    names.sort(key=lambda n: len(n[0]), reverse=True)
+    names += [(team, team, _team_card(team, directory)) for team in directory.teams()]
+    names.sort(key=lambda n: len(n[0]), reverse=True)  # stable: a card's name wins a tie
     for form, team, card_id in names:
         name = _loose(form)
         patterns = [
             rf"\b(?:the\s+)?{name}\s+(?:{_TEAM_WORDS})\b",
-            rf"\b(?:someone|somebody|anyone|a partner|a colleague)\s+(?:in|from)\s+(?:the\s+)?{name}\b",
+            rf"\b(?:someone|somebody|anyone|a partner|a colleague)\s+(?:in|from)\s+"
+            rf"(?:the\s+)?{name}\b",
             rf"\bto\s+(?:the\s+)?{name}(?=\s*(?:$|[,.;:!?(]|\s(?:for|re|about)\b))",
         ]
         for pattern in patterns:
@@ -687,6 +780,16 @@ def _find_team(text: str, directory: Directory) -> _TeamHit | None:
     if match and not re.search(r"\b(?:my|our|their|your|his|her)\s*$", text[: match.start()]):
         return _TeamHit("", None, match.start(), match.end())  # a team we can't name yet
     return None
+
+
+def _team_card(team: str, directory: Directory) -> str | None:
+    """The team's card named after the team ("Employment" → "Employment law"), if just one."""
+    named = [
+        c.id
+        for c in directory.cards
+        if c.team.lower() == team.lower() and c.title.lower().startswith(team.lower())
+    ]
+    return named[0] if len(named) == 1 else None
 
 
 # -- cards -------------------------------------------------------------------------------
@@ -744,7 +847,6 @@ class KeywordCardScorer:
             if score > 0:
                 scores[card.id] = score
         return scores
-
 
     def _word_score(self, word: str, card_id: str) -> float:
         idf = self._idf.get(word)
@@ -969,7 +1071,9 @@ def _missing(draft: ReferralDraft) -> list[str]:
     missing = []
     if not draft.client:
         missing.append("client")
-    if not draft.receiver and (draft.receiver_candidates or not (draft.receiver_team or draft.card)):
+    if not draft.receiver and (
+        draft.receiver_candidates or not (draft.receiver_team or draft.card)
+    ):
         missing.append("receiver")
     if not draft.card:
         missing.append("card")
@@ -980,8 +1084,8 @@ def _missing(draft: ReferralDraft) -> list[str]:
 
 _REFERRAL_CUES = re.compile(
     r"^\s*/refer|\b(?:refer(?:red|ring|ral|al)?|referr?al|introduc(?:ed|ing)|pass(?:ing)?\s+"
-    r"(?:them|him|her|it|this|that)?\s*(?:on\s+|over\s+)?to|could\s+you\s+pass|"
-    r"send(?:ing)?\s+\S+(?:\s+\S+)?\s+over\s+to|log\s+(?:this|that|a|the)\b|put\s+\S+\s+in\s+touch|"
+    r"(?:\S+\s+){0,3}?(?:on\s+|over\s+)?to|could\s+you\s+pass|"
+    r"send(?:ing)?\s+(?:\S+\s+){1,3}?(?:over\s+|across\s+)?to|log\s+(?:this|that|a|the)\b|put\s+\S+\s+in\s+touch|"
     r"(?:pick|take)\s+(?:this|it|them)\s+(?:up|on)|(?:can|could)\s+\S+\s+(?:pick|take)\s+"
     r"(?:this|it|them)\b)|→|->|=>",
     re.IGNORECASE,
@@ -998,40 +1102,74 @@ def looks_like_referral(text: str, directory: Directory | None = None) -> bool:
 
     Cue words ("introduced", "referred", "log a referral", "pass them to", "→") decide;
     questions such as "who does employment law?" are not referrals. With a directory, a
-    message naming a colleague together with a client and an amount also counts.
+    cue must come with someone to refer to, and a message without cue words counts when it
+    names both a client (or a value) and a colleague or team to send it to.
     """
-    if _REFERRAL_CUES.search(text):
-        return not _is_lookup_question(text)
-    if directory is None or _is_lookup_question(text):
+    if _is_lookup_question(text):
         return False
-    people = _find_people(text, directory)
-    client = _known_clients(text, directory)
-    return bool(people and client and (parse_amount(text) or re.search(
-        r"\b(?:please|pls|can you|could you|fancy|for you)\b|\?\s*$", text, re.IGNORECASE)))
+    cued = bool(_REFERRAL_CUES.search(text))
+    if directory is None:
+        return cued
+    draft = parse_referral(text, "", directory)
+    to_whom = bool(draft.receiver or draft.receiver_candidates or draft.receiver_team)
+    if cued:
+        return to_whom or draft.client is not None
+    return to_whom and (draft.client is not None or draft.value is not None)
 
 
 def _is_lookup_question(text: str) -> bool:
-    return bool(re.match(r"^\s*(?:who|which team|what team|does anyone|do we|is there|anyone)\b",
-                         text, re.IGNORECASE)) and not re.search(r"→|->|=>", text)
+    return bool(
+        re.match(
+            r"^\s*(?:who|which team|what team|does anyone|do we|is there|anyone)\b",
+            text,
+            re.IGNORECASE,
+        )
+    ) and not re.search(r"→|->|=>", text)
 
 
 # -- status updates ----------------------------------------------------------------------
 
 _STATUSES: list[tuple[str, re.Pattern[str]]] = [
-    ("won", re.compile(r"\b(?:we\s+)?(?:won|win|signed|instructed|landed|closed|engaged)\b"
-                       r"|\bwent\s+(?:really\s+)?well\b|\bgot\s+(?:it|the\s+work|the\s+mandate)\b",
-                       re.IGNORECASE)),
-    ("lost", re.compile(r"\b(?:lost|lose|declined|turned\s+(?:us\s+)?down|went\s+elsewhere|"
-                        r"didn'?t\s+(?:get|win)|no\s+go|dead|passed\s+on\s+it|not\s+proceeding)\b",
-                        re.IGNORECASE)),
-    ("meeting", re.compile(r"\bmeeting\s+(?:booked|set|arranged|scheduled|fixed)|"
-                           r"\b(?:booked|arranged|scheduled|set\s+up)\s+(?:a\s+)?(?:meeting|call)|"
-                           r"\bmeeting\s+(?:with|on)\b", re.IGNORECASE)),
-    ("proposal", re.compile(r"\b(?:proposal|pitch|quote|fee\s+estimate|engagement\s+letter)\s+"
-                            r"(?:sent|submitted|out|went\s+out)|\bsent\s+(?:a|the|our)\s+"
-                            r"(?:proposal|quote|pitch)", re.IGNORECASE)),
-    ("accepted", re.compile(r"\b(?:accepted|i'?ll\s+take\s+it|on\s+it|picked\s+(?:it\s+)?up)\b",
-                            re.IGNORECASE)),
+    (
+        "won",
+        re.compile(
+            r"\b(?:we\s+)?(?:won|win|signed|instructed|landed|closed|engaged)\b"
+            r"|\bwent\s+(?:really\s+)?well\b|\bgot\s+(?:it|the\s+work|the\s+mandate)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "lost",
+        re.compile(
+            r"\b(?:lost|lose|declined|turned\s+(?:us\s+)?down|went\s+elsewhere|"
+            r"didn'?t\s+(?:get|win)|no\s+go|dead|passed\s+on\s+it|not\s+proceeding)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "meeting",
+        re.compile(
+            r"\bmeeting\s+(?:booked|set|arranged|scheduled|fixed)|"
+            r"\b(?:booked|arranged|scheduled|set\s+up)\s+(?:a\s+)?(?:meeting|call)|"
+            r"\bmeeting\s+(?:with|on)\b",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "proposal",
+        re.compile(
+            r"\b(?:proposal|pitch|quote|fee\s+estimate|engagement\s+letter)\s+"
+            r"(?:sent|submitted|out|went\s+out)|\bsent\s+(?:a|the|our)\s+"
+            r"(?:proposal|quote|pitch)",
+            re.IGNORECASE,
+        ),
+    ),
+    (
+        "accepted",
+        re.compile(
+            r"\b(?:accepted|i'?ll\s+take\s+it|on\s+it|picked\s+(?:it\s+)?up)\b", re.IGNORECASE
+        ),
+    ),
 ]
 
 
@@ -1055,8 +1193,10 @@ def parse_status_update(text: str, directory: Directory | None = None) -> Status
     else:
         for match in _CAP_PHRASE.finditer(text):
             phrase = _trim_phrase(match.group())
-            if phrase and phrase.lower() not in {"we", "i"} and not _is_not_a_client(
-                phrase, directory
+            if (
+                phrase
+                and phrase.lower() not in {"we", "i"}
+                and not _is_not_a_client(phrase, directory)
             ):
                 client = phrase
                 break
@@ -1069,8 +1209,11 @@ def parse_status_update(text: str, directory: Directory | None = None) -> Status
 
 
 def _loss_reason(text: str, client: str | None, amount: Amount | None) -> str | None:
-    match = re.search(r"\b(?:because|due\s+to|as|on|over|reason:?)\s+(?P<why>[^.;!?]+)", text,
-                      re.IGNORECASE)
+    match = re.search(
+        r"\b(?:because(?:\s+of)?|due\s+to|as|on|over|reason:?)\s+(?P<why>[^.;!?]+)",
+        text,
+        re.IGNORECASE,
+    )
     if match:
         return match.group("why").strip(" ,")
     tail = text
