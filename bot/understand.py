@@ -242,8 +242,10 @@ _CUR_WORDS = "gbp|usd|eur|pounds?|quid|sterling|dollars?|bucks|euros?"
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULT = r"k|thousand|grand|mn|mil|million|bn|billion|m|b"
 _AMOUNT = re.compile(
-    rf"(?<!\w)(?<!\d\.)(?P<pre>us\$|[£$€]|(?:gbp|usd|eur)\b)?\s?(?P<num>{_NUMBER})"
-    rf"(?:\s?(?P<mult>{_MULT})(?![a-z]))?"
+    rf"(?<![^\W\d_])(?<!\d\.)(?<!\d)(?P<pre>us\$|[£$€]|(?:gbp|usd|eur)(?=[\s\d]))?\s?"
+    rf"(?P<num>{_NUMBER})(?:\s?(?P<mult1>{_MULT})(?![a-z]))?"
+    rf"(?:\s?(?:-|–|to)\s?(?:[£$€]\s?)?(?P<upper>{_NUMBER})"  # a range: the lower end counts
+    rf"(?:\s?(?P<mult>{_MULT})(?![a-z]))?)?"
     rf"(?:\s?(?P<post>{_CUR_WORDS})\b)?",
     re.IGNORECASE,
 )
@@ -271,7 +273,8 @@ def parse_amount(text: str) -> Amount | None:
 
 def _amounts(text: str) -> Iterable[tuple[int, Amount]]:
     for match in _AMOUNT.finditer(text):
-        pre, post, mult = match.group("pre"), match.group("post"), match.group("mult")
+        pre, post = match.group("pre"), match.group("post")
+        mult = match.group("mult1") or match.group("mult")
         number = float(match.group("num").replace(",", ""))
         currency = _currency(pre) or _currency(post)
         if mult:
@@ -338,6 +341,7 @@ def _words_to_number(words: str) -> float | None:
 # -- people ------------------------------------------------------------------------------
 
 _SLACK_MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9]+)(?:\|(?P<name>[^>]+))?>")
+_TEAMS_MENTION = re.compile(r"<at>(?P<name>[^<]+)</at>", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _HONORIFIC = frozenset("mr mrs ms miss dr sir dame lady lord prof professor rev".split())
 
@@ -375,6 +379,11 @@ def _find_people(
             if names:
                 add(names[0][0], match.start(), match.end(), True)
         taken.append((match.start(), match.end()))
+    for match in _TEAMS_MENTION.finditer(text):
+        names = _names_at(match.group("name").strip(), directory, True)
+        if names:
+            add(names[0][0], match.start(), match.end(), True)
+        taken.append((match.start(), match.end()))
     for match in _EMAIL.finditer(text):
         person = directory.person(match.group())
         if person:
@@ -405,7 +414,7 @@ def _names_in(
     by_first: dict[str, list[Person]] = {}
     for person in directory.people:
         by_first.setdefault(person.first_name.lower(), []).append(person)
-    words = list(re.finditer(r"[A-Za-z][A-Za-z'’-]*", text))
+    words = list(re.finditer(r"[^\W\d_][\w'’-]*", text))
     index = 0
     while index < len(words):
         word = words[index]
@@ -413,7 +422,14 @@ def _names_in(
         people = by_first.get(bare.lower())
         capitalised = bare[:1].isupper()
         previous = words[index - 1].group().lower().rstrip(".") if index else ""
-        if not people or not (capitalised or any_case) or previous in _HONORIFIC:
+        if (
+            not people
+            or not (capitalised or any_case)
+            or previous in _HONORIFIC
+            or _word_not_name(
+                bare, previous, words[index + 1].group() if index + 1 < len(words) else ""
+            )
+        ):
             index += 1
             continue
         end = word.end()
@@ -427,6 +443,24 @@ def _names_in(
                 index += 1
         yield chosen, word.start(), end
         index += 1
+
+
+_WORDLIKE_NAMES = frozenset(
+    """will may mark grace hope faith joy bill rob pat sue jack frank dawn summer april june
+    rose ruby amber holly ivy penny miles max dean guy drew chase hunter sandy august art
+    victor earl page reed""".split()
+)
+_DATE_WORDS = frozenset(
+    "in by from until till since of early late mid next last this every".split()
+)
+_NOT_AFTER_NAME = frozenset("you we they i it be the a an this that have not he she".split())
+
+
+def _word_not_name(word: str, previous: str, following: str) -> bool:
+    """First names that are also words ("Will you…", "in May") are read as words there."""
+    if word.lower() not in _WORDLIKE_NAMES:
+        return False
+    return previous in _DATE_WORDS or following.lower() in _NOT_AFTER_NAME
 
 
 def _surname(word: str, people: Sequence[Person]) -> Person | None:
@@ -970,9 +1004,10 @@ def _parse_slash(
         client_slot, receiver_slot = parts[0], parts[1] if len(parts) > 1 else ""
         words = " ".join(parts[2:])
     else:
-        match = re.match(r"(?P<client>.*?)(?:^|\s)to\s+(?P<rest>.*)$", rest, re.IGNORECASE | re.S)
-        client_slot = match.group("client") if match else rest
-        receiver_slot = match.group("rest") if match else ""
+        split = _receiver_split(rest, directory)
+        if split is None:
+            return _parse_sentence(rest, speaker, directory, scorer)
+        client_slot, receiver_slot = rest[: split[0]], rest[split[1] :]
         words = receiver_slot
     amount = parse_amount(rest)
     client = None
@@ -985,6 +1020,18 @@ def _parse_slash(
     team = _find_team(receiver_slot, directory)
     topic = _topic_words(words, client, [], team if "|" in rest else None, directory)
     return _draft(rest, topic, speaker, directory, scorer, client, mentions, team, amount)
+
+
+def _receiver_split(rest: str, directory: Directory) -> tuple[int, int] | None:
+    """Where "<client> to <receiver>" splits: the first "to" followed by a person or team."""
+    splits = [(m.start(), m.end()) for m in re.finditer(r"(?:^|\s)to\s+", rest, re.IGNORECASE)]
+    for start, end in splits:
+        after = rest[end:]
+        people = _find_people(after, directory, any_case=True)
+        team = _find_team("to " + after, directory)
+        if (people and people[0].start == 0) or (team and team.start == 0):
+            return start, end
+    return splits[0] if splits else None
 
 
 def _draft(
@@ -1011,6 +1058,8 @@ def _draft(
     elif not _NO_MATTER.search(topic):
         receivers = [receiver] if receiver else candidates
         draft.card = infer_card(topic, directory, receivers, team.team if team else None, scorer)
+    if candidates and draft.card:
+        draft.receiver_candidates = _by_fit(candidates, draft.card, directory)
     if team and not receiver:
         card = directory.card(draft.card) if draft.card else None
         draft.receiver_team = team.team or (card.team if card else None)
@@ -1024,6 +1073,19 @@ _NO_MATTER = re.compile(
     r"\bjust\s+(?:an?\s+)?(?:intro|introduction|hello|catch[- ]up)\b",
     re.IGNORECASE,
 )
+
+
+def _by_fit(emails: list[str], card_id: str, directory: Directory) -> list[str]:
+    """Candidates who own the card first, then its team, so the likeliest choice leads."""
+    card = directory.card(card_id)
+
+    def fit(email: str) -> int:
+        person = directory.person(email)
+        if card is None or person is None:
+            return 2
+        return 0 if email in card.owners else 1 if person.team == card.team else 2
+
+    return sorted(emails, key=fit)
 
 
 def _choose_receiver(mentions: Sequence[_Mention], speaker: str) -> tuple[str | None, list[str]]:

@@ -75,6 +75,16 @@ def test_slash_command_without_client(firm: Directory) -> None:
     assert draft.missing == ["client"]
 
 
+def test_slash_command_client_name_containing_to(firm: Directory) -> None:
+    draft = parse(firm, "/refer Back to Basics Ltd to Olu for a lease renewal")
+    assert (draft.client, draft.receiver, draft.card) == ("Back to Basics Ltd", OLU, "property")
+
+
+def test_slash_command_without_to(firm: Directory) -> None:
+    draft = parse(firm, "/refer @Priya Acme redundancy programme")
+    assert (draft.client, draft.receiver, draft.card) == ("Acme Ltd", PRIYA, "employment")
+
+
 def test_pipe_separated_command(firm: Directory) -> None:
     draft = parse(firm, "/referral Northwind | Olu Bakare | lease renewal | €12,500")
     assert (draft.client, draft.receiver, draft.card) == ("Northwind Foods", OLU, "property")
@@ -110,6 +120,27 @@ def test_ambiguous_first_name_gives_a_choice(firm: Directory) -> None:
     assert draft.receiver is None
     assert sorted(draft.receiver_candidates) == sorted([TOM_NG, TOM_BAKER])
     assert draft.missing[:2] == ["receiver", "card"]
+
+
+def test_candidates_who_own_the_card_come_first(firm: Directory) -> None:
+    draft = parse(firm, "Acme → Tom, their DB scheme needs a buy-in")
+    assert draft.receiver is None
+    assert draft.receiver_candidates == [TOM_BAKER, TOM_NG]
+
+
+def test_teams_mention(firm: Directory) -> None:
+    assert parse(firm, "<at>Olu Bakare</at> Blue Fin lease renewal").receiver == OLU
+
+
+def test_first_names_that_are_words_stay_words(tmp_path: Path) -> None:
+    folder = write_firm(tmp_path)
+    with (folder / "people.csv").open("a", encoding="utf-8") as people:
+        people.write("will.hart@ormsby.example,Will Hart,Tax,London,Partner,member,\n")
+    directory = Directory.from_catalog(load_catalog(folder))
+    assert parse(directory, "Will you refer Acme to Grace?").receiver == GRACE
+    assert (
+        parse(directory, "refer Acme to Will, HMRC enquiry").receiver == "will.hart@ormsby.example"
+    )
 
 
 def test_surname_settles_an_ambiguous_first_name(firm: Directory) -> None:
@@ -202,6 +233,9 @@ def test_card_scorer_seam(firm: Directory) -> None:
         ("certification refresh 18,000", 18000, None),
         ("£2bn deal", 2_000_000_000, "GBP"),
         ("40 staff, budget £8,500", 8500, "GBP"),
+        ("GBP20k", 20000, "GBP"),
+        ("£20-25k", 20000, "GBP"),
+        ("20k–30k USD", 20000, "USD"),
     ],
 )
 def test_parse_amount(text: str, value: float, currency: str | None) -> None:
