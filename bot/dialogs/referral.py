@@ -32,6 +32,12 @@ from bot.understand import (
 )
 
 FLOW = "referral"
+# "log a referral", "I want to log a referral": the start of one, details to follow.
+_BARE_START = re.compile(
+    r"^\s*(i'?d like to |i want to |can i |let'?s |please )?(log|record|add|make|new|start)"
+    r"\s+(a\s+|new\s+|a\s+new\s+)?referr?al\b[\s.!:]*(please)?[\s.!]*$",
+    re.I,
+)
 _MINE = re.compile(r"^\s*(show\s+)?(my|our)\s+referrals?\b[\s?!.]*$", re.I)
 _YES = re.compile(r"^\s*(y|yes|yep|yeah|ok|okay|confirm|sure|go|do it|save|update( it)?)\b", re.I)
 _NO = re.compile(r"^\s*(n|no|nope|cancel|stop)\b", re.I)
@@ -121,7 +127,7 @@ def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
     if _MINE.match(text):
         return list_command(turn, ctx, me, "")
     directory = _directory(ctx)
-    if looks_like_referral(text, directory):
+    if _BARE_START.match(text) or looks_like_referral(text, directory):
         return _start(turn, ctx, me, text)
     if _QUESTION.search(text):
         return None
@@ -257,7 +263,9 @@ def _answer_receiver(
     return _next(turn, ctx, me, draft)
 
 
-def _receiver_from(text: str, draft: dict[str, Any], ctx: Context, me: Person) -> bool:
+def _receiver_from(
+    text: str, draft: dict[str, Any], ctx: Context, me: Person, take_card: bool = True
+) -> bool:
     """Read a person or team from an answer into the draft; False when none is named."""
     parsed = parse_referral(
         f"/refer {draft.get('client') or 'them'} to {text}", me.email, _directory(ctx)
@@ -266,7 +274,7 @@ def _receiver_from(text: str, draft: dict[str, Any], ctx: Context, me: Person) -
         return False
     draft["receiver"], draft["candidates"] = parsed.receiver, list(parsed.receiver_candidates)
     draft["team"] = parsed.receiver_team
-    if parsed.card and not draft.get("card"):
+    if take_card and parsed.card and not draft.get("card"):
         draft["card"] = parsed.card
     return True
 
@@ -403,24 +411,24 @@ def _facts(summary: dict[str, Any]) -> list[Fact]:
 
 def _answer_confirm(
     turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
-) -> list[Reply]:
+) -> list[Reply] | None:
     if _EDIT.match(text):
         return _edit(turn, ctx, me, {})
     if _NO.match(text):
         return _cancel(turn, ctx, me, {})
     if _YES.match(text):
         return _save(turn, ctx, me, draft)
-    return _confirm_or_duplicate(turn, ctx, me, draft)
+    return None  # something else entirely: let the other handlers answer it
 
 
 def _answer_duplicate(
     turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
-) -> list[Reply]:
+) -> list[Reply] | None:
     if _NO.match(text):
         return _cancel(turn, ctx, me, {})
     if _YES.match(text):
         return _update(turn, ctx, me, {})
-    return _confirm_or_duplicate(turn, ctx, me, draft)
+    return None
 
 
 def _save(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[Reply]:
@@ -588,19 +596,26 @@ def _on_submit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) ->
         "candidates": [],
         "team": None,
         "card": _card_from(str(payload.get("service") or ""), directory),
-        "card_asked": True,
+        "card_asked": False,
         "value": None,
         "currency": None,
         "note": str(payload.get("note") or "").strip(),
     }
     receiver_text = str(payload.get("receiver") or "").strip()
     if receiver_text:
-        _receiver_from(receiver_text, draft, ctx, me)
+        # The form has its own service field: a service left empty is asked, not guessed.
+        _receiver_from(receiver_text, draft, ctx, me, take_card=False)
     amount = parse_amount(str(payload.get("value") or ""))
     if amount is not None:
         draft["value"], draft["currency"] = amount.value, amount.currency or directory.currency
     _infer(draft, directory, me)
-    complete = draft.get("client") and draft.get("receiver") and not draft.get("candidates")
+    options = _card_options(draft, directory)
+    complete = (
+        draft.get("client")
+        and draft.get("receiver")
+        and not draft.get("candidates")
+        and (draft.get("card") or len(options) <= 1)
+    )
     if complete and _duplicate_of(ctx, draft) is None:
         return _save(turn, ctx, me, draft)
     return _next(turn, ctx, me, draft)
