@@ -327,3 +327,15 @@ def test_something_else_at_the_confirmation_is_answered_normally(chat, ctx) -> N
     assert answer.kind == "whodoes_answer"
     helen.press("referral.confirm")  # the draft is still there
     assert len(referrals_in(ctx)) == 1
+
+
+def test_my_referrals_offers_buttons_for_referrals_in_hand(chat) -> None:
+    helen = chat(HELEN)
+    helen.send("/refer Blue Fin to Priya for employment £10k")
+    replies = helen.send("yes")
+    rid = next(r for r in replies if r.to_person == PRIYA).buttons[0].value["id"]
+    priya = chat(PRIYA)
+    priya.press("referral.accept", {"id": rid})
+    listing = priya.send("/referrals")
+    [item] = [r for r in listing if r.kind == "referral_open_item"]
+    assert "referral.won" in actions(item) and "referral.meeting" in actions(item)

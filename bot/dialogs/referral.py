@@ -46,7 +46,9 @@ _NONE = re.compile(r"^\s*(none|no|nothing|general|skip|not sure|don'?t know|-)\b
 # Words that end a flow; the core handler says "cancelled".
 _QUIT = re.compile(r"^(cancel|stop|never ?mind|forget it|quit)[\s!.]*$", re.I)
 _QUESTION = re.compile(r"\?\s*$|^\s*(who|what|which|where|how|why|when|does|do|is|are)\b", re.I)
-_MAX_WAITING_SHOWN = 5
+_MAX_ITEMS_SHOWN = 6
+# Received referrals still being worked on: listed with their buttons.
+_IN_HAND = frozenset({"accepted", "meeting", "proposal", "parked"})
 
 
 # -- entry points (the router's table points here) -----------------------------------------
@@ -60,11 +62,13 @@ def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
 
 
 def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
-    """`/referrals`: what I sent, what I received, and what waits on me."""
+    """`/referrals`: what I sent, what I received, and what waits on me, with buttons."""
     with ctx.store.read() as session:
         mine = referrals.mine(session, me)
-        owners = {v.id: v.owner.id if v.owner else None for v in mine.waiting}
-        waiting_rows = {v.id: session.get(Referral, v.id) for v in mine.waiting}
+        waiting = {v.id for v in mine.waiting}
+        in_hand = [v for v in mine.received if v.status in _IN_HAND and v.id not in waiting]
+        items = (mine.waiting + in_hand)[:_MAX_ITEMS_SHOWN]
+        rows = {v.id: session.get(Referral, v.id) for v in items}
     replies = [
         Reply(
             render("referral_list", me=me, mine=mine),
@@ -72,14 +76,15 @@ def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
             kind="referral_list",
         )
     ]
-    for item in mine.waiting[:_MAX_WAITING_SHOWN]:
-        row = waiting_rows[item.id]
+    for item in items:
+        row = rows[item.id]
         assert row is not None
+        owner = item.owner.id if item.owner else None
         replies.append(
             Reply(
-                render("referral_waiting_item", r=item, me=me),
-                buttons=referrals.actions_for(me, row, owners[item.id]),
-                kind="referral_waiting_item",
+                render("referral_item", r=item, me=me, waiting=item.id in waiting),
+                buttons=referrals.actions_for(me, row, owner),
+                kind="referral_waiting_item" if item.id in waiting else "referral_open_item",
             )
         )
     return replies
