@@ -85,6 +85,21 @@ def test_slash_command_without_to(firm: Directory) -> None:
     assert (draft.client, draft.receiver, draft.card) == ("Acme Ltd", PRIYA, "employment")
 
 
+def test_slack_escaping_is_undone(firm: Directory) -> None:
+    draft = parse(firm, "Blue Fin -&gt; Olu, lease renewal &amp; rent review, £9k")
+    assert (draft.client, draft.receiver, draft.card, draft.value) == (
+        "Blue Fin Hotels",
+        OLU,
+        "property",
+        9000,
+    )
+
+
+def test_long_pasted_text_is_bounded(firm: Directory) -> None:
+    draft = parse(firm, "refer Acme to Priya for TUPE. " + "Lorem ipsum A B C. " * 2000)
+    assert (draft.client, draft.receiver) == ("Acme Ltd", PRIYA)
+
+
 def test_pipe_separated_command(firm: Directory) -> None:
     draft = parse(firm, "/referral Northwind | Olu Bakare | lease renewal | €12,500")
     assert (draft.client, draft.receiver, draft.card) == ("Northwind Foods", OLU, "property")
