@@ -662,6 +662,13 @@ def _unknown_client(
             re.IGNORECASE,
             False,
         ),
+        # "referral to Priya for Acme: ..."
+        (
+            r"\b(?i:referr?al|refer(?:ring)?|intro(?:duction)?|matter|one)\s+(?i:to|for)\s+"
+            r"[^,.;:!?]*?\bfor\s+(?P<x>[A-Z][^,.;:!?]*)",
+            0,
+            False,
+        ),
         # "Acme → Priya"
         (r"(?:^|[.!?:]\s+)(?P<x>[^.!?:→]+?)\s*(?:→|->|=>)", 0, False),
         # "a new client of mine, Acme Ltd, ..."
@@ -760,6 +767,14 @@ def _trim_phrase(phrase: str) -> str:
     words = phrase.split()
     while words and _is_filler(words[0]) and not (words[0].lower() == "the" and len(words) > 1):
         words = words[1:]
+    for position, word in enumerate(words[:-1]):
+        # "Acme's CFO" is Acme; "St Mary's School" stays whole
+        if re.search(r"['’]s$", word) and not words[position + 1][:1].isupper():
+            words = words[: position + 1]
+            break
+        if re.search(r"['’]s$", word) and re.fullmatch(rf"(?i:{_ROLES})", words[position + 1]):
+            words = words[: position + 1]
+            break
     while words and words[-1].lower() in {"&", "and", "of", "the"}:
         words = words[:-1]
     text = " ".join(words)

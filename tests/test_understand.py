@@ -484,3 +484,31 @@ def test_held_out_sentences_on_the_sample_firm() -> None:
                 misses.append((field, want[field], got[field], text[:50]))
     accuracy = {field: right[field] / len(HELD_OUT) for field in fields}
     assert min(accuracy.values()) >= 0.9, (accuracy, misses)
+
+
+CLIENT_SHAPES = [
+    (
+        "Zephyr's CFO called: they need help with an HMRC VAT inspection. Grace Whitfield please",
+        "Zephyr",
+    ),
+    ("Got one for you Priya: Zephyr Analytics want a TUPE review, £10k", "Zephyr Analytics"),
+    ("St Mary's School want an audit, Andrew Kerr", "St Mary's School"),
+    ("Referral to Kofi for Brindle Care: sponsor licence renewal", "Brindle Care"),
+    ("I think Ngozi should talk to Halden Marine about scope 3 reporting", "Halden Marine"),
+    ("FYI Orion Foods Ltd have asked about R&D tax credits. Tariq?", "Orion Foods Ltd"),
+    ("Ollie — one of my clients, Vesta Pharma, had a ransomware attack", "Vesta Pharma"),
+    ("For Natalie: Beacon Engineering plc want vendor due diligence", "Beacon Engineering plc"),
+    ("Isla, could you have a chat with the founders of Lumio AI?", "Lumio AI"),
+    ("Had lunch with the CFO of Halden Marine. Sophie Tran could help?", "Halden Marine"),
+    (
+        "Sophie Tran for Kestrel, they want their SaaS agreement reviewed",
+        "Kestrel Retail Group plc",
+    ),
+]
+
+
+@pytest.mark.skipif(not SAMPLE_CONTENT.is_dir(), reason="the sample firm is not in this checkout")
+@pytest.mark.parametrize(("text", "client"), CLIENT_SHAPES)
+def test_where_clients_are_named(text: str, client: str) -> None:
+    directory = Directory.from_catalog(load_catalog(SAMPLE_CONTENT))
+    assert parse_referral(text, "james.thornton" + HARTWELL, directory).client == client
