@@ -436,7 +436,7 @@ def _names_in(
         ):
             index += 1
             continue
-        end = word.end()
+        end = word.start() + len(bare)
         chosen = [p.email for p in people]
         if index + 1 < len(words) and bare == word.group():
             following = words[index + 1]
@@ -1083,7 +1083,7 @@ def _draft(
     team: _TeamHit | None,
     amount: Amount | None,
 ) -> ReferralDraft:
-    receiver, candidates = _choose_receiver(mentions, speaker)
+    receiver, candidates = _choose_receiver(mentions, speaker, note)
     draft = ReferralDraft(note=note.strip())
     if client:
         draft.client, draft.client_known = client.name, client.known
@@ -1126,8 +1126,14 @@ def _by_fit(emails: list[str], card_id: str, directory: Directory) -> list[str]:
     return sorted(emails, key=fit)
 
 
-def _choose_receiver(mentions: Sequence[_Mention], speaker: str) -> tuple[str | None, list[str]]:
-    """One person is the receiver; several people behind one first name are candidates."""
+def _choose_receiver(
+    mentions: Sequence[_Mention], speaker: str, text: str = ""
+) -> tuple[str | None, list[str]]:
+    """One person is the receiver; several people behind one first name are candidates.
+
+    With several people named, the one the text sends the client to wins: an @mention,
+    "to/→ Tom", "Tom please/?", over "Priya's client" or "spoke with Priya".
+    """
     speaker = speaker.strip().lower()
     named = [
         _Mention(tuple(e for e in m.emails if e != speaker), m.start, m.end, m.explicit)
@@ -1136,12 +1142,34 @@ def _choose_receiver(mentions: Sequence[_Mention], speaker: str) -> tuple[str | 
     named = [m for m in named if m.emails]
     if not named:
         return None, []
-    explicit = [m for m in named if m.explicit]
-    single = [m for m in named if len(m.emails) == 1]
-    chosen = (explicit or single or named)[-1]
+    ranked = sorted(
+        enumerate(named),
+        key=lambda item: (_receiver_cue(item[1], text), len(item[1].emails) == 1, item[0]),
+    )
+    chosen = ranked[-1][1]
     if len(chosen.emails) == 1:
         return chosen.emails[0], []
     return None, list(chosen.emails)
+
+
+def _receiver_cue(mention: _Mention, text: str) -> int:
+    """How strongly the words around a mention make that person the receiver."""
+    if not text:
+        return 0
+    before = text[max(0, mention.start - 12) : mention.start].lower()
+    after = text[mention.end : mention.end + 16].lower()
+    score = 3 if mention.explicit else 0
+    if re.search(r"(?:\bto|→|->|=>|\bfor|\bask|\bcan|\bcould)\s*(?:the\s+)?$", before):
+        score += 2
+    if re.match(
+        r"\s*(?:[?!]|please|pls|would|could|can|to lead|is|['’]s (?:on|the|happy|keen))", after
+    ):
+        score += 1
+    if re.match(r"['’]s\s+(?!on\b|the\b|happy|keen|great|good|best|right)[a-z]", after):
+        score -= 2  # "Priya's client": the owner, not the receiver
+    if re.search(r"\b(?:with|from|cc|by|and|told|asked me)\s*$", before):
+        score -= 1
+    return score
 
 
 def _topic_words(

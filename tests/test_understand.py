@@ -158,6 +158,19 @@ def test_first_names_that_are_words_stay_words(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "receiver"),
+    [
+        ("Tom Ng, Priya's client Acme needs a pensions review", TOM_NG),
+        ("Spoke with Priya about Acme; Tom Baker please, DB scheme buy-in", TOM_BAKER),
+        ("Acme → Grace, cc Dana, HMRC enquiry", GRACE),
+        ("Dana and I met Acme yesterday - they want a lease renewal. Olu?", OLU),
+    ],
+)
+def test_the_receiver_among_several_people(firm: Directory, text: str, receiver: str) -> None:
+    assert parse(firm, text, speaker=PRIYA).receiver == receiver
+
+
 def test_surname_settles_an_ambiguous_first_name(firm: Directory) -> None:
     assert parse(firm, "refer Acme to Tom Ng").receiver == TOM_NG
 
