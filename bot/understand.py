@@ -891,7 +891,11 @@ class KeywordCardScorer:
         self._related_cache: dict[str, str | None] = {}
         document_frequency: Counter[str] = Counter()
         for card in self.cards:
-            names = [card.title, *card.aliases, card.id.replace("-", " ")]
+            # service names are noun phrases: "will disputes" is about wills
+            names = [
+                re.sub(r"\bwill\b", "wills", name, flags=re.IGNORECASE)
+                for name in (card.title, *card.aliases, card.id.replace("-", " "))
+            ]
             self._phrases[card.id] = [tuple(_tokens(n)) for n in names if len(_tokens(n)) > 1]
             self._name_words[card.id] = {w for n in names for w in _tokens(n)}
             body = " ".join(card.sections.values())
