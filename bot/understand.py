@@ -13,6 +13,7 @@ from a content folder now and from the database later. Card inference goes throu
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import re
@@ -73,6 +74,11 @@ class Directory:
     @cached_property
     def _by_email(self) -> dict[str, Person]:
         return {p.email.lower(): p for p in self.people}
+
+    @cached_property
+    def _index(self) -> _Index:
+        """Lookups and compiled patterns, built once (treat a parsed directory as read-only)."""
+        return _Index(self)
 
 
 # -- results -----------------------------------------------------------------------------
@@ -369,7 +375,7 @@ def _find_people(
             mentions.append(_Mention(unique, start, end, explicit))
             taken.append((start, end))
 
-    by_slack = {p.slack_id: p.email for p in directory.people if p.slack_id}
+    by_slack = directory._index.by_slack
     for match in _SLACK_MENTION.finditer(text):
         email = by_slack.get(match.group("id"))
         if email:
@@ -411,9 +417,7 @@ def _names_in(
     text: str, directory: Directory, any_case: bool
 ) -> Iterable[tuple[list[str], int, int]]:
     """Full names (surnames matched loosely, for typos) and first names, in text order."""
-    by_first: dict[str, list[Person]] = {}
-    for person in directory.people:
-        by_first.setdefault(person.first_name.lower(), []).append(person)
+    by_first = directory._index.by_first
     words = list(re.finditer(r"[^\W\d_][\w'’-]*", text))
     index = 0
     while index < len(words):
@@ -432,7 +436,7 @@ def _names_in(
         ):
             index += 1
             continue
-        end = word.end()
+        end = word.start() + len(bare)
         chosen = [p.email for p in people]
         if index + 1 < len(words) and bare == word.group():
             following = words[index + 1]
@@ -519,6 +523,10 @@ class _ClientHit:
 
 def _client_index(directory: Directory) -> list[tuple[str, Client]]:
     """Every way of writing each client (name and aliases), longest first."""
+    return directory._index.client_forms
+
+
+def _client_forms(directory: Directory) -> list[tuple[str, Client]]:
     forms = [
         (form, c)
         for c in directory.clients
@@ -528,14 +536,20 @@ def _client_index(directory: Directory) -> list[tuple[str, Client]]:
     return sorted(forms, key=lambda pair: len(pair[0]), reverse=True)
 
 
+def _client_pattern(form: str) -> re.Pattern[str]:
+    """A client's name in running text; short all-capital aliases (ACP) must match case."""
+    flags = 0 if form.isupper() and len(form) <= 5 else re.IGNORECASE
+    return re.compile(rf"(?<![\w@.]){_loose(form)}(?=['’]s\b|[^\w]|$)", flags)
+
+
 def _known_clients(text: str, directory: Directory) -> list[_ClientHit]:
     """Known clients named exactly (acronym aliases must match case), longest first."""
     hits: list[_ClientHit] = []
     taken: list[tuple[int, int]] = []
-    for form, client in _client_index(directory):
-        flags = 0 if form.isupper() and len(form) <= 5 else re.IGNORECASE
-        pattern = rf"(?<![\w@.]){_loose(form)}(?=['’]s\b|[^\w]|$)"
-        for match in re.finditer(pattern, text, flags):
+    for (_, client), pattern in zip(
+        directory._index.client_forms, directory._index.client_patterns, strict=True
+    ):
+        for match in pattern.finditer(text):
             if not _overlaps(match.start(), match.end(), taken):
                 hits.append(_ClientHit(client.name, True, match.start(), match.end()))
                 taken.append((match.start(), match.end()))
@@ -560,8 +574,7 @@ def resolve_client(name: str, directory: Directory) -> tuple[str, bool]:
         return "", False
     key = _client_key(cleaned)
     best: tuple[float, Client | None] = (0.0, None)
-    for form, client in _client_index(directory):
-        form_key = _client_key(form)
+    for form_key, client in directory._index.client_keys:
         if not form_key:
             continue
         if form_key == key:
@@ -582,8 +595,8 @@ def _prefix_client(key: str, directory: Directory) -> str | None:
         return None
     owners = {
         client.name
-        for form, client in _client_index(directory)
-        if _client_key(form).startswith(key + " ")
+        for form_key, client in directory._index.client_keys
+        if form_key.startswith(key + " ")
     }
     return owners.pop() if len(owners) == 1 else None
 
@@ -647,6 +660,13 @@ def _unknown_client(
             r"send(?:ing)?|pass(?:ing)?|log(?:ged|ging)?:?)\s+(?P<x>[^,.;:!?→]+?)"
             r"\s*(?:\bto\b|\bover\b|→|->|=>|—|–|\s-\s|,|:|\(|$)",
             re.IGNORECASE,
+            False,
+        ),
+        # "referral to Priya for Acme: ..."
+        (
+            r"\b(?i:referr?al|refer(?:ring)?|intro(?:duction)?|matter|one)\s+(?i:to|for)\s+"
+            r"[^,.;:!?]*?\bfor\s+(?P<x>[A-Z][^,.;:!?]*)",
+            0,
             False,
         ),
         # "Acme → Priya"
@@ -747,6 +767,14 @@ def _trim_phrase(phrase: str) -> str:
     words = phrase.split()
     while words and _is_filler(words[0]) and not (words[0].lower() == "the" and len(words) > 1):
         words = words[1:]
+    for position, word in enumerate(words[:-1]):
+        # "Acme's CFO" is Acme; "St Mary's School" stays whole
+        if re.search(r"['’]s$", word) and not words[position + 1][:1].isupper():
+            words = words[: position + 1]
+            break
+        if re.search(r"['’]s$", word) and re.fullmatch(rf"(?i:{_ROLES})", words[position + 1]):
+            words = words[: position + 1]
+            break
     while words and words[-1].lower() in {"&", "and", "of", "the"}:
         words = words[:-1]
     text = " ".join(words)
@@ -766,13 +794,10 @@ def _is_not_a_client(phrase: str, directory: Directory) -> bool:
         words = words[1:]
     if not words:
         return True
-    person_names = {p.name.lower() for p in directory.people}
-    first_names = {p.first_name.lower() for p in directory.people}
-    if key in person_names or (len(words) <= 2 and words[0] in first_names):
+    index = directory._index
+    if key in index.person_names or (len(words) <= 2 and words[0] in index.by_first):
         return True
-    services = {t.lower() for t in directory.teams()}
-    for card in directory.cards:
-        services.update(x.lower() for x in (card.title, *card.aliases))
+    services = index.services
     if key in services or " ".join(words) in services:
         return True
     return bool(len(words) == 1 and (phrase.isupper() or _is_filler(words[0])))
@@ -793,27 +818,37 @@ class _TeamHit:
 
 def _find_team(text: str, directory: Directory) -> _TeamHit | None:
     """'the real estate team', 'H&S team', 'someone in Planning & Environment'."""
-    names: list[tuple[str, str, str | None]] = []
-    for card in directory.cards:
-        names += [(form, card.team, card.id) for form in (card.title, *card.aliases)]
-    names += [(team, team, _team_card(team, directory)) for team in directory.teams()]
-    names.sort(key=lambda n: len(n[0]), reverse=True)  # stable: a card's name wins a tie
-    for form, team, card_id in names:
-        name = _loose(form)
-        patterns = [
-            rf"\b(?:the\s+)?{name}\s+(?:{_TEAM_WORDS})\b",
-            rf"\b(?:someone|somebody|anyone|a partner|a colleague)\s+(?:in|from)\s+"
-            rf"(?:the\s+)?{name}\b",
-            rf"\bto\s+(?:the\s+)?{name}(?=\s*(?:$|[,.;:!?(]|\s(?:for|re|about)\b))",
-        ]
+    for patterns, team, card_id in directory._index.team_patterns:
         for pattern in patterns:
-            match = re.search(pattern, text, re.IGNORECASE)
+            match = pattern.search(text)
             if match:
                 return _TeamHit(team, card_id, match.start(), match.end())
     match = re.search(rf"\b(?:the\s+)?([A-Za-z&]+(?:\s+[A-Za-z&]+)?)\s+(?:{_TEAM_WORDS})\b", text)
     if match and not re.search(r"\b(?:my|our|their|your|his|her)\s*$", text[: match.start()]):
         return _TeamHit("", None, match.start(), match.end())  # a team we can't name yet
     return None
+
+
+def _team_patterns(
+    directory: Directory,
+) -> list[tuple[tuple[re.Pattern[str], ...], str, str | None]]:
+    """How a team or a service is named as a receiver, longest name first."""
+    names: list[tuple[str, str, str | None]] = []
+    for card in directory.cards:
+        names += [(form, card.team, card.id) for form in (card.title, *card.aliases)]
+    names += [(team, team, _team_card(team, directory)) for team in directory.teams()]
+    names.sort(key=lambda n: len(n[0]), reverse=True)  # stable: a card's name wins a tie
+    compiled = []
+    for form, team, card_id in names:
+        name = _loose(form)
+        patterns = (
+            rf"\b(?:the\s+)?{name}\s+(?:{_TEAM_WORDS})\b",
+            rf"\b(?:someone|somebody|anyone|a partner|a colleague)\s+(?:in|from)\s+"
+            rf"(?:the\s+)?{name}\b",
+            rf"\bto\s+(?:the\s+)?{name}(?=\s*(?:$|[,.;:!?(]|\s(?:for|re|about)\b))",
+        )
+        compiled.append((tuple(re.compile(p, re.IGNORECASE) for p in patterns), team, card_id))
+    return compiled
 
 
 def _team_card(team: str, directory: Directory) -> str | None:
@@ -856,7 +891,11 @@ class KeywordCardScorer:
         self._related_cache: dict[str, str | None] = {}
         document_frequency: Counter[str] = Counter()
         for card in self.cards:
-            names = [card.title, *card.aliases, card.id.replace("-", " ")]
+            # service names are noun phrases: "will disputes" is about wills
+            names = [
+                re.sub(r"\bwill\b", "wills", name, flags=re.IGNORECASE)
+                for name in (card.title, *card.aliases, card.id.replace("-", " "))
+            ]
             self._phrases[card.id] = [tuple(_tokens(n)) for n in names if len(_tokens(n)) > 1]
             self._name_words[card.id] = {w for n in names for w in _tokens(n)}
             body = " ".join(card.sections.values())
@@ -911,15 +950,8 @@ def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
     return any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1))
 
 
-_SCORERS: dict[int, KeywordCardScorer] = {}
-
-
 def _default_scorer(directory: Directory) -> CardScorer:
-    key = id(directory)
-    scorer = _SCORERS.get(key)
-    if scorer is None or scorer.cards != directory.cards:
-        scorer = _SCORERS[key] = KeywordCardScorer(directory.cards)
-    return scorer
+    return directory._index.scorer
 
 
 MIN_EVIDENCE = 4.0
@@ -975,10 +1007,20 @@ def parse_referral(
     scorer: CardScorer | None = None,
 ) -> ReferralDraft:
     """Read a referral from a sentence or a `/refer` command; see `ReferralDraft`."""
+    text = normalise(text)
     slash = _SLASH.match(text)
     if slash:
         return _parse_slash(slash.group("rest"), speaker_email, directory, scorer)
     return _parse_sentence(text, speaker_email, directory, scorer)
+
+
+MAX_CHARS = 1200  # a referral is a message, not a memo; bounds the work on pasted text
+
+
+def normalise(text: str) -> str:
+    """Chat text as typed: HTML entities from Slack undone, odd spaces made plain, bounded."""
+    text = html.unescape(text).replace("\u00a0", " ").replace("\u2009", " ")
+    return text.strip()[:MAX_CHARS]
 
 
 def _parse_sentence(
@@ -1045,7 +1087,7 @@ def _draft(
     team: _TeamHit | None,
     amount: Amount | None,
 ) -> ReferralDraft:
-    receiver, candidates = _choose_receiver(mentions, speaker)
+    receiver, candidates = _choose_receiver(mentions, speaker, note)
     draft = ReferralDraft(note=note.strip())
     if client:
         draft.client, draft.client_known = client.name, client.known
@@ -1088,8 +1130,14 @@ def _by_fit(emails: list[str], card_id: str, directory: Directory) -> list[str]:
     return sorted(emails, key=fit)
 
 
-def _choose_receiver(mentions: Sequence[_Mention], speaker: str) -> tuple[str | None, list[str]]:
-    """One person is the receiver; several people behind one first name are candidates."""
+def _choose_receiver(
+    mentions: Sequence[_Mention], speaker: str, text: str = ""
+) -> tuple[str | None, list[str]]:
+    """One person is the receiver; several people behind one first name are candidates.
+
+    With several people named, the one the text sends the client to wins: an @mention,
+    "to/→ Tom", "Tom please/?", over "Priya's client" or "spoke with Priya".
+    """
     speaker = speaker.strip().lower()
     named = [
         _Mention(tuple(e for e in m.emails if e != speaker), m.start, m.end, m.explicit)
@@ -1098,12 +1146,34 @@ def _choose_receiver(mentions: Sequence[_Mention], speaker: str) -> tuple[str | 
     named = [m for m in named if m.emails]
     if not named:
         return None, []
-    explicit = [m for m in named if m.explicit]
-    single = [m for m in named if len(m.emails) == 1]
-    chosen = (explicit or single or named)[-1]
+    ranked = sorted(
+        enumerate(named),
+        key=lambda item: (_receiver_cue(item[1], text), len(item[1].emails) == 1, item[0]),
+    )
+    chosen = ranked[-1][1]
     if len(chosen.emails) == 1:
         return chosen.emails[0], []
     return None, list(chosen.emails)
+
+
+def _receiver_cue(mention: _Mention, text: str) -> int:
+    """How strongly the words around a mention make that person the receiver."""
+    if not text:
+        return 0
+    before = text[max(0, mention.start - 12) : mention.start].lower()
+    after = text[mention.end : mention.end + 16].lower()
+    score = 3 if mention.explicit else 0
+    if re.search(r"(?:\bto|→|->|=>|\bfor|\bask|\bcan|\bcould)\s*(?:the\s+)?$", before):
+        score += 2
+    if re.match(
+        r"\s*(?:[?!]|please|pls|would|could|can|to lead|is|['’]s (?:on|the|happy|keen))", after
+    ):
+        score += 1
+    if re.match(r"['’]s\s+(?!on\b|the\b|happy|keen|great|good|best|right)[a-z]", after):
+        score -= 2  # "Priya's client": the owner, not the receiver
+    if re.search(r"\b(?:with|from|cc|by|and|told|asked me)\s*$", before):
+        score -= 1
+    return score
 
 
 def _topic_words(
@@ -1167,6 +1237,7 @@ def looks_like_referral(text: str, directory: Directory | None = None) -> bool:
     cue must come with someone to refer to, and a message without cue words counts when it
     names both a client (or a value) and a colleague or team to send it to.
     """
+    text = normalise(text)
     if _is_lookup_question(text):
         return False
     cued = bool(_REFERRAL_CUES.search(text))
@@ -1242,6 +1313,7 @@ def parse_status_update(text: str, directory: Directory | None = None) -> Status
     meeting. None when the text states no status. The client is a known client when a
     directory is given, else the capitalised name the sentence is about.
     """
+    text = normalise(text)
     status = next((name for name, pattern in _STATUSES if pattern.search(text)), None)
     if status is None:
         return None
@@ -1284,3 +1356,25 @@ def _loss_reason(text: str, client: str | None, amount: Amount | None) -> str | 
     parts = [p.strip(" .!") for p in re.split(r"[,;:—–-]", tail)[1:]]
     parts = [p for p in parts if p and (not client or client.lower() not in p.lower())]
     return parts[-1] if parts else None
+
+
+# -- the directory's index ---------------------------------------------------------------
+
+
+class _Index:
+    """Everything the parser looks up, built once per directory."""
+
+    def __init__(self, directory: Directory):
+        self.by_slack = {p.slack_id: p.email for p in directory.people if p.slack_id}
+        self.by_first: dict[str, list[Person]] = {}
+        for person in directory.people:
+            self.by_first.setdefault(person.first_name.lower(), []).append(person)
+        self.person_names = {p.name.lower() for p in directory.people}
+        self.client_forms = _client_forms(directory)
+        self.client_patterns = [_client_pattern(form) for form, _ in self.client_forms]
+        self.client_keys = [(_client_key(form), client) for form, client in self.client_forms]
+        self.services = {t.lower() for t in directory.teams()}
+        for card in directory.cards:
+            self.services.update(x.lower() for x in (card.title, *card.aliases))
+        self.team_patterns = _team_patterns(directory)
+        self.scorer = KeywordCardScorer(directory.cards)

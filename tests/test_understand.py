@@ -85,6 +85,21 @@ def test_slash_command_without_to(firm: Directory) -> None:
     assert (draft.client, draft.receiver, draft.card) == ("Acme Ltd", PRIYA, "employment")
 
 
+def test_slack_escaping_is_undone(firm: Directory) -> None:
+    draft = parse(firm, "Blue Fin -&gt; Olu, lease renewal &amp; rent review, £9k")
+    assert (draft.client, draft.receiver, draft.card, draft.value) == (
+        "Blue Fin Hotels",
+        OLU,
+        "property",
+        9000,
+    )
+
+
+def test_long_pasted_text_is_bounded(firm: Directory) -> None:
+    draft = parse(firm, "refer Acme to Priya for TUPE. " + "Lorem ipsum A B C. " * 2000)
+    assert (draft.client, draft.receiver) == ("Acme Ltd", PRIYA)
+
+
 def test_pipe_separated_command(firm: Directory) -> None:
     draft = parse(firm, "/referral Northwind | Olu Bakare | lease renewal | €12,500")
     assert (draft.client, draft.receiver, draft.card) == ("Northwind Foods", OLU, "property")
@@ -141,6 +156,19 @@ def test_first_names_that_are_words_stay_words(tmp_path: Path) -> None:
     assert (
         parse(directory, "refer Acme to Will, HMRC enquiry").receiver == "will.hart@ormsby.example"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "receiver"),
+    [
+        ("Tom Ng, Priya's client Acme needs a pensions review", TOM_NG),
+        ("Spoke with Priya about Acme; Tom Baker please, DB scheme buy-in", TOM_BAKER),
+        ("Acme → Grace, cc Dana, HMRC enquiry", GRACE),
+        ("Dana and I met Acme yesterday - they want a lease renewal. Olu?", OLU),
+    ],
+)
+def test_the_receiver_among_several_people(firm: Directory, text: str, receiver: str) -> None:
+    assert parse(firm, text, speaker="visitor@ormsby.example").receiver == receiver
 
 
 def test_surname_settles_an_ambiguous_first_name(firm: Directory) -> None:
@@ -469,3 +497,31 @@ def test_held_out_sentences_on_the_sample_firm() -> None:
                 misses.append((field, want[field], got[field], text[:50]))
     accuracy = {field: right[field] / len(HELD_OUT) for field in fields}
     assert min(accuracy.values()) >= 0.9, (accuracy, misses)
+
+
+CLIENT_SHAPES = [
+    (
+        "Zephyr's CFO called: they need help with an HMRC VAT inspection. Grace Whitfield please",
+        "Zephyr",
+    ),
+    ("Got one for you Priya: Zephyr Analytics want a TUPE review, £10k", "Zephyr Analytics"),
+    ("St Mary's School want an audit, Andrew Kerr", "St Mary's School"),
+    ("Referral to Kofi for Brindle Care: sponsor licence renewal", "Brindle Care"),
+    ("I think Ngozi should talk to Halden Marine about scope 3 reporting", "Halden Marine"),
+    ("FYI Orion Foods Ltd have asked about R&D tax credits. Tariq?", "Orion Foods Ltd"),
+    ("Ollie — one of my clients, Vesta Pharma, had a ransomware attack", "Vesta Pharma"),
+    ("For Natalie: Beacon Engineering plc want vendor due diligence", "Beacon Engineering plc"),
+    ("Isla, could you have a chat with the founders of Lumio AI?", "Lumio AI"),
+    ("Had lunch with the CFO of Halden Marine. Sophie Tran could help?", "Halden Marine"),
+    (
+        "Sophie Tran for Kestrel, they want their SaaS agreement reviewed",
+        "Kestrel Retail Group plc",
+    ),
+]
+
+
+@pytest.mark.skipif(not SAMPLE_CONTENT.is_dir(), reason="the sample firm is not in this checkout")
+@pytest.mark.parametrize(("text", "client"), CLIENT_SHAPES)
+def test_where_clients_are_named(text: str, client: str) -> None:
+    directory = Directory.from_catalog(load_catalog(SAMPLE_CONTENT))
+    assert parse_referral(text, "james.thornton" + HARTWELL, directory).client == client
