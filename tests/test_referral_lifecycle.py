@@ -325,3 +325,24 @@ def test_a_duplicate_is_refused_by_the_domain_too(ctx) -> None:
         assert helen is not None
         referrals.create(session, helen, new, now)
     assert error.value.code == "duplicate"
+
+
+def test_an_admin_move_tells_receiver_referrer_and_owner(chat, ctx) -> None:
+    rid = log_acme(chat)
+    replies = chat(ADMIN).press("referral.park", {"id": rid})
+    assert recipients(replies) == {HELEN, PRIYA, NIKHIL}
+    assert row(ctx, rid).status == "parked"
+
+
+def test_each_change_is_one_event_with_its_actor(chat, ctx) -> None:
+    rid = log_blue_fin(chat)
+    chat(PRIYA).press("referral.accept", {"id": rid})
+    with ctx.store.read() as session:
+        priya = by_email(session, PRIYA)
+        helen = by_email(session, HELEN)
+        rows = list(session.exec(select(ReferralEvent).where(ReferralEvent.referral_id == rid)))
+    assert priya is not None and helen is not None
+    assert [(e.actor_id, e.from_status, e.to_status) for e in rows] == [
+        (helen.id, None, "new"),
+        (priya.id, "new", "accepted"),
+    ]

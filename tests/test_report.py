@@ -137,3 +137,12 @@ def test_demo_seed_gives_the_demo_person_referrals(ctx, chat) -> None:
     seeded(ctx)
     [listing] = chat("sam.patel@hartwellfinch.example").send("my referrals")[:1]
     assert "**Sent** (1)" in listing.text and "**Received** (1)" in listing.text
+
+
+def test_piped_demo_shows_my_referrals(tmp_path: Path) -> None:
+    from tests.test_cli import crossbot
+
+    result = crossbot("demo", cwd=tmp_path, stdin="my referrals\n")
+    assert result.returncode == 0, result.stderr
+    assert "Your referrals" in result.stdout and "Sent (1)" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
