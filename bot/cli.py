@@ -22,6 +22,7 @@ from bot.render import render
 from bot.seed import seed_activity
 from bot.settings import Settings, get_settings
 from bot.store import Store, current_revision, models
+from bot.understand import Directory, ReferralDraft, parse_referral
 
 app = typer.Typer(
     help="Crossbot: who does what, referrals and cross-selling weeks, in Slack and Teams.",
@@ -254,6 +255,117 @@ def serve(
     ctx = Context(_store(settings), settings)
     typer.echo(render("cli_serving", port=port or settings.port), err=True)
     run_server(ctx, port)
+
+
+@app.command()
+def report(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the CSV files and PNG charts.")
+    ] = Path("report"),
+) -> None:
+    """Referral funnel, value won, team give/receive matrix, campaign standings: CSV and PNG."""
+    from bot.report import write_report
+
+    store = _store()
+    with store.read() as session:
+        written = write_report(session, out)
+    typer.echo(
+        render(
+            "cli_report_written",
+            folder=str(out),
+            files=[p.name for p in written.files],
+            referrals=written.referrals,
+            campaigns=written.campaigns,
+        )
+    )
+
+
+@app.command("parse-referral")
+def parse_referral_command(
+    text: Annotated[
+        str | None, typer.Argument(help="The message; without it, one message per stdin line.")
+    ] = None,
+    content: ContentOption = None,
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Who is speaking (email from people.csv).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per message.")] = False,
+) -> None:
+    """Parse a referral message: client, receiver, service card, value and what is missing.
+
+    In stdin mode each line is plain text (spoken as --as) or a JSON object
+    {"text": ..., "as": ...}; the output has one line per input line, in order.
+    """
+    directory = _directory(content)
+    if as_ is not None and directory.person(as_) is None:
+        _fail(render("cli_unknown_person", email=as_), code=2)
+    if text is not None:
+        if as_ is None:
+            _fail(render("cli_referral_needs_speaker"), code=2)
+        _show_referral(parse_referral(text, as_, directory), directory, as_json)
+        return
+    failed = False
+    for number, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        message, speaker, problem = _referral_line(line, as_, directory)
+        if problem is not None:
+            failed = True
+            problem = render("cli_referral_bad_line", line=number, problem=problem)
+            if as_json:
+                typer.echo(json.dumps({"error": problem}, ensure_ascii=False))
+            else:
+                typer.echo(problem, err=True)
+            continue
+        _show_referral(parse_referral(message, speaker, directory), directory, as_json)
+    if failed:
+        raise typer.Exit(2)
+
+
+def _directory(content: Path | None) -> Directory:
+    """People, clients and cards from a content folder (the configured one by default)."""
+    folder = content or _settings().content_dir
+    catalog, problems = read_folder(folder)
+    if has_errors(problems):
+        _print_problems([p for p in problems if p.level == "error"])
+        errors = sum(p.level == "error" for p in problems)
+        _fail(render("cli_content_unreadable", folder=str(folder), errors=errors), code=2)
+    return Directory.from_catalog(catalog)
+
+
+def _referral_line(
+    line: str, default_speaker: str | None, directory: Directory
+) -> tuple[str, str, str | None]:
+    """(text, speaker, problem) for one stdin line: plain text or {"text": ..., "as": ...}."""
+    message, speaker = line.strip(), default_speaker
+    if message.startswith("{"):
+        try:
+            data = json.loads(message)
+        except json.JSONDecodeError:
+            return "", "", "not valid JSON"
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            return "", "", 'a JSON line needs a "text" string'
+        message, speaker = data["text"], data.get("as") or default_speaker
+    if not speaker:
+        return "", "", 'nobody is speaking: add "as" to the line or --as to the command'
+    if directory.person(str(speaker)) is None:
+        return "", "", f"nobody with the email {speaker} is in people.csv"
+    return message, str(speaker), None
+
+
+def _show_referral(draft: ReferralDraft, directory: Directory, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(draft.as_json(), ensure_ascii=False))
+        return
+    typer.echo(
+        render(
+            "cli_referral_parsed",
+            draft=draft,
+            receiver=directory.person(draft.receiver) if draft.receiver else None,
+            candidates=[p for e in draft.receiver_candidates if (p := directory.person(e))],
+            card=directory.card(draft.card) if draft.card else None,
+        )
+    )
 
 
 @app.command("teams-package")
