@@ -381,6 +381,7 @@ def award_for_referral_event(
     """
     if event.to_status == "new" and event.from_status is None:
         kind = "logged"
+        _link_idea(session, referral)
     else:
         kind = _STEPS.get(event.to_status, "")
     campaign = running_campaign(session, now)
@@ -1066,6 +1067,19 @@ def idea_referral_prefill(session: Session, idea_id: int, person: PersonRow) -> 
     if idea.referral_id is not None:
         raise CampaignError("already_referred", idea_id=idea_id)
     return {"text": idea.text, "card": idea.card_id, "client": idea.client_name, "idea": idea.id}
+
+
+def _link_idea(session: Session, referral: Referral) -> None:
+    """A referral logged from an idea's pre-filled form carries the idea's text as its note."""
+    if not referral.note or referral.id is None:
+        return
+    idea = session.exec(
+        select(Idea)
+        .where(col(Idea.referral_id).is_(None), Idea.text == " ".join(referral.note.split()))
+        .order_by(col(Idea.id).desc())
+    ).first()
+    if idea is not None and idea.id is not None:
+        link_idea_to_referral(session, idea.id, referral.id)
 
 
 def link_idea_to_referral(session: Session, idea_id: int, referral_id: int) -> None:

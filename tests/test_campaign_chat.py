@@ -173,19 +173,28 @@ def test_ideas_are_listed_and_upvoted_once_per_person(ctx, chat, clock) -> None:
 
 def test_an_idea_becomes_a_referral_by_its_author_or_an_ambassador(ctx, chat, clock) -> None:
     make_campaign(ctx)
-    [recorded] = chat(JAMES).send("/idea Northwind might need R&D tax relief")
+    james = chat(JAMES)
+    [recorded] = james.send("/idea Northwind might need R&D tax relief")
     to_referral = recorded.buttons[0]
     assert to_referral.action == "idea.to_referral"
-    [reply] = chat(JAMES).press(to_referral.action, to_referral.value)
-    assert reply.kind == "idea_to_referral"
-    [button] = reply.buttons
-    assert button.action == "referral.form"
-    assert button.value["text"] == "Northwind might need R&D tax relief"
-    assert button.value["card"] == "rd-tax-relief"
-    [by_ambassador] = chat(SAM).press(to_referral.action, to_referral.value)
-    assert by_ambassador.kind == "idea_to_referral"
+    intro, form = james.press(to_referral.action, to_referral.value)
+    assert intro.kind == "idea_to_referral"
+    assert form.form is not None and form.form.submit_action == "referral.submit"
+    initial = {i.name: i.initial for i in form.form.inputs}
+    assert initial["service"] == "rd-tax-relief"
+    assert initial["note"] == "Northwind might need R&D tax relief"
     [refused] = chat(OWEN).press(to_referral.action, to_referral.value)
     assert refused.kind == "idea_error" and "author or an ambassador" in refused.text
+    by_ambassador = chat(SAM).press(to_referral.action, to_referral.value)
+    assert [r.kind for r in by_ambassador][0] == "idea_to_referral"
+    # James logs it: the referral is saved by the referral flow and the idea links to it.
+    saved = james.submit(initial | {"client": "Northwind Foods Ltd", "receiver": SAM})
+    assert "referral_saved" in [r.kind for r in saved]
+    with ctx.store.read() as s:
+        [idea] = s.exec(select(Idea)).all()
+    assert idea.referral_id is not None
+    [again] = james.press(to_referral.action, to_referral.value)
+    assert "already become a referral" in again.text
 
 
 def test_an_idea_outside_a_campaign_is_kept_for_the_next(ctx, chat, clock) -> None:

@@ -17,6 +17,7 @@ from bot import campaigns
 from bot.campaigns import Boards, CampaignError, local_day, movement_word
 from bot.charts import team_race_chart
 from bot.context import Context
+from bot.dialogs import referral
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.people import admins, by_email
 from bot.render import render
@@ -521,14 +522,20 @@ def _to_referral(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
             prefill = campaigns.idea_referral_prefill(session, _idea_id(turn), me)
     except CampaignError as exc:
         return _error(exc, "idea_error")
-    button = Button(
-        "Log the referral",
-        "referral.form",
-        {"text": prefill["text"], "card": prefill["card"], "idea": prefill["idea"]},
-        "primary",
+    # The referral flow's own entry point: its form, pre-filled from the idea's text and card.
+    form_turn = Turn(
+        person=turn.person,
+        conversation=turn.conversation,
+        action="referral.form",
+        payload={"text": prefill["text"], "card": prefill["card"]},
+        platform=turn.platform,
     )
+    forms = referral.on_action(form_turn, ctx, me)
+    for reply in forms:
+        if reply.form is not None:
+            reply.form.context = {**reply.form.context, "idea": prefill["idea"]}
     text = render("idea_to_referral", prefill=prefill)
-    return [Reply(text, buttons=[button], kind="idea_to_referral")]
+    return [Reply(text, kind="idea_to_referral"), *forms]
 
 
 # -- routing -----------------------------------------------------------------------------
