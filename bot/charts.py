@@ -8,7 +8,7 @@ any thread and need no display.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import matplotlib
@@ -109,7 +109,7 @@ def matrix_chart(
 
 def team_race_chart(
     days: Sequence[date],
-    series: dict[str, Sequence[float]],
+    series: Mapping[str, Sequence[float]],
     title: str = "",
     value_label: str = "points per head",
 ) -> bytes:
