@@ -1,0 +1,40 @@
+"""Charts as PNG bytes (matplotlib, Agg backend: no display, safe in a server)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+
+
+def weekly_by_team_chart(
+    weeks: list[date], series: dict[str, list[int]], title: str = "", ylabel: str = ""
+) -> bytes:
+    """A stacked bar chart of counts per week (x) by team (stacks), as PNG bytes."""
+    figure, axes = plt.subplots(figsize=(8, 4.2), dpi=100)
+    try:
+        labels = [week.strftime("%d %b") for week in weeks]
+        bottoms = [0] * len(weeks)
+        colours = plt.get_cmap("tab10")
+        for n, (team, counts) in enumerate(series.items()):
+            axes.bar(labels, counts, bottom=bottoms, label=team, color=colours(n % 10), width=0.7)
+            bottoms = [b + c for b, c in zip(bottoms, counts, strict=True)]
+        if title:
+            axes.set_title(title, fontsize=11)
+        if ylabel:
+            axes.set_ylabel(ylabel)
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.spines[["top", "right"]].set_visible(False)
+        if series:
+            axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        return buffer.getvalue()
+    finally:
+        plt.close(figure)
