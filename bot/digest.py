@@ -306,8 +306,8 @@ def top_people(session: Session, start: datetime, end: datetime) -> list[Giver]:
     rows = session.exec(
         select(Referral.referrer_id, func.count())
         .where(col(Referral.created_at) >= start, col(Referral.created_at) < end)
-        .group_by(Referral.referrer_id)
-        .order_by(func.count().desc(), Referral.referrer_id)
+        .group_by(col(Referral.referrer_id))
+        .order_by(func.count().desc(), col(Referral.referrer_id))
         .limit(TOP)
     ).all()
     people = _by_id(session, Person, {person_id for person_id, _ in rows})
@@ -331,12 +331,16 @@ def team_balances(session: Session, start: datetime, end: datetime) -> list[Team
     window = (col(Referral.created_at) >= start, col(Referral.created_at) < end)
     given = dict(
         session.exec(
-            select(Referral.referrer_team, func.count()).where(*window).group_by(Referral.referrer_team)
+            select(Referral.referrer_team, func.count())
+            .where(*window)
+            .group_by(Referral.referrer_team)
         ).all()
     )
     received = dict(
         session.exec(
-            select(Referral.receiver_team, func.count()).where(*window).group_by(Referral.receiver_team)
+            select(Referral.receiver_team, func.count())
+            .where(*window)
+            .group_by(Referral.receiver_team)
         ).all()
     )
     teams = {t for t in (*given, *received) if t}
@@ -379,7 +383,9 @@ def card_changes(session: Session, start: datetime, end: datetime, new: bool) ->
             col(ServiceCard.changed_at) >= start,
             col(ServiceCard.changed_at) < end,
         )
-    return [CardChange(c.id, c.title, c.team) for c in session.exec(query.order_by(ServiceCard.title))]
+    return [
+        CardChange(c.id, c.title, c.team) for c in session.exec(query.order_by(ServiceCard.title))
+    ]
 
 
 def weekly_by_team(session: Session, week_start: date, zone: ZoneInfo) -> ChartData:
@@ -406,7 +412,9 @@ def weekly_by_team(session: Session, week_start: date, zone: ZoneInfo) -> ChartD
 
 def record_issue(session: Session, digest: Digest, now: datetime) -> DigestIssue:
     """Remember that this week's digest went out, and its spotlight (once per week)."""
-    issue = session.exec(select(DigestIssue).where(DigestIssue.week_start == digest.week_start)).first()
+    issue = session.exec(
+        select(DigestIssue).where(DigestIssue.week_start == digest.week_start)
+    ).first()
     if issue is None:
         issue = DigestIssue(
             week_start=digest.week_start,
@@ -424,7 +432,9 @@ def digest_text(digest: Digest) -> str:
     return render("digest", d=digest, change=_change)
 
 
-def digest_replies(digest: Digest, chart_png: bytes | None, channel: str | None = None) -> list[Reply]:
+def digest_replies(
+    digest: Digest, chart_png: bytes | None, channel: str | None = None
+) -> list[Reply]:
     """The digest as replies: the text, then the chart (posted to `channel` when given)."""
     replies = [Reply(digest_text(digest), to_channel=channel, kind="digest")]
     if chart_png:
@@ -470,7 +480,11 @@ class PersonalDigest:
     @property
     def empty(self) -> bool:
         return not (
-            self.sent or self.waiting or self.consents or self.stories_to_review or self.stories_to_name
+            self.sent
+            or self.waiting
+            or self.consents
+            or self.stories_to_review
+            or self.stories_to_name
         )
 
 
@@ -518,7 +532,9 @@ def personal_digests(session: Session, now: datetime) -> list[tuple[str, Persona
 
 
 def personal_reply(email: str, digest: PersonalDigest) -> Reply:
-    return Reply(render("digest_personal", d=digest), to_person=email, private=True, kind="digest_personal")
+    return Reply(
+        render("digest_personal", d=digest), to_person=email, private=True, kind="digest_personal"
+    )
 
 
 def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
@@ -526,4 +542,3 @@ def _by_id(session: Session, model: Any, ids: set[int]) -> dict[int, Any]:
     if not ids:
         return {}
     return {row.id: row for row in session.exec(select(model).where(col(model.id).in_(ids)))}
-

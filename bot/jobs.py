@@ -1,0 +1,148 @@
+"""The scheduled jobs, and the delivery steps the CLI shares with them.
+
+Importing this module registers the built-in jobs with `bot.scheduler`. Another feature
+adds a daily job the same way:
+
+    register(Job("campaigns.daily", daily, my_async_function))
+
+where `daily` reads `CROSSBOT_DAILY_CRON` (weekdays 08:30 in the firm's time zone by default).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from typing import Any
+
+from bot import digest, nudges
+from bot.charts import weekly_by_team_chart
+from bot.context import Context
+from bot.messages import Messenger, Unreachable
+from bot.render import render
+from bot.scheduler import Job, JobRunContext, register
+
+log = logging.getLogger(__name__)
+
+
+def weekly(settings: Any) -> str:
+    return str(settings.digest_cron)
+
+
+def daily(settings: Any) -> str:
+    return str(settings.daily_cron)
+
+
+# -- the weekly digest ------------------------------------------------------------------------
+
+
+def build(ctx: Context, now: Any) -> tuple[digest.Digest, bytes]:
+    """The digest for the week before `now`, and its chart as PNG bytes."""
+    with ctx.store.read() as session:
+        built = digest.build_digest(session, now, ctx.settings.zone)
+    chart = weekly_by_team_chart(
+        built.chart.weeks,
+        built.chart.series,
+        title=render("digest_chart_title"),
+        ylabel=render("digest_chart_ylabel"),
+    )
+    return built, chart
+
+
+async def post_digest(ctx: Context, messenger: Messenger, now: Any) -> dict[str, Any]:
+    """Post the weekly digest to the digest channel and remember its spotlight."""
+    channel = ctx.settings.digest_channel
+    if not channel:
+        raise RuntimeError(render("cli_digest_no_channel"))
+    built, chart = build(ctx, now)
+    for reply in digest.digest_replies(built, chart, channel):
+        await messenger.post(channel, reply)
+    with ctx.store.write() as session:
+        digest.record_issue(session, built, now)
+    return {
+        "week_start": built.week_start.isoformat(),
+        "stories": len(built.stories),
+        "spotlight": built.spotlight.card_id if built.spotlight else None,
+    }
+
+
+async def send_personal_digests(ctx: Context, messenger: Messenger, now: Any) -> dict[str, Any]:
+    """DM everyone who opted in and has something waiting on them."""
+    with ctx.store.read() as session:
+        found = digest.personal_digests(session, now)
+    sent = unreachable = 0
+    for email, personal in found:
+        try:
+            await messenger.dm(email, digest.personal_reply(email, personal))
+            sent += 1
+        except Unreachable:
+            unreachable += 1
+    return {"sent": sent, "unreachable": unreachable}
+
+
+async def send_nudges(ctx: Context, messenger: Messenger, now: Any) -> dict[str, Any]:
+    """Send today's nudges; each is recorded first, so it can never go twice."""
+    policy = nudges.Policy.from_settings(ctx.settings)
+    with ctx.store.write() as session:
+        items = nudges.plan(session, now, policy)
+        nudges.record(session, items, now)
+    failed: list[str] = []
+    for item in items:
+        try:
+            await messenger.dm(item.email, nudges.reply(item))
+        except Unreachable:
+            failed.append(item.key)
+    if failed:
+        with ctx.store.write() as session:
+            nudges.unsent(session, failed)
+    return {"sent": len(items) - len(failed), "unreachable": len(failed)}
+
+
+# -- job functions --------------------------------------------------------------------------
+
+
+async def _weekly_digest(run: JobRunContext) -> dict[str, Any]:
+    assert run.messenger is not None
+    return await post_digest(run.ctx, run.messenger, run.now)
+
+
+async def _personal_digests(run: JobRunContext) -> dict[str, Any]:
+    assert run.messenger is not None
+    return await send_personal_digests(run.ctx, run.messenger, run.now)
+
+
+async def _nudges(run: JobRunContext) -> dict[str, Any]:
+    assert run.messenger is not None
+    return await send_nudges(run.ctx, run.messenger, run.now)
+
+
+WEEKLY_DIGEST = register(Job("digest.weekly", weekly, _weekly_digest))
+PERSONAL_DIGESTS = register(Job("digest.personal", weekly, _personal_digests))
+NUDGES = register(Job("nudges.daily", daily, _nudges))
+
+
+def _optional_job(module: str, function: str, name: str) -> Job | None:
+    """Register a daily job for a domain function another feature may not have landed yet.
+
+    The function takes (session, now) and returns `Reply`s addressed with to_person /
+    to_channel, which the job delivers.
+    """
+    try:
+        target = getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError):
+        return None
+
+    async def run(context: JobRunContext) -> dict[str, Any]:
+        from bot.channels import deliver_elsewhere
+
+        assert context.messenger is not None
+        with context.ctx.store.write() as session:
+            replies = list(target(session, context.now) or [])
+        undelivered = await deliver_elsewhere(replies, context.messenger)
+        return {"sent": len(replies) - len(undelivered)}
+
+    return register(Job(name, daily, run))
+
+
+CONSENT_REMINDERS = _optional_job(
+    "bot.referrals", "remind_silent_owners", "referrals.remind_silent_owners"
+)
