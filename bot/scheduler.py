@@ -14,7 +14,7 @@ argument, so tests drive them without APScheduler's clock.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -108,33 +108,59 @@ def cron_trigger(cron: str, zone: ZoneInfo) -> CronTrigger:
 
 def next_fire_times(cron: str, zone: ZoneInfo, after: datetime, count: int) -> list[datetime]:
     """The next `count` fire times strictly after `after`, as aware UTC datetimes."""
-    return list(_fire_times(cron_trigger(cron, zone), after, limit=count))
+    times: list[datetime] = []
+    for fire in _fire_times(cron_trigger(cron, zone), zone, after - _LOOKBEHIND):
+        if fire > after:
+            times.append(fire)
+            if len(times) == count:
+                break
+    return times
 
 
 def fire_times_between(cron: str, zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
     """Fire times in (start, end], aware UTC."""
-    return list(_fire_times(cron_trigger(cron, zone), start, until=end))
+    times = []
+    for fire in _fire_times(cron_trigger(cron, zone), zone, start - _LOOKBEHIND):
+        if fire > end:
+            break
+        if fire > start:
+            times.append(fire)
+    return times
 
 
-def latest_fire_time(
-    cron: str, zone: ZoneInfo, now: datetime, within: timedelta
-) -> datetime | None:
+def latest_fire_time(cron: str, zone: ZoneInfo, now: datetime, within: timedelta) -> datetime | None:
     """The last fire time at or before `now`, if it is no older than `within`."""
     times = fire_times_between(cron, zone, now - within, now)
     return times[-1] if times else None
 
 
-def _fire_times(
-    cron: CronTrigger, after: datetime, limit: int = 10_000, until: datetime | None = None
-) -> Any:
-    previous: datetime | None = None
+# Looking a little before a window lets a wall-clock time repeated when the clocks go back
+# be recognised as the same slot as its first occurrence.
+_LOOKBEHIND = timedelta(hours=3)
+
+
+def _fire_times(cron: CronTrigger, zone: ZoneInfo, after: datetime) -> Iterator[datetime]:
+    """Fire times after `after`, once per local wall-clock time.
+
+    When the clocks go back, 01:30 happens twice; APScheduler's trigger yields both. A job
+    scheduled for 01:30 means once that night, so the repeat is dropped.
+    """
     cursor = after + timedelta(microseconds=1)
-    for _ in range(limit):
-        fire = cron.get_next_fire_time(previous, cursor)
-        if fire is None or (until is not None and fire > until):
+    last_fire: datetime | None = None
+    last_wall: datetime | None = None
+    while True:
+        fire = cron.get_next_fire_time(None, cursor)
+        if fire is None:
             return
-        yield _utc(fire)
-        previous, cursor = fire, fire + timedelta(microseconds=1)
+        if last_fire is not None and fire <= last_fire:
+            # APScheduler 3 can return the repeated hour's time again and again: step past it.
+            cursor += timedelta(hours=1)
+            continue
+        wall = fire.astimezone(zone).replace(tzinfo=None)
+        if wall != last_wall:
+            yield _utc(fire)
+        last_fire, last_wall = fire, wall
+        cursor = fire + timedelta(microseconds=1)
 
 
 def _utc(moment: datetime) -> datetime:
