@@ -128,7 +128,9 @@ def fire_times_between(cron: str, zone: ZoneInfo, start: datetime, end: datetime
     return times
 
 
-def latest_fire_time(cron: str, zone: ZoneInfo, now: datetime, within: timedelta) -> datetime | None:
+def latest_fire_time(
+    cron: str, zone: ZoneInfo, now: datetime, within: timedelta
+) -> datetime | None:
     """The last fire time at or before `now`, if it is no older than `within`."""
     times = fire_times_between(cron, zone, now - within, now)
     return times[-1] if times else None
