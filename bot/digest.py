@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot import stories
@@ -30,6 +31,7 @@ from bot.store.models import (
     Referral,
     ReferralEvent,
     ServiceCard,
+    Story,
 )
 
 OPEN_STATUSES = ("new", "accepted", "meeting", "proposal")
@@ -490,45 +492,104 @@ class PersonalDigest:
 
 def personal_digest(session: Session, person: Person, now: datetime) -> PersonalDigest:
     """A person's own open referrals and what waits on them (they may see all of it)."""
-    open_ = col(Referral.status).in_(OPEN_STATUSES)
-    sent = session.exec(select(Referral).where(Referral.referrer_id == person.id, open_)).all()
-    received = session.exec(select(Referral).where(Referral.receiver_id == person.id, open_)).all()
-    consents = session.exec(
-        select(Referral)
-        .join(Client, col(Client.id) == col(Referral.client_id))
-        .where(Client.owner_id == person.id, Referral.consent == "pending", open_)
-    ).all()
-    rows = [*sent, *received, *consents]
-    clients = _by_id(session, Client, {r.client_id for r in rows})
-    people = _by_id(session, Person, {r.referrer_id for r in rows} | {r.receiver_id for r in rows})
-
-    def item(referral: Referral, other_id: int) -> OpenReferral:
-        client = clients.get(referral.client_id)
-        other = people.get(other_id)
-        return OpenReferral(
-            id=referral.id or 0,
-            client=client.name if client else "",
-            other=other.name if other else "",
-            status=referral.status,
-            days=max(0, (now - referral.updated_at).days),
-        )
-
-    reviewing = stories.is_reviewer(person)
-    return PersonalDigest(
-        name=person.first_name,
-        sent=[item(r, r.receiver_id) for r in sent],
-        waiting=[item(r, r.referrer_id) for r in received],
-        consents=[item(r, r.referrer_id) for r in consents],
-        stories_to_review=len(stories.awaiting_review(session, limit=100)) if reviewing else 0,
-        stories_to_name=len(stories.awaiting_owner(session, person)),
-    )
+    return _personal_batch(session, [person], now)[person.id or 0]
 
 
 def personal_digests(session: Session, now: datetime) -> list[tuple[str, PersonalDigest]]:
     """(email, digest) for everyone who opted in and has something waiting."""
-    people = session.exec(select(Person).where(col(Person.active), col(Person.digest_opt_in))).all()
-    found = [(p.email, personal_digest(session, p, now)) for p in people]
-    return [(email, digest) for email, digest in found if not digest.empty]
+    people = list(session.exec(select(Person).where(col(Person.active), col(Person.digest_opt_in))))
+    found = _personal_batch(session, people, now)
+    return [(p.email, found[p.id]) for p in people if p.id in found and not found[p.id].empty]
+
+
+def _personal_batch(
+    session: Session, people: list[Person], now: datetime
+) -> dict[int, PersonalDigest]:
+    """Personal digests for many people with a fixed number of queries."""
+    ids = {p.id for p in people if p.id}
+    query = (
+        sa_select(
+            col(Referral.id),
+            col(Referral.client_id),
+            col(Referral.referrer_id),
+            col(Referral.receiver_id),
+            col(Referral.status),
+            col(Referral.updated_at),
+            col(Referral.consent),
+            col(Client.owner_id),
+        )
+        .join(Client, col(Client.id) == col(Referral.client_id))
+        .where(col(Referral.status).in_(OPEN_STATUSES))
+        .order_by(col(Referral.updated_at))
+    )
+    if len(ids) <= 50:  # a few people: let the database filter; many: one pass over open ones
+        query = query.where(
+            col(Referral.referrer_id).in_(ids)
+            | col(Referral.receiver_id).in_(ids)
+            | (col(Client.owner_id).in_(ids) & (Referral.consent == "pending"))
+        )
+    rows = [tuple(row) for row in session.execute(query).all() if {row[2], row[3], row[7]} & ids]
+    client_names = _names(session, Client, {row[1] for row in rows})
+    person_names = _names(session, Person, {row[2] for row in rows} | {row[3] for row in rows})
+    to_review = len(stories.awaiting_review(session, limit=100))
+    to_name = Counter(
+        session.exec(
+            select(Client.owner_id)
+            .join(Story, col(Story.client_id) == col(Client.id))
+            .where(Story.client_approval == "pending", Story.status == "pending")
+        ).all()
+    )
+    digests = {
+        p.id: PersonalDigest(
+            name=p.first_name,
+            sent=[],
+            waiting=[],
+            consents=[],
+            stories_to_review=to_review if stories.is_reviewer(p) else 0,
+            stories_to_name=to_name.get(p.id, 0),
+        )
+        for p in people
+        if p.id
+    }
+    for row in rows:
+        _, _, referrer, receiver, _, _, consent, owner = row
+        if referrer in digests:
+            digests[referrer].sent.append(
+                _open_item(row, receiver, client_names, person_names, now)
+            )
+        if receiver in digests:
+            digests[receiver].waiting.append(
+                _open_item(row, referrer, client_names, person_names, now)
+            )
+        if owner in digests and consent == "pending":
+            digests[owner].consents.append(
+                _open_item(row, referrer, client_names, person_names, now)
+            )
+    return digests
+
+
+def _open_item(
+    row: tuple[Any, ...],
+    other: int,
+    client_names: dict[int, str],
+    person_names: dict[int, str],
+    now: datetime,
+) -> OpenReferral:
+    referral_id, client_id, _, _, status, updated, _, _ = row
+    return OpenReferral(
+        id=referral_id or 0,
+        client=client_names.get(client_id, ""),
+        other=person_names.get(other, ""),
+        status=status,
+        days=max(0, (now - updated).days),
+    )
+
+
+def _names(session: Session, model: Any, ids: set[int]) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(session.exec(select(model.id, model.name).where(col(model.id).in_(ids))).all())
 
 
 def personal_reply(email: str, digest: PersonalDigest) -> Reply:
