@@ -23,6 +23,11 @@ from bot.render import render
 from bot.store.models import Client, Nudge, Person, Referral, ServiceCard
 
 KINDS = ("follow_up", "close_loop", "card_review")  # also the order of priority
+TEMPLATES = {
+    "follow_up": "nudge_follow_up",
+    "close_loop": "nudge_close_loop",
+    "card_review": "nudge_card_review",
+}
 STALLED = ("meeting", "proposal")
 WAITING = ("new", "accepted")
 DAYS_PER_MONTH = 30.44
@@ -119,9 +124,9 @@ def reply(item: NudgeItem) -> Reply:
         buttons = [Button("Show the card", "card.show", {"card": item.subject})]
     else:
         buttons = [Button("My referrals", "referral.mine", {"referral": int(item.subject)})]
-    text = render(f"nudge_{item.kind}", item=item, name=item.name.split()[0] if item.name else "")
+    text = render(TEMPLATES[item.kind], item=item, name=item.name.split()[0] if item.name else "")
     return Reply(
-        text, buttons=buttons, to_person=item.email, private=True, kind=f"nudge_{item.kind}"
+        text, buttons=buttons, to_person=item.email, private=True, kind=TEMPLATES[item.kind]
     )
 
 

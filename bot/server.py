@@ -38,12 +38,10 @@ def build_app(ctx: Context) -> web.Application:
 
 def _mount_scheduler(app: web.Application, ctx: Context) -> None:
     """Run the scheduler with the server, when there is a platform to send through."""
-    from bot.channels import NoMessenger, messenger_from_settings
     from bot.scheduler import Scheduler
 
-    try:
-        messenger = messenger_from_settings(ctx)
-    except NoMessenger:
+    messenger = _mounted_messenger(app, ctx)
+    if messenger is None:
         log.warning("no chat platform configured: the scheduler is not started")
         return
     scheduler = Scheduler(ctx, messenger)
@@ -58,6 +56,24 @@ def _mount_scheduler(app: web.Application, ctx: Context) -> None:
 
     app.on_startup.append(start)
     app.on_cleanup.append(stop)
+
+
+def _mounted_messenger(app: web.Application, ctx: Context) -> Any:
+    """The `Messenger` of a mounted platform (Slack first), reusing its channel's connection."""
+    settings = ctx.settings
+    if settings.slack_bot_token:
+        from bot.channels import slack
+
+        key = getattr(slack, "SLACK_CHANNEL", None)
+        if key is not None and key in app:
+            return app[key].messenger
+    if settings.microsoft_app_id:
+        from bot.channels import teams
+
+        key = getattr(teams, "TEAMS_KEY", None)
+        if key is not None and key in app:
+            return app[key].messenger
+    return None
 
 
 def serve(ctx: Context, port: int | None = None) -> None:

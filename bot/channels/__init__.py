@@ -12,34 +12,40 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# (settings attribute that switches the platform on, module, Messenger class). The Slack and
-# Teams adapters provide these classes; each is built with the process `Context`.
-_PLATFORMS = (
-    ("slack_bot_token", "bot.channels.slack", "SlackMessenger"),
-    ("microsoft_app_id", "bot.channels.teams", "TeamsMessenger"),
-)
-
 
 class NoMessenger(Exception):
     """No platform is configured to send through (its message says what to set)."""
 
 
 def messenger_from_settings(ctx: Context) -> Messenger:
-    """The `Messenger` of the configured platform (Slack first), imported only when needed."""
-    import importlib
-
+    """The `Messenger` of the configured platform (Slack first), for a process that only
+    sends (`crossbot digest`, `crossbot nudges`). Platform modules are imported only here.
+    """
     from bot.render import render
 
-    for setting, module_name, class_name in _PLATFORMS:
-        if not getattr(ctx.settings, setting, None):
-            continue
-        module = importlib.import_module(module_name)
-        messenger_class = getattr(module, class_name, None)
-        if messenger_class is None:
-            raise NoMessenger(render("no_messenger", platform=module_name, missing=class_name))
-        messenger: Messenger = messenger_class(ctx)
-        return messenger
+    settings = ctx.settings
+    try:
+        if settings.slack_bot_token:
+            return _slack_messenger(ctx)
+        if settings.microsoft_app_id:
+            from bot.channels.teams import TeamsMessenger
+
+            return TeamsMessenger(ctx)
+    except NoMessenger:
+        raise
+    except Exception as exc:  # settings that cannot work: say why, no traceback
+        raise NoMessenger(str(exc)) from exc
     raise NoMessenger(render("no_messenger", platform="", missing=""))
+
+
+def _slack_messenger(ctx: Context) -> Messenger:
+    from bot.channels import slack
+    from bot.render import render
+
+    if hasattr(slack, "SlackChannel"):
+        messenger: Messenger = slack.SlackChannel(ctx).messenger
+        return messenger
+    raise NoMessenger(render("no_messenger", platform="bot.channels.slack", missing="SlackChannel"))
 
 
 async def deliver_elsewhere(replies: list[Reply], messenger: Messenger) -> list[Reply]:
