@@ -11,6 +11,7 @@ where `daily` reads `CROSSBOT_DAILY_CRON` (weekdays 08:30 in the firm's time zon
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from typing import Any
 
@@ -120,29 +121,60 @@ PERSONAL_DIGESTS = register(Job("digest.personal", weekly, _personal_digests))
 NUDGES = register(Job("nudges.daily", daily, _nudges))
 
 
-def _optional_job(module: str, function: str, name: str) -> Job | None:
-    """Register a daily job for a domain function another feature may not have landed yet.
+def _domain_job(name: str, steps: list[tuple[str, str]]) -> Job | None:
+    """Register a daily job over domain functions other features provide, if they exist.
 
-    The function takes (session, now) and returns `Reply`s addressed with to_person /
-    to_channel, which the job delivers.
+    Each step is `function(session, now[, settings= | timezone=])` returning `Reply`s
+    addressed with to_person / to_channel; it runs in its own transaction and the job
+    delivers its replies. Steps run in order (a campaign ends before the next one starts,
+    which starts before the day's standings). A feature not merged yet is simply absent.
     """
-    try:
-        target = getattr(importlib.import_module(module), function)
-    except (ImportError, AttributeError):
+    functions = [_find(module, function) for module, function in steps]
+    found = [f for f in functions if f is not None]
+    if not found:
         return None
 
     async def run(context: JobRunContext) -> dict[str, Any]:
         from bot.channels import deliver_elsewhere
 
         assert context.messenger is not None
-        with context.ctx.store.write() as session:
-            replies = list(target(session, context.now) or [])
-        undelivered = await deliver_elsewhere(replies, context.messenger)
-        return {"sent": len(replies) - len(undelivered)}
+        sent = 0
+        for function in found:
+            with context.ctx.store.write() as session:
+                replies = list(function(session, context.now, **_extras(function, context)) or [])
+            undelivered = await deliver_elsewhere(replies, context.messenger)
+            sent += len(replies) - len(undelivered)
+        return {"sent": sent, "steps": [f.__name__ for f in found]}
 
     return register(Job(name, daily, run))
 
 
-CONSENT_REMINDERS = _optional_job(
-    "bot.referrals", "remind_silent_owners", "referrals.remind_silent_owners"
+def _find(module: str, function: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _extras(function: Any, context: JobRunContext) -> dict[str, Any]:
+    parameters = inspect.signature(function).parameters
+    extras: dict[str, Any] = {}
+    if "settings" in parameters:
+        extras["settings"] = context.ctx.settings
+    if "timezone" in parameters:
+        extras["timezone"] = context.ctx.settings.zone
+    return extras
+
+
+# Jobs of features built alongside this one (registered when their functions exist).
+CONSENT_REMINDERS = _domain_job(
+    "referrals.remind_silent_owners", [("bot.referrals", "remind_silent_owners")]
+)
+CAMPAIGNS_DAILY = _domain_job(
+    "campaigns.daily",
+    [
+        ("bot.campaigns", "end_due_campaigns"),
+        ("bot.campaigns", "start_due_campaigns"),
+        ("bot.campaigns", "daily_standings"),
+    ],
 )
