@@ -10,6 +10,7 @@ where `daily` reads `CROSSBOT_DAILY_CRON` (weekdays 08:30 in the firm's time zon
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import logging
@@ -54,7 +55,8 @@ async def post_digest(ctx: Context, messenger: Messenger, now: Any) -> dict[str,
     channel = ctx.settings.digest_channel
     if not channel:
         raise RuntimeError(render("cli_digest_no_channel"))
-    built, chart = build(ctx, now)
+    # The domain is synchronous: build off the event loop so the server keeps answering.
+    built, chart = await asyncio.to_thread(build, ctx, now)
     for reply in digest.digest_replies(built, chart, channel):
         await messenger.post(channel, reply)
     with ctx.store.write() as session:
@@ -68,8 +70,7 @@ async def post_digest(ctx: Context, messenger: Messenger, now: Any) -> dict[str,
 
 async def send_personal_digests(ctx: Context, messenger: Messenger, now: Any) -> dict[str, Any]:
     """DM everyone who opted in and has something waiting on them."""
-    with ctx.store.read() as session:
-        found = digest.personal_digests(session, now)
+    found = await asyncio.to_thread(_read_personal_digests, ctx, now)
     sent = unreachable = 0
     for email, personal in found:
         try:
@@ -80,12 +81,15 @@ async def send_personal_digests(ctx: Context, messenger: Messenger, now: Any) ->
     return {"sent": sent, "unreachable": unreachable}
 
 
+def _read_personal_digests(ctx: Context, now: Any) -> list[tuple[str, digest.PersonalDigest]]:
+    with ctx.store.read() as session:
+        return digest.personal_digests(session, now)
+
+
 async def send_nudges(ctx: Context, messenger: Messenger, now: Any) -> dict[str, Any]:
     """Send today's nudges; each is recorded first, so it can never go twice."""
     policy = nudges.Policy.from_settings(ctx.settings)
-    with ctx.store.write() as session:
-        items = nudges.plan(session, now, policy)
-        nudges.record(session, items, now)
+    items = await asyncio.to_thread(_plan_nudges, ctx, now, policy)
     failed: list[str] = []
     for item in items:
         try:
@@ -96,6 +100,13 @@ async def send_nudges(ctx: Context, messenger: Messenger, now: Any) -> dict[str,
         with ctx.store.write() as session:
             nudges.unsent(session, failed)
     return {"sent": len(items) - len(failed), "unreachable": len(failed)}
+
+
+def _plan_nudges(ctx: Context, now: Any, policy: nudges.Policy) -> list[nudges.NudgeItem]:
+    with ctx.store.write() as session:
+        items = nudges.plan(session, now, policy)
+        nudges.record(session, items, now)
+    return items
 
 
 # -- job functions --------------------------------------------------------------------------
