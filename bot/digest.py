@@ -412,11 +412,13 @@ def weekly_by_team(session: Session, week_start: date, zone: ZoneInfo) -> ChartD
     return ChartData(weeks, series)
 
 
+def issue_for(session: Session, week_start: date) -> DigestIssue | None:
+    return session.exec(select(DigestIssue).where(DigestIssue.week_start == week_start)).first()
+
+
 def record_issue(session: Session, digest: Digest, now: datetime) -> DigestIssue:
     """Remember that this week's digest went out, and its spotlight (once per week)."""
-    issue = session.exec(
-        select(DigestIssue).where(DigestIssue.week_start == digest.week_start)
-    ).first()
+    issue = issue_for(session, digest.week_start)
     if issue is None:
         issue = DigestIssue(
             week_start=digest.week_start,

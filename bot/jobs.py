@@ -50,13 +50,21 @@ def build(ctx: Context, now: Any) -> tuple[digest.Digest, bytes]:
     return built, chart
 
 
-async def post_digest(ctx: Context, messenger: Messenger, now: Any) -> dict[str, Any]:
-    """Post the weekly digest to the digest channel and remember its spotlight."""
+async def post_digest(
+    ctx: Context, messenger: Messenger, now: Any, again: bool = True
+) -> dict[str, Any]:
+    """Post the weekly digest to the digest channel and remember its spotlight.
+
+    With `again=False` (the scheduled job) a week whose digest already went out, say by
+    `crossbot digest` earlier that morning, is not posted a second time.
+    """
     channel = ctx.settings.digest_channel
     if not channel:
         raise RuntimeError(render("cli_digest_no_channel"))
     # The domain is synchronous: build off the event loop so the server keeps answering.
     built, chart = await asyncio.to_thread(build, ctx, now)
+    if not again and await asyncio.to_thread(_already_posted, ctx, built):
+        return {"week_start": built.week_start.isoformat(), "skipped": "already posted"}
     for reply in digest.digest_replies(built, chart, channel):
         await messenger.post(channel, reply)
     with ctx.store.write() as session:
@@ -79,6 +87,11 @@ async def send_personal_digests(ctx: Context, messenger: Messenger, now: Any) ->
         except Unreachable:
             unreachable += 1
     return {"sent": sent, "unreachable": unreachable}
+
+
+def _already_posted(ctx: Context, built: digest.Digest) -> bool:
+    with ctx.store.read() as session:
+        return digest.issue_for(session, built.week_start) is not None
 
 
 def _read_personal_digests(ctx: Context, now: Any) -> list[tuple[str, digest.PersonalDigest]]:
@@ -114,7 +127,7 @@ def _plan_nudges(ctx: Context, now: Any, policy: nudges.Policy) -> list[nudges.N
 
 async def _weekly_digest(run: JobRunContext) -> dict[str, Any]:
     assert run.messenger is not None
-    return await post_digest(run.ctx, run.messenger, run.now)
+    return await post_digest(run.ctx, run.messenger, run.now, again=False)
 
 
 async def _personal_digests(run: JobRunContext) -> dict[str, Any]:

@@ -322,10 +322,16 @@ class Scheduler:
             timezone=settings.zone,
             job_defaults={"misfire_grace_time": grace, "coalesce": True, "max_instances": 1},
         )
-        for job in self.jobs:
-            scheduler.add_job(
-                self._fire, trigger(job, settings), args=[job], id=job.name, name=job.name
-            )
+        for job in list(self.jobs):
+            try:
+                cron = trigger(job, settings)
+            except ValueError as exc:  # a bad cron setting: that job is off, the rest run
+                log.error(
+                    "job %s not scheduled: bad cron %r (%s)", job.name, job.crontab(settings), exc
+                )
+                self.jobs.remove(job)
+                continue
+            scheduler.add_job(self._fire, cron, args=[job], id=job.name, name=job.name)
         scheduler.add_job(self.sweep, "interval", minutes=SWEEP_MINUTES, id="crossbot.sweep")
         scheduler.start()
         self.apscheduler = scheduler

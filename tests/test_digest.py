@@ -317,3 +317,10 @@ def test_cli_post_without_a_platform_says_what_to_set(cli_env: Path, monkeypatch
     get_settings.cache_clear()
     result = CliRunner().invoke(app, ["digest"])
     assert result.exit_code == 1 and "SLACK_BOT_TOKEN" in result.output
+
+
+async def test_the_scheduled_digest_skips_a_week_already_posted_by_hand(seeded: Context):
+    messenger = RecordingMessenger()
+    await jobs.post_digest(seeded, messenger, NOW)  # `crossbot digest` at 08:00
+    result = await jobs.post_digest(seeded, messenger, NOW + timedelta(hours=1), again=False)
+    assert result["skipped"] == "already posted" and len(messenger.posts) == 2

@@ -265,3 +265,14 @@ def test_two_replicas_in_threads_race_for_one_slot(two_replicas):
         thread.join()
     assert sorted(outcomes) == ["done", "skipped"]
     assert calls == [SLOT]
+
+
+async def test_a_bad_cron_setting_switches_off_that_job_only(ctx: Context, caplog):
+    ctx.settings.digest_cron = "every monday"
+    scheduler = Scheduler(ctx, RecordingMessenger())
+    aps = scheduler.start()
+    try:
+        assert aps.get_job("digest.weekly") is None and aps.get_job("nudges.daily") is not None
+        assert "digest.weekly not scheduled" in caplog.text
+    finally:
+        scheduler.shutdown()

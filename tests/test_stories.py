@@ -182,3 +182,17 @@ def test_list_edit_and_withdraw(chat, ctx):
     replies = chat(ADMIN).press("story.withdraw", {"story": story.id})
     assert replies[0].kind == "story_withdrawn"
     assert _stories(ctx)[0].status == "withdrawn"
+
+
+def test_a_reviewer_can_edit_then_publish(chat, digest_ctx):
+    owen = chat(OWEN)
+    owen.press("story.submit", {**STORY, "teams": "Employment"})
+    story = _stories(digest_ctx)[0]
+    sam = chat(SAM)
+    form = sam.press("story.edit", {"story": story.id})
+    assert form[0].form is not None
+    replies = sam.submit({**STORY, "teams": "Employment", "title": "Polished title"})
+    assert any(r.kind == "story_news" and r.to_person == OWEN for r in replies)
+    assert any(r.kind == "story_post" and "Polished title" in r.text for r in replies)
+    story = _stories(digest_ctx)[0]
+    assert story.status == "published" and story.author_id != story.reviewed_by_id

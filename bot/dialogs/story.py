@@ -254,6 +254,9 @@ def _after(
     if outcome.needs_review and not edited:
         replies += _review_requests(session, story, me)
     if outcome.published:
+        author = session.get(Person, story.author_id)
+        if author is not None and author.id != me.id:  # a reviewer's edit published it
+            replies.append(_news(session, story, author, reviewer=me))
         replies += _channel_post(session, ctx, story)
     return replies
 
