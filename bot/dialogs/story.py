@@ -262,12 +262,13 @@ def _after(
 
 
 def _review_requests(session: Session, story: Story, author: Person) -> list[Reply]:
-    """Ask the author's team ambassadors, else every ambassador, else the admins."""
+    """Ask the ambassadors of the author's or the story's teams, else all of them, else admins."""
     reviewers = [
         p for p in session.exec(select(Person).where(Person.active)) if stories.is_reviewer(p)
     ]
     ambassadors = [p for p in reviewers if p.role == "ambassador"]
-    same_team = [p for p in ambassadors if p.team == author.team]
+    teams = {author.team, *story.teams}
+    same_team = [p for p in ambassadors if p.team in teams]
     chosen = same_team or ambassadors or reviewers
     view = _view(session, story)
     return [
