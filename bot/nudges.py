@@ -30,6 +30,7 @@ TEMPLATES = {
 }
 STALLED = ("meeting", "proposal")
 WAITING = ("new", "accepted")
+WAITING_ON_OWNER = ("pending", "talk_first")
 DAYS_PER_MONTH = 30.44
 
 
@@ -136,10 +137,14 @@ def _referral_nudges(
     follow_up_before = now - timedelta(days=policy.follow_up_days)
     stale_before = now - timedelta(days=policy.stale_days)
     rows = session.exec(
-        select(Referral).where(
+        select(Referral)
+        .where(
             (col(Referral.status).in_(WAITING) & (col(Referral.updated_at) <= follow_up_before))
             | (col(Referral.status).in_(STALLED) & (col(Referral.updated_at) <= stale_before))
         )
+        # While the relationship owner has not said go, the receiver has nothing to do yet
+        # (the consent reminder job speaks to the owner instead).
+        .where(col(Referral.consent).not_in(WAITING_ON_OWNER))
     ).all()
     clients = {
         c.id: c

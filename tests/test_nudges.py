@@ -151,3 +151,11 @@ def test_cli_preview_sends_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     with store.read() as session:
         assert session.exec(select(Nudge)).all() == []
     store.dispose()
+
+
+def test_no_follow_up_while_the_owner_has_not_said_go(fresh_cards: Context):
+    with fresh_cards.store.write() as session:
+        referral = factories.referral(session, CLIENTS[0], SAM, PRIYA, NOW - timedelta(days=6))
+        referral.consent = "pending"
+        session.add(referral)
+    assert _plan(fresh_cards) == []
