@@ -206,7 +206,10 @@ def main() -> None:
             personal = digest.personal_digests(session, NOW)
         personal_seconds = time.perf_counter() - started
         store.dispose()
-    print(f"firm: {args.people:,} people, {args.referrals:,} referrals (generated in {generated:.1f} s)")
+    print(
+        f"firm: {args.people:,} people, {args.referrals:,} referrals "
+        f"(generated in {generated:.1f} s)"
+    )
     print(
         f"weekly digest: {digest_seconds:.2f} s (target ≤ 10 s) — "
         f"{built.this_week.made} referrals this week, {len(built.stories)} stories, "
