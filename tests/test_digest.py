@@ -324,3 +324,20 @@ async def test_the_scheduled_digest_skips_a_week_already_posted_by_hand(seeded: 
     await jobs.post_digest(seeded, messenger, NOW)  # `crossbot digest` at 08:00
     result = await jobs.post_digest(seeded, messenger, NOW + timedelta(hours=1), again=False)
     assert result["skipped"] == "already posted" and len(messenger.posts) == 2
+
+
+def test_the_scale_benchmark_runs_small(tmp_path: Path):
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "digest_scale.py"
+    spec = importlib.util.spec_from_file_location("digest_scale", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    store = Store(f"sqlite:///{tmp_path / 'bench.db'}")
+    bench.generate(store, people=200, referrals=2_000)
+    with store.read() as session:
+        built = digest.build_digest(session, bench.NOW, LONDON)
+        personal = digest.personal_digests(session, bench.NOW)
+    assert built.this_week.made > 0 and built.spotlight is not None and personal
+    store.dispose()
