@@ -7,6 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlmodel import Session
 
 from bot import jobs, scheduler
@@ -71,3 +72,29 @@ def test_messenger_factory_says_what_to_configure(ctx: Context):
 
     with pytest.raises(NoMessenger, match="SLACK_BOT_TOKEN"):
         messenger_from_settings(ctx)
+
+
+async def test_serve_runs_the_scheduler_with_a_platform(ctx: Context):
+    from aiohttp.test_utils import TestServer
+
+    from bot.context import Context as Ctx
+    from bot.server import SCHEDULER_KEY
+    from bot.settings import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        MicrosoftAppId="00000000-0000-0000-0000-000000000001",
+        MicrosoftAppPassword="s3cret",
+    )
+    app = build_app(Ctx(ctx.store, settings))
+    sched = app[SCHEDULER_KEY]
+    server = TestServer(app)
+    # A Sunday evening: no slot within the grace period, so the start-up catch-up is a no-op.
+    with time_machine.travel(datetime(2026, 11, 22, 20, tzinfo=UTC)):
+        await server.start_server()
+        try:
+            assert sched.apscheduler is not None and sched.apscheduler.running
+            assert sched.apscheduler.get_job("digest.weekly") is not None
+        finally:
+            await server.close()
+    assert sched.apscheduler is None
