@@ -1,0 +1,146 @@
+"""A local fake of the Slack Web API, like bolt-python's mock_web_api_server.
+
+It speaks the real wire format (form or JSON bodies, `{"ok": ...}` answers, 429 with
+`Retry-After`) on a real port, records every call (method + params), serves the upload
+URLs of `files_upload_v2` and the `response_url`s of slash commands and buttons, and can be
+told to fail the next calls of a method.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = "UBOT"
+TEAM = "T0001"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    status: int = 200
+
+
+@dataclass
+class FakeSlack:
+    """The fake Web API. `users` maps Slack user ids to emails (None: no email visible)."""
+
+    users: dict[str, str | None] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # response_url posts
+    uploads: list[bytes] = field(default_factory=list)
+    url: str = ""
+    _failures: dict[str, list[tuple[int, dict[str, str]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _runner: web.AppRunner | None = None
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    # --- control -------------------------------------------------------------------------
+    def fail_next(self, method: str, status: int = 429, times: int = 1, retry_after: int = 0):
+        """Answer the next `times` calls of `method` with `status` (429 carries Retry-After)."""
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+        self._failures[method] += [(status, headers)] * times
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        """The params of every successful call of `method`."""
+        return [c.params for c in self.calls if c.method == method and c.status == 200]
+
+    def attempts(self, method: str) -> list[int]:
+        return [c.status for c in self.calls if c.method == method]
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.url}/respond/{name}"
+
+    # --- server --------------------------------------------------------------------------
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/upload/{name}", self._upload)
+        app.router.add_post("/respond/{name}", self._respond)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            body = await request.json()
+            params = dict(body) if isinstance(body, Mapping) else {}
+        else:
+            params = dict(await request.post())
+        params.update(request.query)
+        for key in ("blocks", "view", "files", "attachments"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        if self._failures.get(method):
+            status, headers = self._failures[method].pop(0)
+            self.calls.append(Call(method, params, status))
+            return web.json_response({"ok": False, "error": "fake"}, status=status, headers=headers)
+        self.calls.append(Call(method, params))
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        ok: dict[str, Any] = {"ok": True}
+        if method == "auth.test":
+            return ok | {"user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "user": "crossbot"}
+        if method == "users.info":
+            user = str(params.get("user"))
+            if user not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            email = self.users[user]
+            profile = {"real_name": f"Person {user}"} | ({"email": email} if email else {})
+            return ok | {"user": {"id": user, "name": user.lower(), "profile": profile}}
+        if method == "users.lookupByEmail":
+            email = str(params.get("email"))
+            for user, known in self.users.items():
+                if known == email:
+                    return ok | {"user": {"id": user, "profile": {"email": email}}}
+            return {"ok": False, "error": "users_not_found"}
+        if method == "conversations.open":
+            return ok | {"channel": {"id": "D" + str(params.get("users", "")).lstrip("U")}}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            ts = f"1700000000.{next(self._ts):06d}"
+            return ok | {"channel": params.get("channel"), "ts": ts, "message_ts": ts}
+        if method in ("views.open", "views.publish", "views.update"):
+            return ok | {"view": {"id": "V1", **(params.get("view") or {})}}
+        if method == "files.getUploadURLExternal":
+            return ok | {"upload_url": f"{self.url}/upload/F1", "file_id": "F1"}
+        if method == "files.completeUploadExternal":
+            return ok | {"files": [{"id": "F1", "title": params.get("files", [{}])[0].get("title")}]}
+        return ok
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads.append(await request.read())
+        return web.Response(text="OK")
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if self._failures.get("response_url"):
+            status, headers = self._failures["response_url"].pop(0)
+            return web.Response(status=status, headers=headers, text="fake")
+        self.responses.append((name, await request.json()))
+        return web.Response(text="ok")
