@@ -17,6 +17,7 @@ Nothing here logs a token, a message text or a referral detail.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
@@ -76,7 +77,15 @@ api_log.setLevel(logging.WARNING)
 bolt_log = logging.getLogger("bot.channels.slack.bolt")
 bolt_log.setLevel(logging.WARNING)
 
-SLASH_COMMANDS = ("/whodoes", "/refer", "/referrals", "/story", "/idea", "/leaderboard", "/crossbot")
+SLASH_COMMANDS = (
+    "/whodoes",
+    "/refer",
+    "/referrals",
+    "/story",
+    "/idea",
+    "/leaderboard",
+    "/crossbot",
+)
 EVENTS = ("app_mention", "message.im", "app_home_opened")
 SHORTCUTS = {"log_referral": "referral.form"}  # message shortcut callback id → our action
 HOME_ACTION = "home.show"
@@ -185,9 +194,7 @@ class SlackMessenger:
     contact.
     """
 
-    def __init__(
-        self, client: AsyncWebClient, store: Store, pacer: Pacer, stash: Stash
-    ) -> None:
+    def __init__(self, client: AsyncWebClient, store: Store, pacer: Pacer, stash: Stash) -> None:
         self.client = client
         self.store = store
         self.pacer = pacer
@@ -728,9 +735,7 @@ class SlackChannel:
         elif shown:
             await self.messenger.ephemeral(where.channel, where.user, shown, where.thread_ts)
         if any(r.image for r in replies):  # an ephemeral message cannot hold a file
-            await self.messenger.upload_images(
-                await self.messenger.dm_channel(where.user), replies
-            )
+            await self.messenger.upload_images(await self.messenger.dm_channel(where.user), replies)
 
     async def _open_modal(self, reply: Reply, where: Where) -> bool:
         """Open a form as a modal if this interaction still has its (single-use) trigger."""
@@ -751,10 +756,8 @@ class SlackChannel:
         slack_ids: dict[str, str] = {}
         for field in form.inputs:
             if field.kind == "person" and field.initial:
-                try:
+                with contextlib.suppress(Unreachable, SlackApiError):  # else the picker is empty
                     slack_ids[field.initial] = await self.messenger.user_id_for(field.initial)
-                except (Unreachable, SlackApiError):
-                    pass  # the picker simply starts empty
         metadata = {"a": form.submit_action, "c": form.context, "cv": conversation}
         return modal_view(form, reply.text, metadata, self.stash, slack_ids)
 

@@ -28,9 +28,11 @@ from tests.slack.fake_slack import BOT_USER, TEAM, FakeSlack
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token-0000"
-PRIYA, PRIYA_ID = "priya.shah@hartwellfinch.example", "UPRIYA"
-ADMIN, ADMIN_ID = "alex.morgan@hartwellfinch.example", "UALEX"
-SAM_ID = "USAM"
+# Slack ids as the sample firm's people.csv has them; Owen has none (matched by email).
+PRIYA, PRIYA_ID = "priya.shah@hartwellfinch.example", "U04PSH7K2QX"
+ADMIN, ADMIN_ID = "alex.morgan@hartwellfinch.example", "U02AMG8X5TC"
+SAM, SAM_ID = "sam.patel@hartwellfinch.example", "U06SPT9Q1VA"
+OWEN, OWEN_ID = "owen.gallagher@hartwellfinch.example", "UOWEN"
 STRANGER_ID = "USTRANGER"  # a Slack user whose email is not in the firm's people list
 HIDDEN_ID = "UHIDDEN"  # a Slack user whose email Slack does not show
 
@@ -48,6 +50,14 @@ class FakePacer(slack_channel.Pacer):
     async def _sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+def dm_channel(user: str) -> str:
+    """The DM channel the fake Slack opens with a user."""
+    return "D" + user.lstrip("U")
+
+
+PRIYA_DM = dm_channel(PRIYA_ID)
 
 
 def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
@@ -201,7 +211,8 @@ async def fake() -> AsyncIterator[FakeSlack]:
         users={
             PRIYA_ID: PRIYA,
             ADMIN_ID: ADMIN,
-            SAM_ID: "sam.patel@hartwellfinch.example",
+            SAM_ID: SAM,
+            OWEN_ID: OWEN,
             STRANGER_ID: "someone@elsewhere.example",
             HIDDEN_ID: None,
         }
@@ -241,3 +252,32 @@ async def slack(
     await client.start_server()
     yield SlackDriver(client, channel, fake)
     await client.close()
+
+
+@dataclass
+class Probe:
+    """A test feature in the router's tables: records the turns it gets, answers `replies`.
+
+    It lets a scenario see exactly what Turn the adapter produced, and make the bot answer
+    with a form, an image or a reply addressed elsewhere before any feature does so.
+    """
+
+    turns: list[Any] = field(default_factory=list)
+    replies: list[Any] = field(default_factory=list)
+
+    def on_action(self, turn: Any, ctx: Context, me: Any) -> list[Any]:
+        self.turns.append(turn)
+        return list(self.replies)
+
+    def command(self, turn: Any, ctx: Context, me: Any, args: str) -> list[Any]:
+        return self.on_action(turn, ctx, me)
+
+
+@pytest.fixture
+def probe(monkeypatch: pytest.MonkeyPatch) -> Probe:
+    from bot import conversation
+
+    found = Probe()
+    monkeypatch.setitem(conversation.ACTIONS, "probe", found.on_action)
+    monkeypatch.setitem(conversation.COMMANDS, "probe", found.command)
+    return found

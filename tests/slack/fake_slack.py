@@ -130,7 +130,9 @@ class FakeSlack:
         if method == "files.getUploadURLExternal":
             return ok | {"upload_url": f"{self.url}/upload/F1", "file_id": "F1"}
         if method == "files.completeUploadExternal":
-            return ok | {"files": [{"id": "F1", "title": params.get("files", [{}])[0].get("title")}]}
+            return ok | {
+                "files": [{"id": "F1", "title": params.get("files", [{}])[0].get("title")}]
+            }
         return ok
 
     async def _upload(self, request: web.Request) -> web.Response:
