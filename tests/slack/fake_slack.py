@@ -26,6 +26,7 @@ class Call:
     method: str
     params: dict[str, Any]
     status: int = 200
+    ok: bool = True
 
 
 @dataclass
@@ -33,6 +34,7 @@ class FakeSlack:
     """The fake Web API. `users` maps Slack user ids to emails (None: no email visible)."""
 
     users: dict[str, str | None] = field(default_factory=dict)
+    missing_channels: set[str] = field(default_factory=set)  # answer channel_not_found
     calls: list[Call] = field(default_factory=list)
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # response_url posts
     uploads: list[bytes] = field(default_factory=list)
@@ -51,7 +53,11 @@ class FakeSlack:
 
     def of(self, method: str) -> list[dict[str, Any]]:
         """The params of every successful call of `method`."""
-        return [c.params for c in self.calls if c.method == method and c.status == 200]
+        return [c.params for c in self.calls if c.method == method and c.status == 200 and c.ok]
+
+    def requested(self, method: str) -> list[dict[str, Any]]:
+        """The params of every call of `method`, whatever the answer."""
+        return [c.params for c in self.calls if c.method == method]
 
     def attempts(self, method: str) -> list[int]:
         return [c.status for c in self.calls if c.method == method]
@@ -100,11 +106,14 @@ class FakeSlack:
             status, headers = self._failures[method].pop(0)
             self.calls.append(Call(method, params, status))
             return web.json_response({"ok": False, "error": "fake"}, status=status, headers=headers)
-        self.calls.append(Call(method, params))
-        return web.json_response(self._answer(method, params))
+        answer = self._answer(method, params)
+        self.calls.append(Call(method, params, ok=bool(answer.get("ok"))))
+        return web.json_response(answer)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         ok: dict[str, Any] = {"ok": True}
+        if params.get("channel") in self.missing_channels:
+            return {"ok": False, "error": "channel_not_found"}
         if method == "auth.test":
             return ok | {"user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "user": "crossbot"}
         if method == "users.info":

@@ -296,7 +296,7 @@ async def test_replies_for_other_people_are_delivered_as_dms(
     ]
     await slack.dm("probe")
 
-    looked_up = [p["email"] for p in slack.fake.of("users.lookupByEmail")]
+    looked_up = [p["email"] for p in slack.fake.requested("users.lookupByEmail")]
     assert looked_up == [OWEN, "bethan.morris@hartwellfinch.example"]
     assert [p["users"] for p in slack.fake.of("conversations.open")] == [SAM_ID, OWEN_ID]
     posts = {p["channel"]: _texts(p) for p in slack.fake.of("chat.postMessage")}
