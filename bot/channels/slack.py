@@ -17,6 +17,7 @@ Nothing here logs a token, a message text or a referral detail.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 import contextlib
 import logging
 import re
@@ -104,6 +105,7 @@ RATE_LIMIT_RETRIES = 4
 SERVER_ERROR_RETRIES = 3
 VIEW_ACK_BUDGET = 2.0  # seconds to try answering a modal submit inline (Slack allows 3)
 DRAIN_SECONDS = 10.0
+DOMAIN_THREADS = 4
 UNREACHABLE_ERRORS = frozenset(
     {"channel_not_found", "not_in_channel", "is_archived", "user_not_found", "users_not_found"}
 )
@@ -423,10 +425,18 @@ class SlackChannel:
             process_before_response=False,
         )
         self.registered: list[tuple[str, str]] = []
+        # The router's own threads: a slow turn never holds up the directory lookups and
+        # dedupe claims that run in the default executor.
+        self._domain = ThreadPoolExecutor(DOMAIN_THREADS, thread_name_prefix="crossbot-slack")
         self._tasks: set[asyncio.Task[Any]] = set()
         self._register()
 
     # --- plumbing ----------------------------------------------------------------------
+    async def answer(self, turn: Turn) -> list[Reply]:
+        """The router's replies, computed in a worker thread (the domain is synchronous)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._domain, handle, turn, self.ctx)
+
     async def handle_http(self, request: web.Request) -> web.Response:
         """`POST /slack/events`: Bolt verifies the signature and timestamp (401 otherwise)."""
         response = await self.app.async_dispatch(await to_bolt_request(request))
@@ -452,6 +462,7 @@ class SlackChannel:
             if socket is not None:
                 await socket.close_async()
             await session.close()
+            self._domain.shutdown(wait=False)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run work after the ack, tracked so shutdown (and tests) can wait for it."""
@@ -635,7 +646,7 @@ class SlackChannel:
         try:
             email = await self.messenger.email_for(user)
             turn = Turn(email or "", "slack:home", action=HOME_ACTION, platform="slack")
-            replies = await asyncio.to_thread(handle, turn, self.ctx)
+            replies = await self.answer(turn)
             here = await deliver_elsewhere(replies, self.messenger)
             view = home_view([r for r in here if not r.form], self.stash)
             await self.client.views_publish(user_id=user, view=view)
@@ -660,7 +671,7 @@ class SlackChannel:
                 payload=payload,
                 platform="slack",
             )
-            return await asyncio.to_thread(handle, turn, self.ctx)
+            return await self.answer(turn)
         except Exception as exc:
             log_failure(log, "slack form submit failed", exc)
             return [Reply(render("error"), kind="error")]
@@ -703,7 +714,7 @@ class SlackChannel:
                 is_direct=where.is_im,
                 event_id=event_id,
             )
-            replies = await asyncio.to_thread(handle, turn, self.ctx)
+            replies = await self.answer(turn)
             await self._deliver(replies, where)
         except Exception as exc:
             log_failure(log, "slack turn failed", exc, kind="action" if action else "text")
