@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
@@ -16,6 +17,7 @@ from bot.catalog import Problem, has_errors, load_into, read_folder
 from bot.channels.console import ConsoleChannel, run
 from bot.context import Context
 from bot.people import by_email
+from bot.privacy import export_person, forget_person
 from bot.render import render
 from bot.seed import seed_activity
 from bot.settings import Settings, get_settings
@@ -252,3 +254,64 @@ def serve(
     ctx = Context(_store(settings), settings)
     typer.echo(render("cli_serving", port=port or settings.port), err=True)
     run_server(ctx, port)
+
+
+@app.command("teams-package")
+def teams_package(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the zip.")] = Path(
+        "crossbot-teams.zip"
+    ),
+    placeholder_id: Annotated[
+        bool,
+        typer.Option("--placeholder-id", help="Build without MicrosoftAppId, for inspection only."),
+    ] = False,
+    website: Annotated[
+        str, typer.Option(help="Your https:// website (privacy and terms pages below it).")
+    ] = "https://github.com/crossbot",
+) -> None:
+    """Build the Teams app package (manifest + icons), validated before it is written."""
+    from bot.channels import teams_package as package
+
+    bot_id = _settings().microsoft_app_id.strip()
+    if not bot_id and not placeholder_id:
+        _fail(render("cli_teams_package_no_app_id"), code=2)
+    try:
+        path = package.write(
+            out, bot_id or package.PLACEHOLDER_ID, package.Developer(website=website)
+        )
+    except package.PackageError as exc:
+        _fail(render("cli_teams_package_invalid", problems=str(exc).split("; ")))
+    typer.echo(
+        render(
+            "cli_teams_package_written",
+            path=str(path),
+            manifest_version=package.MANIFEST_VERSION,
+            bot_id=bot_id or package.PLACEHOLDER_ID,
+            placeholder=not bot_id,
+        )
+    )
+
+
+@person_app.command("export")
+def person_export(email: Annotated[str, typer.Argument(help="The person's email.")]) -> None:
+    """Print everything held about a person, as JSON."""
+    with _store().read() as session:
+        data = export_person(session, email)
+    if data is None:
+        _fail(render("cli_unknown_person", email=email), code=2)
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@person_app.command("forget")
+def person_forget(
+    email: Annotated[str, typer.Argument(help="The person's email.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Don't ask for confirmation.")] = False,
+) -> None:
+    """Anonymise a person: their records stay, nothing in them names the person."""
+    if not yes and sys.stdin.isatty():
+        typer.confirm(render("cli_forget_confirm", email=email), abort=True)
+    with _store().write() as session:
+        forgotten = forget_person(session, email)
+    if not forgotten:
+        _fail(render("cli_unknown_person", email=email), code=2)
+    typer.echo(render("cli_forgotten", email=email))
