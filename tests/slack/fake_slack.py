@@ -8,6 +8,7 @@ told to fail the next calls of a method.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 from collections import defaultdict
@@ -43,6 +44,9 @@ class FakeSlack:
         default_factory=lambda: defaultdict(list)
     )
     _runner: web.AppRunner | None = None
+    socket: web.WebSocketResponse | None = None  # the Socket Mode connection, once open
+    socket_open: asyncio.Event = field(default_factory=asyncio.Event)
+    socket_acks: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     # --- control -------------------------------------------------------------------------
@@ -75,6 +79,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/{name}", self._upload)
         app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -114,6 +119,8 @@ class FakeSlack:
         ok: dict[str, Any] = {"ok": True}
         if params.get("channel") in self.missing_channels:
             return {"ok": False, "error": "channel_not_found"}
+        if method == "apps.connections.open":
+            return ok | {"url": self.url.replace("http", "ws", 1) + "/socket"}
         if method == "auth.test":
             return ok | {"user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "user": "crossbot"}
         if method == "users.info":
@@ -143,6 +150,28 @@ class FakeSlack:
                 "files": [{"id": "F1", "title": params.get("files", [{}])[0].get("title")}]
             }
         return ok
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then relay envelopes out and acks back."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self.socket = socket
+        self.socket_open.set()
+        async for message in socket:
+            if message.type.name == "TEXT":
+                await self.socket_acks.put(json.loads(message.data))
+        return socket
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
+        assert self.socket is not None
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+        }
+        await self.socket.send_json(envelope)
 
     async def _upload(self, request: web.Request) -> web.Response:
         self.uploads.append(await request.read())
