@@ -110,8 +110,6 @@ UNREACHABLE_ERRORS = frozenset(
     {"channel_not_found", "not_in_channel", "is_archived", "user_not_found", "users_not_found"}
 )
 
-SLACK_CHANNEL: web.AppKey[SlackChannel] = web.AppKey("crossbot.slack", object)  # type: ignore[arg-type]
-
 
 def mount(app: web.Application, ctx: Context, channel: SlackChannel | None = None) -> SlackChannel:
     """Add Slack to the server: `POST /slack/events` with a signing secret, Socket Mode
@@ -742,7 +740,10 @@ class SlackChannel:
         replies = [self.messenger.form_as_button(r) if r.form else r for r in replies]
         shown = [r for r in replies if r.text or r.facts or r.buttons]
         if shown and where.response_url:
-            await self.messenger.respond(where.response_url, shown)
+            try:
+                await self.messenger.respond(where.response_url, shown)
+            except DeliveryFailed:  # the URL expired (30 minutes, 5 uses): say it in the DM
+                await self.messenger.send(await self.messenger.dm_channel(where.user), shown)
         elif shown:
             await self.messenger.ephemeral(where.channel, where.user, shown, where.thread_ts)
         if any(r.image for r in replies):  # an ephemeral message cannot hold a file
@@ -799,3 +800,6 @@ class SlackChannel:
             if name:
                 names[user] = name
         return inbound_text(raw, names.get, bot_user)
+
+
+SLACK_CHANNEL: web.AppKey[SlackChannel] = web.AppKey("crossbot.slack", SlackChannel)

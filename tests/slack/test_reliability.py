@@ -201,3 +201,14 @@ def test_without_slack_settings_there_is_no_slack_route(ctx: Context) -> None:
 
     assert slack_channel.SLACK_CHANNEL not in app
     assert all(r.resource.canonical != "/slack/events" for r in app.router.routes() if r.resource)
+
+
+async def test_an_expired_response_url_falls_back_to_the_dm(slack: SlackDriver) -> None:
+    slack.fake.fail_next("response_url", status=404)
+
+    await slack.command("/whodoes", "TUPE")
+
+    assert slack.fake.responses == []
+    [posted] = slack.fake.of("chat.postMessage")
+    assert posted["channel"] == PRIYA_DM
+    assert "Employment" in posted["blocks"][0]["text"]["text"]
