@@ -67,6 +67,7 @@ from bot.logs import log_failure
 from bot.messages import Button, Reply, Turn, Unreachable
 from bot.people import by_email, by_platform_id, remember_platform_id
 from bot.render import render
+from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import ProcessedEvent
 
@@ -111,16 +112,38 @@ UNREACHABLE_ERRORS = frozenset(
 )
 
 
-def mount(app: web.Application, ctx: Context, channel: SlackChannel | None = None) -> SlackChannel:
+def mount(
+    app: web.Application, ctx: Context, channel: SlackChannel | None = None
+) -> SlackChannel | None:
     """Add Slack to the server: `POST /slack/events` with a signing secret, Socket Mode
     with an app token (both if both are set). The Web API session and the Socket Mode
-    connection live as long as the app (aiohttp cleanup context)."""
-    channel = channel or SlackChannel(ctx)
+    connection live as long as the app (aiohttp cleanup context).
+
+    Settings that cannot work leave Slack out with the reason logged; Teams still runs.
+    """
+    if channel is None:
+        problem = config_problem(ctx.settings)
+        if problem:
+            log.error("%s", problem)
+            return None
+        channel = SlackChannel(ctx)
     app[SLACK_CHANNEL] = channel
     if channel.signing_secret:
         app.router.add_post("/slack/events", channel.handle_http)
     app.cleanup_ctx.append(channel.lifecycle)
     return channel
+
+
+def config_problem(settings: Settings) -> str:
+    """What stops Slack from working with these settings, in words; "" when nothing does."""
+    if not _secret(settings.slack_bot_token):
+        return render("slack_config_error", problem="bot_token")
+    app_token = _secret(settings.slack_app_token)
+    if app_token and not app_token.startswith("xapp-"):
+        return render("slack_config_error", problem="app_token")
+    if not app_token and not _secret(settings.slack_signing_secret):
+        return render("slack_config_error", problem="signing_secret")
+    return ""
 
 
 def _secret(value: SecretStr | None) -> str:

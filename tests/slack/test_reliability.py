@@ -212,3 +212,22 @@ async def test_an_expired_response_url_falls_back_to_the_dm(slack: SlackDriver) 
     [posted] = slack.fake.of("chat.postMessage")
     assert posted["channel"] == PRIYA_DM
     assert "Employment" in posted["blocks"][0]["text"]["text"]
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ({"SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN"),
+        ({"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": TOKEN}, "SLACK_APP_TOKEN"),
+    ],
+)
+def test_settings_that_cannot_work_leave_slack_out_and_say_why(
+    ctx: Context, caplog: pytest.LogCaptureFixture, settings: dict[str, str], says: str
+) -> None:
+    broken = Settings(_env_file=None, **settings)  # type: ignore[arg-type]
+
+    app = build_app(Context(ctx.store, broken))
+
+    assert slack_channel.SLACK_CHANNEL not in app
+    assert says in caplog.text
+    assert TOKEN not in caplog.text and SECRET not in caplog.text
