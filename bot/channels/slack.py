@@ -226,6 +226,27 @@ class SlackMessenger:
         self._emails = _Bounded()
         self._dms = _Bounded()
 
+    @classmethod
+    def for_context(
+        cls,
+        ctx: Context,
+        *,
+        pacer: Pacer | None = None,
+        backoff: RetryIntervalCalculator | None = None,
+        stash: Stash | None = None,
+    ) -> SlackMessenger:
+        """A Messenger from the settings, with retries; also for processes that only send
+        (the digest, nudges), which need no Bolt app and no server."""
+        settings = ctx.settings
+        base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
+        client = AsyncWebClient(
+            token=_secret(settings.slack_bot_token) or None,
+            base_url=base_url if base_url.endswith("/") else base_url + "/",
+            logger=api_log,
+            retry_handlers=retry_handlers(backoff),
+        )
+        return cls(client, ctx.store, pacer or Pacer(), stash or Stash())
+
     # --- Messenger ---------------------------------------------------------------------
     async def post(self, channel: str, reply: Reply) -> None:
         try:
@@ -429,15 +450,11 @@ class SlackChannel:
         self.signing_secret = _secret(settings.slack_signing_secret)
         self.app_token = _secret(settings.slack_app_token)
         self.view_ack_budget = view_ack_budget
-        base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
-        self.client = AsyncWebClient(
-            token=_secret(settings.slack_bot_token) or None,
-            base_url=base_url if base_url.endswith("/") else base_url + "/",
-            logger=api_log,
-            retry_handlers=retry_handlers(backoff),
-        )
         self.stash = Stash()
-        self.messenger = SlackMessenger(self.client, ctx.store, pacer or Pacer(), self.stash)
+        self.messenger = SlackMessenger.for_context(
+            ctx, pacer=pacer, backoff=backoff, stash=self.stash
+        )
+        self.client = self.messenger.client
         self.app = AsyncApp(
             client=self.client,
             signing_secret=self.signing_secret,

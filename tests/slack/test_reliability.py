@@ -231,3 +231,25 @@ def test_settings_that_cannot_work_leave_slack_out_and_say_why(
     assert slack_channel.SLACK_CHANNEL not in app
     assert says in caplog.text
     assert TOKEN not in caplog.text and SECRET not in caplog.text
+
+
+async def test_a_standalone_messenger_sends_without_a_server(
+    ctx: Context, slack_settings: Settings, fake: FakeSlack
+) -> None:
+    """What the digest and nudges use from a CLI process: no Bolt app, no aiohttp server."""
+    pacer = FakePacer()
+    messenger = slack_channel.SlackMessenger.for_context(
+        Context(ctx.store, slack_settings), pacer=pacer
+    )
+
+    await messenger.post("CDIGEST", Reply("This week's wins"))
+    await messenger.post("CDIGEST", Reply("…and a spotlight"))
+    await messenger.dm(PRIYA, Reply("A nudge"))
+
+    posts = [(p["channel"], p["text"]) for p in fake.of("chat.postMessage")]
+    assert posts == [
+        ("CDIGEST", "This week's wins"),
+        ("CDIGEST", "…and a spotlight"),
+        (PRIYA_DM, "A nudge"),
+    ]
+    assert pacer.slept == [1.0]  # the digest channel's second post waited its turn
