@@ -78,6 +78,8 @@ api_log = logging.getLogger("bot.channels.slack.api")
 api_log.setLevel(logging.WARNING)
 bolt_log = logging.getLogger("bot.channels.slack.bolt")
 bolt_log.setLevel(logging.WARNING)
+# Bolt also reads SLACK_BOT_TOKEN itself and warns that our client (same token) wins.
+bolt_log.addFilter(lambda record: "will be unused" not in record.getMessage())
 
 SLASH_COMMANDS = (
     "/whodoes",
