@@ -753,13 +753,21 @@ def _movement(key: str, today: dict[str, int], yesterday: dict[str, int]) -> int
     return yesterday[key] - today[key]
 
 
-def compute_boards(session: Session, campaign: Campaign, now: datetime, zone: ZoneInfo) -> Boards:
-    """People, team and office standings at `now`, with movement since the end of yesterday.
+def compute_boards(
+    session: Session,
+    campaign: Campaign,
+    now: datetime,
+    zone: ZoneInfo,
+    since: datetime | None = None,
+) -> Boards:
+    """People, team and office standings at `now`, with movement since the end of yesterday
+    (or since `since`).
 
     One aggregate query over the ledger (grouped by person, team and office; the covering
     index makes it an index scan); everything after that is over a few thousand rows.
     """
-    cutoff = max(local_midnight(local_day(now, zone), zone), campaign.starts_at)
+    baseline = since or local_midnight(local_day(now, zone), zone)
+    cutoff = max(baseline, campaign.starts_at)
     started_today = cutoff <= campaign.starts_at
     rows = session.execute(
         sa_select(
@@ -1155,7 +1163,13 @@ def daily_standings(
     if campaign is None:
         return replies
     zone = settings.zone
-    boards = compute_boards(session, campaign, now, zone)
+    # A morning post reports yesterday, so its movement is over the day before as well.
+    today = local_day(now, zone)
+    morning = now.astimezone(zone).hour < 12
+    since = local_midnight(today - timedelta(days=1) if morning else today, zone)
+    boards = compute_boards(session, campaign, now, zone, since)
+    if not boards.people:
+        return replies  # nobody has scored yet: nothing worth a post or a nudge
     text = render(
         "campaign_standings",
         campaign=campaign,

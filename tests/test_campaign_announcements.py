@@ -215,3 +215,45 @@ def test_encouragement_respects_a_weekly_nudge_budget(ctx, clock) -> None:
             s, campaign, boards, later(hours=8), ctx.settings.zone, 2
         )
         assert nudge.to_person == PRIYA
+
+
+async def test_the_scheduler_runs_a_whole_week(ctx, announced, clock, messenger) -> None:
+    """The digest scheduler's `campaigns.daily` job: end, start, then standings, exactly once."""
+    from bot import jobs
+    from bot.scheduler import run_due
+
+    job = jobs.CAMPAIGNS_DAILY
+    assert job is not None
+    _schedule(ctx)
+
+    async def at(moment: datetime) -> str:
+        clock.move_to(moment)
+        return await run_due(ctx, job, moment, moment, messenger)
+
+    monday = MONDAY.replace(hour=8, minute=30)
+    assert await at(monday) == "done"
+    assert [r.kind for _, r in messenger.posts] == ["campaign_start"]  # no scores, no standings
+    with ctx.store.write() as s:
+        priya, sam = person(s, PRIYA), person(s, SAM)
+        referral, _ = refer(s, priya, sam, "Northwind Foods Ltd", later(hours=2), value=20_000)
+        step(s, referral, "accepted", sam, later(hours=3))
+        record_idea(s, person(s, NADIA), "Blue Fin may need a rates review", later(hours=4))
+    tuesday = monday + timedelta(days=1)
+    assert await at(tuesday) == "done"
+    assert await at(tuesday) == "skipped"  # a slot runs once, however often it is offered
+    [(channel, standings)] = [(c, r) for c, r in messenger.posts if r.kind == "campaign_standings"]
+    assert channel == CHANNEL and standings.image and standings.image.startswith(PNG)
+    assert "day 2" in standings.text
+    encouraged = [email for email, r in messenger.dms if r.kind == "campaign_encourage"]
+    assert encouraged and len(encouraged) == len(set(encouraged))
+    next_monday = monday + timedelta(days=7)
+    assert await at(next_monday) == "done"
+    [summary] = [r for _, r in messenger.posts if r.kind == "campaign_summary"]
+    assert "1 referral made, 1 accepted, 0 won" in summary.text
+    assert {email for email, r in messenger.dms if r.kind == "campaign_winner"} == {
+        PRIYA,
+        SAM,
+        NADIA,
+    }
+    with ctx.store.read() as s:
+        assert s.exec(select(Campaign)).one().status == "ended"
