@@ -663,7 +663,7 @@ def reverse_award(
         office=original.office,
         kind=REVERSAL,
         points=-original.points,
-        source=f"reversed by {by.email}: {reason}"[:250],
+        source=f"reversed by #{by.id}: {reason}"[:250],  # an id, not an email: forgettable
         reverses_id=original.id,
         at=now,
     )
