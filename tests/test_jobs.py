@@ -118,3 +118,16 @@ def test_messenger_factory_builds_the_configured_platform(ctx: Context):
     broken = Settings(_env_file=None, MicrosoftAppId=app_id)  # type: ignore[call-arg]
     with pytest.raises(NoMessenger, match="MicrosoftAppPassword"):
         messenger_from_settings(Ctx(ctx.store, broken))
+
+
+def test_the_scheduler_sends_through_the_mounted_slack_channel(ctx: Context):
+    from bot.channels.slack import SLACK_CHANNEL
+    from bot.context import Context as Ctx
+    from bot.server import SCHEDULER_KEY
+    from bot.settings import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="secret"
+    )
+    app = build_app(Ctx(ctx.store, settings))
+    assert app[SCHEDULER_KEY].messenger is app[SLACK_CHANNEL].messenger
