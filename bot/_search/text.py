@@ -1,0 +1,68 @@
+"""Turning free text into comparable terms: folding, tokenising, stemming."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_STEMMER = snowballstemmer.stemmer("english")
+_WORD = re.compile(r"[a-z0-9]+")
+_POSSESSIVE = re.compile(r"(\w)['’]s\b")
+_APOSTROPHE = re.compile(r"(\w)['’](\w)")
+_IT = re.compile(r"\bIT\b")
+_AMPERSAND_ACRONYM = re.compile(r"\b([A-Za-z]{1,2})\s*&\s*([A-Za-z]{1,2})\b")
+
+# Words that say "this is a question" rather than what it is about. Kept short on purpose:
+# BM25's idf already discounts what every card says; these are the words a card never
+# says but every question does.
+STOPWORDS = frozenset(
+    """
+    a an and any anyone anybody are as at be been being but by can could did do does doing
+    done for from get gets getting got had has have having he her here hers him his how i if
+    in into is it its just me my myself of off on one or our ours ourselves out over please
+    she so some someone somebody something than that the their them then there these they
+    this those to too under up us very was we were what when where which while who whom
+    whose why will with would you your yours need needs needed want wants wanted looking
+    find help helps helping know knows tell ask asking re ve ll d s t m also like about
+    work working works firm team guy person people colleague colleagues best good right
+    should shall might may must i'm i've we've let lets sort sorts deal deals dealing
+    handle handles handling who's what's else around really quite etc able anything everyone
+    """.split()
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents, and spell '&' as 'and' so variants compare equal."""
+    text = _IT.sub(" information technology ", text)  # 'IT' the department, not 'it'
+    text = joined_acronyms(text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold().replace("&", " and ")
+    text = _POSSESSIVE.sub(r"\1", text)
+    return _APOSTROPHE.sub(r"\1\2", text)
+
+
+def words(text: str) -> list[str]:
+    """The folded words of `text`; hyphens and slashes separate words."""
+    return _WORD.findall(fold(text))
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """The Snowball stem of one folded word (numbers and short words stay as they are)."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    return str(_STEMMER.stemWord(word))
+
+
+def terms(text: str, keep_stopwords: bool = False) -> list[str]:
+    """Stemmed content terms of `text`, in order."""
+    return [stem(w) for w in words(text) if keep_stopwords or w not in STOPWORDS]
+
+
+def joined_acronyms(text: str) -> str:
+    """Glue letter-ampersand-letter acronyms ('R&D', 'M&A') into one word ('rd', 'ma')."""
+    return _AMPERSAND_ACRONYM.sub(r"\1\2", text)
