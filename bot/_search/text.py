@@ -25,7 +25,7 @@ STOPWORDS = frozenset(
     in into is it its just me my myself of off on one or our ours ourselves out over please
     she so some someone somebody something than that the their them then there these they
     this those to too under up us very was we were what when where which while who whom
-    whose why will with would you your yours need needs needed want wants wanted looking
+    whose why with would you your yours need needs needed want wants wanted looking
     find help helps helping know knows tell ask asking re ve ll d s t m also like about
     work working works firm team guy person people colleague colleagues best good right
     should shall might may must i'm i've we've let lets sort sorts deal deals dealing
@@ -58,9 +58,13 @@ def stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
-def terms(text: str, keep_stopwords: bool = False) -> list[str]:
-    """Stemmed content terms of `text`, in order."""
-    return [stem(w) for w in words(text) if keep_stopwords or w not in STOPWORDS]
+# Words that say whose the problem is: "my laptop" is an internal request, "laptop" may not be.
+OWNERSHIP = frozenset({"my", "mine", "our", "ours", "own", "i", "me", "we", "us"})
+
+
+def terms(text: str, keep: frozenset[str] = frozenset()) -> list[str]:
+    """Stemmed content terms of `text`, in order; `keep` are stopwords to keep."""
+    return [stem(w) for w in words(text) if w in keep or w not in STOPWORDS]
 
 
 def joined_acronyms(text: str) -> str:
