@@ -1,14 +1,15 @@
 """Reading a firm's content folder: service cards, people and clients.
 
 `read_folder` parses everything it can and returns every problem it met, each with
-file and line, so `crossbot cards check` can list them all at once. Loading into the
-database lives in `bot.store.loader`; this module never touches the database.
+file and line, so `crossbot cards check` can list them all at once. `load_into` writes a
+valid folder into the database in one transaction; `from_store` reads it back.
 """
 
 from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -16,6 +17,10 @@ from typing import Any, Literal
 
 import frontmatter
 import yaml
+from sqlmodel import Session, select
+
+from bot.store import models
+from bot.store.models import utcnow
 
 SECTIONS: dict[str, str] = {
     "what we do": "what_we_do",
@@ -141,8 +146,12 @@ def read_folder(folder: Path | str, today: date | None = None) -> tuple[Catalog,
     for card in cards:
         if card.team.casefold() not in teams_with_people:
             problems.append(
-                Problem("warning", card.path, _line_of(card.path, "team"),
-                        f"team '{card.team}' has nobody in people.csv")
+                Problem(
+                    "warning",
+                    card.path,
+                    _line_of(card.path, "team"),
+                    f"team '{card.team}' has nobody in people.csv",
+                )
             )
     return Catalog(cards=cards, people=people, clients=clients, folder=root), problems
 
@@ -174,8 +183,12 @@ def _read_cards(folder: Path, emails: set[str], today: date, problems: list[Prob
             continue
         if card.id in seen:
             problems.append(
-                Problem("error", str(path), _line_of(str(path), "id"),
-                        f"duplicate id '{card.id}' (also in {seen[card.id]})")
+                Problem(
+                    "error",
+                    str(path),
+                    _line_of(str(path), "id"),
+                    f"duplicate id '{card.id}' (also in {seen[card.id]})",
+                )
             )
             continue
         seen[card.id] = str(path)
@@ -193,7 +206,9 @@ def _read_card(path: Path, emails: set[str], today: date, problems: list[Problem
         problems.append(Problem("error", name, 0, "not UTF-8 text"))
         return None
     if not text.lstrip().startswith("---"):
-        problems.append(Problem("error", name, 1, "missing front matter (a '---' block at the top)"))
+        problems.append(
+            Problem("error", name, 1, "missing front matter (a '---' block at the top)")
+        )
         return None
     try:
         post = frontmatter.loads(text)
@@ -210,25 +225,49 @@ def _read_card(path: Path, emails: set[str], today: date, problems: list[Problem
         if not meta.get(key):
             problems.append(Problem("error", name, _line_of(name, key) or 1, f"missing '{key}'"))
     if card_id and not _ID.match(card_id):
-        problems.append(Problem("error", name, _line_of(name, "id"),
-                                f"id '{card_id}' must use lowercase letters, digits and '-'"))
+        problems.append(
+            Problem(
+                "error",
+                name,
+                _line_of(name, "id"),
+                f"id '{card_id}' must use lowercase letters, digits and '-'",
+            )
+        )
     if card_id and card_id != path.stem:
-        problems.append(Problem("error", name, _line_of(name, "id"),
-                                f"id '{card_id}' differs from the file name '{path.stem}'"))
+        problems.append(
+            Problem(
+                "error",
+                name,
+                _line_of(name, "id"),
+                f"id '{card_id}' differs from the file name '{path.stem}'",
+            )
+        )
     owners = [o.lower() for o in _strings(meta.get("owners"))]
     for owner in owners:
         if owner not in emails:
-            problems.append(Problem("error", name, _line_of(name, "owners"),
-                                    f"owner '{owner}' is not in people.csv"))
+            problems.append(
+                Problem(
+                    "error", name, _line_of(name, "owners"), f"owner '{owner}' is not in people.csv"
+                )
+            )
     updated = _date(meta.get("updated"), name, problems)
     if updated and today - updated > STALE_AFTER:
-        problems.append(Problem("warning", name, _line_of(name, "updated"),
-                                f"not reviewed since {updated.isoformat()} (over 12 months)"))
+        problems.append(
+            Problem(
+                "warning",
+                name,
+                _line_of(name, "updated"),
+                f"not reviewed since {updated.isoformat()} (over 12 months)",
+            )
+        )
     sections = _sections(post.content)
     for heading, key in SECTIONS.items():
         if key not in sections:
-            problems.append(Problem("warning", name, 0,
-                                    f"missing section '## {heading[0].upper()}{heading[1:]}'"))
+            problems.append(
+                Problem(
+                    "warning", name, 0, f"missing section '## {heading[0].upper()}{heading[1:]}'"
+                )
+            )
     if any(p.level == "error" for p in problems[before:]):
         return None
     return Card(
@@ -269,8 +308,14 @@ def _date(value: Any, file: str, problems: list[Problem]) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except ValueError:
-        problems.append(Problem("warning", file, _line_of(file, "updated"),
-                                f"'updated: {value}' is not an ISO date (YYYY-MM-DD)"))
+        problems.append(
+            Problem(
+                "warning",
+                file,
+                _line_of(file, "updated"),
+                f"'updated: {value}' is not an ISO date (YYYY-MM-DD)",
+            )
+        )
         return None
 
 
@@ -291,13 +336,20 @@ def _read_people(path: Path, problems: list[Problem]) -> list[Person]:
             problems.append(Problem("error", str(path), line, f"'{email}' is not an email address"))
             continue
         if email in seen:
-            problems.append(Problem("error", str(path), line,
-                                    f"duplicate email '{email}' (also on line {seen[email]})"))
+            problems.append(
+                Problem(
+                    "error",
+                    str(path),
+                    line,
+                    f"duplicate email '{email}' (also on line {seen[email]})",
+                )
+            )
             continue
         role = (row.get("role") or "member").strip().lower()
         if role not in ROLES:
-            problems.append(Problem("warning", str(path), line,
-                                    f"unknown role '{role}', treated as member"))
+            problems.append(
+                Problem("warning", str(path), line, f"unknown role '{role}', treated as member")
+            )
             role = "member"
         seen[email] = line
         people.append(
@@ -332,20 +384,33 @@ def _read_clients(
             continue
         owner = (row.get("owner") or "").strip().lower()
         if owner and owner not in emails:
-            problems.append(Problem("error", str(path), line,
-                                    f"owner '{owner}' of '{name}' is not in people.csv"))
+            problems.append(
+                Problem(
+                    "error", str(path), line, f"owner '{owner}' of '{name}' is not in people.csv"
+                )
+            )
             continue
         services = _split(row.get("services"))
         unknown = [s for s in services if s not in card_ids]
         if unknown:
-            problems.append(Problem("error", str(path), line,
-                                    f"unknown service id(s) {', '.join(unknown)} for '{name}'"))
+            problems.append(
+                Problem(
+                    "error",
+                    str(path),
+                    line,
+                    f"unknown service id(s) {', '.join(unknown)} for '{name}'",
+                )
+            )
             continue
         seen.add(name.casefold())
         clients.append(
-            Client(name=name, aliases=tuple(_split(row.get("aliases"))),
-                   sector=(row.get("sector") or "").strip(), owner=owner,
-                   services=tuple(services))
+            Client(
+                name=name,
+                aliases=tuple(_split(row.get("aliases"))),
+                sector=(row.get("sector") or "").strip(),
+                owner=owner,
+                services=tuple(services),
+            )
         )
     return clients
 
@@ -363,13 +428,17 @@ def _read_csv(
             header = [h.strip().lower() for h in reader.fieldnames or []]
             absent = [c for c in columns if c not in header]
             if absent:
-                problems.append(Problem("error", str(path), 1,
-                                        f"missing column(s): {', '.join(absent)}"))
+                problems.append(
+                    Problem("error", str(path), 1, f"missing column(s): {', '.join(absent)}")
+                )
                 return []
             rows = []
             for row in reader:
-                clean = {(k or "").strip().lower(): (v or "") for k, v in row.items()
-                         if isinstance(v, str | type(None))}
+                clean = {
+                    (k or "").strip().lower(): (v or "")
+                    for k, v in row.items()
+                    if isinstance(v, str | type(None))
+                }
                 if any(v.strip() for v in clean.values()):
                     rows.append((reader.line_num, clean))
             return rows
@@ -407,3 +476,197 @@ def _line_of(file: str, key: str) -> int:
         return 0
     pattern = re.compile(rf"^\s*{re.escape(key)}\s*:")
     return next((n for n, line in enumerate(lines, 1) if pattern.match(line)), 0)
+
+
+# -- the database ------------------------------------------------------------------------
+
+
+@dataclass
+class LoadSummary:
+    """What a load changed, for the CLI to report."""
+
+    added: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    retired: dict[str, int] = field(default_factory=dict)
+
+    def count(self, bucket: str, kind: str) -> None:
+        table = getattr(self, bucket)
+        table[kind] = table.get(kind, 0) + 1
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def load_into(session: Session, catalog: Catalog, progress: Progress | None = None) -> LoadSummary:
+    """Upsert a catalog into the database inside the caller's transaction.
+
+    Changed rows are updated in place; cards no longer in the folder are retired and people
+    who left are deactivated, never deleted, so referrals and points that point at them stay.
+    """
+    summary = LoadSummary()
+    _load_teams(session, catalog)
+    people = _load_people(session, catalog, summary, progress)
+    _load_cards(session, catalog, summary, progress)
+    _load_clients(session, catalog, people, summary)
+    return summary
+
+
+def _load_teams(session: Session, catalog: Catalog) -> None:
+    known = {t.name for t in session.exec(select(models.Team))}
+    for name in catalog.teams():
+        if name not in known:
+            session.add(models.Team(name=name))
+
+
+def _load_people(
+    session: Session, catalog: Catalog, summary: LoadSummary, progress: Progress | None
+) -> dict[str, models.Person]:
+    rows = {p.email: p for p in session.exec(select(models.Person))}
+    total = len(catalog.people)
+    for n, person in enumerate(catalog.people, 1):
+        values: dict[str, Any] = {
+            "name": person.name,
+            "team": person.team,
+            "office": person.office,
+            "title": person.title,
+            "role": person.role,
+            "slack_id": person.slack_id or None,
+            "teams_id": person.teams_id or None,
+            "active": True,
+        }
+        row = rows.get(person.email)
+        if row is None:
+            row = models.Person(email=person.email, **values)
+            session.add(row)
+            rows[person.email] = row
+            summary.count("added", "people")
+        elif _assign(row, values, keep_if_empty=("slack_id", "teams_id")):
+            summary.count("updated", "people")
+        if progress and (n % 500 == 0 or n == total):
+            progress("people", n, total)
+    listed = {p.email for p in catalog.people}
+    for email, row in rows.items():
+        if email not in listed and row.active:
+            row.active = False
+            summary.count("retired", "people")
+    session.flush()
+    return rows
+
+
+def _load_cards(
+    session: Session, catalog: Catalog, summary: LoadSummary, progress: Progress | None
+) -> None:
+    rows = {c.id: c for c in session.exec(select(models.ServiceCard))}
+    total = len(catalog.cards)
+    for n, card in enumerate(catalog.cards, 1):
+        values: dict[str, Any] = {
+            "title": card.title,
+            "team": card.team,
+            "owners": list(card.owners),
+            "aliases": list(card.aliases),
+            "sections": dict(card.sections),
+            "updated": card.updated,
+            "retired": False,
+        }
+        row = rows.get(card.id)
+        if row is None:
+            session.add(models.ServiceCard(id=card.id, **values))
+            summary.count("added", "cards")
+        elif _assign(row, values):
+            row.changed_at = utcnow()
+            summary.count("updated", "cards")
+        if progress and (n % 500 == 0 or n == total):
+            progress("cards", n, total)
+    listed = {c.id for c in catalog.cards}
+    for card_id, row in rows.items():
+        if card_id not in listed and not row.retired:
+            row.retired = True
+            row.changed_at = utcnow()
+            summary.count("retired", "cards")
+
+
+def _load_clients(
+    session: Session, catalog: Catalog, people: dict[str, models.Person], summary: LoadSummary
+) -> None:
+    rows = {c.name.casefold(): c for c in session.exec(select(models.Client))}
+    for client in catalog.clients:
+        owner = people.get(client.owner)
+        values: dict[str, Any] = {
+            "aliases": list(client.aliases),
+            "sector": client.sector,
+            "owner_id": owner.id if owner else None,
+            "services": list(client.services),
+            "provisional": False,
+            "retired": False,
+        }
+        row = rows.get(client.name.casefold())
+        if row is None:
+            session.add(models.Client(name=client.name, **values))
+            summary.count("added", "clients")
+        elif _assign(row, values):
+            summary.count("updated", "clients")
+    listed = {c.name.casefold() for c in catalog.clients}
+    for key, row in rows.items():
+        # Provisional clients came from referrals, not from the folder: keep them.
+        if key not in listed and not row.retired and not row.provisional:
+            row.retired = True
+            summary.count("retired", "clients")
+
+
+def _assign(row: Any, values: dict[str, Any], keep_if_empty: tuple[str, ...] = ()) -> bool:
+    changed = False
+    for key, value in values.items():
+        if key in keep_if_empty and not value:
+            continue  # an id learnt at first contact outlives a blank column
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed
+
+
+def from_store(session: Session) -> Catalog:
+    """The catalog as the database holds it: active people, live cards and clients."""
+    people_rows = session.exec(select(models.Person).where(models.Person.active)).all()
+    by_id = {p.id: p for p in session.exec(select(models.Person))}
+    cards = [
+        Card(
+            id=c.id,
+            title=c.title,
+            team=c.team,
+            owners=tuple(c.owners),
+            aliases=tuple(c.aliases),
+            updated=c.updated,
+            sections=dict(c.sections),
+        )
+        for c in session.exec(
+            select(models.ServiceCard)
+            .where(models.ServiceCard.retired == False)  # noqa: E712
+            .order_by(models.ServiceCard.id)
+        )
+    ]
+    people = [
+        Person(
+            email=p.email,
+            name=p.name,
+            team=p.team,
+            office=p.office,
+            title=p.title,
+            role=p.role,
+            slack_id=p.slack_id or "",
+            teams_id=p.teams_id or "",
+        )
+        for p in people_rows
+    ]
+    clients = [
+        Client(
+            name=c.name,
+            aliases=tuple(c.aliases),
+            sector=c.sector,
+            owner=by_id[c.owner_id].email if c.owner_id in by_id else "",
+            services=tuple(c.services),
+        )
+        for c in session.exec(
+            select(models.Client).where(models.Client.retired == False)  # noqa: E712
+        )
+    ]
+    return Catalog(cards=cards, people=people, clients=clients)

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+import re
+import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from sqlmodel import select
+
+from bot.catalog import Problem, has_errors, load_into, read_folder
+from bot.channels.console import ConsoleChannel, run
+from bot.context import Context
+from bot.people import by_email
+from bot.render import render
+from bot.seed import seed_activity
+from bot.settings import Settings, get_settings
+from bot.store import Store, current_revision, models
 
 app = typer.Typer(
     help="Crossbot: who does what, referrals and cross-selling weeks, in Slack and Teams.",
@@ -27,5 +41,214 @@ ContentOption = Annotated[
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    app()
+    """Entry point of the console script: no traceback ever reaches the user."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise SystemExit(130) from None
+    except Exception:
+        logging.getLogger("crossbot").debug("command failed", exc_info=True)
+        typer.echo(render("cli_crashed"), err=True)
+        raise SystemExit(1) from None
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _settings() -> Settings:
+    return get_settings()
+
+
+def _store(settings: Settings | None = None) -> Store:
+    settings = settings or _settings()
+    try:
+        return Store(settings.database_url)
+    except Exception as exc:  # an unreachable server or a bad URL: say so, no traceback
+        _fail(render("cli_database_error", url=_safe_url(settings.database_url), error=str(exc)))
+        raise  # unreachable: _fail exits
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, fit for an error message."""
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _lines(prompt: str) -> Iterator[str]:
+    """Lines from a person at a terminal (with a prompt), or from a pipe."""
+    if not sys.stdin.isatty():
+        yield from sys.stdin
+        return
+    while True:
+        try:
+            yield input(prompt)
+        except (EOFError, KeyboardInterrupt):
+            typer.echo()
+            return
+
+
+def _chat(ctx: Context, email: str) -> None:
+    with ctx.store.read() as session:
+        person = by_email(session, email)
+        names = {p.email: p.name for p in session.exec(select(models.Person))}
+    if person is None:
+        _fail(render("cli_unknown_person", email=email), code=2)
+    channel = ConsoleChannel(ctx, person.email)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        typer.echo(render("cli_chat_banner", name=person.name, team=person.team))
+    run(channel, _lines("you › "), names=names)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        typer.echo(str(problem), err=problem.level == "error")
+
+
+# -- commands ----------------------------------------------------------------------------
+
+
+@cards_app.command("check")
+def cards_check(
+    folder: Annotated[
+        Path | None, typer.Argument(help="Content folder (default: configured).")
+    ] = None,
+) -> None:
+    """List every problem in a content folder; exit 1 if there is any error."""
+    folder = folder or _settings().content_dir
+    _, problems = read_folder(folder)
+    _print_problems(problems)
+    errors = sum(p.level == "error" for p in problems)
+    typer.echo(
+        render(
+            "cli_check_summary", folder=str(folder), errors=errors, warnings=len(problems) - errors
+        )
+    )
+    raise typer.Exit(1 if errors else 0)
+
+
+@app.command()
+def load(
+    folder: Annotated[
+        Path | None, typer.Argument(help="Content folder (default: configured).")
+    ] = None,
+) -> None:
+    """Validate a content folder and load it into the database: all or nothing."""
+    folder = folder or _settings().content_dir
+    catalog, problems = read_folder(folder)
+    if has_errors(problems):
+        _print_problems([p for p in problems if p.level == "error"])
+        _fail(
+            render(
+                "cli_load_refused",
+                folder=str(folder),
+                errors=sum(p.level == "error" for p in problems),
+            )
+        )
+    store = _store()
+
+    def progress(kind: str, done: int, total: int) -> None:
+        if total >= 500:
+            typer.echo(render("cli_load_progress", kind=kind, done=done, total=total), err=True)
+
+    with store.write() as session:
+        summary = load_into(session, catalog, progress)
+    warnings = [p for p in problems if p.level == "warning"]
+    typer.echo(
+        render(
+            "cli_load_summary",
+            folder=str(folder),
+            summary=summary,
+            cards=len(catalog.cards),
+            people=len(catalog.people),
+            clients=len(catalog.clients),
+            warnings=len(warnings),
+        )
+    )
+
+
+@app.command()
+def chat(
+    as_: Annotated[str | None, typer.Option("--as", help="Chat as this person (email).")] = None,
+) -> None:
+    """Chat with the bot in the terminal, over the configured database."""
+    settings = _settings()
+    ctx = Context(_store(settings), settings)
+    email = as_ or _default_person(ctx)
+    _chat(ctx, email)
+
+
+@app.command()
+def demo(
+    as_: Annotated[str | None, typer.Option("--as", help="Chat as this person (email).")] = None,
+    database: Annotated[
+        Path, typer.Option("--database", help="The demo's own SQLite file (recreated).")
+    ] = Path("crossbot-demo.db"),
+) -> None:
+    """Load the sample firm into a fresh local database, seed some activity, and chat."""
+    folder = sample_content_dir()
+    catalog, problems = read_folder(folder)
+    if has_errors(problems):
+        _print_problems(problems)
+        _fail(render("cli_load_refused", folder=str(folder), errors=len(problems)))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    settings = _settings()
+    ctx = Context(Store(f"sqlite:///{database}"), settings)
+    with ctx.store.write() as session:
+        load_into(session, catalog)
+        seed_activity(session, catalog, ctx.now())
+    email = as_ or _default_person(ctx)
+    if sys.stdin.isatty():
+        typer.echo(
+            render(
+                "cli_demo_banner",
+                database=str(database),
+                cards=len(catalog.cards),
+                people=len(catalog.people),
+            )
+        )
+    _chat(ctx, email)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (also done automatically at start)."""
+    store = _store()
+    typer.echo(
+        render("cli_db_upgraded", revision=current_revision(store.engine), url=_safe_url(store.url))
+    )
+
+
+def _default_person(ctx: Context) -> str:
+    """Who the terminal speaks as when `--as` is not given: an ambassador, or anyone."""
+    with ctx.store.read() as session:
+        people = list(session.exec(select(models.Person).where(models.Person.active)))
+    if not people:
+        _fail(render("cli_no_people"), code=2)
+    people.sort(key=lambda p: (p.role != "ambassador", p.id or 0))
+    return people[0].email
+
+
+def sample_content_dir() -> Path:
+    """The sample firm shipped in the repo's `content/` folder."""
+    repo_content = Path(__file__).resolve().parent.parent / "content"
+    return repo_content if repo_content.is_dir() else _settings().content_dir
+
+
+@app.command()
+def serve(
+    port: Annotated[int | None, typer.Option(help="HTTP port (default CROSSBOT_PORT).")] = None,
+) -> None:
+    """Run the Slack + Teams server and the scheduler."""
+    from bot.server import serve as run_server
+
+    settings = _settings()
+    ctx = Context(_store(settings), settings)
+    typer.echo(render("cli_serving", port=port or settings.port), err=True)
+    run_server(ctx, port)

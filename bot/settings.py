@@ -32,7 +32,8 @@ class Settings(BaseSettings):
         "", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID")
     )
     microsoft_app_password: SecretStr = Field(
-        SecretStr(""), validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD")
+        SecretStr(""),
+        validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"),
     )
     microsoft_app_type: str = Field(
         "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE")

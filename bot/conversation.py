@@ -1,0 +1,154 @@
+"""The brain: a `Turn` in, `Reply`s out. The one router.
+
+Every way of talking to Crossbot lands here: slash commands (`/whodoes tax`), the same
+commands typed as text (`whodoes tax`, for Teams and the terminal), button presses and form
+submissions (`turn.action`), a flow in progress (dialogue state in the database), and plain
+sentences. The tables below decide which handler in `bot.dialogs` answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from bot.context import Context
+from bot.dialogs import campaign, core, digest, referral, state, story, whodoes
+from bot.logs import log_failure
+from bot.messages import Reply, Turn
+from bot.people import by_email
+from bot.render import render
+from bot.store.models import DialogState, Person
+
+__all__ = ["Context", "handle", "MAX_MESSAGE_CHARS"]
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = 4000
+
+CommandHandler = Callable[[Turn, Context, Person, str], list[Reply]]
+ActionHandler = Callable[[Turn, Context, Person], list[Reply]]
+FlowHandler = Callable[[Turn, Context, Person, DialogState], list[Reply] | None]
+MessageHandler = Callable[[Turn, Context, Person], list[Reply] | None]
+
+COMMANDS: dict[str, CommandHandler] = {
+    "help": core.help_command,
+    "whodoes": whodoes.command,
+    "card": whodoes.card_command,
+    "refer": referral.command,
+    "referrals": referral.list_command,
+    "story": story.command,
+    "stories": story.list_command,
+    "idea": campaign.idea_command,
+    "ideas": campaign.ideas_command,
+    "leaderboard": campaign.leaderboard_command,
+    "campaign": campaign.campaign_command,
+    "digest": digest.command,
+    "cancel": core.cancel_command,
+}
+# `/crossbot <word> ...` reaches the same table; these words are its own.
+CROSSBOT_COMMAND = "crossbot"
+UNKNOWN = "?"
+
+ACTIONS: dict[str, ActionHandler] = {
+    "help": core.on_action,
+    "card": whodoes.on_action,
+    "referral": referral.on_action,
+    "story": story.on_action,
+    "campaign": campaign.on_action,
+    "idea": campaign.on_action,
+    "leaderboard": campaign.on_action,
+    "digest": digest.on_action,
+}
+
+FLOWS: dict[str, FlowHandler] = {
+    "referral": referral.continue_flow,
+    "story": story.continue_flow,
+    "campaign": campaign.continue_flow,
+    "whodoes": whodoes.continue_flow,
+}
+
+# Plain sentences are offered to these in order; the first that answers wins.
+MESSAGE_HANDLERS: list[MessageHandler] = [
+    core.on_message,
+    referral.on_message,
+    story.on_message,
+    campaign.on_message,
+    whodoes.on_message,
+]
+
+_COMMAND = re.compile(r"^/?(?P<name>[a-z][a-z-]*)\b[:\s]*(?P<args>.*)$", re.IGNORECASE | re.DOTALL)
+_PREFIXED = re.compile(r"^(?P<name>story|idea|refer|referral)\s*:\s*(?P<args>.+)$", re.I | re.S)
+
+
+def handle(turn: Turn, ctx: Context) -> list[Reply]:
+    """Answer one turn. Never raises: a failure becomes a kind apology."""
+    try:
+        return _handle(turn, ctx)
+    except Exception as exc:
+        log_failure(log, "turn failed", exc, platform=turn.platform, action=turn.action)
+        return [Reply(render("error"), kind="error")]
+
+
+def _handle(turn: Turn, ctx: Context) -> list[Reply]:
+    text = (turn.text or "").strip()
+    if len(text) > MAX_MESSAGE_CHARS:
+        return [Reply(render("too_long", size=len(text), limit=MAX_MESSAGE_CHARS), kind="too_long")]
+    with ctx.store.read() as session:
+        me = by_email(session, turn.person) if turn.person else None
+        pending = state.load(session, me.id, turn.conversation) if me and me.id else None
+    if me is None or not me.active:
+        return [Reply(render("unknown_person", email=turn.person), kind="unknown_person")]
+    turn.text = text
+    if turn.action:
+        return _route_action(turn, ctx, me)
+    if not text:
+        return [Reply(render("empty_message"), kind="empty_message")]
+    command = _command(text)
+    if command is not None:
+        name, args = command
+        if name not in COMMANDS:
+            return core.unknown_command(turn, ctx, me, args)
+        return COMMANDS[name](turn, ctx, me, args)
+    if pending is not None and pending.flow in FLOWS:
+        replies = FLOWS[pending.flow](turn, ctx, me, pending)
+        if replies is not None:
+            return replies
+    for handler in MESSAGE_HANDLERS:
+        answer = handler(turn, ctx, me)
+        if answer is not None:
+            return answer
+    return core.fallback(turn, ctx, me)
+
+
+def _route_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    prefix = (turn.action or "").split(".", 1)[0]
+    handler = ACTIONS.get(prefix)
+    if handler is None:
+        return [Reply(render("unknown_action"), kind="unknown_action")]
+    return handler(turn, ctx, me)
+
+
+def _command(text: str) -> tuple[str, str] | None:
+    """`/whodoes tax`, `whodoes tax`, `/crossbot help`, `story: ...` → (command, arguments)."""
+    prefixed = _PREFIXED.match(text)
+    if prefixed:
+        name = prefixed["name"].lower()
+        return ("refer" if name == "referral" else name), prefixed["args"].strip()
+    match = _COMMAND.match(text)
+    if not match:
+        return None
+    name, args = match["name"].lower(), match["args"].strip()
+    slash = text.startswith("/")
+    if name == CROSSBOT_COMMAND:
+        if not args:
+            return "help", ""
+        sub = _COMMAND.match(args)
+        sub_name = sub["name"].lower() if sub else ""
+        return (sub_name, sub["args"].strip()) if sub and sub_name in COMMANDS else (UNKNOWN, args)
+    if name not in COMMANDS:
+        return (UNKNOWN, text) if slash else None
+    # A bare word such as "ideas" or "referrals" is a command; "help me find tax" is a sentence.
+    if not slash and args and name in core.WORDS_THAT_START_SENTENCES:
+        return None
+    return name, args

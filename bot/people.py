@@ -1,0 +1,40 @@
+"""Looking people up: by email, platform id, name; and who the admins are."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from bot.store.models import Person
+
+
+def by_email(session: Session, email: str) -> Person | None:
+    return session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+
+
+def by_platform_id(session: Session, platform: str, user_id: str) -> Person | None:
+    column = Person.slack_id if platform == "slack" else Person.teams_id
+    return session.exec(select(Person).where(column == user_id)).first()
+
+
+def remember_platform_id(session: Session, person: Person, platform: str, user_id: str) -> None:
+    """Cache a platform id learnt at first contact, so the next lookup is direct."""
+    if platform == "slack" and person.slack_id != user_id:
+        person.slack_id = user_id
+        session.add(person)
+    elif platform == "teams" and person.teams_id != user_id:
+        person.teams_id = user_id
+        session.add(person)
+
+
+def admins(session: Session) -> list[Person]:
+    return list(
+        session.exec(
+            select(Person).where(Person.role == "admin", Person.active).order_by(col(Person.name))
+        )
+    )
+
+
+def by_ids(session: Session, ids: set[int]) -> dict[int, Person]:
+    if not ids:
+        return {}
+    return {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids))) if p.id}

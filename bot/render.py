@@ -1,0 +1,71 @@
+"""Every sentence the bot says, rendered from `prompts/*.md.j2`.
+
+Templates get data, not prose. StrictUndefined makes a missing variable an error in tests
+rather than a silent gap in a message; escaping for each platform happens in the adapters.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
+_PACKAGED = Path(__file__).resolve().parent / "prompts"
+
+
+def prompts_dir() -> Path:
+    """The folder of templates: the repo's `prompts/`, or the copy inside an installed wheel."""
+    return PROMPTS if PROMPTS.is_dir() else _PACKAGED
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(prompts_dir())),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["money"] = money
+    env.filters["plural"] = plural
+    return env
+
+
+def render(template: str, /, **data: Any) -> str:
+    """Render `prompts/<template>.md.j2` with `data`, tidying blank lines."""
+    text = environment().get_template(f"{template}.md.j2").render(**data)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def template_names() -> list[str]:
+    return sorted(p.name.removesuffix(".md.j2") for p in prompts_dir().glob("*.md.j2"))
+
+
+_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
+
+
+def money(value: float | int | None, currency: str | None = "GBP") -> str:
+    """£20k-style amounts: short, the way people say them."""
+    if value is None:
+        return ""
+    symbol = _SYMBOLS.get((currency or "GBP").upper(), "")
+    suffix = "" if symbol else f" {currency}"
+    amount = float(value)
+    if amount >= 1_000_000:
+        text = f"{amount / 1_000_000:.1f}".rstrip("0").rstrip(".") + "m"
+    elif amount >= 10_000:
+        text = f"{amount / 1000:.0f}k"
+    else:
+        text = f"{amount:,.0f}"
+    return f"{symbol}{text}{suffix}"
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    word = singular if count == 1 else (plural_form or singular + "s")
+    return f"{count} {word}"

@@ -1,0 +1,6 @@
+"""Persistence: SQLModel tables, the engine and migrations."""
+
+from bot.store.engine import Store, current_revision, make_engine, upgrade
+from bot.store.models import utcnow
+
+__all__ = ["Store", "current_revision", "make_engine", "upgrade", "utcnow"]

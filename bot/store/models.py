@@ -1,0 +1,250 @@
+"""The tables. Plain SQLModel classes; the queries live beside the concept that owns them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Aware UTC now: every timestamp in the store is timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def _json(default: Any = None) -> Any:
+    factory = list if default is None else dict
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=False))
+
+
+class Team(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+
+
+class Person(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, index=True)  # always lower case
+    name: str
+    team: str = Field(index=True)
+    office: str = ""
+    title: str = ""
+    role: str = "member"  # member | ambassador | admin
+    slack_id: str | None = Field(default=None, index=True)
+    teams_id: str | None = Field(default=None, index=True)
+    active: bool = True
+    digest_opt_in: bool = False
+    leaderboard_opt_in: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name else ""
+
+
+class ServiceCard(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    title: str
+    team: str = Field(index=True)
+    owners: list[str] = _json()
+    aliases: list[str] = _json()
+    sections: dict[str, str] = _json({})
+    updated: date | None = None
+    retired: bool = False
+    loaded_at: datetime = Field(default_factory=utcnow)
+    changed_at: datetime = Field(default_factory=utcnow)
+
+
+class Client(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    aliases: list[str] = _json()
+    sector: str = ""
+    owner_id: int | None = Field(default=None, foreign_key="person.id")
+    services: list[str] = _json()
+    provisional: bool = False  # created from a referral, waiting for an admin to confirm
+    retired: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Referral(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    referrer_id: int = Field(foreign_key="person.id", index=True)
+    receiver_id: int = Field(foreign_key="person.id", index=True)
+    card_id: str | None = Field(default=None, foreign_key="servicecard.id")
+    referrer_team: str = ""
+    receiver_team: str = ""
+    value: float | None = None
+    currency: str | None = None
+    won_value: float | None = None
+    note: str = ""
+    status: str = Field(default="new", index=True)
+    reason: str = ""
+    consent: str = "not_needed"  # not_needed | pending | given | talk_first | lapsed
+    consent_reminded_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReferralEvent(SQLModel, table=True):
+    """The audit trail: one row per change of a referral, never updated."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    referral_id: int = Field(foreign_key="referral.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="person.id")
+    at: datetime = Field(default_factory=utcnow, index=True)
+    from_status: str | None = None
+    to_status: str
+    note: str = ""
+
+
+class Story(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int = Field(foreign_key="person.id", index=True)
+    title: str
+    body: str
+    teams: list[str] = _json()
+    referral_id: int | None = Field(default=None, foreign_key="referral.id")
+    client_id: int | None = Field(default=None, foreign_key="client.id")
+    value: float | None = None
+    currency: str | None = None
+    name_client: bool = False  # asked for; shown only once the owner approved
+    client_approval: str = "not_asked"  # not_asked | pending | approved | declined
+    status: str = Field(default="pending", index=True)  # pending|published|declined|withdrawn
+    reviewed_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    published_at: datetime | None = Field(default=None, index=True)
+
+
+class Campaign(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    starts_at: datetime = Field(index=True)  # aware UTC
+    ends_at: datetime = Field(index=True)
+    teams: list[str] = _json()  # empty = everyone
+    offices: list[str] = _json()
+    rules: dict[str, Any] = _json({})
+    status: str = "scheduled"  # scheduled | running | ended
+    created_by_id: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class PointEvent(SQLModel, table=True):
+    """The points ledger: append-only; a reversal is a compensating row."""
+
+    __table_args__ = (UniqueConstraint("key", name="uq_pointevent_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str  # campaign:source:person:kind, so a replayed event never scores twice
+    campaign_id: int = Field(foreign_key="campaign.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    team: str = Field(default="", index=True)
+    office: str = ""
+    kind: str
+    points: int
+    source: str = ""
+    reverses_id: int | None = Field(default=None, foreign_key="pointevent.id")
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Idea(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id", index=True)
+    author_id: int = Field(foreign_key="person.id")
+    text: str
+    client_name: str = ""
+    card_id: str | None = None
+    why_now: str = ""
+    referral_id: int | None = Field(default=None, foreign_key="referral.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class IdeaVote(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("idea_id", "person_id", name="uq_ideavote"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idea_id: int = Field(foreign_key="idea.id", index=True)
+    person_id: int = Field(foreign_key="person.id")
+    at: datetime = Field(default_factory=utcnow)
+
+
+class Nudge(SQLModel, table=True):
+    """A reminder sent (or due); `key` makes each reminder happen at most once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kind: str
+    subject: str = ""
+    due_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class JobRun(SQLModel, table=True):
+    """Exactly-once scheduled work: a run claims (job, scheduled_for) before doing anything."""
+
+    __table_args__ = (UniqueConstraint("job", "scheduled_for", name="uq_jobrun_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str
+    scheduled_for: datetime
+    status: str = "running"  # running | done | failed
+    attempts: int = 1
+    started_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+    error: str = ""
+    result: dict[str, Any] = _json({})
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """Idempotency of platform deliveries (Slack retries, replayed Teams activities)."""
+
+    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_processed_event"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    event_id: str
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ConversationRef(SQLModel, table=True):
+    """Where to post proactively (Teams needs a stored conversation reference)."""
+
+    __table_args__ = (UniqueConstraint("platform", "key", name="uq_conversationref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str
+    key: str  # a person's email, or a channel / conversation id
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    reference: dict[str, Any] = _json({})
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DialogState(SQLModel, table=True):
+    """A multi-step flow in progress, per person and conversation, so it survives restarts."""
+
+    __table_args__ = (UniqueConstraint("person_id", "conversation", name="uq_dialogstate"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id")
+    conversation: str
+    flow: str
+    step: str = ""
+    data: dict[str, Any] = _json({})
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DigestIssue(SQLModel, table=True):
+    """One weekly digest that went out, and the card it spotlighted (for fair rotation)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    week_start: date = Field(unique=True)
+    spotlight_card_id: str | None = None
+    posted_at: datetime = Field(default_factory=utcnow)

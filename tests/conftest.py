@@ -1,0 +1,72 @@
+"""Shared fixtures: the sample firm in an in-memory store, a chat, a recording Messenger."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from bot.catalog import load_catalog, load_into
+from bot.channels.console import ConsoleChannel
+from bot.context import Context
+from bot.messages import Reply, Unreachable
+from bot.settings import Settings
+from bot.store import Store
+
+SAMPLE_CONTENT = Path(__file__).resolve().parent.parent / "content"
+PRIYA = "priya.shah@hartwellfinch.example"  # Employment, main contact of the employment card
+ADMIN = "alex.morgan@hartwellfinch.example"
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    store = Store("sqlite://")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def ctx(store: Store, settings: Settings) -> Context:
+    """A context over an in-memory database holding the sample firm."""
+    with store.write() as session:
+        load_into(session, load_catalog(SAMPLE_CONTENT))
+    return Context(store, settings)
+
+
+@pytest.fixture
+def chat(ctx: Context) -> Callable[..., ConsoleChannel]:
+    """`chat(email)` opens a terminal conversation as that person."""
+
+    def open_chat(email: str, conversation: str = "console") -> ConsoleChannel:
+        return ConsoleChannel(ctx, email, conversation)
+
+    return open_chat
+
+
+@dataclass
+class RecordingMessenger:
+    """A real `Messenger` that keeps what it was asked to send."""
+
+    posts: list[tuple[str, Reply]] = field(default_factory=list)
+    dms: list[tuple[str, Reply]] = field(default_factory=list)
+    unreachable: set[str] = field(default_factory=set)
+
+    async def post(self, channel: str, reply: Reply) -> None:
+        self.posts.append((channel, reply))
+
+    async def dm(self, person: str, reply: Reply) -> None:
+        if person in self.unreachable:
+            raise Unreachable(person)
+        self.dms.append((person, reply))
+
+
+@pytest.fixture
+def messenger() -> RecordingMessenger:
+    return RecordingMessenger()
