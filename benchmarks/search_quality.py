@@ -87,10 +87,11 @@ def evaluate(rank: Ranker, queries: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--content", type=Path, required=True, help="firm folder with queries.jsonl")
+    parser.add_argument("--queries", type=Path, help="questions file (default: DIR/queries.jsonl)")
     parser.add_argument("--misses", action="store_true", help="list the baseline's misses too")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    lines = (args.content / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (args.queries or args.content / "queries.jsonl").read_text(encoding="utf-8").splitlines()
     queries = [json.loads(line) for line in lines if line.strip()]
     results = {"crossbot": evaluate(crossbot(args.content), queries),
                "rank-bm25": evaluate(bm25(args.content), queries)}
