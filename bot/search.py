@@ -27,7 +27,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot._search.index import FieldIndex
-from bot._search.text import OWNERSHIP, STOPWORDS, fold, stem, terms, words
+from bot._search.text import OWNERSHIP, STOPWORDS, english_words, fold, stem, terms, words
 from bot._search.vocab import (
     Area,
     Glossary,
@@ -258,7 +258,7 @@ class SearchIndex:
 
     def _correct(self, word: str) -> str:
         """The index's spelling of a word it doesn't know ('emploment' -> 'employment')."""
-        if word in self._known or len(word) < 5 or not word.isalpha():
+        if word in self._known or len(word) < 5 or not word.isalpha() or word in english_words():
             return word
         if word not in self._corrections:
             edits = 1 if len(word) < 8 else 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import snowballstemmer
 
@@ -70,3 +71,26 @@ def terms(text: str, keep: frozenset[str] = frozenset()) -> list[str]:
 def joined_acronyms(text: str) -> str:
     """Glue letter-ampersand-letter acronyms ('R&D', 'M&A') into one word ('rd', 'ma')."""
     return _AMPERSAND_ACRONYM.sub(r"\1\2", text)
+
+
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Common English words, so that typo correction leaves real words alone ('patient' is
+    not a misspelt 'patent'). From symspellpy's frequency list; empty if it isn't installed."""
+    try:
+        import symspellpy
+    except ImportError:  # optional: correction is merely bolder without it
+        return frozenset()
+    path = Path(symspellpy.__file__).parent / "frequency_dictionary_en_82_765.txt"
+    if not path.is_file():
+        return frozenset()
+    found = set()
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            word, _, count = line.partition(" ")
+            if count and int(count) >= _COMMON:
+                found.add(word)
+    return frozenset(found)
+
+
+_COMMON = 20_000  # rarer entries of the list include misspellings
