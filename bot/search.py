@@ -53,17 +53,14 @@ FIELD_WEIGHTS: dict[str, float] = {
     "questions": 0.5,
 }
 # How much a card mentioning an area counts towards covering it, by field.
-# "What we do" says what a team offers; the other sections often mention neighbouring
-# areas ("when the audit finds a problem..."), so they count for little.
+# "What we do" says what a team offers; the situations count for less, and the other
+# sections, which often mention neighbouring areas ("when the audit finds..."), not at all.
 _COVER_WEIGHTS: dict[str, float] = {
     "title": 3.0,
     "aliases": 3.0,
     "team": 1.0,
     "what_we_do": 1.0,
     "situations": 0.5,
-    "clients_we_want": 0.25,
-    "positioning": 0.25,
-    "questions": 0.25,
 }
 _COVERED = 2.0  # a card covers an area from one name hit, or two hits in its body
 _EXPANSION_WEIGHT = 0.35  # glossary synonyms count less than the words asked
@@ -130,7 +127,8 @@ class SearchIndex:
         self.clients = list(clients)
         self.areas = list(areas)
         self._area_kind = {a.id: a.kind for a in self.areas}
-        docs = [_fields(card) for card in self.cards]
+        self._known: set[str] = set()
+        docs = [_fields(card, self._known) for card in self.cards]
         self._index = FieldIndex(docs, FIELD_WEIGHTS)
         self._glossary_matcher, self._glossary_group = glossary.matcher()
         self._glossary = glossary
@@ -144,7 +142,7 @@ class SearchIndex:
         self.covered = {
             self.areas[a].id for a in np.nonzero(self._cover.max(axis=0) >= _COVERED)[0]
         } if self.cards else set()
-        self._known = self._vocabulary(docs, glossary)
+        self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
         self._fuzzy_choices = sorted(w for w in self._known if len(w) >= 4)
         self._corrections: dict[str, str] = {}
 
@@ -297,13 +295,6 @@ class SearchIndex:
                 cover[n, self._phrase_area[pid]] += weight
         return cover
 
-    def _vocabulary(self, docs: list[dict[str, list[str]]], glossary: Glossary) -> set[str]:
-        known = set(glossary.words) | {w for w in STOPWORDS}
-        for card in self.cards:
-            known.update(words(_card_text(card)))
-        known.update(area_words(self.areas))
-        return known
-
     # -- people, teams, clients -----------------------------------------------------------
 
     def find_person(self, question: str) -> Person | None:
@@ -346,30 +337,20 @@ class SearchIndex:
         return sorted({p.office for p in self.people if p.office})
 
 
-def _fields(card: Card) -> dict[str, list[str]]:
-    fields = {
-        "title": terms(card.title),
-        "aliases": terms(" ; ".join(card.aliases)),
-        "team": terms(card.team),
+def _fields(card: Card, vocabulary: set[str]) -> dict[str, list[str]]:
+    """A card's stemmed terms per field; its words are added to `vocabulary`."""
+    texts = {
+        "title": card.title,
+        "aliases": " ; ".join(card.aliases),
+        "team": card.team,
+        **{key: card.section(key) for key in _SECTION_FIELDS},
     }
-    for key in ("what_we_do", "situations", "clients_we_want", "positioning", "questions"):
-        fields[key] = terms(card.section(key))
+    fields: dict[str, list[str]] = {}
+    for name, text in texts.items():
+        said = words(text)
+        vocabulary.update(said)
+        fields[name] = [stem(w) for w in said if w not in STOPWORDS]
     return fields
 
 
-def _card_text(card: Card) -> str:
-    return " ".join([card.title, card.team, *card.aliases, *card.sections.values()])
-
-
-def first_words(text: str, count: int) -> str:
-    """The first `count` words of a text (for short previews)."""
-    parts = re.split(r"\s+", text.strip())
-    return " ".join(parts[:count]) + (" …" if len(parts) > count else "")
-
-
-def unique(items: Iterable[str]) -> list[str]:
-    seen: list[str] = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return seen
+_SECTION_FIELDS = ("what_we_do", "situations", "clients_we_want", "positioning", "questions")

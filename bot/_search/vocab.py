@@ -26,16 +26,22 @@ class PhraseMatcher:
         for phrase in phrases:
             pid = len(self.phrases)
             self.phrases.append(phrase)
-            for term in set(phrase):
-                self._by_term[term].append(pid)
+            # A phrase needs all its terms, so it is enough to look it up by one of them:
+            # the longest, usually the rarest, keeps the candidates few.
+            self._by_term[max(phrase, key=len)].append(pid)
 
     def find(self, text_terms: Sequence[str]) -> set[int]:
         """Ids of the phrases that occur in `text_terms`."""
         positions: dict[str, list[int]] = defaultdict(list)
         for i, term in enumerate(text_terms):
             positions[term].append(i)
-        candidates = {pid for term in positions for pid in self._by_term.get(term, ())}
-        return {pid for pid in candidates if self._occurs(self.phrases[pid], positions)}
+        found: set[int] = set()
+        for term in positions.keys() & self._by_term.keys():
+            for pid in self._by_term[term]:
+                phrase = self.phrases[pid]
+                if len(phrase) == 1 or self._occurs(phrase, positions):
+                    found.add(pid)
+        return found
 
     @staticmethod
     def _occurs(phrase: tuple[str, ...], positions: dict[str, list[int]]) -> bool:
