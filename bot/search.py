@@ -100,6 +100,7 @@ class _Question:
     terms: list[str]
     query: dict[str, float]
     areas: dict[str, float]
+    synonyms: dict[str, set[str]] = field(default_factory=dict)  # term -> glossary equivalents
 
 
 def load_vocabulary(content_dir: Path | None = None) -> tuple[Glossary, list[Area]]:
@@ -177,11 +178,12 @@ class SearchIndex:
         internal = max((s for a, s in parsed.areas.items() if a not in service), default=0.0)
         if internal > max(service.values(), default=0.0):
             return SearchResult(question, reason="internal", areas=asked)
+        covered = {a: s for a, s in service.items() if a in self.covered}
         lexical = self._index.scores(parsed.query)
         best = float(lexical.max())
         if best <= 0:
-            return SearchResult(question, reason="weak", areas=asked)
-        covered = {a: s for a, s in service.items() if a in self.covered}
+            reason: Reason = "uncovered" if service and not covered else "weak"
+            return SearchResult(question, reason=reason, areas=asked)
         total = lexical / best + _AREA_WEIGHT * self._area_boost(covered)
         order = np.argsort(-total, kind="stable")[: max(limit, 1)]
         top = int(order[0])
@@ -235,24 +237,27 @@ class SearchIndex:
         query: dict[str, float] = {}
         for term in stems:
             query[term] = query.get(term, 0.0) + 1.0
-        for term in self._expansions(stems):
-            if term not in query:
-                query[term] = _EXPANSION_WEIGHT
+        synonyms = self._expansions(stems)
+        for extra in synonyms.values():
+            for term in extra:
+                query.setdefault(term, _EXPANSION_WEIGHT)
         areas: dict[str, float] = {}
         owned = [stem(w) for w in said if w in OWNERSHIP or w not in STOPWORDS]
         for pid in self._area_matcher.find(owned):
             area = self.areas[self._phrase_area[pid]].id
             strength = float(len(self._area_matcher.phrases[pid]))
             areas[area] = max(areas.get(area, 0.0), strength) + 0.1 * bool(area in areas)
-        return _Question(stems, query, areas)
+        return _Question(stems, query, areas, synonyms)
 
-    def _expansions(self, stems: list[str]) -> list[str]:
-        extra: list[str] = []
-        groups = {self._glossary_group[pid] for pid in self._glossary_matcher.find(stems)}
-        for gid in sorted(groups):
-            for phrase in self._glossary.groups[gid]:
-                extra.extend(t for t in phrase if t not in extra)
-        return extra
+    def _expansions(self, stems: list[str]) -> dict[str, set[str]]:
+        """For each question term that is part of a glossary wording, the equivalent terms."""
+        found: dict[str, set[str]] = {}
+        for pid in sorted(self._glossary_matcher.find(stems)):
+            group = self._glossary.groups[self._glossary_group[pid]]
+            extra = {t for phrase in group for t in phrase}
+            for term in self._glossary_matcher.phrases[pid]:
+                found.setdefault(term, set()).update(extra - {term})
+        return found
 
     def _correct(self, word: str) -> str:
         """The index's spelling of a word it doesn't know ('emploment' -> 'employment')."""
@@ -270,7 +275,11 @@ class SearchIndex:
         """Share of the question's idf mass that the card contains."""
         seen = set(parsed.terms)
         mass = sum(self._index.term_idf(t) for t in seen)
-        hit = sum(self._index.term_idf(t) for t in seen if self._index.contains(t, doc))
+        hit = sum(
+            self._index.term_idf(t)
+            for t in seen
+            if any(self._index.contains(s, doc) for s in {t} | parsed.synonyms.get(t, set()))
+        )
         return hit / mass if mass else 0.0
 
     def _area_boost(self, areas: dict[str, float]) -> np.ndarray:
