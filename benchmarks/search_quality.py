@@ -86,29 +86,38 @@ def evaluate(rank: Ranker, queries: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--content", type=Path, required=True, help="firm folder with queries.jsonl")
+    parser.add_argument(
+        "--content", type=Path, required=True, help="firm folder with queries.jsonl"
+    )
     parser.add_argument("--queries", type=Path, help="questions file (default: DIR/queries.jsonl)")
     parser.add_argument("--misses", action="store_true", help="list the baseline's misses too")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
-    lines = (args.queries or args.content / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (
+        (args.queries or args.content / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    )
     queries = [json.loads(line) for line in lines if line.strip()]
-    results = {"crossbot": evaluate(crossbot(args.content), queries),
-               "rank-bm25": evaluate(bm25(args.content), queries)}
+    results = {
+        "crossbot": evaluate(crossbot(args.content), queries),
+        "rank-bm25": evaluate(bm25(args.content), queries),
+    }
     if args.json:
         print(json.dumps(results, indent=2))
         return
     print(f"{len(queries)} questions from {args.content}")
     print(f"{'':10} {'overall':>8} {'hit@1':>7} {'hit@3':>7} {'MRR':>7} {'no-match':>9}")
     for name, r in results.items():
-        print(f"{name:10} {r['overall']:8.3f} {r['hit@1']:7.3f} {r['hit@3']:7.3f} "
-              f"{r['mrr']:7.3f} {r['no-match']:9.3f}")
+        print(
+            f"{name:10} {r['overall']:8.3f} {r['hit@1']:7.3f} {r['hit@3']:7.3f} "
+            f"{r['mrr']:7.3f} {r['no-match']:9.3f}"
+        )
     for name, r in results.items():
         if name != "crossbot" and not args.misses:
             continue
         print(f"\n{name} misses ({len(r['misses'])}):")
         for miss in r["misses"]:
-            print(f"  - {miss['q']!r} expected {miss['expect'] or 'no match'}, got {miss['got'] or 'no match'}")
+            expected, got = miss["expect"] or "no match", miss["got"] or "no match"
+            print(f"  - {miss['q']!r} expected {expected}, got {got}")
 
 
 if __name__ == "__main__":

@@ -27,34 +27,53 @@ from bot.catalog import Card, read_folder  # noqa: E402
 from bot.search import SearchIndex, load_vocabulary  # noqa: E402
 
 _PREFIXES = ["", "Specialist ", "Regional ", "Cross-border ", "Strategic ", "Contentious "]
-_SUFFIXES = ["", " advisory", " services", " (North)", " and disputes", " for owner-managed businesses"]
-_QUESTIONS = ["who does TUPE?", "client's landlord wants the building back",
-              "founder wants to sell up", "a client is being sued by a former employee",
-              "who handles insolvancy?", "my laptop won't connect to the VPN"]
+_SUFFIXES = [
+    "",
+    " advisory",
+    " services",
+    " (North)",
+    " and disputes",
+    " for owner-managed businesses",
+]
+_QUESTIONS = [
+    "who does TUPE?",
+    "client's landlord wants the building back",
+    "founder wants to sell up",
+    "a client is being sued by a former employee",
+    "who handles insolvancy?",
+    "my laptop won't connect to the VPN",
+]
 
 
 def generate(cards: list[Card], count: int, seed: int = 7) -> list[Card]:
     """`count` cards recombined from `cards`, each with its own wording."""
     rng = random.Random(seed)
-    sentences = {key: [s for c in cards for s in _sentences(c.section(key))]
-                 for key in ("what_we_do", "positioning")}
-    bullets = {key: [b for c in cards for b in c.bullets(key)]
-               for key in ("clients_we_want", "situations", "questions")}
+    sentences = {
+        key: [s for c in cards for s in _sentences(c.section(key))]
+        for key in ("what_we_do", "positioning")
+    }
+    bullets = {
+        key: [b for c in cards for b in c.bullets(key)]
+        for key in ("clients_we_want", "situations", "questions")
+    }
     out = []
     for n in range(count):
         base = cards[n % len(cards)]
         sections = {}
         for key, pool in sentences.items():
             own = _sentences(base.section(key))
-            sections[key] = " ".join(rng.sample(own, len(own)) + rng.sample(pool, min(2, len(pool))))
+            sections[key] = " ".join(
+                rng.sample(own, len(own)) + rng.sample(pool, min(2, len(pool)))
+            )
         for key, pool in bullets.items():
             own = base.bullets(key)
             picked = rng.sample(own, max(0, len(own) - 1)) + rng.sample(pool, min(2, len(pool)))
             sections[key] = "\n".join(f"- {b}" for b in picked)
         title = f"{rng.choice(_PREFIXES)}{base.title}{rng.choice(_SUFFIXES)}".strip()
         aliases = tuple(rng.sample(base.aliases, max(0, len(base.aliases) - 1)))
-        out.append(replace(base, id=f"{base.id}-{n}", title=title, aliases=aliases,
-                           sections=sections))
+        out.append(
+            replace(base, id=f"{base.id}-{n}", title=title, aliases=aliases, sections=sections)
+        )
     return out
 
 
@@ -79,8 +98,13 @@ def measure(build: Callable[[], Callable[[str], object]], questions: list[str]) 
         ask(q)
         times.append((time.perf_counter() - t0) * 1000)
     times.sort()
-    return {"build_s": built, "memory_mb": memory / 1e6, "p50_ms": statistics.median(times),
-            "p95_ms": times[int(0.95 * (len(times) - 1))], "questions": len(times)}
+    return {
+        "build_s": built,
+        "memory_mb": memory / 1e6,
+        "p50_ms": statistics.median(times),
+        "p95_ms": times[int(0.95 * (len(times) - 1))],
+        "questions": len(times),
+    }
 
 
 def main() -> None:
@@ -93,7 +117,9 @@ def main() -> None:
     path = args.content / "queries.jsonl"
     questions = _QUESTIONS
     if path.is_file():
-        questions = [json.loads(line)["q"] for line in path.read_text().splitlines() if line.strip()]
+        questions = [
+            json.loads(line)["q"] for line in path.read_text().splitlines() if line.strip()
+        ]
     glossary, areas = load_vocabulary(args.content)
 
     def crossbot() -> Callable[[str], object]:
@@ -108,16 +134,19 @@ def main() -> None:
         def tok(text: str) -> list[str]:
             return re.findall(r"[a-z0-9]+", text.lower())
 
-        model = BM25Okapi([tok(" ".join([c.title, c.team, *c.aliases, *c.sections.values()]))
-                           for c in cards])
+        model = BM25Okapi(
+            [tok(" ".join([c.title, c.team, *c.aliases, *c.sections.values()])) for c in cards]
+        )
         return lambda q: model.get_scores(tok(q))
 
     print(f"{len(cards)} cards generated from {args.content}, {len(questions)} questions")
     print(f"{'':10} {'build s':>8} {'memory MB':>10} {'p50 ms':>8} {'p95 ms':>8}")
     for name, build in (("crossbot", crossbot), ("rank-bm25", bm25)):
         r = measure(build, questions)
-        print(f"{name:10} {r['build_s']:8.2f} {r['memory_mb']:10.1f} {r['p50_ms']:8.2f} "
-              f"{r['p95_ms']:8.2f}")
+        print(
+            f"{name:10} {r['build_s']:8.2f} {r['memory_mb']:10.1f} {r['p50_ms']:8.2f} "
+            f"{r['p95_ms']:8.2f}"
+        )
 
 
 if __name__ == "__main__":

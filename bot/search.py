@@ -17,7 +17,7 @@ Person, team and client questions ("who is Priya Shah?", "what does the Tax team
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -140,9 +140,11 @@ class SearchIndex:
                 self._phrase_area.append(number)
         self._area_matcher = PhraseMatcher(phrases)
         self._cover = self._coverage(docs)
-        self.covered = {
-            self.areas[a].id for a in np.nonzero(self._cover.max(axis=0) >= _COVERED)[0]
-        } if self.cards else set()
+        self.covered = (
+            {self.areas[a].id for a in np.nonzero(self._cover.max(axis=0) >= _COVERED)[0]}
+            if self.cards
+            else set()
+        )
         self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
         self._fuzzy_choices = sorted(w for w in self._known if len(w) >= 4)
         self._corrections: dict[str, str] = {}
@@ -188,7 +190,10 @@ class SearchIndex:
         order = np.argsort(-total, kind="stable")[: max(limit, 1)]
         top = int(order[0])
         uncovered = max((s for a, s in service.items() if a not in covered), default=0.0)
-        if uncovered > max(covered.values(), default=0.0) and self._meaning_matched(parsed, top) < 0.75:
+        if (
+            uncovered > max(covered.values(), default=0.0)
+            and self._meaning_matched(parsed, top) < 0.75
+        ):
             return SearchResult(question, reason="uncovered", areas=asked)
         if not covered and self._meaning_matched(parsed, top) < _WEAK:
             return SearchResult(question, reason="weak", areas=asked)
@@ -227,9 +232,12 @@ class SearchIndex:
         """What the index made of a question (for benchmarks and debugging)."""
         parsed = self._parse(question)
         top = int(np.argmax(self._index.scores(parsed.query))) if self.cards else 0
-        return {"terms": parsed.terms, "areas": parsed.areas,
-                "meaning": round(self._meaning_matched(parsed, top), 2),
-                "covered": [a for a in parsed.areas if a in self.covered]}
+        return {
+            "terms": parsed.terms,
+            "areas": parsed.areas,
+            "meaning": round(self._meaning_matched(parsed, top), 2),
+            "covered": [a for a in parsed.areas if a in self.covered],
+        }
 
     def _parse(self, question: str) -> _Question:
         said = [self._correct(w) for w in words(question)]

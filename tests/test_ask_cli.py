@@ -31,8 +31,11 @@ def test_json_contract(folder: Path) -> None:
     assert out["question"] == "who does TUPE?"
     best = out["matches"][0]
     assert set(best) == {"card", "title", "team", "score", "owners"}
-    assert (best["card"], best["title"], best["team"]) == ("employment", "Employment law",
-                                                          "Employment")
+    assert (best["card"], best["title"], best["team"]) == (
+        "employment",
+        "Employment law",
+        "Employment",
+    )
     assert isinstance(best["score"], float)
     assert best["owners"][0] == {"name": "Asha Rao", "email": "asha.rao@firm.example"}
     assert "Asha Rao" in out["answer"]
@@ -45,17 +48,28 @@ def test_no_match_has_empty_matches(folder: Path) -> None:
 
 
 def test_stdin_batch_one_object_per_line_in_order(folder: Path) -> None:
-    questions = ["who does TUPE?", "", "client's landlord wants the building back",
-                 "who fixes the printer?", "founder wants to sell up"]
+    questions = [
+        "who does TUPE?",
+        "",
+        "client's landlord wants the building back",
+        "who fixes the printer?",
+        "founder wants to sell up",
+    ]
     out = ask(folder, stdin="\n".join(questions) + "\n")
     assert [o["question"] for o in out] == [q for q in questions if q]
     assert [o["matches"][0]["card"] if o["matches"] else None for o in out] == [
-        "employment", "property", None, "corporate"]
+        "employment",
+        "property",
+        None,
+        "corporate",
+    ]
 
 
 def test_stdin_follow_ups(folder: Path) -> None:
     out = ask(folder, stdin="who handles redundancies?\nanyone in Manchester?\ntell me more\n")
-    assert out[1]["matches"][0]["owners"] == [{"name": "Asha Rao", "email": "asha.rao@firm.example"}]
+    assert out[1]["matches"][0]["owners"] == [
+        {"name": "Asha Rao", "email": "asha.rao@firm.example"}
+    ]
     assert out[2]["matches"][0]["card"] == "employment"
     assert "What we do" in out[2]["answer"]
 

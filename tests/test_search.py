@@ -66,8 +66,10 @@ def test_scores_are_best_first_and_at_most_three(firm: tuple[Catalog, SearchInde
     ("question", "reason"),
     [
         ("does anyone do shipping work, like arresting a vessel in port?", "uncovered"),
-        ("a patient was misdiagnosed by her GP, can we bring a clinical negligence claim?",
-         "uncovered"),
+        (
+            "a patient was misdiagnosed by her GP, can we bring a clinical negligence claim?",
+            "uncovered",
+        ),
         ("my brother faces a driving ban for speeding, who can defend him?", "uncovered"),
         ("my laptop won't connect to the VPN", "internal"),
         ("who runs payroll here? my salary is wrong this month", "internal"),

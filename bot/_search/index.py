@@ -21,7 +21,9 @@ class FieldIndex:
 
     def __init__(self, docs: Sequence[Mapping[str, Sequence[str]]], weights: Mapping[str, float]):
         self.size = len(docs)
-        avg = {f: max(1.0, sum(len(d.get(f, ())) for d in docs) / max(1, len(docs))) for f in weights}
+        avg = {
+            f: max(1.0, sum(len(d.get(f, ())) for d in docs) / max(1, len(docs))) for f in weights
+        }
         pseudo: dict[str, dict[int, float]] = defaultdict(dict)
         for n, doc in enumerate(docs):
             for fld, weight in weights.items():

@@ -26,13 +26,18 @@ _QUESTION = re.compile(
 )
 _MORE = re.compile(
     r"^\s*(tell me more|more( info| details)?|show (me )?(the )?(whole |full )?card|details|"
-    r"what else|full card)\b", re.I
+    r"what else|full card)\b",
+    re.I,
 )
-_OFFICE = re.compile(r"\b(?:in|at|from|based in|out of|near)\s+(?:the\s+)?(?P<place>[\w' -]+?)"
-                     r"(?:\s+office)?\s*\??\s*$", re.I)
+_OFFICE = re.compile(
+    r"\b(?:in|at|from|based in|out of|near)\s+(?:the\s+)?(?P<place>[\w' -]+?)"
+    r"(?:\s+office)?\s*\??\s*$",
+    re.I,
+)
 _CLIENT_CUE = re.compile(
     r"\b(look(s|ing)? after|owns?|owner|relationship|client partner|account (lead|partner)|"
-    r"who knows|manages? the|responsible for)\b", re.I
+    r"who knows|manages? the|responsible for)\b",
+    re.I,
 )
 
 
@@ -81,17 +86,21 @@ def answer_search(result: SearchResult, catalog: Catalog) -> Response:
     people = {p.email: p for p in catalog.people}
     if not result.found:
         admins = [p for p in catalog.people if p.role == "admin"]
-        text = render("whodoes_no_match", question=result.question, reason=result.reason,
-                      admins=admins)
+        text = render(
+            "whodoes_no_match", question=result.question, reason=result.reason, admins=admins
+        )
         return Response("whodoes_no_match", text)
     owners = {m.card.id: [people[e] for e in m.card.owners if e in people] for m in result.matches}
     cards = [m.card.id for m in result.matches]
     if result.person is not None:
-        text = render("whodoes_person", person=result.person, cards=[m.card for m in result.matches])
+        text = render(
+            "whodoes_person", person=result.person, cards=[m.card for m in result.matches]
+        )
         return Response("whodoes_person", text, result.matches, owners, cards)
     if result.team is not None:
-        text = render("whodoes_team", team=result.team, cards=[m.card for m in result.matches],
-                      owners=owners)
+        text = render(
+            "whodoes_team", team=result.team, cards=[m.card for m in result.matches], owners=owners
+        )
         return Response("whodoes_team", text, result.matches, owners, cards)
     best = result.matches[0].card
     contact = people.get(best.main_contact or "")
@@ -113,8 +122,13 @@ def follow_up(text: str, index: SearchIndex, catalog: Catalog, last: list[str]) 
         return None
     if _MORE.search(text):
         card = cards[0]
-        return Response("card", card_text(catalog, card), [Match(card, 1.0)],
-                        {card.id: _owners(catalog, card)}, [card.id])
+        return Response(
+            "card",
+            card_text(catalog, card),
+            [Match(card, 1.0)],
+            {card.id: _owners(catalog, card)},
+            [card.id],
+        )
     office = _office(text, index.offices())
     if office is None:
         return None
@@ -122,13 +136,16 @@ def follow_up(text: str, index: SearchIndex, catalog: Catalog, last: list[str]) 
     for card in cards:
         team = [p for p in catalog.people if p.team.casefold() == card.team.casefold()]
         owners = _owners(catalog, card)
-        here = [p for p in owners + [p for p in team if p not in owners]
-                if p.office.casefold() == office.casefold()]
+        here = [
+            p
+            for p in owners + [p for p in team if p not in owners]
+            if p.office.casefold() == office.casefold()
+        ]
         shown[card.id] = here
-    text_out = render("whodoes_office", office=office,
-                      rows=[(c, shown[c.id]) for c in cards])
-    return Response("whodoes_office", text_out, [Match(c, 1.0) for c in cards], shown,
-                    [c.id for c in cards])
+    text_out = render("whodoes_office", office=office, rows=[(c, shown[c.id]) for c in cards])
+    return Response(
+        "whodoes_office", text_out, [Match(c, 1.0) for c in cards], shown, [c.id for c in cards]
+    )
 
 
 def card_text(catalog: Catalog, card: Card) -> str:
@@ -184,7 +201,8 @@ def card_reply(catalog: Catalog, card: Card) -> Reply:
     owners = _owners(catalog, card)
     return Reply(
         card_text(catalog, card),
-        facts=[Fact("Team", card.team)] + ([Fact("Main contact", owners[0].name)] if owners else []),
+        facts=[Fact("Team", card.team)]
+        + ([Fact("Main contact", owners[0].name)] if owners else []),
         buttons=[Button("Refer a client to them", "referral.form", {"card": card.id}, "primary")],
         kind="card",
     )
