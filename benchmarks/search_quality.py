@@ -24,18 +24,20 @@ from bot.search import SearchIndex, load_vocabulary  # noqa: E402
 Ranker = Callable[[str], list[str]]
 
 
-def crossbot(folder: Path) -> Ranker:
+def crossbot(folder: Path, keep: set[str] | None = None) -> Ranker:
     catalog, _ = read_folder(folder)
+    if keep is not None:
+        catalog.cards = [c for c in catalog.cards if c.id in keep]
     glossary, areas = load_vocabulary(folder)
     index = SearchIndex.build(catalog.cards, catalog.people, catalog.clients, glossary, areas)
     return lambda q: [m.card.id for m in index.search(q, limit=3).matches]
 
 
-def bm25(folder: Path) -> Ranker:
+def bm25(folder: Path, keep: set[str] | None = None) -> Ranker:
     from rank_bm25 import BM25Okapi
 
     catalog, _ = read_folder(folder)
-    cards: list[Card] = catalog.cards
+    cards: list[Card] = [c for c in catalog.cards if keep is None or c.id in keep]
     tokens = [_tokens(" ".join([c.title, c.team, *c.aliases, *c.sections.values()])) for c in cards]
     model = BM25Okapi(tokens)
 
@@ -84,6 +86,24 @@ def evaluate(rank: Ranker, queries: list[dict]) -> dict:
     }
 
 
+def split_halves(folder: Path, queries: list[dict]) -> dict[str, dict]:
+    """Each system on two half-firms (alternate cards), figures averaged over the halves."""
+    catalog, _ = read_folder(folder)
+    ids = sorted(c.id for c in catalog.cards)
+    halves = [set(ids[0::2]), set(ids[1::2])]
+    results: dict[str, dict] = {}
+    for name, system in (("crossbot", crossbot), ("rank-bm25", bm25)):
+        runs = []
+        for keep in halves:
+            adjusted = [
+                {"q": q["q"], "expect": [c for c in q["expect"] if c in keep]} for q in queries
+            ]
+            runs.append(evaluate(system(folder, keep), adjusted))
+        results[name] = {key: sum(r[key] for r in runs) / 2 for key in runs[0] if key != "misses"}
+        results[name]["misses"] = runs[0]["misses"] + runs[1]["misses"]
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -92,15 +112,24 @@ def main() -> None:
     parser.add_argument("--queries", type=Path, help="questions file (default: DIR/queries.jsonl)")
     parser.add_argument("--misses", action="store_true", help="list the baseline's misses too")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="held-out estimate: keep half the cards (each half in turn); questions about the "
+        "other half must then get no match",
+    )
     args = parser.parse_args()
     lines = (
         (args.queries or args.content / "queries.jsonl").read_text(encoding="utf-8").splitlines()
     )
     queries = [json.loads(line) for line in lines if line.strip()]
-    results = {
-        "crossbot": evaluate(crossbot(args.content), queries),
-        "rank-bm25": evaluate(bm25(args.content), queries),
-    }
+    if args.split:
+        results = split_halves(args.content, queries)
+    else:
+        results = {
+            "crossbot": evaluate(crossbot(args.content), queries),
+            "rank-bm25": evaluate(bm25(args.content), queries),
+        }
     if args.json:
         print(json.dumps(results, indent=2))
         return

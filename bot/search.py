@@ -16,6 +16,7 @@ Person, team and client questions ("who is Priya Shah?", "what does the Tax team
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -64,6 +65,8 @@ _COVER_WEIGHTS: dict[str, float] = {
 }
 _COVERED = 2.0  # a card covers an area from one name hit, or two hits in its body
 _EXPANSION_WEIGHT = 0.35  # glossary synonyms count less than the words asked
+_RELATIVE_WEIGHT = 0.5  # so do words of the same family ('bribes' for 'bribery')
+_FAMILY = 5  # shortest shared stem that makes two words one family
 _AREA_WEIGHT = 0.5  # share of the final score that comes from the area map
 _OTHER_MATCH = 0.55  # other matches must score at least this share of the best one
 _WEAK = 0.1  # below this share of the question's meaning matched, nothing fits
@@ -148,6 +151,7 @@ class SearchIndex:
         self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
         self._fuzzy_choices = sorted(w for w in self._known if len(w) >= 4)
         self._corrections: dict[str, str] = {}
+        self._sorted_terms = sorted(self._index.postings)
 
     @classmethod
     def build(
@@ -249,6 +253,12 @@ class SearchIndex:
         for extra in synonyms.values():
             for term in extra:
                 query.setdefault(term, _EXPANSION_WEIGHT)
+        for term in set(stems):
+            relatives = self._relatives(term)
+            for other in relatives:
+                query.setdefault(other, _RELATIVE_WEIGHT)
+            if relatives:
+                synonyms.setdefault(term, set()).update(relatives)
         areas: dict[str, float] = {}
         owned = [stem(w) for w in said if w in OWNERSHIP or w not in STOPWORDS]
         for pid in self._area_matcher.find(owned):
@@ -256,6 +266,20 @@ class SearchIndex:
             strength = float(len(self._area_matcher.phrases[pid]))
             areas[area] = max(areas.get(area, 0.0), strength) + 0.1 * bool(area in areas)
         return _Question(stems, query, areas, synonyms)
+
+    def _relatives(self, term: str) -> set[str]:
+        """Index terms of the same family that stemming kept apart ('bribe' and 'briberi')."""
+        if len(term) < _FAMILY:
+            return set()
+        found = {term[:k] for k in range(_FAMILY, len(term)) if term[:k] in self._index.postings}
+        start = bisect.bisect_left(self._sorted_terms, term)
+        for other in self._sorted_terms[start : start + 8]:
+            if not other.startswith(term):
+                break
+            if len(other) - len(term) <= 3:
+                found.add(other)
+        found.discard(term)
+        return found
 
     def _expansions(self, stems: list[str]) -> dict[str, set[str]]:
         """For each question term that is part of a glossary wording, the equivalent terms."""
