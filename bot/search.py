@@ -64,6 +64,7 @@ _COVER_WEIGHTS: dict[str, float] = {
     "situations": 0.5,
 }
 _COVERED = 2.0  # a card covers an area from one name hit, or two hits in its body
+_DOMINANT = 0.25  # ...and when that area weighs at least this share of the card's main one
 _EXPANSION_WEIGHT = 0.35  # glossary synonyms count less than the words asked
 _RELATIVE_WEIGHT = 0.5  # so do words of the same family ('bribes' for 'bribery')
 _FAMILY = 5  # shortest shared stem that makes two words one family
@@ -143,11 +144,7 @@ class SearchIndex:
                 self._phrase_area.append(number)
         self._area_matcher = PhraseMatcher(phrases)
         self._cover = self._coverage(docs)
-        self.covered = (
-            {self.areas[a].id for a in np.nonzero(self._cover.max(axis=0) >= _COVERED)[0]}
-            if self.cards
-            else set()
-        )
+        self.covered = self._covered_areas()
         self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
         self._fuzzy_choices = sorted(w for w in self._known if len(w) >= 4)
         self._corrections: dict[str, str] = {}
@@ -322,6 +319,15 @@ class SearchIndex:
         strength = np.array([areas[a] for a in areas], dtype=np.float32)
         cover = np.minimum(self._cover[:, cols], 3.0) / 3.0
         return (cover @ strength) / float(strength.sum())
+
+    def _covered_areas(self) -> set[str]:
+        """Areas some card is about: strongly enough, and not just in passing next to the
+        card's main areas (a wills card that mentions divorce doesn't do family law)."""
+        if not self.cards:
+            return set()
+        main = self._cover.max(axis=1, keepdims=True)
+        about = (self._cover >= _COVERED) & (self._cover >= _DOMINANT * main)
+        return {self.areas[a].id for a in np.nonzero(about.any(axis=0))[0]}
 
     def _coverage(self, docs: list[dict[str, list[str]]]) -> np.ndarray:
         """How strongly each card covers each area: its distinct phrases, each counted once
