@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,7 +134,8 @@ class SearchIndex:
         self.areas = list(areas)
         self._area_kind = {a.id: a.kind for a in self.areas}
         self._known: set[str] = set()
-        docs = [_fields(card, self._known) for card in self.cards]
+        segments: list[tuple[int, float, list[str]]] = []
+        docs = [_fields(n, card, self._known, segments) for n, card in enumerate(self.cards)]
         self._index = FieldIndex(docs, FIELD_WEIGHTS)
         self._glossary_matcher, self._glossary_group = glossary.matcher()
         self._glossary = glossary
@@ -143,7 +145,7 @@ class SearchIndex:
                 phrases.append(phrase)
                 self._phrase_area.append(number)
         self._area_matcher = PhraseMatcher(phrases)
-        self._cover = self._coverage(docs)
+        self._cover = self._coverage(segments)
         self.covered = self._covered_areas()
         self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
         self._fuzzy_choices = sorted(w for w in self._known if len(w) >= 4)
@@ -329,17 +331,30 @@ class SearchIndex:
         about = (self._cover >= _COVERED) & (self._cover >= _DOMINANT * main)
         return {self.areas[a].id for a in np.nonzero(about.any(axis=0))[0]}
 
-    def _coverage(self, docs: list[dict[str, list[str]]]) -> np.ndarray:
+    def _coverage(self, segments: list[tuple[int, float, list[str]]]) -> np.ndarray:
         """How strongly each card covers each area: its distinct phrases, each counted once
-        with the weight of the most telling field it appears in."""
-        cover = np.zeros((len(docs), len(self.areas)), dtype=np.float32)
-        for n, doc in enumerate(docs):
-            best: dict[int, float] = {}
-            for fld, weight in _COVER_WEIGHTS.items():
-                for pid in self._area_matcher.find(doc.get(fld, [])):
-                    best[pid] = max(best.get(pid, 0.0), weight)
-            for pid, weight in best.items():
-                cover[n, self._phrase_area[pid]] += weight
+        with the weight of the most telling field it appears in.
+
+        On cards a phrase counts when all its terms are in one sentence, bullet or alias;
+        set intersections make that fast on thousands of cards.
+        """
+        holders: dict[str, set[int]] = defaultdict(set)
+        for number, (_, _, stems) in enumerate(segments):
+            for term in set(stems):
+                holders[term].add(number)
+        best: dict[tuple[int, int], float] = {}
+        for pid, phrase in enumerate(self._area_matcher.phrases):
+            found = [holders.get(term) for term in phrase]
+            if not all(found):
+                continue
+            sets = sorted((f for f in found if f is not None), key=len)
+            for number in sets[0].intersection(*sets[1:]):
+                doc, weight = segments[number][0], segments[number][1]
+                if weight > best.get((doc, pid), 0.0):
+                    best[(doc, pid)] = weight
+        cover = np.zeros((len(self.cards), len(self.areas)), dtype=np.float32)
+        for (doc, pid), weight in best.items():
+            cover[doc, self._phrase_area[pid]] += weight
         return cover
 
     # -- people, teams, clients -----------------------------------------------------------
@@ -384,20 +399,35 @@ class SearchIndex:
         return sorted({p.office for p in self.people if p.office})
 
 
-def _fields(card: Card, vocabulary: set[str]) -> dict[str, list[str]]:
-    """A card's stemmed terms per field; its words are added to `vocabulary`."""
+def _fields(
+    number: int,
+    card: Card,
+    vocabulary: set[str],
+    segments: list[tuple[int, float, list[str]]],
+) -> dict[str, list[str]]:
+    """A card's stemmed terms per field. Its words are added to `vocabulary`, and the
+    sentences, bullets and aliases of the fields that say what it covers to `segments`
+    as (card number, field weight, stems)."""
     texts = {
-        "title": card.title,
-        "aliases": " ; ".join(card.aliases),
-        "team": card.team,
-        **{key: card.section(key) for key in _SECTION_FIELDS},
+        "title": [card.title],
+        "aliases": list(card.aliases),
+        "team": [card.team],
+        **{key: _SEGMENT.split(card.section(key)) for key in _SECTION_FIELDS},
     }
     fields: dict[str, list[str]] = {}
-    for name, text in texts.items():
-        said = words(text)
-        vocabulary.update(said)
-        fields[name] = [stem(w) for w in said if w not in STOPWORDS]
+    for name, parts in texts.items():
+        weight = _COVER_WEIGHTS.get(name, 0.0)
+        stems: list[str] = []
+        for part in parts:
+            said = words(part)
+            vocabulary.update(said)
+            kept = [stem(w) for w in said if w not in STOPWORDS]
+            stems.extend(kept)
+            if weight and kept:
+                segments.append((number, weight, kept))
+        fields[name] = stems
     return fields
 
 
+_SEGMENT = re.compile(r"[.!?;]\s+|\n")
 _SECTION_FIELDS = ("what_we_do", "situations", "clients_we_want", "positioning", "questions")

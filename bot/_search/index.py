@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -24,24 +23,39 @@ class FieldIndex:
         avg = {
             f: max(1.0, sum(len(d.get(f, ())) for d in docs) / max(1, len(docs))) for f in weights
         }
-        pseudo: dict[str, dict[int, float]] = defaultdict(dict)
+        vocabulary: dict[str, int] = {}
+        token_terms: list[int] = []
+        token_docs: list[int] = []
+        token_weights: list[float] = []
         for n, doc in enumerate(docs):
             for fld, weight in weights.items():
                 toks = doc.get(fld, ())
                 if not toks:
                     continue
                 norm = weight / (1 - B + B * len(toks) / avg[fld])
-                for term, count in Counter(toks).items():
-                    slot = pseudo[term]
-                    slot[n] = slot.get(n, 0.0) + count * norm
+                token_terms.extend([vocabulary.setdefault(t, len(vocabulary)) for t in toks])
+                token_docs.extend([n] * len(toks))
+                token_weights.extend([norm] * len(toks))
+        # Every (term, document) pair's weighted frequency at once: one sort, one bincount.
+        keys = np.asarray(token_terms, dtype=np.int64) * max(1, self.size) + np.asarray(
+            token_docs, dtype=np.int64
+        )
+        pairs, inverse = np.unique(keys, return_inverse=True)
+        tf_sorted = np.bincount(inverse, weights=np.asarray(token_weights, dtype=np.float64))
+        terms_arr = (pairs // max(1, self.size)).astype(np.int64)
+        docs_sorted = (pairs % max(1, self.size)).astype(np.int32)
+        counts = np.bincount(terms_arr, minlength=len(vocabulary))
+        idf = np.log(1 + (self.size - counts + 0.5) / (counts + 0.5))
+        weight_sorted = (np.repeat(idf, counts) * tf_sorted * (K1 + 1) / (K1 + tf_sorted)).astype(
+            np.float32
+        )
+        bounds = np.concatenate(([0], np.cumsum(counts)))
         self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.idf: dict[str, float] = {}
-        for term, per_doc in pseudo.items():
-            idf = math.log(1 + (self.size - len(per_doc) + 0.5) / (len(per_doc) + 0.5))
-            ids = np.fromiter(per_doc.keys(), dtype=np.int32, count=len(per_doc))
-            tf = np.fromiter(per_doc.values(), dtype=np.float64, count=len(per_doc))
-            self.postings[term] = (ids, (idf * tf * (K1 + 1) / (K1 + tf)).astype(np.float32))
-            self.idf[term] = idf
+        for term, tid in vocabulary.items():
+            lo, hi = bounds[tid], bounds[tid + 1]
+            self.postings[term] = (docs_sorted[lo:hi], weight_sorted[lo:hi])
+            self.idf[term] = float(idf[tid])
         self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
 
     def scores(self, query: Mapping[str, float]) -> np.ndarray:
@@ -52,6 +66,11 @@ class FieldIndex:
             if posting is not None:
                 total[posting[0]] += weight * posting[1]
         return total
+
+    def frequency(self, term: str) -> int:
+        """How many documents have the term."""
+        posting = self.postings.get(term)
+        return 0 if posting is None else len(posting[0])
 
     def contains(self, term: str, doc: int) -> bool:
         posting = self.postings.get(term)

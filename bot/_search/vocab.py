@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,15 +20,20 @@ AREAS_FILE = "areas.yaml"
 class PhraseMatcher:
     """Finds phrases in stemmed text: all of a phrase's terms close together, in any order."""
 
-    def __init__(self, phrases: Iterable[tuple[str, ...]]):
+    def __init__(
+        self,
+        phrases: Iterable[tuple[str, ...]],
+        rarity: Callable[[str], float] | None = None,
+    ):
         self.phrases: list[tuple[str, ...]] = []
         self._by_term: dict[str, list[int]] = defaultdict(list)
+        # A phrase needs all its terms, so it is enough to look it up by one of them: the
+        # rarest keeps the candidates few (by default the longest, usually the rarest).
+        rank = rarity or (lambda term: -len(term))
         for phrase in phrases:
             pid = len(self.phrases)
             self.phrases.append(phrase)
-            # A phrase needs all its terms, so it is enough to look it up by one of them:
-            # the longest, usually the rarest, keeps the candidates few.
-            self._by_term[max(phrase, key=len)].append(pid)
+            self._by_term[min(phrase, key=rank)].append(pid)
 
     def find(self, text_terms: Sequence[str]) -> set[int]:
         """Ids of the phrases that occur in `text_terms`."""
