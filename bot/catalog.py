@@ -141,7 +141,9 @@ def read_folder(folder: Path | str, today: date | None = None) -> tuple[Catalog,
     people = _read_people(root / "people.csv", problems)
     emails = {p.email for p in people}
     cards = _read_cards(root / "cards", emails, today, problems)
-    clients = _read_clients(root / "clients.csv", emails, {c.id for c in cards}, problems)
+    # A card that failed to parse is reported once, not again by every client naming it.
+    card_ids = {c.id for c in cards} | {p.stem for p in (root / "cards").glob("*.md")}
+    clients = _read_clients(root / "clients.csv", emails, card_ids, problems)
     teams_with_people = {p.team.casefold() for p in people}
     for card in cards:
         if card.team.casefold() not in teams_with_people:
@@ -175,49 +177,58 @@ def _read_cards(folder: Path, emails: set[str], today: date, problems: list[Prob
     if not folder.is_dir():
         problems.append(Problem("error", str(folder), 0, "the cards/ folder is missing"))
         return []
+    paths = sorted(folder.glob("*.md"))
+    if not paths:
+        problems.append(Problem("error", str(folder), 0, "no service cards (*.md) found"))
+    parsed = [(path, *_read_card(path, emails, today, problems)) for path in paths]
+    # Of two files claiming one id, the one named after it keeps it; the other is the duplicate.
+    parsed.sort(key=lambda item: (item[1] != item[0].stem, str(item[0])))
     cards: list[Card] = []
     seen: dict[str, str] = {}
-    for path in sorted(folder.glob("*.md")):
-        card = _read_card(path, emails, today, problems)
-        if card is None:
-            continue
-        if card.id in seen:
+    for path, card_id, card in parsed:
+        if card_id in seen:
             problems.append(
                 Problem(
                     "error",
                     str(path),
                     _line_of(str(path), "id"),
-                    f"duplicate id '{card.id}' (also in {seen[card.id]})",
+                    f"duplicate id '{card_id}' (also in {seen[card_id]})",
                 )
             )
             continue
-        seen[card.id] = str(path)
-        cards.append(card)
-    if not cards and not any(p.level == "error" for p in problems):
-        problems.append(Problem("error", str(folder), 0, "no service cards (*.md) found"))
+        if card_id:
+            seen[card_id] = str(path)
+        if card is not None:
+            cards.append(card)
+    cards.sort(key=lambda card: card.id)
     return cards
 
 
-def _read_card(path: Path, emails: set[str], today: date, problems: list[Problem]) -> Card | None:
+def _read_card(
+    path: Path, emails: set[str], today: date, problems: list[Problem]
+) -> tuple[str, Card | None]:
+    """The card's id (as written, for duplicate checks) and the card, if it has no error."""
     name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         problems.append(Problem("error", name, 0, "not UTF-8 text"))
-        return None
+        return "", None
     if not text.lstrip().startswith("---"):
         problems.append(
             Problem("error", name, 1, "missing front matter (a '---' block at the top)")
         )
-        return None
+        return "", None
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1  # +1 for 0-based, +1 for the '---' line
+        # The context mark is where the broken construct starts ("[" left open), which is
+        # where the fix goes; the problem mark is only where the parser gave up.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 1  # 0-based, counted from the first "---"
         reason = getattr(exc, "problem", None) or "cannot be parsed"
         problems.append(Problem("error", name, line, f"malformed YAML front matter: {reason}"))
-        return None
+        return "", None
     meta: dict[str, Any] = dict(post.metadata)
     before = len(problems)
     card_id = _text(meta.get("id"))
@@ -269,8 +280,8 @@ def _read_card(path: Path, emails: set[str], today: date, problems: list[Problem
                 )
             )
     if any(p.level == "error" for p in problems[before:]):
-        return None
-    return Card(
+        return card_id, None
+    return card_id, Card(
         id=card_id,
         title=_text(meta["title"]),
         team=_text(meta["team"]),

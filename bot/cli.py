@@ -18,6 +18,7 @@ from bot.channels.console import ConsoleChannel, run
 from bot.context import Context
 from bot.dialogs import whodoes
 from bot.people import by_email
+from bot.privacy import export_person, forget_person
 from bot.render import render
 from bot.seed import seed_activity
 from bot.settings import Settings, get_settings
@@ -315,3 +316,28 @@ def serve(
     ctx = Context(_store(settings), settings)
     typer.echo(render("cli_serving", port=port or settings.port), err=True)
     run_server(ctx, port)
+
+
+@person_app.command("export")
+def person_export(email: Annotated[str, typer.Argument(help="The person's email.")]) -> None:
+    """Print everything held about a person, as JSON."""
+    with _store().read() as session:
+        data = export_person(session, email)
+    if data is None:
+        _fail(render("cli_unknown_person", email=email), code=2)
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@person_app.command("forget")
+def person_forget(
+    email: Annotated[str, typer.Argument(help="The person's email.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Don't ask for confirmation.")] = False,
+) -> None:
+    """Anonymise a person: their records stay, nothing in them names the person."""
+    if not yes and sys.stdin.isatty():
+        typer.confirm(render("cli_forget_confirm", email=email), abort=True)
+    with _store().write() as session:
+        forgotten = forget_person(session, email)
+    if not forgotten:
+        _fail(render("cli_unknown_person", email=email), code=2)
+    typer.echo(render("cli_forgotten", email=email))

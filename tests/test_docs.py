@@ -1,0 +1,69 @@
+"""The documentation stays honest: every command, setting and template is real and documented."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer
+
+from bot.cli import app
+from bot.render import prompts_dir, render, template_names
+from bot.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def cli_commands(typer_app: typer.Typer, prefix: str = "crossbot") -> list[str]:
+    names = [
+        f"{prefix} {c.name or c.callback.__name__}"
+        for c in typer_app.registered_commands
+        if c.callback is not None
+    ]
+    for group in typer_app.registered_groups:
+        assert group.typer_instance is not None and group.name
+        names += cli_commands(group.typer_instance, f"{prefix} {group.name}")
+    return names
+
+
+def setting_names() -> list[str]:
+    names = []
+    for field in Settings.model_fields.values():
+        alias = field.alias or field.validation_alias
+        names.append(alias if isinstance(alias, str) else alias.choices[0])  # type: ignore[union-attr]
+    return names
+
+
+def test_every_cli_command_is_in_the_readme() -> None:
+    missing = [name for name in cli_commands(app) if f"`{name}" not in README]
+    assert missing == []
+
+
+def test_every_setting_is_in_the_readme() -> None:
+    missing = [name for name in setting_names() if f"`{name}`" not in README]
+    assert missing == []
+
+
+def test_every_template_is_used_by_the_code() -> None:
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "bot").rglob("*.py"))
+    unused = [name for name in template_names() if f'"{name}"' not in code]
+    assert unused == []
+
+
+def test_every_template_the_code_names_exists() -> None:
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "bot").rglob("*.py"))
+    named = set(re.findall(r'render\(\s*"([a-z0-9_]+)"', code))
+    assert named - set(template_names()) == set()
+    assert prompts_dir().is_dir()
+
+
+def test_readme_commands_are_the_ones_ci_runs() -> None:
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install -e . && crossbot demo" in README
+    assert "pip install -e '.[test]' && pytest" in README
+    assert re.search(r"^pytest$", ci, re.M)
+
+
+def test_help_template_renders() -> None:
+    assert "Crossbot" in render("help", name="Priya", greeting=True, role="member")
