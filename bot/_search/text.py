@@ -25,7 +25,7 @@ STOPWORDS = frozenset(
     in into is it its just me my myself of off on one or our ours ourselves out over please
     she so some someone somebody something than that the their them then there these they
     this those to too under up us very was we were what when where which while who whom
-    whose why with would you your yours need needs needed want wants wanted looking
+    whose why will with would you your yours need needs needed want wants wanted looking
     find help helps helping know knows tell ask asking re ve ll d s t m also like about
     work working works firm team guy person people colleague colleagues best good right
     should shall might may must i'm i've we've let lets sort sorts deal deals dealing
@@ -51,7 +51,28 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded words of `text`; hyphens and slashes separate words."""
-    return _WORD.findall(fold(text))
+    found = _WORD.findall(fold(text))
+    return _testaments(found) if "will" in found else found
+
+
+_BEFORE_NOUN = frozenset("a an the my his her their our your its no new old living mutual".split())
+_AFTER_NOUN = frozenset(
+    "and or was is has had in for with dispute disputes writing drafting review trust written "
+    "made updated challenge contested executor executors".split()
+)
+
+
+def _testaments(found: list[str]) -> list[str]:
+    """'will' the document becomes 'wills'; 'will' the verb stays a stopword."""
+    out = list(found)
+    for i, word in enumerate(found):
+        if word != "will":
+            continue
+        before = found[i - 1] if i else ""
+        after = found[i + 1] if i + 1 < len(found) else ""
+        if before in _BEFORE_NOUN or after in _AFTER_NOUN or not after:
+            out[i] = "wills"
+    return out
 
 
 @lru_cache(maxsize=200_000)
