@@ -148,7 +148,10 @@ class SearchIndex:
         self._cover = self._coverage(segments)
         self.covered = self._covered_areas()
         self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
-        self._fuzzy_choices = sorted(w for w in self._known if len(w) >= 4)
+        # Typos rarely hit the first letter; bucketing by it keeps correction fast.
+        self._fuzzy_choices: dict[str, list[str]] = defaultdict(list)
+        for known in sorted(w for w in self._known if len(w) >= 4):
+            self._fuzzy_choices[known[0]].append(known)
         self._corrections: dict[str, str] = {}
         self._sorted_terms = sorted(self._index.postings)
 
@@ -297,7 +300,10 @@ class SearchIndex:
         if word not in self._corrections:
             edits = 1 if len(word) < 8 else 2
             found = process.extractOne(
-                word, self._fuzzy_choices, scorer=Levenshtein.distance, score_cutoff=edits
+                word,
+                self._fuzzy_choices.get(word[0], []),
+                scorer=Levenshtein.distance,
+                score_cutoff=edits,
             )
             self._corrections[word] = found[0] if found else word
         return self._corrections[word]
