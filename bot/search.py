@@ -69,7 +69,7 @@ _DOMINANT = 0.25  # ...and when that area weighs at least this share of the card
 _EXPANSION_WEIGHT = 0.35  # glossary synonyms count less than the words asked
 _RELATIVE_WEIGHT = 0.5  # so do words of the same family ('bribes' for 'bribery')
 _FAMILY = 5  # shortest shared stem that makes two words one family
-_AREA_WEIGHT = 0.5  # share of the final score that comes from the area map
+_AREA_WEIGHT = 0.8  # share of the final score that comes from the area map
 _OTHER_MATCH = 0.55  # other matches must score at least this share of the best one
 _WEAK = 0.1  # below this share of the question's meaning matched, nothing fits
 _TEAM_CUE = re.compile(r"\b(team|department|dept|practice|group|desk|unit)s?\b")
@@ -325,8 +325,11 @@ class SearchIndex:
         index = {a.id: n for n, a in enumerate(self.areas)}
         cols = [index[a] for a in areas]
         strength = np.array([areas[a] for a in areas], dtype=np.float32)
-        cover = np.minimum(self._cover[:, cols], 3.0) / 3.0
-        return (cover @ strength) / float(strength.sum())
+        # How much each card is about each area, relative to its main area: a card that
+        # mentions an area in passing gets little from it, the card about it gets all.
+        main = np.maximum(self._cover.max(axis=1, keepdims=True), _COVERED)
+        share = self._cover[:, cols] / main
+        return (share @ strength) / float(strength.sum())
 
     def _covered_areas(self) -> set[str]:
         """Areas some card is about: strongly enough, and not just in passing next to the

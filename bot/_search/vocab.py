@@ -70,8 +70,7 @@ class Glossary:
     words: set[str] = field(default_factory=set)
 
     def add(self, term: str, synonyms: Iterable[str]) -> None:
-        phrases = [tuple(terms(term))] + [tuple(terms(s)) for s in synonyms]
-        phrases = [p for p in phrases if p]
+        phrases = [p for p in (_phrase(text) for text in [term, *synonyms]) if p]
         if len(phrases) > 1:
             self.groups.append(phrases)
             self.words.update(w for p in [term, *synonyms] for w in words(p))
