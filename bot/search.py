@@ -29,7 +29,16 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from bot._search.index import FieldIndex
-from bot._search.text import OWNERSHIP, STOPWORDS, english_words, fold, stem, terms, words
+from bot._search.text import (
+    OWNERSHIP,
+    STOPWORDS,
+    english_words,
+    fold,
+    folded_words,
+    stem,
+    terms,
+    words,
+)
 from bot._search.vocab import (
     Area,
     Glossary,
@@ -418,17 +427,17 @@ def _fields(
     sentences, bullets and aliases of the fields that say what it covers to `segments`
     as (card number, field weight, stems)."""
     texts = {
-        "title": [card.title],
-        "aliases": list(card.aliases),
-        "team": [card.team],
-        **{key: _SEGMENT.split(card.section(key)) for key in _SECTION_FIELDS},
+        "title": [fold(card.title)],
+        "aliases": [fold(alias) for alias in card.aliases],
+        "team": [fold(card.team)],
+        **{key: _SEGMENT.split(fold(card.section(key))) for key in _SECTION_FIELDS},
     }
     fields: dict[str, list[str]] = {}
     for name, parts in texts.items():
         weight = _COVER_WEIGHTS.get(name, 0.0)
         stems: list[str] = []
         for part in parts:
-            said = words(part)
+            said = folded_words(part)
             vocabulary.update(said)
             kept = [stem(w) for w in said if w not in STOPWORDS]
             stems.extend(kept)

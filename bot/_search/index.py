@@ -23,8 +23,7 @@ class FieldIndex:
         avg = {
             f: max(1.0, sum(len(d.get(f, ())) for d in docs) / max(1, len(docs))) for f in weights
         }
-        vocabulary: dict[str, int] = {}
-        token_terms: list[int] = []
+        all_terms: list[str] = []
         token_docs: list[int] = []
         token_weights: list[float] = []
         for n, doc in enumerate(docs):
@@ -33,9 +32,11 @@ class FieldIndex:
                 if not toks:
                     continue
                 norm = weight / (1 - B + B * len(toks) / avg[fld])
-                token_terms.extend([vocabulary.setdefault(t, len(vocabulary)) for t in toks])
+                all_terms.extend(toks)
                 token_docs.extend([n] * len(toks))
                 token_weights.extend([norm] * len(toks))
+        vocabulary = {term: i for i, term in enumerate(dict.fromkeys(all_terms))}
+        token_terms = list(map(vocabulary.__getitem__, all_terms))
         # Every (term, document) pair's weighted frequency at once: one sort, one bincount.
         keys = np.asarray(token_terms, dtype=np.int64) * max(1, self.size) + np.asarray(
             token_docs, dtype=np.int64

@@ -51,7 +51,12 @@ def fold(text: str) -> str:
 
 def words(text: str) -> list[str]:
     """The folded words of `text`; hyphens and slashes separate words."""
-    found = _WORD.findall(fold(text))
+    return folded_words(fold(text))
+
+
+def folded_words(folded: str) -> list[str]:
+    """The words of text already passed through `fold`."""
+    found = _WORD.findall(folded)
     return _testaments(found) if "will" in found else found
 
 
