@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from rapidfuzz import process
+from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._search.index import FieldIndex
@@ -83,7 +83,8 @@ _OTHER_MATCH = 0.55  # other matches must score at least this share of the best 
 _WEAK = 0.1  # below this share of the question's meaning matched, nothing fits
 _TEAM_CUE = re.compile(r"\b(team|department|dept|practice|group|desk|unit)s?\b")
 # Words that ask about someone rather than about a service.
-_ABOUT_WORDS = frozenset(terms("cover covers do does role job contact speak talk reach email"))
+_ABOUT_SURFACE = frozenset("cover covers do does role job contact speak talk reach email".split())
+_ABOUT_WORDS = frozenset(stem(w) for w in _ABOUT_SURFACE)
 Reason = Literal["", "empty", "internal", "uncovered", "weak"]
 
 
@@ -388,7 +389,16 @@ class SearchIndex:
             named = [p for p in self.people if words(p.name) and pick(p) in asked]
             if len(named) == 1:
                 return named[0]
-        return None
+        return self._misspelt_person(question)
+
+    def _misspelt_person(self, question: str) -> Person | None:
+        """'who is Priya Shaw?': a short question that is nearly someone's full name."""
+        rest = [w for w in words(question) if w not in STOPWORDS and w not in _ABOUT_SURFACE]
+        if not 2 <= len(rest) <= 3 or not self.people:
+            return None
+        names = {" ".join(words(p.name)): p for p in self.people}
+        found = process.extractOne(" ".join(rest), list(names), scorer=fuzz.ratio, score_cutoff=85)
+        return names[found[0]] if found else None
 
     def find_team(self, question: str) -> str | None:
         """The team a question names, if any."""

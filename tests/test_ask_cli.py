@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -85,3 +88,22 @@ def test_bad_content_folder_is_a_kind_message(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert "cards check" in result.output
+
+
+def test_ask_reads_the_configured_database(tmp_path: Path, folder: Path) -> None:
+    """Without --content, `ask` searches what `crossbot load` put in the database."""
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    env["CROSSBOT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'ask.db'}"
+    env["CROSSBOT_CONTENT_DIR"] = str(tmp_path / "missing")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "bot", *args]
+        return subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    assert run("load", str(folder)).returncode == 0
+    result = run("ask", "--json", "who handles insolvency?")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["matches"][0]["card"] == "insolvency"

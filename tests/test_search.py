@@ -117,6 +117,19 @@ def test_who_is_a_person(firm: tuple[Catalog, SearchIndex]) -> None:
     assert "Manchester" in response.text
 
 
+def test_who_is_with_a_misspelt_name(firm: tuple[Catalog, SearchIndex]) -> None:
+    person = firm[1].find_person("who is Asha Roa?")
+    assert person is not None and person.name == "Asha Rao"
+    assert firm[1].find_person("who handles redundancies?") is None
+
+
+def test_will_the_document_is_not_will_the_verb(firm: tuple[Catalog, SearchIndex]) -> None:
+    from bot._search.text import terms
+
+    assert "will" in terms("can someone draft a will for a client?")
+    assert "will" not in terms("the company will be struck off")
+
+
 def test_what_does_a_team_do(firm: tuple[Catalog, SearchIndex]) -> None:
     catalog, index = firm
     response = respond("what does the Tax team do?", index, catalog)
