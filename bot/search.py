@@ -81,6 +81,7 @@ _FAMILY = 5  # shortest shared stem that makes two words one family
 _AREA_WEIGHT = 0.8  # share of the final score that comes from the area map
 _OTHER_MATCH = 0.55  # other matches must score at least this share of the best one
 _WEAK = 0.1  # below this share of the question's meaning matched, nothing fits
+_MOSTLY = 0.75  # a card holding this share of it answers even a question about another area
 _TEAM_CUE = re.compile(r"\b(team|department|dept|practice|group|desk|unit)s?\b")
 # Words that ask about someone rather than about a service.
 _ABOUT_SURFACE = frozenset("cover covers do does role job contact speak talk reach email".split())
@@ -205,13 +206,11 @@ class SearchIndex:
         total = lexical / best + _AREA_WEIGHT * self._area_boost(covered)
         order = np.argsort(-total, kind="stable")[: max(limit, 1)]
         top = int(order[0])
+        meaning = self._meaning_matched(parsed, top)
         uncovered = max((s for a, s in service.items() if a not in covered), default=0.0)
-        if (
-            uncovered > max(covered.values(), default=0.0)
-            and self._meaning_matched(parsed, top) < 0.75
-        ):
+        if uncovered > max(covered.values(), default=0.0) and meaning < _MOSTLY:
             return SearchResult(question, reason="uncovered", areas=asked)
-        if not covered and self._meaning_matched(parsed, top) < _WEAK:
+        if not covered and meaning < _WEAK:
             return SearchResult(question, reason="weak", areas=asked)
         ceiling = 1 + _AREA_WEIGHT
         head = float(total[top])
