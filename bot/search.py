@@ -32,6 +32,7 @@ from bot._search.index import FieldIndex
 from bot._search.text import (
     OWNERSHIP,
     STOPWORDS,
+    content_stems,
     english_words,
     fold,
     folded_words,
@@ -442,17 +443,19 @@ def _fields(
         **{key: _SEGMENT.split(fold(card.section(key))) for key in _SECTION_FIELDS},
     }
     fields: dict[str, list[str]] = {}
+    seen: list[str] = []
     for name, parts in texts.items():
         weight = _COVER_WEIGHTS.get(name, 0.0)
         stems: list[str] = []
         for part in parts:
             said = folded_words(part)
-            vocabulary.update(said)
-            kept = [stem(w) for w in said if w not in STOPWORDS]
+            seen.extend(said)
+            kept = content_stems(said)
             stems.extend(kept)
             if weight and kept:
                 segments.append((number, weight, kept))
         fields[name] = stems
+    vocabulary.update(seen)
     return fields
 
 
