@@ -142,7 +142,8 @@ def follow_up(text: str, index: SearchIndex, catalog: Catalog, last: list[str]) 
             if p.office.casefold() == office.casefold()
         ]
         shown[card.id] = here
-    text_out = render("whodoes_office", office=office, rows=[(c, shown[c.id]) for c in cards])
+    rows = [(c, shown[c.id], next(iter(_owners(catalog, c)), None)) for c in cards]
+    text_out = render("whodoes_office", office=office, rows=rows)
     return Response(
         "whodoes_office", text_out, [Match(c, 1.0) for c in cards], shown, [c.id for c in cards]
     )
