@@ -15,9 +15,10 @@ import typer
 from sqlmodel import select
 
 from bot import digest as digest_module
-from bot.catalog import Problem, has_errors, load_into, read_folder
+from bot.catalog import Catalog, Problem, has_errors, load_into, read_folder
 from bot.channels.console import ConsoleChannel, run
 from bot.context import Context
+from bot.dialogs import whodoes
 from bot.messages import Messenger
 from bot.people import by_email
 from bot.privacy import export_person, forget_person
@@ -136,6 +137,67 @@ def cards_check(
         )
     )
     raise typer.Exit(1 if errors else 0)
+
+
+@app.command()
+def ask(
+    question: Annotated[
+        str | None, typer.Argument(help="The question; omit it to read one per line from stdin.")
+    ] = None,
+    content: ContentOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per answer.")] = False,
+) -> None:
+    """Answer "who does X?" from the service cards."""
+    catalog, folder = _ask_catalog(content)
+    index = whodoes.build_index(catalog, folder)
+    last: list[str] | None = None
+    questions = [question] if question is not None else (line.strip() for line in _lines("? "))
+    for text in questions:
+        if not text.strip():
+            continue
+        response = whodoes.respond(text, index, catalog, last)
+        last = response.cards or last
+        typer.echo(json.dumps(_ask_json(text, response)) if as_json else response.text)
+        if not as_json and question is None:
+            typer.echo()
+
+
+def _ask_catalog(content: Path | None) -> tuple[Catalog, Path | None]:
+    """The firm to search: a content folder read directly, else the configured database (or,
+    while the database holds no cards yet, the configured content folder)."""
+    if content is None:
+        settings = _settings()
+        catalog = Context(_store(settings), settings).catalog()
+        if catalog.cards:
+            return catalog, settings.content_dir
+        content = settings.content_dir
+    catalog, problems = read_folder(content)
+    if has_errors(problems):
+        errors = [str(p) for p in problems if p.level == "error"]
+        _fail(render("cli_ask_bad_content", folder=str(content), problems=errors), code=2)
+    if not catalog.cards:
+        _fail(render("cli_ask_no_content"), code=2)
+    return catalog, content
+
+
+def _ask_json(question: str, response: whodoes.Response) -> dict[str, object]:
+    """The `--json` contract of `crossbot ask` (DESIGN.md)."""
+    return {
+        "question": question,
+        "matches": [
+            {
+                "card": m.card.id,
+                "title": m.card.title,
+                "team": m.card.team,
+                "score": m.score,
+                "owners": [
+                    {"name": p.name, "email": p.email} for p in response.owners.get(m.card.id, [])
+                ],
+            }
+            for m in response.matches
+        ],
+        "answer": response.text,
+    }
 
 
 @app.command()

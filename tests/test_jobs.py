@@ -98,3 +98,36 @@ async def test_serve_runs_the_scheduler_with_a_platform(ctx: Context):
         finally:
             await server.close()
     assert sched.apscheduler is None
+
+
+def test_messenger_factory_builds_the_configured_platform(ctx: Context):
+    from bot.channels import NoMessenger, messenger_from_settings
+    from bot.channels.slack import SlackMessenger
+    from bot.channels.teams import TeamsMessenger
+    from bot.context import Context as Ctx
+    from bot.settings import Settings
+
+    slack = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-test")  # type: ignore[call-arg]
+    app_id = "00000000-0000-0000-0000-000000000001"
+    teams = Settings(  # type: ignore[call-arg]
+        _env_file=None, MicrosoftAppId=app_id, MicrosoftAppPassword="s3cret"
+    )
+    assert isinstance(messenger_from_settings(Ctx(ctx.store, slack)), SlackMessenger)
+    assert isinstance(messenger_from_settings(Ctx(ctx.store, teams)), TeamsMessenger)
+    # Settings that cannot work are reported as such, not as a traceback.
+    broken = Settings(_env_file=None, MicrosoftAppId=app_id)  # type: ignore[call-arg]
+    with pytest.raises(NoMessenger, match="MicrosoftAppPassword"):
+        messenger_from_settings(Ctx(ctx.store, broken))
+
+
+def test_the_scheduler_sends_through_the_mounted_slack_channel(ctx: Context):
+    from bot.channels.slack import SLACK_CHANNEL
+    from bot.context import Context as Ctx
+    from bot.server import SCHEDULER_KEY
+    from bot.settings import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="secret"
+    )
+    app = build_app(Ctx(ctx.store, settings))
+    assert app[SCHEDULER_KEY].messenger is app[SLACK_CHANNEL].messenger

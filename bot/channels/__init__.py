@@ -39,13 +39,9 @@ def messenger_from_settings(ctx: Context) -> Messenger:
 
 
 def _slack_messenger(ctx: Context) -> Messenger:
-    from bot.channels import slack
-    from bot.render import render
+    from bot.channels.slack import SlackMessenger
 
-    if hasattr(slack, "SlackChannel"):
-        messenger: Messenger = slack.SlackChannel(ctx).messenger
-        return messenger
-    raise NoMessenger(render("no_messenger", platform="bot.channels.slack", missing="SlackChannel"))
+    return SlackMessenger.for_context(ctx)
 
 
 async def deliver_elsewhere(replies: list[Reply], messenger: Messenger) -> list[Reply]:
