@@ -237,8 +237,13 @@ def find_duplicate(
     receiver_id: int,
     card_id: str | None,
     now: datetime,
+    seen_by: Person | None = None,
 ) -> Referral | None:
-    """A referral of the same client to the same receiver for the same service, in 30 days."""
+    """A referral of the same client to the same receiver for the same service, in 30 days.
+
+    With `seen_by`, only one that person may see counts: asking "update the existing
+    one?" about someone else's referral would reveal it.
+    """
     query = select(Referral).where(
         Referral.client_id == client_id,
         Referral.receiver_id == receiver_id,
@@ -246,7 +251,8 @@ def find_duplicate(
         col(Referral.status).not_in(["withdrawn", "declined"]),
     )
     query = query.where(Referral.card_id == card_id if card_id else col(Referral.card_id).is_(None))
-    return session.exec(query.order_by(col(Referral.created_at).desc())).first()
+    rows = session.exec(query.order_by(col(Referral.created_at).desc())).all()
+    return next((r for r in rows if seen_by is None or can_see(seen_by, r, session)), None)
 
 
 def visible_for_client(session: Session, person: Person, client_id: int) -> list[Referral]:
@@ -324,7 +330,7 @@ def create(
         session.add(client)
         session.flush()
     assert client.id is not None
-    existing = find_duplicate(session, client.id, receiver.id, new.card, now)
+    existing = find_duplicate(session, client.id, receiver.id, new.card, now, seen_by=referrer)
     if existing is not None:
         raise ReferralError("duplicate", existing)
     owner = client.owner_id

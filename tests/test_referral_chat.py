@@ -339,3 +339,24 @@ def test_my_referrals_offers_buttons_for_referrals_in_hand(chat) -> None:
     listing = priya.send("/referrals")
     [item] = [r for r in listing if r.kind == "referral_open_item"]
     assert "referral.won" in actions(item) and "referral.meeting" in actions(item)
+
+
+def test_someone_elses_referral_is_not_offered_as_a_duplicate(chat, ctx) -> None:
+    helen = chat(HELEN)
+    helen.send("/refer Acme to Priya for employment £20k")
+    helen.send("yes")
+    james = chat("james.thornton@hartwellfinch.example")  # cannot see Helen's referral
+    [reply] = james.send("/refer Acme to Priya for employment £20k")
+    assert reply.kind == "referral_ask_confirm"
+    assert "Helen" not in reply.text
+    james.send("yes")
+    assert len(referrals_in(ctx)) == 2
+
+
+def test_the_owner_is_offered_the_duplicate_they_can_see(chat, ctx) -> None:
+    helen = chat(HELEN)
+    helen.send("/refer Acme to Priya for employment £20k")
+    helen.send("yes")
+    [reply] = chat(NIKHIL).send("/refer Acme to Priya for employment")
+    assert reply.kind == "referral_ask_duplicate"
+    assert "Helen Carmichael already referred" in reply.text

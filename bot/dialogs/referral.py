@@ -342,10 +342,10 @@ def _choose_card(
 def _confirm_or_duplicate(
     turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]
 ) -> list[Reply]:
-    duplicate = _duplicate_of(ctx, draft)
+    duplicate = _duplicate_of(ctx, me, draft)
     if duplicate is not None:
         draft["duplicate"] = duplicate.id
-        text = render("referral_duplicate", r=duplicate, d=_summary(ctx, me, draft))
+        text = render("referral_duplicate", r=duplicate, me=me)
         buttons = [
             Button("Update the existing one", "referral.update", {}, "primary"),
             Button("Cancel", "referral.cancel", {}),
@@ -362,14 +362,14 @@ def _confirm_or_duplicate(
     return replies
 
 
-def _duplicate_of(ctx: Context, draft: dict[str, Any]) -> referrals.View | None:
+def _duplicate_of(ctx: Context, me: Person, draft: dict[str, Any]) -> referrals.View | None:
     with ctx.store.read() as session:
         client = referrals.find_client(session, draft["client"])
         receiver = _person(session, draft["receiver"])
         if client is None or client.id is None or receiver is None or receiver.id is None:
             return None
         found = referrals.find_duplicate(
-            session, client.id, receiver.id, draft.get("card"), ctx.now()
+            session, client.id, receiver.id, draft.get("card"), ctx.now(), seen_by=me
         )
         return referrals.view(session, found) if found else None
 
@@ -621,7 +621,7 @@ def _on_submit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) ->
         and not draft.get("candidates")
         and (draft.get("card") or len(options) <= 1)
     )
-    if complete and _duplicate_of(ctx, draft) is None:
+    if complete and _duplicate_of(ctx, me, draft) is None:
         return _save(turn, ctx, me, draft)
     return _next(turn, ctx, me, draft)
 
