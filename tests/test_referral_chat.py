@@ -360,3 +360,12 @@ def test_the_owner_is_offered_the_duplicate_they_can_see(chat, ctx) -> None:
     [reply] = chat(NIKHIL).send("/refer Acme to Priya for employment")
     assert reply.kind == "referral_ask_duplicate"
     assert "Helen Carmichael already referred" in reply.text
+
+
+def test_a_question_mid_flow_is_answered_and_the_flow_waits(chat, ctx) -> None:
+    helen = chat(HELEN)
+    helen.send("log a referral")
+    [answer] = helen.send("who does employment law?")
+    assert answer.kind == "whodoes_answer"
+    [next_question] = helen.send("Acme")
+    assert next_question.kind == "referral_ask_receiver"

@@ -109,8 +109,11 @@ def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) ->
         return None  # the core's cancel clears the flow and says so
     draft = dict(pending.data)
     step = pending.step
-    if step not in ("confirm", "duplicate") and _restarts(text, ctx):
-        return _start(turn, ctx, me, text)
+    if step not in ("confirm", "duplicate"):
+        if _restarts(text, ctx):
+            return _start(turn, ctx, me, text)
+        if text.rstrip().endswith("?"):
+            return None  # a question of its own ("who does tax?"), not an answer
     if step == "client":
         return _answer_client(turn, ctx, me, draft, text)
     if step == "receiver":
@@ -127,7 +130,7 @@ def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) ->
 
 
 def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
-    """ "my referrals", a referral in a sentence, or a status update in a sentence."""
+    """My referrals, a referral in a sentence, or a status update in a sentence."""
     text = turn.text
     if _MINE.match(text):
         return list_command(turn, ctx, me, "")
