@@ -369,3 +369,19 @@ def test_a_question_mid_flow_is_answered_and_the_flow_waits(chat, ctx) -> None:
     assert answer.kind == "whodoes_answer"
     [next_question] = helen.send("Acme")
     assert next_question.kind == "referral_ask_receiver"
+
+
+def test_in_a_channel_replies_about_referrals_are_private_to_the_speaker(ctx) -> None:
+    from bot.conversation import handle
+    from bot.messages import Turn
+
+    def say(text: str = "", action: str | None = None) -> list[Reply]:
+        turn = Turn(HELEN, "slack:C1", text=text, action=action, is_direct=False)
+        return handle(turn, ctx)
+
+    [confirm] = say("/refer Acme to Priya for employment £20k")
+    assert confirm.private
+    replies = say(action="referral.confirm")
+    assert here(replies) and all(r.private for r in here(replies))
+    assert not any(r.private for r in replies if r.to_person)
+    assert all(r.private for r in say("my referrals"))

@@ -54,14 +54,14 @@ _IN_HAND = frozenset({"accepted", "meeting", "proposal", "parked"})
 # -- entry points (the router's table points here) -----------------------------------------
 
 
-def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+def _command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     """`/refer <client> to <person|team> [for <service>] [value] [note]`; bare: the form."""
     if not args.strip():
         return [_form_reply(ctx, me, {})]
     return _start(turn, ctx, me, f"/refer {args.strip()}")
 
 
-def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+def _list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     """`/referrals`: what I sent, what I received, and what waits on me, with buttons."""
     with ctx.store.read() as session:
         mine = referrals.mine(session, me)
@@ -90,7 +90,7 @@ def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
     return replies
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+def _on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     """Every `referral.*` button and form submission."""
     verb = (turn.action or "").split(".", 1)[-1]
     payload = turn.payload or {}
@@ -102,7 +102,9 @@ def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     return handler(turn, ctx, me, payload)
 
 
-def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) -> list[Reply] | None:
+def _continue_flow(
+    turn: Turn, ctx: Context, me: Person, pending: DialogState
+) -> list[Reply] | None:
     """An answer to the question the referral flow last asked."""
     text = turn.text
     if _QUIT.match(text):
@@ -129,11 +131,11 @@ def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) ->
     return None
 
 
-def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
+def _on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
     """My referrals, a referral in a sentence, or a status update in a sentence."""
     text = turn.text
     if _MINE.match(text):
-        return list_command(turn, ctx, me, "")
+        return _list_command(turn, ctx, me, "")
     directory = _directory(ctx)
     if _BARE_START.match(text) or looks_like_referral(text, directory):
         return _start(turn, ctx, me, text)
@@ -143,6 +145,41 @@ def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
     if update is None or not update.client:
         return None
     return _status_from_chat(ctx, me, update.client, update.status, update, text)
+
+
+def _private(turn: Turn, replies: list[Reply] | None) -> list[Reply] | None:
+    """In a channel, referral details go only to the speaker (ephemeral where possible)."""
+    if turn.is_direct:
+        return replies
+    for reply in replies or []:
+        if not (reply.to_person or reply.to_channel):
+            reply.private = True
+    return replies
+
+
+def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+    """`/refer <client> to <person|team> [for <service>] [value] [note]`; bare: the form."""
+    return _private(turn, _command(turn, ctx, me, args)) or []
+
+
+def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+    """`/referrals`: what I sent, what I received, and what waits on me, with buttons."""
+    return _private(turn, _list_command(turn, ctx, me, args)) or []
+
+
+def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    """Every `referral.*` button and form submission."""
+    return _private(turn, _on_action(turn, ctx, me)) or []
+
+
+def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) -> list[Reply] | None:
+    """An answer to the question the referral flow last asked."""
+    return _private(turn, _continue_flow(turn, ctx, me, pending))
+
+
+def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
+    """My referrals, a referral in a sentence, or a status update in a sentence."""
+    return _private(turn, _on_message(turn, ctx, me))
 
 
 # -- starting and filling in -------------------------------------------------------------
@@ -750,7 +787,7 @@ def _on_show(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> l
 
 
 def _on_mine(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
-    return list_command(turn, ctx, me, "")
+    return _list_command(turn, ctx, me, "")
 
 
 def _on_client_ok(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
