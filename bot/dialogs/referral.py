@@ -137,14 +137,26 @@ def _on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
     if _MINE.match(text):
         return _list_command(turn, ctx, me, "")
     directory = _directory(ctx)
+    question = bool(_QUESTION.search(text))
+    update = None if question else parse_status_update(text, directory)
+    if update is not None and update.client and _in_hand(ctx, me, update.client, update.status):
+        # "I've accepted the Acme referral" is news about one I hold, not a new referral.
+        return _status_from_chat(ctx, me, update.client, update.status, update, text)
     if _BARE_START.match(text) or looks_like_referral(text, directory):
         return _start(turn, ctx, me, text)
-    if _QUESTION.search(text):
-        return None
-    update = parse_status_update(text, directory)
     if update is None or not update.client:
         return None
     return _status_from_chat(ctx, me, update.client, update.status, update, text)
+
+
+def _in_hand(ctx: Context, me: Person, client_name: str, to_status: str) -> bool:
+    """Whether `me` holds an open referral of this client that they may move to `to_status`."""
+    with ctx.store.read() as session:
+        client = referrals.find_client(session, client_name)
+        if client is None or client.id is None:
+            return False
+        visible = referrals.visible_for_client(session, me, client.id)
+        return any(referrals.can_act(me, r, to_status) for r in visible)
 
 
 def _private(turn: Turn, replies: list[Reply] | None) -> list[Reply] | None:
