@@ -34,10 +34,13 @@ __all__ = [
     "KeywordCardScorer",
     "ReferralDraft",
     "StatusUpdate",
+    "infer_card",
     "looks_like_referral",
+    "normalise",
     "parse_amount",
     "parse_referral",
     "parse_status_update",
+    "resolve_client",
 ]
 
 # -- the directory -----------------------------------------------------------------------
