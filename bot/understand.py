@@ -808,7 +808,7 @@ def _is_not_a_client(phrase: str, directory: Directory) -> bool:
 
 # -- teams -------------------------------------------------------------------------------
 
-_TEAM_WORDS = r"team|lot|people|folks|group|department|dept|practice|guys|colleagues"
+_TEAM_WORDS = r"team|lot|people|folks|department|dept|practice|guys|colleagues"
 
 
 @dataclass(frozen=True)
