@@ -345,6 +345,42 @@ def _show_referral(draft: ReferralDraft, directory: Directory, as_json: bool) ->
     )
 
 
+@app.command("teams-package")
+def teams_package(
+    out: Annotated[Path, typer.Option("--out", help="Where to write the zip.")] = Path(
+        "crossbot-teams.zip"
+    ),
+    placeholder_id: Annotated[
+        bool,
+        typer.Option("--placeholder-id", help="Build without MicrosoftAppId, for inspection only."),
+    ] = False,
+    website: Annotated[
+        str, typer.Option(help="Your https:// website (privacy and terms pages below it).")
+    ] = "https://github.com/crossbot",
+) -> None:
+    """Build the Teams app package (manifest + icons), validated before it is written."""
+    from bot.channels import teams_package as package
+
+    bot_id = _settings().microsoft_app_id.strip()
+    if not bot_id and not placeholder_id:
+        _fail(render("cli_teams_package_no_app_id"), code=2)
+    try:
+        path = package.write(
+            out, bot_id or package.PLACEHOLDER_ID, package.Developer(website=website)
+        )
+    except package.PackageError as exc:
+        _fail(render("cli_teams_package_invalid", problems=str(exc).split("; ")))
+    typer.echo(
+        render(
+            "cli_teams_package_written",
+            path=str(path),
+            manifest_version=package.MANIFEST_VERSION,
+            bot_id=bot_id or package.PLACEHOLDER_ID,
+            placeholder=not bot_id,
+        )
+    )
+
+
 @person_app.command("export")
 def person_export(email: Annotated[str, typer.Argument(help="The person's email.")]) -> None:
     """Print everything held about a person, as JSON."""

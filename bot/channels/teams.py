@@ -1,11 +1,856 @@
-"""Microsoft Teams through the Bot Framework (mounted at `/api/messages`)."""
+"""Microsoft Teams through the Bot Framework (mounted at `/api/messages`).
+
+Everything Bot Framework-specific lives in this one module, so a move to Microsoft's
+Agents SDK touches nothing else. Inbound activities become `Turn`s for the router;
+`Reply`s go back as Adaptive Cards (schema 1.5) or markdown text. `TeamsMessenger`
+reaches people and channels proactively through stored conversation references.
+
+Reliability: requests are authenticated when an app id is set, a replayed activity id is
+processed once, connector 429/412/502/504 answers are retried with exponential backoff and
+jitter, and every send is paced within Teams' per-conversation limits.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import html
+import io
+import logging
+import random
+import re
+import time
+from collections import defaultdict, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from types import SimpleNamespace
+from typing import Any, TypeVar
+
 from aiohttp import web
+from botbuilder.core import Bot, CardFactory, MessageFactory, TurnContext
+from botbuilder.core.teams import TeamsInfo
+from botbuilder.integration.aiohttp import (
+    CloudAdapter,
+    ConfigurationBotFrameworkAuthentication,
+)
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from botframework.connector.auth import (
+    AuthenticateRequestResult,
+    BotFrameworkAuthentication,
+    ClaimsIdentity,
+    ConnectorFactory,
+    UserTokenClient,
+)
+from msrest.exceptions import HttpOperationError
+from PIL import Image
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
+from bot.channels import deliver_elsewhere
 from bot.context import Context
+from bot.conversation import handle
+from bot.logs import log_failure
+from bot.messages import Button, Form, FormInput, Reply, Turn, Unreachable
+from bot.people import by_email, by_platform_id, remember_platform_id
+from bot.render import render
+from bot.settings import Settings
+from bot.store.models import ConversationRef, ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "teams"
+ROUTE = "/api/messages"
+CARD_VERSION = "1.5"
+CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+# Teams rejects bot messages over about 28 KB; leave room for the rest of the card.
+MAX_IMAGE_URI_CHARS = 20_000
+RETRY_STATUSES = frozenset({412, 429, 502, 504})
+GONE_STATUSES = frozenset({403, 404})
+# Teams' per bot, per conversation limits: 7 messages a second, 60 in 30 seconds.
+PACE_LIMITS: tuple[tuple[int, float], ...] = ((7, 1.0), (60, 30.0))
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
 
 
-def mount(app: web.Application, ctx: Context) -> None:
-    """Add the Bot Framework endpoint to the server."""
+# -- reliability -------------------------------------------------------------------------
+
+
+class Pacer:
+    """Holds each send until it fits every (count, window) limit of its conversation."""
+
+    def __init__(
+        self, clock: Clock, sleep: Sleep, limits: tuple[tuple[int, float], ...] = PACE_LIMITS
+    ) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self.limits = limits
+        self._sent: dict[str, deque[float]] = defaultdict(deque)
+        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def wait(self, conversation: str) -> None:
+        """Return when one more message may go to `conversation` (and count it)."""
+        async with self._locks[conversation]:
+            sent = self._sent[conversation]
+            longest = max(window for _, window in self.limits)
+            while True:
+                now = self.clock()
+                while sent and sent[0] <= now - longest:
+                    sent.popleft()
+                delay = self._delay(sent, now)
+                if delay <= 0:
+                    sent.append(now)
+                    self._forget_quiet(now - longest)
+                    return
+                await self.sleep(delay)
+
+    def _forget_quiet(self, before: float) -> None:
+        """Drop conversations with nothing recent, so a long-running server stays small."""
+        if len(self._sent) < 512:
+            return
+        for key in [k for k, sent in self._sent.items() if not sent or sent[-1] <= before]:
+            if not self._locks[key].locked():
+                del self._sent[key], self._locks[key]
+
+    def _delay(self, sent: deque[float], now: float) -> float:
+        delay = 0.0
+        for count, window in self.limits:
+            recent = [t for t in sent if t > now - window]
+            if len(recent) >= count:
+                delay = max(delay, recent[-count] + window - now)
+        return delay
+
+
+class Retrier:
+    """Retries connector calls Teams asks us to retry, with exponential backoff and jitter."""
+
+    def __init__(
+        self,
+        sleep: Sleep,
+        rng: Callable[[], float] = random.random,
+        attempts: int = 5,
+        base: float = 0.5,
+        cap: float = 30.0,
+    ) -> None:
+        self.sleep = sleep
+        self.rng = rng
+        self.attempts = attempts
+        self.base = base
+        self.cap = cap
+
+    async def __call__(self, call: Callable[[], Awaitable[T]]) -> T:
+        for attempt in range(self.attempts):
+            try:
+                return await call()
+            except HttpOperationError as exc:
+                status = _status(exc)
+                if status not in RETRY_STATUSES or attempt == self.attempts - 1:
+                    raise
+                await self.sleep(self._delay(attempt, exc))
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _delay(self, attempt: int, exc: HttpOperationError) -> float:
+        # Equal jitter: half the backoff fixed, half random, so senders that were throttled
+        # together do not retry together.
+        backoff = min(self.cap, self.base * 2**attempt) * (0.5 + self.rng() / 2)
+        retry_after = _retry_after(exc)
+        return min(self.cap, max(backoff, retry_after))
+
+
+def _status(exc: HttpOperationError) -> int | None:
+    response = getattr(exc, "response", None)
+    return getattr(response, "status_code", None)
+
+
+def _retry_after(exc: HttpOperationError) -> float:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        return float(headers.get("Retry-After", 0) or 0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+class _TunedConnectorFactory(ConnectorFactory):
+    """Connector clients without msrest's own urllib3 retries, so `Retrier` alone decides."""
+
+    def __init__(self, inner: ConnectorFactory) -> None:
+        self._inner = inner
+
+    async def create(self, service_url: str, audience: str) -> Any:
+        client = await self._inner.create(service_url, audience)
+        policy = getattr(client.config, "retry_policy", None)
+        if policy is not None:
+            policy.retries = 0
+            policy.policy.status_forcelist = []
+        return client
+
+
+class _Authentication(BotFrameworkAuthentication):
+    """The configured authentication, where any token we cannot verify means 401."""
+
+    def __init__(self, inner: BotFrameworkAuthentication) -> None:
+        self._inner = inner
+
+    async def authenticate_request(
+        self, activity: Activity, auth_header: str
+    ) -> AuthenticateRequestResult:
+        try:
+            result = await self._inner.authenticate_request(activity, auth_header)
+        except PermissionError:
+            raise
+        except Exception as exc:  # a malformed token, unreachable signing keys...
+            log_failure(log, "teams request not authenticated", exc)
+            raise PermissionError("unauthorized") from None
+        if result.connector_factory is not None:
+            result.connector_factory = _TunedConnectorFactory(result.connector_factory)
+        return result
+
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
+        raise PermissionError("streaming is not supported")
+
+    def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
+        return _TunedConnectorFactory(self._inner.create_connector_factory(claims_identity))
+
+    async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> UserTokenClient:
+        return await self._inner.create_user_token_client(claims_identity)
+
+    def create_bot_framework_client(self) -> Any:
+        return self._inner.create_bot_framework_client()
+
+    def get_originating_audience(self) -> str:
+        return self._inner.get_originating_audience()
+
+    async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
+        return await self._inner.authenticate_channel_request(auth_header)
+
+
+class TeamsConfigError(ValueError):
+    """The Microsoft App settings cannot work together."""
+
+
+def config_problem(settings: Settings) -> str:
+    """Why the Bot Framework settings would fail at the first message, or "" when fine."""
+    app_id = settings.microsoft_app_id.strip()
+    if not app_id:
+        return ""  # emulator mode
+    kind = settings.microsoft_app_type.strip().lower()
+    if kind not in ("multitenant", "singletenant", "userassignedmsi"):
+        return render(
+            "teams_config_error", problem="app_type", app_type=settings.microsoft_app_type
+        )
+    if kind != "multitenant" and not settings.microsoft_app_tenant_id.strip():
+        return render("teams_config_error", problem="tenant", app_type=settings.microsoft_app_type)
+    password = settings.microsoft_app_password.get_secret_value()
+    if kind != "userassignedmsi" and not password:
+        return render(
+            "teams_config_error", problem="password", app_type=settings.microsoft_app_type
+        )
+    return ""
+
+
+def authentication(settings: Settings) -> BotFrameworkAuthentication:
+    """Bot Framework authentication from our settings; no app id = emulator mode, no auth."""
+    app_id = settings.microsoft_app_id.strip()
+    app_type = settings.microsoft_app_type if app_id else "MultiTenant"
+    problem = config_problem(settings)
+    if problem:
+        raise TeamsConfigError(problem)
+    config = SimpleNamespace(
+        APP_ID=app_id,
+        APP_PASSWORD=settings.microsoft_app_password.get_secret_value(),
+        APP_TYPE=app_type,
+        APP_TENANTID=settings.microsoft_app_tenant_id,
+    )
+    return _Authentication(ConfigurationBotFrameworkAuthentication(config))
+
+
+# -- the store: replayed activities, conversation references ----------------------------
+
+
+def _claim_activity(ctx: Context, event_id: str) -> bool:
+    """True the first time an activity id is seen; False for a replay."""
+    try:
+        with ctx.store.write() as session:
+            session.add(ProcessedEvent(platform=PLATFORM, event_id=event_id, at=ctx.now()))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _save_reference(
+    ctx: Context,
+    key: str,
+    reference: ConversationReference,
+    person_id: int | None = None,
+    replace: bool = True,
+) -> None:
+    data = reference.serialize()
+    with ctx.store.write() as session:
+        row = session.exec(
+            select(ConversationRef).where(
+                ConversationRef.platform == PLATFORM, ConversationRef.key == key
+            )
+        ).first()
+        if row is None:
+            row = ConversationRef(platform=PLATFORM, key=key)
+        elif not replace:
+            return
+        row.reference = data
+        row.person_id = person_id if person_id is not None else row.person_id
+        row.updated_at = ctx.now()
+        session.add(row)
+
+
+def _forget_reference(ctx: Context, key: str) -> None:
+    with ctx.store.write() as session:
+        for row in session.exec(
+            select(ConversationRef).where(
+                ConversationRef.platform == PLATFORM, ConversationRef.key == key
+            )
+        ):
+            session.delete(row)
+
+
+def _load_reference(ctx: Context, key: str) -> ConversationReference | None:
+    with ctx.store.read() as session:
+        row = session.exec(
+            select(ConversationRef).where(
+                ConversationRef.platform == PLATFORM, ConversationRef.key == key
+            )
+        ).first()
+        data = dict(row.reference) if row else None
+    return ConversationReference().deserialize(data) if data else None
+
+
+def _is_personal(reference: ConversationReference) -> bool:
+    conversation = reference.conversation
+    return bool(conversation and conversation.conversation_type == "personal")
+
+
+def channel_key(conversation_id: str) -> str:
+    """A channel's id without the `;messageid=` of the thread a message came from."""
+    return conversation_id.split(";", 1)[0]
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The tenant id: Teams puts it in channelData (the SDK's model misspells `tenantId`)."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant")
+    tenant = tenant if isinstance(tenant, dict) else {}
+    conversation = activity.conversation
+    extra = getattr(conversation, "additional_properties", None) or {}
+    return (
+        tenant.get("id")
+        or (conversation.tenant_id if conversation else None)
+        or extra.get("tenantId")
+    )
+
+
+def is_personal(activity: Activity) -> bool:
+    """A one-to-one chat with the bot."""
+    conversation = activity.conversation
+    kind = conversation.conversation_type if conversation else None
+    # The Emulator and some test clients leave the type out of one-to-one chats.
+    return kind == "personal" or (kind is None and not (conversation and conversation.is_group))
+
+
+def _reference_for(activity: Activity) -> ConversationReference:
+    """Where to post proactively: the conversation itself, not the thread or message."""
+    reference = TurnContext.get_conversation_reference(activity)
+    reference.activity_id = None
+    if reference.conversation is not None:
+        reference.conversation.id = channel_key(reference.conversation.id or "")
+        reference.conversation.tenant_id = tenant_of(activity)
+        if is_personal(activity):
+            reference.conversation.conversation_type = "personal"
+    return reference
+
+
+# -- outbound: Reply → Adaptive Card or markdown ----------------------------------------
+
+
+def teams_markdown(text: str) -> str:
+    """Our light markdown in the subset Teams renders (no inline code, no headings)."""
+    text = re.sub(r"`([^`]+)`", r"\1", text)
+    text = re.sub(r"^#{1,6}\s+(.+)$", r"**\1**", text, flags=re.M)
+    return text
+
+
+def _text_blocks(text: str) -> list[dict[str, Any]]:
+    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", teams_markdown(text)) if p.strip()]
+    return [
+        {"type": "TextBlock", "text": p, "wrap": True, "spacing": "Medium" if n else "None"}
+        for n, p in enumerate(paragraphs)
+    ]
+
+
+def _submit(button: Button) -> dict[str, Any]:
+    action: dict[str, Any] = {
+        "type": "Action.Submit",
+        "title": button.label,
+        "data": {**button.value, "action": button.action},
+    }
+    if button.style:
+        action["style"] = "positive" if button.style == "primary" else "destructive"
+    return action
+
+
+def _input(field: FormInput) -> dict[str, Any]:
+    element: dict[str, Any] = {"id": field.name, "label": field.label, "isRequired": field.required}
+    if field.required:
+        element["errorMessage"] = render("teams_required_field", label=field.label)
+    if field.kind == "select":
+        element.update(
+            type="Input.ChoiceSet",
+            style="compact",
+            choices=[{"title": label, "value": value} for value, label in field.options],
+        )
+    elif field.kind == "number":
+        element["type"] = "Input.Number"
+    elif field.kind == "date":
+        element["type"] = "Input.Date"
+    else:  # text, textarea and person (a name or an email; the router resolves it)
+        element["type"] = "Input.Text"
+        element["isMultiline"] = field.kind == "textarea"
+    if field.initial:
+        element["value"] = field.initial
+    if field.placeholder and element["type"] != "Input.ChoiceSet":
+        element["placeholder"] = field.placeholder
+    return element
+
+
+def _form(form: Form) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    body = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "wrap": True}]
+    body += [_input(field) for field in form.inputs]
+    submit = {
+        "type": "Action.Submit",
+        "title": form.submit_label,
+        "style": "positive",
+        "data": {**form.context, "action": form.submit_action},
+    }
+    return body, submit
+
+
+def image_uri(png: bytes, limit: int = MAX_IMAGE_URI_CHARS) -> str:
+    """A PNG as a data: URI, re-encoded smaller until it fits inside a Teams message."""
+    uri = "data:image/png;base64," + base64.b64encode(png).decode()
+    if len(uri) <= limit:
+        return uri
+    with Image.open(io.BytesIO(png)) as original:
+        image = original.convert("RGB").quantize(colors=64)
+        while True:
+            buffer = io.BytesIO()
+            image.save(buffer, format="PNG", optimize=True)
+            uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+            if len(uri) <= limit or image.width < 160:
+                return uri
+            size = (int(image.width * 0.8), int(image.height * 0.8))
+            image = image.resize(size)
+
+
+def adaptive_card(reply: Reply) -> dict[str, Any]:
+    """The Adaptive Card (schema 1.5) for a reply with facts, buttons, a form or a chart."""
+    body = _text_blocks(reply.text)
+    if reply.facts:
+        facts = [{"title": f.label, "value": teams_markdown(f.value)} for f in reply.facts]
+        body.append({"type": "FactSet", "facts": facts})
+    if reply.image:
+        body.append(
+            {
+                "type": "Image",
+                "url": image_uri(reply.image),
+                "altText": reply.image_alt,
+                "size": "Stretch",
+            }
+        )
+    actions = [_submit(button) for button in reply.buttons]
+    if reply.form:
+        inputs, submit = _form(reply.form)
+        body += inputs
+        actions.insert(0, submit)
+    card: dict[str, Any] = {
+        "type": "AdaptiveCard",
+        "$schema": CARD_SCHEMA,
+        "version": CARD_VERSION,
+        "body": body,
+        "msteams": {"width": "Full"},
+    }
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def to_activity(reply: Reply) -> Activity:
+    """A card when there is something to show or press, markdown text otherwise."""
+    if reply.facts or reply.buttons or reply.form or reply.image:
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(adaptive_card(reply)))
+        activity.summary = _summary(reply.text)
+        return activity
+    activity = MessageFactory.text(teams_markdown(reply.text))
+    activity.text_format = "markdown"
+    return activity
+
+
+def _summary(text: str) -> str:
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return re.sub(r"[*_`\[\]]|\(http\S*\)", "", first).strip()[:120]
+
+
+# -- inbound: activities → Turns ---------------------------------------------------------
+
+_AT_TAG = re.compile(r"</?at>", re.I)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def message_text(activity: Activity) -> str:
+    """The text of a message, with the bot's @mention removed and other mentions as names."""
+    text = activity.text or ""
+    if activity.entities and activity.recipient:
+        text = TurnContext.remove_recipient_mention(activity) or ""
+    text = _AT_TAG.sub("", text)
+    text = _TAG.sub("", text) if "<" in text else text
+    return html.unescape(text).replace("\xa0", " ").strip()
+
+
+def submitted(activity: Activity) -> tuple[str | None, dict[str, Any]]:
+    """An Adaptive Card submit: (action id, payload with the form's inputs), or (None, {})."""
+    value = activity.value
+    if not isinstance(value, dict) or not isinstance(value.get("action"), str):
+        return None, {}
+    payload = {k: v for k, v in value.items() if k not in ("action", "msteams")}
+    return value["action"], payload
+
+
+# -- the Messenger -----------------------------------------------------------------------
+
+
+class TeamsMessenger:
+    """Proactive DMs and channel posts through stored conversation references.
+
+    Built from the server's `TeamsChannel`, or from a `Context` alone for a process that
+    only sends (`crossbot digest`, the scheduler): the references are in the database.
+    """
+
+    def __init__(self, source: Context | TeamsChannel) -> None:
+        self._channel = source if isinstance(source, TeamsChannel) else TeamsChannel(source)
+
+    async def post(self, channel: str, reply: Reply) -> None:
+        key = channel_key(channel.removeprefix(f"{PLATFORM}:"))
+        reference = _load_reference(self._channel.ctx, key)
+        if reference is None:
+            raise Unreachable(channel)
+        async with _gone_means_unreachable(channel):
+            await self._channel.send_proactive(reference, to_activity(reply))
+
+    async def dm(self, person: str, reply: Reply) -> None:
+        email = person.strip().lower()
+        reference = _load_reference(self._channel.ctx, email)
+        if reference is None:
+            raise Unreachable(person)
+        async with _gone_means_unreachable(person):
+            if not _is_personal(reference):
+                reference = await self._channel.open_personal(email, reference)
+            await self._channel.send_proactive(reference, to_activity(reply))
+
+
+@asynccontextmanager
+async def _gone_means_unreachable(who: str) -> AsyncIterator[None]:
+    """The bot was removed, or the person left: Teams answers 403/404, we say unreachable."""
+    try:
+        yield
+    except HttpOperationError as exc:
+        if _status(exc) in GONE_STATUSES:
+            raise Unreachable(who) from None
+        raise
+
+
+# -- the channel -------------------------------------------------------------------------
+
+
+class TeamsChannel(Bot):
+    """The Bot Framework endpoint, its adapter and its Messenger, for one server."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.ctx = ctx
+        self.app_id = ctx.settings.microsoft_app_id.strip()
+        self.adapter = CloudAdapter(authentication(ctx.settings))
+        self.adapter.on_turn_error = self._on_error
+        self.pacer = Pacer(clock, sleep)
+        self.retry = Retrier(sleep, rng)
+        self.messenger = TeamsMessenger(self)
+
+    @property
+    def emulator_mode(self) -> bool:
+        return not self.app_id
+
+    async def handle_request(self, request: web.Request) -> web.StreamResponse:
+        """`POST /api/messages`: authenticate, run the turn, answer 2xx quickly."""
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.Response(status=415)
+        try:
+            await request.json()
+        except ValueError:
+            return web.Response(status=400)
+        response = await self.adapter.process(request, self)
+        return response or web.Response(status=201)
+
+    async def on_turn(self, context: TurnContext) -> None:
+        activity = context.activity
+        if activity.type == ActivityTypes.installation_update:
+            if activity.action == "remove":
+                self._forget_conversation(activity)
+            else:
+                self._remember_conversation(activity)
+            return
+        if activity.type not in (ActivityTypes.message, ActivityTypes.conversation_update):
+            return
+        if activity.id and not _claim_activity(self.ctx, self._event_id(activity)):
+            log.info("teams activity replayed, ignored")
+            return
+        if activity.type == ActivityTypes.message:
+            await self._on_message(context)
+        else:
+            await self._on_conversation_update(context)
+
+    @staticmethod
+    def _event_id(activity: Activity) -> str:
+        conversation = activity.conversation.id if activity.conversation else ""
+        return f"{conversation}|{activity.id}"
+
+    async def _on_message(self, context: TurnContext) -> None:
+        activity = context.activity
+        self._remember_conversation(activity)
+        email, person_id = await self._speaker(context)
+        if email and person_id:
+            _save_reference(
+                self.ctx,
+                email,
+                _reference_for(activity),
+                person_id,
+                replace=is_personal(activity) or not self._has_personal(email),
+            )
+        action, payload = submitted(activity)
+        turn = Turn(
+            person=email,
+            conversation=f"{PLATFORM}:{channel_key(activity.conversation.id)}",
+            text="" if action else message_text(activity),
+            action=action,
+            payload=payload,
+            platform=PLATFORM,
+            is_direct=is_personal(activity),
+            event_id=activity.id,
+        )
+        replies = await asyncio.to_thread(handle, turn, self.ctx)
+        here = await deliver_elsewhere(replies, self.messenger)
+        for reply in here:
+            await self._answer(context, turn, reply)
+
+    async def _answer(self, context: TurnContext, turn: Turn, reply: Reply) -> None:
+        # Teams has no ephemeral messages: a private answer to a channel goes to a DM.
+        if reply.private and not turn.is_direct and turn.person:
+            try:
+                await self.messenger.dm(turn.person, reply)
+                return
+            except Unreachable:
+                log.warning("private reply could not be sent as a DM; not posted in channel")
+                return
+        await self.send(context, to_activity(reply))
+
+    async def _on_conversation_update(self, context: TurnContext) -> None:
+        activity = context.activity
+        added = activity.members_added or []
+        bot_id = activity.recipient.id if activity.recipient else None
+        if any(member.id == bot_id for member in added):
+            self._remember_conversation(activity)
+            email, person_id = await self._speaker(context) if is_personal(activity) else ("", None)
+            if email and person_id:
+                _save_reference(self.ctx, email, _reference_for(activity), person_id)
+            await self.send(context, to_activity(Reply(render("teams_welcome"), kind="welcome")))
+        for member in added:
+            if member.id != bot_id:
+                await self._remember_member(context, member)
+        if any(member.id == bot_id for member in activity.members_removed or []):
+            self._forget_conversation(activity)
+
+    async def _remember_member(self, context: TurnContext, member: ChannelAccount) -> None:
+        """A person added to a team or chat: keep where to reach them (a DM needs a start)."""
+        email = await self._roster_email(context, member.id or "")
+        if not email:
+            return
+        with self.ctx.store.write() as session:
+            person = by_email(session, email)
+            if person is None:
+                return
+            if member.aad_object_id:
+                remember_platform_id(session, person, PLATFORM, member.aad_object_id)
+            person_id = person.id
+        reference = _reference_for(context.activity)
+        reference.user = ChannelAccount(id=member.id, aad_object_id=member.aad_object_id)
+        _save_reference(self.ctx, email, reference, person_id, replace=False)
+
+    def _forget_conversation(self, activity: Activity) -> None:
+        """The bot was removed from a team or chat: stop posting there."""
+        if activity.conversation and activity.conversation.id:
+            _forget_reference(self.ctx, channel_key(activity.conversation.id))
+
+    def _has_personal(self, email: str) -> bool:
+        known = _load_reference(self.ctx, email)
+        return known is not None and _is_personal(known)
+
+    def _remember_conversation(self, activity: Activity) -> None:
+        if activity.conversation and not is_personal(activity):
+            _save_reference(
+                self.ctx, channel_key(activity.conversation.id), _reference_for(activity)
+            )
+
+    async def _speaker(self, context: TurnContext) -> tuple[str, int | None]:
+        """The speaker's email and Person id: by AAD object id, else the roster, then cached."""
+        user = context.activity.from_property
+        if user is None:
+            return "", None
+        aad = user.aad_object_id
+        if aad:
+            with self.ctx.store.read() as session:
+                person = by_platform_id(session, PLATFORM, aad)
+                if person is not None:
+                    return person.email, person.id
+        email = await self._roster_email(context, user.id or "")
+        if not email and self.emulator_mode:
+            # The Emulator has no roster; let a developer speak as an email address.
+            email = next((v for v in (user.name, user.id) if v and "@" in v), "")
+        if not email:
+            return "", None
+        with self.ctx.store.write() as session:
+            person = by_email(session, email)
+            if person is None:
+                return email.lower(), None
+            if aad:
+                remember_platform_id(session, person, PLATFORM, aad)
+            return person.email, person.id
+
+    async def _roster_email(self, context: TurnContext, user_id: str) -> str:
+        if not user_id:
+            return ""
+        try:
+            member = await self.retry(lambda: TeamsInfo.get_member(context, user_id))
+        except Exception as exc:  # not in the roster, or no roster (the Emulator)
+            log.debug("roster lookup failed: %s", type(exc).__name__)
+            return ""
+        return (member.email or member.user_principal_name or "").strip().lower()
+
+    async def send(self, context: TurnContext, activity: Activity) -> None:
+        """Send within a turn: paced per conversation, retried when Teams says so."""
+        conversation = context.activity.conversation.id if context.activity.conversation else ""
+        await self.pacer.wait(channel_key(conversation or ""))
+        await self.retry(lambda: context.send_activity(activity))
+
+    async def send_proactive(self, reference: ConversationReference, activity: Activity) -> None:
+        """Post to a stored conversation (`continue_conversation`)."""
+
+        failures: list[Exception] = []
+
+        async def callback(context: TurnContext) -> None:
+            # A new post, not a reply to the SDK's synthetic continuation event.
+            context.activity.id = None
+            try:
+                await self.send(context, activity)
+            except Exception as exc:  # the adapter would swallow it; the caller must know
+                failures.append(exc)
+
+        await self.adapter.continue_conversation(reference, callback, self.app_id)
+        if failures:
+            raise failures[0]
+
+    async def open_personal(
+        self, email: str, known: ConversationReference
+    ) -> ConversationReference:
+        """Start the one-to-one chat with someone met in a team, and keep its reference."""
+        if known.user is None or not known.user.id:
+            raise Unreachable(email)
+        tenant = known.conversation.tenant_id if known.conversation else None
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=known.bot,
+            members=[ChannelAccount(id=known.user.id)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+        opened: list[ConversationReference] = []
+
+        async def callback(context: TurnContext) -> None:
+            reference = TurnContext.get_conversation_reference(context.activity)
+            reference.activity_id = None
+            reference.user = known.user
+            reference.bot = known.bot
+            if reference.conversation is not None:
+                reference.conversation.conversation_type = "personal"
+            opened.append(reference)
+
+        await self.retry(
+            lambda: self.adapter.create_conversation(
+                self.app_id,
+                callback,
+                parameters,
+                known.channel_id,
+                known.service_url,
+            )
+        )
+        if not opened:
+            raise Unreachable(email)
+        with self.ctx.store.read() as session:
+            person = by_email(session, email)
+            person_id = person.id if person else None
+        _save_reference(self.ctx, email, opened[0], person_id)
+        return opened[0]
+
+    async def _on_error(self, context: TurnContext, error: Exception) -> None:
+        log_failure(log, "teams turn failed", error, activity=context.activity.type)
+
+
+TEAMS_KEY: web.AppKey[TeamsChannel] = web.AppKey("crossbot.teams", TeamsChannel)
+
+
+def mount(
+    app: web.Application, ctx: Context, channel: TeamsChannel | None = None
+) -> TeamsChannel | None:
+    """Add the Bot Framework endpoint to the server; the channel is kept at `app[TEAMS_KEY]`.
+
+    With settings that cannot work (say SingleTenant without a tenant id) the endpoint is
+    left out and the reason logged, rather than failing at the first message.
+    """
+    if channel is None:
+        try:
+            channel = TeamsChannel(ctx)
+        except TeamsConfigError as exc:
+            # Slack and the scheduler still run; the log says what to fix for Teams.
+            log.error("%s", exc)
+            return None
+    app[TEAMS_KEY] = channel
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        return await app[TEAMS_KEY].handle_request(request)
+
+    app.router.add_post(ROUTE, messages)
+    return channel
+
+
+def messenger(app: web.Application) -> TeamsMessenger:
+    """The Teams `Messenger` of a server built by `bot.server.build_app`."""
+    return app[TEAMS_KEY].messenger

@@ -1,0 +1,287 @@
+"""The Teams app package: `manifest.json` and two icons in a zip, checked before it is written.
+
+Teams refuses a package with a malformed manifest or wrongly sized icons only at upload
+time, with a terse message; `validate` catches the same mistakes here first.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw
+
+from bot import __version__
+from bot.render import render
+
+MANIFEST_VERSION = "1.17"
+SCHEMA_BASE = "https://developer.microsoft.com/json-schemas/teams"
+SCHEMA_URL = f"{SCHEMA_BASE}/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
+PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
+ACCENT = "#2F5D8C"
+COLOR_SIZE = 192
+OUTLINE_SIZE = 32
+SCOPES = ["personal", "team", "groupChat"]
+# The slash commands of Slack, in the order people need them; Teams allows 10 per list.
+COMMANDS = [
+    "whodoes",
+    "refer",
+    "referrals",
+    "card",
+    "story",
+    "stories",
+    "idea",
+    "ideas",
+    "leaderboard",
+    "help",
+]
+FILES = ("manifest.json", "color.png", "outline.png")
+# A fixed namespace, so the same bot id always gives the same Teams app id (updates, not copies).
+_APP_NAMESPACE = uuid.UUID("8d3f7c52-3b1e-4a59-9f5e-6c1d2b7a4e90")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class PackageError(ValueError):
+    """The package cannot be built or would be refused by Teams."""
+
+
+@dataclass
+class Developer:
+    name: str = "Crossbot"
+    website: str = "https://github.com/crossbot"
+    privacy: str = ""
+    terms: str = ""
+
+
+def app_id_for(bot_id: str) -> str:
+    """The Teams app id: stable for a bot, so re-uploading updates the same app."""
+    return str(uuid.uuid5(_APP_NAMESPACE, bot_id.lower()))
+
+
+def command_descriptions() -> dict[str, str]:
+    """`name | description` lines from the template (user-facing text lives in prompts/)."""
+    lines = render("teams_commands").splitlines()
+    pairs = (line.split("|", 1) for line in lines if "|" in line)
+    return {name.strip(): text.strip() for name, text in pairs}
+
+
+def manifest(bot_id: str, developer: Developer | None = None) -> dict[str, Any]:
+    """The app manifest (schema 1.17) for the bot registered under `bot_id`."""
+    developer = developer or Developer()
+    website = developer.website.rstrip("/")
+    descriptions = command_descriptions()
+    commands = [{"title": name, "description": descriptions[name]} for name in COMMANDS]
+    return {
+        "$schema": SCHEMA_URL,
+        "manifestVersion": MANIFEST_VERSION,
+        "version": _semver(__version__),
+        "id": app_id_for(bot_id),
+        "packageName": "com.crossbot.teams",
+        "developer": {
+            "name": developer.name,
+            "websiteUrl": website,
+            "privacyUrl": developer.privacy or f"{website}/privacy",
+            "termsOfUseUrl": developer.terms or f"{website}/terms",
+        },
+        "name": {"short": "Crossbot", "full": render("teams_app_name_full")},
+        "description": {
+            "short": render("teams_app_description_short"),
+            "full": render("teams_app_description_full"),
+        },
+        "icons": {"color": "color.png", "outline": "outline.png"},
+        "accentColor": ACCENT,
+        "bots": [
+            {
+                "botId": bot_id,
+                "scopes": SCOPES,
+                "isNotificationOnly": False,
+                "supportsFiles": False,
+                "commandLists": [{"scopes": SCOPES, "commands": commands}],
+            }
+        ],
+        "permissions": ["identity", "messageTeamMembers"],
+        "validDomains": [],
+    }
+
+
+def _semver(version: str) -> str:
+    parts = (re.findall(r"\d+", version) + ["0", "0", "0"])[:3]
+    return ".".join(parts)
+
+
+# -- icons --------------------------------------------------------------------------------
+
+
+def _glyph(draw: ImageDraw.ImageDraw, size: int, width: int) -> None:
+    """Two overlapping rings: two teams, one client."""
+    radius = size * 0.24
+    centre_y = size / 2
+    for centre_x in (size * 0.38, size * 0.62):
+        box = (centre_x - radius, centre_y - radius, centre_x + radius, centre_y + radius)
+        draw.ellipse(box, outline=(255, 255, 255, 255), width=width)
+
+
+def color_icon() -> bytes:
+    """The 192×192 full-colour icon: white rings on the accent colour."""
+    accent = tuple(int(ACCENT[i : i + 2], 16) for i in (1, 3, 5))
+    image = Image.new("RGBA", (COLOR_SIZE, COLOR_SIZE), (*accent, 255))
+    _glyph(ImageDraw.Draw(image), COLOR_SIZE, width=12)
+    return _png(image)
+
+
+def outline_icon() -> bytes:
+    """The 32×32 outline icon: white on transparent, as Teams requires."""
+    image = Image.new("RGBA", (OUTLINE_SIZE, OUTLINE_SIZE), (255, 255, 255, 0))
+    _glyph(ImageDraw.Draw(image), OUTLINE_SIZE, width=2)
+    return _png(image)
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# -- validation ---------------------------------------------------------------------------
+
+
+def validate(files: dict[str, bytes]) -> list[str]:
+    """Every reason Teams would refuse this package; empty when it is fine."""
+    problems = [f"missing {name}" for name in FILES if name not in files]
+    problems += [f"unexpected file {name}" for name in files if name not in FILES]
+    if "manifest.json" in files:
+        try:
+            data = json.loads(files["manifest.json"])
+        except ValueError:
+            return [*problems, "manifest.json is not valid JSON"]
+        problems += validate_manifest(data)
+    if "color.png" in files:
+        problems += _check_icon("color.png", files["color.png"], COLOR_SIZE, outline=False)
+    if "outline.png" in files:
+        problems += _check_icon("outline.png", files["outline.png"], OUTLINE_SIZE, outline=True)
+    return problems
+
+
+def validate_manifest(data: dict[str, Any]) -> list[str]:
+    """The manifest rules of schema 1.17 that matter for a bot."""
+    problems: list[str] = []
+    required = ["manifestVersion", "version", "id", "developer", "name", "description"]
+    required += ["icons", "accentColor"]
+    problems += [f"manifest: {key} is required" for key in required if not data.get(key)]
+    if data.get("manifestVersion") != MANIFEST_VERSION:
+        problems.append(f"manifest: manifestVersion must be {MANIFEST_VERSION}")
+    if not _SEMVER.match(str(data.get("version", ""))):
+        problems.append("manifest: version must look like 1.0.0")
+    if not _GUID.match(str(data.get("id", ""))):
+        problems.append("manifest: id must be a GUID")
+    if not _HEX.match(str(data.get("accentColor", ""))):
+        problems.append("manifest: accentColor must be a #RRGGBB colour")
+    developer = data.get("developer") or {}
+    for key in ("websiteUrl", "privacyUrl", "termsOfUseUrl"):
+        if not str(developer.get(key, "")).startswith("https://"):
+            problems.append(f"manifest: developer.{key} must be an https:// URL")
+    if not developer.get("name"):
+        problems.append("manifest: developer.name is required")
+    name, description = data.get("name") or {}, data.get("description") or {}
+    problems += _length("name.short", name.get("short"), 30)
+    problems += _length("name.full", name.get("full"), 100, required=False)
+    problems += _length("description.short", description.get("short"), 80)
+    problems += _length("description.full", description.get("full"), 4000)
+    icons = data.get("icons") or {}
+    if icons.get("color") != "color.png" or icons.get("outline") != "outline.png":
+        problems.append("manifest: icons must name color.png and outline.png")
+    bots = data.get("bots") or []
+    if len(bots) != 1:
+        problems.append("manifest: exactly one bot expected")
+    for bot in bots:
+        problems += _check_bot(bot)
+    return problems
+
+
+def _check_bot(bot: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    if not _GUID.match(str(bot.get("botId", ""))):
+        problems.append("manifest: bots[0].botId must be the bot's Microsoft App ID (a GUID)")
+    scopes = bot.get("scopes") or []
+    if not scopes or set(scopes) - set(SCOPES) or len(scopes) > 3:
+        problems.append("manifest: bots[0].scopes must be personal, team and/or groupChat")
+    lists = bot.get("commandLists") or []
+    if len(lists) > 3:
+        problems.append("manifest: at most 3 command lists")
+    for command_list in lists:
+        commands = command_list.get("commands") or []
+        if not 1 <= len(commands) <= 10:
+            problems.append("manifest: a command list holds 1 to 10 commands")
+        for command in commands:
+            problems += _length("command title", command.get("title"), 32)
+            problems += _length("command description", command.get("description"), 128)
+    return problems
+
+
+def _length(what: str, value: Any, limit: int, required: bool = True) -> list[str]:
+    if not value:
+        return [f"manifest: {what} is required"] if required else []
+    if len(str(value)) > limit:
+        return [f"manifest: {what} is longer than {limit} characters"]
+    return []
+
+
+def _check_icon(name: str, data: bytes, size: int, outline: bool) -> list[str]:
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except Exception:
+        return [f"{name} is not a readable image"]
+    problems = []
+    if image.format != "PNG":
+        problems.append(f"{name} must be a PNG")
+    if image.size != (size, size):
+        problems.append(f"{name} must be {size}×{size} pixels, not {image.width}×{image.height}")
+    if outline:
+        rgba = image.convert("RGBA")
+        pixels = list(rgba.getdata())
+        if any(a and (r, g, b) != (255, 255, 255) for r, g, b, a in pixels):
+            problems.append(f"{name} must be white on a transparent background")
+        if all(a == 255 for *_, a in pixels):
+            problems.append(f"{name} must have a transparent background")
+    return problems
+
+
+# -- the package --------------------------------------------------------------------------
+
+
+def build(bot_id: str, developer: Developer | None = None) -> dict[str, bytes]:
+    """The package's files; raises `PackageError` if Teams would refuse them."""
+    files = {
+        "manifest.json": json.dumps(manifest(bot_id, developer), indent=2).encode(),
+        "color.png": color_icon(),
+        "outline.png": outline_icon(),
+    }
+    problems = validate(files)
+    if problems:
+        raise PackageError("; ".join(problems))
+    return files
+
+
+def write(out: Path, bot_id: str, developer: Developer | None = None) -> Path:
+    """Build, validate and write the zip (files at its root, as Teams expects)."""
+    files = build(bot_id, developer)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in FILES:
+            archive.writestr(name, files[name])
+    return out
+
+
+def read(path: Path) -> dict[str, bytes]:
+    """The files of a package zip (for checking one already written)."""
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
