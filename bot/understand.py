@@ -189,7 +189,22 @@ def _tokens(text: str) -> list[str]:
 _NOUN_WILL = re.compile(r"\b(the|a|his|her|their|my|your|our|new|of)\s+will\b", re.IGNORECASE)
 # -- amounts -----------------------------------------------------------------------------
 
-_SYMBOL_CURRENCY = {"£": "GBP", "$": "USD", "us$": "USD", "€": "EUR"}
+_SYMBOL_CURRENCY = {
+    "£": "GBP",
+    "$": "USD",
+    "us$": "USD",
+    "€": "EUR",
+    "¥": "JPY",
+    "₹": "INR",
+    "a$": "AUD",
+    "au$": "AUD",
+    "c$": "CAD",
+    "ca$": "CAD",
+    "s$": "SGD",
+    "hk$": "HKD",
+    "nz$": "NZD",
+}
+_CODES = "gbp|usd|eur|chf|jpy|aud|cad|sgd|hkd|nzd|sek|nok|dkk|inr|zar|aed|cny"
 _WORD_CURRENCY = {
     "gbp": "GBP",
     "pounds": "GBP",
@@ -247,11 +262,11 @@ _UNITS = {
     "eighty": 80,
     "ninety": 90,
 }
-_CUR_WORDS = "gbp|usd|eur|pounds?|quid|sterling|dollars?|bucks|euros?"
+_CUR_WORDS = rf"{_CODES}|pounds?|quid|sterling|dollars?|bucks|euros?"
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULT = r"k|thousand|grand|mn|mil|million|bn|billion|m|b"
 _AMOUNT = re.compile(
-    rf"(?<![^\W\d_])(?<!\d\.)(?<!\d)(?P<pre>us\$|[£$€]|(?:gbp|usd|eur)(?=[\s\d]))?\s?"
+    rf"(?<![^\W\d_])(?<!\d\.)(?<!\d)(?P<pre>(?:us|au|a|ca|c|s|hk|nz)\$|[£$€¥₹]|(?:{_CODES})(?=[\s\d]))?\s?"
     rf"(?P<num>{_NUMBER})(?:\s?(?P<mult1>{_MULT})(?![a-z]))?"
     rf"(?:\s?(?:-|–|to)\s?(?:[£$€]\s?)?(?P<upper>{_NUMBER})"  # a range: the lower end counts
     rf"(?:\s?(?P<mult>{_MULT})(?![a-z]))?)?"
@@ -307,6 +322,8 @@ def _currency(token: str | None) -> str | None:
     if not token:
         return None
     token = token.strip().lower()
+    if re.fullmatch(_CODES, token):
+        return token.upper()
     return _SYMBOL_CURRENCY.get(token) or _WORD_CURRENCY.get(token)
 
 
@@ -432,7 +449,7 @@ def _names_in(
         if (
             not people
             or not (capitalised or any_case)
-            or previous in _HONORIFIC
+            or (previous in _HONORIFIC and not _full_name_follows(words, index, people))
             or _word_not_name(
                 bare, previous, words[index + 1].group() if index + 1 < len(words) else ""
             )
@@ -461,6 +478,16 @@ _DATE_WORDS = frozenset(
     "in by from until till since of early late mid next last this every".split()
 )
 _NOT_AFTER_NAME = frozenset("you we they i it be the a an this that have not he she".split())
+
+
+def _full_name_follows(
+    words: Sequence[re.Match[str]], index: int, people: Sequence[Person]
+) -> bool:
+    """ "Dr Priya Shah" is our Priya Shah when her surname follows exactly."""
+    if index + 1 >= len(words):
+        return False
+    following = re.sub(r"['’]s$", "", words[index + 1].group()).lower()
+    return any(p.name.split()[-1].lower() == following for p in people if len(p.name.split()) > 1)
 
 
 def _word_not_name(word: str, previous: str, following: str) -> bool:

@@ -171,6 +171,11 @@ def test_the_receiver_among_several_people(firm: Directory, text: str, receiver:
     assert parse(firm, text, speaker="visitor@ormsby.example").receiver == receiver
 
 
+def test_a_title_before_a_colleagues_full_name(firm: Directory) -> None:
+    draft = parse(firm, "Mrs Jane Doe wants her DB scheme reviewed — Dr Tom Baker please")
+    assert (draft.client, draft.receiver) == ("Mrs Jane Doe", TOM_BAKER)
+
+
 def test_surname_settles_an_ambiguous_first_name(firm: Directory) -> None:
     assert parse(firm, "refer Acme to Tom Ng").receiver == TOM_NG
 
@@ -264,6 +269,8 @@ def test_card_scorer_seam(firm: Directory) -> None:
         ("GBP20k", 20000, "GBP"),
         ("£20-25k", 20000, "GBP"),
         ("20k–30k USD", 20000, "USD"),
+        ("CHF 20,000", 20000, "CHF"),
+        ("A$5k", 5000, "AUD"),
     ],
 )
 def test_parse_amount(text: str, value: float, currency: str | None) -> None:
