@@ -166,7 +166,13 @@ _STOP = frozenset(
     contact maybe probably around about approx est estimate ballpark fees fee worth budget
     value could might may also want wants need needs needed get got like look looking take
     pick call chat meet help advice advise they'd they're i'm i've we're it's that's there's
-    can't don't won't quick urgent asap pa ish c k m""".split()
+    can't don't won't quick urgent asap pa ish c k m
+    expect expecting expected next last week weeks month months year years today tomorrow
+    yesterday morning afternoon evening monday tuesday wednesday thursday friday soon later
+    ceo cfo coo cto cio md fd gc hrd chair founder founders senior junior boss colleague
+    lunch coffee dinner drinks call calls phone email emails discuss discussed discussing
+    connect connected introduction intro details detail follow following touch lovely great
+    nice good thanks""".split()
 )
 
 

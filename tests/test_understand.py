@@ -235,6 +235,11 @@ def test_no_words_no_card(firm: Directory) -> None:
     assert parse(firm, "/refer Acme to Grace Lim").card is None
 
 
+def test_small_talk_is_not_a_service(firm: Directory) -> None:
+    text = "Acme → Grace Lim, as discussed at lunch yesterday; their CEO expects your call"
+    assert parse(firm, text).card is None
+
+
 def test_card_scorer_seam(firm: Directory) -> None:
     def always_pensions(words: str, cards: Sequence[Card]) -> dict[str, float]:
         return {"pensions": 10.0}
