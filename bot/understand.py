@@ -1397,6 +1397,19 @@ def _loss_reason(text: str, client: str | None, amount: Amount | None) -> str | 
 # -- the directory's index ---------------------------------------------------------------
 
 
+_NICKNAME_TEXT = """alexander alex; alexandra alex; andrew andy; anthony tony; benjamin ben;
+    catherine kate cathy; katherine kate; christopher chris; christine chris; daniel dan;
+    david dave; deborah debbie; edward ed ted; elizabeth liz beth; frederick fred;
+    gregory greg; jacob jake; james jim jamie; jennifer jen jenny; jonathan jon; joseph joe;
+    joshua josh; kenneth ken; margaret maggie meg; matthew matt; michael mike mick;
+    nicholas nick nicky; patricia trish; peter pete; rebecca becky becca; richard rich rick;
+    samuel sam; samantha sam; stephen steve; steven steve; susan susie; theodore theo;
+    thomas tom; timothy tim; victoria vicky tori; william liam; zachary zach"""
+_NICKNAMES: dict[str, tuple[str, ...]] = {
+    names.split()[0]: tuple(names.split()[1:]) for names in _NICKNAME_TEXT.split(";")
+}
+
+
 class _Index:
     """Everything the parser looks up, built once per directory."""
 
@@ -1405,6 +1418,12 @@ class _Index:
         self.by_first: dict[str, list[Person]] = {}
         for person in directory.people:
             self.by_first.setdefault(person.first_name.lower(), []).append(person)
+        nicknames: dict[str, list[Person]] = {}
+        for person in directory.people:
+            for short in _NICKNAMES.get(person.first_name.lower(), ()):
+                nicknames.setdefault(short, []).append(person)
+        for short, people in nicknames.items():
+            self.by_first.setdefault(short, people)  # a real first name always wins
         self.person_names = {p.name.lower() for p in directory.people}
         self.client_forms = _client_forms(directory)
         self.client_patterns = [_client_pattern(form) for form, _ in self.client_forms]

@@ -176,6 +176,15 @@ def test_a_title_before_a_colleagues_full_name(firm: Directory) -> None:
     assert (draft.client, draft.receiver) == ("Mrs Jane Doe", TOM_BAKER)
 
 
+def test_nicknames_when_nobody_has_that_first_name(tmp_path: Path) -> None:
+    folder = write_firm(tmp_path)
+    with (folder / "people.csv").open("a", encoding="utf-8") as people:
+        people.write("matthew.hart@ormsby.example,Matthew Hart,Tax,London,Partner,member,\n")
+    directory = Directory.from_catalog(load_catalog(folder))
+    assert parse(directory, "Acme → Matt, HMRC enquiry").receiver == "matthew.hart@ormsby.example"
+    assert parse(directory, "refer Acme to Tom").receiver is None  # two real Toms: a choice
+
+
 def test_surname_settles_an_ambiguous_first_name(firm: Directory) -> None:
     assert parse(firm, "refer Acme to Tom Ng").receiver == TOM_NG
 
