@@ -24,8 +24,10 @@ from functools import cached_property
 
 import snowballstemmer
 from rapidfuzz import fuzz
+from sqlmodel import Session, col, select
 
 from bot.catalog import Card, Catalog, Client, Person
+from bot.store import models
 
 __all__ = [
     "Amount",
@@ -61,6 +63,52 @@ class Directory:
     @classmethod
     def from_catalog(cls, catalog: Catalog, currency: str = "GBP") -> Directory:
         return cls(list(catalog.people), list(catalog.clients), list(catalog.cards), currency)
+
+    @classmethod
+    def from_session(cls, session: Session, currency: str = "GBP") -> Directory:
+        """Active people, live cards and clients from the database."""
+        people = session.exec(select(models.Person).where(models.Person.active)).all()
+        emails = {p.id: p.email for p in people}
+        cards = session.exec(select(models.ServiceCard).where(~col(models.ServiceCard.retired)))
+        clients = session.exec(select(models.Client).where(~col(models.Client.retired)))
+        return cls(
+            [
+                Person(
+                    p.email,
+                    p.name,
+                    p.team,
+                    p.office,
+                    p.title,
+                    p.role,
+                    p.slack_id or "",
+                    p.teams_id or "",
+                )
+                for p in people
+            ],
+            [
+                Client(
+                    c.name,
+                    tuple(c.aliases),
+                    c.sector,
+                    emails.get(c.owner_id, ""),
+                    tuple(c.services),
+                )
+                for c in clients
+            ],
+            [
+                Card(
+                    c.id,
+                    c.title,
+                    c.team,
+                    tuple(c.owners),
+                    tuple(c.aliases),
+                    c.updated,
+                    dict(c.sections),
+                )
+                for c in cards
+            ],
+            currency,
+        )
 
     def person(self, email: str) -> Person | None:
         return self._by_email.get(email.strip().lower())

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import Card, load_catalog
+from bot.catalog import Card, load_catalog, load_into
+from bot.store import Store
 from bot.understand import (
     Directory,
     ReferralDraft,
@@ -546,3 +547,24 @@ CLIENT_SHAPES = [
 def test_where_clients_are_named(text: str, client: str) -> None:
     directory = Directory.from_catalog(load_catalog(SAMPLE_CONTENT))
     assert parse_referral(text, "james.thornton" + HARTWELL, directory).client == client
+
+
+def test_directory_from_the_database(tmp_path: Path) -> None:
+    store = Store("sqlite://")
+    try:
+        with store.write() as session:
+            load_into(session, load_catalog(write_firm(tmp_path)))
+        with store.read() as session:
+            directory = Directory.from_session(session)
+    finally:
+        store.dispose()
+    draft = parse_referral(
+        "I've introduced Acme to Priya for their TUPE issue, £20k", DANA, directory
+    )
+    assert (draft.client, draft.receiver, draft.card, draft.value) == (
+        "Acme Ltd",
+        PRIYA,
+        "employment",
+        20000,
+    )
+    assert parse_referral("Acme → <@U01PRIYA>", DANA, directory).receiver == PRIYA
