@@ -24,8 +24,10 @@ from functools import cached_property
 
 import snowballstemmer
 from rapidfuzz import fuzz
+from sqlmodel import Session, col, select
 
 from bot.catalog import Card, Catalog, Client, Person
+from bot.store import models
 
 __all__ = [
     "Amount",
@@ -34,10 +36,13 @@ __all__ = [
     "KeywordCardScorer",
     "ReferralDraft",
     "StatusUpdate",
+    "infer_card",
     "looks_like_referral",
+    "normalise",
     "parse_amount",
     "parse_referral",
     "parse_status_update",
+    "resolve_client",
 ]
 
 # -- the directory -----------------------------------------------------------------------
@@ -58,6 +63,52 @@ class Directory:
     @classmethod
     def from_catalog(cls, catalog: Catalog, currency: str = "GBP") -> Directory:
         return cls(list(catalog.people), list(catalog.clients), list(catalog.cards), currency)
+
+    @classmethod
+    def from_session(cls, session: Session, currency: str = "GBP") -> Directory:
+        """Active people, live cards and clients from the database."""
+        people = session.exec(select(models.Person).where(models.Person.active)).all()
+        emails = {p.id: p.email for p in people}
+        cards = session.exec(select(models.ServiceCard).where(~col(models.ServiceCard.retired)))
+        clients = session.exec(select(models.Client).where(~col(models.Client.retired)))
+        return cls(
+            [
+                Person(
+                    p.email,
+                    p.name,
+                    p.team,
+                    p.office,
+                    p.title,
+                    p.role,
+                    p.slack_id or "",
+                    p.teams_id or "",
+                )
+                for p in people
+            ],
+            [
+                Client(
+                    c.name,
+                    tuple(c.aliases),
+                    c.sector,
+                    emails.get(c.owner_id, ""),
+                    tuple(c.services),
+                )
+                for c in clients
+            ],
+            [
+                Card(
+                    c.id,
+                    c.title,
+                    c.team,
+                    tuple(c.owners),
+                    tuple(c.aliases),
+                    c.updated,
+                    dict(c.sections),
+                )
+                for c in cards
+            ],
+            currency,
+        )
 
     def person(self, email: str) -> Person | None:
         return self._by_email.get(email.strip().lower())
@@ -163,7 +214,13 @@ _STOP = frozenset(
     contact maybe probably around about approx est estimate ballpark fees fee worth budget
     value could might may also want wants need needs needed get got like look looking take
     pick call chat meet help advice advise they'd they're i'm i've we're it's that's there's
-    can't don't won't quick urgent asap pa ish c k m""".split()
+    can't don't won't quick urgent asap pa ish c k m
+    expect expecting expected next last week weeks month months year years today tomorrow
+    yesterday morning afternoon evening monday tuesday wednesday thursday friday soon later
+    ceo cfo coo cto cio md fd gc hrd chair founder founders senior junior boss colleague
+    lunch coffee dinner drinks call calls phone email emails discuss discussed discussing
+    connect connected introduction intro details detail follow following touch lovely great
+    nice good thanks""".split()
 )
 
 
@@ -186,7 +243,22 @@ def _tokens(text: str) -> list[str]:
 _NOUN_WILL = re.compile(r"\b(the|a|his|her|their|my|your|our|new|of)\s+will\b", re.IGNORECASE)
 # -- amounts -----------------------------------------------------------------------------
 
-_SYMBOL_CURRENCY = {"£": "GBP", "$": "USD", "us$": "USD", "€": "EUR"}
+_SYMBOL_CURRENCY = {
+    "£": "GBP",
+    "$": "USD",
+    "us$": "USD",
+    "€": "EUR",
+    "¥": "JPY",
+    "₹": "INR",
+    "a$": "AUD",
+    "au$": "AUD",
+    "c$": "CAD",
+    "ca$": "CAD",
+    "s$": "SGD",
+    "hk$": "HKD",
+    "nz$": "NZD",
+}
+_CODES = "gbp|usd|eur|chf|jpy|aud|cad|sgd|hkd|nzd|sek|nok|dkk|inr|zar|aed|cny"
 _WORD_CURRENCY = {
     "gbp": "GBP",
     "pounds": "GBP",
@@ -244,11 +316,11 @@ _UNITS = {
     "eighty": 80,
     "ninety": 90,
 }
-_CUR_WORDS = "gbp|usd|eur|pounds?|quid|sterling|dollars?|bucks|euros?"
+_CUR_WORDS = rf"{_CODES}|pounds?|quid|sterling|dollars?|bucks|euros?"
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULT = r"k|thousand|grand|mn|mil|million|bn|billion|m|b"
 _AMOUNT = re.compile(
-    rf"(?<![^\W\d_])(?<!\d\.)(?<!\d)(?P<pre>us\$|[£$€]|(?:gbp|usd|eur)(?=[\s\d]))?\s?"
+    rf"(?<![^\W\d_])(?<!\d\.)(?<!\d)(?P<pre>(?:us|au|a|ca|c|s|hk|nz)\$|[£$€¥₹]|(?:{_CODES})(?=[\s\d]))?\s?"
     rf"(?P<num>{_NUMBER})(?:\s?(?P<mult1>{_MULT})(?![a-z]))?"
     rf"(?:\s?(?:-|–|to)\s?(?:[£$€]\s?)?(?P<upper>{_NUMBER})"  # a range: the lower end counts
     rf"(?:\s?(?P<mult>{_MULT})(?![a-z]))?)?"
@@ -304,6 +376,8 @@ def _currency(token: str | None) -> str | None:
     if not token:
         return None
     token = token.strip().lower()
+    if re.fullmatch(_CODES, token):
+        return token.upper()
     return _SYMBOL_CURRENCY.get(token) or _WORD_CURRENCY.get(token)
 
 
@@ -429,7 +503,7 @@ def _names_in(
         if (
             not people
             or not (capitalised or any_case)
-            or previous in _HONORIFIC
+            or (previous in _HONORIFIC and not _full_name_follows(words, index, people))
             or _word_not_name(
                 bare, previous, words[index + 1].group() if index + 1 < len(words) else ""
             )
@@ -458,6 +532,16 @@ _DATE_WORDS = frozenset(
     "in by from until till since of early late mid next last this every".split()
 )
 _NOT_AFTER_NAME = frozenset("you we they i it be the a an this that have not he she".split())
+
+
+def _full_name_follows(
+    words: Sequence[re.Match[str]], index: int, people: Sequence[Person]
+) -> bool:
+    """ "Dr Priya Shah" is our Priya Shah when her surname follows exactly."""
+    if index + 1 >= len(words):
+        return False
+    following = re.sub(r"['’]s$", "", words[index + 1].group()).lower()
+    return any(p.name.split()[-1].lower() == following for p in people if len(p.name.split()) > 1)
 
 
 def _word_not_name(word: str, previous: str, following: str) -> bool:
@@ -805,7 +889,7 @@ def _is_not_a_client(phrase: str, directory: Directory) -> bool:
 
 # -- teams -------------------------------------------------------------------------------
 
-_TEAM_WORDS = r"team|lot|people|folks|group|department|dept|practice|guys|colleagues"
+_TEAM_WORDS = r"team|lot|people|folks|department|dept|practice|guys|colleagues"
 
 
 @dataclass(frozen=True)
@@ -1361,6 +1445,19 @@ def _loss_reason(text: str, client: str | None, amount: Amount | None) -> str | 
 # -- the directory's index ---------------------------------------------------------------
 
 
+_NICKNAME_TEXT = """alexander alex; alexandra alex; andrew andy; anthony tony; benjamin ben;
+    catherine kate cathy; katherine kate; christopher chris; christine chris; daniel dan;
+    david dave; deborah debbie; edward ed ted; elizabeth liz beth; frederick fred;
+    gregory greg; jacob jake; james jim jamie; jennifer jen jenny; jonathan jon; joseph joe;
+    joshua josh; kenneth ken; margaret maggie meg; matthew matt; michael mike mick;
+    nicholas nick nicky; patricia trish; peter pete; rebecca becky becca; richard rich rick;
+    samuel sam; samantha sam; stephen steve; steven steve; susan susie; theodore theo;
+    thomas tom; timothy tim; victoria vicky tori; william liam; zachary zach"""
+_NICKNAMES: dict[str, tuple[str, ...]] = {
+    names.split()[0]: tuple(names.split()[1:]) for names in _NICKNAME_TEXT.split(";")
+}
+
+
 class _Index:
     """Everything the parser looks up, built once per directory."""
 
@@ -1369,6 +1466,12 @@ class _Index:
         self.by_first: dict[str, list[Person]] = {}
         for person in directory.people:
             self.by_first.setdefault(person.first_name.lower(), []).append(person)
+        nicknames: dict[str, list[Person]] = {}
+        for person in directory.people:
+            for short in _NICKNAMES.get(person.first_name.lower(), ()):
+                nicknames.setdefault(short, []).append(person)
+        for short, people in nicknames.items():
+            self.by_first.setdefault(short, people)  # a real first name always wins
         self.person_names = {p.name.lower() for p in directory.people}
         self.client_forms = _client_forms(directory)
         self.client_patterns = [_client_pattern(form) for form, _ in self.client_forms]
