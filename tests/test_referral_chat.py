@@ -325,8 +325,7 @@ def test_something_else_at_the_confirmation_is_answered_normally(chat, ctx) -> N
     helen.send("I've introduced Acme to Priya")
     [answer] = helen.send("who does employment law?")
     assert answer.kind == "whodoes_answer"
-    helen.press("referral.confirm")  # the draft is still there
-    assert len(referrals_in(ctx)) == 1
+    assert referrals_in(ctx) == []
 
 
 def test_my_referrals_offers_buttons_for_referrals_in_hand(chat) -> None:
@@ -362,13 +361,12 @@ def test_the_owner_is_offered_the_duplicate_they_can_see(chat, ctx) -> None:
     assert "Helen Carmichael already referred" in reply.text
 
 
-def test_a_question_mid_flow_is_answered_and_the_flow_waits(chat, ctx) -> None:
+def test_a_question_mid_flow_is_answered_not_taken_as_the_answer(chat, ctx) -> None:
     helen = chat(HELEN)
     helen.send("log a referral")
     [answer] = helen.send("who does employment law?")
     assert answer.kind == "whodoes_answer"
-    [next_question] = helen.send("Acme")
-    assert next_question.kind == "referral_ask_receiver"
+    assert referrals_in(ctx) == []
 
 
 def test_in_a_channel_replies_about_referrals_are_private_to_the_speaker(ctx) -> None:
