@@ -37,16 +37,23 @@ __all__ = [
     "ReferralError",
     "View",
     "actions_for",
+    "allowed",
     "can_act",
     "can_see",
+    "confirm_client",
     "consent",
     "create",
     "find_client",
     "find_duplicate",
+    "funnel",
     "mine",
     "move",
+    "net_givers",
     "remind_silent_owners",
+    "status_counts",
+    "team_matrix",
     "update_existing",
+    "value_won",
     "view",
     "visible_for_client",
     "working_days_after",
@@ -64,7 +71,6 @@ STATUSES = (
     "withdrawn",
 )
 OPEN = frozenset({"new", "accepted", "meeting", "proposal", "parked"})
-CLOSED = frozenset({"declined", "won", "lost", "withdrawn"})
 # How far along the road each open step is; a move may skip steps forward, never back.
 _STAGE = {"new": 0, "accepted": 1, "meeting": 2, "proposal": 3, "won": 4, "lost": 4}
 # The action id (after "referral.") that moves a referral to each status.
@@ -323,7 +329,7 @@ def create(
     if receiver.id == referrer.id:
         raise ReferralError("self_referral")
     assert referrer.id is not None and receiver.id is not None
-    client = find_client(session, new.client)
+    client = find_client(session, new.client) or _retired_client(session, new.client)
     provisional = client is None
     if client is None:
         client = Client(name=new.client.strip(), owner_id=referrer.id, provisional=True)
@@ -605,6 +611,13 @@ def _append(
     if from_status != to_status:
         campaigns.award_for_referral_event(session, referral, event, now)
     return event
+
+
+def _retired_client(session: Session, name: str) -> Client | None:
+    """A client no longer in clients.csv keeps its row (and name): refer to that one."""
+    wanted = name.strip().casefold()
+    rows = session.exec(select(Client).where(Client.retired == True)).all()  # noqa: E712
+    return next((c for c in rows if c.name.casefold() == wanted), None)
 
 
 def _load(session: Session, referral_id: int) -> Referral:
