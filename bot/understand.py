@@ -1346,47 +1346,26 @@ def _is_lookup_question(text: str) -> bool:
 
 # -- status updates ----------------------------------------------------------------------
 
-_STATUSES: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "won",
-        re.compile(
-            r"\b(?:we\s+)?(?:won|win|signed|instructed|landed|closed|engaged)\b"
-            r"|\bwent\s+(?:really\s+)?well\b|\bgot\s+(?:it|the\s+work|the\s+mandate)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "lost",
-        re.compile(
-            r"\b(?:lost|lose|declined|turned\s+(?:us\s+)?down|went\s+elsewhere|"
-            r"didn'?t\s+(?:get|win)|no\s+go|dead|passed\s+on\s+it|not\s+proceeding)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "meeting",
-        re.compile(
-            r"\bmeeting\s+(?:booked|set|arranged|scheduled|fixed)|"
-            r"\b(?:booked|arranged|scheduled|set\s+up)\s+(?:a\s+)?(?:meeting|call)|"
-            r"\bmeeting\s+(?:with|on)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "proposal",
-        re.compile(
-            r"\b(?:proposal|pitch|quote|fee\s+estimate|engagement\s+letter)\s+"
-            r"(?:sent|submitted|out|went\s+out)|\bsent\s+(?:a|the|our)\s+"
-            r"(?:proposal|quote|pitch)",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "accepted",
-        re.compile(
-            r"\b(?:accepted|i'?ll\s+take\s+it|on\s+it|picked\s+(?:it\s+)?up)\b", re.IGNORECASE
-        ),
-    ),
+_STATUS_PATTERNS = {
+    # negations first: "didn't win" is lost, "won't" is not won
+    "lost": r"\b(?:lost|lose|declined|turned\s+(?:us\s+)?down|went\s+(?:elsewhere|with\s+"
+    r"(?:another|a\s+different|a\s+cheaper|someone|their)\b)|chose\s+(?:another|a\s+"
+    r"different|a\s+cheaper|someone\s+else)|didn['’]?t\s+(?:get|win|go\s+ahead|proceed)|"
+    r"(?:not|isn['’]?t|aren['’]?t)\s+(?:going\s+ahead|proceeding)|fell\s+through|no\s+go|"
+    r"passed\s+on\s+it)\b",
+    "won": r"\b(?:won(?!['’]t)|signed(?:\s+up)?|instructed\s+us|landed|got\s+(?:it|the\s+"
+    r"(?:work|job|mandate|instruction))|engagement\s+letter\s+signed|we['’]re\s+instructed)\b",
+    "meeting": r"\b(?:meeting|call|intro(?:duction)?|coffee|lunch)\s+(?:is\s+)?(?:booked|set"
+    r"(?:\s+up)?|arranged|scheduled|fixed|in\s+the\s+diary)|\b(?:booked|arranged|scheduled|"
+    r"set\s+up)\s+(?:a\s+|the\s+)?(?:meeting|call)|\bmeeting\s+(?:with|on)\b|\bmet\s+with\b",
+    "proposal": r"\b(?:proposal|pitch|quote|fee\s+(?:estimate|proposal)|engagement\s+letter)\s+"
+    r"(?:sent|submitted|out|went\s+out|is\s+out)|\bsent\s+(?:a|the|our)\s+"
+    r"(?:proposal|quote|pitch|fee\s+estimate|engagement\s+letter)",
+    "accepted": r"\b(?:accepted|i['’]?ll\s+take\s+(?:it|this|them)|on\s+it|"
+    r"picked\s+(?:it\s+)?up)\b",
+}
+_STATUSES = [
+    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _STATUS_PATTERNS.items()
 ]
 
 
@@ -1437,7 +1416,7 @@ def _loss_reason(text: str, client: str | None, amount: Amount | None) -> str | 
     tail = text
     if amount:
         tail = tail[: amount.start] + tail[amount.end :]
-    parts = [p.strip(" .!") for p in re.split(r"[,;:—–-]", tail)[1:]]
+    parts = [p.strip(" .!") for p in re.split(r"[,;:—–]|\s-\s", tail)[1:]]
     parts = [p for p in parts if p and (not client or client.lower() not in p.lower())]
     return parts[-1] if parts else None
 

@@ -386,6 +386,28 @@ def test_status_unknown_client_kept_as_written() -> None:
     assert (update.client, update.status, update.reason) == ("Zephyr Analytics", "lost", "timing")
 
 
+@pytest.mark.parametrize(
+    ("text", "status", "reason"),
+    [
+        ("Blue Fin went with another firm", "lost", None),
+        ("Acme didn't go ahead, budget", "lost", "budget"),
+        ("Proposal sent to Northwind", "proposal", None),
+        ("Call set up with Acme next Tuesday", "meeting", None),
+        ("Northwind signed the engagement letter, £25k", "won", None),
+    ],
+)
+def test_more_status_updates(firm: Directory, text: str, status: str, reason: str | None) -> None:
+    update = parse_status_update(text, firm)
+    assert update is not None
+    assert (update.status, update.reason) == (status, reason)
+    assert update.client_known
+
+
+@pytest.mark.parametrize("text", ["We won't hear from Acme until May", "no update on Acme"])
+def test_no_status_in_these(firm: Directory, text: str) -> None:
+    assert parse_status_update(text, firm) is None
+
+
 def test_no_status_is_none(firm: Directory) -> None:
     assert parse_status_update("who does employment law?", firm) is None
 
