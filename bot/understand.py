@@ -134,8 +134,6 @@ class Directory:
 
 # -- results -----------------------------------------------------------------------------
 
-FIELDS_TO_ASK = ("client", "receiver", "card")
-
 
 @dataclass
 class ReferralDraft:
@@ -950,7 +948,9 @@ def _team_card(team: str, directory: Directory) -> str | None:
 CardScorer = Callable[[str, Sequence[Card]], dict[str, float]]
 """Scores how well some words fit each card: {card id: evidence}, 0 or absent for none.
 
-The seam for card inference: a search engine can stand in for `KeywordCardScorer`.
+The seam for card inference: a search engine can stand in for `KeywordCardScorer`. A
+scorer may carry a `min_evidence` attribute, the least score that names a card (default
+`MIN_EVIDENCE`, on the keyword scorer's scale).
 """
 
 
@@ -1056,9 +1056,11 @@ def infer_card(
     cards of the receiver's (or the named) team half as much again; too little evidence
     means no card, rather than a guess.
     """
-    scores = (scorer or _default_scorer(directory))(words, directory.cards)
+    scorer = scorer or _default_scorer(directory)
+    scores = scorer(words, directory.cards)
     if not scores:
         return None
+    least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
     teams = {team.lower()} if team else set()
     for email in receivers:
         person = directory.person(email)
@@ -1067,7 +1069,7 @@ def infer_card(
     best: tuple[float, str | None] = (0.0, None)
     for card in directory.cards:
         evidence = scores.get(card.id, 0.0)
-        if evidence < MIN_EVIDENCE:
+        if evidence < least:
             continue
         prior = 1.0
         if any(email in card.owners for email in receivers):
