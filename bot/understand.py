@@ -712,20 +712,25 @@ def _find_client(
     ]
     if named:
         return named[0]
-    fuzzy = _fuzzy_client(text, directory)
+    fuzzy = _fuzzy_client(text, directory, person_spans)
     if fuzzy:
         return fuzzy
     return _unknown_client(text, directory, people)
 
 
-def _fuzzy_client(text: str, directory: Directory) -> _ClientHit | None:
+def _fuzzy_client(
+    text: str, directory: Directory, person_spans: list[tuple[int, int]]
+) -> _ClientHit | None:
+    """A known client written with a typo or shortened ("Copperlead Foods", "Redcliffe")."""
     for match in _CAP_PHRASE.finditer(text):
         phrase = _trim_phrase(match.group())
-        if len(_client_key(phrase)) < 6:
+        if len(_client_key(phrase)) < 6 or _is_not_a_client(phrase, directory):
+            continue
+        start = text.find(phrase, match.start())
+        if _overlaps(start, start + len(phrase), person_spans):
             continue
         name, known = resolve_client(phrase, directory)
         if known:
-            start = text.find(phrase, match.start())
             return _ClientHit(name, True, start, start + len(phrase))
     return None
 
