@@ -587,7 +587,10 @@ _SUBJECT_VERBS = (
     r"want|wants|wanted|are|is|was|were|need|needs|needed|have|has|had|got|gets|would|will|"
     r"could|should|may|might|just|asked|asks|plan|plans|planning|looking|require|requires|"
     r"received|face|faces|facing|think|thinks|intend|intends|hope|hopes|'?re|'?s|’s|"
-    r"recently|already|also"
+    r"recently|already|also|currently|now|build|builds|make|makes|run|runs|sell|sells|own|"
+    r"owns|operate|operates|employ|employs|do|does|did|been|seem|seems|say|says|said|told|"
+    r"called|rang|emailed|reckon|worry|worried|struggle|struggling|expanding|growing|opening|"
+    r"buying|selling|acquiring|raising|moving|going|hoping|lost|won|hit|took|wish|wishes"
 )
 _ROLES = (
     r"md|fd|ceo|cfo|coo|cto|cio|gc|hrd|chair|chairman|chairwoman|founders?|owners?|directors?|"
@@ -843,7 +846,10 @@ def _subject_client(
             continue
         after = text[offset + len(phrase) :]
         after = re.sub(r"^\s*\([^)]*\)", "", after)  # "Acme (Munich, spin-out) want…"
-        if re.match(rf"\s*(?:[:—–,]|\s-\s|(?:{_SUBJECT_VERBS})\b)", after, re.IGNORECASE):
+        incorporated = re.search(rf"\b{_LEGAL_SUFFIX}\.?$", phrase, re.IGNORECASE)
+        if incorporated or re.match(
+            rf"\s*(?:[:—–,]|\s-\s|(?:{_SUBJECT_VERBS})\b)", after, re.IGNORECASE
+        ):
             name, known = resolve_client(phrase, directory)
             return _ClientHit(name, known, offset, offset + len(phrase))
     return None
@@ -996,6 +1002,7 @@ class KeywordCardScorer:
     def __call__(self, text: str, cards: Sequence[Card]) -> dict[str, float]:
         words = _tokens(text)
         unique = set(words)
+        kin = {k for w in unique for k in _KIN.get(w, ()) if k not in unique}
         scores: dict[str, float] = {}
         for card in cards:
             if card.id not in self._name_words:
@@ -1003,6 +1010,8 @@ class KeywordCardScorer:
             score = 0.0
             for word in unique:
                 score += self._word_score(word, card.id)
+            for word in kin:  # "buying" counts a little for "acquisitions"
+                score += self.RELATED_SHARE * self._word_score(word, card.id)
             for phrase in self._phrases[card.id]:
                 if _contains(words, phrase):
                     score += self.PHRASE_BONUS * len(phrase)
@@ -1032,6 +1041,27 @@ class KeywordCardScorer:
                 close, key=lambda w: (len(os.path.commonprefix([w, word])), w), default=None
             )
         return self._related_cache[word]
+
+
+_KIN_GROUPS = (
+    # words people use for the same deal or dispute, as stems
+    ("buy", "bought", "purchas", "acquir", "acquisit", "takeov"),
+    ("sell", "sold", "sale", "dispos", "exit", "vendor"),
+    ("merg", "merger", "acquisit"),
+    ("sue", "su", "litig", "claim", "disput", "court"),
+    ("sack", "fire", "dismiss", "dismissal"),
+    ("hack", "breach", "ransomwar", "cyber", "attack"),
+    ("divorc", "separ", "split"),
+    ("rais", "fundrais", "invest", "investor", "fund"),
+    ("lend", "loan", "borrow", "debt", "financ", "refinanc"),
+    ("bust", "insolv", "administr", "liquid", "distress"),
+)
+_KIN: dict[str, tuple[str, ...]] = {}
+for _group in _KIN_GROUPS:
+    for _stem_word in _group:
+        _KIN[_stem_word] = tuple(
+            dict.fromkeys((*_KIN.get(_stem_word, ()), *(w for w in _group if w != _stem_word)))
+        )
 
 
 def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:

@@ -245,6 +245,15 @@ def test_no_words_no_card(firm: Directory) -> None:
     assert parse(firm, "/refer Acme to Grace Lim").card is None
 
 
+def test_kindred_words_count_for_a_service(firm: Directory) -> None:
+    draft = parse(firm, "Harlow Bakeries Ltd are buying a rival bakery. Dana?")
+    assert (draft.client, draft.receiver, draft.card) == (
+        "Harlow Bakeries Ltd",
+        DANA,
+        "corporate-ma",
+    )
+
+
 def test_small_talk_is_not_a_service(firm: Directory) -> None:
     text = "Acme → Grace Lim, as discussed at lunch yesterday; their CEO expects your call"
     assert parse(firm, text).card is None
