@@ -246,7 +246,7 @@ def test_no_words_no_card(firm: Directory) -> None:
 
 
 def test_kindred_words_count_for_a_service(firm: Directory) -> None:
-    draft = parse(firm, "Harlow Bakeries Ltd are buying a rival bakery. Dana?")
+    draft = parse(firm, "Harlow Bakeries Ltd are buying a rival bakery. Dana?", speaker=OLU)
     assert (draft.client, draft.receiver, draft.card) == (
         "Harlow Bakeries Ltd",
         DANA,
