@@ -338,13 +338,33 @@ def parse_amount(text: str) -> Amount | None:
 
     A bare number counts only when it looks like money: written with thousands (18,000)
     and not followed by a noun ("40,000 emails", "6 stores", "FTSE 250" are not amounts).
-    Amounts with a currency win over amounts with only a k/m multiplier.
+    With several amounts, the fee wins over the size of the deal ("a $2m deal, fees maybe
+    $60k"); then amounts with a currency over amounts with only a k/m multiplier.
     """
-    found = [a for a in _amounts(text)]
+    found = list(_amounts(text))
     if not found:
         return None
-    found.sort(key=lambda pair: pair[0])
+    found.sort(key=lambda pair: (_fee_rank(text, pair[1]), pair[0], pair[1].start))
     return found[0][1]
+
+
+def _fee_rank(text: str, amount: Amount) -> int:
+    """0 for an amount said to be the fee, 2 for the size of a deal or debt, else 1."""
+    before = text[max(0, amount.start - 40) : amount.start].lower()
+    if re.search(
+        r"\b(?:fees?|worth|budget|billing|charge|quote|est|estimate|ballpark|value)\b"
+        r"\W*(?:\w+\W+){0,3}$",
+        before,
+    ):
+        return 0
+    after = text[amount.end : amount.end + 30].lower()
+    if re.match(
+        r"\W*(?:deal|turnover|revenue|valuation|transaction|loan|facility|debt|"
+        r"claim|fund|round|raise|business|company|portfolio|contract)\b",
+        after,
+    ):
+        return 2
+    return 1
 
 
 def _amounts(text: str) -> Iterable[tuple[int, Amount]]:

@@ -295,6 +295,8 @@ def test_card_scorer_seam(firm: Directory) -> None:
         ("20k–30k USD", 20000, "USD"),
         ("CHF 20,000", 20000, "CHF"),
         ("A$5k", 5000, "AUD"),
+        ("a $2m deal so fees maybe $60k", 60000, "USD"),
+        ("£400k loan facility, fees around £8k", 8000, "GBP"),
     ],
 )
 def test_parse_amount(text: str, value: float, currency: str | None) -> None:
