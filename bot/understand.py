@@ -134,8 +134,6 @@ class Directory:
 
 # -- results -----------------------------------------------------------------------------
 
-FIELDS_TO_ASK = ("client", "receiver", "card")
-
 
 @dataclass
 class ReferralDraft:
@@ -340,13 +338,33 @@ def parse_amount(text: str) -> Amount | None:
 
     A bare number counts only when it looks like money: written with thousands (18,000)
     and not followed by a noun ("40,000 emails", "6 stores", "FTSE 250" are not amounts).
-    Amounts with a currency win over amounts with only a k/m multiplier.
+    With several amounts, the fee wins over the size of the deal ("a $2m deal, fees maybe
+    $60k"); then amounts with a currency over amounts with only a k/m multiplier.
     """
-    found = [a for a in _amounts(text)]
+    found = list(_amounts(text))
     if not found:
         return None
-    found.sort(key=lambda pair: pair[0])
+    found.sort(key=lambda pair: (_fee_rank(text, pair[1]), pair[0], pair[1].start))
     return found[0][1]
+
+
+def _fee_rank(text: str, amount: Amount) -> int:
+    """0 for an amount said to be the fee, 2 for the size of a deal or debt, else 1."""
+    before = text[max(0, amount.start - 40) : amount.start].lower()
+    if re.search(
+        r"\b(?:fees?|worth|budget|billing|charge|quote|est|estimate|ballpark|value)\b"
+        r"\W*(?:\w+\W+){0,3}$",
+        before,
+    ):
+        return 0
+    after = text[amount.end : amount.end + 30].lower()
+    if re.match(
+        r"\W*(?:deal|turnover|revenue|valuation|transaction|loan|facility|debt|"
+        r"claim|fund|round|raise|business|company|portfolio|contract)\b",
+        after,
+    ):
+        return 2
+    return 1
 
 
 def _amounts(text: str) -> Iterable[tuple[int, Amount]]:
@@ -589,7 +607,10 @@ _SUBJECT_VERBS = (
     r"want|wants|wanted|are|is|was|were|need|needs|needed|have|has|had|got|gets|would|will|"
     r"could|should|may|might|just|asked|asks|plan|plans|planning|looking|require|requires|"
     r"received|face|faces|facing|think|thinks|intend|intends|hope|hopes|'?re|'?s|’s|"
-    r"recently|already|also"
+    r"recently|already|also|currently|now|build|builds|make|makes|run|runs|sell|sells|own|"
+    r"owns|operate|operates|employ|employs|do|does|did|been|seem|seems|say|says|said|told|"
+    r"called|rang|emailed|reckon|worry|worried|struggle|struggling|expanding|growing|opening|"
+    r"buying|selling|acquiring|raising|moving|going|hoping|lost|won|hit|took|wish|wishes"
 )
 _ROLES = (
     r"md|fd|ceo|cfo|coo|cto|cio|gc|hrd|chair|chairman|chairwoman|founders?|owners?|directors?|"
@@ -714,20 +735,25 @@ def _find_client(
     ]
     if named:
         return named[0]
-    fuzzy = _fuzzy_client(text, directory)
+    fuzzy = _fuzzy_client(text, directory, person_spans)
     if fuzzy:
         return fuzzy
     return _unknown_client(text, directory, people)
 
 
-def _fuzzy_client(text: str, directory: Directory) -> _ClientHit | None:
+def _fuzzy_client(
+    text: str, directory: Directory, person_spans: list[tuple[int, int]]
+) -> _ClientHit | None:
+    """A known client written with a typo or shortened ("Copperlead Foods", "Redcliffe")."""
     for match in _CAP_PHRASE.finditer(text):
         phrase = _trim_phrase(match.group())
-        if len(_client_key(phrase)) < 6:
+        if len(_client_key(phrase)) < 6 or _is_not_a_client(phrase, directory):
+            continue
+        start = text.find(phrase, match.start())
+        if _overlaps(start, start + len(phrase), person_spans):
             continue
         name, known = resolve_client(phrase, directory)
         if known:
-            start = text.find(phrase, match.start())
             return _ClientHit(name, True, start, start + len(phrase))
     return None
 
@@ -840,7 +866,10 @@ def _subject_client(
             continue
         after = text[offset + len(phrase) :]
         after = re.sub(r"^\s*\([^)]*\)", "", after)  # "Acme (Munich, spin-out) want…"
-        if re.match(rf"\s*(?:[:—–,]|\s-\s|(?:{_SUBJECT_VERBS})\b)", after, re.IGNORECASE):
+        incorporated = re.search(rf"\b{_LEGAL_SUFFIX}\.?$", phrase, re.IGNORECASE)
+        if incorporated or re.match(
+            rf"\s*(?:[:—–,]|\s-\s|(?:{_SUBJECT_VERBS})\b)", after, re.IGNORECASE
+        ):
             name, known = resolve_client(phrase, directory)
             return _ClientHit(name, known, offset, offset + len(phrase))
     return None
@@ -950,7 +979,9 @@ def _team_card(team: str, directory: Directory) -> str | None:
 CardScorer = Callable[[str, Sequence[Card]], dict[str, float]]
 """Scores how well some words fit each card: {card id: evidence}, 0 or absent for none.
 
-The seam for card inference: a search engine can stand in for `KeywordCardScorer`.
+The seam for card inference: a search engine can stand in for `KeywordCardScorer`. A
+scorer may carry a `min_evidence` attribute, the least score that names a card (default
+`MIN_EVIDENCE`, on the keyword scorer's scale).
 """
 
 
@@ -991,6 +1022,7 @@ class KeywordCardScorer:
     def __call__(self, text: str, cards: Sequence[Card]) -> dict[str, float]:
         words = _tokens(text)
         unique = set(words)
+        kin = {k for w in unique for k in _KIN.get(w, ()) if k not in unique}
         scores: dict[str, float] = {}
         for card in cards:
             if card.id not in self._name_words:
@@ -998,6 +1030,8 @@ class KeywordCardScorer:
             score = 0.0
             for word in unique:
                 score += self._word_score(word, card.id)
+            for word in kin:  # "buying" counts a little for "acquisitions"
+                score += self.RELATED_SHARE * self._word_score(word, card.id)
             for phrase in self._phrases[card.id]:
                 if _contains(words, phrase):
                     score += self.PHRASE_BONUS * len(phrase)
@@ -1029,6 +1063,27 @@ class KeywordCardScorer:
         return self._related_cache[word]
 
 
+_KIN_GROUPS = (
+    # words people use for the same deal or dispute, as stems
+    ("buy", "bought", "purchas", "acquir", "acquisit", "takeov"),
+    ("sell", "sold", "sale", "dispos", "exit", "vendor"),
+    ("merg", "merger", "acquisit"),
+    ("sue", "su", "litig", "claim", "disput", "court"),
+    ("sack", "fire", "dismiss", "dismissal"),
+    ("hack", "breach", "ransomwar", "cyber", "attack"),
+    ("divorc", "separ", "split"),
+    ("rais", "fundrais", "invest", "investor", "fund"),
+    ("lend", "loan", "borrow", "debt", "financ", "refinanc"),
+    ("bust", "insolv", "administr", "liquid", "distress"),
+)
+_KIN: dict[str, tuple[str, ...]] = {}
+for _group in _KIN_GROUPS:
+    for _stem_word in _group:
+        _KIN[_stem_word] = tuple(
+            dict.fromkeys((*_KIN.get(_stem_word, ()), *(w for w in _group if w != _stem_word)))
+        )
+
+
 def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
     size = len(phrase)
     return any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1))
@@ -1056,9 +1111,11 @@ def infer_card(
     cards of the receiver's (or the named) team half as much again; too little evidence
     means no card, rather than a guess.
     """
-    scores = (scorer or _default_scorer(directory))(words, directory.cards)
+    scorer = scorer or _default_scorer(directory)
+    scores = scorer(words, directory.cards)
     if not scores:
         return None
+    least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
     teams = {team.lower()} if team else set()
     for email in receivers:
         person = directory.person(email)
@@ -1067,7 +1124,7 @@ def infer_card(
     best: tuple[float, str | None] = (0.0, None)
     for card in directory.cards:
         evidence = scores.get(card.id, 0.0)
-        if evidence < MIN_EVIDENCE:
+        if evidence < least:
             continue
         prior = 1.0
         if any(email in card.owners for email in receivers):
@@ -1346,47 +1403,26 @@ def _is_lookup_question(text: str) -> bool:
 
 # -- status updates ----------------------------------------------------------------------
 
-_STATUSES: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "won",
-        re.compile(
-            r"\b(?:we\s+)?(?:won|win|signed|instructed|landed|closed|engaged)\b"
-            r"|\bwent\s+(?:really\s+)?well\b|\bgot\s+(?:it|the\s+work|the\s+mandate)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "lost",
-        re.compile(
-            r"\b(?:lost|lose|declined|turned\s+(?:us\s+)?down|went\s+elsewhere|"
-            r"didn'?t\s+(?:get|win)|no\s+go|dead|passed\s+on\s+it|not\s+proceeding)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "meeting",
-        re.compile(
-            r"\bmeeting\s+(?:booked|set|arranged|scheduled|fixed)|"
-            r"\b(?:booked|arranged|scheduled|set\s+up)\s+(?:a\s+)?(?:meeting|call)|"
-            r"\bmeeting\s+(?:with|on)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "proposal",
-        re.compile(
-            r"\b(?:proposal|pitch|quote|fee\s+estimate|engagement\s+letter)\s+"
-            r"(?:sent|submitted|out|went\s+out)|\bsent\s+(?:a|the|our)\s+"
-            r"(?:proposal|quote|pitch)",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "accepted",
-        re.compile(
-            r"\b(?:accepted|i'?ll\s+take\s+it|on\s+it|picked\s+(?:it\s+)?up)\b", re.IGNORECASE
-        ),
-    ),
+_STATUS_PATTERNS = {
+    # negations first: "didn't win" is lost, "won't" is not won
+    "lost": r"\b(?:lost|lose|declined|turned\s+(?:us\s+)?down|went\s+(?:elsewhere|with\s+"
+    r"(?:another|a\s+different|a\s+cheaper|someone|their)\b)|chose\s+(?:another|a\s+"
+    r"different|a\s+cheaper|someone\s+else)|didn['’]?t\s+(?:get|win|go\s+ahead|proceed)|"
+    r"(?:not|isn['’]?t|aren['’]?t)\s+(?:going\s+ahead|proceeding)|fell\s+through|no\s+go|"
+    r"passed\s+on\s+it)\b",
+    "won": r"\b(?:won(?!['’]t)|signed(?:\s+up)?|instructed\s+us|landed|got\s+(?:it|the\s+"
+    r"(?:work|job|mandate|instruction))|engagement\s+letter\s+signed|we['’]re\s+instructed)\b",
+    "meeting": r"\b(?:meeting|call|intro(?:duction)?|coffee|lunch)\s+(?:is\s+)?(?:booked|set"
+    r"(?:\s+up)?|arranged|scheduled|fixed|in\s+the\s+diary)|\b(?:booked|arranged|scheduled|"
+    r"set\s+up)\s+(?:a\s+|the\s+)?(?:meeting|call)|\bmeeting\s+(?:with|on)\b|\bmet\s+with\b",
+    "proposal": r"\b(?:proposal|pitch|quote|fee\s+(?:estimate|proposal)|engagement\s+letter)\s+"
+    r"(?:sent|submitted|out|went\s+out|is\s+out)|\bsent\s+(?:a|the|our)\s+"
+    r"(?:proposal|quote|pitch|fee\s+estimate|engagement\s+letter)",
+    "accepted": r"\b(?:accepted|i['’]?ll\s+take\s+(?:it|this|them)|on\s+it|"
+    r"picked\s+(?:it\s+)?up)\b",
+}
+_STATUSES = [
+    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _STATUS_PATTERNS.items()
 ]
 
 
@@ -1437,7 +1473,7 @@ def _loss_reason(text: str, client: str | None, amount: Amount | None) -> str | 
     tail = text
     if amount:
         tail = tail[: amount.start] + tail[amount.end :]
-    parts = [p.strip(" .!") for p in re.split(r"[,;:—–-]", tail)[1:]]
+    parts = [p.strip(" .!") for p in re.split(r"[,;:—–]|\s-\s", tail)[1:]]
     parts = [p for p in parts if p and (not client or client.lower() not in p.lower())]
     return parts[-1] if parts else None
 

@@ -245,6 +245,15 @@ def test_no_words_no_card(firm: Directory) -> None:
     assert parse(firm, "/refer Acme to Grace Lim").card is None
 
 
+def test_kindred_words_count_for_a_service(firm: Directory) -> None:
+    draft = parse(firm, "Harlow Bakeries Ltd are buying a rival bakery. Dana?", speaker=OLU)
+    assert (draft.client, draft.receiver, draft.card) == (
+        "Harlow Bakeries Ltd",
+        DANA,
+        "corporate-ma",
+    )
+
+
 def test_small_talk_is_not_a_service(firm: Directory) -> None:
     text = "Acme → Grace Lim, as discussed at lunch yesterday; their CEO expects your call"
     assert parse(firm, text).card is None
@@ -286,6 +295,8 @@ def test_card_scorer_seam(firm: Directory) -> None:
         ("20k–30k USD", 20000, "USD"),
         ("CHF 20,000", 20000, "CHF"),
         ("A$5k", 5000, "AUD"),
+        ("a $2m deal so fees maybe $60k", 60000, "USD"),
+        ("£400k loan facility, fees around £8k", 8000, "GBP"),
     ],
 )
 def test_parse_amount(text: str, value: float, currency: str | None) -> None:
@@ -384,6 +395,28 @@ def test_status_unknown_client_kept_as_written() -> None:
     update = parse_status_update("We lost Zephyr Analytics because of timing")
     assert update is not None
     assert (update.client, update.status, update.reason) == ("Zephyr Analytics", "lost", "timing")
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "reason"),
+    [
+        ("Blue Fin went with another firm", "lost", None),
+        ("Acme didn't go ahead, budget", "lost", "budget"),
+        ("Proposal sent to Northwind", "proposal", None),
+        ("Call set up with Acme next Tuesday", "meeting", None),
+        ("Northwind signed the engagement letter, £25k", "won", None),
+    ],
+)
+def test_more_status_updates(firm: Directory, text: str, status: str, reason: str | None) -> None:
+    update = parse_status_update(text, firm)
+    assert update is not None
+    assert (update.status, update.reason) == (status, reason)
+    assert update.client_known
+
+
+@pytest.mark.parametrize("text", ["We won't hear from Acme until May", "no update on Acme"])
+def test_no_status_in_these(firm: Directory, text: str) -> None:
+    assert parse_status_update(text, firm) is None
 
 
 def test_no_status_is_none(firm: Directory) -> None:
