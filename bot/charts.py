@@ -116,29 +116,6 @@ def matrix_chart(
     return _png(figure)
 
 
-def team_race_chart(
-    days: Sequence[date],
-    series: Mapping[str, Sequence[float]],
-    title: str = "",
-    value_label: str = "points per head",
-) -> bytes:
-    """A campaign's team race: one line per team, its running total at the end of each day."""
-    figure = Figure(figsize=(7.5, 4.0), dpi=_DPI)
-    axes = figure.add_subplot()
-    labels = [f"{d:%a} {d.day}" for d in days]
-    for team, values in series.items():
-        axes.plot(labels[: len(values)], list(values), marker="o", linewidth=2, label=team)
-    if series:
-        axes.legend(loc="upper left", fontsize=8, frameon=False)
-    else:
-        axes.text(0.5, 0.5, "-", ha="center", va="center", transform=axes.transAxes)
-    axes.set_ylabel(value_label)
-    axes.grid(axis="y", alpha=0.3)
-    axes.spines[["top", "right"]].set_visible(False)
-    _finish(figure, axes, title)
-    return _png(figure)
-
-
 def weekly_by_team_chart(
     weeks: list[date], series: dict[str, list[int]], title: str = "", ylabel: str = ""
 ) -> bytes:
@@ -164,6 +141,29 @@ def weekly_by_team_chart(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def team_race_chart(
+    days: Sequence[date],
+    series: Mapping[str, Sequence[float]],
+    title: str = "",
+    value_label: str = "points per head",
+) -> bytes:
+    """A campaign's team race: one line per team, its running total at the end of each day."""
+    figure = Figure(figsize=(7.5, 4.0), dpi=_DPI)
+    axes = figure.add_subplot()
+    labels = [f"{d:%a} {d.day}" for d in days]
+    for team, values in series.items():
+        axes.plot(labels[: len(values)], list(values), marker="o", linewidth=2, label=team)
+    if series:
+        axes.legend(loc="upper left", fontsize=8, frameon=False)
+    else:
+        axes.text(0.5, 0.5, "-", ha="center", va="center", transform=axes.transAxes)
+    axes.set_ylabel(value_label)
+    axes.grid(axis="y", alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
+    _finish(figure, axes, title)
+    return _png(figure)
 
 
 def _finish(figure: Figure, axes: object, title: str) -> None:

@@ -37,16 +37,23 @@ __all__ = [
     "ReferralError",
     "View",
     "actions_for",
+    "allowed",
     "can_act",
     "can_see",
+    "confirm_client",
     "consent",
     "create",
     "find_client",
     "find_duplicate",
+    "funnel",
     "mine",
     "move",
+    "net_givers",
     "remind_silent_owners",
+    "status_counts",
+    "team_matrix",
     "update_existing",
+    "value_won",
     "view",
     "visible_for_client",
     "working_days_after",
@@ -64,7 +71,6 @@ STATUSES = (
     "withdrawn",
 )
 OPEN = frozenset({"new", "accepted", "meeting", "proposal", "parked"})
-CLOSED = frozenset({"declined", "won", "lost", "withdrawn"})
 # How far along the road each open step is; a move may skip steps forward, never back.
 _STAGE = {"new": 0, "accepted": 1, "meeting": 2, "proposal": 3, "won": 4, "lost": 4}
 # The action id (after "referral.") that moves a referral to each status.
@@ -237,8 +243,13 @@ def find_duplicate(
     receiver_id: int,
     card_id: str | None,
     now: datetime,
+    seen_by: Person | None = None,
 ) -> Referral | None:
-    """A referral of the same client to the same receiver for the same service, in 30 days."""
+    """A referral of the same client to the same receiver for the same service, in 30 days.
+
+    With `seen_by`, only one that person may see counts: asking "update the existing
+    one?" about someone else's referral would reveal it.
+    """
     query = select(Referral).where(
         Referral.client_id == client_id,
         Referral.receiver_id == receiver_id,
@@ -246,7 +257,8 @@ def find_duplicate(
         col(Referral.status).not_in(["withdrawn", "declined"]),
     )
     query = query.where(Referral.card_id == card_id if card_id else col(Referral.card_id).is_(None))
-    return session.exec(query.order_by(col(Referral.created_at).desc())).first()
+    rows = session.exec(query.order_by(col(Referral.created_at).desc())).all()
+    return next((r for r in rows if seen_by is None or can_see(seen_by, r, session)), None)
 
 
 def visible_for_client(session: Session, person: Person, client_id: int) -> list[Referral]:
@@ -317,14 +329,14 @@ def create(
     if receiver.id == referrer.id:
         raise ReferralError("self_referral")
     assert referrer.id is not None and receiver.id is not None
-    client = find_client(session, new.client)
+    client = find_client(session, new.client) or _retired_client(session, new.client)
     provisional = client is None
     if client is None:
         client = Client(name=new.client.strip(), owner_id=referrer.id, provisional=True)
         session.add(client)
         session.flush()
     assert client.id is not None
-    existing = find_duplicate(session, client.id, receiver.id, new.card, now)
+    existing = find_duplicate(session, client.id, receiver.id, new.card, now, seen_by=referrer)
     if existing is not None:
         raise ReferralError("duplicate", existing)
     owner = client.owner_id
@@ -599,6 +611,13 @@ def _append(
     if from_status != to_status:
         campaigns.award_for_referral_event(session, referral, event, now)
     return event
+
+
+def _retired_client(session: Session, name: str) -> Client | None:
+    """A client no longer in clients.csv keeps its row (and name): refer to that one."""
+    wanted = name.strip().casefold()
+    rows = session.exec(select(Client).where(Client.retired == True)).all()  # noqa: E712
+    return next((c for c in rows if c.name.casefold() == wanted), None)
 
 
 def _load(session: Session, referral_id: int) -> Referral:

@@ -24,8 +24,10 @@ from functools import cached_property
 
 import snowballstemmer
 from rapidfuzz import fuzz
+from sqlmodel import Session, col, select
 
 from bot.catalog import Card, Catalog, Client, Person
+from bot.store import models
 
 __all__ = [
     "Amount",
@@ -34,10 +36,13 @@ __all__ = [
     "KeywordCardScorer",
     "ReferralDraft",
     "StatusUpdate",
+    "infer_card",
     "looks_like_referral",
+    "normalise",
     "parse_amount",
     "parse_referral",
     "parse_status_update",
+    "resolve_client",
 ]
 
 # -- the directory -----------------------------------------------------------------------
@@ -58,6 +63,52 @@ class Directory:
     @classmethod
     def from_catalog(cls, catalog: Catalog, currency: str = "GBP") -> Directory:
         return cls(list(catalog.people), list(catalog.clients), list(catalog.cards), currency)
+
+    @classmethod
+    def from_session(cls, session: Session, currency: str = "GBP") -> Directory:
+        """Active people, live cards and clients from the database."""
+        people = session.exec(select(models.Person).where(models.Person.active)).all()
+        emails = {p.id: p.email for p in people}
+        cards = session.exec(select(models.ServiceCard).where(~col(models.ServiceCard.retired)))
+        clients = session.exec(select(models.Client).where(~col(models.Client.retired)))
+        return cls(
+            [
+                Person(
+                    p.email,
+                    p.name,
+                    p.team,
+                    p.office,
+                    p.title,
+                    p.role,
+                    p.slack_id or "",
+                    p.teams_id or "",
+                )
+                for p in people
+            ],
+            [
+                Client(
+                    c.name,
+                    tuple(c.aliases),
+                    c.sector,
+                    emails.get(c.owner_id, ""),
+                    tuple(c.services),
+                )
+                for c in clients
+            ],
+            [
+                Card(
+                    c.id,
+                    c.title,
+                    c.team,
+                    tuple(c.owners),
+                    tuple(c.aliases),
+                    c.updated,
+                    dict(c.sections),
+                )
+                for c in cards
+            ],
+            currency,
+        )
 
     def person(self, email: str) -> Person | None:
         return self._by_email.get(email.strip().lower())
@@ -82,8 +133,6 @@ class Directory:
 
 
 # -- results -----------------------------------------------------------------------------
-
-FIELDS_TO_ASK = ("client", "receiver", "card")
 
 
 @dataclass
@@ -163,7 +212,13 @@ _STOP = frozenset(
     contact maybe probably around about approx est estimate ballpark fees fee worth budget
     value could might may also want wants need needs needed get got like look looking take
     pick call chat meet help advice advise they'd they're i'm i've we're it's that's there's
-    can't don't won't quick urgent asap pa ish c k m""".split()
+    can't don't won't quick urgent asap pa ish c k m
+    expect expecting expected next last week weeks month months year years today tomorrow
+    yesterday morning afternoon evening monday tuesday wednesday thursday friday soon later
+    ceo cfo coo cto cio md fd gc hrd chair founder founders senior junior boss colleague
+    lunch coffee dinner drinks call calls phone email emails discuss discussed discussing
+    connect connected introduction intro details detail follow following touch lovely great
+    nice good thanks""".split()
 )
 
 
@@ -186,7 +241,22 @@ def _tokens(text: str) -> list[str]:
 _NOUN_WILL = re.compile(r"\b(the|a|his|her|their|my|your|our|new|of)\s+will\b", re.IGNORECASE)
 # -- amounts -----------------------------------------------------------------------------
 
-_SYMBOL_CURRENCY = {"£": "GBP", "$": "USD", "us$": "USD", "€": "EUR"}
+_SYMBOL_CURRENCY = {
+    "£": "GBP",
+    "$": "USD",
+    "us$": "USD",
+    "€": "EUR",
+    "¥": "JPY",
+    "₹": "INR",
+    "a$": "AUD",
+    "au$": "AUD",
+    "c$": "CAD",
+    "ca$": "CAD",
+    "s$": "SGD",
+    "hk$": "HKD",
+    "nz$": "NZD",
+}
+_CODES = "gbp|usd|eur|chf|jpy|aud|cad|sgd|hkd|nzd|sek|nok|dkk|inr|zar|aed|cny"
 _WORD_CURRENCY = {
     "gbp": "GBP",
     "pounds": "GBP",
@@ -244,11 +314,11 @@ _UNITS = {
     "eighty": 80,
     "ninety": 90,
 }
-_CUR_WORDS = "gbp|usd|eur|pounds?|quid|sterling|dollars?|bucks|euros?"
+_CUR_WORDS = rf"{_CODES}|pounds?|quid|sterling|dollars?|bucks|euros?"
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 _MULT = r"k|thousand|grand|mn|mil|million|bn|billion|m|b"
 _AMOUNT = re.compile(
-    rf"(?<![^\W\d_])(?<!\d\.)(?<!\d)(?P<pre>us\$|[£$€]|(?:gbp|usd|eur)(?=[\s\d]))?\s?"
+    rf"(?<![^\W\d_])(?<!\d\.)(?<!\d)(?P<pre>(?:us|au|a|ca|c|s|hk|nz)\$|[£$€¥₹]|(?:{_CODES})(?=[\s\d]))?\s?"
     rf"(?P<num>{_NUMBER})(?:\s?(?P<mult1>{_MULT})(?![a-z]))?"
     rf"(?:\s?(?:-|–|to)\s?(?:[£$€]\s?)?(?P<upper>{_NUMBER})"  # a range: the lower end counts
     rf"(?:\s?(?P<mult>{_MULT})(?![a-z]))?)?"
@@ -268,13 +338,33 @@ def parse_amount(text: str) -> Amount | None:
 
     A bare number counts only when it looks like money: written with thousands (18,000)
     and not followed by a noun ("40,000 emails", "6 stores", "FTSE 250" are not amounts).
-    Amounts with a currency win over amounts with only a k/m multiplier.
+    With several amounts, the fee wins over the size of the deal ("a $2m deal, fees maybe
+    $60k"); then amounts with a currency over amounts with only a k/m multiplier.
     """
-    found = [a for a in _amounts(text)]
+    found = list(_amounts(text))
     if not found:
         return None
-    found.sort(key=lambda pair: pair[0])
+    found.sort(key=lambda pair: (_fee_rank(text, pair[1]), pair[0], pair[1].start))
     return found[0][1]
+
+
+def _fee_rank(text: str, amount: Amount) -> int:
+    """0 for an amount said to be the fee, 2 for the size of a deal or debt, else 1."""
+    before = text[max(0, amount.start - 40) : amount.start].lower()
+    if re.search(
+        r"\b(?:fees?|worth|budget|billing|charge|quote|est|estimate|ballpark|value)\b"
+        r"\W*(?:\w+\W+){0,3}$",
+        before,
+    ):
+        return 0
+    after = text[amount.end : amount.end + 30].lower()
+    if re.match(
+        r"\W*(?:deal|turnover|revenue|valuation|transaction|loan|facility|debt|"
+        r"claim|fund|round|raise|business|company|portfolio|contract)\b",
+        after,
+    ):
+        return 2
+    return 1
 
 
 def _amounts(text: str) -> Iterable[tuple[int, Amount]]:
@@ -304,6 +394,8 @@ def _currency(token: str | None) -> str | None:
     if not token:
         return None
     token = token.strip().lower()
+    if re.fullmatch(_CODES, token):
+        return token.upper()
     return _SYMBOL_CURRENCY.get(token) or _WORD_CURRENCY.get(token)
 
 
@@ -429,7 +521,7 @@ def _names_in(
         if (
             not people
             or not (capitalised or any_case)
-            or previous in _HONORIFIC
+            or (previous in _HONORIFIC and not _full_name_follows(words, index, people))
             or _word_not_name(
                 bare, previous, words[index + 1].group() if index + 1 < len(words) else ""
             )
@@ -458,6 +550,16 @@ _DATE_WORDS = frozenset(
     "in by from until till since of early late mid next last this every".split()
 )
 _NOT_AFTER_NAME = frozenset("you we they i it be the a an this that have not he she".split())
+
+
+def _full_name_follows(
+    words: Sequence[re.Match[str]], index: int, people: Sequence[Person]
+) -> bool:
+    """ "Dr Priya Shah" is our Priya Shah when her surname follows exactly."""
+    if index + 1 >= len(words):
+        return False
+    following = re.sub(r"['’]s$", "", words[index + 1].group()).lower()
+    return any(p.name.split()[-1].lower() == following for p in people if len(p.name.split()) > 1)
 
 
 def _word_not_name(word: str, previous: str, following: str) -> bool:
@@ -505,7 +607,10 @@ _SUBJECT_VERBS = (
     r"want|wants|wanted|are|is|was|were|need|needs|needed|have|has|had|got|gets|would|will|"
     r"could|should|may|might|just|asked|asks|plan|plans|planning|looking|require|requires|"
     r"received|face|faces|facing|think|thinks|intend|intends|hope|hopes|'?re|'?s|’s|"
-    r"recently|already|also"
+    r"recently|already|also|currently|now|build|builds|make|makes|run|runs|sell|sells|own|"
+    r"owns|operate|operates|employ|employs|do|does|did|been|seem|seems|say|says|said|told|"
+    r"called|rang|emailed|reckon|worry|worried|struggle|struggling|expanding|growing|opening|"
+    r"buying|selling|acquiring|raising|moving|going|hoping|lost|won|hit|took|wish|wishes"
 )
 _ROLES = (
     r"md|fd|ceo|cfo|coo|cto|cio|gc|hrd|chair|chairman|chairwoman|founders?|owners?|directors?|"
@@ -630,20 +735,25 @@ def _find_client(
     ]
     if named:
         return named[0]
-    fuzzy = _fuzzy_client(text, directory)
+    fuzzy = _fuzzy_client(text, directory, person_spans)
     if fuzzy:
         return fuzzy
     return _unknown_client(text, directory, people)
 
 
-def _fuzzy_client(text: str, directory: Directory) -> _ClientHit | None:
+def _fuzzy_client(
+    text: str, directory: Directory, person_spans: list[tuple[int, int]]
+) -> _ClientHit | None:
+    """A known client written with a typo or shortened ("Copperlead Foods", "Redcliffe")."""
     for match in _CAP_PHRASE.finditer(text):
         phrase = _trim_phrase(match.group())
-        if len(_client_key(phrase)) < 6:
+        if len(_client_key(phrase)) < 6 or _is_not_a_client(phrase, directory):
+            continue
+        start = text.find(phrase, match.start())
+        if _overlaps(start, start + len(phrase), person_spans):
             continue
         name, known = resolve_client(phrase, directory)
         if known:
-            start = text.find(phrase, match.start())
             return _ClientHit(name, True, start, start + len(phrase))
     return None
 
@@ -756,7 +866,10 @@ def _subject_client(
             continue
         after = text[offset + len(phrase) :]
         after = re.sub(r"^\s*\([^)]*\)", "", after)  # "Acme (Munich, spin-out) want…"
-        if re.match(rf"\s*(?:[:—–,]|\s-\s|(?:{_SUBJECT_VERBS})\b)", after, re.IGNORECASE):
+        incorporated = re.search(rf"\b{_LEGAL_SUFFIX}\.?$", phrase, re.IGNORECASE)
+        if incorporated or re.match(
+            rf"\s*(?:[:—–,]|\s-\s|(?:{_SUBJECT_VERBS})\b)", after, re.IGNORECASE
+        ):
             name, known = resolve_client(phrase, directory)
             return _ClientHit(name, known, offset, offset + len(phrase))
     return None
@@ -805,7 +918,7 @@ def _is_not_a_client(phrase: str, directory: Directory) -> bool:
 
 # -- teams -------------------------------------------------------------------------------
 
-_TEAM_WORDS = r"team|lot|people|folks|group|department|dept|practice|guys|colleagues"
+_TEAM_WORDS = r"team|lot|people|folks|department|dept|practice|guys|colleagues"
 
 
 @dataclass(frozen=True)
@@ -866,7 +979,9 @@ def _team_card(team: str, directory: Directory) -> str | None:
 CardScorer = Callable[[str, Sequence[Card]], dict[str, float]]
 """Scores how well some words fit each card: {card id: evidence}, 0 or absent for none.
 
-The seam for card inference: a search engine can stand in for `KeywordCardScorer`.
+The seam for card inference: a search engine can stand in for `KeywordCardScorer`. A
+scorer may carry a `min_evidence` attribute, the least score that names a card (default
+`MIN_EVIDENCE`, on the keyword scorer's scale).
 """
 
 
@@ -907,6 +1022,7 @@ class KeywordCardScorer:
     def __call__(self, text: str, cards: Sequence[Card]) -> dict[str, float]:
         words = _tokens(text)
         unique = set(words)
+        kin = {k for w in unique for k in _KIN.get(w, ()) if k not in unique}
         scores: dict[str, float] = {}
         for card in cards:
             if card.id not in self._name_words:
@@ -914,6 +1030,8 @@ class KeywordCardScorer:
             score = 0.0
             for word in unique:
                 score += self._word_score(word, card.id)
+            for word in kin:  # "buying" counts a little for "acquisitions"
+                score += self.RELATED_SHARE * self._word_score(word, card.id)
             for phrase in self._phrases[card.id]:
                 if _contains(words, phrase):
                     score += self.PHRASE_BONUS * len(phrase)
@@ -945,6 +1063,27 @@ class KeywordCardScorer:
         return self._related_cache[word]
 
 
+_KIN_GROUPS = (
+    # words people use for the same deal or dispute, as stems
+    ("buy", "bought", "purchas", "acquir", "acquisit", "takeov"),
+    ("sell", "sold", "sale", "dispos", "exit", "vendor"),
+    ("merg", "merger", "acquisit"),
+    ("sue", "su", "litig", "claim", "disput", "court"),
+    ("sack", "fire", "dismiss", "dismissal"),
+    ("hack", "breach", "ransomwar", "cyber", "attack"),
+    ("divorc", "separ", "split"),
+    ("rais", "fundrais", "invest", "investor", "fund"),
+    ("lend", "loan", "borrow", "debt", "financ", "refinanc"),
+    ("bust", "insolv", "administr", "liquid", "distress"),
+)
+_KIN: dict[str, tuple[str, ...]] = {}
+for _group in _KIN_GROUPS:
+    for _stem_word in _group:
+        _KIN[_stem_word] = tuple(
+            dict.fromkeys((*_KIN.get(_stem_word, ()), *(w for w in _group if w != _stem_word)))
+        )
+
+
 def _contains(words: Sequence[str], phrase: tuple[str, ...]) -> bool:
     size = len(phrase)
     return any(tuple(words[i : i + size]) == phrase for i in range(len(words) - size + 1))
@@ -972,9 +1111,11 @@ def infer_card(
     cards of the receiver's (or the named) team half as much again; too little evidence
     means no card, rather than a guess.
     """
-    scores = (scorer or _default_scorer(directory))(words, directory.cards)
+    scorer = scorer or _default_scorer(directory)
+    scores = scorer(words, directory.cards)
     if not scores:
         return None
+    least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
     teams = {team.lower()} if team else set()
     for email in receivers:
         person = directory.person(email)
@@ -983,7 +1124,7 @@ def infer_card(
     best: tuple[float, str | None] = (0.0, None)
     for card in directory.cards:
         evidence = scores.get(card.id, 0.0)
-        if evidence < MIN_EVIDENCE:
+        if evidence < least:
             continue
         prior = 1.0
         if any(email in card.owners for email in receivers):
@@ -1262,47 +1403,26 @@ def _is_lookup_question(text: str) -> bool:
 
 # -- status updates ----------------------------------------------------------------------
 
-_STATUSES: list[tuple[str, re.Pattern[str]]] = [
-    (
-        "won",
-        re.compile(
-            r"\b(?:we\s+)?(?:won|win|signed|instructed|landed|closed|engaged)\b"
-            r"|\bwent\s+(?:really\s+)?well\b|\bgot\s+(?:it|the\s+work|the\s+mandate)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "lost",
-        re.compile(
-            r"\b(?:lost|lose|declined|turned\s+(?:us\s+)?down|went\s+elsewhere|"
-            r"didn'?t\s+(?:get|win)|no\s+go|dead|passed\s+on\s+it|not\s+proceeding)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "meeting",
-        re.compile(
-            r"\bmeeting\s+(?:booked|set|arranged|scheduled|fixed)|"
-            r"\b(?:booked|arranged|scheduled|set\s+up)\s+(?:a\s+)?(?:meeting|call)|"
-            r"\bmeeting\s+(?:with|on)\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "proposal",
-        re.compile(
-            r"\b(?:proposal|pitch|quote|fee\s+estimate|engagement\s+letter)\s+"
-            r"(?:sent|submitted|out|went\s+out)|\bsent\s+(?:a|the|our)\s+"
-            r"(?:proposal|quote|pitch)",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "accepted",
-        re.compile(
-            r"\b(?:accepted|i'?ll\s+take\s+it|on\s+it|picked\s+(?:it\s+)?up)\b", re.IGNORECASE
-        ),
-    ),
+_STATUS_PATTERNS = {
+    # negations first: "didn't win" is lost, "won't" is not won
+    "lost": r"\b(?:lost|lose|declined|turned\s+(?:us\s+)?down|went\s+(?:elsewhere|with\s+"
+    r"(?:another|a\s+different|a\s+cheaper|someone|their)\b)|chose\s+(?:another|a\s+"
+    r"different|a\s+cheaper|someone\s+else)|didn['’]?t\s+(?:get|win|go\s+ahead|proceed)|"
+    r"(?:not|isn['’]?t|aren['’]?t)\s+(?:going\s+ahead|proceeding)|fell\s+through|no\s+go|"
+    r"passed\s+on\s+it)\b",
+    "won": r"\b(?:won(?!['’]t)|signed(?:\s+up)?|instructed\s+us|landed|got\s+(?:it|the\s+"
+    r"(?:work|job|mandate|instruction))|engagement\s+letter\s+signed|we['’]re\s+instructed)\b",
+    "meeting": r"\b(?:meeting|call|intro(?:duction)?|coffee|lunch)\s+(?:is\s+)?(?:booked|set"
+    r"(?:\s+up)?|arranged|scheduled|fixed|in\s+the\s+diary)|\b(?:booked|arranged|scheduled|"
+    r"set\s+up)\s+(?:a\s+|the\s+)?(?:meeting|call)|\bmeeting\s+(?:with|on)\b|\bmet\s+with\b",
+    "proposal": r"\b(?:proposal|pitch|quote|fee\s+(?:estimate|proposal)|engagement\s+letter)\s+"
+    r"(?:sent|submitted|out|went\s+out|is\s+out)|\bsent\s+(?:a|the|our)\s+"
+    r"(?:proposal|quote|pitch|fee\s+estimate|engagement\s+letter)",
+    "accepted": r"\b(?:accepted|i['’]?ll\s+take\s+(?:it|this|them)|on\s+it|"
+    r"picked\s+(?:it\s+)?up)\b",
+}
+_STATUSES = [
+    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _STATUS_PATTERNS.items()
 ]
 
 
@@ -1353,12 +1473,25 @@ def _loss_reason(text: str, client: str | None, amount: Amount | None) -> str | 
     tail = text
     if amount:
         tail = tail[: amount.start] + tail[amount.end :]
-    parts = [p.strip(" .!") for p in re.split(r"[,;:—–-]", tail)[1:]]
+    parts = [p.strip(" .!") for p in re.split(r"[,;:—–]|\s-\s", tail)[1:]]
     parts = [p for p in parts if p and (not client or client.lower() not in p.lower())]
     return parts[-1] if parts else None
 
 
 # -- the directory's index ---------------------------------------------------------------
+
+
+_NICKNAME_TEXT = """alexander alex; alexandra alex; andrew andy; anthony tony; benjamin ben;
+    catherine kate cathy; katherine kate; christopher chris; christine chris; daniel dan;
+    david dave; deborah debbie; edward ed ted; elizabeth liz beth; frederick fred;
+    gregory greg; jacob jake; james jim jamie; jennifer jen jenny; jonathan jon; joseph joe;
+    joshua josh; kenneth ken; margaret maggie meg; matthew matt; michael mike mick;
+    nicholas nick nicky; patricia trish; peter pete; rebecca becky becca; richard rich rick;
+    samuel sam; samantha sam; stephen steve; steven steve; susan susie; theodore theo;
+    thomas tom; timothy tim; victoria vicky tori; william liam; zachary zach"""
+_NICKNAMES: dict[str, tuple[str, ...]] = {
+    names.split()[0]: tuple(names.split()[1:]) for names in _NICKNAME_TEXT.split(";")
+}
 
 
 class _Index:
@@ -1369,6 +1502,12 @@ class _Index:
         self.by_first: dict[str, list[Person]] = {}
         for person in directory.people:
             self.by_first.setdefault(person.first_name.lower(), []).append(person)
+        nicknames: dict[str, list[Person]] = {}
+        for person in directory.people:
+            for short in _NICKNAMES.get(person.first_name.lower(), ()):
+                nicknames.setdefault(short, []).append(person)
+        for short, people in nicknames.items():
+            self.by_first.setdefault(short, people)  # a real first name always wins
         self.person_names = {p.name.lower() for p in directory.people}
         self.client_forms = _client_forms(directory)
         self.client_patterns = [_client_pattern(form) for form, _ in self.client_forms]

@@ -325,8 +325,7 @@ def test_something_else_at_the_confirmation_is_answered_normally(chat, ctx) -> N
     helen.send("I've introduced Acme to Priya")
     [answer] = helen.send("who does employment law?")
     assert answer.kind == "whodoes_answer"
-    helen.press("referral.confirm")  # the draft is still there
-    assert len(referrals_in(ctx)) == 1
+    assert referrals_in(ctx) == []
 
 
 def test_my_referrals_offers_buttons_for_referrals_in_hand(chat) -> None:
@@ -339,3 +338,48 @@ def test_my_referrals_offers_buttons_for_referrals_in_hand(chat) -> None:
     listing = priya.send("/referrals")
     [item] = [r for r in listing if r.kind == "referral_open_item"]
     assert "referral.won" in actions(item) and "referral.meeting" in actions(item)
+
+
+def test_someone_elses_referral_is_not_offered_as_a_duplicate(chat, ctx) -> None:
+    helen = chat(HELEN)
+    helen.send("/refer Acme to Priya for employment £20k")
+    helen.send("yes")
+    james = chat("james.thornton@hartwellfinch.example")  # cannot see Helen's referral
+    [reply] = james.send("/refer Acme to Priya for employment £20k")
+    assert reply.kind == "referral_ask_confirm"
+    assert "Helen" not in reply.text
+    james.send("yes")
+    assert len(referrals_in(ctx)) == 2
+
+
+def test_the_owner_is_offered_the_duplicate_they_can_see(chat, ctx) -> None:
+    helen = chat(HELEN)
+    helen.send("/refer Acme to Priya for employment £20k")
+    helen.send("yes")
+    [reply] = chat(NIKHIL).send("/refer Acme to Priya for employment")
+    assert reply.kind == "referral_ask_duplicate"
+    assert "Helen Carmichael already referred" in reply.text
+
+
+def test_a_question_mid_flow_is_answered_not_taken_as_the_answer(chat, ctx) -> None:
+    helen = chat(HELEN)
+    helen.send("log a referral")
+    [answer] = helen.send("who does employment law?")
+    assert answer.kind == "whodoes_answer"
+    assert referrals_in(ctx) == []
+
+
+def test_in_a_channel_replies_about_referrals_are_private_to_the_speaker(ctx) -> None:
+    from bot.conversation import handle
+    from bot.messages import Turn
+
+    def say(text: str = "", action: str | None = None) -> list[Reply]:
+        turn = Turn(HELEN, "slack:C1", text=text, action=action, is_direct=False)
+        return handle(turn, ctx)
+
+    [confirm] = say("/refer Acme to Priya for employment £20k")
+    assert confirm.private
+    replies = say(action="referral.confirm")
+    assert here(replies) and all(r.private for r in here(replies))
+    assert not any(r.private for r in replies if r.to_person)
+    assert all(r.private for r in say("my referrals"))

@@ -346,3 +346,31 @@ def test_each_change_is_one_event_with_its_actor(chat, ctx) -> None:
         (helen.id, None, "new"),
         (priya.id, "new", "accepted"),
     ]
+
+
+def test_news_about_a_referral_i_hold_is_not_a_new_referral(chat, ctx) -> None:
+    rid = log_blue_fin(chat)
+    replies = chat(PRIYA).send("I've accepted the Blue Fin referral")
+    assert here(replies)[0].kind == "referral_moved"
+    assert row(ctx, rid).status == "accepted"
+    assert len(list_referrals(ctx)) == 1
+
+
+def list_referrals(ctx: Context) -> list[Referral]:
+    with ctx.store.read() as session:
+        return list(session.exec(select(Referral)))
+
+
+def test_a_retired_client_is_referred_to_by_its_existing_row(ctx) -> None:
+    from bot.store.models import Client
+
+    with ctx.store.write() as session:
+        acme = session.exec(select(Client).where(Client.name == "Acme Logistics plc")).one()
+        acme.retired = True
+        session.add(acme)
+    with ctx.store.write() as session:
+        helen = by_email(session, HELEN)
+        assert helen is not None
+        new = referrals.NewReferral("Acme Logistics plc", PRIYA, "employment")
+        outcome = referrals.create(session, helen, new, FRIDAY)
+    assert not outcome.provisional_client

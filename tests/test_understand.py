@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import Card, load_catalog
+from bot.catalog import Card, load_catalog, load_into
+from bot.store import Store
 from bot.understand import (
     Directory,
     ReferralDraft,
@@ -171,6 +172,20 @@ def test_the_receiver_among_several_people(firm: Directory, text: str, receiver:
     assert parse(firm, text, speaker="visitor@ormsby.example").receiver == receiver
 
 
+def test_a_title_before_a_colleagues_full_name(firm: Directory) -> None:
+    draft = parse(firm, "Mrs Jane Doe wants her DB scheme reviewed — Dr Tom Baker please")
+    assert (draft.client, draft.receiver) == ("Mrs Jane Doe", TOM_BAKER)
+
+
+def test_nicknames_when_nobody_has_that_first_name(tmp_path: Path) -> None:
+    folder = write_firm(tmp_path)
+    with (folder / "people.csv").open("a", encoding="utf-8") as people:
+        people.write("matthew.hart@ormsby.example,Matthew Hart,Tax,London,Partner,member,\n")
+    directory = Directory.from_catalog(load_catalog(folder))
+    assert parse(directory, "Acme → Matt, HMRC enquiry").receiver == "matthew.hart@ormsby.example"
+    assert parse(directory, "refer Acme to Tom").receiver is None  # two real Toms: a choice
+
+
 def test_surname_settles_an_ambiguous_first_name(firm: Directory) -> None:
     assert parse(firm, "refer Acme to Tom Ng").receiver == TOM_NG
 
@@ -230,6 +245,20 @@ def test_no_words_no_card(firm: Directory) -> None:
     assert parse(firm, "/refer Acme to Grace Lim").card is None
 
 
+def test_kindred_words_count_for_a_service(firm: Directory) -> None:
+    draft = parse(firm, "Harlow Bakeries Ltd are buying a rival bakery. Dana?", speaker=OLU)
+    assert (draft.client, draft.receiver, draft.card) == (
+        "Harlow Bakeries Ltd",
+        DANA,
+        "corporate-ma",
+    )
+
+
+def test_small_talk_is_not_a_service(firm: Directory) -> None:
+    text = "Acme → Grace Lim, as discussed at lunch yesterday; their CEO expects your call"
+    assert parse(firm, text).card is None
+
+
 def test_card_scorer_seam(firm: Directory) -> None:
     def always_pensions(words: str, cards: Sequence[Card]) -> dict[str, float]:
         return {"pensions": 10.0}
@@ -264,6 +293,10 @@ def test_card_scorer_seam(firm: Directory) -> None:
         ("GBP20k", 20000, "GBP"),
         ("£20-25k", 20000, "GBP"),
         ("20k–30k USD", 20000, "USD"),
+        ("CHF 20,000", 20000, "CHF"),
+        ("A$5k", 5000, "AUD"),
+        ("a $2m deal so fees maybe $60k", 60000, "USD"),
+        ("£400k loan facility, fees around £8k", 8000, "GBP"),
     ],
 )
 def test_parse_amount(text: str, value: float, currency: str | None) -> None:
@@ -362,6 +395,28 @@ def test_status_unknown_client_kept_as_written() -> None:
     update = parse_status_update("We lost Zephyr Analytics because of timing")
     assert update is not None
     assert (update.client, update.status, update.reason) == ("Zephyr Analytics", "lost", "timing")
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "reason"),
+    [
+        ("Blue Fin went with another firm", "lost", None),
+        ("Acme didn't go ahead, budget", "lost", "budget"),
+        ("Proposal sent to Northwind", "proposal", None),
+        ("Call set up with Acme next Tuesday", "meeting", None),
+        ("Northwind signed the engagement letter, £25k", "won", None),
+    ],
+)
+def test_more_status_updates(firm: Directory, text: str, status: str, reason: str | None) -> None:
+    update = parse_status_update(text, firm)
+    assert update is not None
+    assert (update.status, update.reason) == (status, reason)
+    assert update.client_known
+
+
+@pytest.mark.parametrize("text", ["We won't hear from Acme until May", "no update on Acme"])
+def test_no_status_in_these(firm: Directory, text: str) -> None:
+    assert parse_status_update(text, firm) is None
 
 
 def test_no_status_is_none(firm: Directory) -> None:
@@ -525,3 +580,24 @@ CLIENT_SHAPES = [
 def test_where_clients_are_named(text: str, client: str) -> None:
     directory = Directory.from_catalog(load_catalog(SAMPLE_CONTENT))
     assert parse_referral(text, "james.thornton" + HARTWELL, directory).client == client
+
+
+def test_directory_from_the_database(tmp_path: Path) -> None:
+    store = Store("sqlite://")
+    try:
+        with store.write() as session:
+            load_into(session, load_catalog(write_firm(tmp_path)))
+        with store.read() as session:
+            directory = Directory.from_session(session)
+    finally:
+        store.dispose()
+    draft = parse_referral(
+        "I've introduced Acme to Priya for their TUPE issue, £20k", DANA, directory
+    )
+    assert (draft.client, draft.receiver, draft.card, draft.value) == (
+        "Acme Ltd",
+        PRIYA,
+        "employment",
+        20000,
+    )
+    assert parse_referral("Acme → <@U01PRIYA>", DANA, directory).receiver == PRIYA

@@ -54,14 +54,14 @@ _IN_HAND = frozenset({"accepted", "meeting", "proposal", "parked"})
 # -- entry points (the router's table points here) -----------------------------------------
 
 
-def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+def _command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     """`/refer <client> to <person|team> [for <service>] [value] [note]`; bare: the form."""
     if not args.strip():
         return [_form_reply(ctx, me, {})]
     return _start(turn, ctx, me, f"/refer {args.strip()}")
 
 
-def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+def _list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     """`/referrals`: what I sent, what I received, and what waits on me, with buttons."""
     with ctx.store.read() as session:
         mine = referrals.mine(session, me)
@@ -90,7 +90,7 @@ def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
     return replies
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+def _on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     """Every `referral.*` button and form submission."""
     verb = (turn.action or "").split(".", 1)[-1]
     payload = turn.payload or {}
@@ -102,15 +102,20 @@ def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     return handler(turn, ctx, me, payload)
 
 
-def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) -> list[Reply] | None:
+def _continue_flow(
+    turn: Turn, ctx: Context, me: Person, pending: DialogState
+) -> list[Reply] | None:
     """An answer to the question the referral flow last asked."""
     text = turn.text
     if _QUIT.match(text):
         return None  # the core's cancel clears the flow and says so
     draft = dict(pending.data)
     step = pending.step
-    if step not in ("confirm", "duplicate") and _restarts(text, ctx):
-        return _start(turn, ctx, me, text)
+    if step not in ("confirm", "duplicate"):
+        if _restarts(text, ctx):
+            return _start(turn, ctx, me, text)
+        if text.rstrip().endswith("?"):
+            return None  # a question of its own ("who does tax?"), not an answer
     if step == "client":
         return _answer_client(turn, ctx, me, draft, text)
     if step == "receiver":
@@ -126,20 +131,67 @@ def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) ->
     return None
 
 
-def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
-    """ "my referrals", a referral in a sentence, or a status update in a sentence."""
+def _on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
+    """My referrals, a referral in a sentence, or a status update in a sentence."""
     text = turn.text
     if _MINE.match(text):
-        return list_command(turn, ctx, me, "")
+        return _list_command(turn, ctx, me, "")
     directory = _directory(ctx)
+    question = bool(_QUESTION.search(text))
+    update = None if question else parse_status_update(text, directory)
+    if update is not None and update.client and _in_hand(ctx, me, update.client, update.status):
+        # "I've accepted the Acme referral" is news about one I hold, not a new referral.
+        return _status_from_chat(ctx, me, update.client, update.status, update, text)
     if _BARE_START.match(text) or looks_like_referral(text, directory):
         return _start(turn, ctx, me, text)
-    if _QUESTION.search(text):
-        return None
-    update = parse_status_update(text, directory)
     if update is None or not update.client:
         return None
     return _status_from_chat(ctx, me, update.client, update.status, update, text)
+
+
+def _in_hand(ctx: Context, me: Person, client_name: str, to_status: str) -> bool:
+    """Whether `me` holds an open referral of this client that they may move to `to_status`."""
+    with ctx.store.read() as session:
+        client = referrals.find_client(session, client_name)
+        if client is None or client.id is None:
+            return False
+        visible = referrals.visible_for_client(session, me, client.id)
+        return any(referrals.can_act(me, r, to_status) for r in visible)
+
+
+def _private(turn: Turn, replies: list[Reply] | None) -> list[Reply] | None:
+    """In a channel, referral details go only to the speaker (ephemeral where possible)."""
+    if turn.is_direct:
+        return replies
+    for reply in replies or []:
+        if not (reply.to_person or reply.to_channel):
+            reply.private = True
+    return replies
+
+
+def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+    """`/refer <client> to <person|team> [for <service>] [value] [note]`; bare: the form."""
+    return _private(turn, _command(turn, ctx, me, args)) or []
+
+
+def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+    """`/referrals`: what I sent, what I received, and what waits on me, with buttons."""
+    return _private(turn, _list_command(turn, ctx, me, args)) or []
+
+
+def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    """Every `referral.*` button and form submission."""
+    return _private(turn, _on_action(turn, ctx, me)) or []
+
+
+def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) -> list[Reply] | None:
+    """An answer to the question the referral flow last asked."""
+    return _private(turn, _continue_flow(turn, ctx, me, pending))
+
+
+def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
+    """My referrals, a referral in a sentence, or a status update in a sentence."""
+    return _private(turn, _on_message(turn, ctx, me))
 
 
 # -- starting and filling in -------------------------------------------------------------
@@ -342,10 +394,10 @@ def _choose_card(
 def _confirm_or_duplicate(
     turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]
 ) -> list[Reply]:
-    duplicate = _duplicate_of(ctx, draft)
+    duplicate = _duplicate_of(ctx, me, draft)
     if duplicate is not None:
         draft["duplicate"] = duplicate.id
-        text = render("referral_duplicate", r=duplicate, d=_summary(ctx, me, draft))
+        text = render("referral_duplicate", r=duplicate, me=me)
         buttons = [
             Button("Update the existing one", "referral.update", {}, "primary"),
             Button("Cancel", "referral.cancel", {}),
@@ -362,14 +414,14 @@ def _confirm_or_duplicate(
     return replies
 
 
-def _duplicate_of(ctx: Context, draft: dict[str, Any]) -> referrals.View | None:
+def _duplicate_of(ctx: Context, me: Person, draft: dict[str, Any]) -> referrals.View | None:
     with ctx.store.read() as session:
         client = referrals.find_client(session, draft["client"])
         receiver = _person(session, draft["receiver"])
         if client is None or client.id is None or receiver is None or receiver.id is None:
             return None
         found = referrals.find_duplicate(
-            session, client.id, receiver.id, draft.get("card"), ctx.now()
+            session, client.id, receiver.id, draft.get("card"), ctx.now(), seen_by=me
         )
         return referrals.view(session, found) if found else None
 
@@ -621,7 +673,7 @@ def _on_submit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) ->
         and not draft.get("candidates")
         and (draft.get("card") or len(options) <= 1)
     )
-    if complete and _duplicate_of(ctx, draft) is None:
+    if complete and _duplicate_of(ctx, me, draft) is None:
         return _save(turn, ctx, me, draft)
     return _next(turn, ctx, me, draft)
 
@@ -747,7 +799,7 @@ def _on_show(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> l
 
 
 def _on_mine(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
-    return list_command(turn, ctx, me, "")
+    return _list_command(turn, ctx, me, "")
 
 
 def _on_client_ok(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
