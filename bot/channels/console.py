@@ -33,7 +33,7 @@ def format_reply(reply: Reply, names: dict[str, str] | None = None) -> str:
     if reply.to_person or reply.to_channel:
         target = reply.to_channel or (names or {}).get(reply.to_person or "", reply.to_person)
         lines.append(f"  ↳ to {target}:")
-    lines.append(_plain(reply.text))
+    lines += _plain(reply.text).splitlines()
     lines += [f"  {fact.label}: {fact.value}" for fact in reply.facts]
     if reply.image:
         lines.append(f"  [chart: {reply.image_alt or 'image'}]")
