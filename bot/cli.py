@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -13,9 +14,12 @@ from typing import Annotated, NoReturn
 import typer
 from sqlmodel import select
 
-from bot.catalog import Problem, has_errors, load_into, read_folder
+from bot import digest as digest_module
+from bot.catalog import Catalog, Problem, has_errors, load_into, read_folder
 from bot.channels.console import ConsoleChannel, run
 from bot.context import Context
+from bot.dialogs import whodoes
+from bot.messages import Messenger
 from bot.people import by_email
 from bot.privacy import export_person, forget_person
 from bot.render import render
@@ -133,6 +137,67 @@ def cards_check(
         )
     )
     raise typer.Exit(1 if errors else 0)
+
+
+@app.command()
+def ask(
+    question: Annotated[
+        str | None, typer.Argument(help="The question; omit it to read one per line from stdin.")
+    ] = None,
+    content: ContentOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per answer.")] = False,
+) -> None:
+    """Answer "who does X?" from the service cards."""
+    catalog, folder = _ask_catalog(content)
+    index = whodoes.build_index(catalog, folder)
+    last: list[str] | None = None
+    questions = [question] if question is not None else (line.strip() for line in _lines("? "))
+    for text in questions:
+        if not text.strip():
+            continue
+        response = whodoes.respond(text, index, catalog, last)
+        last = response.cards or last
+        typer.echo(json.dumps(_ask_json(text, response)) if as_json else response.text)
+        if not as_json and question is None:
+            typer.echo()
+
+
+def _ask_catalog(content: Path | None) -> tuple[Catalog, Path | None]:
+    """The firm to search: a content folder read directly, else the configured database (or,
+    while the database holds no cards yet, the configured content folder)."""
+    if content is None:
+        settings = _settings()
+        catalog = Context(_store(settings), settings).catalog()
+        if catalog.cards:
+            return catalog, settings.content_dir
+        content = settings.content_dir
+    catalog, problems = read_folder(content)
+    if has_errors(problems):
+        errors = [str(p) for p in problems if p.level == "error"]
+        _fail(render("cli_ask_bad_content", folder=str(content), problems=errors), code=2)
+    if not catalog.cards:
+        _fail(render("cli_ask_no_content"), code=2)
+    return catalog, content
+
+
+def _ask_json(question: str, response: whodoes.Response) -> dict[str, object]:
+    """The `--json` contract of `crossbot ask` (DESIGN.md)."""
+    return {
+        "question": question,
+        "matches": [
+            {
+                "card": m.card.id,
+                "title": m.card.title,
+                "team": m.card.team,
+                "score": m.score,
+                "owners": [
+                    {"name": p.name, "email": p.email} for p in response.owners.get(m.card.id, [])
+                ],
+            }
+            for m in response.matches
+        ],
+        "answer": response.text,
+    }
 
 
 @app.command()
@@ -343,6 +408,79 @@ def _show_referral(draft: ReferralDraft, directory: Directory, as_json: bool) ->
             card=directory.card(draft.card) if draft.card else None,
         )
     )
+
+
+def _messenger(ctx: Context) -> Messenger:
+    from bot.channels import NoMessenger, messenger_from_settings
+
+    try:
+        return messenger_from_settings(ctx)
+    except NoMessenger as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def digest(
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Print the digest and write the chart; post nothing.")
+    ] = False,
+    chart: Annotated[
+        Path, typer.Option("--chart", help="Where --preview writes the chart PNG.")
+    ] = Path("crossbot-digest-chart.png"),
+    personal: Annotated[
+        bool, typer.Option("--personal/--no-personal", help="Also DM the personal digests.")
+    ] = True,
+) -> None:
+    """Build the weekly digest; with --preview print it, otherwise post it now."""
+    from bot import jobs
+
+    settings = _settings()
+    ctx = Context(_store(settings), settings)
+    now = ctx.now()
+    if preview:
+        built, png = jobs.build(ctx, now)
+        typer.echo(digest_module.digest_text(built))
+        chart.parent.mkdir(parents=True, exist_ok=True)
+        chart.write_bytes(png)
+        typer.echo()
+        typer.echo(render("cli_digest_chart", path=str(chart.resolve())))
+        return
+    if not settings.digest_channel:
+        _fail(render("cli_digest_no_channel"))
+    messenger = _messenger(ctx)
+
+    async def post() -> tuple[dict[str, object], dict[str, object] | None]:
+        result = await jobs.post_digest(ctx, messenger, now)
+        sent = await jobs.send_personal_digests(ctx, messenger, now) if personal else None
+        return result, sent
+
+    result, sent = asyncio.run(post())
+    typer.echo(
+        render("cli_digest_posted", result=result, channel=settings.digest_channel, personal=sent)
+    )
+
+
+@app.command()
+def nudges(
+    preview: Annotated[
+        bool, typer.Option("--preview", help="List who would be nudged and why; send nothing.")
+    ] = False,
+) -> None:
+    """Who would be nudged today and why; without --preview, send the nudges now."""
+    from bot import jobs
+    from bot import nudges as nudges_module
+
+    settings = _settings()
+    ctx = Context(_store(settings), settings)
+    now = ctx.now()
+    if preview:
+        with ctx.store.read() as session:
+            items = nudges_module.plan(session, now, nudges_module.Policy.from_settings(settings))
+        typer.echo(render("nudges_preview", items=items))
+        return
+    messenger = _messenger(ctx)
+    result = asyncio.run(jobs.send_nudges(ctx, messenger, now))
+    typer.echo(render("nudges_sent", sent=result["sent"], unreachable=result["unreachable"]))
 
 
 @app.command("teams-package")

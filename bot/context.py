@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,37 +20,57 @@ from bot.store.models import Person, ServiceCard, utcnow
 
 @dataclass
 class Context:
-    """Shared by every turn of one process. Cheap to build in tests: `Context(Store())`."""
+    """Shared by every turn of one process. Cheap to build in tests: `Context(Store())`.
+
+    The catalog (and anything derived from it, such as the search index) is cached and
+    re-read when a `crossbot load` changed the database. That check costs two queries, so it
+    runs at most every `content_check_seconds` rather than on every turn; `refresh()` forces it.
+    """
 
     store: Store
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = field(default_factory=lambda: Settings())
     now: Callable[[], datetime] = utcnow
+    content_check_seconds: float = 2.0
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _checked_at: float = field(default=float("-inf"), repr=False)
 
     def catalog(self) -> Catalog:
         """The content as the database holds it, re-read only when a load changed it."""
-        version = self._content_version()
-        if self._cache.get("version") != version:
-            with self.store.read() as session:
-                self._cache.clear()
-                self._cache["catalog"] = from_store(session)
-                self._cache["version"] = version
-        catalog: Catalog = self._cache["catalog"]
-        return catalog
+        with self._lock:
+            due = time.monotonic() - self._checked_at >= self.content_check_seconds
+            if due or "catalog" not in self._cache:
+                self._reload_if_changed()
+            catalog: Catalog = self._cache["catalog"]
+            return catalog
 
     def cached(self, name: str, build: Callable[[Catalog], Any]) -> Any:
         """A value derived from the catalog (a search index, say), rebuilt when it changes."""
-        catalog = self.catalog()
-        if name not in self._cache:
-            self._cache[name] = build(catalog)
-        return self._cache[name]
+        with self._lock:
+            catalog = self.catalog()
+            if name not in self._cache:
+                self._cache[name] = build(catalog)
+            return self._cache[name]
+
+    def refresh(self) -> None:
+        """Check for new content on the next use (after loading content in this process)."""
+        with self._lock:
+            self._checked_at = float("-inf")
+
+    def _reload_if_changed(self) -> None:
+        version = self._content_version()
+        self._checked_at = time.monotonic()
+        if self._cache.get("version") == version:
+            return
+        with self.store.read() as session:
+            catalog = from_store(session)
+        self._cache.clear()
+        self._cache.update(catalog=catalog, version=version)
 
     def _content_version(self) -> tuple[Any, ...]:
         with self.store.read() as session:
-            cards = session.exec(
-                select(
-                    func.count(), func.max(ServiceCard.changed_at), func.max(ServiceCard.loaded_at)
-                )
+            cards = session.exec(select(func.count(), func.max(ServiceCard.changed_at))).one()
+            people = session.exec(
+                select(func.count(), func.max(Person.id)).where(Person.active)
             ).one()
-            people = session.exec(select(func.count()).where(Person.active)).one()
-        return (*cards, people)
+        return (*cards, *people)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -11,6 +12,7 @@ from bot.context import Context
 log = logging.getLogger(__name__)
 
 CONTEXT_KEY: web.AppKey[Context] = web.AppKey("crossbot.context", Context)
+SCHEDULER_KEY: web.AppKey[Any] = web.AppKey("crossbot.scheduler", object)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -30,7 +32,48 @@ def build_app(ctx: Context) -> web.Application:
     from bot.channels import teams
 
     teams.mount(app, ctx)
+    _mount_scheduler(app, ctx)
     return app
+
+
+def _mount_scheduler(app: web.Application, ctx: Context) -> None:
+    """Run the scheduler with the server, when there is a platform to send through."""
+    from bot.scheduler import Scheduler
+
+    messenger = _mounted_messenger(app, ctx)
+    if messenger is None:
+        log.warning("no chat platform configured: the scheduler is not started")
+        return
+    scheduler = Scheduler(ctx, messenger)
+    app[SCHEDULER_KEY] = scheduler
+
+    async def start(app: web.Application) -> None:
+        # Catch up what was missed while the server was down, without delaying the start.
+        scheduler.start().add_job(scheduler.sweep, id="crossbot.catch_up")
+
+    async def stop(app: web.Application) -> None:
+        scheduler.shutdown()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)
+
+
+def _mounted_messenger(app: web.Application, ctx: Context) -> Any:
+    """The `Messenger` of a mounted platform (Slack first), reusing its channel's connection."""
+    settings = ctx.settings
+    if settings.slack_bot_token:
+        from bot.channels import slack
+
+        key = getattr(slack, "SLACK_CHANNEL", None)
+        if key is not None and key in app:
+            return app[key].messenger
+    if settings.microsoft_app_id:
+        from bot.channels import teams
+
+        key = getattr(teams, "TEAMS_KEY", None)
+        if key is not None and key in app:
+            return app[key].messenger
+    return None
 
 
 def serve(ctx: Context, port: int | None = None) -> None:

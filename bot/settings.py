@@ -22,6 +22,14 @@ class Settings(BaseSettings):
     digest_channel: str | None = Field(None, alias="CROSSBOT_DIGEST_CHANNEL")
     port: int = Field(3978, alias="CROSSBOT_PORT")
     owner_consent: bool = Field(True, alias="CROSSBOT_OWNER_CONSENT")
+    # Scheduler: a run missed while the server was down still runs on start within this time.
+    job_grace_hours: float = Field(6.0, alias="CROSSBOT_JOB_GRACE_HOURS", ge=0)
+    daily_cron: str = Field("30 8 * * mon-fri", alias="CROSSBOT_DAILY_CRON")
+    # Nudges: at most this many reminders per person per week, and when each is due.
+    nudge_weekly_budget: int = Field(3, alias="CROSSBOT_NUDGE_WEEKLY_BUDGET", ge=0)
+    nudge_follow_up_days: int = Field(5, alias="CROSSBOT_NUDGE_FOLLOW_UP_DAYS", ge=1)
+    nudge_stale_days: int = Field(21, alias="CROSSBOT_NUDGE_STALE_DAYS", ge=1)
+    card_review_months: int = Field(12, alias="CROSSBOT_CARD_REVIEW_MONTHS", ge=1)
 
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")

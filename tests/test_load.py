@@ -68,6 +68,7 @@ def test_retired_card_is_no_longer_answered(ctx, tmp_path: Path) -> None:
     folder = copy_sample(tmp_path)
     drop_card(folder, "employment")
     load(ctx.store, folder)
+    ctx.refresh()  # a running server notices within content_check_seconds
     assert ctx.catalog().card("employment") is None
 
 

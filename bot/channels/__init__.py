@@ -3,10 +3,45 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from bot.messages import Messenger, Reply, Unreachable
 
+if TYPE_CHECKING:
+    from bot.context import Context
+
 log = logging.getLogger(__name__)
+
+
+class NoMessenger(Exception):
+    """No platform is configured to send through (its message says what to set)."""
+
+
+def messenger_from_settings(ctx: Context) -> Messenger:
+    """The `Messenger` of the configured platform (Slack first), for a process that only
+    sends (`crossbot digest`, `crossbot nudges`). Platform modules are imported only here.
+    """
+    from bot.render import render
+
+    settings = ctx.settings
+    try:
+        if settings.slack_bot_token:
+            return _slack_messenger(ctx)
+        if settings.microsoft_app_id:
+            from bot.channels.teams import TeamsMessenger
+
+            return TeamsMessenger(ctx)
+    except NoMessenger:
+        raise
+    except Exception as exc:  # settings that cannot work: say why, no traceback
+        raise NoMessenger(str(exc)) from exc
+    raise NoMessenger(render("no_messenger", platform="", missing=""))
+
+
+def _slack_messenger(ctx: Context) -> Messenger:
+    from bot.channels.slack import SlackMessenger
+
+    return SlackMessenger.for_context(ctx)
 
 
 async def deliver_elsewhere(replies: list[Reply], messenger: Messenger) -> list[Reply]:

@@ -1,11 +1,847 @@
-"""Slack through Bolt (mounted at `/slack/events`, or Socket Mode)."""
+"""Slack through Bolt: `POST /slack/events` on the one aiohttp server, or Socket Mode.
+
+Inbound, every Slack interaction becomes a `Turn` for `conversation.handle`: DMs
+(`message.im`), mentions (the mention stripped), the slash commands (as "/whodoes tax" text),
+buttons (`action_id` = our action id, value = the JSON payload), modal submissions (the
+form's submit action with its values and context), the "Log as referral" message shortcut
+and the App Home tab. Outbound, `Reply`s become Block Kit (see `slack_blocks`), forms become
+modals, private replies become ephemeral, charts are uploaded as files.
+
+Slack wants an answer within 3 seconds and retries when it doesn't, so every listener acks
+first and does the work afterwards in a tracked task (the domain is synchronous and runs in a
+worker thread); retried event deliveries are processed once (`ProcessedEvent`); Web API
+429s wait for `Retry-After`, 5xx back off, and channel posts are paced to ~1 per second.
+Nothing here logs a token, a message text or a referral detail.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
+from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+from sqlalchemy.exc import IntegrityError
 
+from bot.channels import deliver_elsewhere
+from bot.channels.slack_blocks import (
+    FORM_CALLBACK,
+    OPEN_FORM_ACTION,
+    Stash,
+    action_id,
+    fallback_text,
+    form_values,
+    home_view,
+    inbound_text,
+    mentioned_users,
+    message_blocks,
+    modal_view,
+    read_metadata,
+    read_value,
+)
 from bot.context import Context
+from bot.conversation import handle
+from bot.logs import log_failure
+from bot.messages import Button, Reply, Turn, Unreachable
+from bot.people import by_email, by_platform_id, remember_platform_id
+from bot.render import render
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.models import ProcessedEvent
+
+log = logging.getLogger(__name__)
+# The SDK logs request bodies (message texts) at DEBUG and response_urls at INFO; these
+# dedicated loggers stay at WARNING whatever the root level, so nothing private leaks.
+api_log = logging.getLogger("bot.channels.slack.api")
+api_log.setLevel(logging.WARNING)
+bolt_log = logging.getLogger("bot.channels.slack.bolt")
+bolt_log.setLevel(logging.WARNING)
+# Bolt also reads SLACK_BOT_TOKEN itself and warns that our client (same token) wins.
+bolt_log.addFilter(lambda record: "will be unused" not in record.getMessage())
+
+SLASH_COMMANDS = (
+    "/whodoes",
+    "/refer",
+    "/referrals",
+    "/story",
+    "/idea",
+    "/leaderboard",
+    "/crossbot",
+)
+EVENTS = ("app_mention", "message.im", "app_home_opened")
+SHORTCUTS = {"log_referral": "referral.form"}  # message shortcut callback id → our action
+HOME_ACTION = "home.show"
+# What each scope in manifest.json is for; tests/slack check the manifest asks for exactly these.
+SCOPES = {
+    "app_mentions:read": "app_mention events",
+    "chat:write": "chat.postMessage, chat.postEphemeral",
+    "commands": "the slash commands and the message shortcut",
+    "files:write": "files_upload_v2 for charts",
+    "im:history": "message.im events (DMs to the bot)",
+    "im:write": "conversations.open, to DM people",
+    "users:read": "users.info",
+    "users:read.email": "users.info email and users.lookupByEmail, to map people",
+}
+RATE_LIMIT_RETRIES = 4
+SERVER_ERROR_RETRIES = 3
+VIEW_ACK_BUDGET = 2.0  # seconds to try answering a modal submit inline (Slack allows 3)
+DRAIN_SECONDS = 10.0
+DOMAIN_THREADS = 4
+UNREACHABLE_ERRORS = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "user_not_found", "users_not_found"}
+)
 
 
-def mount(app: web.Application, ctx: Context) -> None:
-    """Add the Slack endpoint to the server."""
+def mount(
+    app: web.Application, ctx: Context, channel: SlackChannel | None = None
+) -> SlackChannel | None:
+    """Add Slack to the server: `POST /slack/events` with a signing secret, Socket Mode
+    with an app token (both if both are set). The Web API session and the Socket Mode
+    connection live as long as the app (aiohttp cleanup context).
+
+    Settings that cannot work leave Slack out with the reason logged; Teams still runs.
+    """
+    if channel is None:
+        problem = config_problem(ctx.settings)
+        if problem:
+            log.error("%s", problem)
+            return None
+        channel = SlackChannel(ctx)
+    app[SLACK_CHANNEL] = channel
+    if channel.signing_secret:
+        app.router.add_post("/slack/events", channel.handle_http)
+    app.cleanup_ctx.append(channel.lifecycle)
+    return channel
+
+
+def config_problem(settings: Settings) -> str:
+    """What stops Slack from working with these settings, in words; "" when nothing does."""
+    if not _secret(settings.slack_bot_token):
+        return render("slack_config_error", problem="bot_token")
+    app_token = _secret(settings.slack_app_token)
+    if app_token and not app_token.startswith("xapp-"):
+        return render("slack_config_error", problem="app_token")
+    if not app_token and not _secret(settings.slack_signing_secret):
+        return render("slack_config_error", problem="signing_secret")
+    return ""
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value else ""
+
+
+def retry_handlers(backoff: RetryIntervalCalculator | None = None) -> list[AsyncRetryHandler]:
+    """Connection errors once, 429 after Retry-After (several times), 500/503 with backoff."""
+    return [
+        AsyncConnectionErrorRetryHandler(),
+        AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        AsyncServerErrorRetryHandler(
+            max_retry_count=SERVER_ERROR_RETRIES,
+            interval_calculator=backoff or BackoffRetryIntervalCalculator(backoff_factor=0.5),
+        ),
+    ]
+
+
+class Pacer:
+    """Spaces posts to one channel `interval` seconds apart (Slack allows ~1 per second).
+
+    Each post reserves the next free slot of its channel, so concurrent senders queue up
+    fairly; other channels never wait. `clock` and `sleep` are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    ) -> None:
+        self.interval = interval
+        self.clock = clock
+        self.sleep = sleep
+        self._next: dict[str, float] = {}
+
+    async def wait(self, channel: str) -> None:
+        now = self.clock()
+        slot = max(now, self._next.get(channel, now))
+        self._next[channel] = slot + self.interval
+        if len(self._next) > 10_000:  # forget channels that are free again
+            self._next = {c: t for c, t in self._next.items() if t > now}
+        if slot > now:
+            await self.sleep(slot - now)
+
+
+class DeliveryFailed(Exception):
+    """A response_url refused our message (expired, or Slack is down)."""
+
+
+class _Bounded(OrderedDict[str, str]):
+    """A small LRU map (user id → email, user id → DM channel)."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        super().__init__()
+        self.size = size
+
+    def remember(self, key: str, value: str) -> str:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+class SlackMessenger:
+    """The outbound port for Slack: channel posts, DMs, ephemeral messages, uploads.
+
+    Also the directory between Slack user ids and people: by `slack_id`, else by the email
+    Slack knows (users.info / users.lookupByEmail), remembered on the `Person` at first
+    contact.
+    """
+
+    def __init__(self, client: AsyncWebClient, store: Store, pacer: Pacer, stash: Stash) -> None:
+        self.client = client
+        self.store = store
+        self.pacer = pacer
+        self.stash = stash
+        self.session: aiohttp.ClientSession | None = None  # shared with the Web API client
+        self._emails = _Bounded()
+        self._dms = _Bounded()
+
+    @classmethod
+    def for_context(
+        cls,
+        ctx: Context,
+        *,
+        pacer: Pacer | None = None,
+        backoff: RetryIntervalCalculator | None = None,
+        stash: Stash | None = None,
+    ) -> SlackMessenger:
+        """A Messenger from the settings, with retries; also for processes that only send
+        (the digest, nudges), which need no Bolt app and no server."""
+        settings = ctx.settings
+        base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
+        client = AsyncWebClient(
+            token=_secret(settings.slack_bot_token) or None,
+            base_url=base_url if base_url.endswith("/") else base_url + "/",
+            logger=api_log,
+            retry_handlers=retry_handlers(backoff),
+        )
+        return cls(client, ctx.store, pacer or Pacer(), stash or Stash())
+
+    # --- Messenger ---------------------------------------------------------------------
+    async def post(self, channel: str, reply: Reply) -> None:
+        try:
+            await self.send(channel, [reply])
+        except SlackApiError as exc:
+            if _error(exc) in UNREACHABLE_ERRORS:
+                raise Unreachable(channel) from None
+            raise
+
+    async def dm(self, person: str, reply: Reply) -> None:
+        """Send to a person by email; `Unreachable` if Slack does not know them."""
+        user = await self.user_id_for(person)
+        await self.send(await self.dm_channel(user), [reply])
+
+    # --- sending -----------------------------------------------------------------------
+    async def send(self, channel: str, replies: list[Reply], thread_ts: str | None = None) -> None:
+        """Post replies as one message (more if over 50 blocks), then upload their charts."""
+        replies = [self.form_as_button(r) if r.form else r for r in replies]
+        shown = [r for r in replies if r.text or r.facts or r.buttons]
+        if shown:
+            for blocks in message_blocks(shown, self.stash):
+                await self.pacer.wait(channel)
+                await self.client.chat_postMessage(
+                    channel=channel,
+                    text=fallback_text(shown),
+                    blocks=blocks,
+                    thread_ts=thread_ts,
+                    unfurl_links=False,
+                )
+        await self.upload_images(channel, replies, thread_ts)
+
+    async def upload_images(
+        self, channel: str, replies: list[Reply], thread_ts: str | None = None
+    ) -> None:
+        for reply in replies:
+            if reply.image:
+                await self.pacer.wait(channel)
+                await self.client.files_upload_v2(
+                    channel=channel,
+                    file=reply.image,
+                    filename=f"{reply.kind or 'chart'}.png",
+                    title=reply.image_alt or reply.kind or "chart",
+                    thread_ts=thread_ts,
+                )
+
+    async def ephemeral(
+        self, channel: str, user: str, replies: list[Reply], thread_ts: str | None = None
+    ) -> None:
+        for blocks in message_blocks(replies, self.stash):
+            await self.client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                text=fallback_text(replies),
+                blocks=blocks,
+                thread_ts=thread_ts,
+            )
+
+    async def respond(self, response_url: str, replies: list[Reply]) -> None:
+        """An ephemeral answer through a slash command's or a button's response_url."""
+        webhook = AsyncWebhookClient(
+            response_url,
+            session=self.session,
+            logger=api_log,
+            retry_handlers=self.client.retry_handlers,
+        )
+        for blocks in message_blocks(replies, self.stash):
+            response = await webhook.send_dict(
+                {
+                    "response_type": "ephemeral",
+                    "replace_original": False,
+                    "text": fallback_text(replies),
+                    "blocks": blocks,
+                }
+            )
+            if response.status_code != 200:
+                raise DeliveryFailed(response.status_code)
+
+    def form_as_button(self, reply: Reply) -> Reply:
+        """A form where no modal can open (no trigger): a button that opens it."""
+        assert reply.form is not None
+        key = self.stash.put((reply.form, reply.text))
+        button = Button(reply.form.title, OPEN_FORM_ACTION, {"form": key}, "primary")
+        return replace(reply, form=None, buttons=[*reply.buttons, button])
+
+    # --- directory ---------------------------------------------------------------------
+    async def email_for(self, user: str) -> str | None:
+        """The email of a Slack user: memory, then `Person.slack_id`, then users.info."""
+        if user in self._emails:
+            return self._emails[user]
+        email = await asyncio.to_thread(self._stored_email, user)
+        if email is None:
+            profile = await self._profile(user)
+            email = (profile.get("email") or "").strip().lower() or None
+            if email:
+                await asyncio.to_thread(self._remember, user, email)
+        return self._emails.remember(user, email) if email else None
+
+    async def name_for(self, user: str) -> str | None:
+        """How to write a mentioned user in the text the router reads: their name."""
+        email = await self.email_for(user)
+        if email:
+            name = await asyncio.to_thread(self._stored_name, email)
+            if name:
+                return name
+        profile = await self._profile(user)
+        return profile.get("real_name") or profile.get("display_name") or None
+
+    async def user_id_for(self, email: str) -> str:
+        user = await asyncio.to_thread(self._stored_slack_id, email)
+        if user:
+            return user
+        try:
+            response = await self.client.users_lookupByEmail(email=email)
+        except SlackApiError as exc:
+            if _error(exc) in UNREACHABLE_ERRORS:
+                raise Unreachable(email) from None
+            raise
+        user = str(response["user"]["id"])
+        await asyncio.to_thread(self._remember, user, email)
+        self._emails.remember(user, email.lower())
+        return user
+
+    async def dm_channel(self, user: str) -> str:
+        if user not in self._dms:
+            response = await self.client.conversations_open(users=user)
+            self._dms.remember(user, str(response["channel"]["id"]))
+        return self._dms[user]
+
+    async def _profile(self, user: str) -> dict[str, Any]:
+        try:
+            response = await self.client.users_info(user=user)
+        except SlackApiError as exc:
+            log.warning("users.info failed: %s", _error(exc))
+            return {}
+        profile = dict(response["user"].get("profile") or {})
+        return profile
+
+    def _stored_email(self, user: str) -> str | None:
+        with self.store.read() as session:
+            person = by_platform_id(session, "slack", user)
+            return person.email if person else None
+
+    def _stored_name(self, email: str) -> str | None:
+        with self.store.read() as session:
+            person = by_email(session, email)
+            return person.name if person else None
+
+    def _stored_slack_id(self, email: str) -> str | None:
+        with self.store.read() as session:
+            person = by_email(session, email)
+            return person.slack_id if person else None
+
+    def _remember(self, user: str, email: str) -> None:
+        with self.store.write() as session:
+            person = by_email(session, email)
+            if person is not None:
+                remember_platform_id(session, person, "slack", user)
+
+
+def _error(exc: SlackApiError) -> str:
+    """Slack's error code (`not_in_channel`...): safe to log, unlike the request."""
+    data = getattr(exc.response, "data", None)
+    return str(data.get("error", "")) if isinstance(data, dict) else "http_error"
+
+
+@dataclass
+class Where:
+    """Where the answers to one interaction go.
+
+    `channel` is where it happened; `ephemeral_only` (slash commands, shortcuts, buttons on
+    ephemeral messages) sends everything through `response_url`, visible to the person only,
+    because the bot may not be in that channel and the answer may be private.
+    """
+
+    user: str
+    channel: str
+    is_im: bool = False
+    thread_ts: str | None = None
+    response_url: str | None = None
+    ephemeral_only: bool = False
+    trigger_id: str | None = None
+
+    @property
+    def conversation(self) -> str:
+        return f"slack:{self.channel}"
+
+
+class SlackChannel:
+    """The Bolt app and its listeners; turns Slack traffic into `Turn`s and back."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        *,
+        pacer: Pacer | None = None,
+        backoff: RetryIntervalCalculator | None = None,
+        view_ack_budget: float = VIEW_ACK_BUDGET,
+    ) -> None:
+        settings = ctx.settings
+        self.ctx = ctx
+        self.signing_secret = _secret(settings.slack_signing_secret)
+        self.app_token = _secret(settings.slack_app_token)
+        self.view_ack_budget = view_ack_budget
+        self.stash = Stash()
+        self.messenger = SlackMessenger.for_context(
+            ctx, pacer=pacer, backoff=backoff, stash=self.stash
+        )
+        self.client = self.messenger.client
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=self.signing_secret,
+            request_verification_enabled=bool(self.signing_secret),
+            logger=bolt_log,
+            process_before_response=False,
+        )
+        self.registered: list[tuple[str, str]] = []
+        # The router's own threads: a slow turn never holds up the directory lookups and
+        # dedupe claims that run in the default executor.
+        self._domain = ThreadPoolExecutor(DOMAIN_THREADS, thread_name_prefix="crossbot-slack")
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._register()
+
+    # --- plumbing ----------------------------------------------------------------------
+    async def answer(self, turn: Turn) -> list[Reply]:
+        """The router's replies, computed in a worker thread (the domain is synchronous)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._domain, handle, turn, self.ctx)
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """`POST /slack/events`: Bolt verifies the signature and timestamp (401 otherwise)."""
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """One HTTP session for all Web API calls; Socket Mode when an app token is set."""
+        session = aiohttp.ClientSession()
+        self.client.session = session
+        self.messenger.session = session
+        socket = None
+        if self.app_token:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            socket = AsyncSocketModeHandler(
+                self.app, self.app_token, logger=bolt_log, web_client=self.client
+            )
+            await socket.connect_async()
+        try:
+            yield
+        finally:
+            await self.drain(DRAIN_SECONDS)
+            if socket is not None:
+                await socket.close_async()
+            await session.close()
+            self._domain.shutdown(wait=False)
+
+    def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run work after the ack, tracked so shutdown (and tests) can wait for it."""
+        task = asyncio.ensure_future(self._guarded(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _guarded(self, work: Coroutine[Any, Any, Any]) -> Any:
+        try:
+            return await work
+        except Exception as exc:  # a background failure must not vanish silently
+            log_failure(log, "slack background work failed", exc)
+            return None
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until all work started so far (and work it started) has finished."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._tasks:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            done, _ = await asyncio.wait(set(self._tasks), timeout=left)
+            if not done:
+                return
+
+    def _register(self) -> None:
+        app = self.app
+        for command in SLASH_COMMANDS:
+            app.command(command)(self._on_command)
+            self.registered.append(("command", command))
+        app.event("message")(self._on_message)
+        app.event("app_mention")(self._on_mention)
+        app.event("app_home_opened")(self._on_home_opened)
+        self.registered += [("event", name) for name in EVENTS]
+        for callback_id in SHORTCUTS:
+            app.shortcut(callback_id)(self._on_shortcut)
+            self.registered.append(("shortcut", callback_id))
+        app.action(re.compile(r".+"))(self._on_action)
+        self.registered.append(("interactivity", "block_actions"))
+        app.view(FORM_CALLBACK)(self._on_view_submission)
+        self.registered.append(("interactivity", "view_submission"))
+
+    # --- listeners: ack now, work later ------------------------------------------------
+    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+        await ack()
+        self.spawn(self._command(command))
+
+    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        self.spawn(self._action(body, action))
+
+    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
+        await ack()
+        self.spawn(self._shortcut(shortcut))
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Events are acked by Bolt before this runs. Only people's DMs to the bot count.
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        if event.get("subtype") not in (None, "file_share") or not event.get("user"):
+            return
+        self.spawn(self._once(body, self._message(event, body, bot_user="")))
+
+    async def _on_mention(
+        self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        bot_user = str(context.get("bot_user_id") or "")
+        self.spawn(self._once(body, self._message(event, body, bot_user)))
+
+    async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") == "home":
+            self.spawn(self._once(body, self._home(str(event["user"]))))
+
+    async def _on_view_submission(
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        """Answer inline when quick (a form shown again replaces the modal), else ack first."""
+        user = str(body["user"]["id"])
+        metadata = read_metadata(view.get("private_metadata"), self.stash)
+        conversation = str(metadata.get("cv") or "slack:modal")
+        work = self.spawn(self._submission(user, metadata, view, conversation))
+        try:
+            replies: list[Reply] = await asyncio.wait_for(
+                asyncio.shield(work), self.view_ack_budget
+            )
+        except TimeoutError:
+            await ack()
+            self.spawn(self._deliver_later(work, user))
+            return
+        again = next((r for r in replies if r.form and not (r.to_person or r.to_channel)), None)
+        if again is not None:
+            view_update = await self._modal(again, conversation)
+            await ack(response_action="update", view=view_update)
+            replies = [r for r in replies if r is not again]
+        else:
+            await ack()
+        self.spawn(self._deliver_to_dm(user, replies))
+
+    # --- the work ----------------------------------------------------------------------
+    async def _once(self, body: dict[str, Any], work: Coroutine[Any, Any, None]) -> None:
+        """Process an event delivery once, however often Slack retries it."""
+        event_id = str(body.get("event_id") or "")
+        if event_id and not await asyncio.to_thread(self._claim, event_id):
+            work.close()
+            return
+        await work
+
+    def _claim(self, event_id: str) -> bool:
+        try:
+            with self.ctx.store.write() as session:
+                session.add(ProcessedEvent(platform="slack", event_id=event_id))
+        except IntegrityError:
+            return False
+        return True
+
+    async def _command(self, command: dict[str, Any]) -> None:
+        channel = str(command.get("channel_id") or "")
+        where = Where(
+            user=str(command["user_id"]),
+            channel=channel,
+            is_im=channel.startswith("D"),
+            response_url=command.get("response_url"),
+            ephemeral_only=True,
+            trigger_id=command.get("trigger_id"),
+        )
+        text = await self._text(str(command.get("text") or ""))
+        name = str(command.get("command") or "")
+        await self._turn(where, text=f"{name} {text}".strip())
+
+    async def _message(self, event: dict[str, Any], body: dict[str, Any], bot_user: str) -> None:
+        channel = str(event.get("channel") or "")
+        is_im = event.get("channel_type") == "im"
+        where = Where(
+            user=str(event["user"]),
+            channel=channel,
+            is_im=is_im,
+            # In a channel the answer goes in the thread of the mention, keeping it tidy.
+            thread_ts=event.get("thread_ts") or (None if is_im else event.get("ts")),
+        )
+        text = await self._text(str(event.get("text") or ""), bot_user)
+        await self._turn(where, text=text, event_id=body.get("event_id"))
+
+    async def _action(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        user = str(body["user"]["id"])
+        container = body.get("container") or {}
+        trigger = body.get("trigger_id")
+        if container.get("type") == "message" and body.get("channel"):
+            channel = str(body["channel"]["id"])
+            where = Where(
+                user=user,
+                channel=channel,
+                is_im=channel.startswith("D"),
+                thread_ts=(body.get("message") or {}).get("thread_ts"),
+                response_url=body.get("response_url"),
+                ephemeral_only=bool(container.get("is_ephemeral")),
+                trigger_id=trigger,
+            )
+        else:  # App Home or a modal: answer in the person's DM with the bot
+            where = await self._dm_where(user, trigger)
+        name = action_id(str(action.get("action_id") or ""))
+        payload = read_value(action.get("value"), self.stash)
+        if name == OPEN_FORM_ACTION:
+            await self._reopen_form(where, payload)
+            return
+        await self._turn(where, action=name, payload=payload)
+
+    async def _shortcut(self, shortcut: dict[str, Any]) -> None:
+        channel = str((shortcut.get("channel") or {}).get("id") or "")
+        where = Where(
+            user=str(shortcut["user"]["id"]),
+            channel=channel,
+            response_url=shortcut.get("response_url"),
+            ephemeral_only=True,
+            trigger_id=shortcut.get("trigger_id"),
+        )
+        text = await self._text(str((shortcut.get("message") or {}).get("text") or ""))
+        action = SHORTCUTS[str(shortcut.get("callback_id"))]
+        await self._turn(where, action=action, payload={"text": text})
+
+    async def _home(self, user: str) -> None:
+        """Publish the App Home tab; `home.show` in the router decides what it holds."""
+        try:
+            email = await self.messenger.email_for(user)
+            turn = Turn(email or "", "slack:home", action=HOME_ACTION, platform="slack")
+            replies = await self.answer(turn)
+            here = await deliver_elsewhere(replies, self.messenger)
+            view = home_view([r for r in here if not r.form], self.stash)
+            await self.client.views_publish(user_id=user, view=view)
+        except Exception as exc:
+            log_failure(log, "slack home failed", exc)
+
+    async def _submission(
+        self, user: str, metadata: dict[str, Any], view: dict[str, Any], conversation: str
+    ) -> list[Reply]:
+        try:
+            if not metadata.get("a"):
+                return [Reply(render("slack_form_expired"), kind="slack_form_expired")]
+            values, users = form_values((view.get("state") or {}).get("values") or {})
+            for name, picked in users.items():
+                values[name] = await self.messenger.email_for(picked) or ""
+            email = await self.messenger.email_for(user)
+            payload = {**(metadata.get("c") or {}), **values}
+            turn = Turn(
+                email or "",
+                conversation,
+                action=str(metadata["a"]),
+                payload=payload,
+                platform="slack",
+            )
+            return await self.answer(turn)
+        except Exception as exc:
+            log_failure(log, "slack form submit failed", exc)
+            return [Reply(render("error"), kind="error")]
+
+    async def _deliver_later(self, work: asyncio.Task[list[Reply]], user: str) -> None:
+        await self._deliver_to_dm(user, await work)
+
+    async def _deliver_to_dm(self, user: str, replies: list[Reply]) -> None:
+        if not replies:
+            return
+        try:
+            where = await self._dm_where(user, None)
+            await self._deliver(replies, where)
+        except Exception as exc:
+            log_failure(log, "slack delivery failed", exc)
+
+    async def _dm_where(self, user: str, trigger_id: str | None) -> Where:
+        channel = await self.messenger.dm_channel(user)
+        return Where(user=user, channel=channel, is_im=True, trigger_id=trigger_id)
+
+    async def _turn(
+        self,
+        where: Where,
+        *,
+        text: str = "",
+        action: str | None = None,
+        payload: dict[str, Any] | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        """Map the person, let the router answer (in a worker thread), deliver the replies."""
+        try:
+            email = await self.messenger.email_for(where.user)
+            turn = Turn(
+                person=email or "",
+                conversation=where.conversation,
+                text=text,
+                action=action,
+                payload=dict(payload or {}),
+                platform="slack",
+                is_direct=where.is_im,
+                event_id=event_id,
+            )
+            replies = await self.answer(turn)
+            await self._deliver(replies, where)
+        except Exception as exc:
+            log_failure(log, "slack turn failed", exc, kind="action" if action else "text")
+            await self._apologise(where)
+
+    async def _deliver(self, replies: list[Reply], where: Where) -> None:
+        """Replies for elsewhere go there; forms open as modals; the rest answer here."""
+        here = await deliver_elsewhere(replies, self.messenger)
+        rest: list[Reply] = []
+        for reply in here:
+            if reply.form and await self._open_modal(reply, where):
+                continue
+            rest.append(reply)
+        if where.ephemeral_only:
+            public, private = [], rest
+        else:
+            public = [r for r in rest if where.is_im or not r.private]
+            private = [r for r in rest if not (where.is_im or not r.private)]
+        if public:
+            await self.messenger.send(where.channel, public, where.thread_ts)
+        if private:
+            await self._send_private(private, where)
+
+    async def _send_private(self, replies: list[Reply], where: Where) -> None:
+        replies = [self.messenger.form_as_button(r) if r.form else r for r in replies]
+        shown = [r for r in replies if r.text or r.facts or r.buttons]
+        if shown and where.response_url:
+            try:
+                await self.messenger.respond(where.response_url, shown)
+            except DeliveryFailed:  # the URL expired (30 minutes, 5 uses): say it in the DM
+                await self.messenger.send(await self.messenger.dm_channel(where.user), shown)
+        elif shown:
+            await self.messenger.ephemeral(where.channel, where.user, shown, where.thread_ts)
+        if any(r.image for r in replies):  # an ephemeral message cannot hold a file
+            await self.messenger.upload_images(await self.messenger.dm_channel(where.user), replies)
+
+    async def _open_modal(self, reply: Reply, where: Where) -> bool:
+        """Open a form as a modal if this interaction still has its (single-use) trigger."""
+        if not where.trigger_id:
+            return False
+        trigger, where.trigger_id = where.trigger_id, None
+        view = await self._modal(reply, where.conversation)
+        try:
+            await self.client.views_open(trigger_id=trigger, view=view)
+        except SlackApiError as exc:  # expired_trigger_id after a slow turn: offer a button
+            log.warning("views.open failed: %s", _error(exc))
+            return False
+        return True
+
+    async def _modal(self, reply: Reply, conversation: str) -> dict[str, Any]:
+        form = reply.form
+        assert form is not None
+        slack_ids: dict[str, str] = {}
+        for field in form.inputs:
+            if field.kind == "person" and field.initial:
+                with contextlib.suppress(Unreachable, SlackApiError):  # else the picker is empty
+                    slack_ids[field.initial] = await self.messenger.user_id_for(field.initial)
+        metadata = {"a": form.submit_action, "c": form.context, "cv": conversation}
+        return modal_view(form, reply.text, metadata, self.stash, slack_ids)
+
+    async def _reopen_form(self, where: Where, payload: dict[str, Any]) -> None:
+        stashed = self.stash.get(str(payload.get("form") or ""))
+        if stashed is None:
+            notice = Reply(render("slack_form_expired"), kind="slack_form_expired", private=True)
+            await self._deliver([notice], where)
+            return
+        form, text = stashed
+        await self._deliver([Reply(text, form=form)], where)
+
+    async def _apologise(self, where: Where) -> None:
+        sorry = Reply(render("error"), kind="error", private=True)
+        try:
+            if where.is_im and not where.ephemeral_only:
+                await self.messenger.send(where.channel, [sorry], where.thread_ts)
+            else:
+                await self._send_private([sorry], where)
+        except Exception as exc:  # Slack itself is unreachable; nothing more to do
+            log_failure(log, "slack apology failed", exc)
+
+    async def _text(self, raw: str, bot_user: str = "") -> str:
+        """Slack markup → the text a person meant, mentions of people as their names."""
+        names: dict[str, str] = {}
+        for user in set(mentioned_users(raw)) - {bot_user}:
+            name = await self.messenger.name_for(user)
+            if name:
+                names[user] = name
+        return inbound_text(raw, names.get, bot_user)
+
+
+SLACK_CHANNEL: web.AppKey[SlackChannel] = web.AppKey("crossbot.slack", SlackChannel)

@@ -12,7 +12,7 @@ from bot.render import render
 from bot.store.models import Person
 
 # Typed without a slash, these words begin ordinary sentences more often than commands.
-WORDS_THAT_START_SENTENCES = frozenset({"help", "cancel", "digest"})
+WORDS_THAT_START_SENTENCES = frozenset({"help", "cancel"})
 
 _GREETING = re.compile(
     r"^(hi|hello|hey|hiya|morning|good (morning|afternoon|evening)|yo|howdy)\b[\s!.,]*\w*[\s!.]*$",

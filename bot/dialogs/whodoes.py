@@ -1,27 +1,165 @@
-"""Who does X? Answers from the service cards, and shows a whole card on request."""
+"""Who does X? Answers from the service cards, follow-ups, and a whole card on request.
+
+`respond` is the platform-free heart (the chat and `crossbot ask` both use it): a question,
+or a follow-up to the last answer ("anyone in Manchester?", "tell me more"), in; a
+`Response` with the rendered text, the matched cards and their buttons out.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from bot.catalog import Card, Catalog
+from bot.catalog import Card, Catalog, Client
+from bot.catalog import Person as Contact
 from bot.context import Context
+from bot.dialogs import state
 from bot.messages import Button, Fact, Reply, Turn
 from bot.render import render
+from bot.search import Match, SearchIndex, SearchResult, load_vocabulary
 from bot.store.models import DialogState, Person
 
-_WORD = re.compile(r"[a-z0-9]+")
-_QUESTION = re.compile(r"\b(who|anyone|anybody|someone|somebody|which team|what team)\b|\?$", re.I)
-_STOP = frozenset(
-    "a an and are at be can client do does for from has have help i in is it me my of on or "
-    "our the their them they this to us we what who with you your anyone someone".split()
+FLOW = "whodoes"
+_QUESTION = re.compile(
+    r"\b(who|whos|anyone|anybody|someone|somebody|which team|what team|what does)\b|\?$", re.I
 )
+_MORE = re.compile(
+    r"^\s*(tell me more|more( info| details)?|show (me )?(the )?(whole |full )?card|details|"
+    r"what else|full card)\b",
+    re.I,
+)
+_OFFICE = re.compile(
+    r"\b(?:in|at|from|based in|out of|near)\s+(?:the\s+)?(?P<place>[\w' -]+?)"
+    r"(?:\s+office)?\s*\??\s*$",
+    re.I,
+)
+_CLIENT_CUE = re.compile(
+    r"\b(look(s|ing)? after|owns?|owner|relationship|client partner|account (lead|partner)|"
+    r"who knows|manages? the|responsible for)\b",
+    re.I,
+)
+
+
+@dataclass
+class Response:
+    """What to say, and what it was about (for buttons, follow-ups and `--json`)."""
+
+    kind: str
+    text: str
+    matches: list[Match] = field(default_factory=list)
+    owners: dict[str, list[Contact]] = field(default_factory=dict)  # card id -> people shown
+    cards: list[str] = field(default_factory=list)  # what a follow-up refers to
+
+    def buttons(self) -> list[Button]:
+        if not self.matches:
+            return []
+        best = self.matches[0].card.id
+        return [
+            Button("Refer a client to them", "referral.form", {"card": best}, "primary"),
+            Button("Show the card", "card.show", {"card": best}),
+        ]
+
+
+def build_index(catalog: Catalog, content_dir: Path | None = None) -> SearchIndex:
+    """The search index of a firm, with the firm's own glossary if its folder has one."""
+    glossary, areas = load_vocabulary(content_dir or catalog.folder)
+    return SearchIndex.build(catalog.cards, catalog.people, catalog.clients, glossary, areas)
+
+
+def respond(
+    text: str, index: SearchIndex, catalog: Catalog, last: list[str] | None = None
+) -> Response:
+    """Answer a question, or a follow-up to the cards of the `last` answer."""
+    if last:
+        follow = follow_up(text, index, catalog, last)
+        if follow is not None:
+            return follow
+    client = index.find_client(text) if _CLIENT_CUE.search(text) else None
+    if client is not None:
+        return _client_answer(client, catalog)
+    return answer_search(index.search(text), catalog)
+
+
+def answer_search(result: SearchResult, catalog: Catalog) -> Response:
+    """The chat answer for a search result: best card first, or an honest no-match."""
+    people = {p.email: p for p in catalog.people}
+    if not result.found:
+        admins = [p for p in catalog.people if p.role == "admin"]
+        text = render(
+            "whodoes_no_match", question=result.question, reason=result.reason, admins=admins
+        )
+        return Response("whodoes_no_match", text)
+    owners = {m.card.id: [people[e] for e in m.card.owners if e in people] for m in result.matches}
+    cards = [m.card.id for m in result.matches]
+    if result.person is not None:
+        text = render(
+            "whodoes_person", person=result.person, cards=[m.card for m in result.matches]
+        )
+        return Response("whodoes_person", text, result.matches, owners, cards)
+    if result.team is not None:
+        text = render(
+            "whodoes_team", team=result.team, cards=[m.card for m in result.matches], owners=owners
+        )
+        return Response("whodoes_team", text, result.matches, owners, cards)
+    best = result.matches[0].card
+    contact = people.get(best.main_contact or "")
+    text = render(
+        "whodoes_answer",
+        card=best,
+        contact=contact,
+        positioning=_first_sentence(best.section("positioning")),
+        questions=best.bullets("questions")[:2],
+        others=[(m.card, people.get(m.card.main_contact or "")) for m in result.matches[1:3]],
+    )
+    return Response("whodoes_answer", text, result.matches, owners, cards)
+
+
+def follow_up(text: str, index: SearchIndex, catalog: Catalog, last: list[str]) -> Response | None:
+    """'anyone in Manchester?' or 'tell me more' about the last answer; None if it isn't one."""
+    cards = [c for c in (catalog.card(card_id) for card_id in last) if c is not None]
+    if not cards or len(text.split()) > 8:
+        return None
+    if _MORE.search(text):
+        card = cards[0]
+        return Response(
+            "card",
+            card_text(catalog, card),
+            [Match(card, 1.0)],
+            {card.id: _owners(catalog, card)},
+            [card.id],
+        )
+    office = _office(text, index.offices())
+    if office is None:
+        return None
+    shown: dict[str, list[Contact]] = {}
+    for card in cards:
+        team = [p for p in catalog.people if p.team.casefold() == card.team.casefold()]
+        owners = _owners(catalog, card)
+        here = [
+            p
+            for p in owners + [p for p in team if p not in owners]
+            if p.office.casefold() == office.casefold()
+        ]
+        shown[card.id] = here
+    rows = [(c, shown[c.id], next(iter(_owners(catalog, c)), None)) for c in cards]
+    text_out = render("whodoes_office", office=office, rows=rows)
+    return Response(
+        "whodoes_office", text_out, [Match(c, 1.0) for c in cards], shown, [c.id for c in cards]
+    )
+
+
+def card_text(catalog: Catalog, card: Card) -> str:
+    return render("card", card=card, owners=_owners(catalog, card))
+
+
+# -- chat handlers (routed from bot.conversation) -----------------------------------------
 
 
 def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     if not args.strip():
         return [Reply(render("whodoes_usage"), kind="whodoes_usage")]
-    return answer(ctx, args)
+    return answer(turn, ctx, me, args)
 
 
 def card_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
@@ -35,49 +173,35 @@ def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     return card_command(turn, ctx, me, str(turn.payload.get("card", "")))
 
 
-def continue_flow(turn: Turn, ctx: Context, me: Person, state: DialogState) -> list[Reply] | None:
-    return None
+def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) -> list[Reply] | None:
+    """Follow-ups to the last answer; anything else goes on to the other handlers."""
+    last = [str(c) for c in pending.data.get("cards", [])]
+    response = follow_up(turn.text, _index(ctx), ctx.catalog(), last)
+    return None if response is None else [_reply(response, ctx.catalog())]
 
 
 def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
     if not _QUESTION.search(turn.text):
         return None
-    return answer(ctx, turn.text)
+    return answer(turn, ctx, me, turn.text)
 
 
-def answer(ctx: Context, question: str) -> list[Reply]:
+def answer(turn: Turn, ctx: Context, me: Person, question: str) -> list[Reply]:
     catalog = ctx.catalog()
-    ranked = _rank(catalog.cards, question)
-    if not ranked:
-        return [Reply(render("whodoes_no_match", question=question), kind="whodoes_no_match")]
-    best, others = ranked[0], ranked[1:3]
-    people = {p.email: p for p in catalog.people}
-    contact = people.get(best.main_contact or "")
-    text = render(
-        "whodoes_answer",
-        card=best,
-        contact=contact,
-        positioning=_first_sentence(best.section("positioning")),
-        questions=best.bullets("questions")[:2],
-        others=[(c, people.get(c.main_contact or "")) for c in others],
-    )
-    return [
-        Reply(
-            text,
-            buttons=[
-                Button("Refer a client to them", "referral.form", {"card": best.id}, "primary"),
-                Button("Show the card", "card.show", {"card": best.id}),
-            ],
-            kind="whodoes_answer",
-        )
-    ]
+    response = respond(question, _index(ctx), catalog)
+    if me.id is not None:
+        with ctx.store.write() as session:
+            if response.cards:
+                state.save(session, me.id, turn.conversation, FLOW, data={"cards": response.cards})
+            else:
+                state.clear(session, me.id, turn.conversation)
+    return [_reply(response, catalog)]
 
 
 def card_reply(catalog: Catalog, card: Card) -> Reply:
-    people = {p.email: p for p in catalog.people}
-    owners = [people[e] for e in card.owners if e in people]
+    owners = _owners(catalog, card)
     return Reply(
-        render("card", card=card, owners=owners),
+        card_text(catalog, card),
         facts=[Fact("Team", card.team)]
         + ([Fact("Main contact", owners[0].name)] if owners else []),
         buttons=[Button("Refer a client to them", "referral.form", {"card": card.id}, "primary")],
@@ -85,17 +209,53 @@ def card_reply(catalog: Catalog, card: Card) -> Reply:
     )
 
 
-def _rank(cards: list[Card], question: str) -> list[Card]:
-    words = {w for w in _WORD.findall(question.lower()) if w not in _STOP and len(w) > 2}
-    scored = []
-    for card in cards:
-        head = " ".join([card.title, card.team, *card.aliases]).lower()
-        body = " ".join(card.sections.values()).lower()
-        score = sum(3 for w in words if w in head) + sum(1 for w in words if w in body)
-        if score:
-            scored.append((score, card.id, card))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    return [card for _, _, card in scored]
+def _reply(response: Response, catalog: Catalog) -> Reply:
+    if response.kind == "card" and response.matches:
+        return card_reply(catalog, response.matches[0].card)
+    return Reply(response.text, buttons=response.buttons(), kind=response.kind)
+
+
+def _index(ctx: Context) -> SearchIndex:
+    index: SearchIndex = ctx.cached(
+        "search_index", lambda catalog: build_index(catalog, ctx.settings.content_dir)
+    )
+    return index
+
+
+def _client_answer(client: Client, catalog: Catalog) -> Response:
+    # Privacy: name the relationship owner only; what the client buys is not shared here.
+    owner = catalog.person(client.owner) if client.owner else None
+    admins = [p for p in catalog.people if p.role == "admin"]
+    text = render("whodoes_client", client=client, owner=owner, admins=admins)
+    return Response("whodoes_client", text)
+
+
+def _owners(catalog: Catalog, card: Card) -> list[Contact]:
+    return [p for p in (catalog.person(e) for e in card.owners) if p is not None]
+
+
+def _office(text: str, offices: list[str]) -> str | None:
+    """The office a follow-up asks about, if the text is only that ('anyone in Leeds?')."""
+    folded = " ".join(re.findall(r"[\w']+", text.casefold()))
+    for office in sorted(offices, key=len, reverse=True):
+        name = office.casefold()
+        if re.search(rf"\b{re.escape(name)}\b", folded):
+            rest = set(folded.replace(name, " ").split()) - _FILLER
+            return office if not rest else None
+    match = _OFFICE.search(text)
+    if match is None or not _ANYONE.search(text):
+        return None
+    place = match.group("place").strip()
+    rest = set(folded.replace(place.casefold(), " ").split()) - _FILLER
+    return place.title() if not rest and len(place.split()) <= 3 else None
+
+
+_ANYONE = re.compile(r"\b(anyone|anybody|someone|somebody|who|people|colleagues?)\b", re.I)
+_FILLER = frozenset(
+    "and what how about anyone anybody someone somebody who who's whos is are there based in at "
+    "from the office people colleagues any near out of our we have do does sits sit works "
+    "with team them they any one else".split()
+)
 
 
 def _first_sentence(text: str) -> str:

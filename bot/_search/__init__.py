@@ -1,0 +1,1 @@
+"""Private machinery of `bot.search`: text normalisation, vocabulary, the ranked index."""

@@ -1,0 +1,323 @@
+"""`Reply` → Block Kit, `Form` → modal, and Slack's inbound markup → plain text.
+
+Pure functions, no I/O: the adapter in `bot.channels.slack` feeds them and sends the result.
+Slack's limits (3000 characters a section, 10 fields, 25 buttons, 24-character titles...) are
+enforced here so that a long answer is split rather than rejected by the API.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import Any
+from uuid import uuid4
+
+from bot.messages import Button, Form, FormInput, Reply
+
+FORM_CALLBACK = "crossbot_form"
+OPEN_FORM_ACTION = "slack.open_form"
+STASHED = "~stash"  # a button value or modal metadata too big for Slack, kept in memory
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+FIELDS_PER_SECTION = 10
+BUTTONS_PER_BLOCK = 25
+VALUE_LIMIT = 2000
+METADATA_LIMIT = 3000
+MESSAGE_BLOCKS = 50
+HOME_BLOCKS = 100
+_DUPLICATE_SUFFIX = re.compile(r"~\d+$")
+
+
+class Stash:
+    """A bounded in-memory store for things Slack cannot carry (oversized values, forms).
+
+    Lost on restart: a stale reference gets a friendly "please ask again" instead.
+    """
+
+    def __init__(self, size: int = 2000) -> None:
+        self._items: OrderedDict[str, Any] = OrderedDict()
+        self._size = size
+
+    def put(self, item: Any) -> str:
+        key = uuid4().hex
+        self._items[key] = item
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return key
+
+    def get(self, key: str) -> Any:
+        return self._items.get(key)
+
+
+# --- text ----------------------------------------------------------------------------------
+def escape(text: str) -> str:
+    """Slack's three control characters, escaped as its docs require."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(markdown: str) -> str:
+    """Our light markdown as Slack mrkdwn: `**b**`→`*b*`, `[t](u)`→`<u|t>`, bullets, escaping."""
+    text = escape(markdown)
+    text = re.sub(r"^(\s*)[-*] ", r"\1• ", text, flags=re.M)
+    text = re.sub(r"^#{1,6}\s+(.+)$", r"**\1**", text, flags=re.M)
+    text = re.sub(
+        r"\[([^\]\n]+)\]\(([^)\s]+)\)",
+        lambda m: f"<{m[2]}|{m[1].replace('|', '/')}>",
+        text,
+    )
+    text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", text, flags=re.S)
+    return re.sub(r"~~(.+?)~~", r"~\1~", text)
+
+
+def plain(markdown: str) -> str:
+    """The notification text of a message: markdown stripped, control characters escaped."""
+    text = re.sub(r"\*\*(.+?)\*\*", r"\1", markdown, flags=re.S)
+    text = re.sub(r"\[([^\]\n]+)\]\(([^)\s]+)\)", r"\1 (\2)", text)
+    return escape(text.replace("`", ""))
+
+
+def _plain_text(text: str, limit: int) -> dict[str, Any]:
+    text = " ".join(text.split()) or "…"
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """Split at paragraph, then line, then hard boundaries so each piece fits."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n\n", 0, limit)
+        if cut <= 0:
+            cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = limit
+        pieces.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n")
+    if text.strip():
+        pieces.append(text)
+    return pieces
+
+
+def sections(markdown: str) -> list[dict[str, Any]]:
+    return [
+        {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
+        for piece in _chunks(mrkdwn(markdown), SECTION_LIMIT)
+    ]
+
+
+# --- messages ------------------------------------------------------------------------------
+def button_value(value: dict[str, Any], stash: Stash) -> str:
+    encoded = json.dumps(value, separators=(",", ":"), default=str)
+    if len(encoded) > VALUE_LIMIT:
+        encoded = json.dumps({STASHED: stash.put(value)})
+    return encoded
+
+
+def read_value(raw: str | None, stash: Stash) -> dict[str, Any]:
+    """A button value back into our payload (`{}` when it is not ours or has expired)."""
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    if isinstance(value, dict) and STASHED in value:
+        value = stash.get(str(value[STASHED])) or {}
+    return value if isinstance(value, dict) else {}
+
+
+def action_id(raw: str) -> str:
+    """Our action id from Slack's (duplicates in one block carry a `~n` suffix)."""
+    return _DUPLICATE_SUFFIX.sub("", raw)
+
+
+def _buttons(buttons: list[Button], stash: Stash) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for start in range(0, len(buttons), BUTTONS_PER_BLOCK):
+        seen: set[str] = set()
+        elements = []
+        for n, button in enumerate(buttons[start : start + BUTTONS_PER_BLOCK]):
+            # Slack rejects two equal action_ids in one block ("card.show" for three cards).
+            aid = button.action if button.action not in seen else f"{button.action}~{n}"
+            seen.add(button.action)
+            element: dict[str, Any] = {
+                "type": "button",
+                "text": _plain_text(button.label, 75),
+                "action_id": aid,
+                "value": button_value(button.value, stash),
+            }
+            if button.style:
+                element["style"] = button.style
+            elements.append(element)
+        blocks.append({"type": "actions", "elements": elements})
+    return blocks
+
+
+def reply_blocks(reply: Reply, stash: Stash) -> list[dict[str, Any]]:
+    """One reply as blocks: its text, its facts as fields, its buttons as an actions block."""
+    blocks = sections(reply.text)
+    fields = [
+        {"type": "mrkdwn", "text": f"*{escape(fact.label)}*\n{mrkdwn(fact.value)}"[:FIELD_LIMIT]}
+        for fact in reply.facts
+    ]
+    for start in range(0, len(fields), FIELDS_PER_SECTION):
+        blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
+    return blocks + _buttons(reply.buttons, stash)
+
+
+def message_blocks(replies: Iterable[Reply], stash: Stash) -> list[list[dict[str, Any]]]:
+    """Several replies as as few messages as Slack allows (50 blocks each)."""
+    blocks: list[dict[str, Any]] = []
+    for reply in replies:
+        if blocks:
+            blocks.append({"type": "divider"})
+        blocks += reply_blocks(reply, stash)
+    return [blocks[i : i + MESSAGE_BLOCKS] for i in range(0, len(blocks), MESSAGE_BLOCKS)] or [[]]
+
+
+def fallback_text(replies: Iterable[Reply]) -> str:
+    return "\n\n".join(plain(r.text) for r in replies if r.text)[:SECTION_LIMIT]
+
+
+def home_view(replies: list[Reply], stash: Stash) -> dict[str, Any]:
+    """The App Home tab: the replies the `home.show` action produced, one after the other."""
+    blocks: list[dict[str, Any]] = []
+    for reply in replies:
+        if blocks:
+            blocks.append({"type": "divider"})
+        blocks += reply_blocks(reply, stash)
+    return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
+
+
+# --- forms ---------------------------------------------------------------------------------
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _element(field: FormInput, slack_ids: dict[str, str]) -> dict[str, Any]:
+    element: dict[str, Any]
+    if field.kind == "select" and field.options:
+        options = [
+            {"text": _plain_text(label, 75), "value": value[:150]}
+            for value, label in field.options[:100]
+        ]
+        element = {"type": "static_select", "options": options}
+        chosen = [o for o in options if o["value"] == field.initial]
+        if chosen:
+            element["initial_option"] = chosen[0]
+    elif field.kind == "person":
+        element = {"type": "users_select"}
+        if field.initial in slack_ids:
+            element["initial_user"] = slack_ids[field.initial]
+    elif field.kind == "date":
+        element = {"type": "datepicker"}
+        if _DATE.match(field.initial):
+            element["initial_date"] = field.initial
+    elif field.kind == "number":
+        element = {"type": "number_input", "is_decimal_allowed": True}
+        if re.fullmatch(r"-?\d+(\.\d+)?", field.initial):
+            element["initial_value"] = field.initial
+    else:
+        element = {"type": "plain_text_input", "multiline": field.kind == "textarea"}
+        if field.initial:
+            element["initial_value"] = field.initial
+    if field.placeholder and field.kind not in ("number",):
+        element["placeholder"] = _plain_text(field.placeholder, 150)
+    element["action_id"] = field.name
+    return element
+
+
+def modal_view(
+    form: Form,
+    text: str,
+    metadata: dict[str, Any],
+    stash: Stash,
+    slack_ids: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A form as a modal; `metadata` (the submit action and context) rides in private_metadata.
+
+    `slack_ids` maps the emails of person fields' initial values to Slack user ids.
+    """
+    encoded = json.dumps(metadata, separators=(",", ":"), default=str)
+    if len(encoded) > METADATA_LIMIT:
+        encoded = json.dumps({STASHED: stash.put(metadata)})
+    inputs = [
+        {
+            "type": "input",
+            "block_id": field.name,
+            "optional": not field.required,
+            "label": _plain_text(field.label, 2000),
+            "element": _element(field, slack_ids or {}),
+        }
+        for field in form.inputs
+    ]
+    return {
+        "type": "modal",
+        "callback_id": FORM_CALLBACK,
+        "title": _plain_text(form.title, 24),
+        "submit": _plain_text(form.submit_label, 24),
+        "private_metadata": encoded,
+        "blocks": (sections(text) if text else []) + inputs,
+    }
+
+
+def read_metadata(raw: str | None, stash: Stash) -> dict[str, Any]:
+    return read_value(raw, stash)
+
+
+def form_values(state: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """A submitted modal's values by input name, and the Slack user ids of person fields."""
+    values: dict[str, str] = {}
+    users: dict[str, str] = {}
+    for name, actions in (state or {}).items():
+        for answer in actions.values():
+            kind = answer.get("type")
+            if kind == "users_select":
+                if answer.get("selected_user"):
+                    users[name] = answer["selected_user"]
+                values[name] = ""
+            elif kind == "static_select":
+                values[name] = (answer.get("selected_option") or {}).get("value", "")
+            elif kind == "datepicker":
+                values[name] = answer.get("selected_date") or ""
+            else:
+                values[name] = answer.get("value") or ""
+    return values, users
+
+
+# --- inbound text --------------------------------------------------------------------------
+_USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|([^>]*))?>")
+_CHANNEL = re.compile(r"<#[CG][A-Z0-9]+\|([^>]*)>")
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
+_SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+
+
+def mentioned_users(text: str) -> list[str]:
+    return [m[1] for m in _USER.finditer(text or "")]
+
+
+def inbound_text(text: str, names: Callable[[str], str | None], strip_user: str = "") -> str:
+    """Slack's markup as the plain text a person meant to type.
+
+    `<@U1>` becomes the person's name (`names`), `strip_user` (the bot) is removed,
+    links lose their brackets, `&amp;`/`&lt;`/`&gt;` are unescaped.
+    """
+
+    def user(match: re.Match[str]) -> str:
+        if match[1] == strip_user:
+            return ""
+        return names(match[1]) or match[2] or match[1]
+
+    def link(match: re.Match[str]) -> str:
+        url, label = match[1], match[2]
+        if url.startswith("mailto:"):
+            return label or url.removeprefix("mailto:")
+        return url if not label or label == url else f"{label} ({url})"
+
+    text = _USER.sub(user, text or "")
+    text = _CHANNEL.sub(lambda m: f"#{m[1]}", text)
+    text = _LINK.sub(link, text)
+    text = _SPECIAL.sub(lambda m: f"@{m[1]}", text)
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    # "@Crossbot, who does tax?" → "who does tax?"
+    return re.sub(r"^[\s,:;]+", "", text).strip()

@@ -1,0 +1,204 @@
+"""The scheduled jobs, and the delivery steps the CLI shares with them.
+
+Importing this module registers the built-in jobs with `bot.scheduler`. Another feature
+adds a daily job the same way:
+
+    register(Job("campaigns.daily", daily, my_async_function))
+
+where `daily` reads `CROSSBOT_DAILY_CRON` (weekdays 08:30 in the firm's time zone by default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import logging
+from typing import Any
+
+from bot import digest, nudges
+from bot.charts import weekly_by_team_chart
+from bot.context import Context
+from bot.messages import Messenger, Unreachable
+from bot.render import render
+from bot.scheduler import Job, JobRunContext, register
+
+log = logging.getLogger(__name__)
+
+
+def weekly(settings: Any) -> str:
+    return str(settings.digest_cron)
+
+
+def daily(settings: Any) -> str:
+    return str(settings.daily_cron)
+
+
+# -- the weekly digest ------------------------------------------------------------------------
+
+
+def build(ctx: Context, now: Any) -> tuple[digest.Digest, bytes]:
+    """The digest for the week before `now`, and its chart as PNG bytes."""
+    with ctx.store.read() as session:
+        built = digest.build_digest(session, now, ctx.settings.zone)
+    chart = weekly_by_team_chart(
+        built.chart.weeks,
+        built.chart.series,
+        title=render("digest_chart_title"),
+        ylabel=render("digest_chart_ylabel"),
+    )
+    return built, chart
+
+
+async def post_digest(
+    ctx: Context, messenger: Messenger, now: Any, again: bool = True
+) -> dict[str, Any]:
+    """Post the weekly digest to the digest channel and remember its spotlight.
+
+    With `again=False` (the scheduled job) a week whose digest already went out, say by
+    `crossbot digest` earlier that morning, is not posted a second time.
+    """
+    channel = ctx.settings.digest_channel
+    if not channel:
+        raise RuntimeError(render("cli_digest_no_channel"))
+    # The domain is synchronous: build off the event loop so the server keeps answering.
+    built, chart = await asyncio.to_thread(build, ctx, now)
+    if not again and await asyncio.to_thread(_already_posted, ctx, built):
+        return {"week_start": built.week_start.isoformat(), "skipped": "already posted"}
+    for reply in digest.digest_replies(built, chart, channel):
+        await messenger.post(channel, reply)
+    with ctx.store.write() as session:
+        digest.record_issue(session, built, now)
+    return {
+        "week_start": built.week_start.isoformat(),
+        "stories": len(built.stories),
+        "spotlight": built.spotlight.card_id if built.spotlight else None,
+    }
+
+
+async def send_personal_digests(ctx: Context, messenger: Messenger, now: Any) -> dict[str, Any]:
+    """DM everyone who opted in and has something waiting on them."""
+    found = await asyncio.to_thread(_read_personal_digests, ctx, now)
+    sent = unreachable = 0
+    for email, personal in found:
+        try:
+            await messenger.dm(email, digest.personal_reply(email, personal))
+            sent += 1
+        except Unreachable:
+            unreachable += 1
+    return {"sent": sent, "unreachable": unreachable}
+
+
+def _already_posted(ctx: Context, built: digest.Digest) -> bool:
+    with ctx.store.read() as session:
+        return digest.issue_for(session, built.week_start) is not None
+
+
+def _read_personal_digests(ctx: Context, now: Any) -> list[tuple[str, digest.PersonalDigest]]:
+    with ctx.store.read() as session:
+        return digest.personal_digests(session, now)
+
+
+async def send_nudges(ctx: Context, messenger: Messenger, now: Any) -> dict[str, Any]:
+    """Send today's nudges; each is recorded first, so it can never go twice."""
+    policy = nudges.Policy.from_settings(ctx.settings)
+    items = await asyncio.to_thread(_plan_nudges, ctx, now, policy)
+    failed: list[str] = []
+    for item in items:
+        try:
+            await messenger.dm(item.email, nudges.reply(item))
+        except Unreachable:
+            failed.append(item.key)
+    if failed:
+        with ctx.store.write() as session:
+            nudges.unsent(session, failed)
+    return {"sent": len(items) - len(failed), "unreachable": len(failed)}
+
+
+def _plan_nudges(ctx: Context, now: Any, policy: nudges.Policy) -> list[nudges.NudgeItem]:
+    with ctx.store.write() as session:
+        items = nudges.plan(session, now, policy)
+        nudges.record(session, items, now)
+    return items
+
+
+# -- job functions --------------------------------------------------------------------------
+
+
+async def _weekly_digest(run: JobRunContext) -> dict[str, Any]:
+    assert run.messenger is not None
+    return await post_digest(run.ctx, run.messenger, run.now, again=False)
+
+
+async def _personal_digests(run: JobRunContext) -> dict[str, Any]:
+    assert run.messenger is not None
+    return await send_personal_digests(run.ctx, run.messenger, run.now)
+
+
+async def _nudges(run: JobRunContext) -> dict[str, Any]:
+    assert run.messenger is not None
+    return await send_nudges(run.ctx, run.messenger, run.now)
+
+
+WEEKLY_DIGEST = register(Job("digest.weekly", weekly, _weekly_digest))
+PERSONAL_DIGESTS = register(Job("digest.personal", weekly, _personal_digests))
+NUDGES = register(Job("nudges.daily", daily, _nudges))
+
+
+def _domain_job(name: str, steps: list[tuple[str, str]]) -> Job | None:
+    """Register a daily job over domain functions other features provide, if they exist.
+
+    Each step is `function(session, now[, settings= | timezone=])` returning `Reply`s
+    addressed with to_person / to_channel; it runs in its own transaction and the job
+    delivers its replies. Steps run in order (a campaign ends before the next one starts,
+    which starts before the day's standings). A feature not merged yet is simply absent.
+    """
+    functions = [_find(module, function) for module, function in steps]
+    found = [f for f in functions if f is not None]
+    if not found:
+        return None
+
+    async def run(context: JobRunContext) -> dict[str, Any]:
+        from bot.channels import deliver_elsewhere
+
+        assert context.messenger is not None
+        sent = 0
+        for function in found:
+            with context.ctx.store.write() as session:
+                replies = list(function(session, context.now, **_extras(function, context)) or [])
+            undelivered = await deliver_elsewhere(replies, context.messenger)
+            sent += len(replies) - len(undelivered)
+        return {"sent": sent, "steps": [f.__name__ for f in found]}
+
+    return register(Job(name, daily, run))
+
+
+def _find(module: str, function: str) -> Any:
+    try:
+        return getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError):
+        return None
+
+
+def _extras(function: Any, context: JobRunContext) -> dict[str, Any]:
+    parameters = inspect.signature(function).parameters
+    extras: dict[str, Any] = {}
+    if "settings" in parameters:
+        extras["settings"] = context.ctx.settings
+    if "timezone" in parameters:
+        extras["timezone"] = context.ctx.settings.zone
+    return extras
+
+
+# Jobs of features built alongside this one (registered when their functions exist).
+CONSENT_REMINDERS = _domain_job(
+    "referrals.remind_silent_owners", [("bot.referrals", "remind_silent_owners")]
+)
+CAMPAIGNS_DAILY = _domain_job(
+    "campaigns.daily",
+    [
+        ("bot.campaigns", "end_due_campaigns"),
+        ("bot.campaigns", "start_due_campaigns"),
+        ("bot.campaigns", "daily_standings"),
+    ],
+)

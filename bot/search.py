@@ -1,0 +1,463 @@
+"""Answering "who does X?" from service cards.
+
+`SearchIndex.build(cards, people=..., clients=...)` indexes every part of every card
+(BM25F with field weights over Snowball stems, accent and case folded), and
+`index.search(question)` ranks the cards for a question. Questions are corrected for typos
+against the index vocabulary, expanded with a shipped glossary of trade terms (which a firm
+can extend with `glossary.csv` in its content folder), and mapped onto a broad taxonomy of
+professional-service areas. That map is what decides "nothing fits": a question about an
+area none of the firm's cards covers, or an internal request (IT, payroll, facilities), gets
+an honest no-match instead of a weak guess. No raw-score threshold is involved, so the
+decision carries over from one firm to another.
+
+Person, team and client questions ("who is Priya Shah?", "what does the Tax team do?",
+"who looks after Northwind?") are answered by `find_person`, `find_team` and `find_client`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from bot._search.index import FieldIndex
+from bot._search.text import (
+    OWNERSHIP,
+    STOPWORDS,
+    content_stems,
+    english_words,
+    fold,
+    folded_words,
+    stem,
+    terms,
+    words,
+)
+from bot._search.vocab import (
+    Area,
+    Glossary,
+    PhraseMatcher,
+    area_words,
+    load_areas,
+    load_glossary,
+)
+from bot.catalog import Card, Client, Person
+
+__all__ = ["Match", "SearchIndex", "SearchResult", "load_vocabulary"]
+
+# How much each part of a card counts. Names people use (title, aliases) count most;
+# the situations are what people describe when they don't know the name of the service.
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 3.0,
+    "aliases": 2.5,
+    "team": 1.0,
+    "what_we_do": 1.0,
+    "situations": 1.0,
+    "clients_we_want": 0.6,
+    "positioning": 0.4,
+    "questions": 0.5,
+}
+# How much a card mentioning an area counts towards covering it, by field.
+# "What we do" says what a team offers; the situations count for less, and the other
+# sections, which often mention neighbouring areas ("when the audit finds..."), not at all.
+_COVER_WEIGHTS: dict[str, float] = {
+    "title": 3.0,
+    "aliases": 3.0,
+    "team": 1.0,
+    "what_we_do": 1.0,
+    "situations": 0.5,
+}
+_COVERED = 2.0  # a card covers an area from one name hit, or two hits in its body
+_DOMINANT = 0.25  # ...and when that area weighs at least this share of the card's main one
+_EXPANSION_WEIGHT = 0.35  # glossary synonyms count less than the words asked
+_RELATIVE_WEIGHT = 0.5  # so do words of the same family ('bribes' for 'bribery')
+_FAMILY = 5  # shortest shared stem that makes two words one family
+_AREA_WEIGHT = 0.8  # share of the final score that comes from the area map
+_OTHER_MATCH = 0.55  # other matches must score at least this share of the best one
+_WEAK = 0.1  # below this share of the question's meaning matched, nothing fits
+_MOSTLY = 0.75  # a card holding this share of it answers even a question about another area
+_TEAM_CUE = re.compile(r"\b(team|department|dept|practice|group|desk|unit)s?\b")
+# Words that ask about someone rather than about a service.
+_ABOUT_SURFACE = frozenset("cover covers do does role job contact speak talk reach email".split())
+_ABOUT_WORDS = frozenset(stem(w) for w in _ABOUT_SURFACE)
+Reason = Literal["", "empty", "internal", "uncovered", "weak"]
+
+
+@dataclass(frozen=True)
+class Match:
+    card: Card
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Ranked cards for a question; `matches` is empty when nothing fits, and `reason` says why."""
+
+    question: str
+    matches: list[Match] = field(default_factory=list)
+    reason: Reason = ""
+    areas: tuple[str, ...] = ()
+    person: Person | None = None
+    team: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return bool(self.matches)
+
+
+@dataclass
+class _Question:
+    terms: list[str]
+    query: dict[str, float]
+    areas: dict[str, float]
+    synonyms: dict[str, set[str]] = field(default_factory=dict)  # term -> glossary equivalents
+
+
+def load_vocabulary(content_dir: Path | None = None) -> tuple[Glossary, list[Area]]:
+    """The shipped glossary and taxonomy, extended by the firm's own files if it has any."""
+    folder = Path(content_dir) if content_dir else None
+    return (
+        load_glossary(folder / "glossary.csv" if folder else None),
+        load_areas(folder / "areas.yaml" if folder else None),
+    )
+
+
+class SearchIndex:
+    """Everything needed to answer questions about one firm's cards, people and clients."""
+
+    def __init__(
+        self,
+        cards: Sequence[Card],
+        people: Sequence[Person],
+        clients: Sequence[Client],
+        glossary: Glossary,
+        areas: Sequence[Area],
+    ):
+        self.cards = list(cards)
+        self.people = list(people)
+        self.clients = list(clients)
+        self.areas = list(areas)
+        self._area_kind = {a.id: a.kind for a in self.areas}
+        self._known: set[str] = set()
+        segments: list[tuple[int, float, list[str]]] = []
+        docs = [_fields(n, card, self._known, segments) for n, card in enumerate(self.cards)]
+        self._index = FieldIndex(docs, FIELD_WEIGHTS)
+        self._glossary_matcher, self._glossary_group = glossary.matcher()
+        self._glossary = glossary
+        phrases, self._phrase_area = [], []
+        for number, area in enumerate(self.areas):
+            for phrase in area.phrases:
+                phrases.append(phrase)
+                self._phrase_area.append(number)
+        self._area_matcher = PhraseMatcher(phrases)
+        self._cover = self._coverage(segments)
+        self.covered = self._covered_areas()
+        self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
+        # Typos rarely hit the first letter; bucketing by it keeps correction fast.
+        self._fuzzy_choices: dict[str, list[str]] = defaultdict(list)
+        for known in sorted(w for w in self._known if len(w) >= 4):
+            self._fuzzy_choices[known[0]].append(known)
+        self._corrections: dict[str, str] = {}
+        self._sorted_terms = sorted(self._index.postings)
+
+    @classmethod
+    def build(
+        cls,
+        cards: Sequence[Card],
+        people: Sequence[Person] = (),
+        clients: Sequence[Client] = (),
+        glossary: Glossary | None = None,
+        areas: Sequence[Area] | None = None,
+    ) -> SearchIndex:
+        """Index a firm; `glossary` and `areas` default to the shipped ones."""
+        if glossary is None or areas is None:
+            shipped_glossary, shipped_areas = load_vocabulary()
+            glossary = glossary if glossary is not None else shipped_glossary
+            areas = areas if areas is not None else shipped_areas
+        return cls(cards, people, clients, glossary, areas)
+
+    # -- cards ----------------------------------------------------------------------------
+
+    def search(self, question: str, limit: int = 3) -> SearchResult:
+        """The cards that answer `question`, best first, or none with the reason why."""
+        parsed = self._parse(question)
+        asked = tuple(sorted(parsed.areas, key=lambda a: -parsed.areas[a]))
+        if not parsed.terms or not self.cards:
+            return SearchResult(question, reason="empty", areas=asked)
+        about = self._about_someone(question, parsed, limit)
+        if about is not None:
+            return about
+        service = {a: s for a, s in parsed.areas.items() if self._area_kind[a] == "service"}
+        internal = max((s for a, s in parsed.areas.items() if a not in service), default=0.0)
+        if internal > max(service.values(), default=0.0):
+            return SearchResult(question, reason="internal", areas=asked)
+        covered = {a: s for a, s in service.items() if a in self.covered}
+        lexical = self._index.scores(parsed.query)
+        best = float(lexical.max())
+        if best <= 0:
+            reason: Reason = "uncovered" if service and not covered else "weak"
+            return SearchResult(question, reason=reason, areas=asked)
+        total = lexical / best + _AREA_WEIGHT * self._area_boost(covered)
+        order = np.argsort(-total, kind="stable")[: max(limit, 1)]
+        top = int(order[0])
+        meaning = self._meaning_matched(parsed, top)
+        uncovered = max((s for a, s in service.items() if a not in covered), default=0.0)
+        if uncovered > max(covered.values(), default=0.0) and meaning < _MOSTLY:
+            return SearchResult(question, reason="uncovered", areas=asked)
+        if not covered and meaning < _WEAK:
+            return SearchResult(question, reason="weak", areas=asked)
+        ceiling = 1 + _AREA_WEIGHT
+        head = float(total[top])
+        matches = [
+            Match(self.cards[int(i)], round(float(total[i]) / ceiling, 3))
+            for i in order[:limit]
+            if total[i] > 0 and (int(i) == top or total[i] >= _OTHER_MATCH * head)
+        ]
+        return SearchResult(question, matches=matches, areas=asked)
+
+    def _about_someone(self, question: str, parsed: _Question, limit: int) -> SearchResult | None:
+        """Cards of the person or team a question is about ("who is Priya Shah?")."""
+        person = self.find_person(question)
+        if person is not None:
+            rest = set(parsed.terms) - set(terms(person.name)) - _ABOUT_WORDS
+            if len(rest) <= 1:
+                owned = [c for c in self.cards if person.email in c.owners]
+                cards = owned or self.team_cards(person.team)
+                return SearchResult(question, self._ranked(cards, parsed, limit), person=person)
+        team = self.find_team(question)
+        if team is not None and _TEAM_CUE.search(fold(question)):
+            cards = self.team_cards(team)
+            if cards:
+                return SearchResult(question, self._ranked(cards, parsed, limit), team=team)
+        return None
+
+    def _ranked(self, cards: list[Card], parsed: _Question, limit: int) -> list[Match]:
+        scores = self._index.scores(parsed.query)
+        position = {c.id: n for n, c in enumerate(self.cards)}
+        ranked = sorted(cards, key=lambda c: -float(scores[position[c.id]]))
+        return [Match(card, 1.0) for card in ranked[:limit]]
+
+    def explain(self, question: str) -> dict[str, object]:
+        """What the index made of a question (for benchmarks and debugging)."""
+        parsed = self._parse(question)
+        top = int(np.argmax(self._index.scores(parsed.query))) if self.cards else 0
+        return {
+            "terms": parsed.terms,
+            "areas": parsed.areas,
+            "meaning": round(self._meaning_matched(parsed, top), 2),
+            "covered": [a for a in parsed.areas if a in self.covered],
+        }
+
+    def _parse(self, question: str) -> _Question:
+        said = [self._correct(w) for w in words(question)]
+        stems = [stem(w) for w in said if w not in STOPWORDS]
+        query: dict[str, float] = {}
+        for term in stems:
+            query[term] = query.get(term, 0.0) + 1.0
+        synonyms = self._expansions(stems)
+        for extra in synonyms.values():
+            for term in extra:
+                query.setdefault(term, _EXPANSION_WEIGHT)
+        for term in set(stems):
+            relatives = self._relatives(term)
+            for other in relatives:
+                query.setdefault(other, _RELATIVE_WEIGHT)
+            if relatives:
+                synonyms.setdefault(term, set()).update(relatives)
+        areas: dict[str, float] = {}
+        owned = [stem(w) for w in said if w in OWNERSHIP or w not in STOPWORDS]
+        for pid in self._area_matcher.find(owned):
+            area = self.areas[self._phrase_area[pid]].id
+            strength = float(len(self._area_matcher.phrases[pid]))
+            areas[area] = max(areas.get(area, 0.0), strength) + 0.1 * bool(area in areas)
+        return _Question(stems, query, areas, synonyms)
+
+    def _relatives(self, term: str) -> set[str]:
+        """Index terms of the same family that stemming kept apart ('bribe' and 'briberi')."""
+        if len(term) < _FAMILY:
+            return set()
+        found = {term[:k] for k in range(_FAMILY, len(term)) if term[:k] in self._index.postings}
+        start = bisect.bisect_left(self._sorted_terms, term)
+        for other in self._sorted_terms[start : start + 8]:
+            if not other.startswith(term):
+                break
+            if len(other) - len(term) <= 3:
+                found.add(other)
+        found.discard(term)
+        return found
+
+    def _expansions(self, stems: list[str]) -> dict[str, set[str]]:
+        """For each question term that is part of a glossary wording, the equivalent terms."""
+        found: dict[str, set[str]] = {}
+        for pid in sorted(self._glossary_matcher.find(stems)):
+            group = self._glossary.groups[self._glossary_group[pid]]
+            extra = {t for phrase in group for t in phrase}
+            for term in self._glossary_matcher.phrases[pid]:
+                found.setdefault(term, set()).update(extra - {term})
+        return found
+
+    def _correct(self, word: str) -> str:
+        """The index's spelling of a word it doesn't know ('emploment' -> 'employment')."""
+        if word in self._known or len(word) < 5 or not word.isalpha() or word in english_words():
+            return word
+        if word not in self._corrections:
+            edits = 1 if len(word) < 8 else 2
+            found = process.extractOne(
+                word,
+                self._fuzzy_choices.get(word[0], []),
+                scorer=Levenshtein.distance,
+                score_cutoff=edits,
+            )
+            self._corrections[word] = found[0] if found else word
+        return self._corrections[word]
+
+    def _meaning_matched(self, parsed: _Question, doc: int) -> float:
+        """Share of the question's idf mass that the card contains."""
+        seen = set(parsed.terms)
+        mass = sum(self._index.term_idf(t) for t in seen)
+        hit = sum(
+            self._index.term_idf(t)
+            for t in seen
+            if any(self._index.contains(s, doc) for s in {t} | parsed.synonyms.get(t, set()))
+        )
+        return hit / mass if mass else 0.0
+
+    def _area_boost(self, areas: dict[str, float]) -> np.ndarray:
+        if not areas:
+            return np.zeros(len(self.cards), dtype=np.float32)
+        index = {a.id: n for n, a in enumerate(self.areas)}
+        cols = [index[a] for a in areas]
+        strength = np.array([areas[a] for a in areas], dtype=np.float32)
+        # How much each card is about each area, relative to its main area: a card that
+        # mentions an area in passing gets little from it, the card about it gets all.
+        main = np.maximum(self._cover.max(axis=1, keepdims=True), _COVERED)
+        share = self._cover[:, cols] / main
+        return (share @ strength) / float(strength.sum())
+
+    def _covered_areas(self) -> set[str]:
+        """Areas some card is about: strongly enough, and not just in passing next to the
+        card's main areas (a wills card that mentions divorce doesn't do family law)."""
+        if not self.cards:
+            return set()
+        main = self._cover.max(axis=1, keepdims=True)
+        about = (self._cover >= _COVERED) & (self._cover >= _DOMINANT * main)
+        return {self.areas[a].id for a in np.nonzero(about.any(axis=0))[0]}
+
+    def _coverage(self, segments: list[tuple[int, float, list[str]]]) -> np.ndarray:
+        """How strongly each card covers each area: its distinct phrases, each counted once
+        with the weight of the most telling field it appears in.
+
+        On cards a phrase counts when all its terms are in one sentence, bullet or alias;
+        set intersections make that fast on thousands of cards.
+        """
+        holders: dict[str, set[int]] = defaultdict(set)
+        for number, (_, _, stems) in enumerate(segments):
+            for term in set(stems):
+                holders[term].add(number)
+        best: dict[tuple[int, int], float] = {}
+        for pid, phrase in enumerate(self._area_matcher.phrases):
+            found = [holders.get(term) for term in phrase]
+            if not all(found):
+                continue
+            sets = sorted((f for f in found if f is not None), key=len)
+            for number in sets[0].intersection(*sets[1:]):
+                doc, weight = segments[number][0], segments[number][1]
+                if weight > best.get((doc, pid), 0.0):
+                    best[(doc, pid)] = weight
+        cover = np.zeros((len(self.cards), len(self.areas)), dtype=np.float32)
+        for (doc, pid), weight in best.items():
+            cover[doc, self._phrase_area[pid]] += weight
+        return cover
+
+    # -- people, teams, clients -----------------------------------------------------------
+
+    def find_person(self, question: str) -> Person | None:
+        """The person a question names (full name, or a surname or first name nobody shares)."""
+        text = f" {' '.join(words(question))} "
+        for person in sorted(self.people, key=lambda p: -len(p.name)):
+            if f" {' '.join(words(person.name))} " in text:
+                return person
+        asked = set(words(question)) - STOPWORDS
+        for pick in (lambda p: words(p.name)[-1], lambda p: words(p.name)[0]):
+            named = [p for p in self.people if words(p.name) and pick(p) in asked]
+            if len(named) == 1:
+                return named[0]
+        return self._misspelt_person(question)
+
+    def _misspelt_person(self, question: str) -> Person | None:
+        """'who is Priya Shaw?': a short question that is nearly someone's full name."""
+        rest = [w for w in words(question) if w not in STOPWORDS and w not in _ABOUT_SURFACE]
+        if not 2 <= len(rest) <= 3 or not self.people:
+            return None
+        names = {" ".join(words(p.name)): p for p in self.people}
+        found = process.extractOne(" ".join(rest), list(names), scorer=fuzz.ratio, score_cutoff=85)
+        return names[found[0]] if found else None
+
+    def find_team(self, question: str) -> str | None:
+        """The team a question names, if any."""
+        text = f" {' '.join(words(question))} "
+        teams = {c.team for c in self.cards} | {p.team for p in self.people}
+        for team in sorted(teams, key=len, reverse=True):
+            if team and f" {' '.join(words(team))} " in text:
+                return team
+        return None
+
+    def find_client(self, question: str) -> Client | None:
+        """The client a question names (by name or alias), if any."""
+        text = f" {' '.join(words(question))} "
+        best: tuple[int, Client] | None = None
+        for client in self.clients:
+            for name in (client.name, *client.aliases):
+                spelled = " ".join(words(name))
+                if spelled and f" {spelled} " in text and (best is None or len(spelled) > best[0]):
+                    best = (len(spelled), client)
+        return best[1] if best else None
+
+    def team_cards(self, team: str) -> list[Card]:
+        return [c for c in self.cards if fold(c.team) == fold(team)]
+
+    def offices(self) -> list[str]:
+        return sorted({p.office for p in self.people if p.office})
+
+
+def _fields(
+    number: int,
+    card: Card,
+    vocabulary: set[str],
+    segments: list[tuple[int, float, list[str]]],
+) -> dict[str, list[str]]:
+    """A card's stemmed terms per field. Its words are added to `vocabulary`, and the
+    sentences, bullets and aliases of the fields that say what it covers to `segments`
+    as (card number, field weight, stems)."""
+    texts = {
+        "title": [fold(card.title)],
+        "aliases": [fold(alias) for alias in card.aliases],
+        "team": [fold(card.team)],
+        **{key: _SEGMENT.split(fold(card.section(key))) for key in _SECTION_FIELDS},
+    }
+    fields: dict[str, list[str]] = {}
+    seen: list[str] = []
+    for name, parts in texts.items():
+        weight = _COVER_WEIGHTS.get(name, 0.0)
+        stems: list[str] = []
+        for part in parts:
+            said = folded_words(part)
+            seen.extend(said)
+            kept = content_stems(said)
+            stems.extend(kept)
+            if weight and kept:
+                segments.append((number, weight, kept))
+        fields[name] = stems
+    vocabulary.update(seen)
+    return fields
+
+
+_SEGMENT = re.compile(r"[.!?;]\s+|\n")
+_SECTION_FIELDS = ("what_we_do", "situations", "clients_we_want", "positioning", "questions")

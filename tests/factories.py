@@ -1,0 +1,72 @@
+"""Rows for tests, written directly (the referral engineer's domain functions are elsewhere)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from bot.store.models import Client, Person, Referral, ReferralEvent
+
+PATH = {
+    "new": ["new"],
+    "accepted": ["new", "accepted"],
+    "meeting": ["new", "accepted", "meeting"],
+    "proposal": ["new", "accepted", "meeting", "proposal"],
+    "won": ["new", "accepted", "meeting", "proposal", "won"],
+    "lost": ["new", "accepted", "lost"],
+}
+
+
+def person(session: Session, email: str) -> Person:
+    found = session.exec(select(Person).where(Person.email == email)).first()
+    assert found is not None, email
+    return found
+
+
+def client(session: Session, name: str) -> Client:
+    found = session.exec(select(Client).where(Client.name == name)).first()
+    assert found is not None, name
+    return found
+
+
+def referral(
+    session: Session,
+    client_name: str,
+    referrer: str,
+    receiver: str,
+    at: datetime,
+    status: str = "new",
+    value: float | None = None,
+    step: timedelta = timedelta(hours=1),
+) -> Referral:
+    """A referral made at `at`, moved through its statuses one `step` apart."""
+    giver, taker = person(session, referrer), person(session, receiver)
+    row = Referral(
+        client_id=client(session, client_name).id,
+        referrer_id=giver.id,
+        receiver_id=taker.id,
+        referrer_team=giver.team,
+        receiver_team=taker.team,
+        value=value,
+        currency="GBP" if value else None,
+        won_value=value if status == "won" else None,
+        status=status,
+        created_at=at,
+        updated_at=at + step * (len(PATH[status]) - 1),
+    )
+    session.add(row)
+    session.flush()
+    previous = None
+    for n, to_status in enumerate(PATH[status]):
+        session.add(
+            ReferralEvent(
+                referral_id=row.id,
+                actor_id=giver.id if n == 0 else taker.id,
+                at=at + step * n,
+                from_status=previous,
+                to_status=to_status,
+            )
+        )
+        previous = to_status
+    return row

@@ -1,0 +1,283 @@
+"""Slack scenarios speak the real protocol: signed HTTP requests in, Web API calls out.
+
+`slack` is a driver for our aiohttp server with the Bolt app mounted, pointed at a local
+fake of the Slack Web API (`fake`). Every request is signed the way Slack signs them;
+after a request, `slack.settle()` waits for the work the server did after acking.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from slack_sdk.signature import SignatureVerifier
+
+from bot.channels import slack as slack_channel
+from bot.context import Context
+from bot.settings import Settings
+from tests.slack.fake_slack import BOT_USER, TEAM, FakeSlack
+
+SECRET = "test-signing-secret"
+TOKEN = "xoxb-test-token-0000"
+# Slack ids as the sample firm's people.csv has them; Owen has none (matched by email).
+PRIYA, PRIYA_ID = "priya.shah@hartwellfinch.example", "U04PSH7K2QX"
+ADMIN, ADMIN_ID = "alex.morgan@hartwellfinch.example", "U02AMG8X5TC"
+SAM, SAM_ID = "sam.patel@hartwellfinch.example", "U06SPT9Q1VA"
+OWEN, OWEN_ID = "owen.gallagher@hartwellfinch.example", "UOWEN"
+STRANGER_ID = "USTRANGER"  # a Slack user whose email is not in the firm's people list
+HIDDEN_ID = "UHIDDEN"  # a Slack user whose email Slack does not show
+
+
+@dataclass
+class FakePacer(slack_channel.Pacer):
+    """The real pacer on a fake clock: sleeping advances time instantly and is recorded."""
+
+    now: float = 0.0
+    slept: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(interval=1.0, clock=lambda: self.now, sleep=self._sleep)
+
+    async def _sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def dm_channel(user: str) -> str:
+    """The DM channel the fake Slack opens with a user."""
+    return "D" + user.lstrip("U")
+
+
+PRIYA_DM = dm_channel(PRIYA_ID)
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+
+@dataclass
+class SlackDriver:
+    """Sends what Slack would send; reads what our server did."""
+
+    client: TestClient
+    channel: slack_channel.SlackChannel
+    fake: FakeSlack
+    _ids: count = field(default_factory=lambda: count(1))
+
+    async def settle(self) -> None:
+        await self.channel.drain()
+
+    async def post(
+        self, body: str, content_type: str, headers: dict[str, str] | None = None
+    ) -> tuple[int, str]:
+        all_headers = {"Content-Type": content_type, **sign(body), **(headers or {})}
+        response = await self.client.post("/slack/events", data=body, headers=all_headers)
+        text = await response.text()
+        await self.settle()
+        return response.status, text
+
+    async def command(
+        self, command: str, text: str = "", user: str = PRIYA_ID, channel: str = "C1"
+    ) -> tuple[int, str]:
+        n = next(self._ids)
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": TEAM,
+                "channel_id": channel,
+                "channel_name": "directmessage" if channel.startswith("D") else "general",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "response_url": self.fake.response_url(f"cmd{n}"),
+                "trigger_id": f"trigger.{n}",
+                "api_app_id": "A1",
+            }
+        )
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    def event_body(self, event: dict[str, Any], event_id: str | None = None) -> str:
+        n = next(self._ids)
+        return json.dumps(
+            {
+                "token": "legacy",
+                "team_id": TEAM,
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{n:04d}",
+                "event_time": 1_700_000_000 + n,
+                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+                "event": event,
+            }
+        )
+
+    async def event(
+        self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
+    ) -> tuple[int, str]:
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(
+            self.event_body(event, event_id), "application/json", headers if retry else None
+        )
+
+    async def dm(self, text: str, user: str = PRIYA_ID, **extra: Any) -> tuple[int, str]:
+        n = next(self._ids)
+        event = {
+            "type": "message",
+            "channel_type": "im",
+            "channel": "D" + user.lstrip("U"),
+            "user": user,
+            "text": text,
+            "ts": f"1700000100.{n:06d}",
+            **extra,
+        }
+        return await self.event(event)
+
+    async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
+        body = urlencode({"payload": json.dumps(payload)})
+        return await self.post(body, "application/x-www-form-urlencoded")
+
+    async def press(
+        self,
+        action: str,
+        value: dict[str, Any] | str | None = None,
+        user: str = PRIYA_ID,
+        container: dict[str, Any] | None = None,
+        channel: str | None = None,
+    ) -> tuple[int, str]:
+        n = next(self._ids)
+        container = container or {
+            "type": "message",
+            "message_ts": "1700000000.000001",
+            "channel_id": channel or "D" + user.lstrip("U"),
+            "is_ephemeral": False,
+        }
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": TEAM},
+            "user": {"id": user, "team_id": TEAM},
+            "api_app_id": "A1",
+            "trigger_id": f"trigger.b{n}",
+            "container": container,
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action,
+                    "block_id": "b1",
+                    "text": {"type": "plain_text", "text": "x"},
+                    "value": value if isinstance(value, str) else json.dumps(value or {}),
+                    "action_ts": "1700000000.1",
+                }
+            ],
+        }
+        if container["type"] == "message":
+            payload["channel"] = {"id": container["channel_id"]}
+            payload["message"] = {"ts": container["message_ts"], "type": "message"}
+            payload["response_url"] = self.fake.response_url(f"btn{n}")
+        else:
+            payload["view"] = {"id": "VHOME", "type": "home"}
+        return await self.interact(payload)
+
+    async def submit(
+        self, view: dict[str, Any], values: dict[str, dict[str, Any]], user: str = PRIYA_ID
+    ) -> tuple[int, str]:
+        """Submit a modal our server opened, with Slack's `state.values` shape."""
+        submitted = {**view, "id": "VMODAL", "state": {"values": values}}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM},
+            "user": {"id": user, "team_id": TEAM},
+            "api_app_id": "A1",
+            "trigger_id": "trigger.v1",
+            "view": submitted,
+        }
+        return await self.interact(payload)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    server = FakeSlack(
+        users={
+            PRIYA_ID: PRIYA,
+            ADMIN_ID: ADMIN,
+            SAM_ID: SAM,
+            OWEN_ID: OWEN,
+            STRANGER_ID: "someone@elsewhere.example",
+            HIDDEN_ID: None,
+        }
+    )
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def slack_settings(fake: FakeSlack) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_BOT_TOKEN=TOKEN,
+        CROSSBOT_SLACK_API_URL=fake.api_url,
+    )
+
+
+@pytest.fixture
+def pacer() -> FakePacer:
+    return FakePacer()
+
+
+@pytest.fixture
+async def slack(
+    ctx: Context, slack_settings: Settings, fake: FakeSlack, pacer: FakePacer
+) -> AsyncIterator[SlackDriver]:
+    """Our server (the sample firm) with Slack mounted, a fake clock and no retry backoff."""
+    slack_ctx = Context(ctx.store, slack_settings)
+    app = web.Application()
+    channel = slack_channel.SlackChannel(
+        slack_ctx, pacer=pacer, backoff=FixedValueRetryIntervalCalculator(0)
+    )
+    slack_channel.mount(app, slack_ctx, channel)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    yield SlackDriver(client, channel, fake)
+    await client.close()
+
+
+@dataclass
+class Probe:
+    """A test feature in the router's tables: records the turns it gets, answers `replies`.
+
+    It lets a scenario see exactly what Turn the adapter produced, and make the bot answer
+    with a form, an image or a reply addressed elsewhere before any feature does so.
+    """
+
+    turns: list[Any] = field(default_factory=list)
+    replies: list[Any] = field(default_factory=list)
+
+    def on_action(self, turn: Any, ctx: Context, me: Any) -> list[Any]:
+        self.turns.append(turn)
+        return list(self.replies)
+
+    def command(self, turn: Any, ctx: Context, me: Any, args: str) -> list[Any]:
+        return self.on_action(turn, ctx, me)
+
+
+@pytest.fixture
+def probe(monkeypatch: pytest.MonkeyPatch) -> Probe:
+    from bot import conversation
+
+    found = Probe()
+    monkeypatch.setitem(conversation.ACTIONS, "probe", found.on_action)
+    monkeypatch.setitem(conversation.COMMANDS, "probe", found.command)
+    return found

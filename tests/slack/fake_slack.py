@@ -1,0 +1,186 @@
+"""A local fake of the Slack Web API, like bolt-python's mock_web_api_server.
+
+It speaks the real wire format (form or JSON bodies, `{"ok": ...}` answers, 429 with
+`Retry-After`) on a real port, records every call (method + params), serves the upload
+URLs of `files_upload_v2` and the `response_url`s of slash commands and buttons, and can be
+told to fail the next calls of a method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = "UBOT"
+TEAM = "T0001"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    status: int = 200
+    ok: bool = True
+
+
+@dataclass
+class FakeSlack:
+    """The fake Web API. `users` maps Slack user ids to emails (None: no email visible)."""
+
+    users: dict[str, str | None] = field(default_factory=dict)
+    missing_channels: set[str] = field(default_factory=set)  # answer channel_not_found
+    calls: list[Call] = field(default_factory=list)
+    responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # response_url posts
+    uploads: list[bytes] = field(default_factory=list)
+    url: str = ""
+    _failures: dict[str, list[tuple[int, dict[str, str]]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    _runner: web.AppRunner | None = None
+    socket: web.WebSocketResponse | None = None  # the Socket Mode connection, once open
+    socket_open: asyncio.Event = field(default_factory=asyncio.Event)
+    socket_acks: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    # --- control -------------------------------------------------------------------------
+    def fail_next(self, method: str, status: int = 429, times: int = 1, retry_after: int = 0):
+        """Answer the next `times` calls of `method` with `status` (429 carries Retry-After)."""
+        headers = {"Retry-After": str(retry_after)} if status == 429 else {}
+        self._failures[method] += [(status, headers)] * times
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        """The params of every successful call of `method`."""
+        return [c.params for c in self.calls if c.method == method and c.status == 200 and c.ok]
+
+    def requested(self, method: str) -> list[dict[str, Any]]:
+        """The params of every call of `method`, whatever the answer."""
+        return [c.params for c in self.calls if c.method == method]
+
+    def attempts(self, method: str) -> list[int]:
+        return [c.status for c in self.calls if c.method == method]
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.url}/respond/{name}"
+
+    # --- server --------------------------------------------------------------------------
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/upload/{name}", self._upload)
+        app.router.add_post("/respond/{name}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        if request.content_type == "application/json":
+            body = await request.json()
+            params = dict(body) if isinstance(body, Mapping) else {}
+        else:
+            params = dict(await request.post())
+        params.update(request.query)
+        for key in ("blocks", "view", "files", "attachments"):
+            if isinstance(params.get(key), str):
+                params[key] = json.loads(params[key])
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        if self._failures.get(method):
+            status, headers = self._failures[method].pop(0)
+            self.calls.append(Call(method, params, status))
+            return web.json_response({"ok": False, "error": "fake"}, status=status, headers=headers)
+        answer = self._answer(method, params)
+        self.calls.append(Call(method, params, ok=bool(answer.get("ok"))))
+        return web.json_response(answer)
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        ok: dict[str, Any] = {"ok": True}
+        if params.get("channel") in self.missing_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if method == "apps.connections.open":
+            return ok | {"url": self.url.replace("http", "ws", 1) + "/socket"}
+        if method == "auth.test":
+            return ok | {"user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "user": "crossbot"}
+        if method == "users.info":
+            user = str(params.get("user"))
+            if user not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            email = self.users[user]
+            profile = {"real_name": f"Person {user}"} | ({"email": email} if email else {})
+            return ok | {"user": {"id": user, "name": user.lower(), "profile": profile}}
+        if method == "users.lookupByEmail":
+            email = str(params.get("email"))
+            for user, known in self.users.items():
+                if known == email:
+                    return ok | {"user": {"id": user, "profile": {"email": email}}}
+            return {"ok": False, "error": "users_not_found"}
+        if method == "conversations.open":
+            return ok | {"channel": {"id": "D" + str(params.get("users", "")).lstrip("U")}}
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            ts = f"1700000000.{next(self._ts):06d}"
+            return ok | {"channel": params.get("channel"), "ts": ts, "message_ts": ts}
+        if method in ("views.open", "views.publish", "views.update"):
+            return ok | {"view": {"id": "V1", **(params.get("view") or {})}}
+        if method == "files.getUploadURLExternal":
+            return ok | {"upload_url": f"{self.url}/upload/F1", "file_id": "F1"}
+        if method == "files.completeUploadExternal":
+            return ok | {
+                "files": [{"id": "F1", "title": params.get("files", [{}])[0].get("title")}]
+            }
+        return ok
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        """Socket Mode: say hello, then relay envelopes out and acks back."""
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1})
+        self.socket = socket
+        self.socket_open.set()
+        async for message in socket:
+            if message.type.name == "TEXT":
+                await self.socket_acks.put(json.loads(message.data))
+        return socket
+
+    async def send_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
+        assert self.socket is not None
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": kind,
+            "payload": payload,
+            "accepts_response_payload": kind != "events_api",
+        }
+        await self.socket.send_json(envelope)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads.append(await request.read())
+        return web.Response(text="OK")
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if self._failures.get("response_url"):
+            status, headers = self._failures["response_url"].pop(0)
+            return web.Response(status=status, headers=headers, text="fake")
+        self.responses.append((name, await request.json()))
+        return web.Response(text="ok")

@@ -1,0 +1,133 @@
+"""Daily jobs of other features plug into the registry and deliver their addressed replies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlmodel import Session
+
+from bot import jobs, scheduler
+from bot.context import Context
+from bot.messages import Reply
+from bot.server import build_app
+from tests.conftest import RecordingMessenger
+
+SLOT = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
+seen: list[dict[str, Any]] = []
+
+
+def first_step(session: Session, now: datetime, settings: Any = None) -> list[Reply]:
+    seen.append({"step": "first", "settings": settings is not None})
+    return [Reply("to the channel", to_channel="C-X"), Reply("to a person", to_person="a@b.c")]
+
+
+def second_step(session: Session, now: datetime, timezone: ZoneInfo | None = None) -> list[Reply]:
+    seen.append({"step": "second", "timezone": str(timezone)})
+    return []
+
+
+@pytest.fixture
+def domain_job():
+    job = jobs._domain_job(
+        "test.daily",
+        [
+            ("tests.test_jobs", "first_step"),
+            ("tests.missing", "nothing"),
+            ("tests.test_jobs", "second_step"),
+        ],
+    )
+    seen.clear()
+    yield job
+    scheduler._REGISTRY.pop("test.daily", None)
+
+
+async def test_a_domain_job_runs_its_steps_in_order_and_delivers(ctx: Context, domain_job):
+    assert domain_job is not None and domain_job in scheduler.registered()
+    messenger = RecordingMessenger()
+    assert await scheduler.run_due(ctx, domain_job, SLOT, SLOT, messenger) == "done"
+    assert seen == [
+        {"step": "first", "settings": True},
+        {"step": "second", "timezone": "Europe/London"},
+    ]
+    assert [c for c, _ in messenger.posts] == ["C-X"] and [p for p, _ in messenger.dms] == ["a@b.c"]
+    assert await scheduler.run_due(ctx, domain_job, SLOT, SLOT, messenger) == "skipped"
+
+
+def test_a_feature_not_merged_yet_adds_no_job():
+    assert jobs._domain_job("test.none", [("tests.missing", "nothing")]) is None
+
+
+def test_no_platform_means_no_scheduler(ctx: Context):
+    from bot.server import SCHEDULER_KEY
+
+    assert SCHEDULER_KEY not in build_app(ctx)
+
+
+def test_messenger_factory_says_what_to_configure(ctx: Context):
+    from bot.channels import NoMessenger, messenger_from_settings
+
+    with pytest.raises(NoMessenger, match="SLACK_BOT_TOKEN"):
+        messenger_from_settings(ctx)
+
+
+async def test_serve_runs_the_scheduler_with_a_platform(ctx: Context):
+    from aiohttp.test_utils import TestServer
+
+    from bot.context import Context as Ctx
+    from bot.server import SCHEDULER_KEY
+    from bot.settings import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        MicrosoftAppId="00000000-0000-0000-0000-000000000001",
+        MicrosoftAppPassword="s3cret",
+    )
+    app = build_app(Ctx(ctx.store, settings))
+    sched = app[SCHEDULER_KEY]
+    server = TestServer(app)
+    # A Sunday evening: no slot within the grace period, so the start-up catch-up is a no-op.
+    with time_machine.travel(datetime(2026, 11, 22, 20, tzinfo=UTC)):
+        await server.start_server()
+        try:
+            assert sched.apscheduler is not None and sched.apscheduler.running
+            assert sched.apscheduler.get_job("digest.weekly") is not None
+        finally:
+            await server.close()
+    assert sched.apscheduler is None
+
+
+def test_messenger_factory_builds_the_configured_platform(ctx: Context):
+    from bot.channels import NoMessenger, messenger_from_settings
+    from bot.channels.slack import SlackMessenger
+    from bot.channels.teams import TeamsMessenger
+    from bot.context import Context as Ctx
+    from bot.settings import Settings
+
+    slack = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-test")  # type: ignore[call-arg]
+    app_id = "00000000-0000-0000-0000-000000000001"
+    teams = Settings(  # type: ignore[call-arg]
+        _env_file=None, MicrosoftAppId=app_id, MicrosoftAppPassword="s3cret"
+    )
+    assert isinstance(messenger_from_settings(Ctx(ctx.store, slack)), SlackMessenger)
+    assert isinstance(messenger_from_settings(Ctx(ctx.store, teams)), TeamsMessenger)
+    # Settings that cannot work are reported as such, not as a traceback.
+    broken = Settings(_env_file=None, MicrosoftAppId=app_id)  # type: ignore[call-arg]
+    with pytest.raises(NoMessenger, match="MicrosoftAppPassword"):
+        messenger_from_settings(Ctx(ctx.store, broken))
+
+
+def test_the_scheduler_sends_through_the_mounted_slack_channel(ctx: Context):
+    from bot.channels.slack import SLACK_CHANNEL
+    from bot.context import Context as Ctx
+    from bot.server import SCHEDULER_KEY
+    from bot.settings import Settings
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="secret"
+    )
+    app = build_app(Ctx(ctx.store, settings))
+    assert app[SCHEDULER_KEY].messenger is app[SLACK_CHANNEL].messenger
