@@ -785,7 +785,7 @@ def _unknown_client(
         (r"\bclients?(?:\s+of\s+(?:mine|ours))?,\s+(?P<x>[^,]+),", 0, False),
         # "the MD of Acme", "the CFO at Acme"
         (rf"\b(?i:{_ROLES})\s+(?:of|at|from)\s+(?P<x>[A-Z][^,.;:!?]*)", 0, False),
-        # "The Okafor family", "Mrs Jane Doe": kept whole
+        # "The Ashby family", "Mrs Jane Doe": kept whole
         (r"(?P<x>\b[Tt]he\s+[A-Z][\w'’-]+\s+family\b)", 0, True),
         (
             r"(?P<x>\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lady|Lord|Prof)\.?\s+[A-Z][\w'’-]+"
