@@ -1,18 +1,119 @@
-"""Charts as PNG bytes (matplotlib's Agg canvas: no display, no pyplot state, thread-safe)."""
+"""PNG charts for reports and digests: small, generic, and free of business rules.
+
+Each function takes plain labels and numbers and returns PNG bytes. They draw on a
+`Figure` with the Agg canvas (no pyplot, no global state), so they are safe to call from
+any thread and need no display.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import colormaps  # noqa: E402  (the backend must be chosen first)
+from matplotlib import colormaps  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+__all__ = [
+    "bar_chart",
+    "funnel_chart",
+    "matrix_chart",
+    "team_race_chart",
+    "weekly_by_team_chart",
+    "PNG_MAGIC",
+]
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_COLOUR = "#2b6cb0"
+_NEGATIVE = "#c05621"
+_DPI = 110
+
+
+def bar_chart(
+    labels: Sequence[str],
+    values: Sequence[float],
+    title: str,
+    value_label: str = "",
+    horizontal: bool = True,
+    value_format: str = "{:,.0f}",
+) -> bytes:
+    """Bars, one per label; negative values are drawn in a second colour."""
+    height = max(2.5, 0.45 * len(labels) + 1.2) if horizontal else 4.0
+    figure = Figure(figsize=(7.5, height), dpi=_DPI)
+    axes = figure.add_subplot()
+    colours = [_NEGATIVE if v < 0 else _COLOUR for v in values]
+    positions = list(range(len(labels)))
+    if horizontal:
+        bars = axes.barh(positions, values, color=colours)
+        axes.set_yticks(positions, labels=list(labels))
+        axes.invert_yaxis()
+        axes.set_xlabel(value_label)
+        axes.axvline(0, color="#444444", linewidth=0.8)
+    else:
+        bars = axes.bar(positions, values, color=colours)
+        axes.set_xticks(positions, labels=list(labels), rotation=30, ha="right")
+        axes.set_ylabel(value_label)
+    axes.bar_label(bars, labels=[value_format.format(v) for v in values], padding=3, fontsize=8)
+    _finish(figure, axes, title)
+    return _png(figure)
+
+
+def funnel_chart(stages: Sequence[tuple[str, float]], title: str) -> bytes:
+    """A funnel: centred bars narrowing stage by stage, each labelled with its count."""
+    figure = Figure(figsize=(7.5, max(2.5, 0.55 * len(stages) + 1.2)), dpi=_DPI)
+    axes = figure.add_subplot()
+    widest = max((value for _, value in stages), default=0) or 1
+    for row, (label, value) in enumerate(stages):
+        axes.barh(row, value, left=(widest - value) / 2, color=_COLOUR, height=0.8)
+        axes.text(
+            widest / 2,
+            row,
+            f"{label}: {value:,.0f}",
+            ha="center",
+            va="center",
+            color="white" if value > widest * 0.3 else "black",
+            fontsize=9,
+        )
+    axes.set_ylim(len(stages) - 0.5, -0.5)
+    axes.set_xlim(0, widest)
+    axes.axis("off")
+    _finish(figure, axes, title)
+    return _png(figure)
+
+
+def matrix_chart(
+    rows: Sequence[str],
+    columns: Sequence[str],
+    values: Sequence[Sequence[float]],
+    title: str,
+    row_label: str = "",
+    column_label: str = "",
+) -> bytes:
+    """A heat map with each cell's number written in it (zeros left blank)."""
+    size = max(4.0, 0.55 * max(len(rows), len(columns), 1) + 2.5)
+    figure = Figure(figsize=(size + 1.5, size), dpi=_DPI)
+    axes = figure.add_subplot()
+    grid = [list(r) for r in values] or [[0.0]]
+    image = axes.imshow(grid, cmap="Blues", aspect="auto")
+    axes.set_xticks(range(len(columns)), labels=list(columns), rotation=40, ha="right")
+    axes.set_yticks(range(len(rows)), labels=list(rows))
+    axes.set_xlabel(column_label)
+    axes.set_ylabel(row_label)
+    top = max((v for r in grid for v in r), default=0) or 1
+    for i, line in enumerate(grid):
+        for j, value in enumerate(line):
+            if value:
+                colour = "white" if value > top * 0.6 else "black"
+                axes.text(j, i, f"{value:,.0f}", ha="center", va="center", color=colour, fontsize=8)
+    figure.colorbar(image, ax=axes, shrink=0.8)
+    _finish(figure, axes, title)
+    return _png(figure)
 
 
 def weekly_by_team_chart(
@@ -39,4 +140,38 @@ def weekly_by_team_chart(
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def team_race_chart(
+    days: Sequence[date],
+    series: Mapping[str, Sequence[float]],
+    title: str = "",
+    value_label: str = "points per head",
+) -> bytes:
+    """A campaign's team race: one line per team, its running total at the end of each day."""
+    figure = Figure(figsize=(7.5, 4.0), dpi=_DPI)
+    axes = figure.add_subplot()
+    labels = [f"{d:%a} {d.day}" for d in days]
+    for team, values in series.items():
+        axes.plot(labels[: len(values)], list(values), marker="o", linewidth=2, label=team)
+    if series:
+        axes.legend(loc="upper left", fontsize=8, frameon=False)
+    else:
+        axes.text(0.5, 0.5, "-", ha="center", va="center", transform=axes.transAxes)
+    axes.set_ylabel(value_label)
+    axes.grid(axis="y", alpha=0.3)
+    axes.spines[["top", "right"]].set_visible(False)
+    _finish(figure, axes, title)
+    return _png(figure)
+
+
+def _finish(figure: Figure, axes: object, title: str) -> None:
+    figure.suptitle(title, fontsize=12)
+    figure.tight_layout()
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure).print_png(buffer)
     return buffer.getvalue()

@@ -322,6 +322,29 @@ def serve(
     run_server(ctx, port)
 
 
+@app.command()
+def report(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the CSV files and PNG charts.")
+    ] = Path("report"),
+) -> None:
+    """Referral funnel, value won, team give/receive matrix, campaign standings: CSV and PNG."""
+    from bot.report import write_report
+
+    store = _store()
+    with store.read() as session:
+        written = write_report(session, out)
+    typer.echo(
+        render(
+            "cli_report_written",
+            folder=str(out),
+            files=[p.name for p in written.files],
+            referrals=written.referrals,
+            campaigns=written.campaigns,
+        )
+    )
+
+
 @app.command("parse-referral")
 def parse_referral_command(
     text: Annotated[

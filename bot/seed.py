@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot import referrals
 from bot.catalog import Catalog
 from bot.render import render
 from bot.store import models
@@ -19,70 +20,49 @@ _REFERRALS = [
     (1, "new", None),
 ]
 _PATH = {
-    "new": ["new"],
-    "accepted": ["new", "accepted"],
-    "meeting": ["new", "accepted", "meeting"],
-    "won": ["new", "accepted", "meeting", "proposal", "won"],
+    "new": [],
+    "accepted": ["accepted"],
+    "meeting": ["accepted", "meeting"],
+    "won": ["accepted", "meeting", "proposal", "won"],
 }
 
 
 def seed_activity(session: Session, catalog: Catalog, now: datetime) -> int:
-    """Add a few referrals across teams and one published story; return how many referrals."""
+    """Add a few referrals across teams and one published story; return how many referrals.
+
+    The referrals go through `bot.referrals` like real ones (events, points and all). The
+    first ambassador, whom the demo speaks as, both sends and receives one.
+    """
     people = {p.email: p for p in session.exec(select(models.Person))}
-    clients = [c for c in session.exec(select(models.Client)) if c.owner_id]
-    owners = {p.id: p for p in people.values()}
+    by_id = {p.id: p for p in people.values()}
+    ambassador = min(
+        (p for p in people.values() if p.role == "ambassador"),
+        key=lambda p: p.id or 0,
+        default=None,
+    )
+    first = ambassador.id if ambassador else None
+    clients = sorted(
+        (c for c in session.exec(select(models.Client)) if c.owner_id in by_id),
+        key=lambda c: (c.owner_id != first, c.id or 0),
+    )
+    mine = ambassador.email if ambassador else ""
+    cards = sorted((c for c in catalog.cards if c.owners), key=lambda c: mine not in c.owners)
     made: list[models.Referral] = []
-    for (days, status, value), client in zip(_REFERRALS, clients, strict=False):
-        referrer = owners[client.owner_id]
-        card = next((c for c in catalog.cards if c.team != referrer.team and c.owners), None)
+    for n, ((days, status, value), client) in enumerate(zip(_REFERRALS, clients, strict=False)):
+        referrer = by_id[client.owner_id]
+        card = next((c for c in cards[n:] + cards[:n] if c.team != referrer.team), None)
         if card is None:
             break
-        receiver = people[card.owners[len(made) % len(card.owners)]]
+        receiver = people[card.owners[n % len(card.owners)]]
         at = now - timedelta(days=days)
-        assert client.id and referrer.id and receiver.id
-        referral = models.Referral(
-            client_id=client.id,
-            referrer_id=referrer.id,
-            receiver_id=receiver.id,
-            card_id=card.id,
-            referrer_team=referrer.team,
-            receiver_team=receiver.team,
-            value=value,
-            currency="GBP" if value else None,
-            status=status,
-            won_value=value if status == "won" else None,
-            created_at=at,
-            updated_at=at,
-        )
-        session.add(referral)
-        session.flush()
+        new = referrals.NewReferral(client.name, receiver.email, card.id, value, "GBP")
+        referral = referrals.create(session, referrer, new, at, owner_consent=False).referral
         assert referral.id is not None
-        previous = None
-        for step, to_status in enumerate(_PATH[status]):
-            session.add(
-                models.ReferralEvent(
-                    referral_id=referral.id,
-                    actor_id=referrer.id if step == 0 else receiver.id,
-                    at=at + timedelta(days=step),
-                    from_status=previous,
-                    to_status=to_status,
-                )
-            )
-            previous = to_status
+        for step, to_status in enumerate(_PATH[status], 1):
+            referrals.move(session, referral.id, receiver, to_status, at + timedelta(days=step))
         made.append(referral)
-        catalog = _rotate(catalog)
     _seed_story(session, people, made, now)
     return len(made)
-
-
-def _rotate(catalog: Catalog) -> Catalog:
-    """The next referral goes to the next card, so the demo spans several teams."""
-    return Catalog(
-        cards=catalog.cards[1:] + catalog.cards[:1],
-        people=catalog.people,
-        clients=catalog.clients,
-        folder=catalog.folder,
-    )
 
 
 def _seed_story(

@@ -1,28 +1,898 @@
-"""Referrals in chat: logging, slot filling, confirmation, lifecycle buttons, my referrals."""
+"""Referrals in chat: logging, slot filling, confirmation, lifecycle buttons, my referrals.
+
+A referral starts from a sentence ("I've introduced Acme to Priya…"), `/refer …`, or the
+form. What the text leaves out is asked one question at a time (the draft lives in the
+dialogue state, flow "referral"); nothing is saved until the referrer confirms. Buttons
+in DMs move a referral on; so does saying so ("Acme went well, we won it, £18k").
+"""
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
+from sqlmodel import Session
+
+from bot import referrals
+from bot.catalog import Card
 from bot.context import Context
-from bot.messages import Reply, Turn
-from bot.render import render
-from bot.store.models import DialogState, Person
+from bot.dialogs import state
+from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
+from bot.referrals import NewReferral, ReferralError
+from bot.render import money, render
+from bot.store.models import DialogState, Person, Referral
+from bot.understand import (
+    Directory,
+    ReferralDraft,
+    looks_like_referral,
+    parse_amount,
+    parse_referral,
+    parse_status_update,
+    resolve_client,
+)
+
+FLOW = "referral"
+# "log a referral", "I want to log a referral": the start of one, details to follow.
+_BARE_START = re.compile(
+    r"^\s*(i'?d like to |i want to |can i |let'?s |please )?(log|record|add|make|new|start)"
+    r"\s+(a\s+|new\s+|a\s+new\s+)?referr?al\b[\s.!:]*(please)?[\s.!]*$",
+    re.I,
+)
+_MINE = re.compile(r"^\s*(show\s+)?(my|our)\s+referrals?\b[\s?!.]*$", re.I)
+_YES = re.compile(r"^\s*(y|yes|yep|yeah|ok|okay|confirm|sure|go|do it|save|update( it)?)\b", re.I)
+_NO = re.compile(r"^\s*(n|no|nope|cancel|stop)\b", re.I)
+_EDIT = re.compile(r"^\s*(edit|change|fix)\b", re.I)
+_NONE = re.compile(r"^\s*(none|no|nothing|general|skip|not sure|don'?t know|-)\b", re.I)
+# Words that end a flow; the core handler says "cancelled".
+_QUIT = re.compile(r"^(cancel|stop|never ?mind|forget it|quit)[\s!.]*$", re.I)
+_QUESTION = re.compile(r"\?\s*$|^\s*(who|what|which|where|how|why|when|does|do|is|are)\b", re.I)
+_MAX_ITEMS_SHOWN = 6
+# Received referrals still being worked on: listed with their buttons.
+_IN_HAND = frozenset({"accepted", "meeting", "proposal", "parked"})
+
+
+# -- entry points (the router's table points here) -----------------------------------------
+
+
+def _command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+    """`/refer <client> to <person|team> [for <service>] [value] [note]`; bare: the form."""
+    if not args.strip():
+        return [_form_reply(ctx, me, {})]
+    return _start(turn, ctx, me, f"/refer {args.strip()}")
+
+
+def _list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+    """`/referrals`: what I sent, what I received, and what waits on me, with buttons."""
+    with ctx.store.read() as session:
+        mine = referrals.mine(session, me)
+        waiting = {v.id for v in mine.waiting}
+        in_hand = [v for v in mine.received if v.status in _IN_HAND and v.id not in waiting]
+        items = (mine.waiting + in_hand)[:_MAX_ITEMS_SHOWN]
+        rows = {v.id: session.get(Referral, v.id) for v in items}
+    replies = [
+        Reply(
+            render("referral_list", me=me, mine=mine),
+            buttons=[Button("Log a referral", "referral.form")],
+            kind="referral_list",
+        )
+    ]
+    for item in items:
+        row = rows[item.id]
+        assert row is not None
+        owner = item.owner.id if item.owner else None
+        replies.append(
+            Reply(
+                render("referral_item", r=item, me=me, waiting=item.id in waiting),
+                buttons=referrals.actions_for(me, row, owner),
+                kind="referral_waiting_item" if item.id in waiting else "referral_open_item",
+            )
+        )
+    return replies
+
+
+def _on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    """Every `referral.*` button and form submission."""
+    verb = (turn.action or "").split(".", 1)[-1]
+    payload = turn.payload or {}
+    if verb in referrals.ACTION_STATUSES:
+        return _move_by_button(ctx, me, referrals.ACTION_STATUSES[verb], payload)
+    handler = _ACTIONS.get(verb)
+    if handler is None:
+        return [Reply(render("unknown_action"), kind="unknown_action")]
+    return handler(turn, ctx, me, payload)
+
+
+def _continue_flow(
+    turn: Turn, ctx: Context, me: Person, pending: DialogState
+) -> list[Reply] | None:
+    """An answer to the question the referral flow last asked."""
+    text = turn.text
+    if _QUIT.match(text):
+        return None  # the core's cancel clears the flow and says so
+    draft = dict(pending.data)
+    step = pending.step
+    if step not in ("confirm", "duplicate"):
+        if _restarts(text, ctx):
+            return _start(turn, ctx, me, text)
+        if text.rstrip().endswith("?"):
+            return None  # a question of its own ("who does tax?"), not an answer
+    if step == "client":
+        return _answer_client(turn, ctx, me, draft, text)
+    if step == "receiver":
+        return _answer_receiver(turn, ctx, me, draft, text)
+    if step == "choose":
+        return _answer_choice(turn, ctx, me, draft, text)
+    if step == "card":
+        return _answer_card(turn, ctx, me, draft, text)
+    if step == "confirm":
+        return _answer_confirm(turn, ctx, me, draft, text)
+    if step == "duplicate":
+        return _answer_duplicate(turn, ctx, me, draft, text)
+    return None
+
+
+def _on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
+    """My referrals, a referral in a sentence, or a status update in a sentence."""
+    text = turn.text
+    if _MINE.match(text):
+        return _list_command(turn, ctx, me, "")
+    directory = _directory(ctx)
+    question = bool(_QUESTION.search(text))
+    update = None if question else parse_status_update(text, directory)
+    if update is not None and update.client and _in_hand(ctx, me, update.client, update.status):
+        # "I've accepted the Acme referral" is news about one I hold, not a new referral.
+        return _status_from_chat(ctx, me, update.client, update.status, update, text)
+    if _BARE_START.match(text) or looks_like_referral(text, directory):
+        return _start(turn, ctx, me, text)
+    if update is None or not update.client:
+        return None
+    return _status_from_chat(ctx, me, update.client, update.status, update, text)
+
+
+def _in_hand(ctx: Context, me: Person, client_name: str, to_status: str) -> bool:
+    """Whether `me` holds an open referral of this client that they may move to `to_status`."""
+    with ctx.store.read() as session:
+        client = referrals.find_client(session, client_name)
+        if client is None or client.id is None:
+            return False
+        visible = referrals.visible_for_client(session, me, client.id)
+        return any(referrals.can_act(me, r, to_status) for r in visible)
+
+
+def _private(turn: Turn, replies: list[Reply] | None) -> list[Reply] | None:
+    """In a channel, referral details go only to the speaker (ephemeral where possible)."""
+    if turn.is_direct:
+        return replies
+    for reply in replies or []:
+        if not (reply.to_person or reply.to_channel):
+            reply.private = True
+    return replies
 
 
 def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
-    return [Reply(render("not_ready", feature="referrals"), kind="not_ready")]
+    """`/refer <client> to <person|team> [for <service>] [value] [note]`; bare: the form."""
+    return _private(turn, _command(turn, ctx, me, args)) or []
 
 
 def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
-    return command(turn, ctx, me, args)
+    """`/referrals`: what I sent, what I received, and what waits on me, with buttons."""
+    return _private(turn, _list_command(turn, ctx, me, args)) or []
 
 
 def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    return command(turn, ctx, me, "")
+    """Every `referral.*` button and form submission."""
+    return _private(turn, _on_action(turn, ctx, me)) or []
 
 
-def continue_flow(turn: Turn, ctx: Context, me: Person, state: DialogState) -> list[Reply] | None:
-    return None
+def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) -> list[Reply] | None:
+    """An answer to the question the referral flow last asked."""
+    return _private(turn, _continue_flow(turn, ctx, me, pending))
 
 
 def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
+    """My referrals, a referral in a sentence, or a status update in a sentence."""
+    return _private(turn, _on_message(turn, ctx, me))
+
+
+# -- starting and filling in -------------------------------------------------------------
+
+
+def _directory(ctx: Context) -> Directory:
+    directory: Directory = ctx.cached("referral_directory", Directory.from_catalog)
+    return directory
+
+
+def _restarts(text: str, ctx: Context) -> bool:
+    """A whole new referral typed mid-flow starts over rather than answering the question."""
+    if not looks_like_referral(text):
+        return False
+    parsed = parse_referral(text, "", _directory(ctx))
+    return bool(parsed.client)
+
+
+def _start(turn: Turn, ctx: Context, me: Person, text: str) -> list[Reply]:
+    parsed = parse_referral(text, me.email, _directory(ctx))
+    note = parsed.note
+    draft = _from_parsed(parsed, note=note)
+    return _next(turn, ctx, me, draft)
+
+
+def _from_parsed(parsed: ReferralDraft, note: str = "") -> dict[str, Any]:
+    return {
+        "client": parsed.client,
+        "receiver": parsed.receiver,
+        "candidates": list(parsed.receiver_candidates),
+        "team": parsed.receiver_team,
+        "card": parsed.card,
+        "card_asked": False,
+        "value": parsed.value,
+        "currency": parsed.currency,
+        "note": note,
+    }
+
+
+def _next(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[Reply]:
+    """Fill what can be inferred, then ask the first thing still missing, or confirm."""
+    directory = _directory(ctx)
+    _infer(draft, directory, me)
+    if not draft.get("client"):
+        return _ask(turn, ctx, me, draft, "client", render("referral_ask_client"))
+    if draft.get("candidates"):
+        people = [p for e in draft["candidates"] if (p := directory.person(e)) is not None]
+        buttons = [
+            Button(f"{p.name} ({p.team})", "referral.pick", {"email": p.email}) for p in people
+        ]
+        text = render("referral_choose_receiver", people=people, first=people[0].first_name)
+        return _ask(turn, ctx, me, draft, "choose", text, buttons)
+    options = _card_options(draft, directory)
+    ask_card = not draft.get("card") and not draft.get("card_asked") and len(options) > 1
+    if not draft.get("receiver") and not (ask_card and draft.get("team")):
+        return _ask(turn, ctx, me, draft, "receiver", render("referral_ask_receiver", d=draft))
+    if ask_card:
+        buttons = [Button(c.title, "referral.card", {"card": c.id}) for c in options]
+        buttons.append(Button("No particular service", "referral.card", {"card": ""}))
+        receiver = directory.person(draft["receiver"]) if draft.get("receiver") else None
+        text = render("referral_ask_card", cards=options, receiver=receiver, d=draft)
+        return _ask(turn, ctx, me, draft, "card", text, buttons)
+    return _confirm_or_duplicate(turn, ctx, me, draft)
+
+
+def _infer(draft: dict[str, Any], directory: Directory, me: Person) -> None:
+    """Defaults the text left open: the card's main contact, the receiver's only card."""
+    if draft.get("receiver") == me.email:
+        draft["receiver"] = None
+    if draft.get("receiver") or draft.get("candidates"):
+        options = directory.cards_owned_by(draft["receiver"]) if draft.get("receiver") else []
+        if not draft.get("card") and len(options) == 1:
+            draft["card"] = options[0].id
+        return
+    card = directory.card(draft["card"]) if draft.get("card") else None
+    if card is None and draft.get("team"):
+        team_cards = [c for c in directory.cards if c.team == draft["team"] and c.owners]
+        card = team_cards[0] if len(team_cards) == 1 else None
+        if card is not None:
+            draft["card"] = card.id
+    if card is not None and card.owners:
+        contact = next((e for e in card.owners if e != me.email), None)
+        draft["receiver"] = contact
+
+
+def _card_options(draft: dict[str, Any], directory: Directory) -> list[Card]:
+    if draft.get("receiver"):
+        return directory.cards_owned_by(draft["receiver"])
+    if draft.get("team"):
+        return [c for c in directory.cards if c.team == draft["team"] and c.owners]
+    return []
+
+
+def _ask(
+    turn: Turn,
+    ctx: Context,
+    me: Person,
+    draft: dict[str, Any],
+    step: str,
+    text: str,
+    buttons: list[Button] | None = None,
+) -> list[Reply]:
+    assert me.id is not None
+    with ctx.store.write() as session:
+        state.save(session, me.id, turn.conversation, FLOW, step, draft)
+    return [Reply(text, buttons=buttons or [], kind=f"referral_ask_{step}")]
+
+
+def _answer_client(
+    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
+) -> list[Reply]:
+    name, _known = resolve_client(text, _directory(ctx))
+    if not name:
+        return _ask(turn, ctx, me, draft, "client", render("referral_ask_client"))
+    draft["client"] = name
+    return _next(turn, ctx, me, draft)
+
+
+def _answer_receiver(
+    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
+) -> list[Reply]:
+    found = _receiver_from(text, draft, ctx, me)
+    if not found:
+        again = render("referral_receiver_unknown", text=text)
+        return _ask(turn, ctx, me, draft, "receiver", again)
+    return _next(turn, ctx, me, draft)
+
+
+def _receiver_from(
+    text: str, draft: dict[str, Any], ctx: Context, me: Person, take_card: bool = True
+) -> bool:
+    """Read a person or team from an answer into the draft; False when none is named."""
+    parsed = parse_referral(
+        f"/refer {draft.get('client') or 'them'} to {text}", me.email, _directory(ctx)
+    )
+    if not (parsed.receiver or parsed.receiver_candidates or parsed.receiver_team):
+        return False
+    draft["receiver"], draft["candidates"] = parsed.receiver, list(parsed.receiver_candidates)
+    draft["team"] = parsed.receiver_team
+    if take_card and parsed.card and not draft.get("card"):
+        draft["card"] = parsed.card
+    return True
+
+
+def _answer_choice(
+    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
+) -> list[Reply]:
+    directory = _directory(ctx)
+    people = [p for e in draft.get("candidates", []) if (p := directory.person(e)) is not None]
+    wanted = text.strip().casefold()
+    chosen = [
+        p
+        for n, p in enumerate(people, 1)
+        if wanted in (str(n), p.email, p.name.casefold(), p.team.casefold())
+        or wanted in p.name.casefold().split()[1:]
+    ]
+    if len(chosen) == 1:
+        return _pick(turn, ctx, me, draft, chosen[0].email)
+    return _next(turn, ctx, me, draft)
+
+
+def _pick(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], email: str) -> list[Reply]:
+    if email not in draft.get("candidates", []):
+        return _next(turn, ctx, me, draft)
+    draft["receiver"], draft["candidates"] = email, []
+    return _next(turn, ctx, me, draft)
+
+
+def _answer_card(
+    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
+) -> list[Reply]:
+    options = _card_options(draft, _directory(ctx))
+    wanted = text.strip().casefold()
+    if _NONE.match(text):
+        return _choose_card(turn, ctx, me, draft, "")
+    chosen = [
+        c
+        for n, c in enumerate(options, 1)
+        if wanted in (str(n), c.id) or wanted in c.title.casefold()
+    ]
+    if len(chosen) == 1:
+        return _choose_card(turn, ctx, me, draft, chosen[0].id)
+    return _next(turn, ctx, me, draft)
+
+
+def _choose_card(
+    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], card_id: str
+) -> list[Reply]:
+    directory = _directory(ctx)
+    card = directory.card(card_id) if card_id else None
+    draft["card"], draft["card_asked"] = (card.id if card else None), True
+    if card is not None and not draft.get("receiver"):
+        draft["receiver"] = next((e for e in card.owners if e != me.email), None)
+    return _next(turn, ctx, me, draft)
+
+
+# -- confirming --------------------------------------------------------------------------
+
+
+def _confirm_or_duplicate(
+    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]
+) -> list[Reply]:
+    duplicate = _duplicate_of(ctx, me, draft)
+    if duplicate is not None:
+        draft["duplicate"] = duplicate.id
+        text = render("referral_duplicate", r=duplicate, me=me)
+        buttons = [
+            Button("Update the existing one", "referral.update", {}, "primary"),
+            Button("Cancel", "referral.cancel", {}),
+        ]
+        return _ask(turn, ctx, me, draft, "duplicate", text, buttons)
+    buttons = [
+        Button("Confirm", "referral.confirm", {}, "primary"),
+        Button("Edit", "referral.edit", {}),
+        Button("Cancel", "referral.cancel", {}, "danger"),
+    ]
+    summary = _summary(ctx, me, draft)
+    replies = _ask(turn, ctx, me, draft, "confirm", render("referral_confirm", d=summary), buttons)
+    replies[0].facts = _facts(summary)
+    return replies
+
+
+def _duplicate_of(ctx: Context, me: Person, draft: dict[str, Any]) -> referrals.View | None:
+    with ctx.store.read() as session:
+        client = referrals.find_client(session, draft["client"])
+        receiver = _person(session, draft["receiver"])
+        if client is None or client.id is None or receiver is None or receiver.id is None:
+            return None
+        found = referrals.find_duplicate(
+            session, client.id, receiver.id, draft.get("card"), ctx.now(), seen_by=me
+        )
+        return referrals.view(session, found) if found else None
+
+
+def _summary(ctx: Context, me: Person, draft: dict[str, Any]) -> dict[str, Any]:
+    """The draft with names resolved, for the confirmation."""
+    directory = _directory(ctx)
+    with ctx.store.read() as session:
+        client = referrals.find_client(session, draft["client"])
+        owner = session.get(Person, client.owner_id) if client and client.owner_id else None
+    receiver = directory.person(draft["receiver"])
+    card = directory.card(draft["card"]) if draft.get("card") else None
+    needs_consent = bool(
+        ctx.settings.owner_consent
+        and owner is not None
+        and owner.email not in (me.email, draft["receiver"])
+    )
+    return {
+        "client": client.name if client else draft["client"],
+        "known": client is not None and not client.provisional,
+        "new_client": client is None,
+        "receiver": receiver,
+        "card": card,
+        "value": draft.get("value"),
+        "currency": draft.get("currency"),
+        "note": draft.get("note") or "",
+        "owner": owner,
+        "consent": needs_consent,
+    }
+
+
+def _facts(summary: dict[str, Any]) -> list[Fact]:
+    receiver = summary["receiver"]
+    facts = [
+        Fact("Client", summary["client"]),
+        Fact("To", f"{receiver.name} ({receiver.team})" if receiver else "?"),
+    ]
+    if summary["card"]:
+        facts.append(Fact("Service", summary["card"].title))
+    if summary["value"]:
+        facts.append(Fact("Value", money(summary["value"], summary["currency"])))
+    return facts
+
+
+def _answer_confirm(
+    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
+) -> list[Reply] | None:
+    if _EDIT.match(text):
+        return _edit(turn, ctx, me, {})
+    if _NO.match(text):
+        return _cancel(turn, ctx, me, {})
+    if _YES.match(text):
+        return _save(turn, ctx, me, draft)
+    return None  # something else entirely: let the other handlers answer it
+
+
+def _answer_duplicate(
+    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
+) -> list[Reply] | None:
+    if _NO.match(text):
+        return _cancel(turn, ctx, me, {})
+    if _YES.match(text):
+        return _update(turn, ctx, me, {})
     return None
+
+
+def _save(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[Reply]:
+    assert me.id is not None
+    new = NewReferral(
+        client=draft["client"],
+        receiver=draft["receiver"],
+        card=draft.get("card"),
+        value=draft.get("value"),
+        currency=draft.get("currency"),
+        note=draft.get("note") or "",
+    )
+    try:
+        with ctx.store.write() as session:
+            outcome = referrals.create(
+                session, me, new, ctx.now(), owner_consent=ctx.settings.owner_consent
+            )
+            state.clear(session, me.id, turn.conversation)
+            saved = referrals.view(session, outcome.referral)
+    except ReferralError as error:
+        if error.code == "duplicate":
+            return _confirm_or_duplicate(turn, ctx, me, draft)
+        return [_error_reply(error)]
+    mine = Reply(
+        render("referral_saved", r=saved, provisional=outcome.provisional_client),
+        buttons=[Button("My referrals", "referral.mine")],
+        kind="referral_saved",
+    )
+    return [mine, *outcome.notices]
+
+
+def _person(session: Session, email: str | None) -> Person | None:
+    from bot.people import by_email
+
+    return by_email(session, email) if email else None
+
+
+# -- buttons of the flow -----------------------------------------------------------------
+
+
+def _pending(ctx: Context, me: Person, turn: Turn) -> DialogState | None:
+    assert me.id is not None
+    with ctx.store.read() as session:
+        pending = state.load(session, me.id, turn.conversation)
+    return pending if pending is not None and pending.flow == FLOW else None
+
+
+def _on_confirm(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    pending = _pending(ctx, me, turn)
+    if pending is None or pending.step != "confirm":
+        return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
+    return _save(turn, ctx, me, dict(pending.data))
+
+
+def _edit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    pending = _pending(ctx, me, turn)
+    draft = dict(pending.data) if pending else {}
+    return [_form_reply(ctx, me, draft)]
+
+
+def _cancel(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    assert me.id is not None
+    with ctx.store.write() as session:
+        had_flow = state.load(session, me.id, turn.conversation) is not None
+        state.clear(session, me.id, turn.conversation)
+    return [Reply(render("cancelled", had_flow=had_flow), kind="cancelled")]
+
+
+def _on_pick(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    pending = _pending(ctx, me, turn)
+    if pending is None:
+        return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
+    return _pick(turn, ctx, me, dict(pending.data), str(payload.get("email", "")))
+
+
+def _on_card(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    pending = _pending(ctx, me, turn)
+    if pending is None:
+        return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
+    return _choose_card(turn, ctx, me, dict(pending.data), str(payload.get("card") or ""))
+
+
+def _update(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    """ "Update the existing one": a repeat folds its value and note into the first."""
+    pending = _pending(ctx, me, turn)
+    if pending is None or not pending.data.get("duplicate"):
+        return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
+    draft = dict(pending.data)
+    assert me.id is not None
+    try:
+        with ctx.store.write() as session:
+            outcome = referrals.update_existing(
+                session,
+                int(draft["duplicate"]),
+                me,
+                ctx.now(),
+                value=draft.get("value"),
+                currency=draft.get("currency"),
+                note=draft.get("note") or "",
+            )
+            state.clear(session, me.id, turn.conversation)
+            updated = referrals.view(session, outcome.referral)
+    except ReferralError as error:
+        return [_error_reply(error)]
+    mine = Reply(render("referral_updated", r=updated), kind="referral_updated")
+    return [mine, *outcome.notices]
+
+
+# -- the form ----------------------------------------------------------------------------
+
+
+def _on_form(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    """The referral form, pre-filled from a card ("Refer a client to them") or a message."""
+    draft: dict[str, Any] = {}
+    if payload.get("text"):
+        parsed = parse_referral(str(payload["text"]), me.email, _directory(ctx))
+        draft = _from_parsed(parsed, note=str(payload["text"]))
+    if payload.get("card"):
+        draft["card"] = str(payload["card"])
+    if not draft.get("receiver"):
+        _infer(draft, _directory(ctx), me)
+    return [_form_reply(ctx, me, draft)]
+
+
+def _form_reply(ctx: Context, me: Person, draft: dict[str, Any]) -> Reply:
+    directory = _directory(ctx)
+    cards = sorted(directory.cards, key=lambda c: c.title)
+    value = draft.get("value")
+    inputs = [
+        FormInput("client", "Client", initial=draft.get("client") or ""),
+        FormInput(
+            "receiver",
+            "Refer to (name, email or team)",
+            initial=draft.get("receiver") or draft.get("team") or "",
+        ),
+        FormInput(
+            "service",
+            "Service",
+            kind="select",
+            required=False,
+            initial=draft.get("card") or "",
+            options=[(c.id, c.title) for c in cards],
+        ),
+        FormInput(
+            "value",
+            "Estimated value",
+            required=False,
+            initial=money(value, draft.get("currency")) if value else "",
+            placeholder="£20k",
+        ),
+        FormInput("note", "Note", kind="textarea", required=False, initial=draft.get("note") or ""),
+    ]
+    form = Form("Log a referral", "referral.submit", inputs, submit_label="Log referral")
+    return Reply(render("referral_form_intro"), form=form, kind="referral_form")
+
+
+def _on_submit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    """The form came back: read each field, ask what is still unclear, then save."""
+    directory = _directory(ctx)
+    client_text = str(payload.get("client") or "").strip()
+    client, _known = resolve_client(client_text, directory) if client_text else ("", False)
+    draft: dict[str, Any] = {
+        "client": client or None,
+        "receiver": None,
+        "candidates": [],
+        "team": None,
+        "card": _card_from(str(payload.get("service") or ""), directory),
+        "card_asked": False,
+        "value": None,
+        "currency": None,
+        "note": str(payload.get("note") or "").strip(),
+    }
+    receiver_text = str(payload.get("receiver") or "").strip()
+    if receiver_text:
+        # The form has its own service field: a service left empty is asked, not guessed.
+        _receiver_from(receiver_text, draft, ctx, me, take_card=False)
+    amount = parse_amount(str(payload.get("value") or ""))
+    if amount is not None:
+        draft["value"], draft["currency"] = amount.value, amount.currency or directory.currency
+    _infer(draft, directory, me)
+    options = _card_options(draft, directory)
+    complete = (
+        draft.get("client")
+        and draft.get("receiver")
+        and not draft.get("candidates")
+        and (draft.get("card") or len(options) <= 1)
+    )
+    if complete and _duplicate_of(ctx, me, draft) is None:
+        return _save(turn, ctx, me, draft)
+    return _next(turn, ctx, me, draft)
+
+
+def _card_from(text: str, directory: Directory) -> str | None:
+    wanted = text.strip().casefold()
+    if not wanted:
+        return None
+    for card in directory.cards:
+        if wanted in (card.id, card.title.casefold()) or wanted in map(str.casefold, card.aliases):
+            return card.id
+    return None
+
+
+# -- the lifecycle -----------------------------------------------------------------------
+
+
+def _move_by_button(
+    ctx: Context, me: Person, to_status: str, payload: dict[str, Any]
+) -> list[Reply]:
+    referral_id = _id(payload)
+    if referral_id is None:
+        return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
+    if to_status in ("won", "lost") and not payload.get("submitted"):
+        form = _outcome_form(ctx, me, referral_id, to_status)
+        if form is not None:
+            return [form]
+    value = None
+    currency = None
+    if to_status == "won":
+        amount = parse_amount(str(payload.get("value") or ""))
+        if amount is not None:
+            value, currency = amount.value, amount.currency or _directory(ctx).currency
+    return _move(ctx, me, referral_id, to_status, value, currency, str(payload.get("reason") or ""))
+
+
+def _outcome_form(ctx: Context, me: Person, referral_id: int, to_status: str) -> Reply | None:
+    """Won asks for the value; lost asks why (both optional)."""
+    with ctx.store.read() as session:
+        referral = session.get(Referral, referral_id)
+        if referral is None or not referrals.can_see(me, referral, session):
+            return Reply(render("referral_not_visible"), kind="referral_not_visible")
+        current = referrals.view(session, referral)
+    context = {"id": referral_id, "submitted": True}
+    if to_status == "won":
+        initial = money(current.value, current.currency) if current.value else ""
+        inputs = [FormInput("value", "Value won", required=False, initial=initial)]
+        form = Form("Won", "referral.won", inputs, submit_label="Record the win", context=context)
+    else:
+        inputs = [FormInput("reason", "What happened?", kind="textarea", required=False)]
+        form = Form("Lost", "referral.lost", inputs, submit_label="Record it", context=context)
+    text = render("referral_outcome_form", r=current, status=to_status)
+    return Reply(text, form=form, kind="referral_outcome_form")
+
+
+def _move(
+    ctx: Context,
+    me: Person,
+    referral_id: int,
+    to_status: str,
+    value: float | None = None,
+    currency: str | None = None,
+    reason: str = "",
+) -> list[Reply]:
+    try:
+        with ctx.store.write() as session:
+            outcome = referrals.move(
+                session, referral_id, me, to_status, ctx.now(), value, currency, reason
+            )
+            current = referrals.view(session, outcome.referral)
+            owner = current.owner.id if current.owner else None
+            buttons = referrals.actions_for(me, outcome.referral, owner)
+    except ReferralError as error:
+        return [_error_reply(error, ctx)]
+    mine = Reply(render("referral_moved", r=current), buttons=buttons, kind="referral_moved")
+    return [mine, *outcome.notices]
+
+
+def _consent(ctx: Context, me: Person, payload: dict[str, Any], go_ahead: bool) -> list[Reply]:
+    referral_id = _id(payload)
+    if referral_id is None:
+        return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
+    try:
+        with ctx.store.write() as session:
+            outcome = referrals.consent(session, referral_id, me, go_ahead, ctx.now())
+            current = referrals.view(session, outcome.referral)
+    except ReferralError as error:
+        return [_error_reply(error, ctx)]
+    mine = Reply(
+        render("referral_consent_recorded", r=current, go_ahead=go_ahead),
+        kind="referral_consent_recorded",
+    )
+    return [mine, *outcome.notices]
+
+
+def _on_consent_go(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    return _consent(ctx, me, payload, True)
+
+
+def _on_consent_talk(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    return _consent(ctx, me, payload, False)
+
+
+def _on_show(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    referral_id = _id(payload)
+    with ctx.store.read() as session:
+        referral = session.get(Referral, referral_id) if referral_id else None
+        if referral is None or not referrals.can_see(me, referral, session):
+            return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
+        current = referrals.view(session, referral)
+        buttons = referrals.actions_for(me, referral, current.owner.id if current.owner else None)
+    facts = [
+        Fact("Client", current.client),
+        Fact("From", f"{current.referrer.name} ({current.referrer.team})"),
+        Fact("To", f"{current.receiver.name} ({current.receiver.team})"),
+    ]
+    if current.owner:
+        facts.append(Fact("Relationship owner", current.owner.name))
+    if current.card_title:
+        facts.append(Fact("Service", current.card_title))
+    text = render("referral_detail", r=current)
+    return [Reply(text, facts=facts, buttons=buttons, kind="referral_detail")]
+
+
+def _on_mine(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    return _list_command(turn, ctx, me, "")
+
+
+def _on_client_ok(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    referral_id = _id(payload)
+    try:
+        with ctx.store.write() as session:
+            if referral_id is None:
+                raise ReferralError("not_visible")
+            client = referrals.confirm_client(session, referral_id, me)
+            name = client.name
+    except ReferralError as error:
+        return [_error_reply(error, ctx)]
+    return [Reply(render("referral_client_confirmed", client=name), kind="referral_client_ok")]
+
+
+def _status_from_chat(
+    ctx: Context, me: Person, client_name: str, to_status: str, update: Any, text: str
+) -> list[Reply]:
+    """ "Acme went well, we won it, £18k": find my referral of Acme and move it."""
+    with ctx.store.read() as session:
+        client = referrals.find_client(session, client_name)
+        visible = (
+            referrals.visible_for_client(session, me, client.id) if client and client.id else []
+        )
+        mine = [r for r in visible if referrals.can_act(me, r, to_status)]
+        views = {r.id: referrals.view(session, r) for r in visible}
+    if not visible:
+        return [
+            Reply(
+                render("referral_update_not_found", client=client_name),
+                kind="referral_update_not_found",
+            )
+        ]
+    if not mine:
+        first = views[visible[0].id]
+        return [Reply(render("referral_update_not_yours", r=first), kind="referral_update_refused")]
+    reason = update.reason or "" if to_status == "lost" else ""
+    if len(mine) > 1:
+        payload = {"submitted": True, "reason": reason}
+        if update.value is not None:
+            payload["value"] = money(update.value, update.currency)
+        buttons = [
+            Button(
+                f"{views[r.id].client} → {views[r.id].receiver.first_name}"
+                + (f" ({views[r.id].card_title})" if views[r.id].card_title else ""),
+                f"referral.{_verb(to_status)}",
+                {**payload, "id": r.id},
+            )
+            for r in mine
+        ]
+        text = render("referral_update_which", status=to_status, client=client_name)
+        return [Reply(text, buttons=buttons, kind="referral_update_which")]
+    referral = mine[0]
+    assert referral.id is not None
+    return _move(ctx, me, referral.id, to_status, update.value, update.currency, reason)
+
+
+def _verb(status: str) -> str:
+    return next(v for v, s in referrals.ACTION_STATUSES.items() if s == status)
+
+
+def _id(payload: dict[str, Any]) -> int | None:
+    try:
+        return int(payload["id"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _error_reply(error: ReferralError, ctx: Context | None = None) -> Reply:
+    """Kind words for a change that could not be made (never revealing others' referrals)."""
+    if error.code == "not_visible":
+        return Reply(render("referral_not_visible"), kind="referral_not_visible")
+    current = None
+    if error.referral_id is not None and ctx is not None:
+        with ctx.store.read() as session:
+            row = session.get(Referral, error.referral_id)
+            current = referrals.view(session, row) if row else None
+    text = render("referral_refused", code=error.code, r=current, data=error.data)
+    return Reply(text, kind=f"referral_refused_{error.code}")
+
+
+_ACTIONS = {
+    "form": _on_form,
+    "submit": _on_submit,
+    "confirm": _on_confirm,
+    "edit": _edit,
+    "cancel": _cancel,
+    "pick": _on_pick,
+    "card": _on_card,
+    "update": _update,
+    "consent_go": _on_consent_go,
+    "consent_talk": _on_consent_talk,
+    "show": _on_show,
+    "mine": _on_mine,
+    "client_ok": _on_client_ok,
+}

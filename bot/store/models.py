@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -139,7 +139,13 @@ class Campaign(SQLModel, table=True):
 class PointEvent(SQLModel, table=True):
     """The points ledger: append-only; a reversal is a compensating row."""
 
-    __table_args__ = (UniqueConstraint("key", name="uq_pointevent_key"),)
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_pointevent_key"),
+        # Added by migration 0002: boards are one scan of the first; caps and pairs use the others.
+        Index("ix_pointevent_board", "campaign_id", "person_id", "team", "office", "at", "points"),
+        Index("ix_pointevent_cap", "person_id", "kind", "at"),
+        Index("ix_pointevent_source", "campaign_id", "source"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str  # campaign:source:person:kind, so a replayed event never scores twice

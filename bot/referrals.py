@@ -1,0 +1,766 @@
+"""Referrals: creating them, moving them through their lifecycle, and keeping people informed.
+
+Plain synchronous functions over a SQLModel session; the caller owns the transaction
+(`with store.write() as session:`), so each change is one transaction that appends a
+`ReferralEvent` and awards campaign points alongside it. Functions return the `Reply`s
+that tell the other people concerned (addressed with `to_person`); the dialogue handler
+adds what the speaker sees.
+
+Lifecycle: new → accepted | declined → meeting → proposal → won (value) | lost (reason),
+any open referral can be parked (and resumed), and the referrer can withdraw it.
+Privacy: `can_see` is the one check of who may see a referral's client and details.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot import campaigns
+from bot.messages import Button, Reply
+from bot.people import admins, by_ids
+from bot.render import render
+from bot.store.models import Client, Person, Referral, ReferralEvent, ServiceCard
+
+__all__ = [
+    "ACTION_STATUSES",
+    "DUPLICATE_WINDOW",
+    "OPEN",
+    "STATUSES",
+    "Mine",
+    "NewReferral",
+    "Outcome",
+    "ReferralError",
+    "View",
+    "actions_for",
+    "allowed",
+    "can_act",
+    "can_see",
+    "confirm_client",
+    "consent",
+    "create",
+    "find_client",
+    "find_duplicate",
+    "funnel",
+    "mine",
+    "move",
+    "net_givers",
+    "remind_silent_owners",
+    "status_counts",
+    "team_matrix",
+    "update_existing",
+    "value_won",
+    "view",
+    "visible_for_client",
+    "working_days_after",
+]
+
+STATUSES = (
+    "new",
+    "accepted",
+    "declined",
+    "meeting",
+    "proposal",
+    "won",
+    "lost",
+    "parked",
+    "withdrawn",
+)
+OPEN = frozenset({"new", "accepted", "meeting", "proposal", "parked"})
+# How far along the road each open step is; a move may skip steps forward, never back.
+_STAGE = {"new": 0, "accepted": 1, "meeting": 2, "proposal": 3, "won": 4, "lost": 4}
+# The action id (after "referral.") that moves a referral to each status.
+ACTION_STATUSES = {
+    "accept": "accepted",
+    "decline": "declined",
+    "meeting": "meeting",
+    "proposal": "proposal",
+    "won": "won",
+    "lost": "lost",
+    "park": "parked",
+    "withdraw": "withdrawn",
+}
+DUPLICATE_WINDOW = timedelta(days=30)
+CONSENT_WORKING_DAYS = 2
+# Until the owner says go ahead, the receiver may accept but not take it further.
+_WAITING_FOR_OWNER = frozenset({"pending", "talk_first"})
+
+
+class ReferralError(Exception):
+    """A change that cannot be made; `code` names why (the dialogue picks the words)."""
+
+    def __init__(self, code: str, referral: Referral | None = None, **data: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.referral = referral
+        # The id, not the row: after a rollback the row's attributes are gone.
+        self.referral_id = referral.id if referral is not None else None
+        self.data = data
+
+
+@dataclass
+class NewReferral:
+    """What the referrer confirmed: a client (known or as written) and a receiver."""
+
+    client: str
+    receiver: str  # email
+    card: str | None = None
+    value: float | None = None
+    currency: str | None = None
+    note: str = ""
+
+
+@dataclass
+class Outcome:
+    """A change made: the referral, the event appended, and who else must hear of it."""
+
+    referral: Referral
+    event: ReferralEvent | None = None
+    notices: list[Reply] = field(default_factory=list)
+    provisional_client: bool = False
+
+
+@dataclass
+class View:
+    """A referral with names resolved, for templates."""
+
+    id: int
+    client: str
+    client_provisional: bool
+    referrer: Person
+    receiver: Person
+    owner: Person | None
+    card: str | None
+    card_title: str | None
+    status: str
+    value: float | None
+    currency: str | None
+    won_value: float | None
+    reason: str
+    note: str
+    consent: str
+    created_at: datetime
+
+
+@dataclass
+class Mine:
+    """A person's referrals: what they sent, what they received, what waits on them."""
+
+    sent: list[View] = field(default_factory=list)
+    received: list[View] = field(default_factory=list)
+    waiting: list[View] = field(default_factory=list)
+
+
+# -- looking things up -------------------------------------------------------------------
+
+
+def find_client(session: Session, name: str) -> Client | None:
+    """A live client by name or alias (case-insensitive), provisional ones included."""
+    wanted = name.strip().casefold()
+    if not wanted:
+        return None
+    clients = session.exec(select(Client).where(Client.retired == False)).all()  # noqa: E712
+    for client in clients:
+        if client.name.casefold() == wanted:
+            return client
+    return next((c for c in clients if wanted in {a.casefold() for a in c.aliases}), None)
+
+
+def owner_id(session: Session, referral: Referral) -> int | None:
+    client = session.get(Client, referral.client_id)
+    return client.owner_id if client else None
+
+
+def can_see(person: Person, referral: Referral, session: Session | None = None) -> bool:
+    """Whether `person` may see this referral's client and details.
+
+    Only the referrer, the receiver, the client's relationship owner and admins may.
+    Without a session the owner cannot be looked up, so the check fails closed for them.
+    """
+    if person.is_admin or person.id in (referral.referrer_id, referral.receiver_id):
+        return True
+    return (
+        session is not None and person.id is not None and owner_id(session, referral) == person.id
+    )
+
+
+def can_act(person: Person, referral: Referral, to_status: str) -> bool:
+    """Whether `person` may move the referral to `to_status` (the receiver or an admin; the
+    referrer may withdraw)."""
+    if to_status == "withdrawn":
+        return person.id == referral.referrer_id or person.is_admin
+    return person.id == referral.receiver_id or person.is_admin
+
+
+def allowed(from_status: str, to_status: str) -> bool:
+    """Whether the lifecycle permits the move."""
+    if from_status not in OPEN or to_status == from_status:
+        return False
+    if to_status in ("parked", "withdrawn"):
+        return True
+    if to_status == "declined":
+        return from_status == "new"
+    if from_status == "parked":
+        return to_status in _STAGE and to_status != "new"
+    return to_status in _STAGE and _STAGE[to_status] > _STAGE[from_status]
+
+
+def view(session: Session, referral: Referral) -> View:
+    client = session.get(Client, referral.client_id)
+    ids = {referral.referrer_id, referral.receiver_id}
+    if client and client.owner_id:
+        ids.add(client.owner_id)
+    people = by_ids(session, ids)
+    card = session.get(ServiceCard, referral.card_id) if referral.card_id else None
+    assert referral.id is not None
+    return View(
+        id=referral.id,
+        client=client.name if client else "?",
+        client_provisional=bool(client and client.provisional),
+        referrer=people[referral.referrer_id],
+        receiver=people[referral.receiver_id],
+        owner=people.get(client.owner_id) if client and client.owner_id else None,
+        card=referral.card_id,
+        card_title=card.title if card else None,
+        status=referral.status,
+        value=referral.value,
+        currency=referral.currency,
+        won_value=referral.won_value,
+        reason=referral.reason,
+        note=referral.note,
+        consent=referral.consent,
+        created_at=referral.created_at,
+    )
+
+
+def find_duplicate(
+    session: Session,
+    client_id: int,
+    receiver_id: int,
+    card_id: str | None,
+    now: datetime,
+    seen_by: Person | None = None,
+) -> Referral | None:
+    """A referral of the same client to the same receiver for the same service, in 30 days.
+
+    With `seen_by`, only one that person may see counts: asking "update the existing
+    one?" about someone else's referral would reveal it.
+    """
+    query = select(Referral).where(
+        Referral.client_id == client_id,
+        Referral.receiver_id == receiver_id,
+        Referral.created_at >= now - DUPLICATE_WINDOW,
+        col(Referral.status).not_in(["withdrawn", "declined"]),
+    )
+    query = query.where(Referral.card_id == card_id if card_id else col(Referral.card_id).is_(None))
+    rows = session.exec(query.order_by(col(Referral.created_at).desc())).all()
+    return next((r for r in rows if seen_by is None or can_see(seen_by, r, session)), None)
+
+
+def visible_for_client(session: Session, person: Person, client_id: int) -> list[Referral]:
+    """The open referrals of a client that `person` may see, newest first."""
+    rows = session.exec(
+        select(Referral)
+        .where(Referral.client_id == client_id, col(Referral.status).in_(sorted(OPEN)))
+        .order_by(col(Referral.created_at).desc())
+    ).all()
+    return [r for r in rows if can_see(person, r, session)]
+
+
+def mine(session: Session, person: Person, limit: int = 10) -> Mine:
+    """What `person` sent, received, and what waits on them (to accept, or to consent to)."""
+    assert person.id is not None
+    newest = col(Referral.updated_at).desc()
+    sent = session.exec(
+        select(Referral).where(Referral.referrer_id == person.id).order_by(newest).limit(limit)
+    ).all()
+    received = session.exec(
+        select(Referral).where(Referral.receiver_id == person.id).order_by(newest).limit(limit)
+    ).all()
+    waiting = list(
+        session.exec(
+            select(Referral)
+            .where(Referral.receiver_id == person.id, Referral.status == "new")
+            .order_by(newest)
+        )
+    )
+    owned = [c.id for c in session.exec(select(Client).where(Client.owner_id == person.id))]
+    if owned:
+        waiting += session.exec(
+            select(Referral)
+            .where(
+                col(Referral.client_id).in_(owned),
+                Referral.consent == "pending",
+                col(Referral.status).in_(sorted(OPEN)),
+            )
+            .order_by(newest)
+        ).all()
+    unique = {r.id: r for r in waiting}
+    return Mine(
+        sent=[view(session, r) for r in sent],
+        received=[view(session, r) for r in received],
+        waiting=[view(session, r) for r in unique.values() if r.status in OPEN],
+    )
+
+
+# -- creating ----------------------------------------------------------------------------
+
+
+def create(
+    session: Session,
+    referrer: Person,
+    new: NewReferral,
+    now: datetime,
+    owner_consent: bool = True,
+) -> Outcome:
+    """Save a confirmed referral and tell the receiver, the owner and (if needed) admins.
+
+    A client not known is created as provisional, owned by the referrer until an admin
+    confirms it. With `owner_consent`, a referral of someone else's client waits for the
+    owner's go-ahead. Raises `ReferralError("duplicate")` for a repeat within 30 days.
+    """
+    receiver = _person_by_email(session, new.receiver)
+    if receiver is None or not receiver.active:
+        raise ReferralError("unknown_receiver", email=new.receiver)
+    if receiver.id == referrer.id:
+        raise ReferralError("self_referral")
+    assert referrer.id is not None and receiver.id is not None
+    client = find_client(session, new.client) or _retired_client(session, new.client)
+    provisional = client is None
+    if client is None:
+        client = Client(name=new.client.strip(), owner_id=referrer.id, provisional=True)
+        session.add(client)
+        session.flush()
+    assert client.id is not None
+    existing = find_duplicate(session, client.id, receiver.id, new.card, now, seen_by=referrer)
+    if existing is not None:
+        raise ReferralError("duplicate", existing)
+    owner = client.owner_id
+    needs_consent = bool(owner_consent and owner and owner not in (referrer.id, receiver.id))
+    referral = Referral(
+        client_id=client.id,
+        referrer_id=referrer.id,
+        receiver_id=receiver.id,
+        card_id=new.card,
+        referrer_team=referrer.team,
+        receiver_team=receiver.team,
+        value=new.value,
+        currency=(new.currency or "GBP") if new.value is not None else None,
+        note=new.note.strip(),
+        consent="pending" if needs_consent else "not_needed",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    event = _append(session, referral, referrer, None, "new", now, new.note.strip())
+    current = view(session, referral)
+    notices = [_to_receiver(current)]
+    if current.owner and current.owner.id not in (referrer.id, receiver.id):
+        notices.append(_to_owner(current, needs_consent))
+    if provisional:
+        notices += _to_admins(session, current)
+    return Outcome(referral, event, notices, provisional)
+
+
+def update_existing(
+    session: Session,
+    referral_id: int,
+    actor: Person,
+    now: datetime,
+    value: float | None = None,
+    currency: str | None = None,
+    note: str = "",
+) -> Outcome:
+    """Fold a repeated referral into the existing one: a new estimate and note, one event."""
+    referral = _load(session, referral_id)
+    if not can_see(actor, referral, session):
+        raise ReferralError("not_visible")
+    if value is not None:
+        referral.value, referral.currency = value, currency or referral.currency or "GBP"
+    if note.strip() and note.strip() not in referral.note:
+        referral.note = f"{referral.note}\n{note.strip()}".strip()
+    referral.updated_at = now
+    session.add(referral)
+    event = _append(session, referral, actor, referral.status, referral.status, now, "updated")
+    current = view(session, referral)
+    notices = [
+        Reply(
+            render("referral_updated_notice", r=current, actor=actor),
+            buttons=actions_for(current.receiver, referral),
+            to_person=who.email,
+            kind="referral_updated_notice",
+        )
+        for who in _others(current, actor, include_receiver=True)
+    ]
+    return Outcome(referral, event, notices)
+
+
+# -- moving it on ------------------------------------------------------------------------
+
+
+def move(
+    session: Session,
+    referral_id: int,
+    actor: Person,
+    to_status: str,
+    now: datetime,
+    value: float | None = None,
+    currency: str | None = None,
+    reason: str = "",
+    note: str = "",
+) -> Outcome:
+    """Move a referral to `to_status`, append its event and tell the others concerned.
+
+    Raises `ReferralError` with code not_visible, not_allowed, bad_move or
+    waiting_for_owner (the owner has not said go ahead yet).
+    """
+    referral = _load(session, referral_id)
+    if not can_see(actor, referral, session):
+        raise ReferralError("not_visible")
+    if to_status not in STATUSES or not can_act(actor, referral, to_status):
+        raise ReferralError("not_allowed", referral, status=to_status)
+    if not allowed(referral.status, to_status):
+        raise ReferralError("bad_move", referral, status=to_status)
+    if (
+        referral.consent in _WAITING_FOR_OWNER
+        and to_status in ("meeting", "proposal", "won")
+        and not actor.is_admin
+    ):
+        raise ReferralError("waiting_for_owner", referral, status=to_status)
+    from_status = referral.status
+    referral.status, referral.updated_at = to_status, now
+    if to_status == "won":
+        referral.won_value = value if value is not None else referral.value
+        if value is not None or referral.currency is None:
+            referral.currency = currency or referral.currency or "GBP"
+    if to_status in ("lost", "declined", "parked", "withdrawn"):
+        referral.reason = reason.strip()
+    session.add(referral)
+    text = (reason or note).strip()
+    event = _append(session, referral, actor, from_status, to_status, now, text)
+    current = view(session, referral)
+    notices = [
+        Reply(
+            render("referral_status_notice", r=current, actor=actor, before=from_status),
+            buttons=[Button("Show referral", "referral.show", {"id": current.id})],
+            to_person=who.email,
+            kind="referral_status_notice",
+        )
+        for who in _others(current, actor, include_receiver=True)
+    ]
+    return Outcome(referral, event, notices)
+
+
+def consent(
+    session: Session, referral_id: int, owner: Person, go_ahead: bool, now: datetime
+) -> Outcome:
+    """The relationship owner's answer: go ahead, or let's talk first."""
+    referral = _load(session, referral_id)
+    is_owner = owner.id is not None and owner_id(session, referral) == owner.id
+    if not (is_owner or owner.is_admin):
+        raise ReferralError("not_visible" if not can_see(owner, referral, session) else "not_owner")
+    if referral.status not in OPEN:
+        raise ReferralError("closed", referral)
+    answer = "given" if go_ahead else "talk_first"
+    referral.consent, referral.updated_at = answer, now
+    session.add(referral)
+    event = _append(
+        session, referral, owner, referral.status, referral.status, now, f"owner: {answer}"
+    )
+    current = view(session, referral)
+    template = "referral_consent_go_notice" if go_ahead else "referral_consent_talk_notice"
+    notices = [
+        Reply(
+            render(template, r=current, owner=owner, me=who),
+            buttons=actions_for(who, referral) if who.id == referral.receiver_id else [],
+            to_person=who.email,
+            kind=template,
+        )
+        for who in _others(current, owner, include_receiver=True)
+        if who.id != (current.owner.id if current.owner else None)
+    ]
+    return Outcome(referral, event, notices)
+
+
+def working_days_after(start: datetime, days: int, zone: ZoneInfo) -> datetime:
+    """The moment `days` working days (Mon–Fri, in the firm's time zone) after `start`."""
+    local = start.astimezone(zone)
+    counted = 0
+    while counted < days:
+        local = (local + timedelta(days=1)).replace(tzinfo=zone)
+        if local.weekday() < 5:
+            counted += 1
+    return local
+
+
+def remind_silent_owners(
+    session: Session, now: datetime, timezone: str | ZoneInfo | None = None
+) -> list[Reply]:
+    """Remind, once, owners who have not answered a consent request in 2 working days.
+
+    The referral then proceeds (consent "lapsed"): the receiver and referrer are told,
+    and the owner can still ask to talk first. Run daily by the scheduler; running it
+    again never reminds twice.
+    """
+    zone = _zone(timezone)
+    pending = session.exec(
+        select(Referral).where(
+            Referral.consent == "pending",
+            Referral.consent_reminded_at == None,  # noqa: E711
+            col(Referral.status).in_(sorted(OPEN)),
+        )
+    ).all()
+    replies: list[Reply] = []
+    for referral in pending:
+        if working_days_after(referral.created_at, CONSENT_WORKING_DAYS, zone) > now:
+            continue
+        referral.consent, referral.consent_reminded_at, referral.updated_at = "lapsed", now, now
+        session.add(referral)
+        _append(session, referral, None, referral.status, referral.status, now, "owner: lapsed")
+        current = view(session, referral)
+        if current.owner:
+            replies.append(
+                Reply(
+                    render("referral_consent_reminder", r=current),
+                    buttons=[
+                        Button("Fine by me", "referral.consent_go", {"id": current.id}, "primary"),
+                        Button("Let's talk first", "referral.consent_talk", {"id": current.id}),
+                    ],
+                    to_person=current.owner.email,
+                    kind="referral_consent_reminder",
+                )
+            )
+        for who in (current.receiver, current.referrer):
+            replies.append(
+                Reply(
+                    render("referral_consent_lapsed_notice", r=current, me=who),
+                    buttons=actions_for(who, referral),
+                    to_person=who.email,
+                    kind="referral_consent_lapsed_notice",
+                )
+            )
+    return replies
+
+
+# -- buttons -----------------------------------------------------------------------------
+
+
+def actions_for(person: Person, referral: Referral, owner: int | None = None) -> list[Button]:
+    """The buttons `person` may press on this referral now."""
+    ref = {"id": referral.id}
+    buttons: list[Button] = []
+    status = referral.status
+    if person.id == referral.receiver_id:
+        if status == "new":
+            buttons += [
+                Button("Accept", "referral.accept", ref, "primary"),
+                Button("Decline", "referral.decline", ref, "danger"),
+            ]
+        elif status in OPEN:
+            steps = [("meeting", "Meeting held"), ("proposal", "Proposal sent")]
+            buttons += [
+                Button(label, f"referral.{step}", ref)
+                for step, label in steps
+                if allowed(status, step)
+            ]
+            buttons += [
+                Button("Won", "referral.won", ref, "primary"),
+                Button("Lost", "referral.lost", ref),
+            ]
+            if status != "parked":
+                buttons.append(Button("Park", "referral.park", ref))
+    if person.id == referral.referrer_id and status in OPEN:
+        buttons.append(Button("Withdraw", "referral.withdraw", ref, "danger"))
+    if owner is not None and person.id == owner and referral.consent in ("pending", "lapsed"):
+        buttons += [
+            Button("Go ahead", "referral.consent_go", ref, "primary"),
+            Button("Let's talk first", "referral.consent_talk", ref),
+        ]
+    return buttons
+
+
+# -- internals ---------------------------------------------------------------------------
+
+
+def _append(
+    session: Session,
+    referral: Referral,
+    actor: Person | None,
+    from_status: str | None,
+    to_status: str,
+    now: datetime,
+    note: str = "",
+) -> ReferralEvent:
+    """Append the audit event; a change of status also earns campaign points, same transaction."""
+    assert referral.id is not None
+    event = ReferralEvent(
+        referral_id=referral.id,
+        actor_id=actor.id if actor else None,
+        at=now,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+    )
+    session.add(event)
+    session.flush()
+    if from_status != to_status:
+        campaigns.award_for_referral_event(session, referral, event, now)
+    return event
+
+
+def _retired_client(session: Session, name: str) -> Client | None:
+    """A client no longer in clients.csv keeps its row (and name): refer to that one."""
+    wanted = name.strip().casefold()
+    rows = session.exec(select(Client).where(Client.retired == True)).all()  # noqa: E712
+    return next((c for c in rows if c.name.casefold() == wanted), None)
+
+
+def _load(session: Session, referral_id: int) -> Referral:
+    referral = session.get(Referral, referral_id)
+    if referral is None:
+        raise ReferralError("not_visible")  # the same answer as for someone else's referral
+    return referral
+
+
+def _person_by_email(session: Session, email: str) -> Person | None:
+    return session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+
+
+def _others(current: View, actor: Person, include_receiver: bool = False) -> list[Person]:
+    """Referrer, owner (and receiver) minus the actor, each once."""
+    people = [current.referrer] + ([current.owner] if current.owner else [])
+    if include_receiver:
+        people.append(current.receiver)
+    seen: set[int | None] = {actor.id}
+    result = []
+    for person in people:
+        if person.id not in seen and person.active:
+            seen.add(person.id)
+            result.append(person)
+    return result
+
+
+def _to_receiver(current: View) -> Reply:
+    ref = {"id": current.id}
+    return Reply(
+        render("referral_new_receiver", r=current),
+        buttons=[
+            Button("Accept", "referral.accept", ref, "primary"),
+            Button("Decline", "referral.decline", ref, "danger"),
+        ],
+        to_person=current.receiver.email,
+        kind="referral_new_receiver",
+    )
+
+
+def _to_owner(current: View, needs_consent: bool) -> Reply:
+    assert current.owner is not None
+    ref = {"id": current.id}
+    buttons = [Button("Show referral", "referral.show", ref)]
+    if needs_consent:
+        buttons = [
+            Button("Go ahead", "referral.consent_go", ref, "primary"),
+            Button("Let's talk first", "referral.consent_talk", ref),
+        ] + buttons
+    return Reply(
+        render("referral_new_owner", r=current, consent=needs_consent),
+        buttons=buttons,
+        to_person=current.owner.email,
+        kind="referral_new_owner",
+    )
+
+
+def _to_admins(session: Session, current: View) -> list[Reply]:
+    return [
+        Reply(
+            render("referral_provisional_client", r=current, admin=admin),
+            buttons=[Button("Confirm client", "referral.client_ok", {"id": current.id})],
+            to_person=admin.email,
+            kind="referral_provisional_client",
+        )
+        for admin in admins(session)
+        if admin.id != current.referrer.id
+    ]
+
+
+def confirm_client(session: Session, referral_id: int, admin: Person) -> Client:
+    """An admin confirms a provisional client created by a referral."""
+    if not admin.is_admin:
+        raise ReferralError("not_allowed")
+    referral = _load(session, referral_id)
+    client = session.get(Client, referral.client_id)
+    assert client is not None
+    client.provisional = False
+    session.add(client)
+    return client
+
+
+def _zone(timezone: str | ZoneInfo | None) -> ZoneInfo:
+    if isinstance(timezone, ZoneInfo):
+        return timezone
+    if timezone:
+        return ZoneInfo(timezone)
+    from bot.settings import get_settings
+
+    return get_settings().zone
+
+
+# -- reporting ---------------------------------------------------------------------------
+
+
+def funnel(session: Session) -> list[tuple[str, int]]:
+    """How many referrals reached each step (a won referral also passed accepted, ...)."""
+    reached: dict[str, set[int]] = {s: set() for s in STATUSES}
+    for event in session.exec(select(ReferralEvent)):
+        reached[event.to_status].add(event.referral_id)
+    return [(status, len(reached[status])) for status in STATUSES]
+
+
+def status_counts(session: Session) -> list[tuple[str, int]]:
+    """How many referrals are in each status now."""
+    rows = dict(session.exec(select(Referral.status, func.count()).group_by(Referral.status)).all())
+    return [(status, int(rows.get(status, 0))) for status in STATUSES]
+
+
+def value_won(session: Session) -> list[tuple[str, str, float, int]]:
+    """Value won by receiving team and currency: (team, currency, total, count)."""
+    rows = session.exec(
+        select(
+            Referral.receiver_team,
+            Referral.currency,
+            func.sum(Referral.won_value),
+            func.count(),
+        )
+        .where(Referral.status == "won")
+        .group_by(col(Referral.receiver_team), col(Referral.currency))
+    ).all()
+    return sorted(
+        ((team, currency or "GBP", float(total or 0), int(n)) for team, currency, total, n in rows),
+        key=lambda row: -row[2],
+    )
+
+
+def team_matrix(session: Session) -> dict[tuple[str, str], int]:
+    """Referrals given by one team (referrer) to another (receiver), withdrawn ones aside."""
+    rows = session.exec(
+        select(Referral.referrer_team, Referral.receiver_team, func.count())
+        .where(Referral.status != "withdrawn")
+        .group_by(Referral.referrer_team, Referral.receiver_team)
+    ).all()
+    return {(giver, taker): int(n) for giver, taker, n in rows}
+
+
+def net_givers(matrix: dict[tuple[str, str], int]) -> list[tuple[str, int, int, int]]:
+    """Per team: (team, given, received, net) with net = given − received, biggest givers first."""
+    teams = sorted({t for pair in matrix for t in pair})
+    rows = []
+    for team in teams:
+        given = sum(n for (giver, taker), n in matrix.items() if giver == team and taker != team)
+        taken = sum(n for (giver, taker), n in matrix.items() if taker == team and giver != team)
+        rows.append((team, given, taken, given - taken))
+    return sorted(rows, key=lambda row: (-row[3], row[0]))

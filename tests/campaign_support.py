@@ -1,0 +1,127 @@
+"""Helpers for the campaign tests: a week-long campaign, referrals and their steps as rows.
+
+The referral domain is built elsewhere, so these tests write `Referral` and
+`ReferralEvent` rows directly and call the award seam the way the referral flow does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import Session, col, func, select
+
+from bot.campaigns import award_for_referral_event, create_campaign, start_campaign
+from bot.context import Context
+from bot.store.models import Campaign, Client, Person, PointEvent, Referral, ReferralEvent
+
+MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # London is on UTC in winter
+FRIDAY = date(2026, 12, 4)
+
+PRIYA = "priya.shah@hartwellfinch.example"  # Employment, Manchester
+OWEN = "owen.gallagher@hartwellfinch.example"  # Employment, London
+SAM = "sam.patel@hartwellfinch.example"  # Tax, ambassador
+MORAG = "morag.campbell@hartwellfinch.example"  # Tax
+TARIQ = "tariq.hussain@hartwellfinch.example"  # Tax
+GRACE = "grace.whitfield@hartwellfinch.example"  # Tax
+JAMES = "james.thornton@hartwellfinch.example"  # Corporate
+NADIA = "nadia.brooks@hartwellfinch.example"  # Operations (a team of one), admin
+ALEX = "alex.morgan@hartwellfinch.example"  # Business Development, admin
+KIERAN = "kieran.walsh@hartwellfinch.example"  # Technology & Data
+CLIENTS = ["Northwind Foods Ltd", "Acme Logistics plc", "Blue Fin Hotels", "Pennine Dairies Ltd"]
+
+
+def make_campaign(ctx: Context, now: datetime = MONDAY, **options) -> Campaign:
+    """Winter week, Monday to Friday, started (announced) at `now`."""
+    with ctx.store.write() as session:
+        campaign = create_campaign(
+            session,
+            name="Winter week",
+            start=options.pop("start", now.date()),
+            end=options.pop("end", FRIDAY),
+            now=now,
+            zone=ctx.settings.zone,
+            **options,
+        )
+        if campaign.starts_at <= now:
+            start_campaign(session, campaign, now, ctx.settings)
+    return campaign
+
+
+def person(session: Session, email: str) -> Person:
+    found = session.exec(select(Person).where(Person.email == email)).one()
+    return found
+
+
+def client(session: Session, name: str) -> Client:
+    return session.exec(select(Client).where(Client.name == name)).one()
+
+
+def refer(
+    session: Session,
+    referrer: Person,
+    receiver: Person,
+    client_name: str,
+    now: datetime,
+    card: str | None = None,
+    value: float | None = None,
+) -> tuple[Referral, list[PointEvent]]:
+    """A referral logged at `now`, with its first audit event and whatever it scored."""
+    assert referrer.id and receiver.id
+    referral = Referral(
+        client_id=client(session, client_name).id or 0,
+        referrer_id=referrer.id,
+        receiver_id=receiver.id,
+        card_id=card,
+        referrer_team=referrer.team,
+        receiver_team=receiver.team,
+        value=value,
+        currency="GBP" if value else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(referral)
+    session.flush()
+    assert referral.id is not None
+    event = ReferralEvent(
+        referral_id=referral.id, actor_id=referrer.id, at=now, from_status=None, to_status="new"
+    )
+    session.add(event)
+    session.flush()
+    return referral, award_for_referral_event(session, referral, event, now)
+
+
+def step(
+    session: Session,
+    referral: Referral,
+    status: str,
+    actor: Person,
+    now: datetime,
+    won_value: float | None = None,
+) -> tuple[ReferralEvent, list[PointEvent]]:
+    """A change of status by `actor`, and the awards it earned."""
+    assert referral.id is not None
+    previous, referral.status = referral.status, status
+    if won_value is not None:
+        referral.won_value = won_value
+    session.add(referral)
+    event = ReferralEvent(
+        referral_id=referral.id, actor_id=actor.id, at=now, from_status=previous, to_status=status
+    )
+    session.add(event)
+    session.flush()
+    return event, award_for_referral_event(session, referral, event, now)
+
+
+def points_of(session: Session, who: Person) -> int:
+    total = session.exec(
+        select(func.coalesce(func.sum(PointEvent.points), 0)).where(PointEvent.person_id == who.id)
+    ).one()
+    return int(total)
+
+
+def ledger(session: Session) -> list[PointEvent]:
+    return list(session.exec(select(PointEvent).order_by(col(PointEvent.id))))
+
+
+def later(days: int = 0, hours: int = 0) -> datetime:
+    return MONDAY + timedelta(days=days, hours=hours)

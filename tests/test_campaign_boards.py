@@ -1,0 +1,201 @@
+"""Leaderboards: ranks, per-head fairness, movement since yesterday, opt-in privacy, no clients."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from bot.campaigns import compute_boards, record_idea, team_race
+from bot.charts import team_race_chart
+from bot.store import Store
+from bot.store.models import Campaign, Person
+from tests.campaign_support import (
+    JAMES,
+    KIERAN,
+    MONDAY,
+    NADIA,
+    OWEN,
+    PRIYA,
+    SAM,
+    later,
+    make_campaign,
+    person,
+    refer,
+    step,
+)
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def week(ctx, clock) -> Campaign:
+    return make_campaign(ctx)
+
+
+def _ideas(ctx, email: str, count: int, when) -> None:
+    with ctx.store.write() as s:
+        author = person(s, email)
+        for n in range(count):
+            record_idea(s, author, f"Idea {n}: Acme may need help with VAT", when)
+
+
+def _opt_in(ctx, *emails: str) -> None:
+    with ctx.store.write() as s:
+        for email in emails:
+            row = person(s, email)
+            row.leaderboard_opt_in = True
+            s.add(row)
+
+
+def test_per_head_ranking_lets_a_small_team_win(ctx, week) -> None:
+    _ideas(ctx, NADIA, 5, later(hours=1))  # Operations: a team of one, 10 points
+    _ideas(ctx, PRIYA, 5, later(hours=1))  # Employment: four people, 20 points
+    _ideas(ctx, OWEN, 5, later(hours=1))
+    with ctx.store.read() as s:
+        boards = compute_boards(s, week, later(hours=2), ctx.settings.zone)
+    operations, employment = boards.team("Operations"), boards.team("Employment")
+    assert operations and employment
+    assert (operations.points, operations.headcount, operations.per_head) == (10, 1, 10.0)
+    assert (employment.points, employment.headcount, employment.per_head) == (20, 4, 5.0)
+    assert operations.per_head_rank == 1 and employment.per_head_rank == 2
+    assert employment.rank == 1 and operations.rank == 2  # raw points tell the other story
+    assert boards.teams[0].name == "Operations"
+    office = {s.name: s for s in boards.offices}
+    assert office["Manchester"].points == 20  # Priya and Nadia are both in Manchester
+
+
+def test_movement_since_the_end_of_yesterday(ctx, week, clock) -> None:
+    _ideas(ctx, PRIYA, 3, later(hours=1))  # 6
+    _ideas(ctx, SAM, 2, later(hours=1))  # 4
+    clock.move_to(later(days=1, hours=2))
+    _ideas(ctx, SAM, 2, later(days=1, hours=1))  # 8
+    _ideas(ctx, JAMES, 1, later(days=1, hours=1))  # 2, new today
+    with ctx.store.read() as s:
+        first_day = compute_boards(s, week, later(hours=3), ctx.settings.zone)
+        boards = compute_boards(s, week, later(days=1, hours=2), ctx.settings.zone)
+    assert all(p.movement is None and not p.new for p in first_day.people)
+    ranks = {p.name: (p.rank, p.points, p.movement, p.new) for p in boards.people}
+    assert ranks == {
+        "Sam Patel": (1, 8, 1, False),
+        "Priya Shah": (2, 6, -1, False),
+        "James Thornton": (3, 2, None, True),
+    }
+    tax = boards.team("Tax")
+    assert tax and tax.movement == 1
+
+
+def test_ties_share_a_rank(ctx, week) -> None:
+    _ideas(ctx, PRIYA, 1, later(hours=1))
+    _ideas(ctx, SAM, 1, later(hours=1))
+    _ideas(ctx, JAMES, 2, later(hours=1))
+    with ctx.store.read() as s:
+        boards = compute_boards(s, week, later(hours=2), ctx.settings.zone)
+    assert [(p.name, p.rank) for p in boards.people] == [
+        ("James Thornton", 1),
+        ("Priya Shah", 2),
+        ("Sam Patel", 2),
+    ]
+
+
+def test_people_board_shows_only_those_who_opted_in(ctx, week, chat) -> None:
+    _ideas(ctx, PRIYA, 3, later(hours=1))
+    _ideas(ctx, SAM, 2, later(hours=1))
+    _opt_in(ctx, SAM)
+    public, private = chat(PRIYA).send("/leaderboard")
+    assert "Sam Patel" in public.text and "Priya Shah" not in public.text
+    assert "1 more person" in public.text
+    assert private.private and "#1" in private.text
+    # Someone who opted in gets no private aside, and sees the same board.
+    assert [r.kind for r in chat(SAM).send("/leaderboard people")] == ["leaderboard_people"]
+    # The team board and "me" still show Priya her own standing, privately.
+    [me] = chat(PRIYA).send("/leaderboard me")
+    assert me.private and "#1" in me.text and "6 points" in me.text
+
+
+def test_opting_in_and_out(ctx, week, chat) -> None:
+    _ideas(ctx, PRIYA, 1, later(hours=1))
+    [reply] = chat(PRIYA).send("/crossbot leaderboard on")
+    assert reply.kind == "leaderboard_optin"
+    assert "Priya Shah" in chat(OWEN).send("/leaderboard")[0].text
+    chat(PRIYA).send("/leaderboard optout")
+    assert "Priya Shah" not in chat(OWEN).send("/leaderboard")[0].text
+    chat(PRIYA).send("leaderboard opt in")
+    with ctx.store.read() as s:
+        assert person(s, PRIYA).leaderboard_opt_in
+
+
+def test_no_client_names_on_any_board(ctx, week, chat) -> None:
+    with ctx.store.write() as s:
+        referral, _ = refer(s, person(s, PRIYA), person(s, SAM), "Northwind Foods Ltd", later())
+        step(s, referral, "accepted", person(s, SAM), later(hours=1))
+    _opt_in(ctx, PRIYA, SAM)
+    for board in ("people", "teams", "offices", "me"):
+        for reply in chat(PRIYA).send(f"/leaderboard {board}"):
+            assert "Northwind" not in reply.text and "Northwind" not in reply.image_alt
+
+
+def test_team_board_has_raw_and_per_head_and_a_chart(ctx, week, chat) -> None:
+    _ideas(ctx, NADIA, 2, later(hours=1))
+    _ideas(ctx, PRIYA, 3, later(hours=1))
+    [reply] = chat(KIERAN).send("/leaderboard teams")
+    assert reply.image and reply.image.startswith(PNG)
+    per_head, total = reply.text.split("Total points")
+    assert per_head.index("Operations") < per_head.index("Employment")
+    assert total.index("Employment") < total.index("Operations")
+    [offices] = chat(KIERAN).send("/leaderboard offices")
+    assert "Manchester" in offices.text and offices.image is None
+
+
+def test_team_race_series_accumulate_per_day(ctx, week) -> None:
+    _ideas(ctx, NADIA, 1, later(hours=1))
+    _ideas(ctx, NADIA, 2, later(days=1, hours=1))
+    with ctx.store.read() as s:
+        days, series = team_race(s, week, later(days=2, hours=1), ctx.settings.zone)
+    assert days == [date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2)]
+    assert series["Operations"] == [2.0, 6.0, 6.0]
+    assert team_race_chart(days, series, title="Winter week").startswith(PNG)
+    assert team_race_chart(days, {}, title="empty").startswith(PNG)
+
+
+def test_leaderboard_with_no_campaign(chat, clock) -> None:
+    [reply] = chat(PRIYA).send("/leaderboard")
+    assert reply.kind == "leaderboard_none"
+
+
+def test_people_who_left_the_campaign_teams_stay_on_the_board(ctx, week) -> None:
+    _ideas(ctx, PRIYA, 1, later(hours=1))
+    with ctx.store.write() as s:
+        row = s.get(Person, person(s, PRIYA).id)
+        assert row is not None
+        row.active = False
+        s.add(row)
+    with ctx.store.read() as s:
+        boards = compute_boards(s, week, later(hours=2), ctx.settings.zone)
+    assert [p.name for p in boards.people] == ["Priya Shah"]
+
+
+def test_the_benchmark_builds_and_times_boards(tmp_path: Path) -> None:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "leaderboard_scale.py"
+    spec = importlib.util.spec_from_file_location("leaderboard_scale", path)
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    store = Store(f"sqlite:///{tmp_path / 'bench.db'}")
+    campaign_id = bench.build(store, events=2_000, people=60, start=MONDAY)
+    with store.read() as s:
+        campaign = s.get(Campaign, campaign_id)
+        assert campaign is not None
+        boards = compute_boards(s, campaign, later(days=6), bench.Settings(_env_file=None).zone)
+    assert sum(p.points for p in boards.people) == sum(t.points for t in boards.teams)
+    store.dispose()
