@@ -695,7 +695,7 @@ def resolve_client(name: str, directory: Directory) -> tuple[str, bool]:
 
 
 def _prefix_client(key: str, directory: Directory) -> str | None:
-    """The one known client whose name starts with `key` ("Redcliffe" → Redcliffe Housing)."""
+    """The one known client whose name starts with `key` ("Northwind" → Northwind Foods)."""
     if len(key) < 5:
         return None
     owners = {
@@ -707,7 +707,7 @@ def _prefix_client(key: str, directory: Directory) -> str | None:
 
 
 def _same_shape(a: str, b: str) -> bool:
-    """Typos keep the number of words and each word close (Copperlead Foods ~ Copperleaf Foods)."""
+    """Typos keep the number of words and each word close (Nortwind Foods ~ Northwind Foods)."""
     words_a, words_b = a.split(), b.split()
     return len(words_a) == len(words_b) and all(
         fuzz.ratio(x, y) >= 75 for x, y in zip(words_a, words_b, strict=True)
@@ -744,7 +744,7 @@ def _find_client(
 def _fuzzy_client(
     text: str, directory: Directory, person_spans: list[tuple[int, int]]
 ) -> _ClientHit | None:
-    """A known client written with a typo or shortened ("Copperlead Foods", "Redcliffe")."""
+    """A known client written with a typo or shortened ("Nortwind Foods", "Northwind")."""
     for match in _CAP_PHRASE.finditer(text):
         phrase = _trim_phrase(match.group())
         if len(_client_key(phrase)) < 6 or _is_not_a_client(phrase, directory):
@@ -785,7 +785,7 @@ def _unknown_client(
         (r"\bclients?(?:\s+of\s+(?:mine|ours))?,\s+(?P<x>[^,]+),", 0, False),
         # "the MD of Acme", "the CFO at Acme"
         (rf"\b(?i:{_ROLES})\s+(?:of|at|from)\s+(?P<x>[A-Z][^,.;:!?]*)", 0, False),
-        # "The Dunmore family", "Mrs Jane Doe": kept whole
+        # "The Ashby family", "Mrs Jane Doe": kept whole
         (r"(?P<x>\b[Tt]he\s+[A-Z][\w'’-]+\s+family\b)", 0, True),
         (
             r"(?P<x>\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lady|Lord|Prof)\.?\s+[A-Z][\w'’-]+"
@@ -865,7 +865,7 @@ def _subject_client(
         if _overlaps(offset, offset + len(phrase), person_spans):
             continue
         after = text[offset + len(phrase) :]
-        after = re.sub(r"^\s*\([^)]*\)", "", after)  # "Acme (Munich, spin-out) want…"
+        after = re.sub(r"^\s*\([^)]*\)", "", after)  # "Acme (Leeds, spin-out) want…"
         incorporated = re.search(rf"\b{_LEGAL_SUFFIX}\.?$", phrase, re.IGNORECASE)
         if incorporated or re.match(
             rf"\s*(?:[:—–,]|\s-\s|(?:{_SUBJECT_VERBS})\b)", after, re.IGNORECASE
@@ -930,7 +930,7 @@ class _TeamHit:
 
 
 def _find_team(text: str, directory: Directory) -> _TeamHit | None:
-    """'the real estate team', 'H&S team', 'someone in Planning & Environment'."""
+    """'the real estate team', 'H&S team', 'someone in Corporate Tax'."""
     for patterns, team, card_id in directory._index.team_patterns:
         for pattern in patterns:
             match = pattern.search(text)

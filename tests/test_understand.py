@@ -207,7 +207,7 @@ def test_the_speaker_is_not_their_own_receiver(firm: Directory) -> None:
         ),
         ("Mrs Jane Doe wants a pension review. Tom Baker please", "Mrs Jane Doe"),
         ("Harlow Bakeries (family firm, Leeds) want to buy a rival. Dana, £40k", "Harlow Bakeries"),
-        ("The Okafor family need advice on their DB scheme, Tom Baker?", "The Okafor family"),
+        ("The Ashby family need advice on their DB scheme, Tom Baker?", "The Ashby family"),
     ],
 )
 def test_unknown_clients_are_kept_as_written(firm: Directory, text: str, client: str) -> None:
