@@ -374,3 +374,25 @@ def test_a_retired_client_is_referred_to_by_its_existing_row(ctx) -> None:
         new = referrals.NewReferral("Acme Logistics plc", PRIYA, "employment")
         outcome = referrals.create(session, helen, new, FRIDAY)
     assert not outcome.provisional_client
+
+
+def test_points_are_awarded_in_the_same_transaction_during_a_campaign(chat, ctx) -> None:
+    from datetime import timedelta
+
+    from bot.store.models import Campaign, PointEvent
+
+    with ctx.store.write() as session:
+        now = ctx.now()
+        session.add(
+            Campaign(
+                name="Cross-selling week",
+                starts_at=now - timedelta(days=1),
+                ends_at=now + timedelta(days=6),
+                status="running",
+            )
+        )
+    rid = log_blue_fin(chat)
+    chat(PRIYA).press("referral.accept", {"id": rid})
+    with ctx.store.read() as session:
+        kinds = {p.kind for p in session.exec(select(PointEvent))}
+    assert {"logged", "accepted"} <= kinds
