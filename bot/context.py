@@ -10,12 +10,17 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import select
 
 from bot.catalog import Catalog, from_store
+from bot.people import by_email
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import Person, ServiceCard, utcnow
+
+
+PEOPLE_CACHE_SIZE = 50_000
 
 
 @dataclass
@@ -25,6 +30,10 @@ class Context:
     The catalog (and anything derived from it, such as the search index) is cached and
     re-read when a `crossbot load` changed the database. That check costs two queries, so it
     runs at most every `content_check_seconds` rather than on every turn; `refresh()` forces it.
+
+    People looked up by email (the speaker of every turn) are cached too: forgotten at once
+    when this process writes to the person table, and after `content_check_seconds` for
+    writes by other processes (a `crossbot load`).
     """
 
     store: Store
@@ -34,6 +43,9 @@ class Context:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _checked_at: float = field(default=float("-inf"), repr=False)
+    _people: dict[str, tuple[float, int, dict[str, Any] | None]] = field(
+        default_factory=dict, repr=False
+    )
 
     def catalog(self) -> Catalog:
         """The content as the database holds it, re-read only when a load changed it."""
@@ -52,10 +64,30 @@ class Context:
                 self._cache[name] = build(catalog)
             return self._cache[name]
 
+    def person(self, email: str) -> Person | None:
+        """The person with this email, or None; a fresh object each call (callers may change it)."""
+        key = email.strip().lower()
+        now = time.monotonic()
+        version = self.store.people_version  # read before the query: see Store.people_version
+        hit = self._people.get(key)
+        if hit is None or hit[1] != version or now - hit[0] >= self.content_check_seconds:
+            with self.store.read() as session:
+                found = by_email(session, key)
+                values = found.model_dump() if found is not None else None
+            if len(self._people) >= PEOPLE_CACHE_SIZE:
+                self._people.clear()
+            hit = self._people[key] = (now, version, values)
+        if hit[2] is None:
+            return None
+        person = Person(**hit[2])
+        make_transient_to_detached(person)  # as if just read: session.add() updates it
+        return person
+
     def refresh(self) -> None:
         """Check for new content on the next use (after loading content in this process)."""
         with self._lock:
             self._checked_at = float("-inf")
+            self._people.clear()
 
     def _reload_if_changed(self) -> None:
         version = self._content_version()

@@ -16,7 +16,6 @@ from bot.context import Context
 from bot.dialogs import campaign, core, digest, home, referral, state, story, whodoes
 from bot.logs import log_failure
 from bot.messages import Reply, Turn
-from bot.people import by_email
 from bot.render import render
 from bot.store.models import DialogState, Person
 
@@ -95,9 +94,7 @@ def _handle(turn: Turn, ctx: Context) -> list[Reply]:
     text = (turn.text or "").strip()
     if len(text) > MAX_MESSAGE_CHARS:
         return [Reply(render("too_long", size=len(text), limit=MAX_MESSAGE_CHARS), kind="too_long")]
-    with ctx.store.read() as session:
-        me = by_email(session, turn.person) if turn.person else None
-        pending = state.load(session, me.id, turn.conversation) if me and me.id else None
+    me = ctx.person(turn.person) if turn.person else None
     if me is None or not me.active:
         return [Reply(render("unknown_person", email=turn.person), kind="unknown_person")]
     turn.text = text
@@ -111,6 +108,8 @@ def _handle(turn: Turn, ctx: Context) -> list[Reply]:
         if name not in COMMANDS:
             return core.unknown_command(turn, ctx, me, args)
         return COMMANDS[name](turn, ctx, me, args)
+    # Only a plain sentence can continue a flow, so only then is the state read.
+    pending = _pending(ctx, me, turn.conversation)
     if pending is not None and pending.flow in FLOWS:
         replies = FLOWS[pending.flow](turn, ctx, me, pending)
         if replies is not None:
@@ -120,6 +119,13 @@ def _handle(turn: Turn, ctx: Context) -> list[Reply]:
         if answer is not None:
             return answer
     return core.fallback(turn, ctx, me)
+
+
+def _pending(ctx: Context, me: Person, conversation: str) -> DialogState | None:
+    if me.id is None:
+        return None
+    with ctx.store.read() as session:
+        return state.load(session, me.id, conversation)
 
 
 def _route_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:

@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -380,32 +381,33 @@ class SearchIndex:
 
     def find_person(self, question: str) -> Person | None:
         """The person a question names (full name, or a surname or first name nobody shares)."""
-        text = f" {' '.join(words(question))} "
-        for person in sorted(self.people, key=lambda p: -len(p.name)):
-            if f" {' '.join(words(person.name))} " in text:
+        said = words(question)
+        text = f" {' '.join(said)} "
+        names = self._names
+        for spelled, person in names.by_length:
+            if spelled in text:
                 return person
-        asked = set(words(question)) - STOPWORDS
-        for pick in (lambda p: words(p.name)[-1], lambda p: words(p.name)[0]):
-            named = [p for p in self.people if words(p.name) and pick(p) in asked]
+        asked = set(said) - STOPWORDS
+        for by_word in (names.by_last, names.by_first):
+            named = [p for word in asked for p in by_word.get(word, ())]
             if len(named) == 1:
                 return named[0]
-        return self._misspelt_person(question)
+        return self._misspelt_person(said)
 
-    def _misspelt_person(self, question: str) -> Person | None:
+    def _misspelt_person(self, said: list[str]) -> Person | None:
         """'who is Priya Shaw?': a short question that is nearly someone's full name."""
-        rest = [w for w in words(question) if w not in STOPWORDS and w not in _ABOUT_SURFACE]
+        rest = [w for w in said if w not in STOPWORDS and w not in _ABOUT_SURFACE]
         if not 2 <= len(rest) <= 3 or not self.people:
             return None
-        names = {" ".join(words(p.name)): p for p in self.people}
+        names = self._names.spelled
         found = process.extractOne(" ".join(rest), list(names), scorer=fuzz.ratio, score_cutoff=85)
         return names[found[0]] if found else None
 
     def find_team(self, question: str) -> str | None:
         """The team a question names, if any."""
         text = f" {' '.join(words(question))} "
-        teams = {c.team for c in self.cards} | {p.team for p in self.people}
-        for team in sorted(teams, key=len, reverse=True):
-            if team and f" {' '.join(words(team))} " in text:
+        for team, spelled in self._names.teams:
+            if spelled in text:
                 return team
         return None
 
@@ -413,18 +415,57 @@ class SearchIndex:
         """The client a question names (by name or alias), if any."""
         text = f" {' '.join(words(question))} "
         best: tuple[int, Client] | None = None
-        for client in self.clients:
-            for name in (client.name, *client.aliases):
-                spelled = " ".join(words(name))
-                if spelled and f" {spelled} " in text and (best is None or len(spelled) > best[0]):
-                    best = (len(spelled), client)
+        for spelled, client in self._names.clients:
+            if spelled in text and (best is None or len(spelled) > best[0]):
+                best = (len(spelled), client)
         return best[1] if best else None
+
+    @cached_property
+    def _names(self) -> _Names:
+        return _Names.of(self.people, self.cards, self.clients)
 
     def team_cards(self, team: str) -> list[Card]:
         return [c for c in self.cards if fold(c.team) == fold(team)]
 
     def offices(self) -> list[str]:
         return sorted({p.office for p in self.people if p.office})
+
+
+@dataclass
+class _Names:
+    """People, team and client names as the questions' words spell them, worked out once
+    per index rather than once per question (a firm may have thousands of people)."""
+
+    by_length: list[tuple[str, Person]]  # " priya shah ", longest names first
+    by_last: dict[str, list[Person]]
+    by_first: dict[str, list[Person]]
+    spelled: dict[str, Person]  # "priya shah" -> the person (the last of namesakes)
+    teams: list[tuple[str, str]]  # (team, " its words "), longest first
+    clients: list[tuple[str, Client]]  # (" name or alias ", client)
+
+    @classmethod
+    def of(cls, people: list[Person], cards: list[Card], clients: list[Client]) -> _Names:
+        by_length: list[tuple[str, Person]] = []
+        by_last: dict[str, list[Person]] = defaultdict(list)
+        by_first: dict[str, list[Person]] = defaultdict(list)
+        spelled: dict[str, Person] = {}
+        for person in sorted(people, key=lambda p: -len(p.name)):
+            said = words(person.name)
+            by_length.append((f" {' '.join(said)} ", person))
+            if said:
+                by_last[said[-1]].append(person)
+                by_first[said[0]].append(person)
+        for person in people:
+            spelled[" ".join(words(person.name))] = person
+        names = {c.team for c in cards} | {p.team for p in people}
+        teams = [(t, f" {' '.join(words(t))} ") for t in sorted(names, key=len, reverse=True) if t]
+        spelled_clients = [
+            (f" {' '.join(words(name))} ", client)
+            for client in clients
+            for name in (client.name, *client.aliases)
+            if words(name)
+        ]
+        return cls(by_length, by_last, by_first, spelled, teams, spelled_clients)
 
 
 def _fields(

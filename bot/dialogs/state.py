@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
 
 from bot.store.models import DialogState, utcnow
 
@@ -40,3 +42,35 @@ def clear(session: Session, person_id: int, conversation: str) -> None:
     state = load(session, person_id, conversation)
     if state is not None:
         session.delete(state)
+
+
+def put(
+    session: Session,
+    person_id: int,
+    conversation: str,
+    flow: str,
+    step: str = "",
+    data: dict[str, Any] | None = None,
+) -> None:
+    """`save` in one statement (an upsert), for turns that don't need the row back:
+    every who-does answer remembers its cards for follow-ups."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in ("sqlite", "postgresql"):
+        save(session, person_id, conversation, flow, step, data)
+        return
+    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    values = {"flow": flow, "step": step, "data": dict(data or {}), "updated_at": utcnow()}
+    statement = insert(DialogState).values(person_id=person_id, conversation=conversation, **values)
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["person_id", "conversation"], set_=values)
+    )
+
+
+def drop(session: Session, person_id: int, conversation: str) -> None:
+    """`clear` in one statement (nothing is read first)."""
+    session.execute(
+        delete(DialogState)
+        .where(col(DialogState.person_id) == person_id)
+        .where(col(DialogState.conversation) == conversation)
+        .execution_options(synchronize_session=False)
+    )

@@ -192,9 +192,9 @@ def answer(turn: Turn, ctx: Context, me: Person, question: str) -> list[Reply]:
     if me.id is not None:
         with ctx.store.write() as session:
             if response.cards:
-                state.save(session, me.id, turn.conversation, FLOW, data={"cards": response.cards})
+                state.put(session, me.id, turn.conversation, FLOW, data={"cards": response.cards})
             else:
-                state.clear(session, me.id, turn.conversation)
+                state.drop(session, me.id, turn.conversation)
     return [_reply(response, catalog)]
 
 

@@ -8,6 +8,8 @@ same code and the same migrations.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,15 +63,43 @@ def _begin_sqlite_transaction(connection: Any) -> None:
     connection.exec_driver_sql(f"BEGIN {kind}")
 
 
+# A statement that changes the person table (whatever wrote it: the ORM, Core, a load).
+_PERSON_WRITE = re.compile(
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?person"?[\s(]', re.I
+)
+_PERSON_WRITTEN = "crossbot.person_written"
+
+
 class Store:
-    """The database: an engine plus the two kinds of transaction Crossbot uses."""
+    """The database: an engine plus the two kinds of transaction Crossbot uses.
+
+    `people_version` changes whenever this process writes to the person table (at the
+    statement and again at its commit), so per-process caches of people know when to forget.
+    """
 
     def __init__(self, url: str = "sqlite://", *, migrate: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url)
         self._reader = self.engine.execution_options(sqlite_begin="DEFERRED")
+        self._people_writes = itertools.count(1)
+        self.people_version = 0
+        event.listen(self.engine, "before_cursor_execute", self._saw_statement)
+        event.listen(self.engine, "commit", self._saw_end)
+        event.listen(self.engine, "rollback", self._saw_end)
         if migrate:
             upgrade(self.engine)
+
+    def _saw_statement(
+        self, conn: Any, _cursor: Any, statement: str, *_args: Any, **_kwargs: Any
+    ) -> None:
+        if _PERSON_WRITE.match(statement):
+            conn.info[_PERSON_WRITTEN] = True
+            self.people_version = next(self._people_writes)
+
+    def _saw_end(self, conn: Any) -> None:
+        # Readers that looked between the statement and the commit saw the old rows.
+        if conn.info.pop(_PERSON_WRITTEN, False):
+            self.people_version = next(self._people_writes)
 
     @contextmanager
     def write(self) -> Iterator[Session]:
