@@ -19,7 +19,6 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import Person, ServiceCard, utcnow
 
-
 PEOPLE_CACHE_SIZE = 50_000
 
 

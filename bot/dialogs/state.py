@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, col, select
 
 from bot.store.models import DialogState, utcnow
@@ -54,15 +56,31 @@ def put(
 ) -> None:
     """`save` in one statement (an upsert), for turns that don't need the row back:
     every who-does answer remembers its cards for follow-ups."""
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("sqlite", "postgresql"):
+    upsert = _upsert(session.get_bind().dialect.name)
+    if upsert is None:
         save(session, person_id, conversation, flow, step, data)
         return
+    values = {
+        "person_id": person_id,
+        "conversation": conversation,
+        "flow": flow,
+        "step": step,
+        "data": dict(data or {}),
+        "updated_at": utcnow(),
+    }
+    session.connection().execute(upsert, values)
+
+
+@cache
+def _upsert(dialect: str) -> Executable | None:
+    """The upsert statement, built once (so SQLAlchemy compiles it once, too)."""
+    if dialect not in ("sqlite", "postgresql"):
+        return None
     insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
-    values = {"flow": flow, "step": step, "data": dict(data or {}), "updated_at": utcnow()}
-    statement = insert(DialogState).values(person_id=person_id, conversation=conversation, **values)
-    session.execute(
-        statement.on_conflict_do_update(index_elements=["person_id", "conversation"], set_=values)
+    statement = insert(DialogState.__table__)  # type: ignore[attr-defined]
+    changed = {name: statement.excluded[name] for name in ("flow", "step", "data", "updated_at")}
+    return statement.on_conflict_do_update(
+        index_elements=["person_id", "conversation"], set_=changed
     )
 
 
