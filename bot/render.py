@@ -31,6 +31,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates don't change under a running bot: no stat per render
     )
     env.filters["money"] = money
     env.filters["plural"] = plural
