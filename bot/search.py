@@ -358,23 +358,29 @@ class SearchIndex:
         On cards a phrase counts when all its terms are in one sentence, bullet or alias;
         set intersections make that fast on thousands of cards.
         """
+        # Only the terms of some phrase matter, which most words of a card are not.
+        wanted = {term for phrase in self._area_matcher.phrases for term in phrase}
         holders: dict[str, set[int]] = defaultdict(set)
         for number, (_, _, stems) in enumerate(segments):
-            for term in set(stems):
+            for term in wanted.intersection(stems):
                 holders[term].add(number)
-        best: dict[tuple[int, int], float] = {}
+        segment_doc = np.fromiter((s[0] for s in segments), dtype=np.int64, count=len(segments))
+        segment_weight = np.fromiter(
+            (s[1] for s in segments), dtype=np.float32, count=len(segments)
+        )
+        cover = np.zeros((len(self.cards), len(self.areas)), dtype=np.float32)
         for pid, phrase in enumerate(self._area_matcher.phrases):
             found = [holders.get(term) for term in phrase]
             if not all(found):
                 continue
             sets = sorted((f for f in found if f is not None), key=len)
-            for number in sets[0].intersection(*sets[1:]):
-                doc, weight = segments[number][0], segments[number][1]
-                if weight > best.get((doc, pid), 0.0):
-                    best[(doc, pid)] = weight
-        cover = np.zeros((len(self.cards), len(self.areas)), dtype=np.float32)
-        for (doc, pid), weight in best.items():
-            cover[doc, self._phrase_area[pid]] += weight
+            hits = sets[0].intersection(*sets[1:])
+            if not hits:
+                continue
+            where = np.fromiter(hits, dtype=np.int64, count=len(hits))
+            best = np.zeros(len(self.cards), dtype=np.float32)  # per card, its best field
+            np.maximum.at(best, segment_doc[where], segment_weight[where])
+            cover[:, self._phrase_area[pid]] += best
         return cover
 
     # -- people, teams, clients -----------------------------------------------------------
