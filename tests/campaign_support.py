@@ -1,13 +1,18 @@
 """Helpers for the campaign tests: a week-long campaign, referrals and their steps as rows.
 
+Also a pytest plugin (registered in tests/conftest.py): the `clock` and `week` fixtures.
+
 The referral domain is built elsewhere, so these tests write `Referral` and
 `ReferralEvent` rows directly and call the award seam the way the referral flow does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+import time_machine
 from sqlmodel import Session, col, func, select
 
 from bot.campaigns import award_for_referral_event, create_campaign, start_campaign
@@ -16,6 +21,7 @@ from bot.store.models import Campaign, Client, Person, PointEvent, Referral, Ref
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # London is on UTC in winter
 FRIDAY = date(2026, 12, 4)
+PNG = b"\x89PNG\r\n\x1a\n"  # the signature every PNG file starts with
 
 PRIYA = "priya.shah@hartwellfinch.example"  # Employment, Manchester
 OWEN = "owen.gallagher@hartwellfinch.example"  # Employment, London
@@ -45,6 +51,19 @@ def make_campaign(ctx: Context, now: datetime = MONDAY, **options) -> Campaign:
         if campaign.starts_at <= now:
             start_campaign(session, campaign, now, ctx.settings)
     return campaign
+
+
+@pytest.fixture
+def clock() -> Iterator[time_machine.Traveller]:
+    """Time frozen at the campaign's Monday morning (a module may freeze it elsewhere)."""
+    with time_machine.travel(MONDAY, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def week(ctx: Context, clock: time_machine.Traveller) -> Campaign:
+    """The Winter week campaign, started on Monday morning."""
+    return make_campaign(ctx)
 
 
 def person(session: Session, email: str) -> Person:

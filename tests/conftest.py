@@ -15,6 +15,8 @@ from bot.messages import Reply, Unreachable
 from bot.settings import Settings
 from bot.store import Store
 
+pytest_plugins = ["tests.campaign_support"]  # the campaign tests' `clock` and `week`
+
 SAMPLE_CONTENT = Path(__file__).resolve().parent.parent / "content"
 PRIYA = "priya.shah@hartwellfinch.example"  # Employment, main contact of the employment card
 ADMIN = "alex.morgan@hartwellfinch.example"

@@ -20,6 +20,7 @@ from tests.campaign_support import (
     JAMES,
     MONDAY,
     NADIA,
+    PNG,
     PRIYA,
     SAM,
     later,
@@ -30,7 +31,6 @@ from tests.campaign_support import (
 )
 
 CHANNEL = "C0CROSSSELL"
-PNG = b"\x89PNG\r\n\x1a\n"
 SUNDAY = MONDAY - timedelta(days=1)
 
 

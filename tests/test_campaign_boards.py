@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-
-import pytest
-import time_machine
 
 from bot.campaigns import compute_boards, record_idea, team_race
 from bot.charts import team_race_chart
@@ -20,27 +16,14 @@ from tests.campaign_support import (
     MONDAY,
     NADIA,
     OWEN,
+    PNG,
     PRIYA,
     SAM,
     later,
-    make_campaign,
     person,
     refer,
     step,
 )
-
-PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(MONDAY, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def week(ctx, clock) -> Campaign:
-    return make_campaign(ctx)
 
 
 def _ideas(ctx, email: str, count: int, when) -> None:
