@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from bot import campaigns
 from bot.messages import Button, Reply
-from bot.people import admins, by_ids
+from bot.people import admins, by_email, by_ids
 from bot.render import render
 from bot.store.models import Client, Person, Referral, ReferralEvent, ServiceCard
 
@@ -323,7 +323,7 @@ def create(
     confirms it. With `owner_consent`, a referral of someone else's client waits for the
     owner's go-ahead. Raises `ReferralError("duplicate")` for a repeat within 30 days.
     """
-    receiver = _person_by_email(session, new.receiver)
+    receiver = by_email(session, new.receiver)
     if receiver is None or not receiver.active:
         raise ReferralError("unknown_receiver", email=new.receiver)
     if receiver.id == referrer.id:
@@ -625,10 +625,6 @@ def _load(session: Session, referral_id: int) -> Referral:
     if referral is None:
         raise ReferralError("not_visible")  # the same answer as for someone else's referral
     return referral
-
-
-def _person_by_email(session: Session, email: str) -> Person | None:
-    return session.exec(select(Person).where(Person.email == email.strip().lower())).first()
 
 
 def _others(current: View, actor: Person, include_receiver: bool = False) -> list[Person]:

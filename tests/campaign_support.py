@@ -17,7 +17,8 @@ from sqlmodel import Session, col, func, select
 
 from bot.campaigns import award_for_referral_event, create_campaign, start_campaign
 from bot.context import Context
-from bot.store.models import Campaign, Client, Person, PointEvent, Referral, ReferralEvent
+from bot.store.models import Campaign, Person, PointEvent, Referral, ReferralEvent
+from tests.factories import client
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # London is on UTC in winter
 FRIDAY = date(2026, 12, 4)
@@ -64,15 +65,6 @@ def clock() -> Iterator[time_machine.Traveller]:
 def week(ctx: Context, clock: time_machine.Traveller) -> Campaign:
     """The Winter week campaign, started on Monday morning."""
     return make_campaign(ctx)
-
-
-def person(session: Session, email: str) -> Person:
-    found = session.exec(select(Person).where(Person.email == email)).one()
-    return found
-
-
-def client(session: Session, name: str) -> Client:
-    return session.exec(select(Client).where(Client.name == name)).one()
 
 
 def refer(

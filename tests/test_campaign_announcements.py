@@ -25,10 +25,10 @@ from tests.campaign_support import (
     SAM,
     later,
     make_campaign,
-    person,
     refer,
     step,
 )
+from tests.factories import person
 
 CHANNEL = "C0CROSSSELL"
 SUNDAY = MONDAY - timedelta(days=1)

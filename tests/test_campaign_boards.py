@@ -20,10 +20,10 @@ from tests.campaign_support import (
     PRIYA,
     SAM,
     later,
-    person,
     refer,
     step,
 )
+from tests.factories import person
 
 
 def _ideas(ctx, email: str, count: int, when) -> None:

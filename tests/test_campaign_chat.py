@@ -13,10 +13,10 @@ from tests.campaign_support import (
     SAM,
     later,
     make_campaign,
-    person,
     refer,
     step,
 )
+from tests.factories import person
 
 FORM = {
     "name": "Winter week",

@@ -35,11 +35,11 @@ from tests.campaign_support import (
     later,
     ledger,
     make_campaign,
-    person,
     points_of,
     refer,
     step,
 )
+from tests.factories import person
 
 # -- the rules ---------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from bot.catalog import Card
 from bot.context import Context
 from bot.dialogs import state
 from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
+from bot.people import by_email
 from bot.referrals import NewReferral, ReferralError
 from bot.render import money, render
 from bot.store.models import DialogState, Person, Referral
@@ -518,8 +519,6 @@ def _save(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[R
 
 
 def _person(session: Session, email: str | None) -> Person | None:
-    from bot.people import by_email
-
     return by_email(session, email) if email else None
 
 
