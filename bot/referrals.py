@@ -31,6 +31,7 @@ __all__ = [
     "DUPLICATE_WINDOW",
     "OPEN",
     "STATUSES",
+    "USUAL_PATH",
     "Mine",
     "NewReferral",
     "Outcome",
@@ -71,6 +72,16 @@ STATUSES = (
     "withdrawn",
 )
 OPEN = frozenset({"new", "accepted", "meeting", "proposal", "parked"})
+# The statuses a referral usually passes through to reach each one, from "new" (seed data,
+# test factories and benchmarks build histories with it).
+USUAL_PATH: dict[str, list[str]] = {
+    "new": ["new"],
+    "accepted": ["new", "accepted"],
+    "meeting": ["new", "accepted", "meeting"],
+    "proposal": ["new", "accepted", "meeting", "proposal"],
+    "won": ["new", "accepted", "meeting", "proposal", "won"],
+    "lost": ["new", "accepted", "lost"],
+}
 # How far along the road each open step is; a move may skip steps forward, never back.
 _STAGE = {"new": 0, "accepted": 1, "meeting": 2, "proposal": 3, "won": 4, "lost": 4}
 # The action id (after "referral.") that moves a referral to each status.
