@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -17,9 +19,19 @@ from bot.store import Store
 
 pytest_plugins = ["tests.campaign_support"]  # the campaign tests' `clock` and `week`
 
-SAMPLE_CONTENT = Path(__file__).resolve().parent.parent / "content"
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CONTENT = REPO / "content"
 PRIYA = "priya.shah@hartwellfinch.example"  # Employment, main contact of the employment card
 ADMIN = "alex.morgan@hartwellfinch.example"
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """A script from benchmarks/ imported as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
 
 
 @pytest.fixture

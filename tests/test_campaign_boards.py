@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from tests.campaign_support import (
     refer,
     step,
 )
+from tests.conftest import load_benchmark
 from tests.factories import person
 
 
@@ -169,11 +169,7 @@ def test_people_who_left_the_campaign_teams_stay_on_the_board(ctx, week) -> None
 
 
 def test_the_benchmark_builds_and_times_boards(tmp_path: Path) -> None:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "leaderboard_scale.py"
-    spec = importlib.util.spec_from_file_location("leaderboard_scale", path)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("leaderboard_scale")
     store = Store(f"sqlite:///{tmp_path / 'bench.db'}")
     campaign_id = bench.build(store, events=2_000, people=60, start=MONDAY)
     with store.read() as s:
