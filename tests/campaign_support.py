@@ -8,7 +8,6 @@ The referral domain is built elsewhere, so these tests write `Referral` and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -18,6 +17,7 @@ from sqlmodel import Session, col, func, select
 from bot.campaigns import award_for_referral_event, create_campaign, start_campaign
 from bot.context import Context
 from bot.store.models import Campaign, Person, PointEvent, Referral, ReferralEvent
+from tests.conftest import frozen_clock
 from tests.factories import client
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # London is on UTC in winter
@@ -54,11 +54,8 @@ def make_campaign(ctx: Context, now: datetime = MONDAY, **options) -> Campaign:
     return campaign
 
 
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    """Time frozen at the campaign's Monday morning (a module may freeze it elsewhere)."""
-    with time_machine.travel(MONDAY, tick=False) as traveller:
-        yield traveller
+# Time stands still on the campaign's Monday morning (a module may freeze it elsewhere).
+clock = frozen_clock(MONDAY)
 
 
 @pytest.fixture

@@ -5,10 +5,13 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
+import time_machine
 
 from bot.catalog import load_catalog, load_into
 from bot.channels.console import ConsoleChannel
@@ -32,6 +35,17 @@ def load_benchmark(name: str) -> ModuleType:
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     return bench
+
+
+def frozen_clock(moment: datetime, autouse: bool = False) -> Any:
+    """A `clock` fixture for a test module: time stands still at `moment` until moved."""
+
+    @pytest.fixture(name="clock", autouse=autouse)
+    def clock() -> Iterator[time_machine.Traveller]:
+        with time_machine.travel(moment, tick=False) as traveller:
+            yield traveller
+
+    return clock
 
 
 @pytest.fixture

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
-import time_machine
 from sqlmodel import select
 
 from bot import campaigns
@@ -28,6 +26,7 @@ from tests.campaign_support import (
     refer,
     step,
 )
+from tests.conftest import frozen_clock
 from tests.factories import person
 
 CHANNEL = "C0CROSSSELL"
@@ -41,10 +40,7 @@ def announced(ctx) -> Settings:
     return ctx.settings
 
 
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(SUNDAY, tick=False) as traveller:
-        yield traveller
+clock = frozen_clock(SUNDAY)
 
 
 def _run(ctx, job, now: datetime, settings: Settings):

@@ -7,7 +7,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -23,7 +22,7 @@ from bot.store.models import (
     Story,
 )
 from tests import factories
-from tests.conftest import SAMPLE_CONTENT, RecordingMessenger, load_benchmark
+from tests.conftest import SAMPLE_CONTENT, RecordingMessenger, frozen_clock, load_benchmark
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 London
@@ -36,10 +35,7 @@ KOFI = "kofi.asante@hartwellfinch.example"  # Employment
 LONG_AGO = datetime(2025, 1, 6, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+clock = frozen_clock(NOW, autouse=True)
 
 
 @pytest.fixture
