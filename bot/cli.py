@@ -318,7 +318,14 @@ def serve(
 
     settings = _settings()
     ctx = Context(_store(settings), settings)
-    typer.echo(render("cli_serving", port=port or settings.port), err=True)
+    typer.echo(
+        render(
+            "cli_serving",
+            port=port or settings.port,
+            socket_mode=settings.slack_app_token is not None,
+        ),
+        err=True,
+    )
     run_server(ctx, port)
 
 
