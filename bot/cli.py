@@ -322,7 +322,14 @@ def serve(
     from bot.server import serve as run_server
 
     ctx = _context()
-    typer.echo(render("cli_serving", port=port or ctx.settings.port), err=True)
+    typer.echo(
+        render(
+            "cli_serving",
+            port=port or ctx.settings.port,
+            socket_mode=ctx.settings.slack_app_token is not None,
+        ),
+        err=True,
+    )
     run_server(ctx, port)
 
 
