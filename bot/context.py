@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import select
 
@@ -20,6 +20,7 @@ from bot.store import Store
 from bot.store.models import Client, Person, ServiceCard, utcnow
 
 PEOPLE_CACHE_SIZE = 50_000
+_PERSON = inspect(Person).class_manager
 
 
 @dataclass
@@ -78,8 +79,11 @@ class Context:
             hit = self._people[key] = (now, version, values)
         if hit[2] is None:
             return None
-        person = Person(**hit[2])
-        make_transient_to_detached(person)  # as if just read: session.add() updates it
+        # Built the way the ORM builds a row it loads (no validation: the values came from
+        # the database), then detached, as if read in a session that has closed.
+        person: Person = _PERSON.new_instance()
+        person.__dict__.update(hit[2])
+        make_transient_to_detached(person)
         return person
 
     def refresh(self) -> None:
