@@ -112,6 +112,8 @@ def test_reverse_in_chat_tells_the_person(ctx, chat, clock) -> None:
         award_id = next(a.id for a in awards if a.points == 5)
     [listing] = chat(ALEX).send(f"/crossbot campaign awards {PRIYA}")
     assert f"#{award_id} accepted +5" in listing.text and "Northwind" not in listing.text
+    lines = [line for line in listing.text.splitlines() if line.startswith("- #")]
+    assert len(lines) == 2  # logged and accepted, one per line
     done, notice = chat(ALEX).send(f"/crossbot campaign reverse {award_id} not a real intro")
     assert done.kind == "campaign_reversed"
     assert notice.to_person == PRIYA and "not a real intro" in notice.text
@@ -158,6 +160,8 @@ def test_ideas_are_listed_and_upvoted_once_per_person(ctx, chat, clock) -> None:
     owen = chat(OWEN)
     [listing] = owen.send("/ideas")
     assert "Northwind" in listing.text and "Blue Fin" in listing.text
+    [first, second] = [line for line in listing.text.splitlines() if line.startswith("#")]
+    assert "Northwind" in first and "Blue Fin" in second  # one idea per line
     assert len(listing.buttons) == 2
     [voted] = owen.send(listing.buttons[0].label)
     assert voted.kind == "idea_upvoted" and "1 vote" in voted.text
