@@ -163,10 +163,20 @@ def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
 
 
 def card_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
-    card = ctx.catalog().card(args.strip().lower())
+    """`/card employment` (an id, a title or an alias)."""
+    catalog = ctx.catalog()
+    wanted = args.strip().casefold()
+    card = catalog.card(wanted) or next(
+        (
+            c
+            for c in catalog.cards
+            if wanted and wanted in (c.title.casefold(), *map(str.casefold, c.aliases))
+        ),
+        None,
+    )
     if card is None:
         return [Reply(render("card_unknown", card_id=args.strip()), kind="card_unknown")]
-    return [card_reply(ctx.catalog(), card)]
+    return [card_reply(catalog, card)]
 
 
 def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
