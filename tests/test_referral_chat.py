@@ -400,3 +400,17 @@ def test_in_a_channel_replies_about_referrals_are_private_to_the_speaker(ctx) ->
     assert here(replies) and all(r.private for r in here(replies))
     assert not any(r.private for r in replies if r.to_person)
     assert all(r.private for r in say("my referrals"))
+
+
+def test_the_receiver_question_takes_a_bare_team_or_service(chat) -> None:
+    nikhil = chat(NIKHIL)
+    nikhil.send("/refer Northwind")
+    [reply] = nikhil.send("Real Estate")  # as "the Real Estate team" would be read
+    assert reply.kind == "referral_ask_confirm" and "Helen Carmichael" in reply.text
+    nikhil.send("cancel")
+    nikhil.send("/refer Northwind")
+    [reply] = nikhil.send("R&D tax relief")
+    assert reply.kind == "referral_ask_confirm" and "Tariq Hussain" in reply.text
+    nikhil.send("cancel")
+    [reply] = nikhil.send("/refer Northwind to Employment")
+    assert reply.kind == "referral_ask_confirm" and "Priya Shah" in reply.text

@@ -328,7 +328,10 @@ def _receiver_from(
         f"/refer {draft.get('client') or 'them'} to {text}", me.email, _directory(ctx)
     )
     if not (parsed.receiver or parsed.receiver_candidates or parsed.receiver_team):
-        return False
+        if not (take_card and parsed.card and not draft.get("card")):
+            return False
+        draft["card"] = parsed.card  # a service was named: its main contact receives it
+        return True
     draft["receiver"], draft["candidates"] = parsed.receiver, list(parsed.receiver_candidates)
     draft["team"] = parsed.receiver_team
     if take_card and parsed.card and not draft.get("card"):
