@@ -414,3 +414,19 @@ def test_the_receiver_question_takes_a_bare_team_or_service(chat) -> None:
     nikhil.send("cancel")
     [reply] = nikhil.send("/refer Northwind to Employment")
     assert reply.kind == "referral_ask_confirm" and "Priya Shah" in reply.text
+
+
+def test_referring_to_yourself_is_explained_not_silently_dropped(chat) -> None:
+    [reply] = chat(PRIYA).send("/refer Acme to Priya")
+    assert reply.kind == "referral_ask_receiver" and "yourself" in reply.text
+
+
+def test_an_unknown_receiver_points_to_who_does(chat) -> None:
+    helen = chat(HELEN)
+    helen.send("/refer Northwind")
+    [reply] = helen.send("not sure")
+    assert reply.kind == "referral_ask_receiver" and "who does" in reply.text
+    [answer] = helen.send("who does pensions?")
+    assert answer.kind.startswith("whodoes")
+    [again] = helen.send("Priya")
+    assert again.kind == "referral_ask_confirm"  # the draft waited
