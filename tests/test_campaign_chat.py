@@ -214,3 +214,26 @@ def test_plain_words_reach_the_leaderboard(ctx, chat, clock) -> None:
     assert chat(PRIYA).send("show me the leaderboard")[0].kind == "leaderboard_people"
     assert chat(PRIYA).send("how am I doing?")[0].kind == "leaderboard_me"
     assert chat(PRIYA).send("/leaderboard sideways")[0].kind == "leaderboard_usage"
+
+
+def test_admin_commands_missing_their_argument_say_what_to_type(ctx, chat, clock) -> None:
+    make_campaign(ctx)
+    admin = chat(ALEX)
+    [extend] = admin.send("/crossbot campaign extend")
+    assert extend.kind == "campaign_error" and '""' not in extend.text
+    assert "campaign extend 12 Dec" in extend.text
+    [usage] = admin.send("/crossbot campaign what")
+    assert "campaign awards" in usage.text and "campaign history" in usage.text
+    [missing] = admin.send("/crossbot campaign reverse 99999")
+    assert "campaign awards" in missing.text
+
+
+def test_a_second_campaign_form_starts_after_the_running_one(ctx, chat, clock) -> None:
+    make_campaign(ctx)  # Monday to Friday
+    admin = chat(ALEX)
+    [intro] = admin.send("/crossbot campaign start")
+    assert intro.form is not None
+    defaults = {i.name: i.initial for i in intro.form.inputs}
+    assert defaults["start"] == "2026-12-05"  # the Saturday after
+    [created] = admin.submit(defaults)  # the defaults as they stand make a valid campaign
+    assert created.kind == "campaign_created" and "scheduled" in created.text
