@@ -23,6 +23,7 @@ from sqlalchemy import insert  # noqa: E402
 
 from bot import digest  # noqa: E402
 from bot.charts import weekly_by_team_chart  # noqa: E402
+from bot.referrals import USUAL_PATH  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.store.models import (  # noqa: E402
     Client,
@@ -44,14 +45,6 @@ STATUSES = [
     ("won", 0.25),
     ("lost", 0.2),
 ]
-PATHS = {
-    "new": ["new"],
-    "accepted": ["new", "accepted"],
-    "meeting": ["new", "accepted", "meeting"],
-    "proposal": ["new", "accepted", "meeting", "proposal"],
-    "won": ["new", "accepted", "meeting", "proposal", "won"],
-    "lost": ["new", "accepted", "lost"],
-}
 
 
 def generate(store: Store, people: int, referrals: int, seed: int = 7) -> None:
@@ -146,7 +139,7 @@ def generate(store: Store, people: int, referrals: int, seed: int = 7) -> None:
                 }
             )
             previous = None
-            for step, to_status in enumerate(PATHS[status]):
+            for step, to_status in enumerate(USUAL_PATH[status]):
                 events.append(
                     {
                         "referral_id": i + 1,

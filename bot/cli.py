@@ -76,6 +76,12 @@ def _store(settings: Settings | None = None) -> Store:
         raise  # unreachable: _fail exits
 
 
+def _context() -> Context:
+    """A context over the configured database (exits kindly if it cannot be opened)."""
+    settings = _settings()
+    return Context(_store(settings), settings)
+
+
 def _safe_url(url: str) -> str:
     """The database URL without its password, fit for an error message."""
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
@@ -166,11 +172,11 @@ def _ask_catalog(content: Path | None) -> tuple[Catalog, Path | None]:
     """The firm to search: a content folder read directly, else the configured database (or,
     while the database holds no cards yet, the configured content folder)."""
     if content is None:
-        settings = _settings()
-        catalog = Context(_store(settings), settings).catalog()
+        ctx = _context()
+        catalog = ctx.catalog()
         if catalog.cards:
-            return catalog, settings.content_dir
-        content = settings.content_dir
+            return catalog, ctx.settings.content_dir
+        content = ctx.settings.content_dir
     catalog, problems = read_folder(content)
     if has_errors(problems):
         errors = [str(p) for p in problems if p.level == "error"]
@@ -245,8 +251,7 @@ def chat(
     as_: Annotated[str | None, typer.Option("--as", help="Chat as this person (email).")] = None,
 ) -> None:
     """Chat with the bot in the terminal, over the configured database."""
-    settings = _settings()
-    ctx = Context(_store(settings), settings)
+    ctx = _context()
     email = as_ or _default_person(ctx)
     _chat(ctx, email)
 
@@ -316,9 +321,15 @@ def serve(
     """Run the Slack + Teams server and the scheduler."""
     from bot.server import serve as run_server
 
-    settings = _settings()
-    ctx = Context(_store(settings), settings)
-    typer.echo(render("cli_serving", port=port or settings.port), err=True)
+    ctx = _context()
+    typer.echo(
+        render(
+            "cli_serving",
+            port=port or ctx.settings.port,
+            socket_mode=ctx.settings.slack_app_token is not None,
+        ),
+        err=True,
+    )
     run_server(ctx, port)
 
 
@@ -457,8 +468,7 @@ def digest(
     """Build the weekly digest; with --preview print it, otherwise post it now."""
     from bot import jobs
 
-    settings = _settings()
-    ctx = Context(_store(settings), settings)
+    ctx = _context()
     now = ctx.now()
     if preview:
         built, png = jobs.build(ctx, now)
@@ -468,7 +478,7 @@ def digest(
         typer.echo()
         typer.echo(render("cli_digest_chart", path=str(chart.resolve())))
         return
-    if not settings.digest_channel:
+    if not ctx.settings.digest_channel:
         _fail(render("cli_digest_no_channel"))
     messenger = _messenger(ctx)
 
@@ -479,7 +489,9 @@ def digest(
 
     result, sent = asyncio.run(post())
     typer.echo(
-        render("cli_digest_posted", result=result, channel=settings.digest_channel, personal=sent)
+        render(
+            "cli_digest_posted", result=result, channel=ctx.settings.digest_channel, personal=sent
+        )
     )
 
 
@@ -493,12 +505,13 @@ def nudges(
     from bot import jobs
     from bot import nudges as nudges_module
 
-    settings = _settings()
-    ctx = Context(_store(settings), settings)
+    ctx = _context()
     now = ctx.now()
     if preview:
         with ctx.store.read() as session:
-            items = nudges_module.plan(session, now, nudges_module.Policy.from_settings(settings))
+            items = nudges_module.plan(
+                session, now, nudges_module.Policy.from_settings(ctx.settings)
+            )
         typer.echo(render("nudges_preview", items=items))
         return
     messenger = _messenger(ctx)

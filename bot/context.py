@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.catalog import Catalog, from_store
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.models import Person, ServiceCard, utcnow
+from bot.store.models import Client, Person, ServiceCard, utcnow
 
 
 @dataclass
@@ -73,4 +73,6 @@ class Context:
             people = session.exec(
                 select(func.count(), func.max(Person.id)).where(Person.active)
             ).one()
-        return (*cards, *people)
+            # Provisional clients created by referrals must reach the parser's directory too.
+            clients = session.exec(select(func.count(), func.max(Client.id))).one()
+        return (*cards, *people, *clients)

@@ -330,24 +330,17 @@ def top_teams(session: Session, start: datetime, end: datetime) -> list[Giver]:
 
 def team_balances(session: Session, start: datetime, end: datetime) -> list[TeamBalance]:
     """Referrals given and received per team in [start, end), biggest net givers first."""
-    window = (col(Referral.created_at) >= start, col(Referral.created_at) < end)
-    given = dict(
-        session.exec(
-            select(Referral.referrer_team, func.count())
-            .where(*window)
-            .group_by(Referral.referrer_team)
-        ).all()
-    )
-    received = dict(
-        session.exec(
-            select(Referral.receiver_team, func.count())
-            .where(*window)
-            .group_by(Referral.receiver_team)
-        ).all()
-    )
+    given = _count_by(session, Referral.referrer_team, start, end)
+    received = _count_by(session, Referral.receiver_team, start, end)
     teams = {t for t in (*given, *received) if t}
     balances = [TeamBalance(t, int(given.get(t, 0)), int(received.get(t, 0))) for t in teams]
     return sorted(balances, key=lambda b: (-b.net, b.team))
+
+
+def _count_by(session: Session, team: Any, start: datetime, end: datetime) -> dict[str, int]:
+    """Referrals made in [start, end), counted by one of the referral's team columns."""
+    window = (col(Referral.created_at) >= start, col(Referral.created_at) < end)
+    return dict(session.exec(select(team, func.count()).where(*window).group_by(team)).all())
 
 
 def campaign_standings(session: Session, now: datetime) -> list[Standing]:

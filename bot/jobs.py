@@ -11,19 +11,25 @@ where `daily` reads `CROSSBOT_DAILY_CRON` (weekdays 08:30 in the firm's time zon
 from __future__ import annotations
 
 import asyncio
-import importlib
-import inspect
 import logging
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from bot import digest, nudges
+from sqlmodel import col, delete
+
+from bot import campaigns, digest, nudges, referrals
 from bot.charts import weekly_by_team_chart
 from bot.context import Context
-from bot.messages import Messenger, Unreachable
+from bot.messages import Messenger, Reply, Unreachable
 from bot.render import render
 from bot.scheduler import Job, JobRunContext, register
+from bot.store.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
+
+# Slack retries for about an hour and Teams replays within minutes; a week is ample.
+PROCESSED_EVENT_TTL = timedelta(days=7)
 
 
 def weekly(settings: Any) -> str:
@@ -145,60 +151,56 @@ PERSONAL_DIGESTS = register(Job("digest.personal", weekly, _personal_digests))
 NUDGES = register(Job("nudges.daily", daily, _nudges))
 
 
-def _domain_job(name: str, steps: list[tuple[str, str]]) -> Job | None:
-    """Register a daily job over domain functions other features provide, if they exist.
+DomainStep = Callable[..., list[Reply]]
 
-    Each step is `function(session, now[, settings= | timezone=])` returning `Reply`s
-    addressed with to_person / to_channel; it runs in its own transaction and the job
-    delivers its replies. Steps run in order (a campaign ends before the next one starts,
-    which starts before the day's standings). A feature not merged yet is simply absent.
+
+def _domain_job(name: str, steps: list[tuple[DomainStep, dict[str, Any]]]) -> Job:
+    """Register a daily job over domain functions that return addressed `Reply`s.
+
+    Each step runs in its own transaction as `function(session, now, **extras)`, where
+    extras are built from the settings, and the job delivers its replies. Steps run in
+    order: a campaign ends before the next one starts, which starts before the standings.
     """
-    functions = [_find(module, function) for module, function in steps]
-    found = [f for f in functions if f is not None]
-    if not found:
-        return None
 
     async def run(context: JobRunContext) -> dict[str, Any]:
         from bot.channels import deliver_elsewhere
 
         assert context.messenger is not None
         sent = 0
-        for function in found:
+        for function, extras in steps:
+            values = {key: build(context.ctx.settings) for key, build in extras.items()}
             with context.ctx.store.write() as session:
-                replies = list(function(session, context.now, **_extras(function, context)) or [])
+                replies = list(function(session, context.now, **values) or [])
             undelivered = await deliver_elsewhere(replies, context.messenger)
             sent += len(replies) - len(undelivered)
-        return {"sent": sent, "steps": [f.__name__ for f in found]}
+        return {"sent": sent, "steps": [function.__name__ for function, _ in steps]}
 
     return register(Job(name, daily, run))
 
 
-def _find(module: str, function: str) -> Any:
-    try:
-        return getattr(importlib.import_module(module), function)
-    except (ImportError, AttributeError):
-        return None
+def _settings(settings: Any) -> Any:
+    return settings
 
 
-def _extras(function: Any, context: JobRunContext) -> dict[str, Any]:
-    parameters = inspect.signature(function).parameters
-    extras: dict[str, Any] = {}
-    if "settings" in parameters:
-        extras["settings"] = context.ctx.settings
-    if "timezone" in parameters:
-        extras["timezone"] = context.ctx.settings.zone
-    return extras
+def _zone(settings: Any) -> Any:
+    return settings.zone
 
 
-# Jobs of features built alongside this one (registered when their functions exist).
+def _prune(session: Any, now: Any) -> list[Reply]:
+    """Forget delivery ids old enough that no platform will retry them any more."""
+    session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.at) < now - PROCESSED_EVENT_TTL))
+    return []
+
+
 CONSENT_REMINDERS = _domain_job(
-    "referrals.remind_silent_owners", [("bot.referrals", "remind_silent_owners")]
+    "referrals.remind_silent_owners", [(referrals.remind_silent_owners, {"timezone": _zone})]
 )
 CAMPAIGNS_DAILY = _domain_job(
     "campaigns.daily",
     [
-        ("bot.campaigns", "end_due_campaigns"),
-        ("bot.campaigns", "start_due_campaigns"),
-        ("bot.campaigns", "daily_standings"),
+        (campaigns.end_due_campaigns, {"settings": _settings}),
+        (campaigns.start_due_campaigns, {"settings": _settings}),
+        (campaigns.daily_standings, {"settings": _settings}),
     ],
 )
+HOUSEKEEPING = _domain_job("housekeeping.processed_events", [(_prune, {})])

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from bot import campaigns
 from bot.messages import Button, Reply
-from bot.people import admins, by_ids
+from bot.people import admins, by_email, by_ids
 from bot.render import render
 from bot.store.models import Client, Person, Referral, ReferralEvent, ServiceCard
 
@@ -31,6 +31,7 @@ __all__ = [
     "DUPLICATE_WINDOW",
     "OPEN",
     "STATUSES",
+    "USUAL_PATH",
     "Mine",
     "NewReferral",
     "Outcome",
@@ -71,6 +72,16 @@ STATUSES = (
     "withdrawn",
 )
 OPEN = frozenset({"new", "accepted", "meeting", "proposal", "parked"})
+# The statuses a referral usually passes through to reach each one, from "new" (seed data,
+# test factories and benchmarks build histories with it).
+USUAL_PATH: dict[str, list[str]] = {
+    "new": ["new"],
+    "accepted": ["new", "accepted"],
+    "meeting": ["new", "accepted", "meeting"],
+    "proposal": ["new", "accepted", "meeting", "proposal"],
+    "won": ["new", "accepted", "meeting", "proposal", "won"],
+    "lost": ["new", "accepted", "lost"],
+}
 # How far along the road each open step is; a move may skip steps forward, never back.
 _STAGE = {"new": 0, "accepted": 1, "meeting": 2, "proposal": 3, "won": 4, "lost": 4}
 # The action id (after "referral.") that moves a referral to each status.
@@ -323,7 +334,7 @@ def create(
     confirms it. With `owner_consent`, a referral of someone else's client waits for the
     owner's go-ahead. Raises `ReferralError("duplicate")` for a repeat within 30 days.
     """
-    receiver = _person_by_email(session, new.receiver)
+    receiver = by_email(session, new.receiver)
     if receiver is None or not receiver.active:
         raise ReferralError("unknown_receiver", email=new.receiver)
     if receiver.id == referrer.id:
@@ -631,10 +642,6 @@ def _load(session: Session, referral_id: int) -> Referral:
     if referral is None:
         raise ReferralError("not_visible")  # the same answer as for someone else's referral
     return referral
-
-
-def _person_by_email(session: Session, email: str) -> Person | None:
-    return session.exec(select(Person).where(Person.email == email.strip().lower())).first()
 
 
 def _others(current: View, actor: Person, include_receiver: bool = False) -> list[Person]:

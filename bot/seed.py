@@ -24,12 +24,6 @@ _REFERRALS = [
     (2, "new", 40_000.0),
     (1, "new", None),
 ]
-_PATH = {
-    "new": [],
-    "accepted": ["accepted"],
-    "meeting": ["accepted", "meeting"],
-    "won": ["accepted", "meeting", "proposal", "won"],
-}
 
 
 def seed_activity(session: Session, catalog: Catalog, now: datetime) -> int:
@@ -63,7 +57,8 @@ def seed_activity(session: Session, catalog: Catalog, now: datetime) -> int:
         new = referrals.NewReferral(client.name, receiver.email, card.id, value, "GBP")
         referral = referrals.create(session, referrer, new, at, owner_consent=False).referral
         assert referral.id is not None
-        for step, to_status in enumerate(_PATH[status], 1):
+        moves = referrals.USUAL_PATH[status][1:]  # create() made it "new"
+        for step, to_status in enumerate(moves, 1):
             referrals.move(session, referral.id, receiver, to_status, at + timedelta(days=step))
         made.append(referral)
     _seed_story(session, people, made, now)

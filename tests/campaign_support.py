@@ -1,5 +1,7 @@
 """Helpers for the campaign tests: a week-long campaign, referrals and their steps as rows.
 
+Also a pytest plugin (registered in tests/conftest.py): the `clock` and `week` fixtures.
+
 The referral domain is built elsewhere, so these tests write `Referral` and
 `ReferralEvent` rows directly and call the award seam the way the referral flow does.
 """
@@ -8,14 +10,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+import time_machine
 from sqlmodel import Session, col, func, select
 
 from bot.campaigns import award_for_referral_event, create_campaign, start_campaign
 from bot.context import Context
-from bot.store.models import Campaign, Client, Person, PointEvent, Referral, ReferralEvent
+from bot.store.models import Campaign, Person, PointEvent, Referral, ReferralEvent
+from tests.conftest import frozen_clock
+from tests.factories import client
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # London is on UTC in winter
 FRIDAY = date(2026, 12, 4)
+PNG = b"\x89PNG\r\n\x1a\n"  # the signature every PNG file starts with
 
 PRIYA = "priya.shah@hartwellfinch.example"  # Employment, Manchester
 OWEN = "owen.gallagher@hartwellfinch.example"  # Employment, London
@@ -47,13 +54,14 @@ def make_campaign(ctx: Context, now: datetime = MONDAY, **options) -> Campaign:
     return campaign
 
 
-def person(session: Session, email: str) -> Person:
-    found = session.exec(select(Person).where(Person.email == email)).one()
-    return found
+# Time stands still on the campaign's Monday morning (a module may freeze it elsewhere).
+clock = frozen_clock(MONDAY)
 
 
-def client(session: Session, name: str) -> Client:
-    return session.exec(select(Client).where(Client.name == name)).one()
+@pytest.fixture
+def week(ctx: Context, clock: time_machine.Traveller) -> Campaign:
+    """The Winter week campaign, started on Monday morning."""
+    return make_campaign(ctx)
 
 
 def refer(

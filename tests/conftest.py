@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
+import time_machine
 
 from bot.catalog import load_catalog, load_into
 from bot.channels.console import ConsoleChannel
@@ -15,9 +20,32 @@ from bot.messages import Reply, Unreachable
 from bot.settings import Settings
 from bot.store import Store
 
-SAMPLE_CONTENT = Path(__file__).resolve().parent.parent / "content"
+pytest_plugins = ["tests.campaign_support"]  # the campaign tests' `clock` and `week`
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CONTENT = REPO / "content"
 PRIYA = "priya.shah@hartwellfinch.example"  # Employment, main contact of the employment card
 ADMIN = "alex.morgan@hartwellfinch.example"
+
+
+def load_benchmark(name: str) -> ModuleType:
+    """A script from benchmarks/ imported as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    assert spec and spec.loader
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def frozen_clock(moment: datetime, autouse: bool = False) -> Any:
+    """A `clock` fixture for a test module: time stands still at `moment` until moved."""
+
+    @pytest.fixture(name="clock", autouse=autouse)
+    def clock() -> Iterator[time_machine.Traveller]:
+        with time_machine.travel(moment, tick=False) as traveller:
+            yield traveller
+
+    return clock
 
 
 @pytest.fixture

@@ -6,16 +6,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
+from bot.referrals import USUAL_PATH
 from bot.store.models import Client, Person, Referral, ReferralEvent
-
-PATH = {
-    "new": ["new"],
-    "accepted": ["new", "accepted"],
-    "meeting": ["new", "accepted", "meeting"],
-    "proposal": ["new", "accepted", "meeting", "proposal"],
-    "won": ["new", "accepted", "meeting", "proposal", "won"],
-    "lost": ["new", "accepted", "lost"],
-}
 
 
 def person(session: Session, email: str) -> Person:
@@ -53,12 +45,12 @@ def referral(
         won_value=value if status == "won" else None,
         status=status,
         created_at=at,
-        updated_at=at + step * (len(PATH[status]) - 1),
+        updated_at=at + step * (len(USUAL_PATH[status]) - 1),
     )
     session.add(row)
     session.flush()
     previous = None
-    for n, to_status in enumerate(PATH[status]):
+    for n, to_status in enumerate(USUAL_PATH[status]):
         session.add(
             ReferralEvent(
                 referral_id=row.id,

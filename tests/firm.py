@@ -3,15 +3,42 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from tests.conftest import SAMPLE_CONTENT
+
+SECTIONS = (
+    "What we do",
+    "How to position us",
+    "Clients we want",
+    "Situations to look out for",
+    "Questions to ask",
+)
+# A card as (title, team, owners, aliases, *the text of each of SECTIONS in order);
+# owners and aliases are written inside [...] as given ("a@x, b@x").
+Card = tuple[str, ...]
 
 
 def copy_sample(tmp_path: Path) -> Path:
     """A writable copy of the sample firm's content folder."""
     folder = tmp_path / "firm"
     shutil.copytree(SAMPLE_CONTENT, folder)
+    return folder
+
+
+def write_firm(folder: Path, people: str, clients: str, cards: Mapping[str, Card]) -> Path:
+    """Write a content folder from scratch: people.csv, clients.csv and cards/; return it."""
+    (folder / "cards").mkdir(parents=True, exist_ok=True)
+    (folder / "people.csv").write_text(people, encoding="utf-8")
+    (folder / "clients.csv").write_text(clients, encoding="utf-8")
+    for card_id, (title, team, owners, aliases, *sections) in cards.items():
+        body = "\n\n".join(f"## {h}\n{text}" for h, text in zip(SECTIONS, sections, strict=True))
+        (folder / "cards" / f"{card_id}.md").write_text(
+            f"---\nid: {card_id}\ntitle: {title}\nteam: {team}\nowners: [{owners}]\n"
+            f"aliases: [{aliases}]\n---\n# {title}\n\n{body}\n",
+            encoding="utf-8",
+        )
     return folder
 
 

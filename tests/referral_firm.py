@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests import firm
+
 PRIYA = "priya.shah@ormsby.example"
 TOM_NG = "tom.ng@ormsby.example"
 TOM_BAKER = "tom.baker@ormsby.example"
@@ -74,17 +76,18 @@ CARDS = {
 
 def write_firm(folder: Path) -> Path:
     """Write the firm's people.csv, clients.csv and cards/ into `folder`; return it."""
-    (folder / "cards").mkdir(parents=True, exist_ok=True)
-    (folder / "people.csv").write_text(PEOPLE, encoding="utf-8")
-    (folder / "clients.csv").write_text(CLIENTS, encoding="utf-8")
-    for card_id, (title, team, owners, aliases, what, situations) in CARDS.items():
-        (folder / "cards" / f"{card_id}.md").write_text(
-            f"---\nid: {card_id}\ntitle: {title}\nteam: {team}\n"
-            f"owners: [{', '.join(owners)}]\naliases: [{', '.join(aliases)}]\n---\n"
-            f"# {title}\n\n## What we do\n{what}\n\n## How to position us\nPractical.\n\n"
-            f"## Clients we want\n- Mid-sized companies\n\n"
-            f"## Situations to look out for\n{situations}\n\n"
-            f"## Questions to ask\n- What is coming up this year?\n",
-            encoding="utf-8",
+    cards = {
+        card_id: (
+            title,
+            team,
+            ", ".join(owners),
+            ", ".join(aliases),
+            what,
+            "Practical.",
+            "- Mid-sized companies",
+            situations,
+            "- What is coming up this year?",
         )
-    return folder
+        for card_id, (title, team, owners, aliases, what, situations) in CARDS.items()
+    }
+    return firm.write_firm(folder, PEOPLE, CLIENTS, cards)

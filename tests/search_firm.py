@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests import firm
+
 PEOPLE = """email,name,team,office,title,role
 asha.rao@firm.example,Asha Rao,Employment,Manchester,Partner,member
 ben.cole@firm.example,Ben Cole,Employment,London,Associate,member
@@ -80,25 +82,8 @@ CARDS = {
         "- How is cash flow?\n- Are creditors pressing?",
     ),
 }
-SECTIONS = (
-    "What we do",
-    "How to position us",
-    "Clients we want",
-    "Situations to look out for",
-    "Questions to ask",
-)
 
 
 def write_firm(root: Path) -> Path:
     """Write the small firm under `root` and return its folder."""
-    (root / "cards").mkdir(parents=True, exist_ok=True)
-    (root / "people.csv").write_text(PEOPLE, encoding="utf-8")
-    (root / "clients.csv").write_text(CLIENTS, encoding="utf-8")
-    for card_id, (title, team, owners, aliases, *sections) in CARDS.items():
-        body = "\n\n".join(f"## {h}\n{text}" for h, text in zip(SECTIONS, sections, strict=True))
-        (root / "cards" / f"{card_id}.md").write_text(
-            f"---\nid: {card_id}\ntitle: {title}\nteam: {team}\nowners: [{owners}]\n"
-            f"aliases: [{aliases}]\n---\n# {title}\n\n{body}\n",
-            encoding="utf-8",
-        )
-    return root
+    return firm.write_firm(root, PEOPLE, CLIENTS, CARDS)

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from tests.conftest import REPO
 from tests.search_firm import write_firm
 
 runner = CliRunner()
@@ -92,8 +93,7 @@ def test_bad_content_folder_is_a_kind_message(tmp_path: Path) -> None:
 
 def test_ask_reads_the_configured_database(tmp_path: Path, folder: Path) -> None:
     """Without --content, `ask` searches what `crossbot load` put in the database."""
-    repo = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": str(repo)}
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     env["CROSSBOT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'ask.db'}"
     env["CROSSBOT_CONTENT_DIR"] = str(tmp_path / "missing")
 

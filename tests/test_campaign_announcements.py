@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 
 import pytest
-import time_machine
 from sqlmodel import select
 
 from bot import campaigns
@@ -20,17 +18,18 @@ from tests.campaign_support import (
     JAMES,
     MONDAY,
     NADIA,
+    PNG,
     PRIYA,
     SAM,
     later,
     make_campaign,
-    person,
     refer,
     step,
 )
+from tests.conftest import frozen_clock
+from tests.factories import person
 
 CHANNEL = "C0CROSSSELL"
-PNG = b"\x89PNG\r\n\x1a\n"
 SUNDAY = MONDAY - timedelta(days=1)
 
 
@@ -41,10 +40,7 @@ def announced(ctx) -> Settings:
     return ctx.settings
 
 
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(SUNDAY, tick=False) as traveller:
-        yield traveller
+clock = frozen_clock(SUNDAY)
 
 
 def _run(ctx, job, now: datetime, settings: Settings):

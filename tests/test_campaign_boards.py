@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-
-import pytest
-import time_machine
 
 from bot.campaigns import compute_boards, record_idea, team_race
 from bot.charts import team_race_chart
@@ -20,27 +15,15 @@ from tests.campaign_support import (
     MONDAY,
     NADIA,
     OWEN,
+    PNG,
     PRIYA,
     SAM,
     later,
-    make_campaign,
-    person,
     refer,
     step,
 )
-
-PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(MONDAY, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def week(ctx, clock) -> Campaign:
-    return make_campaign(ctx)
+from tests.conftest import load_benchmark
+from tests.factories import person
 
 
 def _ideas(ctx, email: str, count: int, when) -> None:
@@ -186,11 +169,7 @@ def test_people_who_left_the_campaign_teams_stay_on_the_board(ctx, week) -> None
 
 
 def test_the_benchmark_builds_and_times_boards(tmp_path: Path) -> None:
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "leaderboard_scale.py"
-    spec = importlib.util.spec_from_file_location("leaderboard_scale", path)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("leaderboard_scale")
     store = Store(f"sqlite:///{tmp_path / 'bench.db'}")
     campaign_id = bench.build(store, events=2_000, people=60, start=MONDAY)
     with store.read() as s:

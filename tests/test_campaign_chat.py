@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-import time_machine
 from sqlmodel import select
 
 from bot.store.models import Campaign, Idea, IdeaVote, PointEvent
 from tests.campaign_support import (
     ALEX,
     JAMES,
-    MONDAY,
     OWEN,
     PRIYA,
     SAM,
     later,
     make_campaign,
-    person,
     refer,
     step,
 )
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(MONDAY, tick=False) as traveller:
-        yield traveller
-
+from tests.factories import person
 
 FORM = {
     "name": "Winter week",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 
 import pytest
-import time_machine
 from sqlmodel import select
 
 from bot import campaigns
@@ -37,23 +35,11 @@ from tests.campaign_support import (
     later,
     ledger,
     make_campaign,
-    person,
     points_of,
     refer,
     step,
 )
-
-
-@pytest.fixture
-def clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(MONDAY, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def week(ctx, clock) -> Campaign:
-    return make_campaign(ctx)
-
+from tests.factories import person
 
 # -- the rules ---------------------------------------------------------------------------
 

@@ -11,10 +11,8 @@ from sqlmodel import select
 
 from bot.store import Store
 from bot.store.models import ServiceCard
-from tests.conftest import SAMPLE_CONTENT
+from tests.conftest import REPO, SAMPLE_CONTENT
 from tests.firm import copy_sample, edit, line_of
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def crossbot(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None):

@@ -7,7 +7,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -23,7 +22,7 @@ from bot.store.models import (
     Story,
 )
 from tests import factories
-from tests.conftest import SAMPLE_CONTENT, RecordingMessenger
+from tests.conftest import SAMPLE_CONTENT, RecordingMessenger, frozen_clock, load_benchmark
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 London
@@ -36,10 +35,7 @@ KOFI = "kofi.asante@hartwellfinch.example"  # Employment
 LONG_AGO = datetime(2025, 1, 6, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+clock = frozen_clock(NOW, autouse=True)
 
 
 @pytest.fixture
@@ -327,13 +323,7 @@ async def test_the_scheduled_digest_skips_a_week_already_posted_by_hand(seeded: 
 
 
 def test_the_scale_benchmark_runs_small(tmp_path: Path):
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "digest_scale.py"
-    spec = importlib.util.spec_from_file_location("digest_scale", path)
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("digest_scale")
     store = Store(f"sqlite:///{tmp_path / 'bench.db'}")
     bench.generate(store, people=200, referrals=2_000)
     with store.read() as session:

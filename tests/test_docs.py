@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import typer
 
 from bot.cli import app
 from bot.render import prompts_dir, render, template_names
 from bot.settings import Settings
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
 

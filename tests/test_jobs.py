@@ -34,11 +34,7 @@ def second_step(session: Session, now: datetime, timezone: ZoneInfo | None = Non
 def domain_job():
     job = jobs._domain_job(
         "test.daily",
-        [
-            ("tests.test_jobs", "first_step"),
-            ("tests.missing", "nothing"),
-            ("tests.test_jobs", "second_step"),
-        ],
+        [(first_step, {"settings": jobs._settings}), (second_step, {"timezone": jobs._zone})],
     )
     seen.clear()
     yield job
@@ -57,8 +53,27 @@ async def test_a_domain_job_runs_its_steps_in_order_and_delivers(ctx: Context, d
     assert await scheduler.run_due(ctx, domain_job, SLOT, SLOT, messenger) == "skipped"
 
 
-def test_a_feature_not_merged_yet_adds_no_job():
-    assert jobs._domain_job("test.none", [("tests.missing", "nothing")]) is None
+def test_the_daily_jobs_of_every_feature_are_registered():
+    names = {job.name for job in scheduler.registered()}
+    assert {"referrals.remind_silent_owners", "campaigns.daily", "nudges.daily"} <= names
+    assert "housekeeping.processed_events" in names
+
+
+async def test_housekeeping_forgets_old_delivery_ids(ctx: Context):
+    from bot.store.models import ProcessedEvent
+
+    with ctx.store.write() as session:
+        session.add(
+            ProcessedEvent(platform="slack", event_id="old", at=datetime(2026, 11, 1, tzinfo=UTC))
+        )
+        session.add(ProcessedEvent(platform="slack", event_id="new", at=SLOT))
+    assert (
+        await scheduler.run_due(ctx, jobs.HOUSEKEEPING, SLOT, SLOT, RecordingMessenger()) == "done"
+    )
+    with ctx.store.read() as session:
+        from sqlmodel import select
+
+        assert [e.event_id for e in session.exec(select(ProcessedEvent))] == ["new"]
 
 
 def test_no_platform_means_no_scheduler(ctx: Context):

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import time_machine
 from sqlmodel import select
 from typer.testing import CliRunner
 
@@ -16,7 +15,7 @@ from bot.context import Context
 from bot.store import Store
 from bot.store.models import Nudge, ServiceCard
 from tests import factories
-from tests.conftest import SAMPLE_CONTENT, RecordingMessenger
+from tests.conftest import SAMPLE_CONTENT, RecordingMessenger, frozen_clock
 
 NOW = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 SAM = "sam.patel@hartwellfinch.example"
@@ -32,10 +31,7 @@ CLIENTS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+clock = frozen_clock(NOW, autouse=True)
 
 
 @pytest.fixture

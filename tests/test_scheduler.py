@@ -27,7 +27,7 @@ from bot.scheduler import (
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import DigestIssue, JobRun
-from tests.conftest import SAMPLE_CONTENT, RecordingMessenger
+from tests.conftest import SAMPLE_CONTENT, RecordingMessenger, frozen_clock
 
 LONDON = ZoneInfo("Europe/London")
 UTC_ZONE = ZoneInfo("UTC")
@@ -119,10 +119,7 @@ async def test_a_slot_runs_once(ctx: Context):
     assert run.status == "done" and run.result == {"calls": 1} and run.scheduled_for == SLOT
 
 
-@pytest.fixture
-def clock():
-    with time_machine.travel(SLOT, tick=False) as traveller:
-        yield traveller
+clock = frozen_clock(SLOT)
 
 
 async def _at(clock, ctx: Context, job: Job, minutes: int) -> str:

@@ -10,9 +10,9 @@ import pytest
 from bot.catalog import Catalog, load_catalog
 from bot.dialogs.whodoes import build_index, respond
 from bot.search import SearchIndex
+from tests.conftest import SAMPLE_CONTENT
 from tests.search_firm import write_firm
 
-SAMPLE = Path(__file__).resolve().parent.parent / "content"
 HELD_OUT = Path(__file__).resolve().parent / "data" / "sample_firm_queries.jsonl"
 
 
@@ -173,7 +173,7 @@ def test_firm_glossary_extends_the_shipped_one(tmp_path: Path) -> None:
 
 def test_sample_firm_held_out_questions() -> None:
     """Questions written for the sample firm before tuning; guards against regressions."""
-    catalog = load_catalog(SAMPLE)
+    catalog = load_catalog(SAMPLE_CONTENT)
     index = build_index(catalog)
     items = [json.loads(line) for line in HELD_OUT.read_text().splitlines() if line.strip()]
     right = 0

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-import time_machine
 from sqlmodel import select
 
 from bot.context import Context
 from bot.store.models import Story
 from tests import factories
+from tests.conftest import frozen_clock
 
 SAM = "sam.patel@hartwellfinch.example"  # ambassador, Tax
 OWEN = "owen.gallagher@hartwellfinch.example"  # member, Employment; owns Oakmere Schools Trust
@@ -29,10 +29,7 @@ STORY = {
 }
 
 
-@pytest.fixture(autouse=True)
-def clock():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+clock = frozen_clock(NOW, autouse=True)
 
 
 @pytest.fixture

@@ -17,9 +17,8 @@ from bot.understand import (
     parse_referral,
     parse_status_update,
 )
+from tests.conftest import SAMPLE_CONTENT
 from tests.referral_firm import DANA, GRACE, OLU, PRIYA, TOM_BAKER, TOM_NG, write_firm
-
-SAMPLE_CONTENT = Path(__file__).resolve().parent.parent / "content"
 
 
 @pytest.fixture(scope="module")

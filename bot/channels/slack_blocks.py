@@ -168,12 +168,18 @@ def reply_blocks(reply: Reply, stash: Stash) -> list[dict[str, Any]]:
 
 def message_blocks(replies: Iterable[Reply], stash: Stash) -> list[list[dict[str, Any]]]:
     """Several replies as as few messages as Slack allows (50 blocks each)."""
+    blocks = _divided(replies, stash)
+    return [blocks[i : i + MESSAGE_BLOCKS] for i in range(0, len(blocks), MESSAGE_BLOCKS)] or [[]]
+
+
+def _divided(replies: Iterable[Reply], stash: Stash) -> list[dict[str, Any]]:
+    """Each reply's blocks, a divider between one reply and the next."""
     blocks: list[dict[str, Any]] = []
     for reply in replies:
         if blocks:
             blocks.append({"type": "divider"})
         blocks += reply_blocks(reply, stash)
-    return [blocks[i : i + MESSAGE_BLOCKS] for i in range(0, len(blocks), MESSAGE_BLOCKS)] or [[]]
+    return blocks
 
 
 def fallback_text(replies: Iterable[Reply]) -> str:
@@ -182,11 +188,7 @@ def fallback_text(replies: Iterable[Reply]) -> str:
 
 def home_view(replies: list[Reply], stash: Stash) -> dict[str, Any]:
     """The App Home tab: the replies the `home.show` action produced, one after the other."""
-    blocks: list[dict[str, Any]] = []
-    for reply in replies:
-        if blocks:
-            blocks.append({"type": "divider"})
-        blocks += reply_blocks(reply, stash)
+    blocks = _divided(replies, stash)
     return {"type": "home", "blocks": blocks[:HOME_BLOCKS]}
 
 

@@ -51,6 +51,7 @@ from msrest.exceptions import HttpOperationError
 from PIL import Image
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.channels import deliver_elsewhere
 from bot.context import Context
@@ -296,11 +297,7 @@ def _save_reference(
 ) -> None:
     data = reference.serialize()
     with ctx.store.write() as session:
-        row = session.exec(
-            select(ConversationRef).where(
-                ConversationRef.platform == PLATFORM, ConversationRef.key == key
-            )
-        ).first()
+        row = session.exec(_reference_row(key)).first()
         if row is None:
             row = ConversationRef(platform=PLATFORM, key=key)
         elif not replace:
@@ -311,23 +308,22 @@ def _save_reference(
         session.add(row)
 
 
+def _reference_row(key: str) -> SelectOfScalar[ConversationRef]:
+    """The query for the stored Teams conversation reference under `key`."""
+    return select(ConversationRef).where(
+        ConversationRef.platform == PLATFORM, ConversationRef.key == key
+    )
+
+
 def _forget_reference(ctx: Context, key: str) -> None:
     with ctx.store.write() as session:
-        for row in session.exec(
-            select(ConversationRef).where(
-                ConversationRef.platform == PLATFORM, ConversationRef.key == key
-            )
-        ):
+        for row in session.exec(_reference_row(key)):
             session.delete(row)
 
 
 def _load_reference(ctx: Context, key: str) -> ConversationReference | None:
     with ctx.store.read() as session:
-        row = session.exec(
-            select(ConversationRef).where(
-                ConversationRef.platform == PLATFORM, ConversationRef.key == key
-            )
-        ).first()
+        row = session.exec(_reference_row(key)).first()
         data = dict(row.reference) if row else None
     return ConversationReference().deserialize(data) if data else None
 

@@ -16,8 +16,9 @@ from sqlmodel import Session
 from bot import referrals
 from bot.catalog import Card
 from bot.context import Context
-from bot.dialogs import state
+from bot.dialogs import core, state
 from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
+from bot.people import by_email
 from bot.referrals import NewReferral, ReferralError
 from bot.render import money, render
 from bot.store.models import DialogState, Person, Referral
@@ -531,8 +532,6 @@ def _save(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[R
 
 
 def _person(session: Session, email: str | None) -> Person | None:
-    from bot.people import by_email
-
     return by_email(session, email) if email else None
 
 
@@ -560,11 +559,7 @@ def _edit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list
 
 
 def _cancel(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
-    assert me.id is not None
-    with ctx.store.write() as session:
-        had_flow = state.load(session, me.id, turn.conversation) is not None
-        state.clear(session, me.id, turn.conversation)
-    return [Reply(render("cancelled", had_flow=had_flow), kind="cancelled")]
+    return core.cancel_command(turn, ctx, me, "")  # the same as typing "cancel"
 
 
 def _on_pick(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:

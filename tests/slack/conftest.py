@@ -60,6 +60,11 @@ def dm_channel(user: str) -> str:
 PRIYA_DM = dm_channel(PRIYA_ID)
 
 
+def section_texts(payload: dict) -> list[str]:
+    """The text of every block that has one, in order (what a person reads)."""
+    return [b["text"]["text"] for b in payload["blocks"] if b.get("text")]
+
+
 def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)

@@ -21,11 +21,8 @@ from tests.slack.conftest import (
     STRANGER_ID,
     Probe,
     SlackDriver,
+    section_texts,
 )
-
-
-def _section_texts(payload: dict) -> list[str]:
-    return [b["text"]["text"] for b in payload["blocks"] if b.get("text")]
 
 
 def _expected(ctx: Context, text: str, email: str = PRIYA) -> list[Reply]:
@@ -39,7 +36,7 @@ async def test_whodoes_answers_privately_with_the_card_and_buttons(slack: SlackD
     [(url, payload)] = slack.fake.responses
     assert url == "cmd1"
     assert payload["response_type"] == "ephemeral"
-    assert "*Employment law*" in _section_texts(payload)[0]
+    assert "*Employment law*" in section_texts(payload)[0]
     [actions] = [b for b in payload["blocks"] if b["type"] == "actions"]
     assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [
         ("referral.form", '{"card":"employment"}'),
@@ -66,7 +63,7 @@ async def test_read_only_commands_answer_what_the_router_says(
     assert await slack.command(command, text) == (200, "")
 
     [(_, payload)] = slack.fake.responses
-    assert _section_texts(payload)[0] == mrkdwn(expected[0].text)
+    assert section_texts(payload)[0] == mrkdwn(expected[0].text)
 
 
 @pytest.mark.parametrize(
@@ -87,7 +84,7 @@ async def test_every_other_command_reaches_a_feature_not_the_unknown_command_rep
     assert delivered, "the person got an answer (a message or a form)"
     unknown = mrkdwn(render("unknown_command", command=command.strip("/")))
     for payload in slack.fake.responses:
-        assert unknown not in _section_texts(payload[1])
+        assert unknown not in section_texts(payload[1])
 
 
 async def test_command_text_reaches_the_router_as_slash_text(
@@ -114,7 +111,7 @@ async def test_a_person_is_mapped_by_email_at_first_contact_then_by_slack_id(
     with ctx.store.read() as session:
         owen = session.exec(select(Person).where(Person.email == OWEN)).one()
     assert owen.slack_id == OWEN_ID
-    assert all("I don't know" not in _section_texts(p)[0] for _, p in slack.fake.responses)
+    assert all("I don't know" not in section_texts(p)[0] for _, p in slack.fake.responses)
 
 
 async def test_a_slack_id_from_the_people_list_needs_no_api_call(slack: SlackDriver) -> None:
@@ -129,7 +126,7 @@ async def test_people_outside_the_firm_are_told_kindly(slack: SlackDriver, user:
     await slack.command("/whodoes", "tax", user=user)
 
     [(_, payload)] = slack.fake.responses
-    assert "I don't know" in _section_texts(payload)[0]
+    assert "I don't know" in section_texts(payload)[0]
 
 
 async def test_a_slash_command_form_opens_a_modal(slack: SlackDriver, probe: Probe) -> None:

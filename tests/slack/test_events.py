@@ -12,11 +12,19 @@ from tests.slack.conftest import (
     FakePacer,
     Probe,
     SlackDriver,
+    section_texts,
 )
 
 
-def _texts(params: dict) -> list[str]:
-    return [b["text"]["text"] for b in params["blocks"] if b.get("text")]
+def _mention(question: str) -> dict:
+    """Priya @-mentions Crossbot in channel C1."""
+    return {
+        "type": "app_mention",
+        "channel": "C1",
+        "user": PRIYA_ID,
+        "text": f"<@{BOT_USER}> {question}",
+        "ts": "1700000200.000001",
+    }
 
 
 async def test_a_dm_question_gets_one_message_naming_the_team(slack: SlackDriver) -> None:
@@ -26,7 +34,7 @@ async def test_a_dm_question_gets_one_message_naming_the_team(slack: SlackDriver
     [posted] = slack.fake.of("chat.postMessage")
     assert posted["channel"] == PRIYA_DM
     assert "thread_ts" not in posted
-    assert "*Employment law* (Employment)" in _texts(posted)[0]
+    assert "*Employment law* (Employment)" in section_texts(posted)[0]
     assert "Employment law (Employment)" in posted["text"]  # the notification text
 
 
@@ -40,14 +48,7 @@ async def test_a_dm_in_a_thread_is_answered_in_the_thread(slack: SlackDriver) ->
 async def test_a_mention_is_stripped_and_answered_in_its_thread(
     slack: SlackDriver, probe: Probe
 ) -> None:
-    event = {
-        "type": "app_mention",
-        "channel": "C1",
-        "user": PRIYA_ID,
-        "text": f"<@{BOT_USER}> probe for Acme &amp; Co",
-        "ts": "1700000200.000001",
-    }
-    await slack.event(event)
+    await slack.event(_mention("probe for Acme &amp; Co"))
 
     [turn] = probe.turns
     assert turn.text == "probe for Acme & Co"
@@ -55,36 +56,22 @@ async def test_a_mention_is_stripped_and_answered_in_its_thread(
 
 
 async def test_a_mention_question_is_answered_publicly_in_the_thread(slack: SlackDriver) -> None:
-    event = {
-        "type": "app_mention",
-        "channel": "C1",
-        "user": PRIYA_ID,
-        "text": f"<@{BOT_USER}> who does TUPE?",
-        "ts": "1700000200.000001",
-    }
-    await slack.event(event)
+    await slack.event(_mention("who does TUPE?"))
 
     [posted] = slack.fake.of("chat.postMessage")
     assert (posted["channel"], posted["thread_ts"]) == ("C1", "1700000200.000001")
-    assert "*Employment law*" in _texts(posted)[0]
+    assert "*Employment law*" in section_texts(posted)[0]
 
 
 async def test_private_replies_in_a_channel_are_ephemeral(slack: SlackDriver, probe: Probe) -> None:
     probe.replies = [Reply("for your eyes only", private=True), Reply("for everyone")]
-    event = {
-        "type": "app_mention",
-        "channel": "C1",
-        "user": PRIYA_ID,
-        "text": f"<@{BOT_USER}> probe",
-        "ts": "1700000200.000001",
-    }
-    await slack.event(event)
+    await slack.event(_mention("probe"))
 
     [ephemeral] = slack.fake.of("chat.postEphemeral")
     assert (ephemeral["channel"], ephemeral["user"]) == ("C1", PRIYA_ID)
-    assert _texts(ephemeral) == ["for your eyes only"]
+    assert section_texts(ephemeral) == ["for your eyes only"]
     [public] = slack.fake.of("chat.postMessage")
-    assert _texts(public) == ["for everyone"]
+    assert section_texts(public) == ["for everyone"]
 
 
 async def test_several_replies_make_one_message(slack: SlackDriver, probe: Probe) -> None:
@@ -93,7 +80,7 @@ async def test_several_replies_make_one_message(slack: SlackDriver, probe: Probe
     await slack.dm("probe")
 
     [posted] = slack.fake.of("chat.postMessage")
-    assert _texts(posted) == ["one", "two"]
+    assert section_texts(posted) == ["one", "two"]
     assert [b["type"] for b in posted["blocks"]] == ["section", "divider", "section"]
 
 

@@ -22,6 +22,7 @@ from tests.slack.conftest import (
     Probe,
     SlackDriver,
     dm_channel,
+    section_texts,
 )
 
 REFERRAL_FORM = Form(
@@ -39,10 +40,6 @@ REFERRAL_FORM = Form(
     ],
     context={"referral": 7},
 )
-
-
-def _texts(params: dict) -> list[str]:
-    return [b["text"]["text"] for b in params["blocks"] if b.get("text")]
 
 
 def _buttons(params: dict) -> list[dict]:
@@ -73,7 +70,7 @@ async def test_each_button_is_routed_by_its_action_id(
     else:
         [posted] = delivered
         assert posted["channel"] == PRIYA_DM
-        assert mrkdwn(expected[0].text).startswith(_texts(posted)[0])  # long cards split
+        assert mrkdwn(expected[0].text).startswith(section_texts(posted)[0])  # long cards split
 
 
 async def test_a_button_payload_and_duplicate_action_ids_round_trip(
@@ -108,7 +105,7 @@ async def test_a_button_on_an_ephemeral_message_answers_through_response_url(
 
     [(_, payload)] = slack.fake.responses
     assert payload["response_type"] == "ephemeral"
-    assert "Employment" in _texts(payload)[0]
+    assert "Employment" in section_texts(payload)[0]
     assert slack.fake.of("chat.postMessage") == []
 
 
@@ -119,7 +116,7 @@ async def test_a_button_in_app_home_answers_in_the_dm(slack: SlackDriver, probe:
     [opened] = slack.fake.of("conversations.open")
     assert opened["users"] == PRIYA_ID
     [posted] = slack.fake.of("chat.postMessage")
-    assert (posted["channel"], _texts(posted)) == (PRIYA_DM, ["done"])
+    assert (posted["channel"], section_texts(posted)) == (PRIYA_DM, ["done"])
     assert probe.turns[0].conversation == f"slack:{PRIYA_DM}"
 
 
@@ -171,7 +168,7 @@ async def test_a_form_opens_as_a_modal_and_its_submission_becomes_a_turn(
     }
     assert turn.conversation == f"slack:{PRIYA_DM}"
     [posted] = slack.fake.of("chat.postMessage")
-    assert (posted["channel"], _texts(posted)) == (PRIYA_DM, ["Logged, thanks"])
+    assert (posted["channel"], section_texts(posted)) == (PRIYA_DM, ["Logged, thanks"])
 
 
 async def test_a_form_shown_again_after_submit_updates_the_modal(
@@ -195,7 +192,7 @@ async def test_an_expired_form_submission_is_answered_kindly(slack: SlackDriver)
     await slack.submit(view, {})
 
     [posted] = slack.fake.of("chat.postMessage")
-    assert "expired" in _texts(posted)[0]
+    assert "expired" in section_texts(posted)[0]
 
 
 async def test_a_form_without_a_trigger_becomes_a_button_that_opens_it(
@@ -299,7 +296,7 @@ async def test_replies_for_other_people_are_delivered_as_dms(
     looked_up = [p["email"] for p in slack.fake.requested("users.lookupByEmail")]
     assert looked_up == [OWEN, "bethan.morris@hartwellfinch.example"]
     assert [p["users"] for p in slack.fake.of("conversations.open")] == [SAM_ID, OWEN_ID]
-    posts = {p["channel"]: _texts(p) for p in slack.fake.of("chat.postMessage")}
+    posts = {p["channel"]: section_texts(p) for p in slack.fake.of("chat.postMessage")}
     assert posts[dm_channel(SAM_ID)] == ["Priya referred Acme to you"]
     assert posts[dm_channel(OWEN_ID)] == ["Owen, heads up"]
     assert posts["CWINS"] == ["A win!"]

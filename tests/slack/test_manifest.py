@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from bot.channels import slack as slack_channel
+from tests.conftest import REPO
 from tests.slack.conftest import PRIYA_ID, SlackDriver
 
-ROOT = Path(__file__).resolve().parents[2]
-MANIFEST = json.loads((ROOT / "manifest.json").read_text())
+MANIFEST = json.loads((REPO / "manifest.json").read_text())
 FEATURES = MANIFEST["features"]
 SETTINGS = MANIFEST["settings"]
 
@@ -63,7 +62,7 @@ def test_every_request_url_is_our_endpoint() -> None:
 
 
 def test_scopes_are_exactly_what_the_adapter_uses() -> None:
-    source = (ROOT / "bot" / "channels" / "slack.py").read_text()
+    source = (REPO / "bot" / "channels" / "slack.py").read_text()
     methods = set(re.findall(r"\.client\.([a-z]+_[A-Za-z0-9_]+)\(", source))
     assert methods == set(METHOD_SCOPES), "a new Web API call needs its scope in the manifest"
     needed = set().union(*METHOD_SCOPES.values())

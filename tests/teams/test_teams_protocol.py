@@ -23,6 +23,19 @@ async def post(bot: TestClient, body: dict, headers: dict | None = None) -> int:
     return response.status
 
 
+async def channel_update(bot: TestClient, connector: FakeConnector, user_id: str, **change) -> None:
+    """The conversationUpdate Teams posts when Crossbot joins (or leaves) CHANNEL."""
+    body = activity(
+        connector,
+        user_id=user_id,
+        kind="channel",
+        conversation=CHANNEL,
+        type_="conversationUpdate",
+        **change,
+    )
+    await post(bot, body)
+
+
 def refs(ctx: Context) -> dict[str, ConversationRef]:
     with ctx.store.read() as session:
         rows = session.exec(select(ConversationRef).where(ConversationRef.platform == "teams"))
@@ -145,15 +158,7 @@ async def test_members_added_to_a_team_can_be_messaged(bot, connector, ctx) -> N
 
 async def test_proactive_dm_and_channel_post(bot, connector, ctx) -> None:
     await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
-    install = activity(
-        connector,
-        user_id="29:priya",
-        kind="channel",
-        conversation=CHANNEL,
-        type_="conversationUpdate",
-        membersAdded=[BOT],
-    )
-    await post(bot, install)
+    await channel_update(bot, connector, "29:priya", membersAdded=[BOT])
     connector.activities.clear()
     messenger = channel_of(bot).messenger
 
@@ -313,24 +318,8 @@ async def test_emulator_chat_speaks_as_an_email(bot, connector, ctx) -> None:
 async def test_removed_bot_forgets_the_channel_and_blocked_dm_is_unreachable(
     bot, connector, ctx
 ) -> None:
-    install = activity(
-        connector,
-        user_id="29:x",
-        kind="channel",
-        conversation=CHANNEL,
-        type_="conversationUpdate",
-        membersAdded=[BOT],
-    )
-    await post(bot, install)
-    removed = activity(
-        connector,
-        user_id="29:x",
-        kind="channel",
-        conversation=CHANNEL,
-        type_="conversationUpdate",
-        membersRemoved=[BOT],
-    )
-    await post(bot, removed)
+    await channel_update(bot, connector, "29:x", membersAdded=[BOT])
+    await channel_update(bot, connector, "29:x", membersRemoved=[BOT])
     assert CHANNEL not in refs(ctx)
 
     await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
@@ -344,15 +333,7 @@ async def test_removed_bot_forgets_the_channel_and_blocked_dm_is_unreachable(
 
 
 async def test_proactive_post_is_retried_after_429(bot, connector, fake_time) -> None:
-    install = activity(
-        connector,
-        user_id="29:x",
-        kind="channel",
-        conversation=CHANNEL,
-        type_="conversationUpdate",
-        membersAdded=[BOT],
-    )
-    await post(bot, install)
+    await channel_update(bot, connector, "29:x", membersAdded=[BOT])
     connector.activities.clear()
     connector.failures = [429, 429]
 
