@@ -23,7 +23,7 @@ from bot.messages import Messenger
 from bot.people import by_email
 from bot.privacy import export_person, forget_person
 from bot.render import render
-from bot.seed import seed_activity
+from bot.seed import seed_demo
 from bot.settings import Settings, get_settings
 from bot.store import Store, current_revision, models
 from bot.understand import Directory, ReferralDraft, parse_referral
@@ -275,7 +275,7 @@ def demo(
     ctx = Context(Store(f"sqlite:///{database}"), settings)
     with ctx.store.write() as session:
         load_into(session, catalog)
-        seed_activity(session, catalog, ctx.now())
+        seed_demo(session, catalog, ctx.now(), settings)
     email = as_ or _default_person(ctx)
     if sys.stdin.isatty():
         typer.echo(

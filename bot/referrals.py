@@ -592,6 +592,12 @@ def actions_for(person: Person, referral: Referral, owner: int | None = None) ->
             Button("Go ahead", "referral.consent_go", ref, "primary"),
             Button("Let's talk first", "referral.consent_talk", ref),
         ]
+    parties = (referral.referrer_id, referral.receiver_id, owner)
+    if status == "won" and (person.id in parties or person.is_admin):
+        # A win nobody hears about changes nothing: offer the story while it's fresh.
+        buttons.append(
+            Button("Share it as a story", "story.from_referral", {"referral": ref["id"]})
+        )
     return buttons
 
 

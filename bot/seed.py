@@ -1,14 +1,19 @@
-"""A little activity for `crossbot demo`, so every command has something to show."""
+"""A little activity for `crossbot demo`, so every command has something to show.
+
+`seed_activity` (referrals and a story) is shared with tests; `seed_demo` wraps it in a
+running cross-selling campaign with ideas, votes and points, for the demo only.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
-from bot import referrals
+from bot import campaigns, referrals
 from bot.catalog import Catalog
 from bot.render import render
+from bot.settings import Settings
 from bot.store import models
 
 # (days ago, status, value) for the seeded referrals: a small, believable funnel.
@@ -58,6 +63,59 @@ def seed_activity(session: Session, catalog: Catalog, now: datetime) -> int:
         made.append(referral)
     _seed_story(session, people, made, now)
     return len(made)
+
+
+# The demo campaign began this many days ago and ends this many days from now.
+_CAMPAIGN_DAYS = (10, 4)
+_IDEAS = 3
+
+
+def seed_demo(session: Session, catalog: Catalog, now: datetime, settings: Settings) -> int:
+    """`seed_activity` inside a running campaign, plus ideas, votes and opted-in scorers.
+
+    The campaign exists before the referrals are seeded, so their steps score through the
+    same seams real ones do. Returns how many referrals were seeded.
+    """
+    zone = settings.zone
+    began = now - timedelta(days=_CAMPAIGN_DAYS[0])
+    campaign = campaigns.create_campaign(
+        session,
+        name=render("seed_campaign_name"),
+        start=campaigns.local_day(began, zone),
+        end=campaigns.local_day(now, zone) + timedelta(days=_CAMPAIGN_DAYS[1]),
+        now=began,
+        zone=zone,
+    )
+    campaigns.start_campaign(session, campaign, began, settings)
+    made = seed_activity(session, catalog, now)
+    story = session.exec(select(models.Story).where(models.Story.status == "published")).first()
+    if story is not None and story.published_at is not None:
+        campaigns.award_for_story(session, story, story.published_at)
+    _seed_ideas(session, now)
+    scorers = {p.person_id for p in session.exec(select(models.PointEvent))}
+    for person in session.exec(select(models.Person)):
+        if person.id in scorers:
+            campaigns.set_opt_in(session, person, True)
+    return made
+
+
+def _seed_ideas(session: Session, now: datetime) -> None:
+    """A few ideas from people in different teams, with a vote or two."""
+    people = [
+        p for p in session.exec(select(models.Person).order_by(col(models.Person.id))) if p.active
+    ]
+    authors: list[models.Person] = []
+    for person in people:
+        if person.role == "member" and all(a.team != person.team for a in authors):
+            authors.append(person)
+    clients = list(session.exec(select(models.Client).order_by(col(models.Client.id))))
+    for n, (author, client) in enumerate(zip(authors[:_IDEAS], clients, strict=False)):
+        at = now - timedelta(days=_IDEAS - n)
+        text = render("seed_idea", n=n, client=client.name)
+        idea, _ = campaigns.record_idea(session, author, text, at)
+        assert idea.id is not None
+        for voter in [p for p in people if p.id != author.id][n : n + _IDEAS - n]:
+            campaigns.upvote(session, idea.id, voter, at + timedelta(hours=2))
 
 
 def _seed_story(

@@ -942,6 +942,15 @@ def _find_team(text: str, directory: Directory) -> _TeamHit | None:
     return None
 
 
+def _bare_team(slot: str, directory: Directory) -> _TeamHit | None:
+    """A receiver slot that is just a team or a service: `/refer Acme to Tax`."""
+    hit = _find_team("to " + slot.lstrip(), directory)
+    if hit is None or hit.start != 0 or not hit.team:
+        return None
+    shift = 3 - (len(slot) - len(slot.lstrip()))  # offsets back into `slot`
+    return _TeamHit(hit.team, hit.card, max(0, hit.start - shift), max(0, hit.end - shift))
+
+
 def _team_patterns(
     directory: Directory,
 ) -> list[tuple[tuple[re.Pattern[str], ...], str, str | None]]:
@@ -1200,7 +1209,7 @@ def _parse_slash(
     mentions = _find_people(receiver_slot, directory, any_case=True)[:1]
     if mentions and "|" not in rest:
         words = receiver_slot[mentions[0].end :]
-    team = _find_team(receiver_slot, directory)
+    team = _find_team(receiver_slot, directory) or _bare_team(receiver_slot, directory)
     topic = _topic_words(words, client, [], team if "|" in rest else None, directory)
     return _draft(rest, topic, speaker, directory, scorer, client, mentions, team, amount)
 

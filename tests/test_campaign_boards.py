@@ -178,3 +178,9 @@ def test_the_benchmark_builds_and_times_boards(tmp_path: Path) -> None:
         boards = compute_boards(s, campaign, later(days=6), bench.Settings(_env_file=None).zone)
     assert sum(p.points for p in boards.people) == sum(t.points for t in boards.teams)
     store.dispose()
+
+
+def test_me_before_anyone_scores_claims_no_rank_for_my_team(ctx, week, chat) -> None:
+    [me] = chat(PRIYA).send("/leaderboard me")
+    assert "#1" not in me.text
+    assert "Employment hasn't scored yet" in me.text

@@ -100,6 +100,8 @@ def test_reverse_in_chat_tells_the_person(ctx, chat, clock) -> None:
         award_id = next(a.id for a in awards if a.points == 5)
     [listing] = chat(ALEX).send(f"/crossbot campaign awards {PRIYA}")
     assert f"#{award_id} accepted +5" in listing.text and "Northwind" not in listing.text
+    lines = [line for line in listing.text.splitlines() if line.startswith("- #")]
+    assert len(lines) == 2  # logged and accepted, one per line
     done, notice = chat(ALEX).send(f"/crossbot campaign reverse {award_id} not a real intro")
     assert done.kind == "campaign_reversed"
     assert notice.to_person == PRIYA and "not a real intro" in notice.text
@@ -146,6 +148,8 @@ def test_ideas_are_listed_and_upvoted_once_per_person(ctx, chat, clock) -> None:
     owen = chat(OWEN)
     [listing] = owen.send("/ideas")
     assert "Northwind" in listing.text and "Blue Fin" in listing.text
+    [first, second] = [line for line in listing.text.splitlines() if line.startswith("#")]
+    assert "Northwind" in first and "Blue Fin" in second  # one idea per line
     assert len(listing.buttons) == 2
     [voted] = owen.send(listing.buttons[0].label)
     assert voted.kind == "idea_upvoted" and "1 vote" in voted.text
@@ -198,3 +202,26 @@ def test_plain_words_reach_the_leaderboard(ctx, chat, clock) -> None:
     assert chat(PRIYA).send("show me the leaderboard")[0].kind == "leaderboard_people"
     assert chat(PRIYA).send("how am I doing?")[0].kind == "leaderboard_me"
     assert chat(PRIYA).send("/leaderboard sideways")[0].kind == "leaderboard_usage"
+
+
+def test_admin_commands_missing_their_argument_say_what_to_type(ctx, chat, clock) -> None:
+    make_campaign(ctx)
+    admin = chat(ALEX)
+    [extend] = admin.send("/crossbot campaign extend")
+    assert extend.kind == "campaign_error" and '""' not in extend.text
+    assert "campaign extend 12 Dec" in extend.text
+    [usage] = admin.send("/crossbot campaign what")
+    assert "campaign awards" in usage.text and "campaign history" in usage.text
+    [missing] = admin.send("/crossbot campaign reverse 99999")
+    assert "campaign awards" in missing.text
+
+
+def test_a_second_campaign_form_starts_after_the_running_one(ctx, chat, clock) -> None:
+    make_campaign(ctx)  # Monday to Friday
+    admin = chat(ALEX)
+    [intro] = admin.send("/crossbot campaign start")
+    assert intro.form is not None
+    defaults = {i.name: i.initial for i in intro.form.inputs}
+    assert defaults["start"] == "2026-12-05"  # the Saturday after
+    [created] = admin.submit(defaults)  # the defaults as they stand make a valid campaign
+    assert created.kind == "campaign_created" and "scheduled" in created.text

@@ -53,6 +53,14 @@ def test_show_a_card_by_command_and_button(chat) -> None:
     assert kinds(channel.send("card no-such-card")) == ["card_unknown"]
 
 
+def test_card_by_title_or_alias_and_a_bare_card_command(chat) -> None:
+    channel = chat(PRIYA)
+    assert kinds(channel.send("/card Employment law")) == ["card"]
+    [bare] = channel.send("/card")
+    assert bare.kind == "card_unknown" and "``" not in bare.text and "called ." not in bare.text
+    assert "/card employment" in bare.text
+
+
 def test_unknown_command_is_named_and_help_follows(chat) -> None:
     replies = chat(PRIYA).send("/frobnicate now")
     assert kinds(replies) == ["unknown_command", "help"]

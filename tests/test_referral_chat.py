@@ -326,6 +326,8 @@ def test_something_else_at_the_confirmation_is_answered_normally(chat, ctx) -> N
     [answer] = helen.send("who does employment law?")
     assert answer.kind == "whodoes_answer"
     assert referrals_in(ctx) == []
+    helen.press("referral.confirm")  # the draft is still there
+    assert len(referrals_in(ctx)) == 1
 
 
 def test_my_referrals_offers_buttons_for_referrals_in_hand(chat) -> None:
@@ -361,12 +363,27 @@ def test_the_owner_is_offered_the_duplicate_they_can_see(chat, ctx) -> None:
     assert "Helen Carmichael already referred" in reply.text
 
 
-def test_a_question_mid_flow_is_answered_not_taken_as_the_answer(chat, ctx) -> None:
+def test_a_question_mid_flow_is_answered_and_the_flow_waits(chat, ctx) -> None:
     helen = chat(HELEN)
     helen.send("log a referral")
     [answer] = helen.send("who does employment law?")
     assert answer.kind == "whodoes_answer"
     assert referrals_in(ctx) == []
+    [next_question] = helen.send("Acme")
+    assert next_question.kind == "referral_ask_receiver"
+
+
+def test_follow_ups_to_a_question_asked_mid_flow_keep_the_draft(chat, ctx) -> None:
+    helen = chat(HELEN)
+    helen.send("I've introduced Acme to Priya")
+    helen.send("who does employment law?")
+    [office] = helen.send("anyone in London?")
+    assert office.kind == "whodoes_office"
+    [card] = helen.send("tell me more")
+    assert card.kind == "card"
+    replies = helen.send("yes")
+    assert here(replies)[0].kind == "referral_saved"
+    assert len(referrals_in(ctx)) == 1
 
 
 def test_in_a_channel_replies_about_referrals_are_private_to_the_speaker(ctx) -> None:
@@ -383,3 +400,33 @@ def test_in_a_channel_replies_about_referrals_are_private_to_the_speaker(ctx) ->
     assert here(replies) and all(r.private for r in here(replies))
     assert not any(r.private for r in replies if r.to_person)
     assert all(r.private for r in say("my referrals"))
+
+
+def test_the_receiver_question_takes_a_bare_team_or_service(chat) -> None:
+    nikhil = chat(NIKHIL)
+    nikhil.send("/refer Northwind")
+    [reply] = nikhil.send("Real Estate")  # as "the Real Estate team" would be read
+    assert reply.kind == "referral_ask_confirm" and "Helen Carmichael" in reply.text
+    nikhil.send("cancel")
+    nikhil.send("/refer Northwind")
+    [reply] = nikhil.send("R&D tax relief")
+    assert reply.kind == "referral_ask_confirm" and "Tariq Hussain" in reply.text
+    nikhil.send("cancel")
+    [reply] = nikhil.send("/refer Northwind to Employment")
+    assert reply.kind == "referral_ask_confirm" and "Priya Shah" in reply.text
+
+
+def test_referring_to_yourself_is_explained_not_silently_dropped(chat) -> None:
+    [reply] = chat(PRIYA).send("/refer Acme to Priya")
+    assert reply.kind == "referral_ask_receiver" and "yourself" in reply.text
+
+
+def test_an_unknown_receiver_points_to_who_does(chat) -> None:
+    helen = chat(HELEN)
+    helen.send("/refer Northwind")
+    [reply] = helen.send("not sure")
+    assert reply.kind == "referral_ask_receiver" and "who does" in reply.text
+    [answer] = helen.send("who does pensions?")
+    assert answer.kind.startswith("whodoes")
+    [again] = helen.send("Priya")
+    assert again.kind == "referral_ask_confirm"  # the draft waited

@@ -396,3 +396,19 @@ def test_points_are_awarded_in_the_same_transaction_during_a_campaign(chat, ctx)
     with ctx.store.read() as session:
         kinds = {p.kind for p in session.exec(select(PointEvent))}
     assert {"logged", "accepted"} <= kinds
+
+
+def test_a_win_offers_to_share_it_as_a_story(chat, ctx) -> None:
+    rid = log_blue_fin(chat)
+    priya = chat(PRIYA)
+    priya.press("referral.accept", {"id": rid})
+    replies = priya.send("Blue Fin went well, we won it, £18k")
+    moved = here(replies)[0]
+    story = next(b for b in moved.buttons if b.action == "story.from_referral")
+    [form] = priya.press(story.action, story.value)
+    assert form.form is not None and form.form.submit_action.startswith("story.")
+    # The referrer sees the same offer on the referral; a stranger sees nothing.
+    [detail] = chat(HELEN).press("referral.show", {"id": rid})
+    assert "story.from_referral" in [b.action for b in detail.buttons]
+    [hidden] = chat(JAMES).press("referral.show", {"id": rid})
+    assert hidden.buttons == []

@@ -78,7 +78,11 @@ def campaign_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Re
 
 def _start_form(ctx: Context, values: dict[str, Any] | None = None) -> Reply:
     values = values or {}
-    today = local_day(ctx.now(), ctx.settings.zone)
+    first = local_day(ctx.now(), ctx.settings.zone)
+    current = _current(ctx)
+    if current is not None:
+        # One campaign at a time: suggest the next one once the current one is over.
+        first = max(first, campaigns.last_day(current, ctx.settings.zone) + timedelta(days=1))
     presets = [(name, PRESET_LABELS.get(name, name)) for name in campaigns.PRESETS]
     form = Form(
         title="Start a cross-selling week",
@@ -86,12 +90,12 @@ def _start_form(ctx: Context, values: dict[str, Any] | None = None) -> Reply:
         submit_label="Start",
         inputs=[
             FormInput("name", "Name", initial=values.get("name", "Cross-selling week")),
-            FormInput("start", "First day", "date", initial=values.get("start", today.isoformat())),
+            FormInput("start", "First day", "date", initial=values.get("start", first.isoformat())),
             FormInput(
                 "end",
                 "Last day",
                 "date",
-                initial=values.get("end", (today + timedelta(days=4)).isoformat()),
+                initial=values.get("end", (first + timedelta(days=4)).isoformat()),
             ),
             FormInput(
                 "teams",

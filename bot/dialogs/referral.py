@@ -212,10 +212,21 @@ def _restarts(text: str, ctx: Context) -> bool:
 
 
 def _start(turn: Turn, ctx: Context, me: Person, text: str) -> list[Reply]:
-    parsed = parse_referral(text, me.email, _directory(ctx))
+    parsed = _parse(text, me, ctx)
     note = parsed.note
     draft = _from_parsed(parsed, note=note)
     return _next(turn, ctx, me, draft)
+
+
+def _parse(text: str, me: Person, ctx: Context) -> ReferralDraft:
+    """Parse a referral; a receiver who is the speaker is kept, so `_infer` can say so."""
+    directory = _directory(ctx)
+    parsed = parse_referral(text, me.email, directory)
+    named = parsed.receiver or parsed.receiver_candidates or parsed.receiver_team
+    # The parser passes over the speaker; asking again without a word would puzzle them.
+    if not named and parse_referral(text, "", directory).receiver == me.email:
+        parsed.receiver = me.email
+    return parsed
 
 
 def _from_parsed(parsed: ReferralDraft, note: str = "") -> dict[str, Any]:
@@ -260,7 +271,8 @@ def _next(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[R
 
 def _infer(draft: dict[str, Any], directory: Directory, me: Person) -> None:
     """Defaults the text left open: the card's main contact, the receiver's only card."""
-    if draft.get("receiver") == me.email:
+    draft["self"] = draft.get("receiver") == me.email  # said so when asking again
+    if draft["self"]:
         draft["receiver"] = None
     if draft.get("receiver") or draft.get("candidates"):
         options = directory.cards_owned_by(draft["receiver"]) if draft.get("receiver") else []
@@ -325,11 +337,12 @@ def _receiver_from(
     text: str, draft: dict[str, Any], ctx: Context, me: Person, take_card: bool = True
 ) -> bool:
     """Read a person or team from an answer into the draft; False when none is named."""
-    parsed = parse_referral(
-        f"/refer {draft.get('client') or 'them'} to {text}", me.email, _directory(ctx)
-    )
+    parsed = _parse(f"/refer {draft.get('client') or 'them'} to {text}", me, ctx)
     if not (parsed.receiver or parsed.receiver_candidates or parsed.receiver_team):
-        return False
+        if not (take_card and parsed.card and not draft.get("card")):
+            return False
+        draft["card"] = parsed.card  # a service was named: its main contact receives it
+        return True
     draft["receiver"], draft["candidates"] = parsed.receiver, list(parsed.receiver_candidates)
     draft["team"] = parsed.receiver_team
     if take_card and parsed.card and not draft.get("card"):

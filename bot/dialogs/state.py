@@ -1,4 +1,9 @@
-"""Dialogue state: where a multi-step flow is, per person and conversation, in the database."""
+"""Dialogue state: where a multi-step flow is, per person and conversation, in the database.
+
+Two kinds of row share the table: the one flow in progress (a referral draft, say), and
+follow-up context (what the last who-does answer was about). Context lives in its own row
+beside the flow, so answering a question never costs a draft in progress.
+"""
 
 from __future__ import annotations
 
@@ -92,3 +97,25 @@ def drop(session: Session, person_id: int, conversation: str) -> None:
         .where(col(DialogState.conversation) == conversation)
         .execution_options(synchronize_session=False)
     )
+
+
+def _context_key(conversation: str, topic: str) -> str:
+    # A conversation key of its own, so the row never collides with the flow in progress.
+    return f"{conversation}#{topic}"
+
+
+def remember(
+    session: Session, person_id: int, conversation: str, topic: str, data: dict[str, Any]
+) -> None:
+    """Keep what the last answer on `topic` was about, beside any flow in progress."""
+    put(session, person_id, _context_key(conversation, topic), topic, data=data)
+
+
+def recall(session: Session, person_id: int, conversation: str, topic: str) -> dict[str, Any]:
+    """What `remember` kept for this topic ({} when nothing)."""
+    row = load(session, person_id, _context_key(conversation, topic))
+    return dict(row.data) if row is not None else {}
+
+
+def forget(session: Session, person_id: int, conversation: str, topic: str) -> None:
+    drop(session, person_id, _context_key(conversation, topic))

@@ -163,10 +163,20 @@ def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
 
 
 def card_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
-    card = ctx.catalog().card(args.strip().lower())
+    """`/card employment` (an id, a title or an alias)."""
+    catalog = ctx.catalog()
+    wanted = args.strip().casefold()
+    card = catalog.card(wanted) or next(
+        (
+            c
+            for c in catalog.cards
+            if wanted and wanted in (c.title.casefold(), *map(str.casefold, c.aliases))
+        ),
+        None,
+    )
     if card is None:
         return [Reply(render("card_unknown", card_id=args.strip()), kind="card_unknown")]
-    return [card_reply(ctx.catalog(), card)]
+    return [card_reply(catalog, card)]
 
 
 def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
@@ -174,27 +184,38 @@ def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
 
 
 def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) -> list[Reply] | None:
-    """Follow-ups to the last answer; anything else goes on to the other handlers."""
-    last = [str(c) for c in pending.data.get("cards", [])]
-    response = follow_up(turn.text, _index(ctx), ctx.catalog(), last)
-    return None if response is None else [_reply(response, ctx.catalog())]
+    """Follow-ups kept as a flow by an older version; anything else goes on."""
+    return _follow_up(turn, ctx, [str(c) for c in pending.data.get("cards", [])])
 
 
 def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
+    """A follow-up to the last answer ("anyone in Leeds?", "tell me more"), or a question."""
+    if me.id is not None:
+        with ctx.store.read() as session:
+            last = state.recall(session, me.id, turn.conversation, FLOW).get("cards", [])
+        follow = _follow_up(turn, ctx, [str(c) for c in last])
+        if follow is not None:
+            return follow
     if not _QUESTION.search(turn.text):
         return None
     return answer(turn, ctx, me, turn.text)
+
+
+def _follow_up(turn: Turn, ctx: Context, last: list[str]) -> list[Reply] | None:
+    response = follow_up(turn.text, _index(ctx), ctx.catalog(), last) if last else None
+    return None if response is None else [_reply(response, ctx.catalog())]
 
 
 def answer(turn: Turn, ctx: Context, me: Person, question: str) -> list[Reply]:
     catalog = ctx.catalog()
     response = respond(question, _index(ctx), catalog)
     if me.id is not None:
+        # Follow-up context, kept beside (never over) a flow in progress such as a draft.
         with ctx.store.write() as session:
             if response.cards:
-                state.put(session, me.id, turn.conversation, FLOW, data={"cards": response.cards})
+                state.remember(session, me.id, turn.conversation, FLOW, {"cards": response.cards})
             else:
-                state.drop(session, me.id, turn.conversation)
+                state.forget(session, me.id, turn.conversation, FLOW)
     return [_reply(response, catalog)]
 
 
