@@ -50,5 +50,10 @@ def test_conversation_on_postgres(pg_store: Store) -> None:
     with pg_store.write() as session:
         load_into(session, load_catalog(SAMPLE_CONTENT))
     ctx = Context(pg_store, Settings(_env_file=None))  # type: ignore[call-arg]
-    [answer] = ConsoleChannel(ctx, PRIYA).send("who does employment law?")
+    channel = ConsoleChannel(ctx, PRIYA)
+    [answer] = channel.send("who does employment law?")
     assert "Priya Shah" in answer.text
+    # The follow-up context is written with PostgreSQL's upsert, twice over the same row.
+    channel.send("who does employment law?")
+    [follow_up] = channel.send("anyone in London?")
+    assert "Owen Gallagher" in follow_up.text
