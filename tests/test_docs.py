@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import typer
 
@@ -66,3 +71,28 @@ def test_readme_commands_are_the_ones_ci_runs() -> None:
 
 def test_help_template_renders() -> None:
     assert "Crossbot" in render("help", name="Priya", greeting=True, role="member")
+
+
+def readme_shell_lines() -> list[str]:
+    blocks = re.findall(r"```(?:sh|bash)?\n(.*?)```", README, re.S)
+    lines = [line.split("  #")[0].strip() for block in blocks for line in block.splitlines()]
+    return [line for line in lines if line.startswith(("crossbot ", "printf "))]
+
+
+def test_readme_examples_that_need_no_server_run_as_written(tmp_path: Path) -> None:
+    """The README's offline examples (on the sample firm) run and exit 0."""
+    runnable = [line for line in readme_shell_lines() if "--content content" in line]
+    assert len(runnable) >= 2
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "crossbot"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} -m bot "$@"\n')
+    shim.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
+    for line in runnable:
+        result = subprocess.run(
+            line, shell=True, cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, (line, result.stderr)
+        answers = [json.loads(out) for out in result.stdout.splitlines() if out.strip()]
+        assert answers and all("matches" in answer for answer in answers)
