@@ -601,9 +601,11 @@ class TeamsChannel(Bot):
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415)
         try:
-            await request.json()
+            body = await request.json()
         except ValueError:
             return web.Response(status=400)
+        if not _is_activity(body):
+            return web.Response(status=400, text="not a Bot Framework activity")
         response = await self.adapter.process(request, self)
         return response or web.Response(status=201)
 
@@ -850,3 +852,18 @@ def mount(
 def messenger(app: web.Application) -> TeamsMessenger:
     """The Teams `Messenger` of a server built by `bot.server.build_app`."""
     return app[TEAMS_KEY].messenger
+
+
+def _is_activity(body: object) -> bool:
+    """The fields every activity the Bot Framework sends has; anything less is refused."""
+    if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+        return False
+    if body["type"] not in ("message", "conversationUpdate", "invoke"):
+        return True  # other kinds are acknowledged and ignored by the handlers
+    conversation, sender = body.get("conversation"), body.get("from")
+    return (
+        isinstance(conversation, dict)
+        and bool(conversation.get("id"))
+        and isinstance(sender, dict)
+        and isinstance(body.get("serviceUrl"), str)
+    )

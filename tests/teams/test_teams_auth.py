@@ -56,8 +56,10 @@ async def test_bad_requests_are_refused_kindly(bot: TestClient) -> None:
     broken = await bot.post(
         "/api/messages", data="{not json", headers={"Content-Type": "application/json"}
     )
+    half = await bot.post("/api/messages", json={"type": "message", "text": "hi"})
     assert not_json.status == 415
     assert broken.status == 400
+    assert half.status == 400  # a message with no conversation, sender or service URL
 
 
 async def test_signed_request_is_answered_with_the_bots_token(
