@@ -68,9 +68,15 @@ def build_index(catalog: Catalog, content_dir: Path | None = None) -> SearchInde
 
 
 def respond(
-    text: str, index: SearchIndex, catalog: Catalog, last: list[str] | None = None
+    text: str,
+    index: SearchIndex,
+    catalog: Catalog,
+    last: list[str] | None = None,
+    asker: str | None = None,
 ) -> Response:
-    """Answer a question, or a follow-up to the cards of the `last` answer."""
+    """Answer a question, or a follow-up to the cards of the `last` answer.
+
+    `asker` (an email) is never told to "talk to" themselves: the next owner is named."""
     if last:
         follow = follow_up(text, index, catalog, last)
         if follow is not None:
@@ -78,10 +84,10 @@ def respond(
     client = index.find_client(text) if _CLIENT_CUE.search(text) else None
     if client is not None:
         return _client_answer(client, catalog)
-    return answer_search(index.search(text), catalog)
+    return answer_search(index.search(text), catalog, asker)
 
 
-def answer_search(result: SearchResult, catalog: Catalog) -> Response:
+def answer_search(result: SearchResult, catalog: Catalog, asker: str | None = None) -> Response:
     """The chat answer for a search result: best card first, or an honest no-match."""
     people = {p.email: p for p in catalog.people}
     if not result.found:
@@ -103,11 +109,13 @@ def answer_search(result: SearchResult, catalog: Catalog) -> Response:
         )
         return Response("whodoes_team", text, result.matches, owners, cards)
     best = result.matches[0].card
-    contact = people.get(best.main_contact or "")
+    others_first = [e for e in best.owners if e != asker] + [e for e in best.owners if e == asker]
+    contact = people.get(others_first[0]) if others_first else None
     text = render(
         "whodoes_answer",
         card=best,
         contact=contact,
+        is_you=contact is not None and contact.email == asker,
         positioning=_first_sentence(best.section("positioning")),
         questions=best.bullets("questions")[:2],
         others=[(m.card, people.get(m.card.main_contact or "")) for m in result.matches[1:3]],
@@ -208,7 +216,7 @@ def _follow_up(turn: Turn, ctx: Context, last: list[str]) -> list[Reply] | None:
 
 def answer(turn: Turn, ctx: Context, me: Person, question: str) -> list[Reply]:
     catalog = ctx.catalog()
-    response = respond(question, _index(ctx), catalog)
+    response = respond(question, _index(ctx), catalog, asker=me.email)
     if me.id is not None:
         # Follow-up context, kept beside (never over) a flow in progress such as a draft.
         with ctx.store.write() as session:

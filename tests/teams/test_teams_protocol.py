@@ -52,7 +52,8 @@ async def test_personal_message_answers_who_does(bot, connector: FakeConnector, 
     [card] = connector.cards()
     assert card["version"] == "1.5"
     text = " ".join(block.get("text", "") for block in card["body"])
-    assert "Employment law" in text and "Priya Shah" in text
+    # Priya asks about her own card, so the answer names her colleague, not herself.
+    assert "Employment law" in text and "Owen Gallagher" in text
     show = next(a for a in card["actions"] if a["data"]["action"] == "card.show")
     assert show["type"] == "Action.Submit" and show["data"]["card"]
     assert connector.member_lookups == []  # known by AAD object id: no roster call
