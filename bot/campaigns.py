@@ -453,6 +453,11 @@ def _award_simple(
     return [award] if award else []
 
 
+def _key_taken(session: Session, key: str) -> bool:
+    """Whether the ledger already holds the award (or reversal) with this unique key."""
+    return session.exec(select(PointEvent.id).where(PointEvent.key == key)).first() is not None
+
+
 def point_key(campaign_id: int, source: str, person_id: int, kind: str) -> str:
     return f"{campaign_id}:{source}:{person_id}:{kind}"
 
@@ -472,7 +477,7 @@ def _award(
     if points <= 0 or not is_participant(campaign, person):
         return None
     key = point_key(campaign.id, source, person.id, kind)
-    if session.exec(select(PointEvent.id).where(PointEvent.key == key)).first() is not None:
+    if _key_taken(session, key):
         return None  # a replay: this event already scored
     if _over_daily_cap(session, campaign, rules, person.id, kind, now):
         return None
@@ -653,7 +658,7 @@ def reverse_award(
     if original.reverses_id is not None or original.kind == REVERSAL:
         raise CampaignError("cannot_reverse_reversal", point_id=point_id)
     key = f"{original.campaign_id}:{REVERSAL}:{original.id}"
-    if session.exec(select(PointEvent.id).where(PointEvent.key == key)).first() is not None:
+    if _key_taken(session, key):
         raise CampaignError("already_reversed", point_id=point_id)
     reversal = PointEvent(
         key=key,
