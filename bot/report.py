@@ -6,7 +6,6 @@ are aggregates: no client names appear anywhere in the report.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot import charts, referrals
+from bot.exports import write_csv
 from bot.store.models import Campaign, Person, PointEvent
 
 __all__ = ["Report", "write_report"]
@@ -134,9 +134,7 @@ def _campaigns(session: Session, report: Report) -> None:
 def _csv(report: Report, name: str, header: list[str], rows: list[list[object]]) -> None:
     path = report.folder / name
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
+        write_csv(handle, header, rows)
     report.files.append(path)
 
 

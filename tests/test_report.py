@@ -6,6 +6,7 @@ import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot import charts
@@ -15,7 +16,7 @@ from bot.report import write_report
 from bot.seed import seed_activity
 from bot.settings import get_settings
 from bot.store import Store
-from bot.store.models import Campaign, PointEvent
+from bot.store.models import Campaign, PointEvent, Referral
 from tests.conftest import SAMPLE_CONTENT
 
 NOW = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -146,3 +147,33 @@ def test_piped_demo_shows_my_referrals(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Your referrals" in result.stdout and "Sent (1)" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_report_cells_that_a_spreadsheet_would_run_are_neutralised(ctx, tmp_path: Path) -> None:
+    """OWASP's CSV-injection rule: a team named like a formula is written as text."""
+    seeded(ctx)
+    with ctx.store.write() as session:
+        for referral in session.exec(select(Referral)).all():
+            referral.referrer_team = "=2+5"
+            referral.receiver_team = "@SUM(A1)"
+    with ctx.store.read() as session:
+        report = write_report(session, tmp_path / "out")
+    written = "\n".join(p.read_text(encoding="utf-8") for p in report.files if p.suffix == ".csv")
+    teams = {r["team"] for r in rows(tmp_path / "out" / "team_balance.csv")}
+    assert teams == {"'=2+5", "'@SUM(A1)"}
+    for cell in csv.reader(written.splitlines()):
+        assert not any(value.startswith(("=", "+", "@")) for value in cell)
+
+
+def test_safe_cell_follows_owasp() -> None:
+    from bot.exports import safe_cell
+
+    assert [safe_cell(v) for v in ["=1", "+1", "-1", "@a", "\tx", "\rx"]] == [
+        "'=1",
+        "'+1",
+        "'-1",
+        "'@a",
+        "'\tx",
+        "'\rx",
+    ]
+    assert [safe_cell(v) for v in ["Tax", -3, 2.5, None]] == ["Tax", -3, 2.5, None]
