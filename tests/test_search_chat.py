@@ -9,7 +9,7 @@ def test_answer_then_office_then_more(chat) -> None:
     channel = chat(PRIYA)
     [answer] = channel.send("who does TUPE?")
     assert answer.kind == "whodoes_answer"
-    assert [b.action for b in answer.buttons] == ["referral.form", "card.show"]
+    assert [b.action for b in answer.buttons] == ["referral.form", "card.show", "learn.missed"]
     [office] = channel.send("anyone in London?")
     assert office.kind == "whodoes_office"
     assert "London" in office.text
