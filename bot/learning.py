@@ -70,8 +70,14 @@ def record(
     return row.id
 
 
+def asked_by(session: Session, question_id: int) -> int | None | bool:
+    """Who asked the question (a person id), None if nobody recorded, False if it is gone."""
+    row = session.get(AskedQuestion, question_id)
+    return False if row is None else row.asker_id
+
+
 def mark_missed(session: Session, question_id: int, now: datetime | None = None) -> bool:
-    """ "Not what I needed": True if the question exists."""
+    """Mark a question "not what I needed"; False if it is gone."""
     row = session.get(AskedQuestion, question_id)
     if row is None:
         return False
@@ -120,9 +126,17 @@ def alias_text(question: str) -> str:
     return question[start:].strip().rstrip("?!. ").strip()[:_ALIAS_CHARS]
 
 
-def may_add_alias(person_email: str, is_admin: bool, card: Card) -> bool:
-    """Admins may add an alias to any card; owners to their own."""
-    return is_admin or person_email in card.owners
+def may_add_alias(
+    session: Session, question_id: int, catalog: Catalog, email: str, is_admin: bool, card: Card
+) -> bool:
+    """Admins may add any question as an alias of any card. An owner may add it to a card
+    of theirs if the question came to them: it came closest to a card they own."""
+    if is_admin:
+        return True
+    row = session.get(AskedQuestion, question_id)
+    if row is None or email not in card.owners:
+        return False
+    return any(email in c.owners for c in closest(row, catalog))
 
 
 def accept_alias(
@@ -191,14 +205,17 @@ def review_items(session: Session, now: datetime, catalog: Catalog) -> list[Revi
         )
         .order_by(col(AskedQuestion.asked_at))
     ).all()
-    by_id = {c.id: c for c in catalog.cards}
     ranker = _Closest(catalog.cards) if any(not r.cards for r in rows) else None
-    items = []
-    for row in rows:
-        offered = [by_id[c] for c in row.cards if c in by_id]
-        cards = offered or (ranker.rank(row.question) if ranker else [])
-        items.append(ReviewItem(row, cards[:CLOSEST]))
-    return items
+    return [ReviewItem(row, closest(row, catalog, ranker)) for row in rows]
+
+
+def closest(row: AskedQuestion, catalog: Catalog, ranker: _Closest | None = None) -> list[Card]:
+    """The cards a question came closest to: those offered, else the nearest by its words."""
+    by_id = {c.id: c for c in catalog.cards}
+    offered = [by_id[c] for c in row.cards if c in by_id]
+    if offered:
+        return offered[:CLOSEST]
+    return (ranker or _Closest(catalog.cards)).rank(row.question)
 
 
 def weekly_review(session: Session, now: datetime, catalog: Catalog) -> list[Reply]:
@@ -255,7 +272,8 @@ def _review_replies(
                         {"question": question.id, "card": card.id},
                     )
                     for card in cards
-                ],
+                ]
+                + [Button("Another card", "learn.pick", {"question": question.id})],
                 to_person=email,
                 kind="learn_weekly_item",
             )

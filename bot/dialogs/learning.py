@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot import learning
 from bot.context import Context
+from bot.dialogs import whodoes
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.people import admins
 from bot.render import render
@@ -17,12 +18,22 @@ def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     question = _question_id(turn)
     if question is None:
         return [Reply(render("learn_gone"), kind="learn_gone", private=True)]
+    if action in ("missed", "explain", "note"):
+        # Feedback is the asker's own: nobody else can mark or annotate their question.
+        with ctx.store.read() as session:
+            asker = learning.asked_by(session, question)
+        if asker is False:
+            return [Reply(render("learn_gone"), kind="learn_gone", private=True)]
+        if asker != me.id:
+            return [Reply(render("learn_not_yours"), kind="learn_not_yours", private=True)]
     if action == "missed":
         return [_missed(ctx, question)]
     if action == "explain":
         return [_explain_form(question)]
     if action == "note":
         return [_note(ctx, question, str(turn.payload.get("note") or ""))]
+    if action == "pick":
+        return [_pick_form(question)]
     if action == "alias":
         return [_alias(ctx, me, question, str(turn.payload.get("card") or ""))]
     return [Reply(render("unknown_action"), kind="unknown_action")]
@@ -68,13 +79,27 @@ def _note(ctx: Context, question: int, note: str) -> Reply:
     return Reply(render("learn_noted", note=note.strip()), kind="learn_noted", private=True)
 
 
+def _pick_form(question: int) -> Reply:
+    form = Form(
+        "Add as an alias",
+        "learn.alias",
+        [FormInput("card", "Card (its id, title or an alias)")],
+        submit_label="Add",
+        context={"question": question},
+    )
+    return Reply(render("learn_pick"), form=form, kind="learn_pick", private=True)
+
+
 def _alias(ctx: Context, me: Person, question: int, card_id: str) -> Reply:
-    card = ctx.catalog().card(card_id)
+    catalog = ctx.catalog()
+    card = whodoes.find_card(catalog, card_id)
     if card is None:
         return Reply(render("card_unknown", card_id=card_id), kind="card_unknown", private=True)
-    if not learning.may_add_alias(me.email, me.is_admin, card):
-        return Reply(render("learn_not_allowed", card=card.title), kind="learn_not_allowed")
     with ctx.store.write() as session:
+        if not learning.may_add_alias(session, question, catalog, me.email, me.is_admin, card):
+            return Reply(
+                render("learn_not_allowed", card=card.title), kind="learn_not_allowed", private=True
+            )
         alias = learning.accept_alias(session, question, card.id, me.id)
     if alias is None:
         return Reply(render("learn_gone"), kind="learn_gone", private=True)

@@ -222,8 +222,16 @@ def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
 def card_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     """`/card employment` (an id, a title or an alias)."""
     catalog = ctx.catalog()
-    wanted = args.strip().casefold()
-    card = catalog.card(wanted) or next(
+    card = find_card(catalog, args)
+    if card is None:
+        return [Reply(render("card_unknown", card_id=args.strip()), kind="card_unknown")]
+    return [card_reply(catalog, card)]
+
+
+def find_card(catalog: Catalog, name: str) -> Card | None:
+    """The card with this id, title or alias (any case)."""
+    wanted = name.strip().casefold()
+    return catalog.card(wanted) or next(
         (
             c
             for c in catalog.cards
@@ -231,9 +239,6 @@ def card_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
         ),
         None,
     )
-    if card is None:
-        return [Reply(render("card_unknown", card_id=args.strip()), kind="card_unknown")]
-    return [card_reply(catalog, card)]
 
 
 def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
