@@ -10,6 +10,7 @@ from bot import jobs, learning, scheduler
 from bot.catalog import load_catalog, load_into
 from bot.context import Context
 from bot.messages import Reply
+from bot.privacy import export_person, forget_person
 from bot.store.models import AskedQuestion, LearnedAlias
 from tests.conftest import ADMIN, PRIYA, SAMPLE_CONTENT, RecordingMessenger, frozen_clock
 
@@ -151,4 +152,14 @@ def test_old_answered_questions_are_forgotten(chat, ctx: Context, clock) -> None
     clock.move_to(ASKED + timedelta(days=40))
     with ctx.store.write() as session:
         assert learning.weekly_review(session, ASKED + timedelta(days=40), ctx.catalog()) == []
+    assert _questions(ctx) == []
+
+
+def test_a_persons_questions_are_exported_and_forgotten_with_them(chat, ctx: Context) -> None:
+    chat(PRIYA).send("who does TUPE?")
+    with ctx.store.read() as session:
+        exported = export_person(session, PRIYA)
+    assert exported is not None and exported["questions"][0]["question"] == "who does TUPE?"
+    with ctx.store.write() as session:
+        assert forget_person(session, PRIYA)
     assert _questions(ctx) == []
