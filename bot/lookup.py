@@ -3,18 +3,20 @@
 `unknown_name` spots "who looks after Zebra Widgets?", "what does the Marketing team do?"
 and "who is Bob Nobody?" when no such client, team or person exists, so who-does can say so
 (with close matches) instead of answering with a card. `office_asked` finds the office in
-"who does employment law in London?", so the people named can be that office's.
+"who does employment law in London?", so the people named can be that office's. Both need
+only an index's cards, people, clients and `find_*` look-ups, so search can use them too.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rapidfuzz import fuzz, process
 
-from bot.search import SearchIndex
+if TYPE_CHECKING:  # bot.search may call this module, so it is not imported at run time
+    from bot.search import SearchIndex
 
 Kind = Literal["person", "team", "client"]
 
@@ -79,15 +81,18 @@ def unknown_name(question: str, index: SearchIndex) -> Unknown | None:
 
 
 def office_asked(question: str, offices: list[str]) -> tuple[str, str] | None:
-    """(office, the question without it) for "who does X in Leeds?"; None without one."""
+    """(office, the question without it) for "who does X in Leeds?" or "who in Leeds does
+    X?"; None without one. An office mid-sentence ("TUPE in Leeds for a big client") may be
+    the client's place rather than the asker's wish, so it is left to search."""
     for office in sorted(offices, key=len, reverse=True):
-        pattern = re.compile(
+        place = (
             rf"\s*\b(?:in|at|from|based in|out of)\s+(?:the\s+|our\s+)?{re.escape(office)}"
-            rf"(?:\s+office)?\b",
-            re.I,
+            r"(?:\s+office)?\b"
         )
-        match = pattern.search(question)
+        pattern = re.compile(rf"{place}(?=\s*[?!.]*\s*$)|(?<=^who){place}", re.I)
+        match = pattern.search(question.strip())
         if match:
+            question = question.strip()
             rest = (question[: match.start()] + question[match.end() :]).strip()
             return office, rest
     return None

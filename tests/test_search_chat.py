@@ -100,3 +100,11 @@ def test_an_office_in_the_question_filters_the_people(chat) -> None:
     [edinburgh] = channel.send("who does employment law in Edinburgh?")
     assert "nobody in Edinburgh" in edinburgh.text
     assert "Priya Shah (Manchester)" in edinburgh.text
+
+
+def test_an_office_before_the_question_filters_but_one_mid_sentence_does_not(chat) -> None:
+    channel = chat(PRIYA)
+    [before] = channel.send("who in London does employment law?")
+    assert before.kind == "whodoes_office" and "Owen Gallagher" in before.text
+    [middle] = chat(PRIYA, "other").send("who does TUPE in London for a big client?")
+    assert middle.kind == "whodoes_answer"
