@@ -75,6 +75,7 @@ MESSAGE_HANDLERS: list[MessageHandler] = [
     referral.on_message,
     story.on_message,
     campaign.on_message,
+    learning.on_message,
     whodoes.on_message,
 ]
 

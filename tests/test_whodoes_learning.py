@@ -163,3 +163,19 @@ def test_a_persons_questions_are_exported_and_forgotten_with_them(chat, ctx: Con
     with ctx.store.write() as session:
         assert forget_person(session, PRIYA)
     assert _questions(ctx) == []
+
+
+def test_not_what_i_needed_typed_marks_the_last_question(chat, ctx: Context) -> None:
+    channel = chat(PRIYA)
+    channel.send("founder wants to sell up")
+    [reply] = channel.send("that's not what I needed")
+    assert reply.kind == "learn_thanks"
+    [row] = _questions(ctx)
+    assert (row.question, row.feedback) == ("founder wants to sell up", "missed")
+    # After an answer that wasn't a search (or in another conversation) there is nothing
+    # to mark, and the words are not searched as a situation either.
+    channel.send("who looks after Zebra Widgets?")
+    [after_unknown] = channel.send("not what I needed")
+    assert after_unknown.kind == "learn_missed_nothing"
+    [elsewhere] = chat(PRIYA, "another-conversation").send("wrong answer")
+    assert elsewhere.kind == "learn_missed_nothing"

@@ -3,9 +3,11 @@ in the weekly review (`bot.learning` keeps the questions and the aliases)."""
 
 from __future__ import annotations
 
+import re
+
 from bot import learning
 from bot.context import Context
-from bot.dialogs import whodoes
+from bot.dialogs import state, whodoes
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.people import admins
 from bot.render import render
@@ -37,6 +39,25 @@ def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     if action == "alias":
         return [_alias(ctx, me, question, str(turn.payload.get("card") or ""))]
     return [Reply(render("unknown_action"), kind="unknown_action")]
+
+
+def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
+    """ "Not what I needed" typed rather than tapped, about the last who-does answer here."""
+    if me.id is None or not _MISSED.match(turn.text):
+        return None
+    with ctx.store.read() as session:
+        last = state.recall(session, me.id, turn.conversation, whodoes.FLOW).get("question")
+    if not isinstance(last, int):
+        return [Reply(render("learn_missed_nothing"), kind="learn_missed_nothing")]
+    return [_missed(ctx, last)]
+
+
+_MISSED = re.compile(
+    r"^\s*(?:that(?:'|’)?s\s+|that\s+was\s+|it'?s\s+)?(?:not\s+what\s+i\s+"
+    r"(?:needed|wanted|meant|was\s+looking\s+for|asked(?:\s+for)?)|wrong(?:\s+(?:answer|card))?|"
+    r"not\s+(?:it|helpful|right|that\s+one))[\s!.]*$",
+    re.I,
+)
 
 
 def _question_id(turn: Turn) -> int | None:

@@ -292,15 +292,17 @@ def _remember(
         return response
     learn = response.matches or response.kind == "whodoes_no_match"
     with ctx.store.write() as session:
-        # Follow-up context, kept beside (never over) a flow in progress such as a draft.
-        if response.cards:
-            state.remember(session, me.id, turn.conversation, FLOW, {"cards": response.cards})
-        else:
-            state.forget(session, me.id, turn.conversation, FLOW)
         if learn and response.reason != "empty":
             cards = [m.card.id for m in response.matches]
             text = question if question is not None else turn.text
             response.question_id = learning.record(session, me.id, text, cards, response.reason)
+        # Follow-up context, kept beside (never over) a flow in progress such as a draft;
+        # the question too, so a typed "not what I needed" knows which one it means.
+        if response.cards or response.question_id is not None:
+            context = {"cards": response.cards, "question": response.question_id}
+            state.remember(session, me.id, turn.conversation, FLOW, context)
+        else:
+            state.forget(session, me.id, turn.conversation, FLOW)
     return response
 
 
