@@ -32,8 +32,10 @@ _CLIENT_QUESTIONS = [
     re.compile(r"^(?:is|are)\s+" + _NAME + r"\s+(?:a|an|our|one of our)\s+clients?" + _END, re.I),
 ]
 _TEAM_QUESTION = re.compile(
-    r"\b(?:the|our|your|a|an)\s+(?P<name>[\w&'’ -]{2,40}?)\s+"
-    r"(?:team|department|dept|practice|group|desk|unit)s?\b",
+    r"^(?:what (?:does|do|can)|who(?:'s|’s| is| are)? (?:in|on|runs|leads|heads)|"
+    r"tell me about|is there|do we have|how do i (?:reach|contact)|who do i ask in)\s+"
+    r"(?:the|our|your|a|an)\s+(?P<name>[\w&'’ -]{2,40}?)\s+"
+    r"(?:team|department|dept|practice|desk)s?\b",
     re.I,
 )
 _PERSON_QUESTION = re.compile(
@@ -46,7 +48,7 @@ _COMPANY = re.compile(
     re.I,
 )
 _CONNECTORS = frozenset("& and of the de la von van du".split())
-_SUGGEST_CUTOFF = 70.0
+_SUGGEST_CUTOFF = 80.0
 
 
 @dataclass(frozen=True)
@@ -141,15 +143,31 @@ def _client_names(index: SearchIndex) -> dict[str, str]:
 
 
 def _suggest(name: str, choices: dict[str, str] | list[str]) -> list[str]:
+    """Up to three names close to `name` (a company's "Ltd" or "Group" doesn't count)."""
     spelled = choices if isinstance(choices, dict) else {c: c for c in choices}
+    plain = {_plain_name(choice): choice for choice in spelled}
     found = process.extract(
-        name, list(spelled), scorer=fuzz.WRatio, score_cutoff=_SUGGEST_CUTOFF, limit=6
+        _plain_name(name),
+        [p for p in plain if p],
+        scorer=fuzz.token_set_ratio,
+        score_cutoff=_SUGGEST_CUTOFF,
+        limit=6,
     )
     names: list[str] = []
     for choice, _, _ in found:
-        if spelled[choice] not in names:
-            names.append(spelled[choice])
+        full = spelled[plain[choice]]
+        if full not in names:
+            names.append(full)
     return names[:3]
+
+
+def _plain_name(name: str) -> str:
+    return " ".join(w for w in re.findall(r"\w+", name.casefold()) if w not in _SUFFIXES)
+
+
+_SUFFIXES = frozenset(
+    "ltd limited plc llp llc inc corp gmbh pty holdings group co and the partners".split()
+)
 
 
 def _people_like(name: str, index: SearchIndex) -> list[str]:
