@@ -108,3 +108,9 @@ def test_an_office_before_the_question_filters_but_one_mid_sentence_does_not(cha
     assert before.kind == "whodoes_office" and "Owen Gallagher" in before.text
     [middle] = chat(PRIYA, "other").send("who does TUPE in London for a big client?")
     assert middle.kind == "whodoes_answer"
+
+
+def test_small_talk_and_sentences_about_crossbot_are_not_searched(chat) -> None:
+    for text in ("I want to share a win story", "turn off the digest", "see you later"):
+        [reply] = chat(PRIYA, text).send(text)
+        assert reply.kind == "fallback", text

@@ -187,6 +187,27 @@ def follow_up(text: str, index: SearchIndex, catalog: Catalog, last: list[str]) 
     return _office_answer(office, cards, catalog)
 
 
+def _situation(text: str) -> bool:
+    """Whether a plain sentence may describe a client's situation: not "ok" or "test", not
+    small talk, and not about Crossbot itself ("share a win story", "turn off the digest")."""
+    if len(text.split()) < _SITUATION_WORDS:
+        return False
+    return not (_SMALL_TALK.search(text) or _ABOUT_CROSSBOT.search(text))
+
+
+_SMALL_TALK = re.compile(
+    r"^\s*(bye|goodbye|see (you|ya)|later|good ?night|have a (good|nice|great|lovely)|"
+    r"talk (to you )?(soon|later)|ok(ay)?|cool|nice|lol|haha|sounds good|no worries|sorry)\b",
+    re.I,
+)
+# Crossbot's own features: a sentence about them is for another handler or for the fallback.
+_ABOUT_CROSSBOT = re.compile(
+    r"\b(stor(y|ies)|digests?|leaderboards?|points|ideas?|campaigns?|referrals?|remind(ers?)?|"
+    r"nudges?|crossbot|bot|(share|post|log) (a |my |our )?wins?)\b",
+    re.I,
+)
+
+
 def _office_answer(office: str, cards: list[Card], catalog: Catalog) -> Response:
     """Who does these cards' work in one office (and who elsewhere, if nobody there)."""
     shown: dict[str, list[Contact]] = {}
@@ -263,8 +284,8 @@ def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
         return answer(turn, ctx, me, turn.text)
     index = _index(ctx)
     named = learning.name_key(turn.text) in _exact_names(index)
-    if not named and len(turn.text.split()) < _SITUATION_WORDS:
-        return None  # "ok", "test": not a situation (a card's own name would be)
+    if not named and not _situation(turn.text):
+        return None
     catalog = ctx.catalog()
     response = answer_search(_search(turn.text, index), catalog, me.email)
     if not response.matches:
