@@ -109,6 +109,8 @@ def respond(
 def _search(text: str, index: SearchIndex) -> SearchResult:
     """Search, with a question that is exactly a card's title or alias answered from it."""
     result = index.search(text)
+    if result.person is not None or result.team is not None:
+        return result  # about someone, or a team: search's answer stands
     named = _exact_names(index).get(learning.name_key(text))
     if named is None or (result.matches and result.matches[0].card.id == named.id):
         return result
