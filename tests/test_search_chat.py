@@ -114,3 +114,9 @@ def test_small_talk_and_sentences_about_crossbot_are_not_searched(chat) -> None:
     for text in ("I want to share a win story", "turn off the digest", "see you later"):
         [reply] = chat(PRIYA, text).send(text)
         assert reply.kind == "fallback", text
+
+
+def test_a_team_named_by_part_of_its_name_is_that_team(chat) -> None:
+    [reply] = chat(PRIYA).send("what does the audit team do?")
+    assert reply.kind == "whodoes_team"
+    assert "**Audit & Advisory** covers" in reply.text
