@@ -205,17 +205,20 @@ def review_items(session: Session, now: datetime, catalog: Catalog) -> list[Revi
         )
         .order_by(col(AskedQuestion.asked_at))
     ).all()
-    ranker = _Closest(catalog.cards) if any(not r.cards for r in rows) else None
+    ranker = _Closest(catalog.cards) if any(not r.cards or r.note for r in rows) else None
     return [ReviewItem(row, closest(row, catalog, ranker)) for row in rows]
 
 
 def closest(row: AskedQuestion, catalog: Catalog, ranker: _Closest | None = None) -> list[Card]:
-    """The cards a question came closest to: those offered, else the nearest by its words."""
+    """The cards a question came closest to: the nearest to what the asker said they
+    needed, if they said, then those offered (or, for a no-match, the nearest by its words)."""
     by_id = {c.id: c for c in catalog.cards}
     offered = [by_id[c] for c in row.cards if c in by_id]
-    if offered:
-        return offered[:CLOSEST]
-    return (ranker or _Closest(catalog.cards)).rank(row.question)
+    if not offered or row.note:
+        ranker = ranker or _Closest(catalog.cards)
+    wanted = ranker.rank(row.note)[:1] if ranker and row.note else []
+    found = wanted + (offered or (ranker.rank(row.question) if ranker else []))
+    return list(dict.fromkeys(found))[:CLOSEST]
 
 
 def weekly_review(session: Session, now: datetime, catalog: Catalog) -> list[Reply]:
@@ -231,9 +234,10 @@ def weekly_review(session: Session, now: datetime, catalog: Catalog) -> list[Rep
         for email in sorted(owners - set(admins)):
             mine = [c for c in item.cards if email in c.owners]
             per_person[email].append((item, mine))
+    titles = {c.id: c.title for c in catalog.cards}
     replies: list[Reply] = []
     for email, found in per_person.items():
-        replies += _review_replies(email, found, email in admins)
+        replies += _review_replies(email, found, email in admins, titles)
     for item in items:
         item.question.reported_at = now
         session.add(item.question)
@@ -242,7 +246,10 @@ def weekly_review(session: Session, now: datetime, catalog: Catalog) -> list[Rep
 
 
 def _review_replies(
-    email: str, found: list[tuple[ReviewItem, list[Card]]], is_admin: bool
+    email: str,
+    found: list[tuple[ReviewItem, list[Card]]],
+    is_admin: bool,
+    titles: dict[str, str],
 ) -> list[Reply]:
     shown = found[:WEEKLY_ITEMS]
     replies = [
@@ -262,7 +269,7 @@ def _review_replies(
                     missed=question.feedback == "missed",
                     note=question.note,
                     reason=question.reason,
-                    offered=[c.title for c in item.cards] if question.cards else [],
+                    offered=[titles[c] for c in question.cards if c in titles],
                     closest=[c.title for c in cards],
                 ),
                 buttons=[

@@ -179,3 +179,21 @@ def test_not_what_i_needed_typed_marks_the_last_question(chat, ctx: Context) -> 
     assert after_unknown.kind == "learn_missed_nothing"
     [elsewhere] = chat(PRIYA, "another-conversation").send("wrong answer")
     assert elsewhere.kind == "learn_missed_nothing"
+
+
+async def test_what_the_asker_needed_brings_in_the_card_it_points_to(
+    chat, ctx: Context, clock
+) -> None:
+    channel = chat(PRIYA)
+    channel.send("who does TUPE?")
+    channel.send("Not what I needed")
+    channel.send("Say what I needed")
+    channel.submit({"note": "a rent review and business rates expert"})
+    clock.move_to(MONDAY)
+    messenger = RecordingMessenger()
+    await _weekly(ctx, messenger)
+
+    [_, item] = _to(messenger, "richard.pryce@hartwellfinch.example")  # owns Valuation
+    assert "who does TUPE?" in item.text and "rent review" in item.text
+    labels = [b.label for b in item.buttons]
+    assert labels[0] == "Add as an alias of Valuation, rent reviews and business rates"
