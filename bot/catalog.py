@@ -639,13 +639,14 @@ def from_store(session: Session) -> Catalog:
     """The catalog as the database holds it: active people, live cards and clients."""
     people_rows = session.exec(select(models.Person).where(models.Person.active)).all()
     by_id = {p.id: p for p in session.exec(select(models.Person))}
+    learned = _learned_aliases(session)
     cards = [
         Card(
             id=c.id,
             title=c.title,
             team=c.team,
             owners=tuple(c.owners),
-            aliases=tuple(c.aliases),
+            aliases=_with_learned(c.aliases, learned.get(c.id, [])),
             updated=c.updated,
             sections=dict(c.sections),
         )
@@ -681,3 +682,21 @@ def from_store(session: Session) -> Catalog:
         )
     ]
     return Catalog(cards=cards, people=people, clients=clients)
+
+
+def _learned_aliases(session: Session) -> dict[str, list[str]]:
+    """Aliases accepted from people's questions (`bot.learning`): a reload keeps them."""
+    learned: dict[str, list[str]] = {}
+    for row in session.exec(select(models.LearnedAlias).order_by(models.LearnedAlias.id)):  # type: ignore[arg-type]
+        learned.setdefault(row.card_id, []).append(row.alias)
+    return learned
+
+
+def _with_learned(aliases: list[str], learned: list[str]) -> tuple[str, ...]:
+    merged = list(aliases)
+    seen = {a.casefold() for a in merged}
+    for alias in learned:
+        if alias.casefold() not in seen:
+            merged.append(alias)
+            seen.add(alias.casefold())
+    return tuple(merged)

@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+import yaml
 from sqlmodel import select
 
 from bot import digest as digest_module
+from bot import learning
 from bot.catalog import Catalog, Problem, has_errors, load_into, read_folder
 from bot.channels.console import ConsoleChannel, run
 from bot.context import Context
@@ -143,6 +145,29 @@ def cards_check(
         )
     )
     raise typer.Exit(1 if errors else 0)
+
+
+@cards_app.command("aliases")
+def cards_aliases(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per card.")] = False,
+) -> None:
+    """Aliases learned from people's questions, per card, ready for its card file."""
+    ctx = _context()
+    with ctx.store.read() as session:
+        learned = learning.learned_aliases(session)
+    rows = learning.aliases_export(ctx.catalog(), learned)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo(render("cli_aliases_none"))
+        return
+    for row in rows:
+        line = yaml.safe_dump(
+            {"aliases": row["aliases"]}, default_flow_style=None, allow_unicode=True, width=10_000
+        ).strip()
+        typer.echo(render("cli_aliases_card", row=row, line=line))
 
 
 @app.command()

@@ -17,7 +17,7 @@ from bot.catalog import Catalog, from_store
 from bot.people import by_email
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.models import Client, Person, ServiceCard, utcnow
+from bot.store.models import Client, LearnedAlias, Person, ServiceCard, utcnow
 
 PEOPLE_CACHE_SIZE = 50_000
 _PERSON = inspect(Person).class_manager
@@ -110,4 +110,6 @@ class Context:
             ).one()
             # Provisional clients created by referrals must reach the parser's directory too.
             clients = session.exec(select(func.count(), func.max(Client.id))).one()
-        return (*cards, *people, *clients)
+            # An alias accepted from a question is part of its card at once (bot.learning).
+            aliases = session.exec(select(func.count(), func.max(LearnedAlias.id))).one()
+        return (*cards, *people, *clients, *aliases)

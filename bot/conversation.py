@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 
 from bot.context import Context
-from bot.dialogs import campaign, core, digest, home, referral, state, story, whodoes
+from bot.dialogs import campaign, core, digest, home, learning, referral, state, story, whodoes
 from bot.logs import log_failure
 from bot.messages import Reply, Turn
 from bot.render import render
@@ -59,6 +59,7 @@ ACTIONS: dict[str, ActionHandler] = {
     "leaderboard": campaign.on_action,
     "digest": digest.on_action,
     "home": home.on_action,
+    "learn": learning.on_action,
 }
 
 FLOWS: dict[str, FlowHandler] = {
@@ -74,6 +75,7 @@ MESSAGE_HANDLERS: list[MessageHandler] = [
     referral.on_message,
     story.on_message,
     campaign.on_message,
+    learning.on_message,
     whodoes.on_message,
 ]
 

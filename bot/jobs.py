@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import col, delete
 
-from bot import campaigns, digest, nudges, referrals
+from bot import campaigns, digest, learning, nudges, referrals
 from bot.charts import weekly_by_team_chart
 from bot.context import Context
 from bot.messages import Messenger, Reply, Unreachable
@@ -146,7 +146,20 @@ async def _nudges(run: JobRunContext) -> dict[str, Any]:
     return await send_nudges(run.ctx, run.messenger, run.now)
 
 
+async def _learning_review(run: JobRunContext) -> dict[str, Any]:
+    """The weekly list of questions who-does couldn't answer or got wrong (bot.learning)."""
+    from bot.channels import deliver_elsewhere
+
+    assert run.messenger is not None
+    catalog = await asyncio.to_thread(run.ctx.catalog)
+    with run.ctx.store.write() as session:
+        replies = learning.weekly_review(session, run.now, catalog)
+    undelivered = await deliver_elsewhere(replies, run.messenger)
+    return {"sent": len(replies) - len(undelivered), "unreachable": len(undelivered)}
+
+
 WEEKLY_DIGEST = register(Job("digest.weekly", weekly, _weekly_digest))
+LEARNING_REVIEW = register(Job("whodoes.weekly_review", weekly, _learning_review))
 PERSONAL_DIGESTS = register(Job("digest.personal", weekly, _personal_digests))
 NUDGES = register(Job("nudges.daily", daily, _nudges))
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, SQLModel, col, delete, or_, select
 
 from bot.people import by_email
 from bot.store.models import (
+    AskedQuestion,
     ConversationRef,
     DialogState,
     Idea,
@@ -47,6 +48,7 @@ def export_person(session: Session, email: str) -> dict[str, Any] | None:
         "conversations": _rows(
             session, select(ConversationRef).where(ConversationRef.person_id == pid)
         ),
+        "questions": _rows(session, select(AskedQuestion).where(AskedQuestion.asker_id == pid)),
     }
 
 
@@ -65,6 +67,8 @@ def forget_person(session: Session, email: str) -> bool:
     session.add(person)
     session.exec(delete(DialogState).where(col(DialogState.person_id) == pid))  # type: ignore[call-overload]
     session.exec(delete(ConversationRef).where(col(ConversationRef.person_id) == pid))  # type: ignore[call-overload]
+    # Their who-does questions are their words: gone, not anonymised (aliases learned stay).
+    session.exec(delete(AskedQuestion).where(col(AskedQuestion.asker_id) == pid))  # type: ignore[call-overload]
     return True
 
 

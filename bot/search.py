@@ -85,6 +85,7 @@ _OTHER_MATCH = 0.55  # other matches must score at least this share of the best 
 _WEAK = 0.1  # below this share of the question's meaning matched, nothing fits
 _MOSTLY = 0.75  # a card holding this share of it answers even a question about another area
 _TEAM_CUE = re.compile(r"\b(team|department|dept|practice|group|desk|unit)s?\b")
+_TEAM_WORD = re.compile(r"(team|department|dept|practice|desk)s?")
 # Words that ask about someone rather than about a service.
 _ABOUT_SURFACE = frozenset("cover covers do does role job contact speak talk reach email".split())
 _ABOUT_WORDS = frozenset(stem(w) for w in _ABOUT_SURFACE)
@@ -410,12 +411,19 @@ class SearchIndex:
         return names[found[0]] if found else None
 
     def find_team(self, question: str) -> str | None:
-        """The team a question names, if any."""
-        text = f" {' '.join(words(question))} "
+        """The team a question names, if any: its whole name, or the words before "team"
+        when they are part of one team's name only ("the audit team": Audit & Assurance)."""
+        said = words(question)
+        text = f" {' '.join(said)} "
         for team, spelled in self._names.teams:
             if spelled in text:
                 return team
-        return None
+        cue = next((n for n, w in enumerate(said) if _TEAM_WORD.fullmatch(w)), None)
+        before = [w for w in said[max(0, (cue or 0) - 2) : cue or 0] if w not in STOPWORDS]
+        if cue is None or not before:
+            return None
+        named = [t for t, spelled in self._names.teams if set(before) <= set(spelled.split())]
+        return named[0] if len(named) == 1 else None
 
     def find_client(self, question: str) -> Client | None:
         """The client a question names (by name or alias), if any."""

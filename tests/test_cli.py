@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -122,3 +123,32 @@ def test_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "CROSSBOT_DATABASE_URL" in result.stderr
     assert "secret" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_learned_aliases_survive_a_reload_and_are_exported(tmp_path: Path) -> None:
+    from bot import learning
+    from bot.store.models import Person
+
+    database = tmp_path / "aliases.db"
+    env = {"CROSSBOT_DATABASE_URL": f"sqlite:///{database}"}
+    assert crossbot("cards", "aliases", cwd=tmp_path, env=env).returncode == 0  # none yet
+    assert crossbot("load", str(SAMPLE_CONTENT), cwd=tmp_path, env=env).returncode == 0
+    store = Store(env["CROSSBOT_DATABASE_URL"])
+    with store.write() as session:
+        admin = session.exec(select(Person).where(Person.role == "admin")).first()
+        assert admin is not None
+        asked = learning.record(session, admin.id, "who does a zqxv vrrk?", [], "weak")
+        learning.accept_alias(session, asked, "commercial-property", admin.id)
+    store.dispose()
+
+    assert crossbot("load", str(SAMPLE_CONTENT), cwd=tmp_path, env=env).returncode == 0
+    listed = crossbot("cards", "aliases", cwd=tmp_path, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "cards/commercial-property.md" in listed.stdout
+    assert "aliases: [real estate," in listed.stdout and "zqxv vrrk]" in listed.stdout
+    as_json = crossbot("cards", "aliases", "--json", cwd=tmp_path, env=env)
+    [row] = [json.loads(line) for line in as_json.stdout.splitlines()]
+    assert (row["card"], row["learned"]) == ("commercial-property", ["zqxv vrrk"])
+    assert row["aliases"][-1] == "zqxv vrrk"
+    answered = crossbot("ask", "--json", "zqxv vrrk", cwd=tmp_path, env=env)
+    assert json.loads(answered.stdout)["matches"][0]["card"] == "commercial-property"

@@ -8,9 +8,11 @@ or a follow-up to the last answer ("anyone in Manchester?", "tell me more"), in;
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import learning, lookup
 from bot.catalog import Card, Catalog, Client
 from bot.catalog import Person as Contact
 from bot.context import Context
@@ -21,6 +23,8 @@ from bot.search import Match, SearchIndex, SearchResult, load_vocabulary
 from bot.store.models import DialogState, Person
 
 FLOW = "whodoes"
+# A plain sentence shorter than this is searched only if it names a card ("TUPE").
+_SITUATION_WORDS = 3
 _QUESTION = re.compile(
     r"\b(who|whos|anyone|anybody|someone|somebody|which team|what team|what does)\b|\?$", re.I
 )
@@ -50,15 +54,22 @@ class Response:
     matches: list[Match] = field(default_factory=list)
     owners: dict[str, list[Contact]] = field(default_factory=dict)  # card id -> people shown
     cards: list[str] = field(default_factory=list)  # what a follow-up refers to
+    reason: str = ""  # why nothing fitted, for a no-match
+    question_id: int | None = None  # the recorded question ("Not what I needed" refers to it)
 
     def buttons(self) -> list[Button]:
         if not self.matches:
             return []
         best = self.matches[0].card.id
-        return [
+        buttons = [
             Button("Refer a client to them", "referral.form", {"card": best}, "primary"),
             Button("Show the card", "card.show", {"card": best}),
         ]
+        if self.question_id is not None:
+            buttons.append(
+                Button("Not what I needed", "learn.missed", {"question": self.question_id})
+            )
+        return buttons
 
 
 def build_index(catalog: Catalog, content_dir: Path | None = None) -> SearchIndex:
@@ -84,7 +95,42 @@ def respond(
     client = index.find_client(text) if _CLIENT_CUE.search(text) else None
     if client is not None:
         return _client_answer(client, catalog)
-    return answer_search(index.search(text), catalog, asker)
+    unknown = lookup.unknown_name(text, index)
+    if unknown is not None:
+        return _unknown_answer(unknown)
+    office = lookup.office_asked(text, index.offices()) if _ANYONE.search(text) else None
+    if office is not None and office[1]:
+        result = _search(office[1], index)
+        if result.found:
+            return _office_answer(office[0], [m.card for m in result.matches], catalog)
+    return answer_search(_search(text, index), catalog, asker)
+
+
+def _search(text: str, index: SearchIndex) -> SearchResult:
+    """Search, with a question that is exactly a card's title or alias answered from it."""
+    result = index.search(text)
+    if result.person is not None or result.team is not None:
+        return result  # about someone, or a team: search's answer stands
+    named = _exact_names(index).get(learning.name_key(text))
+    if named is None or (result.matches and result.matches[0].card.id == named.id):
+        return result
+    others = [m for m in result.matches if m.card.id != named.id][:2]
+    return SearchResult(result.question, [Match(named, 1.0), *others], areas=result.areas)
+
+
+_NAMES: weakref.WeakKeyDictionary[SearchIndex, dict[str, Card]] = weakref.WeakKeyDictionary()
+
+
+def _exact_names(index: SearchIndex) -> dict[str, Card]:
+    """Each card's title and aliases as `learning.name_key`s, worked out once per index."""
+    if index not in _NAMES:
+        names: dict[str, Card] = {}
+        for card in index.cards:
+            for name in (card.title, *card.aliases):
+                names.setdefault(learning.name_key(name), card)
+        names.pop("", None)
+        _NAMES[index] = names
+    return _NAMES[index]
 
 
 def answer_search(result: SearchResult, catalog: Catalog, asker: str | None = None) -> Response:
@@ -95,7 +141,7 @@ def answer_search(result: SearchResult, catalog: Catalog, asker: str | None = No
         text = render(
             "whodoes_no_match", question=result.question, reason=result.reason, admins=admins
         )
-        return Response("whodoes_no_match", text)
+        return Response("whodoes_no_match", text, reason=result.reason or "weak")
     owners = {m.card.id: [people[e] for e in m.card.owners if e in people] for m in result.matches}
     cards = [m.card.id for m in result.matches]
     if result.person is not None:
@@ -140,6 +186,32 @@ def follow_up(text: str, index: SearchIndex, catalog: Catalog, last: list[str]) 
     office = _office(text, index.offices())
     if office is None:
         return None
+    return _office_answer(office, cards, catalog)
+
+
+def _situation(text: str) -> bool:
+    """Whether a plain sentence may describe a client's situation: not "ok" or "test", not
+    small talk, and not about Crossbot itself ("share a win story", "turn off the digest")."""
+    if len(text.split()) < _SITUATION_WORDS:
+        return False
+    return not (_SMALL_TALK.search(text) or _ABOUT_CROSSBOT.search(text))
+
+
+_SMALL_TALK = re.compile(
+    r"^\s*(bye|goodbye|see (you|ya)|later|good ?night|have a (good|nice|great|lovely)|"
+    r"talk (to you )?(soon|later)|ok(ay)?|cool|nice|lol|haha|sounds good|no worries|sorry)\b",
+    re.I,
+)
+# Crossbot's own features: a sentence about them is for another handler or for the fallback.
+_ABOUT_CROSSBOT = re.compile(
+    r"\b(stor(y|ies)|digests?|leaderboards?|points|ideas?|campaigns?|referrals?|remind(ers?)?|"
+    r"nudges?|crossbot|bot|(share|post|log) (a |my |our )?wins?)\b",
+    re.I,
+)
+
+
+def _office_answer(office: str, cards: list[Card], catalog: Catalog) -> Response:
+    """Who does these cards' work in one office (and who elsewhere, if nobody there)."""
     shown: dict[str, list[Contact]] = {}
     for card in cards:
         team = [p for p in catalog.people if p.team.casefold() == card.team.casefold()]
@@ -173,8 +245,16 @@ def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
 def card_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     """`/card employment` (an id, a title or an alias)."""
     catalog = ctx.catalog()
-    wanted = args.strip().casefold()
-    card = catalog.card(wanted) or next(
+    card = find_card(catalog, args)
+    if card is None:
+        return [Reply(render("card_unknown", card_id=args.strip()), kind="card_unknown")]
+    return [card_reply(catalog, card)]
+
+
+def find_card(catalog: Catalog, name: str) -> Card | None:
+    """The card with this id, title or alias (any case)."""
+    wanted = name.strip().casefold()
+    return catalog.card(wanted) or next(
         (
             c
             for c in catalog.cards
@@ -182,9 +262,6 @@ def card_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
         ),
         None,
     )
-    if card is None:
-        return [Reply(render("card_unknown", card_id=args.strip()), kind="card_unknown")]
-    return [card_reply(catalog, card)]
 
 
 def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
@@ -197,16 +274,25 @@ def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) ->
 
 
 def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
-    """A follow-up to the last answer ("anyone in Leeds?", "tell me more"), or a question."""
+    """A follow-up to the last answer ("anyone in Leeds?", "tell me more"), a question, or
+    a situation ("founder wants to sell up") when search can answer it."""
     if me.id is not None:
         with ctx.store.read() as session:
             last = state.recall(session, me.id, turn.conversation, FLOW).get("cards", [])
         follow = _follow_up(turn, ctx, [str(c) for c in last])
         if follow is not None:
             return follow
-    if not _QUESTION.search(turn.text):
+    if _QUESTION.search(turn.text):
+        return answer(turn, ctx, me, turn.text)
+    index = _index(ctx)
+    named = learning.name_key(turn.text) in _exact_names(index)
+    if not named and not _situation(turn.text):
         return None
-    return answer(turn, ctx, me, turn.text)
+    catalog = ctx.catalog()
+    response = answer_search(_search(turn.text, index), catalog, me.email)
+    if not response.matches:
+        return None  # not a situation we know: the fallback speaks
+    return [_reply(_remember(turn, ctx, me, response), catalog)]
 
 
 def _follow_up(turn: Turn, ctx: Context, last: list[str]) -> list[Reply] | None:
@@ -217,14 +303,30 @@ def _follow_up(turn: Turn, ctx: Context, last: list[str]) -> list[Reply] | None:
 def answer(turn: Turn, ctx: Context, me: Person, question: str) -> list[Reply]:
     catalog = ctx.catalog()
     response = respond(question, _index(ctx), catalog, asker=me.email)
-    if me.id is not None:
-        # Follow-up context, kept beside (never over) a flow in progress such as a draft.
-        with ctx.store.write() as session:
-            if response.cards:
-                state.remember(session, me.id, turn.conversation, FLOW, {"cards": response.cards})
-            else:
-                state.forget(session, me.id, turn.conversation, FLOW)
-    return [_reply(response, catalog)]
+    return [_reply(_remember(turn, ctx, me, response, question), catalog)]
+
+
+def _remember(
+    turn: Turn, ctx: Context, me: Person, response: Response, question: str | None = None
+) -> Response:
+    """Keep the answer's cards for follow-ups, and the question for learning
+    (`bot.learning`): an answer, or a no-match, from search."""
+    if me.id is None:
+        return response
+    learn = response.matches or response.kind == "whodoes_no_match"
+    with ctx.store.write() as session:
+        if learn and response.reason != "empty":
+            cards = [m.card.id for m in response.matches]
+            text = question if question is not None else turn.text
+            response.question_id = learning.record(session, me.id, text, cards, response.reason)
+        # Follow-up context, kept beside (never over) a flow in progress such as a draft;
+        # the question too, so a typed "not what I needed" knows which one it means.
+        if response.cards or response.question_id is not None:
+            context = {"cards": response.cards, "question": response.question_id}
+            state.remember(session, me.id, turn.conversation, FLOW, context)
+        else:
+            state.forget(session, me.id, turn.conversation, FLOW)
+    return response
 
 
 def card_reply(catalog: Catalog, card: Card) -> Reply:
@@ -249,6 +351,14 @@ def _index(ctx: Context) -> SearchIndex:
         "search_index", lambda catalog: build_index(catalog, ctx.settings.content_dir)
     )
     return index
+
+
+def _unknown_answer(unknown: lookup.Unknown) -> Response:
+    """Nobody (or no team, or no client) of that name: say so, never guess a card."""
+    text = render(
+        "whodoes_unknown", kind=unknown.kind, name=unknown.name, suggestions=unknown.suggestions
+    )
+    return Response("whodoes_unknown", text)
 
 
 def _client_answer(client: Client, catalog: Catalog) -> Response:

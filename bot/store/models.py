@@ -254,3 +254,36 @@ class DigestIssue(SQLModel, table=True):
     week_start: date = Field(unique=True)
     spotlight_card_id: str | None = None
     posted_at: datetime = Field(default_factory=utcnow)
+
+
+class AskedQuestion(SQLModel, table=True):
+    """A who-does question, the cards offered and any "not what I needed", for learning.
+
+    Private: the text is shown only to admins and the owners of the cards it came closest
+    to, in the weekly review; it is never logged.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    asker_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    question: str
+    cards: list[str] = _json()  # the cards offered, best first; empty for "no match"
+    reason: str = ""  # why nothing fitted ("weak", "uncovered", ...); "" when answered
+    feedback: str = ""  # "" | "missed" (the asker said it was not what they needed)
+    note: str = ""  # what they needed, in their words (optional)
+    feedback_at: datetime | None = None
+    asked_at: datetime = Field(default_factory=utcnow, index=True)
+    reported_at: datetime | None = Field(default=None, index=True)  # in a weekly review
+    resolved_at: datetime | None = None  # an alias was added from it
+
+
+class LearnedAlias(SQLModel, table=True):
+    """An alias of a card added from a question; kept across content reloads."""
+
+    __table_args__ = (UniqueConstraint("card_id", "key", name="uq_learnedalias_card_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    card_id: str = Field(foreign_key="servicecard.id", index=True)
+    alias: str
+    key: str  # the alias folded, so the same words are added once per card
+    added_by_id: int | None = Field(default=None, foreign_key="person.id")
+    added_at: datetime = Field(default_factory=utcnow)

@@ -41,6 +41,7 @@ async def test_whodoes_answers_privately_with_the_card_and_buttons(slack: SlackD
     assert [(e["action_id"], e["value"]) for e in actions["elements"]] == [
         ("referral.form", '{"card":"employment"}'),
         ("card.show", '{"card":"employment"}'),
+        ("learn.missed", '{"question":1}'),
     ]
     assert slack.fake.of("chat.postMessage") == []  # nothing public in the channel
 
