@@ -215,11 +215,12 @@ def story_items(session: Session, start: datetime, end: datetime) -> list[StoryI
     for story in published:
         client = clients.get(story.client_id or 0)
         author = authors.get(story.author_id)
+        title, body = stories.public_text(session, story)  # never a name the owner kept back
         items.append(
             StoryItem(
                 id=story.id or 0,
-                title=story.title,
-                body=story.body,
+                title=title,
+                body=body,
                 teams=list(story.teams),
                 client=stories.client_label(client, story),
                 has_client=client is not None,
