@@ -107,9 +107,12 @@ def _replace_in_free_text(session: Session, person: Person, forgotten: Forgotten
     if names is None:
         return
     for table, columns in FREE_TEXT:
-        # Only rows whose text contains the first name can change: let the database filter.
-        clue = names.first.lower()
-        matches = or_(*(func.lower(getattr(table, c)).contains(clue) for c in columns))
+        # Only rows whose text holds the first name or the email can change: the database
+        # filters them (every full name starts with the first name).
+        clues = (names.first.lower(), names.email)
+        matches = or_(
+            *(func.lower(getattr(table, c)).contains(clue) for c in columns for clue in clues)
+        )
         for row in session.exec(select(table).where(matches)):
             texts = {c: getattr(row, c) or "" for c in columns}
             first_too = names.first_name_is_theirs(texts.values(), _connected(session, row))
@@ -126,6 +129,7 @@ class _Names:
     """How a person is written in text, and the colleagues who share their first name."""
 
     pid: int
+    email: str
     full: re.Pattern[str]
     first: str
     namesakes: dict[int, re.Pattern[str]]  # person id -> full name, of those sharing the first
@@ -140,7 +144,8 @@ class _Names:
             for p in session.exec(select(Person).where(Person.id != person.id))
             if p.id is not None and p.first_name.casefold() == first.casefold()
         }
-        return cls(person.id, _pattern(person.name, re.IGNORECASE), first, namesakes)
+        full = _pattern(person.name, re.IGNORECASE)
+        return cls(person.id, person.email.lower(), full, first, namesakes)
 
     def first_name_is_theirs(self, texts: Iterable[str], connected: set[int]) -> bool:
         """A bare first name means this person when nobody else could be meant: no namesake
@@ -152,6 +157,7 @@ class _Names:
         return self.pid in connected and not (connected & self.namesakes.keys()) and not named
 
     def replace(self, text: str, replacement: str, first_too: bool) -> str:
+        text = re.sub(re.escape(self.email), replacement, text, flags=re.IGNORECASE)
         text = self.full.sub(replacement, text)
         if first_too:
             # Case-sensitive: "Will" the person, not "will" the verb.

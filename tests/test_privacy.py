@@ -89,6 +89,10 @@ def _free_text(store: Store) -> tuple[int, int, int, int]:
         referral = factories.referral(session, "Northwind Foods Ltd", SAM_P, PRIYA, utcnow())
         referral.note = "Priya Shah knows the FD; ask priya shah first. Sam will join."
         referral.reason = "Priya was away"
+        event0 = ReferralEvent(
+            referral_id=referral.id, to_status="new", note=f"Mail {PRIYA.upper()} for the file"
+        )
+        referral.reason = "Priya was away"
         event = ReferralEvent(
             referral_id=referral.id, actor_id=priya.id, to_status="accepted", note="Priya took it"
         )
@@ -98,7 +102,7 @@ def _free_text(store: Store) -> tuple[int, int, int, int]:
             body="Sam Patel spotted it; Priya Shah fixed it. Sam Whitaker helped.",
         )
         idea = Idea(author_id=other_sam.id, text="Ask Priya about Sam's client")
-        session.add_all([referral, event, story, idea])
+        session.add_all([referral, event0, event, story, idea])
         session.flush()
         return referral.id, event.id, story.id, idea.id  # type: ignore[return-value]
 
@@ -111,7 +115,7 @@ def test_forget_replaces_the_name_in_free_text_and_counts_the_changes(store: Sto
     assert result and result.changed == {
         "referral notes": 1,
         "referral reasons": 1,
-        "referral event notes": 1,
+        "referral event notes": 2,
         "story titles": 1,
         "story texts": 1,
         "idea texts": 1,
@@ -123,8 +127,10 @@ def test_forget_replaces_the_name_in_free_text_and_counts_the_changes(store: Sto
         story = session.get(Story, story_id)
         idea = session.get(Idea, idea_id)
         assert referral and event and story and idea
-        texts = [referral.note, referral.reason, event.note, story.title, story.body, idea.text]
+        notes = session.exec(select(ReferralEvent.note).where(ReferralEvent.note != "")).all()
+        texts = [referral.note, referral.reason, *notes, story.title, story.body, idea.text]
         assert not any("priya" in t.lower() for t in texts), texts
+        assert f"Mail {row.name} for the file" in notes
         assert referral.note == f"{row.name} knows the FD; ask {row.name} first. Sam will join."
         assert story.title == f"Sam and {row.name} win together"
 
