@@ -14,11 +14,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot import campaigns
-from bot import catalog as content
+from bot import campaigns, story_privacy
 from bot.render import render
 from bot.store.models import Client, Person, Referral, Story, Team
-from bot.understand import Directory, client_mentions
 
 REVIEWER_ROLES = frozenset({"ambassador", "admin"})
 TITLE_MAX = 120
@@ -166,123 +164,13 @@ def owner_of(session: Session, story: Story) -> Person | None:
     return session.get(Person, client.owner_id) if client and client.owner_id else None
 
 
-# -- privacy: an anonymous story names no client ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class PrivacyCheck:
-    """Client names found in a story's title and text, and both with each name replaced by
-    the client's sector ("a logistics client")."""
-
-    names: list[str]  # as the story writes them, first mention first
-    title: str
-    body: str
-    sentences: list[str]  # each sentence that named a client, as it reads now
-
-    @property
-    def passed(self) -> bool:
-        return not self.names
-
-
-def client_directory(session: Session) -> Directory:
-    """Every client the firm has known, retired and provisional too (cached per session)."""
-    cached = session.info.get("story_clients")
-    if isinstance(cached, Directory):
-        return cached
-    clients = [
-        content.Client(c.name, tuple(c.aliases), c.sector) for c in session.exec(select(Client))
-    ]
-    directory = Directory(clients=clients)
-    session.info["story_clients"] = directory
-    return directory
-
-
-def privacy_check(
-    directory: Directory, title: str, body: str, named: str | None = None
-) -> PrivacyCheck:
-    """Check a story for client names; `named` is the one client it may name, if any."""
-    names: list[str] = []
-    sentences: list[str] = []
-    for text in (title, *_sentences(body)):
-        anonymised, found = _anonymise(text, directory, named)
-        if found:
-            sentences.append(anonymised)
-            names += [n for n in found if n not in names]
-    return PrivacyCheck(
-        names,
-        _anonymise(title, directory, named)[0],
-        _anonymise(body, directory, named)[0],
-        sentences,
-    )
-
-
-def nameable_client(session: Session, story: Story) -> str | None:
-    """The client a story may name: its own, once the owner agreed (or while they decide)."""
-    if not (story.name_client and story.client_id):
-        return None
-    if story.client_approval not in ("pending", "approved"):
-        return None
-    client = session.get(Client, story.client_id)
-    return client.name if client else None
-
-
-def public_text(session: Session, story: Story) -> tuple[str, str]:
-    """The title and text anyone may read: client names replaced unless the owner agreed."""
-    named = None
-    if story.name_client and story.client_approval == "approved":
-        named = nameable_client(session, story)
-    check = privacy_check(client_directory(session), story.title, story.body, named)
-    return check.title, check.body
-
-
-def review_check(session: Session, story: Story) -> dict[str, object]:
-    """What the privacy check says, for a reviewer's eyes (descriptions, never names)."""
-    directory = client_directory(session)
-    found = privacy_check(directory, story.title, story.body).names
-    mentioned = {m.client for m in client_mentions(f"{story.title}\n{story.body}", directory)}
-    own = nameable_client(session, story)
-    sectors = {c.name: c.sector for c in directory.clients}
-    return {
-        "passed": not found,
-        "own_client": own in mentioned and story.client_approval == "pending",
-        "descriptions": sorted({_description(sectors.get(n, "")) for n in mentioned}),
-    }
-
-
 def _check_privacy(session: Session, story: Story) -> None:
     """Refuse a story naming a client it may not name, offering it back without the names."""
-    check = privacy_check(
-        client_directory(session), story.title, story.body, nameable_client(session, story)
-    )
+    check = story_privacy.check_story(session, story)
     if not check.passed:
         problem = StoryError("story_names_client", names=check.names, sentences=check.sentences)
         problem.suggestion = (check.title, check.body)
         raise problem
-
-
-def _anonymise(text: str, directory: Directory, named: str | None) -> tuple[str, list[str]]:
-    sectors = {c.name: c.sector for c in directory.clients}
-    parts: list[str] = []
-    found: list[str] = []
-    last = 0
-    for mention in client_mentions(text, directory):
-        if mention.client == named:
-            continue
-        description = _description(sectors.get(mention.client, ""))
-        if re.search(r"(?:^|[.!?…:]\s+|\n\s*)$", text[: mention.start]):
-            description = description[:1].upper() + description[1:]
-        parts += [text[last : mention.start], description]
-        found.append(text[mention.start : mention.end])
-        last = mention.end
-    return "".join(parts) + text[last:], found
-
-
-def _description(sector: str) -> str:
-    return render("story_client_description", sector=sector.strip().lower())
-
-
-def _sentences(text: str) -> list[str]:
-    return [s for s in re.split(r"(?<=[.!?])\s+|\n+", text) if s.strip()]
 
 
 # -- the life of a story ------------------------------------------------------------------

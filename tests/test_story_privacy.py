@@ -5,13 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot import digest
+from bot.catalog import load_catalog
 from bot.context import Context
 from bot.store.models import Client, Story
+from bot.story_privacy import KnownClients
+from bot.understand import Directory, client_mentions
 from tests import factories
-from tests.conftest import frozen_clock
+from tests.conftest import SAMPLE_CONTENT, frozen_clock
 
 SAM = "sam.patel@hartwellfinch.example"  # ambassador, Tax
 OWEN = "owen.gallagher@hartwellfinch.example"  # member, Employment
@@ -191,3 +196,21 @@ def test_an_edit_that_names_a_client_is_refused(chat, digest_ctx):
     replies = sam.submit({**STORY, "body": "Acme Logistics plc loved it."})
     assert replies[0].kind == "story_problem"
     assert _stories(digest_ctx)[0].body == STORY["body"]
+
+
+CLIENTS = load_catalog(SAMPLE_CONTENT).clients
+FORMS = [form for c in CLIENTS for form in (c.name, *c.aliases)]
+piece = st.one_of(
+    st.sampled_from(FORMS),
+    st.sampled_from(FORMS).map(str.upper),
+    st.sampled_from(FORMS).map(lambda f: f.replace(" ", "  ").replace("'", "’") + "'s"),
+    st.sampled_from(["the", "and", "a client", ",", ".", "Ltd", "plc", "(", "Group", "\n"]),
+    st.text(max_size=8),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(piece, max_size=8).map(" ".join))
+def test_the_quick_filter_finds_what_the_full_matching_finds(text: str) -> None:
+    known = KnownClients(CLIENTS)
+    assert known.mentions(text) == client_mentions(text, Directory(clients=CLIENTS))

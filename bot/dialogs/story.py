@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot import stories
+from bot import stories, story_privacy
 from bot.context import Context
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.render import render
@@ -286,7 +286,7 @@ def _review_requests(
     if previous is not None and previous.id in {p.id for p in reviewers} and previous != author:
         chosen = [previous]
     view = _view(session, story)
-    privacy = stories.review_check(session, story)
+    privacy = story_privacy.review_check(session, story)
     return [
         Reply(
             render(
@@ -421,7 +421,7 @@ def _view(session: Session, story: Story, named: bool = False) -> dict[str, Any]
     """What templates may show of a story; `named` only for the relationship owner's eyes."""
     client = session.get(Client, story.client_id) if story.client_id else None
     author = session.get(Person, story.author_id)
-    title, body = (story.title, story.body) if named else stories.public_text(session, story)
+    title, body = (story.title, story.body) if named else story_privacy.public_text(session, story)
     return {
         "id": story.id,
         "title": title,
