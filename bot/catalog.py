@@ -138,14 +138,17 @@ def read_folder(folder: Path | str, today: date | None = None) -> tuple[Catalog,
     problems: list[Problem] = []
     if not root.is_dir():
         return Catalog(folder=root), [Problem("error", str(root), 0, "not a folder")]
+    before = len(problems)
     people = _read_people(root / "people.csv", problems)
-    emails = {p.email for p in people}
+    # A people.csv that cannot be read at all is one error, not one more per card owner.
+    unreadable = not people and any(p.line <= 1 for p in problems[before:] if p.level == "error")
+    emails = None if unreadable else {p.email for p in people}
     cards = _read_cards(root / "cards", emails, today, problems)
     # A card that failed to parse is reported once, not again by every client naming it.
     card_ids = {c.id for c in cards} | {p.stem for p in (root / "cards").glob("*.md")}
     clients = _read_clients(root / "clients.csv", emails, card_ids, problems)
     teams_with_people = {p.team.casefold() for p in people}
-    for card in cards:
+    for card in [] if unreadable else cards:
         if card.team.casefold() not in teams_with_people:
             problems.append(
                 Problem(
@@ -173,7 +176,9 @@ def has_errors(problems: list[Problem]) -> bool:
 # -- cards -------------------------------------------------------------------------------
 
 
-def _read_cards(folder: Path, emails: set[str], today: date, problems: list[Problem]) -> list[Card]:
+def _read_cards(
+    folder: Path, emails: set[str] | None, today: date, problems: list[Problem]
+) -> list[Card]:
     if folder.exists() and not folder.is_dir():
         problems.append(Problem("error", str(folder), 0, "is a file, not a folder of cards"))
         return []
@@ -208,7 +213,7 @@ def _read_cards(folder: Path, emails: set[str], today: date, problems: list[Prob
 
 
 def _read_card(
-    path: Path, emails: set[str], today: date, problems: list[Problem]
+    path: Path, emails: set[str] | None, today: date, problems: list[Problem]
 ) -> tuple[str, Card | None]:
     """The card's id (as written, for duplicate checks) and the card, if it has no error."""
     name = str(path)
@@ -259,7 +264,7 @@ def _read_card(
         )
     owners = [o.lower() for o in _strings(meta.get("owners"))]
     for owner in owners:
-        if owner not in emails:
+        if emails is not None and owner not in emails:
             problems.append(
                 Problem(
                     "error", name, _line_of(name, "owners"), f"owner '{owner}' is not in people.csv"
@@ -417,7 +422,7 @@ def _platform_id_taken(
 
 
 def _read_clients(
-    path: Path, emails: set[str], card_ids: set[str], problems: list[Problem]
+    path: Path, emails: set[str] | None, card_ids: set[str], problems: list[Problem]
 ) -> list[Client]:
     if not path.exists():
         return []
@@ -433,7 +438,7 @@ def _read_clients(
             problems.append(Problem("error", str(path), line, f"duplicate client '{name}'"))
             continue
         owner = (row.get("owner") or "").strip().lower()
-        if owner and owner not in emails:
+        if owner and emails is not None and owner not in emails:
             problems.append(
                 Problem(
                     "error", str(path), line, f"owner '{owner}' of '{name}' is not in people.csv"

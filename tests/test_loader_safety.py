@@ -149,3 +149,10 @@ def test_a_slack_id_given_to_someone_else_leaves_the_person_who_learnt_it(
     with store.read() as session:
         holders = session.exec(select(Person.name).where(Person.slack_id == "U0LEARNT1")).all()
         assert holders == ["Bethan Morris"]
+
+
+def test_an_unreadable_people_file_is_one_error_not_one_per_card_owner(tmp_path: Path) -> None:
+    folder = copy_sample(tmp_path)
+    _append_column(folder / "people.csv", "role", "admin")
+    assert len(errors_of(folder)) == 1
+    assert not [p for p in problems_of(folder) if "people.csv" in p and "people.csv:" not in p]
