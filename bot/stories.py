@@ -4,6 +4,8 @@ A story is published once two things are true: an ambassador or admin has approv
 (an ambassador's own story is approved by posting it), and, if the author asked to name
 the client, the client's relationship owner has answered (Approve or Keep anonymous).
 Until then it is `pending`. Publishing awards campaign points in the same transaction.
+A story that keeps its client anonymous may not name any client (`bot/story_privacy.py`),
+and a published story its author changes goes back for review.
 """
 
 from __future__ import annotations
@@ -164,6 +166,11 @@ def owner_of(session: Session, story: Story) -> Person | None:
     return session.get(Person, client.owner_id) if client and client.owner_id else None
 
 
+def _content(story: Story) -> tuple[object, ...]:
+    """What readers of a published story see, to tell whether an edit changed it."""
+    return (story.title, story.body, tuple(story.teams), story.value, story.currency)
+
+
 def _check_privacy(session: Session, story: Story) -> None:
     """Refuse a story naming a client it may not name, offering it back without the names."""
     check = story_privacy.check_story(session, story)
@@ -230,12 +237,13 @@ def edit(session: Session, story_id: int, editor: Person, draft: Draft, now: dat
         raise StoryError("story_closed", story=story_id, status=story.status)
     validate(draft)
     before = (story.client_id, story.name_client)
+    words_before = _content(story)
     story.title, story.body = draft.title.strip(), draft.body.strip()
     _apply(session, story, draft, editor, keep=story.referral_id)
     if reviewing and editor.id != story.author_id:
         story.reviewed_by_id = editor.id
     back_to_review, reviewer = False, None
-    if story.status == "published" and not is_reviewer(editor):
+    if story.status == "published" and not is_reviewer(editor) and _content(story) != words_before:
         # New words have not been reviewed: off the digest until an ambassador approves them.
         reviewer = session.get(Person, story.reviewed_by_id) if story.reviewed_by_id else None
         story.status, story.reviewed_by_id, back_to_review = "pending", None, True

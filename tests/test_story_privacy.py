@@ -214,3 +214,14 @@ piece = st.one_of(
 def test_the_quick_filter_finds_what_the_full_matching_finds(text: str) -> None:
     known = KnownClients(CLIENTS)
     assert known.mentions(text) == client_mentions(text, Directory(clients=CLIENTS))
+
+
+def test_saving_a_published_story_unchanged_keeps_it_published(chat, digest_ctx):
+    owen = chat(OWEN)
+    owen.press("story.submit", {**STORY, "teams": "Employment"})
+    story = _stories(digest_ctx)[0]
+    chat(SAM).press("story.approve", {"story": story.id})
+    owen.press("story.edit", {"story": story.id})
+    replies = owen.submit({**STORY, "teams": "Employment"})
+    assert not any(r.kind == "story_review_request" for r in replies)
+    assert _stories(digest_ctx)[0].status == "published"
