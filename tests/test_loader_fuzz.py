@@ -73,6 +73,7 @@ def mutation(draw: st.DrawFn) -> tuple[str, str, object]:
                 "bytes",
                 "bom",
                 "directory",
+                "dangling_link",
                 "delete",
                 "front",
                 "header",
@@ -102,12 +103,18 @@ def mutation(draw: st.DrawFn) -> tuple[str, str, object]:
 
 def apply(folder: Path, kind: str, target: str, argument: object) -> None:
     path = folder / target
+    if not path.parent.is_dir() or path.parent.is_symlink():
+        return  # an earlier change took the folder away
     if kind == "directory":
         _remove(path)
         (path / "inside").mkdir(parents=True)
         return
     if kind == "delete":
         _remove(path)
+        return
+    if kind == "dangling_link":
+        _remove(path)
+        path.symlink_to(folder / "nowhere")
         return
     if not path.is_file():
         return
@@ -139,7 +146,9 @@ def _edit_text(text: str, kind: str, argument: object) -> str:
 
 
 def _remove(path: Path) -> None:
-    if path.is_dir():
+    if path.is_symlink():
+        path.unlink()
+    elif path.is_dir():
         shutil.rmtree(path)
     elif path.exists():
         path.unlink()

@@ -156,3 +156,11 @@ def test_an_unreadable_people_file_is_one_error_not_one_per_card_owner(tmp_path:
     _append_column(folder / "people.csv", "role", "admin")
     assert len(errors_of(folder)) == 1
     assert not [p for p in problems_of(folder) if "people.csv" in p and "people.csv:" not in p]
+
+
+def test_a_card_that_cannot_be_read_is_an_error_naming_it(tmp_path: Path) -> None:
+    folder = copy_sample(tmp_path)
+    broken = folder / "cards" / "gone.md"
+    broken.symlink_to(tmp_path / "nowhere.md")  # a dangling link: listed, but unreadable
+    problem = only(errors_of(folder), "gone.md")
+    assert problem.startswith(f"{broken}: error: cannot be read")
