@@ -11,7 +11,7 @@ import csv
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -138,14 +138,17 @@ def read_folder(folder: Path | str, today: date | None = None) -> tuple[Catalog,
     problems: list[Problem] = []
     if not root.is_dir():
         return Catalog(folder=root), [Problem("error", str(root), 0, "not a folder")]
+    before = len(problems)
     people = _read_people(root / "people.csv", problems)
-    emails = {p.email for p in people}
+    # A people.csv that cannot be read at all is one error, not one more per card owner.
+    unreadable = not people and any(p.line <= 1 for p in problems[before:] if p.level == "error")
+    emails = None if unreadable else {p.email for p in people}
     cards = _read_cards(root / "cards", emails, today, problems)
     # A card that failed to parse is reported once, not again by every client naming it.
     card_ids = {c.id for c in cards} | {p.stem for p in (root / "cards").glob("*.md")}
     clients = _read_clients(root / "clients.csv", emails, card_ids, problems)
     teams_with_people = {p.team.casefold() for p in people}
-    for card in cards:
+    for card in [] if unreadable else cards:
         if card.team.casefold() not in teams_with_people:
             problems.append(
                 Problem(
@@ -173,7 +176,12 @@ def has_errors(problems: list[Problem]) -> bool:
 # -- cards -------------------------------------------------------------------------------
 
 
-def _read_cards(folder: Path, emails: set[str], today: date, problems: list[Problem]) -> list[Card]:
+def _read_cards(
+    folder: Path, emails: set[str] | None, today: date, problems: list[Problem]
+) -> list[Card]:
+    if folder.exists() and not folder.is_dir():
+        problems.append(Problem("error", str(folder), 0, "is a file, not a folder of cards"))
+        return []
     if not folder.is_dir():
         problems.append(Problem("error", str(folder), 0, "the cards/ folder is missing"))
         return []
@@ -205,14 +213,12 @@ def _read_cards(folder: Path, emails: set[str], today: date, problems: list[Prob
 
 
 def _read_card(
-    path: Path, emails: set[str], today: date, problems: list[Problem]
+    path: Path, emails: set[str] | None, today: date, problems: list[Problem]
 ) -> tuple[str, Card | None]:
     """The card's id (as written, for duplicate checks) and the card, if it has no error."""
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        problems.append(Problem("error", name, 0, "not UTF-8 text"))
+    text = _read_text(path, problems)
+    if text is None:
         return "", None
     if not text.lstrip().startswith("---"):
         problems.append(
@@ -228,6 +234,9 @@ def _read_card(
         line = mark.line + 1 if mark is not None else 1  # 0-based, counted from the first "---"
         reason = getattr(exc, "problem", None) or "cannot be parsed"
         problems.append(Problem("error", name, line, f"malformed YAML front matter: {reason}"))
+        return "", None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a timestamp in month 13
+        problems.append(Problem("error", name, 1, f"malformed YAML front matter: {exc}"))
         return "", None
     meta: dict[str, Any] = dict(post.metadata)
     before = len(problems)
@@ -255,7 +264,7 @@ def _read_card(
         )
     owners = [o.lower() for o in _strings(meta.get("owners"))]
     for owner in owners:
-        if owner not in emails:
+        if emails is not None and owner not in emails:
             problems.append(
                 Problem(
                     "error", name, _line_of(name, "owners"), f"owner '{owner}' is not in people.csv"
@@ -314,10 +323,16 @@ def _sections(body: str) -> dict[str, str]:
 def _date(value: Any, file: str, problems: list[Problem]) -> date | None:
     if value in (None, ""):
         return None
+    if isinstance(value, datetime):  # YAML reads `2026-10-14 09:30:00` as a timestamp
+        return value.date()
     if isinstance(value, date):
         return value
     try:
         return date.fromisoformat(str(value))
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(str(value).strip()).date()
     except ValueError:
         problems.append(
             Problem(
@@ -337,6 +352,7 @@ def _read_people(path: Path, problems: list[Problem]) -> list[Person]:
     rows = _read_csv(path, ("email", "name", "team"), problems, required=True)
     people: list[Person] = []
     seen: dict[str, int] = {}
+    ids: dict[tuple[str, str], int] = {}  # (column, id) -> line, for slack_id and teams_id
     for line, row in rows:
         email = row.get("email", "").strip().lower()
         missing = [c for c in ("email", "name", "team") if not row.get(c, "").strip()]
@@ -362,6 +378,8 @@ def _read_people(path: Path, problems: list[Problem]) -> list[Person]:
                 Problem("warning", str(path), line, f"unknown role '{role}', treated as member")
             )
             role = "member"
+        if _platform_id_taken(row, line, ids, str(path), problems):
+            continue
         seen[email] = line
         people.append(
             Person(
@@ -378,13 +396,39 @@ def _read_people(path: Path, problems: list[Problem]) -> list[Person]:
     return people
 
 
+def _platform_id_taken(
+    row: dict[str, str],
+    line: int,
+    ids: dict[tuple[str, str], int],
+    file: str,
+    problems: list[Problem],
+) -> bool:
+    """Report a Slack or Teams id already given to someone else: it would sign one person in
+    as the other. Remember the row's ids otherwise."""
+    taken = False
+    for column in ("slack_id", "teams_id"):
+        value = (row.get(column) or "").strip()
+        if value and (column, value.casefold()) in ids:
+            other = ids[(column, value.casefold())]
+            problems.append(
+                Problem("error", file, line, f"{column} '{value}' is also on line {other}")
+            )
+            taken = True
+    if not taken:
+        for column in ("slack_id", "teams_id"):
+            if value := (row.get(column) or "").strip():
+                ids[(column, value.casefold())] = line
+    return taken
+
+
 def _read_clients(
-    path: Path, emails: set[str], card_ids: set[str], problems: list[Problem]
+    path: Path, emails: set[str] | None, card_ids: set[str], problems: list[Problem]
 ) -> list[Client]:
     if not path.exists():
         return []
     clients: list[Client] = []
     seen: set[str] = set()
+    lines: dict[str, int] = {}
     for line, row in _read_csv(path, ("name",), problems, required=False):
         name = (row.get("name") or "").strip()
         if not name:
@@ -394,7 +438,7 @@ def _read_clients(
             problems.append(Problem("error", str(path), line, f"duplicate client '{name}'"))
             continue
         owner = (row.get("owner") or "").strip().lower()
-        if owner and owner not in emails:
+        if owner and emails is not None and owner not in emails:
             problems.append(
                 Problem(
                     "error", str(path), line, f"owner '{owner}' of '{name}' is not in people.csv"
@@ -414,6 +458,7 @@ def _read_clients(
             )
             continue
         seen.add(name.casefold())
+        lines[name] = line
         clients.append(
             Client(
                 name=name,
@@ -423,7 +468,29 @@ def _read_clients(
                 services=tuple(services),
             )
         )
+    _names_that_are_aliases(clients, lines, str(path), problems)
     return clients
+
+
+def _names_that_are_aliases(
+    clients: list[Client], lines: dict[str, int], file: str, problems: list[Problem]
+) -> None:
+    """Warn about a client named like another client's alias: a mention would be ambiguous."""
+    aliases = {
+        alias.casefold(): other for other in clients for alias in other.aliases if alias.strip()
+    }
+    for client in clients:
+        other = aliases.get(client.name.casefold())
+        if other is not None and other.name != client.name:
+            problems.append(
+                Problem(
+                    "warning",
+                    file,
+                    lines[client.name],
+                    f"client '{client.name}' is also an alias of '{other.name}'"
+                    f" (line {lines[other.name]}); mentions of it will be ambiguous",
+                )
+            )
 
 
 def _read_csv(
@@ -433,6 +500,9 @@ def _read_csv(
         if required:
             problems.append(Problem("error", str(path), 0, f"{path.name} is missing"))
         return []
+    if path.is_dir():
+        problems.append(Problem("error", str(path), 0, "is a folder, not a CSV file"))
+        return []
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
@@ -441,6 +511,18 @@ def _read_csv(
             if absent:
                 problems.append(
                     Problem("error", str(path), 1, f"missing column(s): {', '.join(absent)}")
+                )
+                return []
+            twice = sorted({h for h in header if h and header.count(h) > 1})
+            if twice:
+                # The last of two columns would silently win (a second `role` makes admins).
+                problems.append(
+                    Problem(
+                        "error",
+                        str(path),
+                        1,
+                        f"duplicate column(s): {', '.join(repr(h) for h in twice)}",
+                    )
                 )
                 return []
             rows = []
@@ -456,6 +538,23 @@ def _read_csv(
     except (UnicodeDecodeError, csv.Error) as exc:
         problems.append(Problem("error", str(path), 0, f"cannot be read as UTF-8 CSV: {exc}"))
         return []
+    except OSError as exc:
+        problems.append(Problem("error", str(path), 0, f"cannot be read: {exc.strerror}"))
+        return []
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    """A file's text (a byte-order mark dropped), or None with the problem recorded."""
+    if path.is_dir():
+        problems.append(Problem("error", str(path), 0, "is a folder, not a card file"))
+        return None
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        problems.append(Problem("error", str(path), 0, "not UTF-8 text"))
+    except OSError as exc:
+        problems.append(Problem("error", str(path), 0, f"cannot be read: {exc.strerror}"))
+    return None
 
 
 # -- small parsers -----------------------------------------------------------------------
@@ -560,8 +659,20 @@ def _load_people(
         if email not in listed and row.active:
             row.active = False
             summary.count("retired", "people")
+    _release_platform_ids(catalog, rows)
     session.flush()
     return rows
+
+
+def _release_platform_ids(catalog: Catalog, rows: dict[str, models.Person]) -> None:
+    """An id the folder gives to one person is no one else's, even if learnt at first contact:
+    otherwise a Slack or Teams id would resolve to the wrong person."""
+    for column in ("slack_id", "teams_id"):
+        owner = {getattr(p, column): p.email for p in catalog.people if getattr(p, column)}
+        for email, row in rows.items():
+            value = getattr(row, column)
+            if value and owner.get(value, email) != email:
+                setattr(row, column, None)
 
 
 def _load_cards(

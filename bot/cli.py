@@ -596,10 +596,25 @@ def person_forget(
     yes: Annotated[bool, typer.Option("--yes", help="Don't ask for confirmation.")] = False,
 ) -> None:
     """Anonymise a person: their records stay, nothing in them names the person."""
-    if not yes and sys.stdin.isatty():
-        typer.confirm(render("cli_forget_confirm", email=email), abort=True)
+    # Irreversible: ask every time unless --yes; a pipe that says "n" or nothing is a no.
+    if not yes:
+        try:
+            agreed = typer.confirm(render("cli_forget_confirm", email=email), default=False)
+        except typer.Abort:
+            agreed = False
+        if not agreed:
+            typer.echo(render("cli_forget_cancelled", email=email))
+            raise typer.Exit(1)
     with _store().write() as session:
         forgotten = forget_person(session, email)
-    if not forgotten:
+    if forgotten is None:
         _fail(render("cli_unknown_person", email=email), code=2)
-    typer.echo(render("cli_forgotten", email=email))
+    typer.echo(
+        render(
+            "cli_forgotten",
+            email=email,
+            name=forgotten.name,
+            changed=forgotten.changed,
+            removed=forgotten.removed,
+        )
+    )

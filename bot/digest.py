@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot import stories
+from bot import stories, story_privacy
 from bot.messages import Reply
 from bot.render import render
 from bot.store.models import (
@@ -215,11 +215,12 @@ def story_items(session: Session, start: datetime, end: datetime) -> list[StoryI
     for story in published:
         client = clients.get(story.client_id or 0)
         author = authors.get(story.author_id)
+        title, body = story_privacy.public_text(session, story)  # never a name the owner kept back
         items.append(
             StoryItem(
                 id=story.id or 0,
-                title=story.title,
-                body=story.body,
+                title=title,
+                body=body,
                 teams=list(story.teams),
                 client=stories.client_label(client, story),
                 has_client=client is not None,

@@ -4,6 +4,8 @@ A story is published once two things are true: an ambassador or admin has approv
 (an ambassador's own story is approved by posting it), and, if the author asked to name
 the client, the client's relationship owner has answered (Approve or Keep anonymous).
 Until then it is `pending`. Publishing awards campaign points in the same transaction.
+A story that keeps its client anonymous may not name any client (`bot/story_privacy.py`),
+and a published story its author changes goes back for review.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from bot import campaigns
+from bot import campaigns, story_privacy
 from bot.render import render
 from bot.store.models import Client, Person, Referral, Story, Team
 
@@ -32,6 +34,8 @@ _SCALES = {"k": 1_000, "m": 1_000_000, "bn": 1_000_000_000}
 
 class StoryError(Exception):
     """Something to tell the person, by template name and its data."""
+
+    suggestion: tuple[str, str] | None = None  # a title and text to offer instead
 
     def __init__(self, code: str, **data: object) -> None:
         super().__init__(code)
@@ -60,6 +64,8 @@ class Outcome:
     published: bool = False
     ask_owner: Person | None = None  # the relationship owner to ask about naming the client
     needs_review: bool = False
+    back_to_review: bool = False  # a published story edited by its author
+    reviewer: Person | None = None  # who approved it before the edit
 
 
 def is_reviewer(person: Person) -> bool:
@@ -160,6 +166,20 @@ def owner_of(session: Session, story: Story) -> Person | None:
     return session.get(Person, client.owner_id) if client and client.owner_id else None
 
 
+def _content(story: Story) -> tuple[object, ...]:
+    """What readers of a published story see, to tell whether an edit changed it."""
+    return (story.title, story.body, tuple(story.teams), story.value, story.currency)
+
+
+def _check_privacy(session: Session, story: Story) -> None:
+    """Refuse a story naming a client it may not name, offering it back without the names."""
+    check = story_privacy.check_story(session, story)
+    if not check.passed:
+        problem = StoryError("story_names_client", names=check.names, sentences=check.sentences)
+        problem.suggestion = (check.title, check.body)
+        raise problem
+
+
 # -- the life of a story ------------------------------------------------------------------
 
 
@@ -202,6 +222,7 @@ def submit(session: Session, author: Person, draft: Draft, now: datetime) -> Out
     session.add(story)
     session.flush()
     owner = _ask_about_naming(session, story, author)
+    _check_privacy(session, story)
     published = _publish_if_ready(session, story, now)
     return Outcome(story, published, owner, needs_review=story.reviewed_by_id is None)
 
@@ -216,17 +237,31 @@ def edit(session: Session, story_id: int, editor: Person, draft: Draft, now: dat
         raise StoryError("story_closed", story=story_id, status=story.status)
     validate(draft)
     before = (story.client_id, story.name_client)
+    words_before = _content(story)
     story.title, story.body = draft.title.strip(), draft.body.strip()
     _apply(session, story, draft, editor, keep=story.referral_id)
     if reviewing and editor.id != story.author_id:
         story.reviewed_by_id = editor.id
+    back_to_review, reviewer = False, None
+    if story.status == "published" and not is_reviewer(editor) and _content(story) != words_before:
+        # New words have not been reviewed: off the digest until an ambassador approves them.
+        reviewer = session.get(Person, story.reviewed_by_id) if story.reviewed_by_id else None
+        story.status, story.reviewed_by_id, back_to_review = "pending", None, True
     owner = None
     if (story.client_id, story.name_client) != before:
         story.client_approval = "not_asked"
         owner = _ask_about_naming(session, story, editor)
+    _check_privacy(session, story)
     session.add(story)
     published = _publish_if_ready(session, story, now)
-    return Outcome(story, published, owner, needs_review=story.reviewed_by_id is None)
+    return Outcome(
+        story,
+        published,
+        owner,
+        needs_review=story.reviewed_by_id is None,
+        back_to_review=back_to_review,
+        reviewer=reviewer,
+    )
 
 
 def review(

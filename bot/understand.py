@@ -32,10 +32,12 @@ from bot.store import models
 __all__ = [
     "Amount",
     "CardScorer",
+    "ClientMention",
     "Directory",
     "KeywordCardScorer",
     "ReferralDraft",
     "StatusUpdate",
+    "client_mentions",
     "infer_card",
     "looks_like_referral",
     "normalise",
@@ -1526,3 +1528,17 @@ class _Index:
             self.services.update(x.lower() for x in (card.title, *card.aliases))
         self.team_patterns = _team_patterns(directory)
         self.scorer = KeywordCardScorer(directory.cards)
+
+
+@dataclass(frozen=True)
+class ClientMention:
+    """A known client named in a text: which client, and where (`text[start:end]`)."""
+
+    client: str
+    start: int
+    end: int
+
+
+def client_mentions(text: str, directory: Directory) -> list[ClientMention]:
+    """Every known client named in `text` by name or alias, in order (acronyms match case)."""
+    return [ClientMention(h.name, h.start, h.end) for h in _known_clients(text, directory)]

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from bot import stories
+from bot import stories, story_privacy
 from bot.context import Context
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.render import render
@@ -102,7 +102,10 @@ def _submit(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
                 outcome = stories.edit(session, story_id, me, draft, ctx.now())
         except StoryError as problem:
             session.rollback()
-            return [_problem(problem), _form(_draft_lenient(values), story_id)]
+            draft = _draft_lenient(values)
+            if problem.suggestion is not None:  # the story without the client names it had
+                draft.title, draft.body = problem.suggestion
+            return [_problem(problem), _form(draft, story_id)]
         return _after(session, ctx, me, outcome, edited=story_id is not None)
 
 
@@ -224,6 +227,7 @@ def _after(
                 edited=edited,
                 published=outcome.published,
                 needs_review=outcome.needs_review,
+                back_to_review=outcome.back_to_review,
                 owner=owner.name if owner else "",
                 channel=bool(ctx.settings.digest_channel),
             ),
@@ -251,7 +255,9 @@ def _after(
                 kind="story_owner_request",
             )
         )
-    if outcome.needs_review and not edited:
+    if outcome.back_to_review:
+        replies += _review_requests(session, story, me, outcome.reviewer, edited=True)
+    elif outcome.needs_review and not edited:
         replies += _review_requests(session, story, me)
     if outcome.published:
         author = session.get(Person, story.author_id)
@@ -261,8 +267,15 @@ def _after(
     return replies
 
 
-def _review_requests(session: Session, story: Story, author: Person) -> list[Reply]:
-    """Ask the ambassadors of the author's or the story's teams, else all of them, else admins."""
+def _review_requests(
+    session: Session,
+    story: Story,
+    author: Person,
+    previous: Person | None = None,
+    edited: bool = False,
+) -> list[Reply]:
+    """Ask the ambassadors of the author's or the story's teams, else all of them, else admins;
+    a published story edited since goes back to whoever approved it, if they still can."""
     reviewers = [
         p for p in session.exec(select(Person).where(Person.active)) if stories.is_reviewer(p)
     ]
@@ -270,10 +283,21 @@ def _review_requests(session: Session, story: Story, author: Person) -> list[Rep
     teams = {author.team, *story.teams}
     same_team = [p for p in ambassadors if p.team in teams]
     chosen = same_team or ambassadors or reviewers
+    if previous is not None and previous.id in {p.id for p in reviewers} and previous != author:
+        chosen = [previous]
     view = _view(session, story)
+    privacy = story_privacy.review_check(session, story)
     return [
         Reply(
-            render("story_review_request", story=view, author=author.name, reviewer=p.first_name),
+            render(
+                "story_review_request",
+                story=view,
+                author=author.name,
+                reviewer=p.first_name,
+                edited=edited,
+                privacy=privacy,
+                owner=_owner_name(session, story),
+            ),
             buttons=[
                 Button("Approve", "story.approve", {"story": story.id}, "primary"),
                 Button("Edit", "story.edit", {"story": story.id}),
@@ -397,10 +421,11 @@ def _view(session: Session, story: Story, named: bool = False) -> dict[str, Any]
     """What templates may show of a story; `named` only for the relationship owner's eyes."""
     client = session.get(Client, story.client_id) if story.client_id else None
     author = session.get(Person, story.author_id)
+    title, body = (story.title, story.body) if named else story_privacy.public_text(session, story)
     return {
         "id": story.id,
-        "title": story.title,
-        "body": story.body,
+        "title": title,
+        "body": body,
         "teams": list(story.teams),
         "value": story.value,
         "currency": story.currency,
