@@ -254,3 +254,26 @@ class DigestIssue(SQLModel, table=True):
     week_start: date = Field(unique=True)
     spotlight_card_id: str | None = None
     posted_at: datetime = Field(default_factory=utcnow)
+
+
+class DashboardLink(SQLModel, table=True):
+    """A one-time sign-in link for the dashboard; only the hash of its token is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class DashboardSession(SQLModel, table=True):
+    """A signed-in browser; in the database so that any replica serves it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
