@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import os
 import re
+import socket
+import subprocess
+import sys
 from datetime import timedelta
 from html import escape
+from pathlib import Path
 
+import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot import referrals
+from bot import conversation, referrals
 from bot.dashboard import _auth
+from bot.messages import Turn
 from bot.store.models import Client, DashboardLink, DashboardSession, Referral
-from tests.conftest import frozen_clock
+from tests.conftest import REPO, SAMPLE_CONTENT, frozen_clock
 from tests.dashboard_driver import ADMIN, NOW, PRIYA, SAM, Dashboard, csrf_of, dashboard, path_of
 from tests.factories import referral as make_referral
+from tests.test_cli import crossbot
 
 __all__ = ["dashboard"]  # the fixture
 
@@ -432,3 +441,88 @@ async def test_the_cookie_is_secure_when_served_over_https(dashboard: Dashboard)
     ) as response:
         assert response.status == 303
         assert response.cookies["crossbot_session"]["secure"]
+
+
+# -- asking the bot for a link -------------------------------------------------------------
+
+_LINK = re.compile(r"https?://\S+/dashboard/signin/[\w-]+")
+
+
+async def test_the_chat_command_sends_a_private_link_that_signs_in(
+    dashboard: Dashboard, chat
+) -> None:
+    [reply] = chat(PRIYA).send("/crossbot dashboard")
+
+    assert reply.kind == "dashboard_link" and reply.private
+    [url] = _LINK.findall(reply.text)
+    browser = await dashboard.browser()
+    status, html = await browser.open_link(url.rstrip(")"))
+    assert status == 200 and "Priya Shah" in html and "Overview — Employment" in html
+
+
+def test_asked_in_a_shared_place_the_link_goes_by_dm(ctx) -> None:
+    replies = conversation.handle(
+        Turn(
+            person=PRIYA, conversation="teams:channel", text="/crossbot dashboard", is_direct=False
+        ),
+        ctx,
+    )
+
+    [link, notice] = replies
+    assert link.to_person == PRIYA and _LINK.search(link.text)
+    assert notice.to_person is None and not _LINK.search(notice.text)
+
+
+def test_the_cli_prints_a_link_for_admins_only(tmp_path: Path) -> None:
+    env = {"CROSSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'crossbot.db'}"}
+    assert crossbot("load", str(SAMPLE_CONTENT), cwd=tmp_path, env=env).returncode == 0
+
+    made = crossbot("dashboard", "link", "--as", ADMIN, cwd=tmp_path, env=env)
+    refused = crossbot("dashboard", "link", "--as", PRIYA, cwd=tmp_path, env=env)
+
+    assert made.returncode == 0, made.stderr
+    assert _LINK.search(made.stdout) and "10 minutes" in made.stdout
+    assert refused.returncode == 2 and "isn't an admin" in refused.stderr
+    assert not _LINK.search(refused.stdout + refused.stderr)
+    assert "Traceback" not in made.stderr + refused.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_demo_serve_prints_a_link_and_the_overview_shows_the_demo(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("CROSSBOT_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "demo", "--serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first, url = process.stdout.readline(), process.stdout.readline().strip()
+        assert "Alex Morgan" in first and url.startswith(f"http://localhost:{port}/dashboard/")
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            html = ""
+            for _ in range(100):  # the server starts just after printing the link
+                try:
+                    async with http.get(url) as response:
+                        html = await response.text()
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            async with http.post(url, data={"csrf": csrf_of(html)}) as response:
+                overview = await response.text()
+        assert response.status == 200
+        assert 'data-stage="won">1<' in overview and "Waiting on someone" in overview
+        assert "standings" in overview  # the seeded campaign
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
