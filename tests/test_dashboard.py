@@ -19,10 +19,13 @@ import pytest
 from sqlmodel import select
 
 from bot import conversation, referrals
+from bot.context import Context
 from bot.dashboard import _auth
 from bot.messages import Turn
-from bot.store.models import Client, DashboardLink, DashboardSession, Referral
-from tests.conftest import REPO, SAMPLE_CONTENT, frozen_clock
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.models import Client, DashboardLink, DashboardSession, Person, Referral
+from tests.conftest import REPO, SAMPLE_CONTENT, frozen_clock, load_benchmark
 from tests.dashboard_driver import ADMIN, NOW, PRIYA, SAM, Dashboard, csrf_of, dashboard, path_of
 from tests.factories import referral as make_referral
 from tests.test_cli import crossbot
@@ -526,3 +529,24 @@ async def test_demo_serve_prints_a_link_and_the_overview_shows_the_demo(tmp_path
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_the_scale_benchmark_runs_small(tmp_path: Path) -> None:
+    bench = load_benchmark("dashboard_scale")
+    store = Store(f"sqlite:///{tmp_path / 'bench.db'}")
+    bench.generate(store, people=200, referrals=1_000)
+    bench.add_campaign(store, people=200, events=2_000)
+    with store.write() as session:
+        admin = session.get(Person, 2)
+        assert admin is not None
+        admin.role = "admin"
+    ctx = Context(store, Settings(_env_file=None), now=lambda: bench.NOW)  # type: ignore[call-arg]
+    emails = ["person1@bigfirm.example", "person7@bigfirm.example"]
+
+    results = asyncio.run(bench.time_pages(ctx, emails, repeat=1))
+
+    admin_pages, member_pages = results.values()
+    assert {status for _, _, status in admin_pages.values()} == {200}
+    assert member_pages["sign-ins"][2] == 403  # a member asking for the admin page
+    assert all(s in (200, 404) for n, (_, _, s) in member_pages.items() if n != "sign-ins")
+    store.dispose()

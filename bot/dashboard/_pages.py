@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, union
 from sqlmodel import Session, col, or_, select
 
 from bot import campaigns, digest, referrals
@@ -116,21 +116,13 @@ def _waiting(
         .join(Client, col(Client.id) == col(Referral.client_id))
         .where(col(Referral.status).in_(OPEN_WAITING), *_visible(viewer))
     )
-    counts = session.exec(
-        select(Referral.receiver_id, Client.owner_id, Referral.consent, func.count())
-        .join(Client, col(Client.id) == col(Referral.client_id))
-        .where(col(Referral.status).in_(OPEN_WAITING), *_visible(viewer))
-        .group_by(col(Referral.receiver_id), col(Client.owner_id), col(Referral.consent))
-    ).all()
-    # A referral waits on the client's owner while their consent is pending, else on the receiver.
-    per_person: Counter[int] = Counter()
-    for receiver_id, owner, consent, n in counts:
-        per_person[owner if consent == "pending" and owner else receiver_id] += int(n)
+    per_person = _waiting_counts(session, viewer)
     oldest = session.exec(query.order_by(col(Referral.updated_at)).limit(WAITING_SHOWN)).all()
-    ids = set(per_person) | {r.receiver_id for r, _ in oldest}
+    most = per_person.most_common(5)
+    ids = {pid for pid, _ in most} | {r.receiver_id for r, _ in oldest}
     ids |= {c.owner_id for _, c in oldest if c.owner_id}
     people = by_ids(session, {i for i in ids if i})
-    top = [(people[pid].name, n) for pid, n in per_person.most_common(5) if pid in people]
+    top = [(people[pid].name, n) for pid, n in most if pid in people]
     waiting = []
     for referral, client in oldest:
         needs_owner = referral.consent == "pending" and client.owner_id is not None
@@ -148,19 +140,42 @@ def _waiting(
     return sum(per_person.values()), waiting, top
 
 
+def _waiting_counts(session: Session, viewer: Viewer) -> Counter[int]:
+    """How many open referrals wait on each person: the client's owner while their consent
+    is pending, the receiver otherwise (two grouped queries)."""
+    is_open = col(Referral.status).in_(OPEN_WAITING)
+    pending = col(Referral.consent) == "pending"
+    on_receiver = select(Referral.receiver_id, func.count()).where(is_open, ~pending)
+    on_owner = (
+        select(Client.owner_id, func.count())
+        .select_from(Referral)
+        .join(Client, col(Client.id) == col(Referral.client_id))
+        .where(is_open, pending)
+    )
+    found: Counter[int] = Counter()
+    for query, who in ((on_receiver, Referral.receiver_id), (on_owner, Client.owner_id)):
+        rows = session.exec(query.where(*_visible(viewer)).group_by(col(who))).all()
+        found.update({person_id: int(n) for person_id, n in rows if person_id is not None})
+    return found
+
+
 def _visible(viewer: Viewer) -> list[Any]:
     """SQL conditions for the referrals a member may see (the same rule as `can_see`);
-    admins and ambassadors get every row (ambassadors without the client's name)."""
+    admins and ambassadors get every row (ambassadors without the client's name).
+
+    Three indexed lookups (sent, received, of a client they own) rather than one OR, which
+    would read every referral.
+    """
     if viewer.firm_wide:
         return []
     me = viewer.person.id
-    return [
-        or_(
-            col(Referral.referrer_id) == me,
-            col(Referral.receiver_id) == me,
-            col(Client.owner_id) == me,
-        )
-    ]
+    owned = select(Client.id).where(col(Client.owner_id) == me)
+    ids: Any = union(
+        select(Referral.id).where(col(Referral.referrer_id) == me),
+        select(Referral.id).where(col(Referral.receiver_id) == me),
+        select(Referral.id).where(col(Referral.client_id).in_(owned)),
+    )
+    return [col(Referral.id).in_(ids)]
 
 
 # -- referrals ------------------------------------------------------------------------------

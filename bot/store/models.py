@@ -90,11 +90,15 @@ class Referral(SQLModel, table=True):
     consent: str = "not_needed"  # not_needed | pending | given | talk_first | lapsed
     consent_reminded_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
-    updated_at: datetime = Field(default_factory=utcnow)
+    # Indexed by migration 0003_dashboard: "waiting longest" reads the oldest open ones first.
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class ReferralEvent(SQLModel, table=True):
     """The audit trail: one row per change of a referral, never updated."""
+
+    # Added by migration 0003_dashboard: the funnel counts referrals per status from it alone.
+    __table_args__ = (Index("ix_referralevent_funnel", "to_status", "referral_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     referral_id: int = Field(foreign_key="referral.id", index=True)

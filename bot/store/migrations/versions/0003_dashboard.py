@@ -1,4 +1,4 @@
-"""dashboard: one-time sign-in links and browser sessions
+"""dashboard: one-time sign-in links, browser sessions, referrals by last update
 
 Revision ID: 0003_dashboard
 Revises: 0002
@@ -45,9 +45,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash"),
     )
     op.create_index("ix_dashboardsession_person_id", "dashboardsession", ["person_id"])
+    op.create_index("ix_referral_updated_at", "referral", ["updated_at"])
+    op.create_index("ix_referralevent_funnel", "referralevent", ["to_status", "referral_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_referralevent_funnel", table_name="referralevent")
+    op.drop_index("ix_referral_updated_at", table_name="referral")
     op.drop_index("ix_dashboardsession_person_id", table_name="dashboardsession")
     op.drop_table("dashboardsession")
     op.drop_index("ix_dashboardlink_person_id", table_name="dashboardlink")
