@@ -82,4 +82,11 @@ def _mounted_messenger(app: web.Application, ctx: Context) -> Any:
 
 def serve(ctx: Context, port: int | None = None) -> None:
     """Run the server until interrupted."""
-    web.run_app(build_app(ctx), port=port or ctx.settings.port, print=None)
+    from bot.dashboard import RedactingAccessLogger
+
+    web.run_app(
+        build_app(ctx),
+        port=port or ctx.settings.port,
+        print=None,
+        access_log_class=RedactingAccessLogger,  # sign-in links hold tokens
+    )

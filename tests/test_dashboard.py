@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 import os
 import re
 import socket
@@ -16,12 +17,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlmodel import select
 
 from bot import conversation, referrals
 from bot.context import Context
-from bot.dashboard import _auth
+from bot.dashboard import RedactingAccessLogger, _auth
 from bot.messages import Turn
+from bot.server import build_app
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import Client, DashboardLink, DashboardSession, Person, Referral
@@ -550,3 +553,21 @@ def test_the_scale_benchmark_runs_small(tmp_path: Path) -> None:
     assert member_pages["sign-ins"][2] == 403  # a member asking for the admin page
     assert all(s in (200, 404) for n, (_, _, s) in member_pages.items() if n != "sign-ins")
     store.dispose()
+
+
+async def test_the_access_log_never_holds_a_sign_in_token(ctx, caplog) -> None:
+    server = TestServer(build_app(ctx))
+    await server.start_server(access_log_class=RedactingAccessLogger)  # as `serve` runs it
+    found = Dashboard(ctx, server)
+    try:
+        url = found.link(PRIYA)
+        browser = await found.browser()
+        with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+            status, _ = await browser.open_link(url)
+            await browser.get("/dashboard/cards")
+    finally:
+        await found.close()
+        await server.close()
+    assert status == 200
+    assert caplog.text.count("/dashboard/signin/... ") == 2 and "/dashboard/cards" in caplog.text
+    assert url.rsplit("/", 1)[1] not in caplog.text

@@ -4,6 +4,12 @@
 sign-in link that `/crossbot dashboard` and `crossbot dashboard link` hand out.
 """
 
-from bot.dashboard._web import DASHBOARD_KEY, Dashboard, issue_link, mount
+from bot.dashboard._web import (
+    DASHBOARD_KEY,
+    Dashboard,
+    RedactingAccessLogger,
+    issue_link,
+    mount,
+)
 
-__all__ = ["DASHBOARD_KEY", "Dashboard", "issue_link", "mount"]
+__all__ = ["DASHBOARD_KEY", "Dashboard", "RedactingAccessLogger", "issue_link", "mount"]

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
+from aiohttp.web_log import AccessLogger
 from jinja2 import Environment
 
 from bot.context import Context
@@ -342,6 +343,27 @@ def mount(app: web.Application, ctx: Context) -> Dashboard:
     routes.add_post(f"{PREFIX}/signin/{{token}}", dashboard.signin)
     routes.add_post(f"{PREFIX}/signout", dashboard.signout)
     return dashboard
+
+
+class RedactingAccessLogger(AccessLogger):
+    """aiohttp's access log, without the token of a sign-in link (its path holds one)."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        if request.path.startswith(f"{PREFIX}/signin/"):
+            request = _Redacted(request)  # type: ignore[assignment]
+        super().log(request, response, time)
+
+
+class _Redacted:
+    """A request as the access log sees it, with the sign-in token cut from its path."""
+
+    path = path_qs = f"{PREFIX}/signin/..."
+
+    def __init__(self, request: web.BaseRequest) -> None:
+        self._request = request
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._request, name)
 
 
 def issue_link(ctx: Context, person: Person) -> str:
