@@ -27,7 +27,7 @@ from bot.messages import Turn
 from bot.server import build_app
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.models import Client, DashboardLink, DashboardSession, Person, Referral
+from bot.store.models import Client, DashboardLink, DashboardSession, Person, Referral, Story
 from tests.conftest import REPO, SAMPLE_CONTENT, frozen_clock, load_benchmark
 from tests.dashboard_driver import ADMIN, NOW, PRIYA, SAM, Dashboard, csrf_of, dashboard, path_of
 from tests.factories import referral as make_referral
@@ -95,6 +95,9 @@ async def test_the_overview_shows_the_funnel_the_value_and_the_campaign(
     assert f"£{total / 1000:.0f}k" in html
     assert "Cross-selling" in html or "standings" in html
     assert "Waiting on someone" in html
+    with dashboard.ctx.store.read() as session:
+        [story] = session.exec(select(Story)).all()
+    assert escape(story.title) in html  # the win story, worded as the digest does
 
 
 async def test_a_member_sees_their_team_not_the_firm(dashboard: Dashboard) -> None:

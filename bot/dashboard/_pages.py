@@ -78,6 +78,7 @@ class Overview:
     waiting: list[Waiting]
     waiting_on: list[tuple[str, int]]
     campaign: campaigns.Boards | None
+    stories: list[digest.StoryItem]  # published this week and last, as the digest tells them
 
 
 def overview(session: Session, viewer: Viewer, now: datetime, zone: ZoneInfo) -> Overview:
@@ -103,6 +104,7 @@ def overview(session: Session, viewer: Viewer, now: datetime, zone: ZoneInfo) ->
         waiting=waiting,
         waiting_on=waiting_on,
         campaign=campaigns.compute_boards(session, running, now, zone) if running else None,
+        stories=digest.story_items(session, start - timedelta(days=7), end),
     )
 
 
