@@ -175,7 +175,7 @@ def main() -> None:
         f"(generated in {generated:.1f} s); {args.repeat} requests per page, over HTTP"
     )
     for who, timings in results.items():
-        print(f"\n{who}{'':<24} best   median")
+        print(f"\n{who}\n  {'page':<22} {'best':>9} {'median':>9}")
         for name, (best, median, status) in timings.items():
             target = "" if name == CSV[0] else ("  ok" if best < 1 else "  OVER 1 s")
             # A member's 404 for someone else's referral is the right answer, timed too.
