@@ -302,7 +302,7 @@ def _conditions(session: Session, filters: Filters, zone: ZoneInfo) -> list[Any]
         people = (
             select(Person.id).where(col(Person.id) == found.id)
             if found is not None
-            else select(Person.id).where(func.lower(Person.name).contains(wanted))
+            else select(Person.id).where(func.lower(Person.name).contains(wanted, autoescape=True))
         )
         conditions.append(
             or_(col(Referral.referrer_id).in_(people), col(Referral.receiver_id).in_(people))
