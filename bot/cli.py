@@ -39,7 +39,9 @@ app = typer.Typer(
 cards_app = typer.Typer(help="Service cards.", no_args_is_help=True)
 db_app = typer.Typer(help="The database.", no_args_is_help=True)
 person_app = typer.Typer(help="Data-protection requests about one person.", no_args_is_help=True)
+dashboard_app = typer.Typer(help="The business-development dashboard.", no_args_is_help=True)
 app.add_typer(cards_app, name="cards")
+app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(db_app, name="db")
 app.add_typer(person_app, name="person")
 
@@ -287,8 +289,16 @@ def demo(
     database: Annotated[
         Path, typer.Option("--database", help="The demo's own SQLite file (recreated).")
     ] = Path("crossbot-demo.db"),
+    serve_it: Annotated[
+        bool,
+        typer.Option(
+            "--serve", help="Serve the dashboard on the demo database instead of chatting."
+        ),
+    ] = False,
+    port: Annotated[int | None, typer.Option(help="HTTP port for --serve.")] = None,
 ) -> None:
-    """Load the sample firm into a fresh local database, seed some activity, and chat."""
+    """Load the sample firm into a fresh local database, seed some activity, and chat
+    (with --serve: run the server and print a dashboard sign-in link for the demo admin)."""
     folder = sample_content_dir()
     catalog, problems = read_folder(folder)
     if has_errors(problems):
@@ -301,6 +311,9 @@ def demo(
     with ctx.store.write() as session:
         load_into(session, catalog)
         seed_demo(session, catalog, ctx.now(), settings)
+    if serve_it:
+        _serve_demo(ctx, as_, port)
+        return
     email = as_ or _default_person(ctx)
     if sys.stdin.isatty():
         typer.echo(
@@ -312,6 +325,49 @@ def demo(
             )
         )
     _chat(ctx, email)
+
+
+def _serve_demo(ctx: Context, email: str | None, port: int | None) -> None:
+    """The server on the demo database, with a sign-in link for the demo admin."""
+    from bot.server import serve as run_server
+
+    with ctx.store.read() as session:
+        people = list(session.exec(select(models.Person).where(models.Person.active)))
+    admin = next((p for p in people if p.email == email), None) if email else None
+    admin = admin or min((p for p in people if p.is_admin), key=lambda p: p.id or 0, default=None)
+    if admin is None:
+        _fail(render("cli_no_people"), code=2)
+    chosen_port = port or ctx.settings.port
+    if port and ctx.settings.public_url == Settings.model_fields["public_url"].default:
+        ctx.settings.public_url = f"http://localhost:{port}"
+    _print_link(ctx, admin)
+    typer.echo(render("cli_serving", port=chosen_port, socket_mode=False), err=True)
+    run_server(ctx, chosen_port)
+
+
+def _print_link(ctx: Context, person: models.Person) -> None:
+    from bot.dashboard import issue_link
+    from bot.dashboard._auth import LINK_LIFETIME
+
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    url = issue_link(ctx, person)
+    typer.echo(
+        render("cli_dashboard_link", name=person.name, email=person.email, url=url, minutes=minutes)
+    )
+
+
+@dashboard_app.command("link")
+def dashboard_link(
+    as_: Annotated[str, typer.Option("--as", help="The admin to sign in (email).")],
+) -> None:
+    """Print a one-time dashboard sign-in link for an admin (valid 10 minutes)."""
+    ctx = _context()
+    person = ctx.person(as_)
+    if person is None or not person.active:
+        _fail(render("cli_unknown_person", email=as_), code=2)
+    if not person.is_admin:
+        _fail(render("cli_dashboard_not_admin", email=person.email), code=2)
+    _print_link(ctx, person)
 
 
 @db_app.command("upgrade")

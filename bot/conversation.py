@@ -13,7 +13,18 @@ import re
 from collections.abc import Callable
 
 from bot.context import Context
-from bot.dialogs import campaign, core, digest, home, learning, referral, state, story, whodoes
+from bot.dialogs import (
+    campaign,
+    core,
+    dashboard,
+    digest,
+    home,
+    learning,
+    referral,
+    state,
+    story,
+    whodoes,
+)
 from bot.logs import log_failure
 from bot.messages import Reply, Turn
 from bot.render import render
@@ -43,6 +54,7 @@ COMMANDS: dict[str, CommandHandler] = {
     "leaderboard": campaign.leaderboard_command,
     "campaign": campaign.campaign_command,
     "digest": digest.command,
+    "dashboard": dashboard.command,
     "cancel": core.cancel_command,
 }
 # `/crossbot <word> ...` reaches the same table; these words are its own.

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot import stories, story_privacy
 from bot.messages import Reply
+from bot.referrals import in_team
 from bot.render import render
 from bot.store.models import (
     Campaign,
@@ -173,25 +174,32 @@ def build_digest(session: Session, now: datetime, zone: ZoneInfo) -> Digest:
     )
 
 
-def figures(session: Session, start: datetime, end: datetime) -> Figures:
-    """Referrals made, accepted and won in [start, end), and the value won by currency."""
+def figures(session: Session, start: datetime, end: datetime, team: str | None = None) -> Figures:
+    """Referrals made, accepted and won in [start, end), and the value won by currency;
+    with `team`, only referrals that team gave or received."""
+    scope = in_team(team)
     made = session.exec(
         select(func.count())
         .select_from(Referral)
-        .where(col(Referral.created_at) >= start, col(Referral.created_at) < end)
+        .where(col(Referral.created_at) >= start, col(Referral.created_at) < end, *scope)
     ).one()
+    reached_query = select(
+        ReferralEvent.to_status, func.count(func.distinct(ReferralEvent.referral_id))
+    )
+    won_ids = select(func.distinct(ReferralEvent.referral_id))
+    if team is not None:
+        joined = col(Referral.id) == col(ReferralEvent.referral_id)
+        reached_query = reached_query.join(Referral, joined).where(*scope)
+        won_ids = won_ids.join(Referral, joined).where(*scope)
     reached = dict(
         session.exec(
-            select(ReferralEvent.to_status, func.count(func.distinct(ReferralEvent.referral_id)))
-            .where(col(ReferralEvent.to_status).in_(["accepted", "won"]))
+            reached_query.where(col(ReferralEvent.to_status).in_(["accepted", "won"]))
             .where(col(ReferralEvent.at) >= start, col(ReferralEvent.at) < end)
             .group_by(ReferralEvent.to_status)
         ).all()
     )
-    won_ids = (
-        select(func.distinct(ReferralEvent.referral_id))
-        .where(ReferralEvent.to_status == "won")
-        .where(col(ReferralEvent.at) >= start, col(ReferralEvent.at) < end)
+    won_ids = won_ids.where(ReferralEvent.to_status == "won").where(
+        col(ReferralEvent.at) >= start, col(ReferralEvent.at) < end
     )
     value = func.coalesce(Referral.won_value, Referral.value)
     values = session.exec(

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import ColumnElement, func
+from sqlmodel import Session, col, or_, select
 
 from bot import campaigns
 from bot.messages import Button, Reply
@@ -47,6 +47,7 @@ __all__ = [
     "find_client",
     "find_duplicate",
     "funnel",
+    "in_team",
     "mine",
     "move",
     "net_givers",
@@ -726,21 +727,33 @@ def _zone(timezone: str | ZoneInfo | None) -> ZoneInfo:
 # -- reporting ---------------------------------------------------------------------------
 
 
-def funnel(session: Session) -> list[tuple[str, int]]:
+def in_team(team: str | None) -> list[ColumnElement[bool]]:
+    """Conditions on `Referral` for "given or received by `team`" (none for the whole firm)."""
+    if team is None:
+        return []
+    return [or_(col(Referral.referrer_team) == team, col(Referral.receiver_team) == team)]
+
+
+def funnel(session: Session, team: str | None = None) -> list[tuple[str, int]]:
     """How many referrals reached each step (a won referral also passed accepted, ...)."""
-    reached: dict[str, set[int]] = {s: set() for s in STATUSES}
-    for event in session.exec(select(ReferralEvent)):
-        reached[event.to_status].add(event.referral_id)
-    return [(status, len(reached[status])) for status in STATUSES]
-
-
-def status_counts(session: Session) -> list[tuple[str, int]]:
-    """How many referrals are in each status now."""
-    rows = dict(session.exec(select(Referral.status, func.count()).group_by(Referral.status)).all())
+    query = select(ReferralEvent.to_status, func.count(func.distinct(ReferralEvent.referral_id)))
+    if team is not None:
+        query = query.join(Referral, col(Referral.id) == col(ReferralEvent.referral_id))
+    rows = dict(session.exec(query.where(*in_team(team)).group_by(ReferralEvent.to_status)).all())
     return [(status, int(rows.get(status, 0))) for status in STATUSES]
 
 
-def value_won(session: Session) -> list[tuple[str, str, float, int]]:
+def status_counts(session: Session, team: str | None = None) -> list[tuple[str, int]]:
+    """How many referrals are in each status now."""
+    rows = dict(
+        session.exec(
+            select(Referral.status, func.count()).where(*in_team(team)).group_by(Referral.status)
+        ).all()
+    )
+    return [(status, int(rows.get(status, 0))) for status in STATUSES]
+
+
+def value_won(session: Session, team: str | None = None) -> list[tuple[str, str, float, int]]:
     """Value won by receiving team and currency: (team, currency, total, count)."""
     rows = session.exec(
         select(
@@ -749,7 +762,7 @@ def value_won(session: Session) -> list[tuple[str, str, float, int]]:
             func.sum(Referral.won_value),
             func.count(),
         )
-        .where(Referral.status == "won")
+        .where(Referral.status == "won", *in_team(team))
         .group_by(col(Referral.receiver_team), col(Referral.currency))
     ).all()
     return sorted(
@@ -758,11 +771,19 @@ def value_won(session: Session) -> list[tuple[str, str, float, int]]:
     )
 
 
-def team_matrix(session: Session) -> dict[tuple[str, str], int]:
-    """Referrals given by one team (referrer) to another (receiver), withdrawn ones aside."""
+def team_matrix(
+    session: Session, start: datetime | None = None, end: datetime | None = None
+) -> dict[tuple[str, str], int]:
+    """Referrals given by one team (referrer) to another (receiver), withdrawn ones aside;
+    with `start` / `end`, only those made in [start, end)."""
+    window = []
+    if start is not None:
+        window.append(col(Referral.created_at) >= start)
+    if end is not None:
+        window.append(col(Referral.created_at) < end)
     rows = session.exec(
         select(Referral.referrer_team, Referral.receiver_team, func.count())
-        .where(Referral.status != "withdrawn")
+        .where(Referral.status != "withdrawn", *window)
         .group_by(Referral.referrer_team, Referral.receiver_team)
     ).all()
     return {(giver, taker): int(n) for giver, taker, n in rows}

@@ -1,4 +1,5 @@
-"""The one server: Slack at `/slack/events`, Teams at `/api/messages`, `/healthz`, the scheduler."""
+"""The one server: Slack at `/slack/events`, Teams at `/api/messages`, `/dashboard`, `/healthz`,
+the scheduler."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ def build_app(ctx: Context) -> web.Application:
     app = web.Application(client_max_size=1024**2)
     app[CONTEXT_KEY] = ctx
     app.router.add_get("/healthz", healthz)
+    from bot import dashboard
+
+    dashboard.mount(app, ctx)
     settings = ctx.settings
     if settings.slack_signing_secret or settings.slack_app_token:
         from bot.channels import slack
@@ -78,4 +82,11 @@ def _mounted_messenger(app: web.Application, ctx: Context) -> Any:
 
 def serve(ctx: Context, port: int | None = None) -> None:
     """Run the server until interrupted."""
-    web.run_app(build_app(ctx), port=port or ctx.settings.port, print=None)
+    from bot.dashboard import RedactingAccessLogger
+
+    web.run_app(
+        build_app(ctx),
+        port=port or ctx.settings.port,
+        print=None,
+        access_log_class=RedactingAccessLogger,  # sign-in links hold tokens
+    )

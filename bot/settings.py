@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     nudge_follow_up_days: int = Field(5, alias="CROSSBOT_NUDGE_FOLLOW_UP_DAYS", ge=1)
     nudge_stale_days: int = Field(21, alias="CROSSBOT_NUDGE_STALE_DAYS", ge=1)
     card_review_months: int = Field(12, alias="CROSSBOT_CARD_REVIEW_MONTHS", ge=1)
+    # Dashboard: where people reach `serve` (sign-in links start with it), and the key that
+    # signs its cookies (unset: derived from the Slack or Teams secret, else per process).
+    public_url: str = Field("http://localhost:3978", alias="CROSSBOT_PUBLIC_URL")
+    session_secret: SecretStr | None = Field(None, alias="CROSSBOT_SESSION_SECRET")
 
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")

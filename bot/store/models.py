@@ -90,11 +90,15 @@ class Referral(SQLModel, table=True):
     consent: str = "not_needed"  # not_needed | pending | given | talk_first | lapsed
     consent_reminded_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
-    updated_at: datetime = Field(default_factory=utcnow)
+    # Indexed by migration 0003_dashboard: "waiting longest" reads the oldest open ones first.
+    updated_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class ReferralEvent(SQLModel, table=True):
     """The audit trail: one row per change of a referral, never updated."""
+
+    # Added by migration 0003_dashboard: the funnel counts referrals per status from it alone.
+    __table_args__ = (Index("ix_referralevent_funnel", "to_status", "referral_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     referral_id: int = Field(foreign_key="referral.id", index=True)
@@ -287,3 +291,26 @@ class LearnedAlias(SQLModel, table=True):
     key: str  # the alias folded, so the same words are added once per card
     added_by_id: int | None = Field(default=None, foreign_key="person.id")
     added_at: datetime = Field(default_factory=utcnow)
+
+
+class DashboardLink(SQLModel, table=True):
+    """A one-time sign-in link for the dashboard; only the hash of its token is kept."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class DashboardSession(SQLModel, table=True):
+    """A signed-in browser; in the database so that any replica serves it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(unique=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    csrf_token: str
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+    ended_at: datetime | None = None
