@@ -30,8 +30,10 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._search.index import FieldIndex
+from bot._search.rarity import information, zipf
 from bot._search.text import (
     OWNERSHIP,
+    PARTICLES,
     STOPWORDS,
     content_stems,
     english_words,
@@ -51,7 +53,7 @@ from bot._search.vocab import (
 )
 from bot.catalog import Card, Client, Person
 
-__all__ = ["Match", "SearchIndex", "SearchResult", "load_vocabulary"]
+__all__ = ["EVIDENCE_FLOOR", "Match", "SearchIndex", "SearchResult", "load_vocabulary"]
 
 # How much each part of a card counts. Names people use (title, aliases) count most;
 # the situations are what people describe when they don't know the name of the service.
@@ -82,8 +84,14 @@ _RELATIVE_WEIGHT = 0.5  # so do words of the same family ('bribes' for 'bribery'
 _FAMILY = 5  # shortest shared stem that makes two words one family
 _AREA_WEIGHT = 0.8  # share of the final score that comes from the area map
 _OTHER_MATCH = 0.55  # other matches must score at least this share of the best one
-_WEAK = 0.1  # below this share of the question's meaning matched, nothing fits
-_MOSTLY = 0.75  # a card holding this share of it answers even a question about another area
+# Below this share of the question's information (its words weighted by their rarity in
+# general English) explained by the best card, nothing fits. Not fitted on a firm: "the
+# card accounts for at least a third of what was said" is the plain reading of a weak
+# guess; `benchmarks/search_quality.py --fit` shows what fitting it on one firm gives another.
+EVIDENCE_FLOOR = 0.33
+_MOSTLY = 0.75  # a card explaining this share answers even a question about another area
+_NAME_WEIGHT = 1.0  # a card the question names (title or alias) leads the answer
+_COMMON_NAME = 4.5  # a one-word name this common in English ('property') is not evidence
 _TEAM_CUE = re.compile(r"\b(team|department|dept|practice|group|desk|unit)s?\b")
 # Words that ask about someone rather than about a service.
 _ABOUT_SURFACE = frozenset("cover covers do does role job contact speak talk reach email".split())
@@ -119,6 +127,10 @@ class _Question:
     query: dict[str, float]
     areas: dict[str, float]
     synonyms: dict[str, set[str]] = field(default_factory=dict)  # term -> glossary equivalents
+    words: list[tuple[str, str]] = field(default_factory=list)  # (word, its stem), as said
+    area_terms: dict[str, set[str]] = field(default_factory=dict)  # area -> terms that hit it
+    names: list[str] = field(default_factory=list)  # terms + adjacent words joined
+    owned: bool = False  # "my laptop", "our office": about the asker, not a client
 
 
 def load_vocabulary(content_dir: Path | None = None) -> tuple[Glossary, list[Area]]:
@@ -159,7 +171,13 @@ class SearchIndex:
                 self._phrase_area.append(number)
         self._area_matcher = PhraseMatcher(phrases)
         self._cover = self._coverage(segments)
+        # Each card's main area weight, once: per question only the asked areas' columns
+        # are read, so the work per question doesn't grow with the taxonomy.
+        self._cover_main = np.maximum(self._cover.max(axis=1, initial=0.0), _COVERED)
+        self._area_column = {a.id: n for n, a in enumerate(self.areas)}
         self.covered = self._covered_areas()
+        self._name_matcher, self._name_card = _name_matcher(self.cards)
+        self.evidence_floor = EVIDENCE_FLOOR
         self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
         # Typos rarely hit the first letter; bucketing by it keeps correction fast.
         self._fuzzy_choices: dict[str, list[str]] = defaultdict(list)
@@ -187,7 +205,12 @@ class SearchIndex:
     # -- cards ----------------------------------------------------------------------------
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
-        """The cards that answer `question`, best first, or none with the reason why."""
+        """The cards that answer `question`, best first, or none with the reason why.
+
+        A card the question names (title or alias, any spelling) always answers. Otherwise
+        nothing fits when the question is an internal request, is about an area no card
+        covers, or when the best card explains too little of what the question says.
+        """
         parsed = self._parse(question)
         asked = tuple(sorted(parsed.areas, key=lambda a: -parsed.areas[a]))
         if not parsed.terms or not self.cards:
@@ -195,33 +218,42 @@ class SearchIndex:
         about = self._about_someone(question, parsed, limit)
         if about is not None:
             return about
+        named = self._named(parsed)
         service = {a: s for a, s in parsed.areas.items() if self._area_kind[a] == "service"}
         internal = max((s for a, s in parsed.areas.items() if a not in service), default=0.0)
-        if internal > max(service.values(), default=0.0):
+        if internal > max(service.values(), default=0.0) and (parsed.owned or not named):
             return SearchResult(question, reason="internal", areas=asked)
         covered = {a: s for a, s in service.items() if a in self.covered}
         lexical = self._index.scores(parsed.query)
         best = float(lexical.max())
-        if best <= 0:
+        if best <= 0 and not named:
             reason: Reason = "uncovered" if service and not covered else "weak"
             return SearchResult(question, reason=reason, areas=asked)
-        total = lexical / best + _AREA_WEIGHT * self._area_boost(covered)
-        order = np.argsort(-total, kind="stable")[: max(limit, 1)]
+        total = lexical / max(best, 1e-9) + _AREA_WEIGHT * self._area_boost(covered)
+        if named:
+            total[list(named)] += _NAME_WEIGHT
+        order = _top(total, max(limit, 1))
         top = int(order[0])
-        meaning = self._meaning_matched(parsed, top)
-        uncovered = max((s for a, s in service.items() if a not in covered), default=0.0)
-        if uncovered > max(covered.values(), default=0.0) and meaning < _MOSTLY:
-            return SearchResult(question, reason="uncovered", areas=asked)
-        if not covered and meaning < _WEAK:
-            return SearchResult(question, reason="weak", areas=asked)
-        ceiling = 1 + _AREA_WEIGHT
+        if not named:
+            explained = self._explained(parsed, top)
+            uncovered = max((s for a, s in service.items() if a not in covered), default=0.0)
+            if uncovered > max(covered.values(), default=0.0) and explained < _MOSTLY:
+                return SearchResult(question, reason="uncovered", areas=asked)
+            if explained < self.evidence_floor:
+                return SearchResult(question, reason="weak", areas=asked)
+        ceiling = 1 + _AREA_WEIGHT + _NAME_WEIGHT * bool(named)
         head = float(total[top])
         matches = [
-            Match(self.cards[int(i)], round(float(total[i]) / ceiling, 3))
+            Match(self.cards[int(i)], round(min(1.0, float(total[i]) / ceiling), 3))
             for i in order[:limit]
-            if total[i] > 0 and (int(i) == top or total[i] >= _OTHER_MATCH * head)
+            if total[i] > 0
+            and (int(i) == top or int(i) in named or total[i] >= _OTHER_MATCH * head)
         ]
         return SearchResult(question, matches=matches, areas=asked)
+
+    def _named(self, parsed: _Question) -> set[int]:
+        """Cards whose title or an alias the question says (in any order, any spelling)."""
+        return {self._name_card[pid] for pid in self._name_matcher.find(parsed.names)}
 
     def _about_someone(self, question: str, parsed: _Question, limit: int) -> SearchResult | None:
         """Cards of the person or team a question is about ("who is Priya Shah?")."""
@@ -252,13 +284,21 @@ class SearchIndex:
         return {
             "terms": parsed.terms,
             "areas": parsed.areas,
-            "meaning": round(self._meaning_matched(parsed, top), 2),
+            "explained": round(self._explained(parsed, top), 2) if self.cards else 0.0,
             "covered": [a for a in parsed.areas if a in self.covered],
+            "named": sorted(self.cards[n].id for n in self._named(parsed)),
         }
 
     def _parse(self, question: str) -> _Question:
         said = [self._correct(w) for w in words(question)]
-        stems = [stem(w) for w in said if w not in STOPWORDS]
+        # 'lay off', 'sell up', 'buy out': a verb and its particle also read as one word.
+        stems = [stem(w) for w in said if w not in STOPWORDS] + [
+            stem(a + b) for a, b in zip(said, said[1:], strict=False) if b in PARTICLES
+        ]
+        unnamed = self._proper_nouns(question)
+        kept = [(w, stem(w)) for w in said if w not in STOPWORDS and w not in unnamed]
+        # 'buy-out' and 'buyout', 'e-discovery' and 'ediscovery': names match either way.
+        names = stems + [stem(a + b) for a, b in zip(said, said[1:], strict=False)]
         query: dict[str, float] = {}
         for term in stems:
             query[term] = query.get(term, 0.0) + 1.0
@@ -273,12 +313,26 @@ class SearchIndex:
             if relatives:
                 synonyms.setdefault(term, set()).update(relatives)
         areas: dict[str, float] = {}
+        area_terms: dict[str, set[str]] = defaultdict(set)
         owned = [stem(w) for w in said if w in OWNERSHIP or w not in STOPWORDS]
         for pid in self._area_matcher.find(owned):
             area = self.areas[self._phrase_area[pid]].id
-            strength = float(len(self._area_matcher.phrases[pid]))
+            phrase = self._area_matcher.phrases[pid]
+            strength = float(len(phrase))
             areas[area] = max(areas.get(area, 0.0), strength) + 0.1 * bool(area in areas)
-        return _Question(stems, query, areas, synonyms)
+            area_terms[area].update(phrase)
+        mine = bool(OWNERSHIP.intersection(said)) and not _CLIENT_WORDS.intersection(stems)
+        return _Question(stems, query, areas, synonyms, kept, dict(area_terms), names, mine)
+
+    def _proper_nouns(self, question: str) -> set[str]:
+        """Capitalised words past the first that no card, glossary or area uses
+        ('Wakefield', 'Geelong') and numbers: they say where or how much, not what."""
+        found = {w for w in words(question) if _AMOUNT.fullmatch(w)}
+        for match in _CAPITALISED.finditer(question):
+            folded = fold(match.group())
+            if match.start() and folded not in self._known:
+                found.add(folded)
+        return found
 
     def _relatives(self, term: str) -> set[str]:
         """Index terms of the same family that stemming kept apart ('bribe' and 'briberi')."""
@@ -319,27 +373,30 @@ class SearchIndex:
             self._corrections[word] = found[0] if found else word
         return self._corrections[word]
 
-    def _meaning_matched(self, parsed: _Question, doc: int) -> float:
-        """Share of the question's idf mass that the card contains."""
-        seen = set(parsed.terms)
-        mass = sum(self._index.term_idf(t) for t in seen)
-        hit = sum(
-            self._index.term_idf(t)
-            for t in seen
-            if any(self._index.contains(s, doc) for s in {t} | parsed.synonyms.get(t, set()))
+    def _explained(self, parsed: _Question, doc: int) -> float:
+        """Share of the question's information (its words weighted by their rarity in
+        general English) that the card explains: the card has the word, a glossary
+        equivalent or relative of it, or covers an area the word signals."""
+        by_area = set().union(
+            *(t for a, t in parsed.area_terms.items() if self._cover[doc, self._area_column[a]])
         )
-        return hit / mass if mass else 0.0
+        mass = hit = 0.0
+        for word, term in dict(parsed.words).items():
+            weight = information(word)
+            mass += weight
+            family = {term} | parsed.synonyms.get(term, set())
+            if term in by_area or any(self._index.contains(t, doc) for t in family):
+                hit += weight
+        return hit / mass if mass else 1.0
 
     def _area_boost(self, areas: dict[str, float]) -> np.ndarray:
         if not areas:
             return np.zeros(len(self.cards), dtype=np.float32)
-        index = {a.id: n for n, a in enumerate(self.areas)}
-        cols = [index[a] for a in areas]
+        cols = [self._area_column[a] for a in areas]
         strength = np.array([areas[a] for a in areas], dtype=np.float32)
         # How much each card is about each area, relative to its main area: a card that
         # mentions an area in passing gets little from it, the card about it gets all.
-        main = np.maximum(self._cover.max(axis=1, keepdims=True), _COVERED)
-        share = self._cover[:, cols] / main
+        share = self._cover[:, cols] / self._cover_main[:, None]
         return (share @ strength) / float(strength.sum())
 
     def _covered_areas(self) -> set[str]:
@@ -506,5 +563,40 @@ def _fields(
     return fields
 
 
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the `k` best scores, best first (earlier cards win ties)."""
+    if k < len(scores):
+        part = np.argpartition(-scores, k - 1)[:k]
+        cut = scores[part].min()
+        part = np.nonzero(scores >= cut)[0]  # every tie at the cut, so order stays stable
+        return part[np.argsort(-scores[part], kind="stable")][:k]
+    return np.argsort(-scores, kind="stable")[:k]
+
+
+def _name_matcher(cards: Sequence[Card]) -> tuple[PhraseMatcher, list[int]]:
+    """Every card's title and aliases as phrases of stems, and for each phrase its card.
+
+    A name also matches written as one word ('buy-out' as 'buyout'). A one-word name that
+    is a common English word ('property', 'planning') is left out: it says too little.
+    """
+    phrases: list[tuple[str, ...]] = []
+    owner: list[int] = []
+    for number, card in enumerate(cards):
+        for name in dict.fromkeys((card.title, *card.aliases)):
+            said = [w for w in words(name) if w not in STOPWORDS]
+            if not said or (len(said) == 1 and zipf(said[0]) >= _COMMON_NAME):
+                continue
+            forms = {tuple(stem(w) for w in said)}
+            if len(said) > 1:
+                forms.add((stem("".join(said)),))
+            for form in forms:
+                phrases.append(form)
+                owner.append(number)
+    return PhraseMatcher(phrases), owner
+
+
+_AMOUNT = re.compile(r"\d+(k|m|bn|pc|s|th|st|nd|rd)?")  # '25', '40k', '1990s', not 'P11D'
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+_CLIENT_WORDS = frozenset(stem(w) for w in ("client", "clients", "customer", "customers"))
 _SEGMENT = re.compile(r"[.!?;]\s+|\n")
 _SECTION_FIELDS = ("what_we_do", "situations", "clients_we_want", "positioning", "questions")
