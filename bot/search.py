@@ -237,7 +237,8 @@ class SearchIndex:
         if not named:
             explained = self._explained(parsed, top)
             uncovered = max((s for a, s in service.items() if a not in covered), default=0.0)
-            if uncovered > max(covered.values(), default=0.0) and explained < _MOSTLY:
+            meaning = self._meaning_matched(parsed, top)
+            if uncovered > max(covered.values(), default=0.0) and meaning < _MOSTLY:
                 return SearchResult(question, reason="uncovered", areas=asked)
             if explained < self.evidence_floor:
                 return SearchResult(question, reason="weak", areas=asked)
@@ -292,9 +293,8 @@ class SearchIndex:
     def _parse(self, question: str) -> _Question:
         said = [self._correct(w) for w in words(question)]
         # 'lay off', 'sell up', 'buy out': a verb and its particle also read as one word.
-        stems = [stem(w) for w in said if w not in STOPWORDS] + [
-            stem(a + b) for a, b in zip(said, said[1:], strict=False) if b in PARTICLES
-        ]
+        phrasal = [stem(a + b) for a, b in zip(said, said[1:], strict=False) if b in PARTICLES]
+        stems = [stem(w) for w in said if w not in STOPWORDS] + phrasal
         unnamed = self._proper_nouns(question)
         kept = [(w, stem(w)) for w in said if w not in STOPWORDS and w not in unnamed]
         # 'buy-out' and 'buyout', 'e-discovery' and 'ediscovery': names match either way.
@@ -314,7 +314,7 @@ class SearchIndex:
                 synonyms.setdefault(term, set()).update(relatives)
         areas: dict[str, float] = {}
         area_terms: dict[str, set[str]] = defaultdict(set)
-        owned = [stem(w) for w in said if w in OWNERSHIP or w not in STOPWORDS]
+        owned = [stem(w) for w in said if w in OWNERSHIP or w not in STOPWORDS] + phrasal
         for pid in self._area_matcher.find(owned):
             area = self.areas[self._phrase_area[pid]].id
             phrase = self._area_matcher.phrases[pid]
@@ -372,6 +372,18 @@ class SearchIndex:
             )
             self._corrections[word] = found[0] if found else word
         return self._corrections[word]
+
+    def _meaning_matched(self, parsed: _Question, doc: int) -> float:
+        """Share of the question's idf mass that the card contains: how much of what is
+        distinctive in this firm's cards the question shares with this one."""
+        seen = set(parsed.terms)
+        mass = sum(self._index.term_idf(t) for t in seen)
+        hit = sum(
+            self._index.term_idf(t)
+            for t in seen
+            if any(self._index.contains(s, doc) for s in {t} | parsed.synonyms.get(t, set()))
+        )
+        return hit / mass if mass else 0.0
 
     def _explained(self, parsed: _Question, doc: int) -> float:
         """Share of the question's information (its words weighted by their rarity in

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from bot._search.text import OWNERSHIP, terms, words
+from bot._search.text import OWNERSHIP, PARTICLES, STOPWORDS, stem, words
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GLOSSARY_FILE = "glossary.csv"
@@ -96,9 +96,11 @@ class Area:
 
 
 def load_glossary(extra: Path | None = None) -> Glossary:
-    """The shipped glossary, extended by a firm's own `glossary.csv` when given."""
+    """The shipped glossary (`glossary.csv` and the markets' files in `glossary/`),
+    extended by a firm's own `glossary.csv` when given."""
     glossary = Glossary()
-    for path in (DATA / GLOSSARY_FILE, extra):
+    shipped = [DATA / GLOSSARY_FILE, *sorted((DATA / "glossary").glob("*.csv"))]
+    for path in (*shipped, extra):
         if path is not None and path.is_file():
             for row in _rows(path):
                 glossary.add(row[0], [s for s in row[1].split(";") if s.strip()])
@@ -106,9 +108,11 @@ def load_glossary(extra: Path | None = None) -> Glossary:
 
 
 def load_areas(extra: Path | None = None) -> list[Area]:
-    """The shipped taxonomy of service areas, plus a firm's own `areas.yaml` when given."""
+    """The shipped taxonomy of service areas (`areas.yaml` and the markets' files in
+    `areas/`), plus a firm's own `areas.yaml` when given."""
     areas: dict[str, Area] = {}
-    for path in (DATA / AREAS_FILE, extra):
+    shipped = [DATA / AREAS_FILE, *sorted((DATA / "areas").glob("*.yaml"))]
+    for path in (*shipped, extra):
         if path is None or not path.is_file():
             continue
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
@@ -135,8 +139,20 @@ def _phrase(text: str) -> tuple[str, ...]:
     'buy-in' would shrink to 'buy' and 'D&O insurance' to 'insurance', which would then
     match far more than they mean, so such phrases are dropped.
     """
-    stems = tuple(terms(text, keep=OWNERSHIP))
-    return stems if len(stems) > 1 or len(words(text)) == 1 else ()
+    said = words(text)
+    stems: list[str] = []
+    dropped = 0
+    for n, word in enumerate(said):
+        after = said[n + 1] if n + 1 < len(said) else ""
+        if after in PARTICLES and word not in STOPWORDS:
+            stems.append(stem(word + after))  # 'lay off' is one word: 'layoff'
+        elif n and word in PARTICLES and said[n - 1] not in STOPWORDS:
+            continue  # joined to the word before
+        elif word in OWNERSHIP or word not in STOPWORDS:
+            stems.append(stem(word))
+        else:
+            dropped += 1
+    return tuple(stems) if len(stems) > 1 or not dropped else ()
 
 
 def _rows(path: Path) -> list[tuple[str, str]]:
