@@ -39,6 +39,7 @@ from bot._search.text import (
     english_words,
     fold,
     folded_words,
+    phrasal,
     stem,
     terms,
     words,
@@ -131,6 +132,8 @@ class _Question:
     area_terms: dict[str, set[str]] = field(default_factory=dict)  # area -> terms that hit it
     names: list[str] = field(default_factory=list)  # terms + adjacent words joined
     owned: bool = False  # "my laptop", "our office": about the asker, not a client
+    verbs: dict[str, str] = field(default_factory=dict)  # 'lay' -> 'layoff' (phrasal verbs)
+    area_phrases: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
 
 
 def load_vocabulary(content_dir: Path | None = None) -> tuple[Glossary, list[Area]]:
@@ -236,9 +239,12 @@ class SearchIndex:
         top = int(order[0])
         if not named:
             explained = self._explained(parsed, top)
-            uncovered = max((s for a, s in service.items() if a not in covered), default=0.0)
-            meaning = self._meaning_matched(parsed, top)
-            if uncovered > max(covered.values(), default=0.0) and meaning < _MOSTLY:
+            others = {a: s for a, s in service.items() if a not in covered}
+            uncovered = max(others, key=others.__getitem__, default="")
+            if uncovered and others[uncovered] > max(covered.values(), default=0.0) and (
+                self._meaning_matched(parsed, top) < _MOSTLY
+                or not self._cover[top, self._area_column[uncovered]]
+            ):
                 return SearchResult(question, reason="uncovered", areas=asked)
             if explained < self.evidence_floor:
                 return SearchResult(question, reason="weak", areas=asked)
@@ -253,8 +259,21 @@ class SearchIndex:
         return SearchResult(question, matches=matches, areas=asked)
 
     def _named(self, parsed: _Question) -> set[int]:
-        """Cards whose title or an alias the question says (in any order, any spelling)."""
-        return {self._name_card[pid] for pid in self._name_matcher.find(parsed.names)}
+        """Cards whose title or an alias the question says (in any order, any spelling),
+        unless the question says more precisely an area no card covers ('conveyancing'
+        names a card, 'residential conveyancing' may be what the firm doesn't do)."""
+        narrower = [
+            set(phrase)
+            for area, phrases in parsed.area_phrases.items()
+            if self._area_kind[area] == "service" and area not in self.covered
+            for phrase in phrases
+        ]
+        found = set()
+        for pid in self._name_matcher.find(parsed.names):
+            name = set(self._name_matcher.phrases[pid])
+            if not any(name < phrase for phrase in narrower):
+                found.add(self._name_card[pid])
+        return found
 
     def _about_someone(self, question: str, parsed: _Question, limit: int) -> SearchResult | None:
         """Cards of the person or team a question is about ("who is Priya Shah?")."""
@@ -293,8 +312,10 @@ class SearchIndex:
     def _parse(self, question: str) -> _Question:
         said = [self._correct(w) for w in words(question)]
         # 'lay off', 'sell up', 'buy out': a verb and its particle also read as one word.
-        phrasal = [stem(a + b) for a, b in zip(said, said[1:], strict=False) if b in PARTICLES]
-        stems = [stem(w) for w in said if w not in STOPWORDS] + phrasal
+        pairs = zip(said, said[1:], strict=False)
+        verbs = {a: phrasal(a, b) for a, b in pairs if b in PARTICLES and a not in STOPWORDS}
+        compounds = list(verbs.values())
+        stems = [stem(w) for w in said if w not in STOPWORDS] + compounds
         unnamed = self._proper_nouns(question)
         kept = [(w, stem(w)) for w in said if w not in STOPWORDS and w not in unnamed]
         # 'buy-out' and 'buyout', 'e-discovery' and 'ediscovery': names match either way.
@@ -314,15 +335,19 @@ class SearchIndex:
                 synonyms.setdefault(term, set()).update(relatives)
         areas: dict[str, float] = {}
         area_terms: dict[str, set[str]] = defaultdict(set)
-        owned = [stem(w) for w in said if w in OWNERSHIP or w not in STOPWORDS] + phrasal
+        area_phrases: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        owned = [stem(w) for w in said if w in OWNERSHIP or w not in STOPWORDS] + compounds
         for pid in self._area_matcher.find(owned):
             area = self.areas[self._phrase_area[pid]].id
             phrase = self._area_matcher.phrases[pid]
             strength = float(len(phrase))
             areas[area] = max(areas.get(area, 0.0), strength) + 0.1 * bool(area in areas)
             area_terms[area].update(phrase)
+            area_phrases[area].append(phrase)
         mine = bool(OWNERSHIP.intersection(said)) and not _CLIENT_WORDS.intersection(stems)
-        return _Question(stems, query, areas, synonyms, kept, dict(area_terms), names, mine)
+        return _Question(
+            stems, query, areas, synonyms, kept, dict(area_terms), names, mine, verbs, dict(area_phrases)
+        )
 
     def _proper_nouns(self, question: str) -> set[str]:
         """Capitalised words past the first that no card, glossary or area uses
@@ -396,7 +421,7 @@ class SearchIndex:
         for word, term in dict(parsed.words).items():
             weight = information(word)
             mass += weight
-            family = {term} | parsed.synonyms.get(term, set())
+            family = {term, parsed.verbs.get(word, term)} | parsed.synonyms.get(term, set())
             if term in by_area or any(self._index.contains(t, doc) for t in family):
                 hit += weight
         return hit / mass if mass else 1.0

@@ -90,7 +90,16 @@ def stem(word: str) -> str:
     US, UK and Australian spellings of a word share a stem ('labor'/'labour')."""
     if len(word) <= 3 or word.isdigit():
         return word
-    return str(_STEMMER.stemWord(spelling(word)))
+    found = str(_STEMMER.stemWord(spelling(word)))
+    if found == word and word[-1] == "s" and word[-2] in "aeio" and len(word) <= 6:
+        return word[:-1]  # 'NDAs', 'SPAs', 'CVAs': Snowball keeps an acronym's plural s
+    return found
+
+
+def phrasal(verb: str, particle: str) -> str:
+    """One term for a phrasal verb, whatever the verb's form: 'takes over' and 'take over'
+    are 'takeover', 'lay off' is 'layoff'."""
+    return stem(stem(verb) + particle)
 
 
 def spelling(word: str) -> str:

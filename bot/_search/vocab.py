@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from bot._search.text import OWNERSHIP, PARTICLES, STOPWORDS, stem, words
+from bot._search.text import OWNERSHIP, PARTICLES, STOPWORDS, phrasal, stem, words
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GLOSSARY_FILE = "glossary.csv"
@@ -145,7 +145,7 @@ def _phrase(text: str) -> tuple[str, ...]:
     for n, word in enumerate(said):
         after = said[n + 1] if n + 1 < len(said) else ""
         if after in PARTICLES and word not in STOPWORDS:
-            stems.append(stem(word + after))  # 'lay off' is one word: 'layoff'
+            stems.append(phrasal(word, after))  # 'lay off' is one word: 'layoff'
         elif n and word in PARTICLES and said[n - 1] not in STOPWORDS:
             continue  # joined to the word before
         elif word in OWNERSHIP or word not in STOPWORDS:
