@@ -241,9 +241,12 @@ class SearchIndex:
             explained = self._explained(parsed, top)
             others = {a: s for a, s in service.items() if a not in covered}
             uncovered = max(others, key=others.__getitem__, default="")
+            # A phrase of two or more words names an area positively: unless the best card
+            # at least mentions it, the firm doesn't do it. One word may mean other things.
+            named_area = others.get(uncovered, 0.0) >= 2
             if uncovered and others[uncovered] > max(covered.values(), default=0.0) and (
                 self._meaning_matched(parsed, top) < _MOSTLY
-                or not self._cover[top, self._area_column[uncovered]]
+                or (named_area and not self._cover[top, self._area_column[uncovered]])
             ):
                 return SearchResult(question, reason="uncovered", areas=asked)
             if explained < self.evidence_floor:
@@ -419,10 +422,10 @@ class SearchIndex:
         )
         mass = hit = 0.0
         for word, term in dict(parsed.words).items():
-            weight = information(word)
+            weight = 0.0 if word in _FILLER else information(word)
             mass += weight
             family = {term, parsed.verbs.get(word, term)} | parsed.synonyms.get(term, set())
-            if term in by_area or any(self._index.contains(t, doc) for t in family):
+            if family & by_area or any(self._index.contains(t, doc) for t in family):
                 hit += weight
         return hit / mass if mass else 1.0
 
@@ -634,6 +637,12 @@ def _name_matcher(cards: Sequence[Card]) -> tuple[PhraseMatcher, list[int]]:
 
 _AMOUNT = re.compile(r"\d+(k|m|bn|pc|s|th|st|nd|rd)?")  # '25', '40k', '1990s', not 'P11D'
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+# Words that carry no information about the service asked for: whose problem it is
+# (nearly every question is about a client) and contractions of auxiliaries.
+_FILLER = frozenset(
+    "client clients customer customers cant wont dont doesnt isnt arent didnt havent hasnt "
+    "shouldnt couldnt wouldnt im ive id pls plz thanks thank cheers".split()
+)
 _CLIENT_WORDS = frozenset(stem(w) for w in ("client", "clients", "customer", "customers"))
 _SEGMENT = re.compile(r"[.!?;]\s+|\n")
 _SECTION_FIELDS = ("what_we_do", "situations", "clients_we_want", "positioning", "questions")
