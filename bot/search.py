@@ -180,7 +180,8 @@ class SearchIndex:
         self._cover_main = np.maximum(self._cover.max(axis=1, initial=0.0), _COVERED)
         self._area_column = {a.id: n for n, a in enumerate(self.areas)}
         self.covered = self._covered_areas()
-        self._name_matcher, self._name_card = _name_matcher(self.cards)
+        names = _name_matcher(self.cards)
+        self._name_matcher, self._name_cards, self._name_words, self._joined_names = names
         self.evidence_floor = EVIDENCE_FLOOR
         self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
         # Typos rarely hit the first letter; bucketing by it keeps correction fast.
@@ -245,9 +246,13 @@ class SearchIndex:
             # A phrase of two or more words names an area positively: unless the best card
             # at least mentions it, the firm doesn't do it. One word may mean other things.
             named_area = others.get(uncovered, 0.0) >= 2
-            if uncovered and others[uncovered] > max(covered.values(), default=0.0) and (
-                self._meaning_matched(parsed, top) < _MOSTLY
-                or (named_area and not self._cover[top, self._area_column[uncovered]])
+            if (
+                uncovered
+                and others[uncovered] > max(covered.values(), default=0.0)
+                and (
+                    self._meaning_matched(parsed, top) < _MOSTLY
+                    or (named_area and not self._cover[top, self._area_column[uncovered]])
+                )
             ):
                 return SearchResult(question, reason="uncovered", areas=asked)
             if explained < self.evidence_floor:
@@ -272,12 +277,19 @@ class SearchIndex:
             if self._area_kind[area] == "service" and area not in self.covered
             for phrase in phrases
         ]
-        found = set()
+        found: set[int] = set()
         for pid in self._name_matcher.find(parsed.names):
             name = set(self._name_matcher.phrases[pid])
-            if not any(name < phrase for phrase in narrower):
-                found.add(self._name_card[pid])
+            if self._common_name(pid) or any(name < phrase for phrase in narrower):
+                continue
+            found.update(self._name_cards[pid])
         return found
+
+    def _common_name(self, pid: int) -> bool:
+        """A one-word name that is a common English word ('property', 'planning') says too
+        little to name a card. (Checked on a match, so wordfreq loads on the first one.)"""
+        words_of = self._name_words[pid]
+        return len(words_of) == 1 and zipf(words_of[0]) >= _COMMON_NAME
 
     def _about_someone(self, question: str, parsed: _Question, limit: int) -> SearchResult | None:
         """Cards of the person or team a question is about ("who is Priya Shah?")."""
@@ -323,7 +335,8 @@ class SearchIndex:
         unnamed = self._proper_nouns(question)
         kept = [(w, stem(w)) for w in said if w not in STOPWORDS and w not in unnamed]
         # 'buy-out' and 'buyout', 'e-discovery' and 'ediscovery': names match either way.
-        names = stems + [stem(a + b) for a, b in zip(said, said[1:], strict=False)]
+        joined = (self._joined_names.get(a + b) for a, b in zip(said, said[1:], strict=False))
+        names = stems + [w for w in joined if w]
         query: dict[str, float] = {}
         for term in stems:
             query[term] = query.get(term, 0.0) + 1.0
@@ -349,8 +362,9 @@ class SearchIndex:
             area_terms[area].update(phrase)
             area_phrases[area].append(phrase)
         mine = bool(OWNERSHIP.intersection(said)) and not _CLIENT_WORDS.intersection(stems)
+        phrases = dict(area_phrases)
         return _Question(
-            stems, query, areas, synonyms, kept, dict(area_terms), names, mine, verbs, dict(area_phrases)
+            stems, query, areas, synonyms, kept, dict(area_terms), names, mine, verbs, phrases
         )
 
     def _proper_nouns(self, question: str) -> set[str]:
@@ -626,26 +640,37 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     return np.argsort(-scores, kind="stable")[:k]
 
 
-def _name_matcher(cards: Sequence[Card]) -> tuple[PhraseMatcher, list[int]]:
-    """Every card's title and aliases as phrases of stems, and for each phrase its card.
-
-    A name also matches written as one word ('buy-out' as 'buyout'). A one-word name that
-    is a common English word ('property', 'planning') is left out: it says too little.
-    """
-    phrases: list[tuple[str, ...]] = []
-    owner: list[int] = []
+def _name_matcher(
+    cards: Sequence[Card],
+) -> tuple[PhraseMatcher, list[list[int]], list[tuple[str, ...]], dict[str, str]]:
+    """Every distinct title and alias as phrases of stems, for each phrase the cards that
+    have it and the name's words, and the names written as one word ('buyout' for
+    'buy-out', and 'buyout' itself), so that a question writing two words as one, or one
+    as two, still names the card. A big firm repeats names: each is worked out once."""
+    by_phrase: dict[tuple[str, ...], tuple[tuple[str, ...], list[int]]] = {}
+    joined: dict[str, str] = {}
+    forms_of: dict[str, tuple[tuple[str, ...], set[tuple[str, ...]]]] = {}
     for number, card in enumerate(cards):
         for name in dict.fromkeys((card.title, *card.aliases)):
-            said = [w for w in words(name) if w not in STOPWORDS]
-            if not said or (len(said) == 1 and zipf(said[0]) >= _COMMON_NAME):
-                continue
-            forms = {tuple(stem(w) for w in said)}
-            if len(said) > 1:
-                forms.add((stem("".join(said)),))
+            if name not in forms_of:
+                forms_of[name] = _name_forms(name, joined)
+            said, forms = forms_of[name]
             for form in forms:
-                phrases.append(form)
-                owner.append(number)
-    return PhraseMatcher(phrases), owner
+                spelled = said if len(form) == len(said) else ("".join(said),)
+                by_phrase.setdefault(form, (spelled, []))[1].append(number)
+    phrases = list(by_phrase)
+    holders = [sorted(set(by_phrase[p][1])) for p in phrases]
+    return PhraseMatcher(phrases), holders, [by_phrase[p][0] for p in phrases], joined
+
+
+def _name_forms(name: str, joined: dict[str, str]) -> tuple[tuple[str, ...], set[tuple[str, ...]]]:
+    """A name's words, and its phrases: its stems, and all its words as one ('buyout')."""
+    said = tuple(w for w in words(name) if w not in STOPWORDS)
+    if not said:
+        return said, set()
+    whole = "".join(said)
+    joined.update({whole: whole, whole + "s": whole})
+    return said, {tuple(stem(w) for w in said), (whole,)}
 
 
 _AMOUNT = re.compile(r"\d+(k|m|bn|pc|s|th|st|nd|rd)?")  # '25', '40k', '1990s', not 'P11D'
