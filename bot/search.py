@@ -279,7 +279,7 @@ class SearchIndex:
         ]
         found: set[int] = set()
         for pid in self._name_matcher.find(parsed.names):
-            name = set(self._name_matcher.phrases[pid])
+            name = {stem(w) for w in self._name_words[pid]}
             if self._common_name(pid) or any(name < phrase for phrase in narrower):
                 continue
             found.update(self._name_cards[pid])
@@ -656,8 +656,7 @@ def _name_matcher(
                 forms_of[name] = _name_forms(name, joined)
             said, forms = forms_of[name]
             for form in forms:
-                spelled = said if len(form) == len(said) else ("".join(said),)
-                by_phrase.setdefault(form, (spelled, []))[1].append(number)
+                by_phrase.setdefault(form, (said, []))[1].append(number)
     phrases = list(by_phrase)
     holders = [sorted(set(by_phrase[p][1])) for p in phrases]
     return PhraseMatcher(phrases), holders, [by_phrase[p][0] for p in phrases], joined

@@ -117,11 +117,12 @@ def load_areas(extra: Path | None = None) -> list[Area]:
             continue
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             said = [str(t) for t in entry.get("terms", [])]
-            phrases = tuple(p for p in (_phrase(t) for t in said) if p)
+            phrases = tuple(dict.fromkeys(p for p in (_phrase(t) for t in said) if p))
             vocabulary = frozenset(w for t in said for w in words(t))
             old = areas.get(str(entry["id"]))
             if old is not None:
-                phrases, vocabulary = old.phrases + phrases, old.vocabulary | vocabulary
+                phrases = tuple(dict.fromkeys(old.phrases + phrases))
+                vocabulary = old.vocabulary | vocabulary
             area_id = str(entry["id"])
             kind = str(entry.get("kind", "service"))
             areas[area_id] = Area(area_id, kind, phrases, vocabulary)
