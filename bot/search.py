@@ -329,9 +329,13 @@ class SearchIndex:
         said = _intentions([self._correct(w) for w in words(question)])
         # 'lay off', 'sell up', 'buy out': a verb and its particle also read as one word.
         pairs = zip(said, said[1:], strict=False)
-        verbs = {a: phrasal(a, b) for a, b in pairs if b in PARTICLES and a not in STOPWORDS}
+        verbs = {
+            a: phrasal(a, b)
+            for a, b in pairs
+            if b in PARTICLES and a not in STOPWORDS and a.isalpha()
+        }
         compounds = list(verbs.values())
-        stems = [stem(w) for w in said if w not in STOPWORDS] + compounds
+        stems = [stem(w) for w in said if w not in STOPWORDS and w not in _FILLER] + compounds
         unnamed = self._proper_nouns(question)
         kept = [(w, stem(w)) for w in said if w not in STOPWORDS and w not in unnamed]
         # 'buy-out' and 'buyout', 'e-discovery' and 'ediscovery': names match either way.
@@ -361,7 +365,7 @@ class SearchIndex:
             areas[area] = max(areas.get(area, 0.0), strength) + 0.1 * bool(area in areas)
             area_terms[area].update(phrase)
             area_phrases[area].append(phrase)
-        mine = bool(OWNERSHIP.intersection(said)) and not _CLIENT_WORDS.intersection(stems)
+        mine = bool(OWNERSHIP.intersection(said)) and not _CLIENT_WORDS.intersection(said)
         phrases = dict(area_phrases)
         return _Question(
             stems, query, areas, synonyms, kept, dict(area_terms), names, mine, verbs, phrases
@@ -680,6 +684,6 @@ _FILLER = frozenset(
     "client clients customer customers cant wont dont doesnt isnt arent didnt havent hasnt "
     "shouldnt couldnt wouldnt im ive id pls plz thanks thank cheers".split()
 )
-_CLIENT_WORDS = frozenset(stem(w) for w in ("client", "clients", "customer", "customers"))
+_CLIENT_WORDS = frozenset(("client", "clients", "customer", "customers"))
 _SEGMENT = re.compile(r"[.!?;]\s+|\n")
 _SECTION_FIELDS = ("what_we_do", "situations", "clients_we_want", "positioning", "questions")

@@ -193,7 +193,7 @@ _SPELLINGS = {
 OWNERSHIP = frozenset({"my", "mine", "our", "ours", "own", "i", "me", "we", "us"})
 
 # Particles that make phrasal verbs: "lay off" means what "layoff" does, "sell up" a sale.
-PARTICLES = frozenset({"off", "out", "up", "over", "down", "back", "in"})
+PARTICLES = frozenset({"off", "out", "up", "over", "down", "back"})
 
 
 # Each word seen while indexing, to its stem ("" for a stopword): indexing a big firm
