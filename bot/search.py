@@ -244,14 +244,20 @@ class SearchIndex:
             others = {a: s for a, s in service.items() if a not in covered}
             uncovered = max(others, key=others.__getitem__, default="")
             # A phrase of two or more words names an area positively: unless the best card
-            # at least mentions it, the firm doesn't do it. One word may mean other things.
+            # at least mentions it, the firm doesn't do it. One word may mean other things:
+            # it names an uncovered area only when the best card never mentions that area
+            # and holds little of the question.
             named_area = others.get(uncovered, 0.0) >= 2
+            mentioned = bool(uncovered) and bool(self._cover[top, self._area_column[uncovered]])
             if (
                 uncovered
                 and others[uncovered] > max(covered.values(), default=0.0)
                 and (
-                    self._meaning_matched(parsed, top) < _MOSTLY
-                    or (named_area and not self._cover[top, self._area_column[uncovered]])
+                    (named_area and not mentioned)
+                    or (
+                        (named_area or not mentioned)
+                        and self._meaning_matched(parsed, top) < _MOSTLY
+                    )
                 )
             ):
                 return SearchResult(question, reason="uncovered", areas=asked)
