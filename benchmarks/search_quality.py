@@ -1,10 +1,18 @@
-"""Search quality on a firm's `queries.jsonl`: Crossbot against a plain rank-bm25 baseline.
+"""Search quality on one or more firms' `queries.jsonl`: Crossbot beside a plain rank-bm25.
 
-    python benchmarks/search_quality.py --content ../shared/eval/devset [--misses]
+    python benchmarks/search_quality.py ../shared/eval/devset ../shared/eval/devset2 [--misses]
+    python benchmarks/search_quality.py --content A --content B --fit A   # fit on A, score on B
+    python benchmarks/search_quality.py --content A --split               # held-out halves
 
 A question is answered correctly when an expected card is in the top 3 or, for a question the
 firm doesn't cover (empty `expect`), when nothing is returned. hit@1, hit@3 and MRR are over
 the questions that have an expected card; no-match accuracy over those that don't.
+
+Several firms in one run print each firm's figures, then their mean and worst: the engine is
+meant to transfer to firms it was never tuned on, so the worst firm matters as much as the
+mean. The one figure the engine could learn from data, the evidence floor (the share of a
+question's informative words the top card must explain), is fixed in the code; `--fit`
+shows what fitting it on some firms and scoring the others would give instead.
 """
 
 from __future__ import annotations
@@ -19,18 +27,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.catalog import Card, read_folder  # noqa: E402
-from bot.search import SearchIndex, load_vocabulary  # noqa: E402
+from bot.search import EVIDENCE_FLOOR, SearchIndex, load_vocabulary  # noqa: E402
 
 Ranker = Callable[[str], list[str]]
+FIGURES = ("overall", "hit@1", "hit@3", "mrr", "no-match")
+FLOORS = [round(0.05 * n, 2) for n in range(0, 15)]
 
 
-def crossbot(folder: Path, keep: set[str] | None = None) -> Ranker:
+def crossbot(folder: Path, keep: set[str] | None = None, floor: float | None = None) -> Ranker:
+    index = _index(folder, keep)
+    if floor is not None:
+        index.evidence_floor = floor
+    return lambda q: [m.card.id for m in index.search(q, limit=3).matches]
+
+
+def _index(folder: Path, keep: set[str] | None = None) -> SearchIndex:
     catalog, _ = read_folder(folder)
     if keep is not None:
         catalog.cards = [c for c in catalog.cards if c.id in keep]
     glossary, areas = load_vocabulary(folder)
-    index = SearchIndex.build(catalog.cards, catalog.people, catalog.clients, glossary, areas)
-    return lambda q: [m.card.id for m in index.search(q, limit=3).matches]
+    return SearchIndex.build(catalog.cards, catalog.people, catalog.clients, glossary, areas)
 
 
 def bm25(folder: Path, keep: set[str] | None = None) -> Ranker:
@@ -99,17 +115,51 @@ def split_halves(folder: Path, queries: list[dict]) -> dict[str, dict]:
                 {"q": q["q"], "expect": [c for c in q["expect"] if c in keep]} for q in queries
             ]
             runs.append(evaluate(system(folder, keep), adjusted))
-        results[name] = {key: sum(r[key] for r in runs) / 2 for key in runs[0] if key != "misses"}
+        results[name] = {key: sum(r[key] for r in runs) / 2 for key in FIGURES}
         results[name]["misses"] = runs[0]["misses"] + runs[1]["misses"]
     return results
 
 
+def fit_floor(firms: dict[str, list[dict]], folders: dict[str, Path]) -> float:
+    """The evidence floor with the best mean overall accuracy on `firms` (ties: the lowest)."""
+    indexes = {name: _index(folders[name]) for name in firms}
+    best = (-1.0, 0.0)
+    for floor in FLOORS:
+        scores = []
+        for name, queries in firms.items():
+            indexes[name].evidence_floor = floor
+            index = indexes[name]
+            rank: Ranker = lambda q, i=index: [m.card.id for m in i.search(q).matches]  # noqa: E731
+            scores.append(evaluate(rank, queries)["overall"])
+        mean = sum(scores) / len(scores)
+        if mean > best[0] + 1e-9:
+            best = (mean, floor)
+    return best[1]
+
+
+def _queries(folder: Path, path: Path | None = None) -> list[dict]:
+    lines = (path or folder / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def _row(name: str, r: dict) -> str:
+    return (
+        f"  {name:12} {r['overall']:8.3f} {r['hit@1']:7.3f} {r['hit@3']:7.3f} "
+        f"{r['mrr']:7.3f} {r['no-match']:9.3f}"
+    )
+
+
+def _header() -> str:
+    return f"  {'':12} {'overall':>8} {'hit@1':>7} {'hit@3':>7} {'MRR':>7} {'no-match':>9}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", type=Path, help="firm folders with queries.jsonl")
     parser.add_argument(
-        "--content", type=Path, required=True, help="firm folder with queries.jsonl"
+        "--content", type=Path, action="append", default=[], help="a firm folder (repeatable)"
     )
-    parser.add_argument("--queries", type=Path, help="questions file (default: DIR/queries.jsonl)")
+    parser.add_argument("--queries", type=Path, help="questions file (one firm only)")
     parser.add_argument("--misses", action="store_true", help="list the baseline's misses too")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
@@ -118,35 +168,93 @@ def main() -> None:
         help="held-out estimate: keep half the cards (each half in turn); questions about the "
         "other half must then get no match",
     )
-    args = parser.parse_args()
-    lines = (
-        (args.queries or args.content / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    parser.add_argument(
+        "--fit",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="fit the evidence floor on these firms (folder names) and score the others with it",
     )
-    queries = [json.loads(line) for line in lines if line.strip()]
-    if args.split:
-        results = split_halves(args.content, queries)
-    else:
-        results = {
-            "crossbot": evaluate(crossbot(args.content), queries),
-            "rank-bm25": evaluate(bm25(args.content), queries),
-        }
+    args = parser.parse_args()
+    folders = {f.name: f for f in [*args.folders, *args.content]}
+    if not folders:
+        parser.error("name at least one content folder")
+    queries = {
+        name: _queries(f, args.queries if len(folders) == 1 else None)
+        for name, f in folders.items()
+    }
+    results: dict[str, dict[str, dict]] = {}
+    for name, folder in folders.items():
+        if args.split:
+            results[name] = split_halves(folder, queries[name])
+        else:
+            results[name] = {
+                "crossbot": evaluate(crossbot(folder), queries[name]),
+                "rank-bm25": evaluate(bm25(folder), queries[name]),
+            }
+    summary = _summary(results)
+    fitted = _fitted(args.fit, folders, queries) if args.fit else None
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({"firms": results, "summary": summary, "fit": fitted}, indent=2))
         return
-    print(f"{len(queries)} questions from {args.content}")
-    print(f"{'':10} {'overall':>8} {'hit@1':>7} {'hit@3':>7} {'MRR':>7} {'no-match':>9}")
-    for name, r in results.items():
+    for name, firm in results.items():
+        print(f"{name}: {len(queries[name])} questions from {folders[name]}")
+        print(_header())
+        for system, r in firm.items():
+            print(_row(system, r))
+    if len(results) > 1:
+        print(f"all {len(results)} firms")
+        print(_header())
+        for label, r in summary.items():
+            print(_row(label, r))
+    if fitted:
         print(
-            f"{name:10} {r['overall']:8.3f} {r['hit@1']:7.3f} {r['hit@3']:7.3f} "
-            f"{r['mrr']:7.3f} {r['no-match']:9.3f}"
+            f"evidence floor fitted on {', '.join(fitted['fit_on'])}: {fitted['floor']:.2f} "
+            f"(shipped {EVIDENCE_FLOOR:.2f}); scored on the others"
         )
-    for name, r in results.items():
-        if name != "crossbot" and not args.misses:
+        print(_header())
+        for name, pair in fitted["scored"].items():
+            print(_row(f"{name} fit", pair["fitted"]))
+            print(_row(f"{name} ship", pair["shipped"]))
+    for name, firm in results.items():
+        for system, r in firm.items():
+            if system != "crossbot" and not args.misses:
+                continue
+            print(f"\n{name}, {system} misses ({len(r['misses'])}):")
+            for miss in r["misses"]:
+                expected, got = miss["expect"] or "no match", miss["got"] or "no match"
+                print(f"  - {miss['q']!r} expected {expected}, got {got}")
+
+
+def _summary(results: dict[str, dict[str, dict]]) -> dict[str, dict]:
+    out: dict[str, dict] = {}
+    for system in ("crossbot", "rank-bm25"):
+        rows = [firm[system] for firm in results.values()]
+        out[f"{system} mean"] = {k: sum(r[k] for r in rows) / len(rows) for k in FIGURES}
+        out[f"{system} worst"] = {k: min(r[k] for r in rows) for k in FIGURES}
+    return out
+
+
+def _fitted(
+    fit_on: list[str], folders: dict[str, Path], queries: dict[str, list[dict]]
+) -> dict[str, object]:
+    unknown = [name for name in fit_on if name not in folders]
+    if unknown:
+        raise SystemExit(f"--fit names a firm not in this run: {', '.join(unknown)}")
+    floor = fit_floor({n: queries[n] for n in fit_on}, folders)
+    scored = {}
+    for name in folders:
+        if name in fit_on:
             continue
-        print(f"\n{name} misses ({len(r['misses'])}):")
-        for miss in r["misses"]:
-            expected, got = miss["expect"] or "no match", miss["got"] or "no match"
-            print(f"  - {miss['q']!r} expected {expected}, got {got}")
+        scored[name] = {
+            "fitted": _figures(evaluate(crossbot(folders[name], floor=floor), queries[name])),
+            "shipped": _figures(evaluate(crossbot(folders[name]), queries[name])),
+        }
+    return {"fit_on": fit_on, "floor": floor, "scored": scored}
+
+
+def _figures(r: dict) -> dict:
+    return {k: r[k] for k in FIGURES}
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Search speed on a large firm: index build time, memory and per-question latency.
 
-    python benchmarks/search_speed.py ../shared/eval/devset [--cards 2000]
+    python benchmarks/search_speed.py ../shared/eval/devset [--cards 2000 20000]
 
 Builds a firm of N cards generated from the folder's cards with varied wording (titles,
 aliases and sentences shuffled and recombined across cards), then times Crossbot and a
@@ -111,17 +111,31 @@ def measure(build: Callable[[], Callable[[str], object]], questions: list[str]) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("content", type=Path, help="firm folder whose cards seed the big firm")
-    parser.add_argument("--cards", type=int, default=2000)
+    parser.add_argument(
+        "--cards", type=int, nargs="+", default=[2000], help="firm sizes to time (default 2000)"
+    )
+    parser.add_argument(
+        "--baseline-up-to",
+        type=int,
+        default=5000,
+        help="time rank-bm25 only for firms up to this many cards (it is slow on big ones)",
+    )
     args = parser.parse_args()
-    catalog, _ = read_folder(args.content)
-    cards = generate(catalog.cards, args.cards)
-    path = args.content / "queries.jsonl"
+    for count in args.cards:
+        run(args.content, count, baseline=count <= args.baseline_up_to)
+
+
+def run(content: Path, count: int, baseline: bool) -> None:
+    """Time Crossbot (and rank-bm25 when `baseline`) on a firm of `count` cards."""
+    catalog, _ = read_folder(content)
+    cards = generate(catalog.cards, count)
+    path = content / "queries.jsonl"
     questions = _QUESTIONS
     if path.is_file():
         questions = [
             json.loads(line)["q"] for line in path.read_text().splitlines() if line.strip()
         ]
-    glossary, areas = load_vocabulary(args.content)
+    glossary, areas = load_vocabulary(content)
 
     def crossbot() -> Callable[[str], object]:
         index = SearchIndex.build(cards, catalog.people, catalog.clients, glossary, areas)
@@ -140,9 +154,12 @@ def main() -> None:
         )
         return lambda q: model.get_scores(tok(q))
 
-    print(f"{len(cards)} cards generated from {args.content}, {len(questions)} questions")
+    print(f"{len(cards)} cards generated from {content}, {len(questions)} questions")
     print(f"{'':10} {'build s':>8} {'(cpu s)':>8} {'memory MB':>10} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, build in (("crossbot", crossbot), ("rank-bm25", bm25)):
+    systems = (
+        [("crossbot", crossbot), ("rank-bm25", bm25)] if baseline else [("crossbot", crossbot)]
+    )
+    for name, build in systems:
         r = measure(build, questions)
         build_s, cpu_s, memory = r["build_s"], r["build_cpu_s"], r["memory_mb"]
         print(

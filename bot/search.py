@@ -30,13 +30,16 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._search.index import FieldIndex
+from bot._search.rarity import information, zipf
 from bot._search.text import (
     OWNERSHIP,
+    PARTICLES,
     STOPWORDS,
     content_stems,
     english_words,
     fold,
     folded_words,
+    phrasal,
     stem,
     terms,
     words,
@@ -51,7 +54,7 @@ from bot._search.vocab import (
 )
 from bot.catalog import Card, Client, Person
 
-__all__ = ["Match", "SearchIndex", "SearchResult", "load_vocabulary"]
+__all__ = ["EVIDENCE_FLOOR", "Match", "SearchIndex", "SearchResult", "load_vocabulary"]
 
 # How much each part of a card counts. Names people use (title, aliases) count most;
 # the situations are what people describe when they don't know the name of the service.
@@ -82,8 +85,15 @@ _RELATIVE_WEIGHT = 0.5  # so do words of the same family ('bribes' for 'bribery'
 _FAMILY = 5  # shortest shared stem that makes two words one family
 _AREA_WEIGHT = 0.8  # share of the final score that comes from the area map
 _OTHER_MATCH = 0.55  # other matches must score at least this share of the best one
-_WEAK = 0.1  # below this share of the question's meaning matched, nothing fits
-_MOSTLY = 0.75  # a card holding this share of it answers even a question about another area
+# Below this share of the question's information (its words weighted by their rarity in
+# general English) explained by the best card, nothing fits. Not fitted on a firm: "the
+# card accounts for about a third of what was said" is the plain reading of a weak guess
+# (both devsets agree on 0.2-0.35, a held-out firm is flat over 0-0.4);
+# `benchmarks/search_quality.py --fit` shows what fitting it on one firm gives another.
+EVIDENCE_FLOOR = 0.3
+_MOSTLY = 0.75  # a card explaining this share answers even a question about another area
+_NAME_WEIGHT = 1.0  # a card the question names (title or alias) leads the answer
+_COMMON_NAME = 4.5  # a one-word name this common in English ('property') is not evidence
 _TEAM_CUE = re.compile(r"\b(team|department|dept|practice|group|desk|unit)s?\b")
 _TEAM_WORD = re.compile(r"(team|department|dept|practice|desk)s?")
 # Words that ask about someone rather than about a service.
@@ -120,6 +130,12 @@ class _Question:
     query: dict[str, float]
     areas: dict[str, float]
     synonyms: dict[str, set[str]] = field(default_factory=dict)  # term -> glossary equivalents
+    words: list[tuple[str, str]] = field(default_factory=list)  # (word, its stem), as said
+    area_terms: dict[str, set[str]] = field(default_factory=dict)  # area -> terms that hit it
+    names: list[str] = field(default_factory=list)  # terms + adjacent words joined
+    owned: bool = False  # "my laptop", "our office": about the asker, not a client
+    verbs: dict[str, str] = field(default_factory=dict)  # 'lay' -> 'layoff' (phrasal verbs)
+    area_phrases: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
 
 
 def load_vocabulary(content_dir: Path | None = None) -> tuple[Glossary, list[Area]]:
@@ -160,7 +176,14 @@ class SearchIndex:
                 self._phrase_area.append(number)
         self._area_matcher = PhraseMatcher(phrases)
         self._cover = self._coverage(segments)
+        # Each card's main area weight, once: per question only the asked areas' columns
+        # are read, so the work per question doesn't grow with the taxonomy.
+        self._cover_main = np.maximum(self._cover.max(axis=1, initial=0.0), _COVERED)
+        self._area_column = {a.id: n for n, a in enumerate(self.areas)}
         self.covered = self._covered_areas()
+        names = _name_matcher(self.cards)
+        self._name_matcher, self._name_cards, self._name_words, self._joined_names = names
+        self.evidence_floor = EVIDENCE_FLOOR
         self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
         # Typos rarely hit the first letter; bucketing by it keeps correction fast.
         self._fuzzy_choices: dict[str, list[str]] = defaultdict(list)
@@ -188,7 +211,12 @@ class SearchIndex:
     # -- cards ----------------------------------------------------------------------------
 
     def search(self, question: str, limit: int = 3) -> SearchResult:
-        """The cards that answer `question`, best first, or none with the reason why."""
+        """The cards that answer `question`, best first, or none with the reason why.
+
+        A card the question names (title or alias, any spelling) always answers. Otherwise
+        nothing fits when the question is an internal request, is about an area no card
+        covers, or when the best card explains too little of what the question says.
+        """
         parsed = self._parse(question)
         asked = tuple(sorted(parsed.areas, key=lambda a: -parsed.areas[a]))
         if not parsed.terms or not self.cards:
@@ -196,33 +224,79 @@ class SearchIndex:
         about = self._about_someone(question, parsed, limit)
         if about is not None:
             return about
+        named = self._named(parsed)
         service = {a: s for a, s in parsed.areas.items() if self._area_kind[a] == "service"}
         internal = max((s for a, s in parsed.areas.items() if a not in service), default=0.0)
-        if internal > max(service.values(), default=0.0):
+        if internal > max(service.values(), default=0.0) and (parsed.owned or not named):
             return SearchResult(question, reason="internal", areas=asked)
         covered = {a: s for a, s in service.items() if a in self.covered}
         lexical = self._index.scores(parsed.query)
         best = float(lexical.max())
-        if best <= 0:
+        if best <= 0 and not named:
             reason: Reason = "uncovered" if service and not covered else "weak"
             return SearchResult(question, reason=reason, areas=asked)
-        total = lexical / best + _AREA_WEIGHT * self._area_boost(covered)
-        order = np.argsort(-total, kind="stable")[: max(limit, 1)]
+        total = lexical / max(best, 1e-9) + _AREA_WEIGHT * self._area_boost(covered)
+        if named:
+            total[list(named)] += _NAME_WEIGHT
+        order = _top(total, max(limit, 1))
         top = int(order[0])
-        meaning = self._meaning_matched(parsed, top)
-        uncovered = max((s for a, s in service.items() if a not in covered), default=0.0)
-        if uncovered > max(covered.values(), default=0.0) and meaning < _MOSTLY:
-            return SearchResult(question, reason="uncovered", areas=asked)
-        if not covered and meaning < _WEAK:
-            return SearchResult(question, reason="weak", areas=asked)
-        ceiling = 1 + _AREA_WEIGHT
+        if not named:
+            explained = self._explained(parsed, top)
+            others = {a: s for a, s in service.items() if a not in covered}
+            uncovered = max(others, key=others.__getitem__, default="")
+            # A phrase of two or more words names an area positively: unless the best card
+            # at least mentions it, the firm doesn't do it. One word may mean other things:
+            # it names an uncovered area only when the best card never mentions that area
+            # and holds little of the question.
+            named_area = others.get(uncovered, 0.0) >= 2
+            mentioned = bool(uncovered) and bool(self._cover[top, self._area_column[uncovered]])
+            if (
+                uncovered
+                and others[uncovered] > max(covered.values(), default=0.0)
+                and (
+                    (named_area and not mentioned)
+                    or (
+                        (named_area or not mentioned)
+                        and self._meaning_matched(parsed, top) < _MOSTLY
+                    )
+                )
+            ):
+                return SearchResult(question, reason="uncovered", areas=asked)
+            if explained < self.evidence_floor:
+                return SearchResult(question, reason="weak", areas=asked)
+        ceiling = 1 + _AREA_WEIGHT + _NAME_WEIGHT * bool(named)
         head = float(total[top])
         matches = [
-            Match(self.cards[int(i)], round(float(total[i]) / ceiling, 3))
+            Match(self.cards[int(i)], round(min(1.0, float(total[i]) / ceiling), 3))
             for i in order[:limit]
-            if total[i] > 0 and (int(i) == top or total[i] >= _OTHER_MATCH * head)
+            if total[i] > 0
+            and (int(i) == top or int(i) in named or total[i] >= _OTHER_MATCH * head)
         ]
         return SearchResult(question, matches=matches, areas=asked)
+
+    def _named(self, parsed: _Question) -> set[int]:
+        """Cards whose title or an alias the question says (in any order, any spelling),
+        unless the question says more precisely an area no card covers ('conveyancing'
+        names a card, 'residential conveyancing' may be what the firm doesn't do)."""
+        narrower = [
+            set(phrase)
+            for area, phrases in parsed.area_phrases.items()
+            if self._area_kind[area] == "service" and area not in self.covered
+            for phrase in phrases
+        ]
+        found: set[int] = set()
+        for pid in self._name_matcher.find(parsed.names):
+            name = {stem(w) for w in self._name_words[pid]}
+            if self._common_name(pid) or any(name < phrase for phrase in narrower):
+                continue
+            found.update(self._name_cards[pid])
+        return found
+
+    def _common_name(self, pid: int) -> bool:
+        """A one-word name that is a common English word ('property', 'planning') says too
+        little to name a card. (Checked on a match, so wordfreq loads on the first one.)"""
+        words_of = self._name_words[pid]
+        return len(words_of) == 1 and zipf(words_of[0]) >= _COMMON_NAME
 
     def _about_someone(self, question: str, parsed: _Question, limit: int) -> SearchResult | None:
         """Cards of the person or team a question is about ("who is Priya Shah?")."""
@@ -253,13 +327,27 @@ class SearchIndex:
         return {
             "terms": parsed.terms,
             "areas": parsed.areas,
-            "meaning": round(self._meaning_matched(parsed, top), 2),
+            "explained": round(self._explained(parsed, top), 2) if self.cards else 0.0,
             "covered": [a for a in parsed.areas if a in self.covered],
+            "named": sorted(self.cards[n].id for n in self._named(parsed)),
         }
 
     def _parse(self, question: str) -> _Question:
-        said = [self._correct(w) for w in words(question)]
-        stems = [stem(w) for w in said if w not in STOPWORDS]
+        said = _intentions([self._correct(w) for w in words(question)])
+        # 'lay off', 'sell up', 'buy out': a verb and its particle also read as one word.
+        pairs = zip(said, said[1:], strict=False)
+        verbs = {
+            a: phrasal(a, b)
+            for a, b in pairs
+            if b in PARTICLES and a not in STOPWORDS and a.isalpha()
+        }
+        compounds = list(verbs.values())
+        stems = [stem(w) for w in said if w not in STOPWORDS and w not in _FILLER] + compounds
+        unnamed = self._proper_nouns(question)
+        kept = [(w, stem(w)) for w in said if w not in STOPWORDS and w not in unnamed]
+        # 'buy-out' and 'buyout', 'e-discovery' and 'ediscovery': names match either way.
+        joined = (self._joined_names.get(a + b) for a, b in zip(said, said[1:], strict=False))
+        names = stems + [w for w in joined if w]
         query: dict[str, float] = {}
         for term in stems:
             query[term] = query.get(term, 0.0) + 1.0
@@ -274,12 +362,31 @@ class SearchIndex:
             if relatives:
                 synonyms.setdefault(term, set()).update(relatives)
         areas: dict[str, float] = {}
-        owned = [stem(w) for w in said if w in OWNERSHIP or w not in STOPWORDS]
+        area_terms: dict[str, set[str]] = defaultdict(set)
+        area_phrases: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+        owned = [stem(w) for w in said if w in OWNERSHIP or w not in STOPWORDS] + compounds
         for pid in self._area_matcher.find(owned):
             area = self.areas[self._phrase_area[pid]].id
-            strength = float(len(self._area_matcher.phrases[pid]))
+            phrase = self._area_matcher.phrases[pid]
+            strength = float(len(phrase))
             areas[area] = max(areas.get(area, 0.0), strength) + 0.1 * bool(area in areas)
-        return _Question(stems, query, areas, synonyms)
+            area_terms[area].update(phrase)
+            area_phrases[area].append(phrase)
+        mine = bool(OWNERSHIP.intersection(said)) and not _CLIENT_WORDS.intersection(said)
+        phrases = dict(area_phrases)
+        return _Question(
+            stems, query, areas, synonyms, kept, dict(area_terms), names, mine, verbs, phrases
+        )
+
+    def _proper_nouns(self, question: str) -> set[str]:
+        """Capitalised words past the first that no card, glossary or area uses
+        ('Wakefield', 'Geelong') and numbers: they say where or how much, not what."""
+        found = {w for w in words(question) if _AMOUNT.fullmatch(w)}
+        for match in _CAPITALISED.finditer(question):
+            folded = fold(match.group())
+            if match.start() and folded not in self._known:
+                found.add(folded)
+        return found
 
     def _relatives(self, term: str) -> set[str]:
         """Index terms of the same family that stemming kept apart ('bribe' and 'briberi')."""
@@ -321,7 +428,8 @@ class SearchIndex:
         return self._corrections[word]
 
     def _meaning_matched(self, parsed: _Question, doc: int) -> float:
-        """Share of the question's idf mass that the card contains."""
+        """Share of the question's idf mass that the card contains: how much of what is
+        distinctive in this firm's cards the question shares with this one."""
         seen = set(parsed.terms)
         mass = sum(self._index.term_idf(t) for t in seen)
         hit = sum(
@@ -331,16 +439,30 @@ class SearchIndex:
         )
         return hit / mass if mass else 0.0
 
+    def _explained(self, parsed: _Question, doc: int) -> float:
+        """Share of the question's information (its words weighted by their rarity in
+        general English) that the card explains: the card has the word, a glossary
+        equivalent or relative of it, or covers an area the word signals."""
+        by_area = set().union(
+            *(t for a, t in parsed.area_terms.items() if self._cover[doc, self._area_column[a]])
+        )
+        mass = hit = 0.0
+        for word, term in dict(parsed.words).items():
+            weight = 0.0 if word in _FILLER else information(word)
+            mass += weight
+            family = {term, parsed.verbs.get(word, term)} | parsed.synonyms.get(term, set())
+            if family & by_area or any(self._index.contains(t, doc) for t in family):
+                hit += weight
+        return hit / mass if mass else 1.0
+
     def _area_boost(self, areas: dict[str, float]) -> np.ndarray:
         if not areas:
             return np.zeros(len(self.cards), dtype=np.float32)
-        index = {a.id: n for n, a in enumerate(self.areas)}
-        cols = [index[a] for a in areas]
+        cols = [self._area_column[a] for a in areas]
         strength = np.array([areas[a] for a in areas], dtype=np.float32)
         # How much each card is about each area, relative to its main area: a card that
         # mentions an area in passing gets little from it, the card about it gets all.
-        main = np.maximum(self._cover.max(axis=1, keepdims=True), _COVERED)
-        share = self._cover[:, cols] / main
+        share = self._cover[:, cols] / self._cover_main[:, None]
         return (share @ strength) / float(strength.sum())
 
     def _covered_areas(self) -> set[str]:
@@ -514,5 +636,68 @@ def _fields(
     return fields
 
 
+def _intentions(said: list[str]) -> list[str]:
+    """Drop the verbs of intention: 'planning to sign' is about signing, not planning."""
+    return [
+        w
+        for n, w in enumerate(said)
+        if not (w in _INTENT and n + 1 < len(said) and said[n + 1] == "to")
+    ]
+
+
+_INTENT = frozenset("planning plans plan planned hoping trying going intending aiming".split())
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the `k` best scores, best first (earlier cards win ties)."""
+    if k < len(scores):
+        part = np.argpartition(-scores, k - 1)[:k]
+        cut = scores[part].min()
+        part = np.nonzero(scores >= cut)[0]  # every tie at the cut, so order stays stable
+        return part[np.argsort(-scores[part], kind="stable")][:k]
+    return np.argsort(-scores, kind="stable")[:k]
+
+
+def _name_matcher(
+    cards: Sequence[Card],
+) -> tuple[PhraseMatcher, list[list[int]], list[tuple[str, ...]], dict[str, str]]:
+    """Every distinct title and alias as phrases of stems, for each phrase the cards that
+    have it and the name's words, and the names written as one word ('buyout' for
+    'buy-out', and 'buyout' itself), so that a question writing two words as one, or one
+    as two, still names the card. A big firm repeats names: each is worked out once."""
+    by_phrase: dict[tuple[str, ...], tuple[tuple[str, ...], list[int]]] = {}
+    joined: dict[str, str] = {}
+    forms_of: dict[str, tuple[tuple[str, ...], set[tuple[str, ...]]]] = {}
+    for number, card in enumerate(cards):
+        for name in dict.fromkeys((card.title, *card.aliases)):
+            if name not in forms_of:
+                forms_of[name] = _name_forms(name, joined)
+            said, forms = forms_of[name]
+            for form in forms:
+                by_phrase.setdefault(form, (said, []))[1].append(number)
+    phrases = list(by_phrase)
+    holders = [sorted(set(by_phrase[p][1])) for p in phrases]
+    return PhraseMatcher(phrases), holders, [by_phrase[p][0] for p in phrases], joined
+
+
+def _name_forms(name: str, joined: dict[str, str]) -> tuple[tuple[str, ...], set[tuple[str, ...]]]:
+    """A name's words, and its phrases: its stems, and all its words as one ('buyout')."""
+    said = tuple(w for w in words(name) if w not in STOPWORDS)
+    if not said:
+        return said, set()
+    whole = "".join(said)
+    joined.update({whole: whole, whole + "s": whole})
+    return said, {tuple(stem(w) for w in said), (whole,)}
+
+
+_AMOUNT = re.compile(r"\d+(k|m|bn|pc|s|th|st|nd|rd)?")  # '25', '40k', '1990s', not 'P11D'
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]+\b")
+# Words that carry no information about the service asked for: whose problem it is
+# (nearly every question is about a client) and contractions of auxiliaries.
+_FILLER = frozenset(
+    "client clients customer customers cant wont dont doesnt isnt arent didnt havent hasnt "
+    "shouldnt couldnt wouldnt im ive id pls plz thanks thank cheers".split()
+)
+_CLIENT_WORDS = frozenset(("client", "clients", "customer", "customers"))
 _SEGMENT = re.compile(r"[.!?;]\s+|\n")
 _SECTION_FIELDS = ("what_we_do", "situations", "clients_we_want", "positioning", "questions")

@@ -75,7 +75,11 @@ class FieldIndex:
 
     def contains(self, term: str, doc: int) -> bool:
         posting = self.postings.get(term)
-        return posting is not None and bool(np.any(posting[0] == doc))
+        if posting is None:
+            return False
+        docs = posting[0]  # sorted: one binary search
+        at = int(np.searchsorted(docs, doc))
+        return at < len(docs) and int(docs[at]) == doc
 
     def term_idf(self, term: str) -> float:
         """idf of a term; a term no document has counts as the rarest."""

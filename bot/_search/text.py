@@ -86,14 +86,114 @@ def _testaments(found: list[str]) -> list[str]:
 
 @lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
-    """The Snowball stem of one folded word (numbers and short words stay as they are)."""
+    """The Snowball stem of one folded word (numbers and short words stay as they are);
+    US, UK and Australian spellings of a word share a stem ('labor'/'labour')."""
     if len(word) <= 3 or word.isdigit():
         return word
-    return str(_STEMMER.stemWord(word))
+    found = str(_STEMMER.stemWord(spelling(word)))
+    if found == word and word[-1] == "s" and word[-2] in "aeio" and len(word) <= 6:
+        return word[:-1]  # 'NDAs', 'SPAs', 'CVAs': Snowball keeps an acronym's plural s
+    return found
+
+
+def phrasal(verb: str, particle: str) -> str:
+    """One term for a phrasal verb, whatever the verb's form: 'takes over' and 'take over'
+    are 'takeover', 'lay off' is 'layoff'."""
+    return stem(stem(verb) + particle)
+
+
+def spelling(word: str) -> str:
+    """One spelling for the variants of English ('organize' -> 'organise', 'labor' ->
+    'labour', 'licence' -> 'license', 'travelled' -> 'traveled', 'paediatric' -> 'pediatric')."""
+    if word in _SPELLINGS:
+        return _SPELLINGS[word]
+    if "iz" in word and len(word) > 5 and not _NOT_IZE.search(word):
+        word = _IZE.sub(r"is\1", word)
+    if "yz" in word:
+        word = _YZE.sub(r"ys\1", word)
+    if word.startswith(_GREEK_AE):
+        word = _AE.sub(lambda m: m.group(0).replace("ae", "e").replace("oe", "e"), word, count=1)
+    match = _OUR.match(word)
+    if match:
+        return f"{match.group(1)}our{match.group(2)}"
+    match = _DOUBLE_L.match(word)
+    if match:
+        return match.group(1) + match.group(2)
+    return word
+
+
+_IZE = re.compile(r"iz(e|es|ed|ing|er|ers|ation|ations|able)$")
+_NOT_IZE = re.compile(r"(size|prize|seiz|maize|baize|citizen|wizard|horizon|pizza|blizz)")
+_YZE = re.compile(r"yz(e|es|ed|ing|er|ers)$")
+_GREEK_AE = ("paed", "orthopaed", "anaes", "haem", "oesoph", "foet", "aetiol", "oestr")
+_AE = re.compile(r"ae|oe")
+_OUR = re.compile(
+    r"^(lab|col|fav|hon|behavi|neighb|harb|rum|hum|vap|endeav|sav|arm|flav|odd|rig|"
+    r"vig|clam|splend|ferv|parl)or(|s|ed|ing|er|ers|able|ably|ite|ites|ful|ist|hood|ly)$"
+)
+_DOUBLE_L = re.compile(
+    r"^(travel|model|cancel|label|fuel|counsel|signal|total|level|channel|marshal|equal|"
+    r"dial|libel|enrol|fulfil|instal|jewel|compel|rival|tunnel|panel|funnel|quarrel)"
+    r"l(ing|ed|er|ers|or|ors|ment|ments|ery)$"
+)
+_SPELLINGS = {
+    **dict.fromkeys(["licence", "licences"], "license"),
+    **{w: w.replace("ence", "ense") for w in ("defence", "defences", "offence", "offences")},
+    "pretence": "pretense",
+    **dict.fromkeys(["programme", "programmes"], "program"),
+    "programmed": "programed",
+    "practise": "practice",
+    "practised": "practiced",
+    "practising": "practicing",
+    "center": "centre",
+    "centers": "centres",
+    "centered": "centred",
+    "theater": "theatre",
+    "theaters": "theatres",
+    "fiber": "fibre",
+    "liter": "litre",
+    "liters": "litres",
+    "meager": "meagre",
+    "judgement": "judgment",
+    "judgements": "judgments",
+    "acknowledgement": "acknowledgment",
+    "ageing": "aging",
+    "mold": "mould",
+    "molds": "moulds",
+    "moldy": "mouldy",
+    "tire": "tyre",
+    "tires": "tyres",
+    "aluminum": "aluminium",
+    "catalog": "catalogue",
+    "catalogs": "catalogues",
+    "dialog": "dialogue",
+    "analog": "analogue",
+    "gray": "grey",
+    "plow": "plough",
+    "jewelry": "jewellery",
+    "sulfur": "sulphur",
+    "fulfill": "fulfil",
+    "fulfillment": "fulfilment",
+    "enroll": "enrol",
+    "enrollment": "enrolment",
+    "installment": "instalment",
+    "installments": "instalments",
+    "skeptical": "sceptical",
+    "manoeuvre": "maneuver",
+    "kerb": "curb",
+    "tonne": "ton",
+    "tonnes": "tons",
+    "artefact": "artifact",
+    "artefacts": "artifacts",
+    "mum": "mom",
+}
 
 
 # Words that say whose the problem is: "my laptop" is an internal request, "laptop" may not be.
 OWNERSHIP = frozenset({"my", "mine", "our", "ours", "own", "i", "me", "we", "us"})
+
+# Particles that make phrasal verbs: "lay off" means what "layoff" does, "sell up" a sale.
+PARTICLES = frozenset({"off", "out", "up", "over", "down", "back"})
 
 
 # Each word seen while indexing, to its stem ("" for a stopword): indexing a big firm

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from bot._search.text import OWNERSHIP, terms, words
+from bot._search.text import OWNERSHIP, PARTICLES, STOPWORDS, phrasal, stem, words
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 GLOSSARY_FILE = "glossary.csv"
@@ -96,9 +96,11 @@ class Area:
 
 
 def load_glossary(extra: Path | None = None) -> Glossary:
-    """The shipped glossary, extended by a firm's own `glossary.csv` when given."""
+    """The shipped glossary (`glossary.csv` and the markets' files in `glossary/`),
+    extended by a firm's own `glossary.csv` when given."""
     glossary = Glossary()
-    for path in (DATA / GLOSSARY_FILE, extra):
+    shipped = [DATA / GLOSSARY_FILE, *sorted((DATA / "glossary").glob("*.csv"))]
+    for path in (*shipped, extra):
         if path is not None and path.is_file():
             for row in _rows(path):
                 glossary.add(row[0], [s for s in row[1].split(";") if s.strip()])
@@ -106,18 +108,21 @@ def load_glossary(extra: Path | None = None) -> Glossary:
 
 
 def load_areas(extra: Path | None = None) -> list[Area]:
-    """The shipped taxonomy of service areas, plus a firm's own `areas.yaml` when given."""
+    """The shipped taxonomy of service areas (`areas.yaml` and the markets' files in
+    `areas/`), plus a firm's own `areas.yaml` when given."""
     areas: dict[str, Area] = {}
-    for path in (DATA / AREAS_FILE, extra):
+    shipped = [DATA / AREAS_FILE, *sorted((DATA / "areas").glob("*.yaml"))]
+    for path in (*shipped, extra):
         if path is None or not path.is_file():
             continue
         for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             said = [str(t) for t in entry.get("terms", [])]
-            phrases = tuple(p for p in (_phrase(t) for t in said) if p)
+            phrases = tuple(dict.fromkeys(p for p in (_phrase(t) for t in said) if p))
             vocabulary = frozenset(w for t in said for w in words(t))
             old = areas.get(str(entry["id"]))
             if old is not None:
-                phrases, vocabulary = old.phrases + phrases, old.vocabulary | vocabulary
+                phrases = tuple(dict.fromkeys(old.phrases + phrases))
+                vocabulary = old.vocabulary | vocabulary
             area_id = str(entry["id"])
             kind = str(entry.get("kind", "service"))
             areas[area_id] = Area(area_id, kind, phrases, vocabulary)
@@ -135,8 +140,20 @@ def _phrase(text: str) -> tuple[str, ...]:
     'buy-in' would shrink to 'buy' and 'D&O insurance' to 'insurance', which would then
     match far more than they mean, so such phrases are dropped.
     """
-    stems = tuple(terms(text, keep=OWNERSHIP))
-    return stems if len(stems) > 1 or len(words(text)) == 1 else ()
+    said = words(text)
+    stems: list[str] = []
+    dropped = 0
+    for n, word in enumerate(said):
+        after = said[n + 1] if n + 1 < len(said) else ""
+        if after in PARTICLES and word not in STOPWORDS:
+            stems.append(phrasal(word, after))  # 'lay off' is one word: 'layoff'
+        elif n and word in PARTICLES and said[n - 1] not in STOPWORDS:
+            continue  # joined to the word before
+        elif word in OWNERSHIP or word not in STOPWORDS:
+            stems.append(stem(word))
+        else:
+            dropped += 1
+    return tuple(stems) if len(stems) > 1 or not dropped else ()
 
 
 def _rows(path: Path) -> list[tuple[str, str]]:
