@@ -29,9 +29,10 @@ def build_app(ctx: Context) -> web.Application:
         from bot.channels import slack
 
         slack.mount(app, ctx)
-    from bot.channels import teams
+    if settings.teams_enabled:  # no app id and no emulator mode: no endpoint at all (404)
+        from bot.channels import teams
 
-    teams.mount(app, ctx)
+        teams.mount(app, ctx)
     _mount_scheduler(app, ctx)
     return app
 
@@ -76,6 +77,7 @@ def _mounted_messenger(app: web.Application, ctx: Context) -> Any:
     return None
 
 
-def serve(ctx: Context, port: int | None = None) -> None:
+def serve(ctx: Context, port: int | None = None, host: str | None = None) -> None:
     """Run the server until interrupted."""
-    web.run_app(build_app(ctx), port=port or ctx.settings.port, print=None)
+    app = build_app(ctx)
+    web.run_app(app, host=host or ctx.settings.host, port=port or ctx.settings.port, print=None)
