@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import time
@@ -26,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
@@ -41,6 +43,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import IntegrityError
@@ -104,6 +107,7 @@ SCOPES = {
     "users:read": "users.info",
     "users:read.email": "users.info email and users.lookupByEmail, to map people",
 }
+REQUEST_CLAIMS = "slack-request"  # ProcessedEvent.platform of claimed commands/interactions
 RATE_LIMIT_RETRIES = 4
 SERVER_ERROR_RETRIES = 3
 VIEW_ACK_BUDGET = 2.0  # seconds to try answering a modal submit inline (Slack allows 3)
@@ -134,6 +138,24 @@ def mount(
         app.router.add_post("/slack/events", channel.handle_http)
     app.cleanup_ctx.append(channel.lifecycle)
     return channel
+
+
+def unreadable_body(body: str, content_type: str) -> str:
+    """Why a signed body is not one Slack sends (JSON object, or a form), or ""."""
+    try:
+        if "json" in content_type or body.lstrip().startswith("{"):
+            return "" if isinstance(json.loads(body), dict) else "the JSON body is not an object"
+        form = parse_qs(body, keep_blank_values=True, strict_parsing=bool(body))
+        if "payload" in form:
+            payload = json.loads(form["payload"][0])
+            if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+                return "the interaction payload has no type"
+            view = payload.get("view")
+            if view is not None and not (isinstance(view, dict) and "type" in view):
+                return "the interaction's view has no type"
+    except ValueError:
+        return "the body is not the JSON or form Slack sends"
+    return ""
 
 
 def config_problem(settings: Settings) -> str:
@@ -464,6 +486,7 @@ class SlackChannel:
             logger=bolt_log,
             process_before_response=False,
         )
+        self._verifier = SignatureVerifier(self.signing_secret or "-")
         self.registered: list[tuple[str, str]] = []
         # The router's own threads: a slow turn never holds up the directory lookups and
         # dedupe claims that run in the default executor.
@@ -478,9 +501,37 @@ class SlackChannel:
         return await loop.run_in_executor(self._domain, handle, turn, self.ctx)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """`POST /slack/events`: Bolt verifies the signature and timestamp (401 otherwise)."""
+        """`POST /slack/events`: Bolt verifies the signature and timestamp (401 otherwise).
+
+        A timestamp that is not a number or a signed body Slack would never send gets 400;
+        a signed command or interaction seen before is acknowledged and dropped (`_replayed`).
+        """
+        body = await request.text()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp")
+        if timestamp is not None and not timestamp.strip().isdigit():
+            return web.Response(status=400, text="X-Slack-Request-Timestamp is not a number")
+        signature = request.headers.get("X-Slack-Signature", "")
+        if timestamp and self._verifier.is_valid(body, timestamp, signature):
+            problem = unreadable_body(body, request.headers.get("Content-Type", ""))
+            if problem:
+                return web.Response(status=400, text=problem)
+            if await self._replayed(body, timestamp, signature):
+                return web.Response(status=200)
         response = await self.app.async_dispatch(await to_bolt_request(request))
+        if response.status >= 500:  # a signed body our listeners could not read
+            return web.Response(status=400, text="Slack request not understood")
         return await to_aiohttp_response(response)
+
+    async def _replayed(self, body: str, timestamp: str, signature: str) -> bool:
+        """A command or interaction (form-encoded) already claimed by any replica.
+
+        Events are JSON and deduplicated by their `event_id` instead (Slack's retries of
+        one event carry new signatures).
+        """
+        if body.lstrip().startswith("{"):
+            return False
+        key = f"{timestamp}:{signature}"
+        return not await asyncio.to_thread(self._claim, key, REQUEST_CLAIMS)
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         """One HTTP session for all Web API calls; Socket Mode when an app token is set."""
@@ -609,10 +660,10 @@ class SlackChannel:
             return
         await work
 
-    def _claim(self, event_id: str) -> bool:
+    def _claim(self, event_id: str, platform: str = "slack") -> bool:
         try:
             with self.ctx.store.write() as session:
-                session.add(ProcessedEvent(platform="slack", event_id=event_id))
+                session.add(ProcessedEvent(platform=platform, event_id=event_id))
         except IntegrityError:
             return False
         return True

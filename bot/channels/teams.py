@@ -684,6 +684,9 @@ class TeamsChannel(Bot):
             return web.Response(status=400)
         if not _is_activity(body):
             return web.Response(status=400, text="not a Bot Framework activity")
+        problem = _activity_problem(body)
+        if problem:
+            return web.Response(status=400, text=problem)
         service_url = body.get("serviceUrl")
         if self.emulator_mode and service_url is not None and not is_loopback_url(str(service_url)):
             return web.Response(status=400, text="emulator mode replies to this machine only")
@@ -945,6 +948,32 @@ def _from_this_machine(request: web.Request) -> bool:
 def messenger(app: web.Application) -> TeamsMessenger:
     """The Teams `Messenger` of a server built by `bot.server.build_app`."""
     return app[TEAMS_KEY].messenger
+
+
+_OBJECTS = ("from", "recipient", "conversation")
+_LISTS = ("entities", "membersAdded", "membersRemoved", "attachments")
+_STRINGS = ("id", "text", "serviceUrl", "channelId", "action", "timestamp", "localTimestamp")
+
+
+def _activity_problem(body: dict[str, Any]) -> str:
+    """Why an activity's fields are of the wrong kind to be read ("" when they are fine)."""
+    for key in _OBJECTS:
+        if key in body and not isinstance(body[key], dict):
+            return f"activity {key} is not an object"
+    for key in _LISTS:
+        items = body.get(key)
+        if items is not None and not (
+            isinstance(items, list) and all(isinstance(i, dict) for i in items)
+        ):
+            return f"activity {key} is not a list of objects"
+    for key in _STRINGS:
+        if body.get(key) is not None and not isinstance(body[key], str):
+            return f"activity {key} is not a string"
+    try:
+        Activity().deserialize(body)
+    except Exception:  # msrest says which field, with its value: not for the caller or the log
+        return "activity fields of the wrong type"
+    return ""
 
 
 def _is_activity(body: object) -> bool:

@@ -195,3 +195,33 @@ def test_settings_that_cannot_work_are_reported_not_mounted(ctx: Context, caplog
     assert not any(r.resource.canonical == "/api/messages" for r in app.router.routes())
     assert "MicrosoftAppTenantId" in caplog.text
     assert "healthz" in str([r.resource.canonical for r in app.router.routes()])
+
+
+async def test_junk_activities_get_400_not_500(bot: TestClient, connector: FakeConnector) -> None:
+    junk = [
+        {"entities": "x"},
+        {"timestamp": "garbage"},
+        {"recipient": "bot"},
+        {"membersAdded": "x"},
+        {"text": {"a": 1}},
+        {"conversation": {"id": "x", "isGroup": "maybe"}},
+    ]
+    statuses = []
+    for change in junk:
+        body = {**activity(connector, user_id="29:x", name=PRIYA, text="hi"), **change}
+        response = await bot.post("/api/messages", json=body)
+        statuses.append((response.status, bool((await response.text()).strip())))
+
+    assert statuses == [(400, True)] * len(junk)
+    assert connector.activities == []
+
+
+async def test_an_out_of_range_id_in_a_card_cannot_be_found(
+    bot: TestClient, connector: FakeConnector
+) -> None:
+    value = {"action": "referral.accept", "id": 2**63}
+    body = activity(connector, user_id="29:priya", aad=PRIYA_AAD, value=value)
+
+    assert (await bot.post("/api/messages", json=body)).status in (200, 201)
+    [sent] = connector.texts()
+    assert "can't find that" in sent
