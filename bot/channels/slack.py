@@ -108,6 +108,7 @@ SCOPES = {
     "users:read.email": "users.info email and users.lookupByEmail, to map people",
 }
 REQUEST_CLAIMS = "slack-request"  # ProcessedEvent.platform of claimed commands/interactions
+REPLAY_KEY = "crossbot_replay_key"  # in Bolt's request context: signature and timestamp
 RATE_LIMIT_RETRIES = 4
 SERVER_ERROR_RETRIES = 3
 VIEW_ACK_BUDGET = 2.0  # seconds to try answering a modal submit inline (Slack allows 3)
@@ -503,35 +504,45 @@ class SlackChannel:
     async def handle_http(self, request: web.Request) -> web.Response:
         """`POST /slack/events`: Bolt verifies the signature and timestamp (401 otherwise).
 
-        A timestamp that is not a number or a signed body Slack would never send gets 400;
-        a signed command or interaction seen before is acknowledged and dropped (`_replayed`).
+        A timestamp that is not a number or a signed body Slack would never send gets 400.
+        A signed command or interaction carries its signature and timestamp to the
+        listener as its replay key (`_first`), so a copy sent again is acknowledged and
+        dropped without delaying the ack.
         """
         body = await request.text()
         timestamp = request.headers.get("X-Slack-Request-Timestamp")
         if timestamp is not None and not timestamp.strip().isdigit():
             return web.Response(status=400, text="X-Slack-Request-Timestamp is not a number")
         signature = request.headers.get("X-Slack-Signature", "")
-        if timestamp and self._verifier.is_valid(body, timestamp, signature):
+        replay_key = ""
+        signed = bool(timestamp) and self._verifier.is_valid(body, timestamp or "", signature)
+        if signed:
             problem = unreadable_body(body, request.headers.get("Content-Type", ""))
             if problem:
                 return web.Response(status=400, text=problem)
-            if await self._replayed(body, timestamp, signature):
-                return web.Response(status=200)
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+            if not body.lstrip().startswith("{"):  # events (JSON) are claimed by event_id
+                replay_key = f"{timestamp}:{signature}"
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:  # an unsigned body Bolt cannot even parse
+            return web.Response(status=401 if not signed else 400, text="not a Slack request")
+        if replay_key:
+            bolt_request.context[REPLAY_KEY] = replay_key
+        response = await self.app.async_dispatch(bolt_request)
         if response.status >= 500:  # a signed body our listeners could not read
             return web.Response(status=400, text="Slack request not understood")
         return await to_aiohttp_response(response)
 
-    async def _replayed(self, body: str, timestamp: str, signature: str) -> bool:
-        """A command or interaction (form-encoded) already claimed by any replica.
+    async def _first(self, context: dict[str, Any]) -> bool:
+        """False for a command or interaction already claimed (by any replica)."""
+        key = context.get(REPLAY_KEY)
+        return not key or await asyncio.to_thread(self._claim, str(key), REQUEST_CLAIMS)
 
-        Events are JSON and deduplicated by their `event_id` instead (Slack's retries of
-        one event carry new signatures).
-        """
-        if body.lstrip().startswith("{"):
-            return False
-        key = f"{timestamp}:{signature}"
-        return not await asyncio.to_thread(self._claim, key, REQUEST_CLAIMS)
+    async def _claimed(self, context: dict[str, Any], work: Coroutine[Any, Any, None]) -> None:
+        if await self._first(context):
+            await work
+        else:
+            work.close()
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         """One HTTP session for all Web API calls; Socket Mode when an app token is set."""
@@ -596,17 +607,19 @@ class SlackChannel:
         self.registered.append(("interactivity", "view_submission"))
 
     # --- listeners: ack now, work later ------------------------------------------------
-    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+    async def _on_command(self, ack: Any, command: dict[str, Any], context: Any) -> None:
         await ack()
-        self.spawn(self._command(command))
+        self.spawn(self._claimed(context, self._command(command)))
 
-    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_action(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any
+    ) -> None:
         await ack()
-        self.spawn(self._action(body, action))
+        self.spawn(self._claimed(context, self._action(body, action)))
 
-    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
+    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any], context: Any) -> None:
         await ack()
-        self.spawn(self._shortcut(shortcut))
+        self.spawn(self._claimed(context, self._shortcut(shortcut)))
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         # Events are acked by Bolt before this runs. Only people's DMs to the bot count.
@@ -627,9 +640,12 @@ class SlackChannel:
             self.spawn(self._once(body, self._home(str(event["user"]))))
 
     async def _on_view_submission(
-        self, ack: Any, body: dict[str, Any], view: dict[str, Any]
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any
     ) -> None:
         """Answer inline when quick (a form shown again replaces the modal), else ack first."""
+        if not await self._first(context):
+            await ack()
+            return
         user = str(body["user"]["id"])
         metadata = read_metadata(view.get("private_metadata"), self.stash)
         conversation = str(metadata.get("cv") or "slack:modal")

@@ -127,3 +127,12 @@ async def test_an_out_of_range_id_in_a_button_cannot_be_found(slack: SlackDriver
     [posted] = slack.fake.of("chat.postMessage")
     assert "can't find that" in posted["text"]
     assert "went wrong" not in posted["text"]
+
+
+@pytest.mark.parametrize("body", ["payload=%7Bnot-json", "{not json", "command=%2Fidea"])
+async def test_unsigned_junk_is_refused_not_crashed(slack: SlackDriver, body: str) -> None:
+    headers = {"Content-Type": FORM, **sign(body, secret="not-the-secret")}
+
+    response = await slack.client.post("/slack/events", data=body, headers=headers)
+
+    assert response.status == 401
