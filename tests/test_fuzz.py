@@ -35,6 +35,8 @@ HOSTILE = [
     "`EVILBOLD`",
     "<!channel> EVIL",
     "<@U02AMG8X5TC> EVIL",
+    '<a href="https://evil.example">EVIL</a>',
+    "[EVIL][1]\n[1]: https://evil.example/ref",
     "\x00\x1b[2J\u202e",
 ]
 VERBS = ["show", "accept", "decline", "park", "won", "lost", "withdraw", "submit", "form",
@@ -79,7 +81,7 @@ turns = st.builds(
 )
 
 _SLACK_LIVE = re.compile(r"<https?://evil|<!channel>|<@U")
-_TEAMS_LIVE = re.compile(r"\]\(https?://evil")
+_TEAMS_LIVE = re.compile(r"\]\(https?://evil|<a href|\]\[1\]|\[1\]: https://evil")
 MARK = "EVIL"
 
 

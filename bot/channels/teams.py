@@ -423,11 +423,17 @@ def _reference_for(activity: Activity) -> ConversationReference:
 def escape_data(text: str) -> str:
     """Teams' one rule for data (names, notes, story text, form values): shown as written.
 
-    `](` is split so no `[label](url)` link can form, and the characters that could open
-    or close emphasis or code are swapped for look-alikes: Adaptive Card markdown has no
-    reliable escape. An underscore inside a word (`priya_shah`) emphasises nothing.
+    `](`, `][` and `]:` are split so no inline or reference link can form, a `<` that
+    could open an HTML tag becomes `‹`, and the characters that could open or close
+    emphasis or code are swapped for look-alikes: Adaptive Card markdown has no reliable
+    escape. An underscore inside a word (`priya_shah`) emphasises nothing.
     """
-    return _FORMATTING.sub(_inert, text.replace("](", "]\u200b("))
+    text = _LINK_JOINS.sub(lambda m: m[0][0] + "\u200b" + m[0][1], text)
+    return _FORMATTING.sub(_inert, _TAG_OPEN.sub("\u2039", text))
+
+
+_LINK_JOINS = re.compile(r"\][(\[:]")
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
 
 
 _FORMATTING = re.compile(r"[*_~`]")
