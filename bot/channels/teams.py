@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core import Bot, CardFactory, MessageFactory, TurnContext
@@ -272,8 +273,7 @@ def is_loopback(host: str | None) -> bool:
 
 
 def is_loopback_url(url: str) -> bool:
-    from urllib.parse import urlsplit
-
+    """A URL on this machine (where Emulator-mode replies may go)."""
     try:
         return is_loopback(urlsplit(url).hostname)
     except ValueError:
@@ -434,8 +434,6 @@ def escape_data(text: str) -> str:
 
 _LINK_JOINS = re.compile(r"\][(\[:]")
 _TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
-
-
 _FORMATTING = re.compile(r"[*_~`]")
 _LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
 
