@@ -52,16 +52,32 @@ ContentOption = Annotated[
 
 
 def main() -> None:
-    """Entry point of the console script: no traceback ever reaches the user."""
+    """Entry point of the console script: no traceback reaches the user unless asked for.
+
+    `CROSSBOT_DEBUG=1` turns on Crossbot's own DEBUG log (tracebacks included) for the
+    command or the server; other libraries stay at WARNING, so no request body, token or
+    statement parameter is logged.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    debug = _debug_requested()
+    if debug:
+        for name in ("bot", "crossbot"):
+            logging.getLogger(name).setLevel(logging.DEBUG)
     try:
         app()
     except (KeyboardInterrupt, BrokenPipeError):
         raise SystemExit(130) from None
     except Exception:
         logging.getLogger("crossbot").debug("command failed", exc_info=True)
-        typer.echo(render("cli_crashed"), err=True)
+        typer.echo(render("cli_crashed", debug=debug), err=True)
         raise SystemExit(1) from None
+
+
+def _debug_requested() -> bool:
+    try:
+        return get_settings().debug
+    except Exception:  # settings that do not parse are reported by the command itself
+        return False
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -341,7 +357,16 @@ def _serve_demo(ctx: Context, email: str | None, port: int | None) -> None:
     if port and ctx.settings.public_url == Settings.model_fields["public_url"].default:
         ctx.settings.public_url = f"http://localhost:{port}"
     _print_link(ctx, admin)
-    typer.echo(render("cli_serving", port=chosen_port, socket_mode=False), err=True)
+    typer.echo(
+        render(
+            "cli_serving",
+            host=ctx.settings.host,
+            port=chosen_port,
+            socket_mode=False,
+            teams=ctx.settings.teams_enabled,
+        ),
+        err=True,
+    )
     run_server(ctx, chosen_port)
 
 
@@ -398,6 +423,9 @@ def sample_content_dir() -> Path:
 @app.command()
 def serve(
     port: Annotated[int | None, typer.Option(help="HTTP port (default CROSSBOT_PORT).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default CROSSBOT_HOST, 0.0.0.0).")
+    ] = None,
 ) -> None:
     """Run the Slack + Teams server and the scheduler."""
     from bot.server import serve as run_server
@@ -406,12 +434,14 @@ def serve(
     typer.echo(
         render(
             "cli_serving",
+            host=host or ctx.settings.host,
             port=port or ctx.settings.port,
             socket_mode=ctx.settings.slack_app_token is not None,
+            teams=ctx.settings.teams_enabled,
         ),
         err=True,
     )
-    run_server(ctx, port)
+    run_server(ctx, port, host)
 
 
 @app.command()

@@ -25,6 +25,7 @@ from bot.dialogs import (
     story,
     whodoes,
 )
+from bot.inbound import clean, forged_id
 from bot.logs import log_failure
 from bot.messages import Reply, Turn
 from bot.render import render
@@ -98,7 +99,7 @@ _PREFIXED = re.compile(r"^(?P<name>story|idea|refer|referral)\s*:\s*(?P<args>.+)
 def handle(turn: Turn, ctx: Context) -> list[Reply]:
     """Answer one turn. Never raises: a failure becomes a kind apology."""
     try:
-        return _handle(turn, ctx)
+        return _handle(clean(turn), ctx)
     except Exception as exc:
         log_failure(log, "turn failed", exc, platform=turn.platform, action=turn.action)
         return [Reply(render("error"), kind="error")]
@@ -147,6 +148,8 @@ def _route_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     handler = ACTIONS.get(prefix)
     if handler is None:
         return [Reply(render("unknown_action"), kind="unknown_action")]
+    if forged_id(turn.payload):
+        return [Reply(render("not_found"), kind="not_found")]
     return handler(turn, ctx, me)
 
 

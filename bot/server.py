@@ -33,9 +33,10 @@ def build_app(ctx: Context) -> web.Application:
         from bot.channels import slack
 
         slack.mount(app, ctx)
-    from bot.channels import teams
+    if settings.teams_enabled:  # no app id and no emulator mode: no endpoint at all (404)
+        from bot.channels import teams
 
-    teams.mount(app, ctx)
+        teams.mount(app, ctx)
     _mount_scheduler(app, ctx)
     return app
 
@@ -80,12 +81,13 @@ def _mounted_messenger(app: web.Application, ctx: Context) -> Any:
     return None
 
 
-def serve(ctx: Context, port: int | None = None) -> None:
+def serve(ctx: Context, port: int | None = None, host: str | None = None) -> None:
     """Run the server until interrupted."""
     from bot.dashboard import RedactingAccessLogger
 
     web.run_app(
         build_app(ctx),
+        host=host or ctx.settings.host,
         port=port or ctx.settings.port,
         print=None,
         access_log_class=RedactingAccessLogger,  # sign-in links hold tokens

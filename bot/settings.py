@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     digest_cron: str = Field("0 9 * * mon", alias="CROSSBOT_DIGEST_CRON")
     digest_channel: str | None = Field(None, alias="CROSSBOT_DIGEST_CHANNEL")
     port: int = Field(3978, alias="CROSSBOT_PORT")
+    host: str = Field("0.0.0.0", alias="CROSSBOT_HOST")
+    # Bot Framework Emulator mode: /api/messages without auth, for loopback clients only.
+    teams_emulator: bool = Field(False, alias="CROSSBOT_TEAMS_EMULATOR")
+    # Tracebacks (never statement parameters) in the log and on a crashed command.
+    debug: bool = Field(False, alias="CROSSBOT_DEBUG")
     owner_consent: bool = Field(True, alias="CROSSBOT_OWNER_CONSENT")
     # Scheduler: a run missed while the server was down still runs on start within this time.
     job_grace_hours: float = Field(6.0, alias="CROSSBOT_JOB_GRACE_HOURS", ge=0)
@@ -53,6 +58,11 @@ class Settings(BaseSettings):
     microsoft_app_tenant_id: str = Field(
         "", validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID")
     )
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Whether `/api/messages` exists: an app id is set, or emulator mode is on."""
+        return bool(self.microsoft_app_id.strip()) or self.teams_emulator
 
     @property
     def zone(self) -> ZoneInfo:

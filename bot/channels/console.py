@@ -16,11 +16,21 @@ from typing import IO, Any
 from bot.context import Context
 from bot.conversation import handle
 from bot.messages import Button, Form, Reply, Turn
+from bot.render import convert
 
 CONVERSATION = "console"
 
 
 def _plain(markdown: str) -> str:
+    """A template's markdown as plain text; data (names, notes...) is printed as written."""
+    return convert(markdown, _plain_markup, _as_written)
+
+
+def _as_written(data: str) -> str:
+    return data
+
+
+def _plain_markup(markdown: str) -> str:
     text = re.sub(r"\*\*(.+?)\*\*", r"\1", markdown)
     text = re.sub(r"(?<!\w)_(.+?)_(?!\w)", r"\1", text)
     text = re.sub(r"\[(.+?)\]\((.+?)\)", r"\1 (\2)", text)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import time
@@ -26,6 +27,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
@@ -41,6 +43,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import IntegrityError
@@ -104,6 +107,8 @@ SCOPES = {
     "users:read": "users.info",
     "users:read.email": "users.info email and users.lookupByEmail, to map people",
 }
+REQUEST_CLAIMS = "slack-request"  # ProcessedEvent.platform of claimed commands/interactions
+REPLAY_KEY = "crossbot_replay_key"  # in Bolt's request context: signature and timestamp
 RATE_LIMIT_RETRIES = 4
 SERVER_ERROR_RETRIES = 3
 VIEW_ACK_BUDGET = 2.0  # seconds to try answering a modal submit inline (Slack allows 3)
@@ -134,6 +139,24 @@ def mount(
         app.router.add_post("/slack/events", channel.handle_http)
     app.cleanup_ctx.append(channel.lifecycle)
     return channel
+
+
+def unreadable_body(body: str, content_type: str) -> str:
+    """Why a signed body is not one Slack sends (JSON object, or a form), or ""."""
+    try:
+        if "json" in content_type or body.lstrip().startswith("{"):
+            return "" if isinstance(json.loads(body), dict) else "the JSON body is not an object"
+        form = parse_qs(body, keep_blank_values=True, strict_parsing=bool(body))
+        if "payload" in form:
+            payload = json.loads(form["payload"][0])
+            if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+                return "the interaction payload has no type"
+            view = payload.get("view")
+            if view is not None and not (isinstance(view, dict) and "type" in view):
+                return "the interaction's view has no type"
+    except ValueError:
+        return "the body is not the JSON or form Slack sends"
+    return ""
 
 
 def config_problem(settings: Settings) -> str:
@@ -464,6 +487,7 @@ class SlackChannel:
             logger=bolt_log,
             process_before_response=False,
         )
+        self._verifier = SignatureVerifier(self.signing_secret or "-")
         self.registered: list[tuple[str, str]] = []
         # The router's own threads: a slow turn never holds up the directory lookups and
         # dedupe claims that run in the default executor.
@@ -478,9 +502,47 @@ class SlackChannel:
         return await loop.run_in_executor(self._domain, handle, turn, self.ctx)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """`POST /slack/events`: Bolt verifies the signature and timestamp (401 otherwise)."""
-        response = await self.app.async_dispatch(await to_bolt_request(request))
+        """`POST /slack/events`: Bolt verifies the signature and timestamp (401 otherwise).
+
+        A timestamp that is not a number or a signed body Slack would never send gets 400.
+        A signed command or interaction carries its signature and timestamp to the
+        listener as its replay key (`_first`), so a copy sent again is acknowledged and
+        dropped without delaying the ack.
+        """
+        body = await request.text()
+        timestamp = request.headers.get("X-Slack-Request-Timestamp")
+        if timestamp is not None and not timestamp.strip().isdigit():
+            return web.Response(status=400, text="X-Slack-Request-Timestamp is not a number")
+        signature = request.headers.get("X-Slack-Signature", "")
+        replay_key = ""
+        signed = bool(timestamp) and self._verifier.is_valid(body, timestamp or "", signature)
+        if signed:
+            problem = unreadable_body(body, request.headers.get("Content-Type", ""))
+            if problem:
+                return web.Response(status=400, text=problem)
+            if not body.lstrip().startswith("{"):  # events (JSON) are claimed by event_id
+                replay_key = f"{timestamp}:{signature}"
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:  # an unsigned body Bolt cannot even parse
+            return web.Response(status=401 if not signed else 400, text="not a Slack request")
+        if replay_key:
+            bolt_request.context[REPLAY_KEY] = replay_key
+        response = await self.app.async_dispatch(bolt_request)
+        if response.status >= 500:  # a signed body our listeners could not read
+            return web.Response(status=400, text="Slack request not understood")
         return await to_aiohttp_response(response)
+
+    async def _first(self, context: dict[str, Any]) -> bool:
+        """False for a command or interaction already claimed (by any replica)."""
+        key = context.get(REPLAY_KEY)
+        return not key or await asyncio.to_thread(self._claim, str(key), REQUEST_CLAIMS)
+
+    async def _claimed(self, context: dict[str, Any], work: Coroutine[Any, Any, None]) -> None:
+        if await self._first(context):
+            await work
+        else:
+            work.close()
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         """One HTTP session for all Web API calls; Socket Mode when an app token is set."""
@@ -545,17 +607,19 @@ class SlackChannel:
         self.registered.append(("interactivity", "view_submission"))
 
     # --- listeners: ack now, work later ------------------------------------------------
-    async def _on_command(self, ack: Any, command: dict[str, Any]) -> None:
+    async def _on_command(self, ack: Any, command: dict[str, Any], context: Any) -> None:
         await ack()
-        self.spawn(self._command(command))
+        self.spawn(self._claimed(context, self._command(command)))
 
-    async def _on_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def _on_action(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any
+    ) -> None:
         await ack()
-        self.spawn(self._action(body, action))
+        self.spawn(self._claimed(context, self._action(body, action)))
 
-    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any]) -> None:
+    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any], context: Any) -> None:
         await ack()
-        self.spawn(self._shortcut(shortcut))
+        self.spawn(self._claimed(context, self._shortcut(shortcut)))
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         # Events are acked by Bolt before this runs. Only people's DMs to the bot count.
@@ -576,9 +640,12 @@ class SlackChannel:
             self.spawn(self._once(body, self._home(str(event["user"]))))
 
     async def _on_view_submission(
-        self, ack: Any, body: dict[str, Any], view: dict[str, Any]
+        self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any
     ) -> None:
         """Answer inline when quick (a form shown again replaces the modal), else ack first."""
+        if not await self._first(context):
+            await ack()
+            return
         user = str(body["user"]["id"])
         metadata = read_metadata(view.get("private_metadata"), self.stash)
         conversation = str(metadata.get("cv") or "slack:modal")
@@ -609,10 +676,10 @@ class SlackChannel:
             return
         await work
 
-    def _claim(self, event_id: str) -> bool:
+    def _claim(self, event_id: str, platform: str = "slack") -> bool:
         try:
             with self.ctx.store.write() as session:
-                session.add(ProcessedEvent(platform="slack", event_id=event_id))
+                session.add(ProcessedEvent(platform=platform, event_id=event_id))
         except IntegrityError:
             return False
         return True

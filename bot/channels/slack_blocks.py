@@ -15,6 +15,7 @@ from typing import Any
 from uuid import uuid4
 
 from bot.messages import Button, Form, FormInput, Reply
+from bot.render import convert
 
 FORM_CALLBACK = "crossbot_form"
 OPEN_FORM_ACTION = "slack.open_form"
@@ -57,8 +58,34 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def mrkdwn(markdown: str) -> str:
-    """Our light markdown as Slack mrkdwn: `**b**`→`*b*`, `[t](u)`→`<u|t>`, bullets, escaping."""
+def escape_data(text: str) -> str:
+    """Slack's one rule for data (names, notes, story text, form values): shown as written.
+
+    `&`, `<` and `>` are escaped, so no link, mention or `<!channel>` can be formed; the
+    formatting characters that could open or close bold, italics, strike or code are
+    swapped for look-alikes (Slack has no escape for them). One inside a word
+    (`priya_shah`) formats nothing in Slack and is kept.
+    """
+    return _FORMATTING.sub(_inert, escape(text))
+
+
+_FORMATTING = re.compile(r"[*_~`]")
+_LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+
+
+def _inert(match: re.Match[str]) -> str:
+    char, at, text = match[0], match.start(), match.string
+    inside_word = 0 < at < len(text) - 1 and text[at - 1].isalnum() and text[at + 1].isalnum()
+    return char if inside_word and char != "`" else _LOOKALIKES[char]
+
+
+def mrkdwn(markdown: str, *, unmarked_is_data: bool = False) -> str:
+    """Our light markdown as Slack mrkdwn, the data in it escaped (`escape_data`)."""
+    return convert(markdown, _mrkdwn_markup, escape_data, unmarked_is_data=unmarked_is_data)
+
+
+def _mrkdwn_markup(markdown: str) -> str:
+    """A template's markdown as mrkdwn: `**b**`→`*b*`, `[t](u)`→`<u|t>`, bullets, escaping."""
     text = escape(markdown)
     text = re.sub(r"^(\s*)[-*] ", r"\1• ", text, flags=re.M)
     text = re.sub(r"^#{1,6}\s+(.+)$", r"**\1**", text, flags=re.M)
@@ -72,7 +99,11 @@ def mrkdwn(markdown: str) -> str:
 
 
 def plain(markdown: str) -> str:
-    """The notification text of a message: markdown stripped, control characters escaped."""
+    """The notification text of a message: markdown stripped, data escaped."""
+    return convert(markdown, _plain_markup, escape_data)
+
+
+def _plain_markup(markdown: str) -> str:
     text = re.sub(r"\*\*(.+?)\*\*", r"\1", markdown, flags=re.S)
     text = re.sub(r"\[([^\]\n]+)\]\(([^)\s]+)\)", r"\1 (\2)", text)
     return escape(text.replace("`", ""))
@@ -103,7 +134,8 @@ def _chunks(text: str, limit: int) -> list[str]:
 
 def sections(markdown: str) -> list[dict[str, Any]]:
     return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": piece}}
+        # verbatim: Slack does not turn bare URLs or #channel names into links.
+        {"type": "section", "text": {"type": "mrkdwn", "text": piece, "verbatim": True}}
         for piece in _chunks(mrkdwn(markdown), SECTION_LIMIT)
     ]
 
@@ -158,12 +190,21 @@ def reply_blocks(reply: Reply, stash: Stash) -> list[dict[str, Any]]:
     """One reply as blocks: its text, its facts as fields, its buttons as an actions block."""
     blocks = sections(reply.text)
     fields = [
-        {"type": "mrkdwn", "text": f"*{escape(fact.label)}*\n{mrkdwn(fact.value)}"[:FIELD_LIMIT]}
+        {
+            "type": "mrkdwn",
+            "text": _field(fact.label, fact.value),
+            "verbatim": True,
+        }
         for fact in reply.facts
     ]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
     return blocks + _buttons(reply.buttons, stash)
+
+
+def _field(label: str, value: str) -> str:
+    label = mrkdwn(label, unmarked_is_data=True)
+    return f"*{label}*\n{mrkdwn(value, unmarked_is_data=True)}"[:FIELD_LIMIT]
 
 
 def message_blocks(replies: Iterable[Reply], stash: Stash) -> list[list[dict[str, Any]]]:

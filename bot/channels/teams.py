@@ -16,6 +16,7 @@ import asyncio
 import base64
 import html
 import io
+import ipaddress
 import logging
 import random
 import re
@@ -25,6 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core import Bot, CardFactory, MessageFactory, TurnContext
@@ -42,6 +44,7 @@ from botbuilder.schema import (
 )
 from botframework.connector.auth import (
     AuthenticateRequestResult,
+    AuthenticationConstants,
     BotFrameworkAuthentication,
     ClaimsIdentity,
     ConnectorFactory,
@@ -59,7 +62,7 @@ from bot.conversation import handle
 from bot.logs import log_failure
 from bot.messages import Button, Form, FormInput, Reply, Turn, Unreachable
 from bot.people import by_email, by_platform_id, remember_platform_id
-from bot.render import render
+from bot.render import convert, render
 from bot.settings import Settings
 from bot.store.models import ConversationRef, ProcessedEvent
 
@@ -210,6 +213,7 @@ class _Authentication(BotFrameworkAuthentication):
         except Exception as exc:  # a malformed token, unreachable signing keys...
             log_failure(log, "teams request not authenticated", exc)
             raise PermissionError("unauthorized") from None
+        _check_service_url(activity, result.claims_identity)
         if result.connector_factory is not None:
             result.connector_factory = _TunedConnectorFactory(result.connector_factory)
         return result
@@ -233,6 +237,47 @@ class _Authentication(BotFrameworkAuthentication):
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
         return await self._inner.authenticate_channel_request(auth_header)
+
+
+def _check_service_url(activity: Activity, identity: ClaimsIdentity | None) -> None:
+    """Replies go only where the validated token says: its `serviceurl` claim.
+
+    The SDK compares the claim for channel tokens but skips the check when the activity
+    names no service URL; an Emulator token carries no claim, and may only name this
+    machine. Anything else is refused (401) before the turn runs.
+    """
+    if identity is None or identity.authentication_type == _ANONYMOUS:
+        return  # emulator mode: loopback callers only, checked by the endpoint
+    service_url = activity.service_url or ""
+    claim = identity.get_claim_value(AuthenticationConstants.SERVICE_URL_CLAIM)
+    if claim is not None and claim == service_url:
+        return
+    if claim is None and service_url and is_loopback_url(service_url):
+        return
+    raise PermissionError("the service URL is not the one the token was issued for")
+
+
+_ANONYMOUS = AuthenticationConstants.ANONYMOUS_AUTH_TYPE
+
+
+def is_loopback(host: str | None) -> bool:
+    """A loopback address or `localhost` (the Emulator's machine)."""
+    if not host:
+        return False
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    """A URL on this machine (where Emulator-mode replies may go)."""
+    try:
+        return is_loopback(urlsplit(url).hostname)
+    except ValueError:
+        return False
 
 
 class TeamsConfigError(ValueError):
@@ -375,11 +420,39 @@ def _reference_for(activity: Activity) -> ConversationReference:
 # -- outbound: Reply → Adaptive Card or markdown ----------------------------------------
 
 
-def teams_markdown(text: str) -> str:
-    """Our light markdown in the subset Teams renders (no inline code, no headings)."""
+def escape_data(text: str) -> str:
+    """Teams' one rule for data (names, notes, story text, form values): shown as written.
+
+    `](`, `][` and `]:` are split so no inline or reference link can form, a `<` that
+    could open an HTML tag becomes `‹`, and the characters that could open or close
+    emphasis or code are swapped for look-alikes: Adaptive Card markdown has no reliable
+    escape. An underscore inside a word (`priya_shah`) emphasises nothing.
+    """
+    text = _LINK_JOINS.sub(lambda m: m[0][0] + "\u200b" + m[0][1], text)
+    return _FORMATTING.sub(_inert, _TAG_OPEN.sub("\u2039", text))
+
+
+_LINK_JOINS = re.compile(r"\][(\[:]")
+_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+_FORMATTING = re.compile(r"[*_~`]")
+_LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
+
+
+def _inert(match: re.Match[str]) -> str:
+    char, at, text = match[0], match.start(), match.string
+    inside_word = 0 < at < len(text) - 1 and text[at - 1].isalnum() and text[at + 1].isalnum()
+    return char if inside_word and char == "_" else _LOOKALIKES[char]
+
+
+def teams_markdown(text: str, *, unmarked_is_data: bool = False) -> str:
+    """Our light markdown in the subset Teams renders, the data in it escaped."""
+    return convert(text, _teams_markup, escape_data, unmarked_is_data=unmarked_is_data)
+
+
+def _teams_markup(text: str) -> str:
+    """A template's markdown for Teams (no inline code, no headings)."""
     text = re.sub(r"`([^`]+)`", r"\1", text)
-    text = re.sub(r"^#{1,6}\s+(.+)$", r"**\1**", text, flags=re.M)
-    return text
+    return re.sub(r"^#{1,6}\s+(.+)$", r"**\1**", text, flags=re.M)
 
 
 def _text_blocks(text: str) -> list[dict[str, Any]]:
@@ -426,7 +499,8 @@ def _input(field: FormInput) -> dict[str, Any]:
 
 
 def _form(form: Form) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    body = [{"type": "TextBlock", "text": form.title, "weight": "Bolder", "wrap": True}]
+    title = teams_markdown(form.title, unmarked_is_data=True)
+    body = [{"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True}]
     body += [_input(field) for field in form.inputs]
     submit = {
         "type": "Action.Submit",
@@ -458,7 +532,13 @@ def adaptive_card(reply: Reply) -> dict[str, Any]:
     """The Adaptive Card (schema 1.5) for a reply with facts, buttons, a form or a chart."""
     body = _text_blocks(reply.text)
     if reply.facts:
-        facts = [{"title": f.label, "value": teams_markdown(f.value)} for f in reply.facts]
+        facts = [
+            {
+                "title": teams_markdown(f.label, unmarked_is_data=True),
+                "value": teams_markdown(f.value, unmarked_is_data=True),
+            }
+            for f in reply.facts
+        ]
         body.append({"type": "FactSet", "facts": facts})
     if reply.image:
         body.append(
@@ -598,6 +678,8 @@ class TeamsChannel(Bot):
 
     async def handle_request(self, request: web.Request) -> web.StreamResponse:
         """`POST /api/messages`: authenticate, run the turn, answer 2xx quickly."""
+        if self.emulator_mode and not _from_this_machine(request):
+            return web.Response(status=403, text="emulator mode answers this machine only")
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415)
         try:
@@ -606,6 +688,12 @@ class TeamsChannel(Bot):
             return web.Response(status=400)
         if not _is_activity(body):
             return web.Response(status=400, text="not a Bot Framework activity")
+        problem = _activity_problem(body)
+        if problem:
+            return web.Response(status=400, text=problem)
+        service_url = body.get("serviceUrl")
+        if self.emulator_mode and service_url is not None and not is_loopback_url(str(service_url)):
+            return web.Response(status=400, text="emulator mode replies to this machine only")
         response = await self.adapter.process(request, self)
         return response or web.Response(status=201)
 
@@ -841,6 +929,12 @@ def mount(
             log.error("%s", exc)
             return None
     app[TEAMS_KEY] = channel
+    if channel.emulator_mode:
+        log.warning(
+            "CROSSBOT_TEAMS_EMULATOR is on: %s accepts unauthenticated activities, "
+            "from this machine only. Never use it in production.",
+            ROUTE,
+        )
 
     async def messages(request: web.Request) -> web.StreamResponse:
         return await app[TEAMS_KEY].handle_request(request)
@@ -849,9 +943,41 @@ def mount(
     return channel
 
 
+def _from_this_machine(request: web.Request) -> bool:
+    """A loopback client talking to us directly (a proxy in between could be anyone)."""
+    forwarded = any(h in request.headers for h in ("Forwarded", "X-Forwarded-For", "X-Real-IP"))
+    return not forwarded and is_loopback(request.remote)
+
+
 def messenger(app: web.Application) -> TeamsMessenger:
     """The Teams `Messenger` of a server built by `bot.server.build_app`."""
     return app[TEAMS_KEY].messenger
+
+
+_OBJECTS = ("from", "recipient", "conversation")
+_LISTS = ("entities", "membersAdded", "membersRemoved", "attachments")
+_STRINGS = ("id", "text", "serviceUrl", "channelId", "action", "timestamp", "localTimestamp")
+
+
+def _activity_problem(body: dict[str, Any]) -> str:
+    """Why an activity's fields are of the wrong kind to be read ("" when they are fine)."""
+    for key in _OBJECTS:
+        if key in body and not isinstance(body[key], dict):
+            return f"activity {key} is not an object"
+    for key in _LISTS:
+        items = body.get(key)
+        if items is not None and not (
+            isinstance(items, list) and all(isinstance(i, dict) for i in items)
+        ):
+            return f"activity {key} is not a list of objects"
+    for key in _STRINGS:
+        if body.get(key) is not None and not isinstance(body[key], str):
+            return f"activity {key} is not a string"
+    try:
+        Activity().deserialize(body)
+    except Exception:  # msrest says which field, with its value: not for the caller or the log
+        return "activity fields of the wrong type"
+    return ""
 
 
 def _is_activity(body: object) -> bool:

@@ -18,6 +18,7 @@ from bot.campaigns import Boards, CampaignError, local_day, movement_word
 from bot.charts import team_race_chart
 from bot.context import Context
 from bot.dialogs import referral
+from bot.inbound import is_row_id
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.people import admins, by_email
 from bot.render import render
@@ -244,6 +245,8 @@ def _reverse(ctx: Context, me: Person, rest: str) -> list[Reply]:
     if not match:
         return [Reply(render("campaign_usage", is_admin=True), kind="campaign_usage")]
     point_id, reason = int(match[1]), match[2].strip()
+    if not is_row_id(point_id):
+        return [Reply(render("not_found"), kind="not_found")]
     try:
         with ctx.store.write() as session:
             reversal = campaigns.reverse_award(session, point_id, reason, me, ctx.now())

@@ -29,15 +29,17 @@ BUSY_TIMEOUT_MS = 10_000
 
 def make_engine(url: str, echo: bool = False) -> Engine:
     """An engine for `url`, configured for Crossbot's transaction discipline."""
+    # hide_parameters: statement parameters (client names, notes) never reach a log line or
+    # an exception message, whatever the log level.
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if in_memory:
         kwargs["poolclass"] = StaticPool
     else:
         _ensure_parent(url)
-    engine = create_engine(url, echo=echo, **kwargs)
+    engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine

@@ -47,7 +47,7 @@ def test_facts_are_fields_ten_to_a_section() -> None:
     blocks = reply_blocks(Reply("", facts=facts), Stash())
 
     assert [len(b["fields"]) for b in blocks] == [10, 2]
-    assert blocks[0]["fields"][0] == {"type": "mrkdwn", "text": "*L0*\nv0"}
+    assert blocks[0]["fields"][0] == {"type": "mrkdwn", "text": "*L0*\nv0", "verbatim": True}
 
 
 def test_buttons_carry_action_ids_and_json_values() -> None:

@@ -131,7 +131,8 @@ def fake_time() -> FakeTime:
 
 @pytest.fixture
 async def bot(ctx: Context, fake_time: FakeTime) -> AsyncIterator[TestClient]:
-    """The real server (`build_app`) with the Teams channel on a fake clock."""
+    """The real server (`build_app`) in Teams emulator mode, on a fake clock."""
+    ctx.settings.teams_emulator = True
     app = build_app(ctx)
     app[TEAMS_KEY].pacer.clock = fake_time.clock
     app[TEAMS_KEY].pacer.sleep = fake_time.sleep

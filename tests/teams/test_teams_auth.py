@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import Path
 
 import jwt
 import pytest
@@ -14,10 +15,15 @@ from botframework.connector.auth import AuthenticationConstants, MicrosoftAppCre
 from botframework.connector.auth.jwt_token_extractor import JwtTokenExtractor, _OpenIdMetadata
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+from sqlmodel import select
 
+from bot.catalog import load_catalog, load_into
 from bot.context import Context
 from bot.server import build_app
 from bot.settings import Settings
+from bot.store import Store
+from bot.store.models import ConversationRef, ProcessedEvent
+from tests.conftest import PRIYA, SAMPLE_CONTENT
 from tests.teams.conftest import FakeConnector, activity
 from tests.teams.test_teams_protocol import PRIYA_AAD
 
@@ -62,10 +68,9 @@ async def test_bad_requests_are_refused_kindly(bot: TestClient) -> None:
     assert half.status == 400  # a message with no conversation, sender or service URL
 
 
-async def test_signed_request_is_answered_with_the_bots_token(
-    secured: TestClient, connector: FakeConnector, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The happy path with auth on, offline: our own signing key stands in for Microsoft's."""
+@pytest.fixture
+def signing_key(monkeypatch: pytest.MonkeyPatch) -> rsa.RSAPrivateKey:
+    """Our own signing key, standing in for Microsoft's published keys (offline)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
     metadata = _OpenIdMetadata(AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL)
@@ -74,23 +79,108 @@ async def test_signed_request_is_answered_with_the_bots_token(
     monkeypatch.setitem(JwtTokenExtractor.metadataCache, metadata.url, metadata)
     # Outgoing calls carry the bot's own token; getting one is MSAL's job, not under test.
     monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", lambda *a, **k: "bot-token")
-    body = activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello")
+    return key
+
+
+def channel_token(key: rsa.RSAPrivateKey, service_url: str) -> dict[str, str]:
+    """The Authorization header the Bot Framework sends, vouching for `service_url`."""
     claims = {
         "iss": AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER,
         "aud": APP_ID,
-        "serviceurl": body["serviceUrl"],
+        "serviceurl": service_url,
         "exp": int(time.time()) + 600,
         "nbf": int(time.time()) - 60,
     }
     token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "test-key"})
+    return {"Authorization": f"Bearer {token}"}
 
-    response = await secured.post(
-        "/api/messages", json=body, headers={"Authorization": f"Bearer {token}"}
-    )
+
+async def test_signed_request_is_answered_with_the_bots_token(
+    secured: TestClient, connector: FakeConnector, signing_key: rsa.RSAPrivateKey
+) -> None:
+    """The happy path with auth on, offline: our own signing key stands in for Microsoft's."""
+    body = activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello")
+    headers = channel_token(signing_key, body["serviceUrl"])
+
+    response = await secured.post("/api/messages", json=body, headers=headers)
 
     assert response.status in (200, 201)
     [sent] = connector.activities
     assert sent["authorization"] == "Bearer bot-token"
+
+
+@pytest.mark.parametrize("service_url", ["https://evil.example/", None])
+async def test_replies_go_only_to_the_service_url_the_token_vouches_for(
+    secured: TestClient,
+    connector: FakeConnector,
+    signing_key: rsa.RSAPrivateKey,
+    ctx: Context,
+    service_url: str | None,
+) -> None:
+    """A genuine token for Teams' service URL, replayed with the caller's own address."""
+    body = activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="my referrals")
+    headers = channel_token(signing_key, connector.url)
+    if service_url is None:
+        del body["serviceUrl"]
+    else:
+        body["serviceUrl"] = service_url
+
+    response = await secured.post("/api/messages", json=body, headers=headers)
+
+    assert response.status in (400, 401)
+    assert connector.activities == []
+    with ctx.store.read() as session:
+        assert session.exec(select(ProcessedEvent)).all() == []  # the turn never ran
+
+
+async def test_a_default_server_has_no_teams_endpoint(tmp_path: Path, connector) -> None:
+    """Slack only (no MicrosoftAppId, no emulator mode): an unsigned activity finds nothing."""
+    store = Store(f"sqlite:///{tmp_path / 'slack-only.db'}")  # the scheduler runs too
+    with store.write() as session:
+        load_into(session, load_catalog(SAMPLE_CONTENT))
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s"
+    )
+    client = TestClient(TestServer(build_app(Context(store, settings)), port=0))
+    await client.start_server()
+    try:
+        body = activity(connector, user_id="29:x", name=PRIYA, text="my referrals")
+        response = await client.post("/api/messages", json=body)
+        health = await client.get("/healthz")
+    finally:
+        await client.close()
+
+    assert response.status == 404 and health.status == 200
+    assert connector.activities == []
+    with store.read() as session:
+        assert session.exec(select(ConversationRef)).all() == []
+        assert not [e for e in session.exec(select(ProcessedEvent)) if e.platform == "teams"]
+    store.dispose()
+
+
+async def test_emulator_mode_says_so_and_answers_this_machine_only(
+    ctx: Context, connector: FakeConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(_env_file=None, CROSSBOT_TEAMS_EMULATOR="true")  # type: ignore[call-arg]
+    client = TestClient(TestServer(build_app(Context(ctx.store, settings)), port=0))
+    await client.start_server()
+    try:
+        body = activity(connector, user_id="29:x", name=PRIYA, text="hello")
+        proxied = await client.post(
+            "/api/messages", json=body, headers={"X-Forwarded-For": "203.0.113.9"}
+        )
+        elsewhere = await client.post(
+            "/api/messages",
+            json=activity(connector, user_id="29:x", name=PRIYA, serviceUrl="https://evil.example"),
+        )
+        local = await client.post("/api/messages", json=body)
+    finally:
+        await client.close()
+
+    assert "CROSSBOT_TEAMS_EMULATOR" in caplog.text
+    assert proxied.status == 403 and elsewhere.status == 400
+    assert local.status in (200, 201)
+    assert len(connector.activities) == 1  # only the local one was answered
 
 
 def test_settings_that_cannot_work_are_reported_not_mounted(ctx: Context, caplog) -> None:
@@ -105,3 +195,33 @@ def test_settings_that_cannot_work_are_reported_not_mounted(ctx: Context, caplog
     assert not any(r.resource.canonical == "/api/messages" for r in app.router.routes())
     assert "MicrosoftAppTenantId" in caplog.text
     assert "healthz" in str([r.resource.canonical for r in app.router.routes()])
+
+
+async def test_junk_activities_get_400_not_500(bot: TestClient, connector: FakeConnector) -> None:
+    junk = [
+        {"entities": "x"},
+        {"timestamp": "garbage"},
+        {"recipient": "bot"},
+        {"membersAdded": "x"},
+        {"text": {"a": 1}},
+        {"conversation": {"id": "x", "isGroup": "maybe"}},
+    ]
+    statuses = []
+    for change in junk:
+        body = {**activity(connector, user_id="29:x", name=PRIYA, text="hi"), **change}
+        response = await bot.post("/api/messages", json=body)
+        statuses.append((response.status, bool((await response.text()).strip())))
+
+    assert statuses == [(400, True)] * len(junk)
+    assert connector.activities == []
+
+
+async def test_an_out_of_range_id_in_a_card_cannot_be_found(
+    bot: TestClient, connector: FakeConnector
+) -> None:
+    value = {"action": "referral.accept", "id": 2**63}
+    body = activity(connector, user_id="29:priya", aad=PRIYA_AAD, value=value)
+
+    assert (await bot.post("/api/messages", json=body)).status in (200, 201)
+    [sent] = connector.texts()
+    assert "can't find that" in sent
