@@ -13,6 +13,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from bot.money import format_money
+
 PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 _PACKAGED = Path(__file__).resolve().parent / "prompts"
 
@@ -48,23 +50,9 @@ def template_names() -> list[str]:
     return sorted(p.name.removesuffix(".md.j2") for p in prompts_dir().glob("*.md.j2"))
 
 
-_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
-
-
-def money(value: float | int | None, currency: str | None = "GBP") -> str:
-    """£20k-style amounts: short, the way people say them."""
-    if value is None:
-        return ""
-    symbol = _SYMBOLS.get((currency or "GBP").upper(), "")
-    suffix = "" if symbol else f" {currency}"
-    amount = float(value)
-    if amount >= 1_000_000:
-        text = f"{amount / 1_000_000:.1f}".rstrip("0").rstrip(".") + "m"
-    elif amount >= 10_000:
-        text = f"{amount / 1000:.0f}k"
-    else:
-        text = f"{amount:,.0f}"
-    return f"{symbol}{text}{suffix}"
+def money(value: float | int | None, currency: str | None = None) -> str:
+    """£20k-style amounts in the firm's terms (see `bot.money.format_money`)."""
+    return format_money(value, currency)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

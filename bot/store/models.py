@@ -254,3 +254,13 @@ class DigestIssue(SQLModel, table=True):
     week_start: date = Field(unique=True)
     spotlight_card_id: str | None = None
     posted_at: datetime = Field(default_factory=utcnow)
+
+
+class Firm(SQLModel, table=True):
+    """The firm the loaded content describes (one row): name, currency, time zone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = ""
+    currency: str = "GBP"
+    timezone: str = "Europe/London"
+    loaded_at: datetime = Field(default_factory=utcnow)
