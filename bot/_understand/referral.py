@@ -6,7 +6,7 @@ import html
 import re
 from collections.abc import Sequence
 
-from bot._understand.amounts import Amount, _amounts, parse_amount
+from bot._understand.amounts import Amount, amounts, parse_amount
 from bot._understand.cards import CardScorer, infer_card
 from bot._understand.clients import _ClientHit, _find_client, _loose, resolve_client
 from bot._understand.directory import Directory, ReferralDraft
@@ -43,7 +43,7 @@ def normalise(text: str) -> str:
 def _parse_sentence(
     text: str, speaker: str, directory: Directory, scorer: CardScorer | None
 ) -> ReferralDraft:
-    amount = parse_amount(text)
+    amount = parse_amount(text, directory.currency)
     amount_span = [(amount.start, amount.end)] if amount else []
     early = _find_people(text, directory, skip=amount_span)
     client = _find_client(text, directory, early, None)
@@ -68,7 +68,7 @@ def _parse_slash(
             return _parse_sentence(rest, speaker, directory, scorer)
         client_slot, receiver_slot = rest[: split[0]], rest[split[1] :]
         words = receiver_slot
-    amount = parse_amount(rest)
+    amount = parse_amount(rest, directory.currency)
     client = None
     if client_slot.strip():
         name, known = resolve_client(client_slot, directory)
@@ -202,7 +202,7 @@ def _topic_words(
 ) -> str:
     """The words left for card inference once names, the team and amounts are removed."""
     spans = [(m.start, m.end) for m in mentions]
-    spans += [(a.start, a.end) for _, a in _amounts(text)]
+    spans += [(a.start, a.end) for _, a in amounts(text, directory.currency)]
     if team and team.card is None and team.team:
         spans.append((team.start, team.end))
     kept = "".join(" " if _overlaps(i, i + 1, spans) else ch for i, ch in enumerate(text))

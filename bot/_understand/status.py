@@ -58,7 +58,7 @@ def parse_status_update(text: str, directory: Directory | None = None) -> Status
     if status is None:
         return None
     directory = directory or Directory()
-    amount = parse_amount(text)
+    amount = parse_amount(text, directory.currency)
     client: str | None = None
     known = False
     hits = _known_clients(text, directory)

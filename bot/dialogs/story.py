@@ -340,7 +340,7 @@ def _form(draft: Draft, story_id: int | None = None) -> Reply:
             required=False,
             initial="" if draft.referral_id is None else str(draft.referral_id),
         ),
-        FormInput("value", "Value", required=False, initial=value, placeholder="£20k"),
+        FormInput("value", "Value", required=False, initial=value, placeholder=money(20_000)),
         FormInput(
             "name_client",
             "Name the client?",
