@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from bot import stories
 from bot.context import Context
 from bot.messages import Button, Form, FormInput, Reply, Turn
-from bot.render import render
+from bot.render import money, render
 from bot.store.models import Client, DialogState, Person, Story
 from bot.stories import Draft, Outcome, StoryError
 
