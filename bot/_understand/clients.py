@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz
 
 from bot._understand.names import _Mention
+from bot._understand.text import fold_name
 from bot._understand.text import overlaps as _overlaps
 from bot.catalog import Client
 
@@ -336,7 +337,7 @@ def _is_not_a_client(phrase: str, directory: Directory) -> bool:
     if not words:
         return True
     index = directory._index
-    if key in index.person_names or (len(words) <= 2 and words[0] in index.by_first):
+    if key in index.person_names or (len(words) <= 2 and fold_name(words[0]) in index.by_first):
         return True
     services = index.services
     if key in services or " ".join(words) in services:

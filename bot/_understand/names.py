@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
+from bot._understand.text import fold_name
 from bot._understand.text import overlaps as _overlaps
 from bot.catalog import Person
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 _SLACK_MENTION = re.compile(r"<@(?P<id>[UW][A-Z0-9]+)(?:\|(?P<name>[^>]+))?>")
 _TEAMS_MENTION = re.compile(r"<at>(?P<name>[^<]+)</at>", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_LOCAL_PART = re.compile(r"(?<![\w@.])[A-Za-z][\w'-]*[._][A-Za-z][\w'-]*(?![\w@]|\.\w)")
 _HONORIFIC = frozenset("mr mrs ms miss dr sir dame lady lord prof professor rev".split())
 
 
@@ -65,6 +67,11 @@ def _find_people(
         if person:
             add([person.email], match.start(), match.end(), True)
         taken.append((match.start(), match.end()))
+    by_local = directory._index.by_local
+    for match in _LOCAL_PART.finditer(text):  # "laura.keane": an email without its domain
+        email = by_local.get(match.group().lower())
+        if email:
+            add([email], match.start(), match.end(), True)
     for match in re.finditer(r"@(\w[\w'’.-]*(?:\s+\w[\w'’-]*)?)", text):
         found = _names_at(match.group(1), directory, True)
         if found:
@@ -93,8 +100,10 @@ def _names_in(
     while index < len(words):
         word = words[index]
         bare = re.sub(r"['’]s$", "", word.group())
-        people = by_first.get(bare.lower())
+        people = by_first.get(fold_name(bare))
         capitalised = bare[:1].isupper()
+        if not people and capitalised and index + 1 < len(words):
+            people = _misspelt_first_name(bare, words[index + 1].group(), directory)
         previous = words[index - 1].group().lower().rstrip(".") if index else ""
         if (
             not people
@@ -119,6 +128,19 @@ def _names_in(
         index += 1
 
 
+def _misspelt_first_name(word: str, following: str, directory: Directory) -> list[Person]:
+    """ "Geriant Prosser": a first name with a typo, before a surname written exactly."""
+    surname = fold_name(re.sub(r"['’]s$", "", following))
+    folded = fold_name(word)
+    if len(folded) < 4 or not following[:1].isupper():
+        return []
+    return [
+        person
+        for person in directory._index.by_surname.get(surname, [])
+        if fuzz.ratio(folded, fold_name(person.first_name)) >= 75
+    ]
+
+
 _WORDLIKE_NAMES = frozenset(
     """will may mark grace hope faith joy bill rob pat sue jack frank dawn summer april june
     rose ruby amber holly ivy penny miles max dean guy drew chase hunter sandy august art
@@ -136,8 +158,10 @@ def _full_name_follows(
     """ "Dr Priya Shah" is our Priya Shah when her surname follows exactly."""
     if index + 1 >= len(words):
         return False
-    following = re.sub(r"['’]s$", "", words[index + 1].group()).lower()
-    return any(p.name.split()[-1].lower() == following for p in people if len(p.name.split()) > 1)
+    following = fold_name(re.sub(r"['’]s$", "", words[index + 1].group()))
+    return any(
+        fold_name(p.name.split()[-1]) == following for p in people if len(p.name.split()) > 1
+    )
 
 
 def _word_not_name(word: str, previous: str, following: str) -> bool:
@@ -149,10 +173,10 @@ def _word_not_name(word: str, previous: str, following: str) -> bool:
 
 def _surname(word: str, people: Sequence[Person]) -> Person | None:
     """The person whose surname `word` is, allowing a typo or two."""
-    word = re.sub(r"['’]s$", "", word).lower()
+    word = fold_name(re.sub(r"['’]s$", "", word))
     best: tuple[float, Person | None] = (0.0, None)
     for person in people:
-        surname = person.name.split()[-1].lower() if len(person.name.split()) > 1 else ""
+        surname = fold_name(person.name.split()[-1]) if len(person.name.split()) > 1 else ""
         if not surname:
             continue
         score = 100.0 if word == surname else fuzz.ratio(word, surname)

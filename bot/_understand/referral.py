@@ -104,7 +104,7 @@ def _draft(
     team: _TeamHit | None,
     amount: Amount | None,
 ) -> ReferralDraft:
-    receiver, candidates = _choose_receiver(mentions, speaker, note)
+    receiver, candidates, takes_it_on = _choose_receiver(mentions, speaker, note)
     draft = ReferralDraft(note=note.strip())
     if client:
         draft.client, draft.client_known = client.name, client.known
@@ -119,6 +119,9 @@ def _draft(
         draft.card = infer_card(topic, directory, receivers, team.team if team else None, scorer)
     if candidates and draft.card:
         draft.receiver_candidates = _by_fit(candidates, draft.card, directory)
+        draft.receiver = _settled_by_card(candidates, draft.card, directory, takes_it_on)
+        if draft.receiver:
+            draft.receiver_candidates = []
     if team and not receiver:
         card = directory.card(draft.card) if draft.card else None
         draft.receiver_team = team.team or (card.team if card else None)
@@ -132,6 +135,21 @@ _NO_MATTER = re.compile(
     r"\bjust\s+(?:an?\s+)?(?:intro|introduction|hello|catch[- ]up)\b",
     re.IGNORECASE,
 )
+
+
+def _settled_by_card(
+    emails: list[str], card_id: str, directory: Directory, takes_it_on: bool
+) -> str | None:
+    """The one candidate who owns the matter's card, when the text has them taking it on.
+
+    "Michael's taking the NLRB election" is the Michael on the labour card; "passing to
+    Chris" still asks which Chris, since the matter alone is a guess at who was meant.
+    """
+    card = directory.card(card_id)
+    if card is None or not takes_it_on:
+        return None
+    owners = [e for e in emails if e in card.owners]
+    return owners[0] if len(owners) == 1 else None
 
 
 def _by_fit(emails: list[str], card_id: str, directory: Directory) -> list[str]:
@@ -149,11 +167,14 @@ def _by_fit(emails: list[str], card_id: str, directory: Directory) -> list[str]:
 
 def _choose_receiver(
     mentions: Sequence[_Mention], speaker: str, text: str = ""
-) -> tuple[str | None, list[str]]:
+) -> tuple[str | None, list[str], bool]:
     """One person is the receiver; several people behind one first name are candidates.
 
     With several people named, the one the text sends the client to wins: an @mention,
-    "to/→ Tom", "Tom please/?", over "Priya's client" or "spoke with Priya".
+    "to/→ Tom", "Tom please/?", "Emma's picking it up", over "Priya's client", "spoke with
+    Priya" or "Geoff asked me". The flag says whether the text has the chosen person
+    taking the matter on ("Michael's taking it"), which lets the matter's card settle an
+    ambiguous first name.
     """
     speaker = speaker.strip().lower()
     named = [
@@ -162,15 +183,32 @@ def _choose_receiver(
     ]
     named = [m for m in named if m.emails]
     if not named:
-        return None, []
+        return None, [], False
     ranked = sorted(
         enumerate(named),
         key=lambda item: (_receiver_cue(item[1], text), len(item[1].emails) == 1, item[0]),
     )
     chosen = ranked[-1][1]
     if len(chosen.emails) == 1:
-        return chosen.emails[0], []
-    return None, list(chosen.emails)
+        return chosen.emails[0], [], False
+    return None, list(chosen.emails), _takes_it_on(chosen, text)
+
+
+_TAKES_IT_ON = re.compile(
+    r"\s*(?:['’]s|is|will|['’]ll|has)\s+(?:be\s+|already\s+)?(?:taking|picking|leading|"
+    r"running|handling|across\b|on\s+it|got\s+(?:it|this)|agreed\s+to|(?:take|pick|lead|"
+    r"run|handle)\b)"
+)
+_NOT_THE_RECEIVER = re.compile(
+    r"\s+(?:asked|flagged|mentioned|suggested|says|said|told|thinks|reckons|introduced|"
+    r"referred|recommended|met|spoke|(?:is|['’]s)\s+(?:busy|away|off|out|on\s+leave|"
+    r"snowed|swamped|conflicted|on\s+holiday|on\s+vacation|off\s+sick|unavailable|"
+    r"tied\s+up))\b"
+)
+
+
+def _takes_it_on(mention: _Mention, text: str) -> bool:
+    return bool(text) and bool(_TAKES_IT_ON.match(text, mention.end))
 
 
 def _receiver_cue(mention: _Mention, text: str) -> int:
@@ -180,14 +218,24 @@ def _receiver_cue(mention: _Mention, text: str) -> int:
     before = text[max(0, mention.start - 12) : mention.start].lower()
     after = text[mention.end : mention.end + 16].lower()
     score = 3 if mention.explicit else 0
-    if re.search(r"(?:\bto|→|->|=>|\bfor|\bask|\bcan|\bcould)\s*(?:the\s+)?$", before):
+    if re.search(
+        r"(?:\bto|→|->|=>|\bfor|\bask|\bcan|\bcould|\bloop(?:ing)?\s+in|\bbring(?:ing)?\s+in)"
+        r"\s*(?:the\s+)?$",
+        before,
+    ):
         score += 2
+    if _takes_it_on(mention, text):
+        return score + 3
+    if re.search(r"\b(?:i\s+mean|i\s+meant|make\s+that|or\s+rather|correction:?)\W*$", before):
+        score += 4  # "Hywel? Sorry, I mean Eleri"
     if re.match(
         r"\s*(?:[?!]|please|pls|would|could|can|to lead|is|['’]s (?:on|the|happy|keen))", after
     ):
         score += 1
     if re.match(r"['’]s\s+(?!on\b|the\b|happy|keen|great|good|best|right)[a-z]", after):
         score -= 2  # "Priya's client": the owner, not the receiver
+    if _NOT_THE_RECEIVER.match(after):
+        score -= 2  # "Geoff asked me to…", "Chloe's busy"
     if re.search(r"\b(?:with|from|cc|by|and|told|asked me)\s*$", before):
         score -= 1
     return score

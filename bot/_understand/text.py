@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 import snowballstemmer
 
+from bot._search.text import fold
+
 _STEMMER = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9&'’\-]*")
 _STOP = frozenset(
@@ -55,3 +57,8 @@ _NOUN_WILL = re.compile(r"\b(the|a|his|her|their|my|your|our|new|of)\s+will\b", 
 def overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
     """Whether [start, end) overlaps any of `spans`."""
     return any(start < s_end and s_start < end for s_start, s_end in spans)
+
+
+def fold_name(name: str) -> str:
+    """A name as compared: case and accents ignored ("Órla" = "orla", "O'Brien" = "obrien")."""
+    return fold(name).replace("'", "").replace("-", "").strip()

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from bot import stories
 from bot.context import Context
 from bot.messages import Button, Form, FormInput, Reply, Turn
+from bot.money import firm_currency
 from bot.render import money, render
 from bot.store.models import Client, DialogState, Person, Story
 from bot.stories import Draft, Outcome, StoryError
@@ -318,7 +319,7 @@ def _problem(problem: StoryError) -> Reply:
 
 def _form(draft: Draft, story_id: int | None = None) -> Reply:
     value = "" if draft.value is None else f"{draft.value:,.0f}"
-    if value and draft.currency and draft.currency != "GBP":
+    if value and draft.currency and draft.currency != firm_currency():
         value += f" {draft.currency}"
     inputs = [
         FormInput(
