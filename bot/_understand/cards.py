@@ -6,10 +6,12 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from bot._understand.text import _tokens
+from bot._search.vocab import PhraseMatcher, load_areas, load_glossary
+from bot._understand.text import tokens as _tokens
 from bot.catalog import Card
 
 if TYPE_CHECKING:
@@ -37,9 +39,11 @@ class KeywordCardScorer:
     BODY_WEIGHT = 1.0
     PHRASE_BONUS = 2.0
     RELATED_SHARE = 0.5  # a word sharing a 5-letter stem start: acquiring ~ acquisitions
+    AREA_NAME_BONUS = 3.0  # the words name a service area the card's name or aliases name
 
     def __init__(self, cards: Sequence[Card]):
         self.cards = list(cards)
+        self._vocabulary = _vocabulary()
         self._name_words: dict[str, set[str]] = {}
         self._body_words: dict[str, set[str]] = {}
         self._phrases: dict[str, list[tuple[str, ...]]] = {}
@@ -58,11 +62,21 @@ class KeywordCardScorer:
             document_frequency.update(self._name_words[card.id] | self._body_words[card.id])
         total = max(len(self.cards), 1)
         self._idf = {w: math.log(1 + total / df) for w, df in document_frequency.items()}
+        self._areas = {
+            card.id: self._vocabulary.card_areas(self._name_phrases(card), body_of(card))
+            for card in self.cards
+        }
+
+    @staticmethod
+    def _name_phrases(card: Card) -> list[list[str]]:
+        return [_tokens(name) for name in (card.title, *card.aliases)]
 
     def __call__(self, text: str, cards: Sequence[Card]) -> dict[str, float]:
         words = _tokens(text)
         unique = set(words)
         kin = {k for w in unique for k in _KIN.get(w, ()) if k not in unique}
+        kin |= self._vocabulary.synonyms(words, self._idf) - unique  # "prenup" says "family"
+        areas = self._vocabulary.areas(words)
         scores: dict[str, float] = {}
         for card in cards:
             if card.id not in self._name_words:
@@ -75,6 +89,10 @@ class KeywordCardScorer:
             for phrase in self._phrases[card.id]:
                 if _contains(words, phrase):
                     score += self.PHRASE_BONUS * len(phrase)
+            for area in areas:  # "a new MDL" is litigation even if no card says "MDL"
+                strength = self._areas[card.id].get(area, 0)
+                if strength >= 2:
+                    score += self.AREA_NAME_BONUS
             if score > 0:
                 scores[card.id] = score
         return scores
@@ -101,6 +119,69 @@ class KeywordCardScorer:
                 close, key=lambda w: (len(os.path.commonprefix([w, word])), w), default=None
             )
         return self._related_cache[word]
+
+
+def body_of(card: Card) -> list[str]:
+    return _tokens(" ".join(card.sections.values()))
+
+
+class _Vocabulary:
+    """Search's shipped glossary and taxonomy of service areas, read the parser's way."""
+
+    def __init__(self) -> None:
+        glossary = load_glossary()
+        self._glossary, self._group_of = glossary.matcher()
+        self._groups = glossary.groups
+        self._area_list = load_areas()
+        phrases, self._phrase_area = [], []
+        for area in self._area_list:
+            if area.kind != "service":
+                continue
+            for phrase in area.phrases:
+                phrases.append(phrase)
+                self._phrase_area.append(area.id)
+        self._areas = PhraseMatcher(phrases)
+
+    def synonyms(self, words: list[str], known: Container[str]) -> set[str]:
+        """The stems of the glossary wordings equivalent to one in `words` the cards don't use.
+
+        A glossary bridges words no card uses ("prenup", "MDL") to words cards do; a word
+        the cards already use ("family") says enough by itself and is not expanded.
+        """
+        found: set[str] = set()
+        for pid in self._glossary.find(words):
+            if all(term in known for term in self._glossary.phrases[pid]):
+                continue
+            for phrase in self._groups[self._group_of[pid]]:
+                found.update(phrase)
+        return found
+
+    def areas(self, words: list[str]) -> set[str]:
+        """The service areas `words` signal."""
+        return {self._phrase_area[pid] for pid in self._areas.find(words)}
+
+    def card_areas(self, names: list[list[str]], body: list[str]) -> dict[str, int]:
+        """How much a card is about each area: 2 when a name says it, 1 for two body hits."""
+        strength: dict[str, int] = {}
+        for name in names:
+            for area in self.areas(name):
+                strength[area] = 2
+        hits: Counter[str] = Counter()
+        for sentence in _chunks(body):
+            hits.update(self.areas(sentence))
+        for area, count in hits.items():
+            if count >= 2:
+                strength.setdefault(area, 1)
+        return strength
+
+
+def _chunks(words: list[str], size: int = 12) -> list[list[str]]:
+    return [words[i : i + size] for i in range(0, len(words), size)]
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> _Vocabulary:
+    return _Vocabulary()
 
 
 _KIN_GROUPS = (

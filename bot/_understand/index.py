@@ -7,7 +7,7 @@ import re
 from bot._understand.cards import KeywordCardScorer
 from bot._understand.clients import client_forms, client_key, client_pattern
 from bot._understand.directory import Directory
-from bot._understand.teams import team_patterns
+from bot._understand.teams import TeamNames
 from bot._understand.text import fold_name
 from bot.catalog import Person
 
@@ -59,5 +59,5 @@ class Index:
         self.services = {t.lower() for t in directory.teams()}
         for card in directory.cards:
             self.services.update(x.lower() for x in (card.title, *card.aliases))
-        self.team_patterns = team_patterns(directory)
+        self.team_names = TeamNames(directory)
         self.scorer = KeywordCardScorer(directory.cards)
