@@ -19,10 +19,12 @@ if TYPE_CHECKING:
 
 
 _LEGAL_SUFFIX = r"(?:ltd|limited|llp|plc|inc|llc|gmbh|bv|nv|sa|sas|spa|ag|pty|co|corp)"
-_CAP_TOKEN = r"(?:[A-Z][\w'’.-]*|&|[A-Z0-9]{2,}|(?:ltd|plc|llp|inc|limited|llc)\b\.?)"
+# A capitalised word; a full stop ends it when a new sentence starts ("Bakeries. Owner").
+_CAP_WORD = r"[A-Z][\w'’-]*(?:\.[\w'’-]+)*(?:\.(?!\s+[A-Z]))?"
+_CAP_TOKEN = rf"(?:{_CAP_WORD}|&|[A-Z0-9]{{2,}}|(?:ltd|plc|llp|inc|limited|llc)\b\.?)"
 _JOINERS = r"(?:&|and|of|de|du|la|le|von|van|der|y)"
 _CAP_PHRASE = re.compile(
-    rf"(?<![\w@])(?:[Tt]he\s+)?[A-Z][\w'’.-]*(?:\s+(?:{_JOINERS}\s+)?{_CAP_TOKEN})*"
+    rf"(?<![\w@])(?:[Tt]he\s+)?{_CAP_WORD}(?:\s+(?:{_JOINERS}\s+)?{_CAP_TOKEN})*"
 )
 _FILLER = frozenset(
     """hi hey hello please quick just met referral referring referal refer logging log sending
@@ -160,7 +162,9 @@ def _find_client(
         return _ClientHit(name, known, start, start + len(slot)) if name else None
     person_spans = [(m.start, m.end) for m in people]
     named = [
-        h for h in _known_clients(text, directory) if not _overlaps(h.start, h.end, person_spans)
+        h
+        for h in _known_clients(text, directory)
+        if not _overlaps(h.start, h.end, person_spans) and not _disowned(text, h.start)
     ]
     if named:
         return named[0]
@@ -168,6 +172,18 @@ def _find_client(
     if fuzzy:
         return fuzzy
     return _unknown_client(text, directory, people)
+
+
+_DISOWNED = re.compile(
+    r"(?:nothing\s+to\s+do\s+with|not\s+to\s+be\s+confused\s+with|unrelated\s+to|"
+    r"no\s+relation\s+to|not\s+(?:the\s+)?(?:same\s+as\s+)?|rather\s+than|unlike)\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _disowned(text: str, start: int) -> bool:
+    """ "Kestrel Aviation (nothing to do with Kestrel Logistics)": not the client meant."""
+    return bool(_DISOWNED.search(text[max(0, start - 40) : start]))
 
 
 def _fuzzy_client(
@@ -179,7 +195,7 @@ def _fuzzy_client(
         if len(client_key(phrase)) < 6 or _is_not_a_client(phrase, directory):
             continue
         start = text.find(phrase, match.start())
-        if _overlaps(start, start + len(phrase), person_spans):
+        if _overlaps(start, start + len(phrase), person_spans) or _disowned(text, start):
             continue
         name, known = resolve_client(phrase, directory)
         if known:
@@ -193,6 +209,14 @@ def _unknown_client(
     """A client not in clients.csv, kept as written, from where clients are usually named."""
     person_spans = [(m.start, m.end) for m in people]
     cues: list[tuple[str, int, bool]] = [
+        # "New client: Sandridge Bakeries.", "new one for you - Stanbridge Cycles Ltd are…"
+        (
+            r"\bnew\s+(?:client|prospect|contact|lead|one|matter|enquiry|instruction)\b"
+            r"(?:\s+(?:via|from|through|for\s+you|of\s+(?:mine|ours))\b[^:—–.,;!?]{0,25}?)?"
+            r"\s*(?:[:—–]|\s-\s)\s*(?P<x>[^;!?()]+)",
+            re.IGNORECASE,
+            False,
+        ),
         # "refer Acme to", "introduced Acme to", "sending Acme over to", "referral for Acme —"
         (
             r"\b(?:refer(?:red|ring)?|referr?al\s+for|referr?al:|introduc(?:ed|ing|e)|"

@@ -63,7 +63,7 @@ def _parse_slash(
         client_slot, receiver_slot = parts[0], parts[1] if len(parts) > 1 else ""
         words = " ".join(parts[2:])
     else:
-        split = _receiver_split(rest, directory)
+        split = _receiver_split(rest, directory) or _explicit_split(rest, directory)
         if split is None:
             return _parse_sentence(rest, speaker, directory, scorer)
         client_slot, receiver_slot = rest[: split[0]], rest[split[1] :]
@@ -79,6 +79,14 @@ def _parse_slash(
     team = _find_team(receiver_slot, directory) or _bare_team(receiver_slot, directory)
     topic = _topic_words(words, client, [], team if "|" in rest else None, directory)
     return _draft(rest, topic, speaker, directory, scorer, client, mentions, team, amount)
+
+
+def _explicit_split(rest: str, directory: Directory) -> tuple[int, int] | None:
+    """`/refer Acme priya@firm.example …` with no "to": the client ends where the email starts."""
+    explicit = [m for m in _find_people(rest, directory, any_case=True) if m.explicit]
+    if explicit and rest[: explicit[0].start].strip():
+        return explicit[0].start, explicit[0].start
+    return None
 
 
 def _receiver_split(rest: str, directory: Directory) -> tuple[int, int] | None:
