@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot._search.text import STOPWORDS, fold, stem, words
+from bot._search.text import content_stems, fold, words
 
 # Words that say "this is a referral" rather than what it is about, on top of search's
 # stop words (which say "this is a question"): the same folding, stemming and stop words
@@ -29,11 +29,8 @@ REFERRAL_WORDS = frozenset(
 
 def tokens(text: str) -> list[str]:
     """The stemmed content words of `text`, through search's pipeline (`bot._search.text`)."""
-    return [
-        stem(word)
-        for word in words(text)
-        if word not in STOPWORDS and word not in REFERRAL_WORDS and not word.isdigit()
-    ]
+    said = [w for w in words(text) if w not in REFERRAL_WORDS and not w.isdigit()]
+    return content_stems(said)
 
 
 def overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
