@@ -86,10 +86,21 @@ def _known_clients(text: str, directory: Directory) -> list[_ClientHit]:
         directory._index.client_forms, directory._index.client_patterns, strict=True
     ):
         for match in pattern.finditer(text):
-            if not _overlaps(match.start(), match.end(), taken):
+            if _overlaps(match.start(), match.end(), taken):
+                continue
+            taken.append((match.start(), match.end()))
+            if not _longer_name(text, match.end()):
                 hits.append(_ClientHit(client.name, True, match.start(), match.end()))
-                taken.append((match.start(), match.end()))
     return sorted(hits, key=lambda h: h.start)
+
+
+_NAME_GOES_ON = re.compile(rf"\s+(?!(?:{_ROLES}|{_LEGAL_SUFFIX})\b)[A-Z][a-z]{{2,}}", re.IGNORECASE)
+
+
+def _longer_name(text: str, end: int) -> bool:
+    """ "Kessler Aviation" is not the client "Kessler": a capitalised word carries the name on."""
+    match = _NAME_GOES_ON.match(text, end)
+    return bool(match) and match.group().lstrip()[:1].isupper()
 
 
 def _without_suffix(name: str) -> str:
