@@ -100,7 +100,7 @@ _NAME_GOES_ON = re.compile(rf"\s+(?!(?:{_ROLES}|{_LEGAL_SUFFIX})\b)[A-Z][a-z]{{2
 def _longer_name(text: str, end: int) -> bool:
     """ "Kessler Aviation" is not the client "Kessler": a capitalised word carries the name on."""
     match = _NAME_GOES_ON.match(text, end)
-    return bool(match) and match.group().lstrip()[:1].isupper()
+    return match is not None and match.group().lstrip()[:1].isupper()
 
 
 def _without_suffix(name: str) -> str:
