@@ -154,7 +154,9 @@ def amounts(text: str, home: str | None = None) -> Iterable[tuple[int, Amount]]:
         pre, post = match.group("pre"), match.group("post")
         mult = match.group("mult1") or match.group("mult")
         number = float(match.group("num").replace(",", ""))
-        currency = currency_of(pre, home) or currency_of(post, home)
+        written = currency_of(post, home)
+        # "$250k AUD": a code after the amount says which dollar a bare "$" is
+        currency = written if pre == "$" and written else currency_of(pre, home) or written
         if mult:
             number *= _MULTIPLIER[mult.lower()]
         elif not currency and not _bare_money(text, match):

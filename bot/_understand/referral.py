@@ -112,7 +112,8 @@ def _draft(
     team: _TeamHit | None,
     amount: Amount | None,
 ) -> ReferralDraft:
-    receiver, candidates, takes_it_on = _choose_receiver(mentions, speaker, note)
+    to_team = team is not None and bool(team.team or team.card)
+    receiver, candidates, takes_it_on = _choose_receiver(mentions, speaker, note, to_team)
     draft = ReferralDraft(note=note.strip())
     if client:
         draft.client, draft.client_known = client.name, client.known
@@ -174,7 +175,7 @@ def _by_fit(emails: list[str], card_id: str, directory: Directory) -> list[str]:
 
 
 def _choose_receiver(
-    mentions: Sequence[_Mention], speaker: str, text: str = ""
+    mentions: Sequence[_Mention], speaker: str, text: str = "", sends_to_team: bool = False
 ) -> tuple[str | None, list[str], bool]:
     """One person is the receiver; several people behind one first name are candidates.
 
@@ -197,6 +198,8 @@ def _choose_receiver(
         key=lambda item: (_receiver_cue(item[1], text), len(item[1].emails) == 1, item[0]),
     )
     chosen = ranked[-1][1]
+    if sends_to_team and _receiver_cue(chosen, text) <= 0:
+        return None, [], False  # "Geoff's client → the tax folks": the team receives it
     if len(chosen.emails) == 1:
         return chosen.emails[0], [], False
     return None, list(chosen.emails), _takes_it_on(chosen, text)
@@ -240,6 +243,10 @@ def _receiver_cue(mention: _Mention, text: str) -> int:
         r"\s*(?:[?!]|please|pls|would|could|can|to lead|is|['’]s (?:on|the|happy|keen))", after
     ):
         score += 1
+    elif re.fullmatch(r"\W*", text[mention.end :]) or (
+        not text[: mention.start].strip() and re.match(r"\s*(?:,|\s-\s|:)", after)
+    ):
+        score += 1  # "…, Emma" at the end, or "Mia, …" addressed at the start
     if re.match(r"['’]s\s+(?!on\b|the\b|happy|keen|great|good|best|right)[a-z]", after):
         score -= 2  # "Priya's client": the owner, not the receiver
     if _NOT_THE_RECEIVER.match(after):
