@@ -107,7 +107,7 @@ def _names_in(
         previous = words[index - 1].group().lower().rstrip(".") if index else ""
         if (
             not people
-            or not (capitalised or any_case)
+            or not (capitalised or any_case or _full_name_follows(words, index, people))
             or (previous in _HONORIFIC and not _full_name_follows(words, index, people))
             or _word_not_name(
                 bare, previous, words[index + 1].group() if index + 1 < len(words) else ""
