@@ -20,6 +20,7 @@ from bot.people import by_email
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import Client, Person, ServiceCard, utcnow
+from bot.store.models import Firm as FirmRow
 
 PEOPLE_CACHE_SIZE = 50_000
 _PERSON = inspect(Person).class_manager
@@ -120,4 +121,5 @@ class Context:
             ).one()
             # Provisional clients created by referrals must reach the parser's directory too.
             clients = session.exec(select(func.count(), func.max(Client.id))).one()
-        return (*cards, *people, *clients)
+            firm = session.exec(select(FirmRow.name, FirmRow.currency, FirmRow.timezone)).first()
+        return (*cards, *people, *clients, *(firm or ()))

@@ -7,6 +7,7 @@ amounts are dollars, and every message, the digest and the report show "$" amoun
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,11 +15,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from sqlmodel import select
 
 from bot import digest
-from bot.catalog import load_catalog, load_into
+from bot.catalog import from_store, load_catalog, load_into
 from bot.channels.console import ConsoleChannel
 from bot.context import Context
+from bot.firm import Firm
 from bot.money import firm_currency, use_firm_currency
 from bot.report import write_report
 from bot.settings import Settings
@@ -93,3 +96,21 @@ def test_other_currencies_are_kept_as_written(us_ctx: Context) -> None:
     [confirm] = sam.send("no")
     [confirm] = sam.send("Kessler Foods -> the construction folks re a site dispute, £40k")
     assert "£40k" in confirm.text
+
+
+def test_a_new_firm_yaml_loaded_later_changes_the_currency(us_ctx: Context, tmp_path: Path) -> None:
+    folder = tmp_path / "firm"
+    shutil.copytree(US_FIRM, folder)
+    (folder / "firm.yaml").write_text("name: Ashby Rowe\ncurrency: CAD\n", encoding="utf-8")
+    with us_ctx.store.write() as session:
+        load_into(session, load_catalog(folder))
+    us_ctx.refresh()
+    assert us_ctx.firm().currency == "CAD"
+    sam = ConsoleChannel(us_ctx, SAM)
+    [confirm] = sam.send("Kessler Foods -> the construction folks, $40k")
+    assert "$40k" in confirm.text
+    sam.send("yes")
+    with us_ctx.store.read() as session:
+        assert from_store(session).firm == Firm("Ashby Rowe", "CAD", "Europe/London")
+        [referral] = session.exec(select(Referral)).all()
+    assert (referral.value, referral.currency) == (40_000, "CAD")
