@@ -114,3 +114,9 @@ def test_a_new_firm_yaml_loaded_later_changes_the_currency(us_ctx: Context, tmp_
         assert from_store(session).firm == Firm("Ashby Rowe", "CAD", "Europe/London")
         [referral] = session.exec(select(Referral)).all()
     assert (referral.value, referral.currency) == (40_000, "CAD")
+
+
+def test_help_gives_examples_in_the_firms_currency(us_ctx: Context) -> None:
+    replies = ConsoleChannel(us_ctx, SAM).send("help")
+    text = "\n".join(r.text for r in replies)
+    assert "$20k" in text and "£" not in text
