@@ -41,7 +41,10 @@ class KeywordCardScorer:
     BODY_WEIGHT = 1.0
     PHRASE_BONUS = 2.0
     RELATED_SHARE = 0.5  # a word sharing a 5-letter stem start: acquiring ~ acquisitions
-    AREA_NAME_BONUS = 3.0  # the words name a service area the card's name or aliases name
+    # the words signal a service area that the card's title or aliases name: a phrase
+    # ("wife moved out") is enough to name the card, a single word ("charity") only helps
+    AREA_BONUS = 4.0
+    AREA_WORD_BONUS = 1.5
 
     def __init__(self, cards: Sequence[Card]):
         self.cards = list(cards)
@@ -93,9 +96,10 @@ class KeywordCardScorer:
                     found.add((card_id, phrase))
         for card_id, phrase in found:
             scores[card_id] = scores.get(card_id, 0.0) + self.PHRASE_BONUS * len(phrase)
-        for area in self._vocabulary.areas(words):  # "a new MDL" is litigation
+        for area, size in self._vocabulary.areas(words).items():  # "wife moved out": family
+            bonus = self.AREA_BONUS if size > 1 else self.AREA_WORD_BONUS
             for card_id in self._area_cards.get(area, ()):
-                scores[card_id] = scores.get(card_id, 0.0) + self.AREA_NAME_BONUS
+                scores[card_id] = scores.get(card_id, 0.0) + bonus
         if len(cards) != len(self.cards):
             wanted = {c.id for c in cards}
             return {c: v for c, v in scores.items() if c in wanted and v > 0}
@@ -160,9 +164,13 @@ class _Vocabulary:
                 found.update(phrase)
         return found
 
-    def areas(self, words: list[str]) -> set[str]:
-        """The service areas `words` signal."""
-        return {self._phrase_area[pid] for pid in self._areas.find(words)}
+    def areas(self, words: list[str]) -> dict[str, int]:
+        """The service areas `words` signal, each with the length of its longest phrase."""
+        found: dict[str, int] = {}
+        for pid in self._areas.find(words):
+            area = self._phrase_area[pid]
+            found[area] = max(found.get(area, 0), len(self._areas.phrases[pid]))
+        return found
 
     def name_areas(self, names: list[list[str]]) -> set[str]:
         """The areas a card's title or aliases name ("Employment law" → employment)."""
