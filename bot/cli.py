@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from pydantic import ValidationError
 from sqlmodel import select
 
 from bot import digest as digest_module
@@ -66,7 +67,17 @@ def main() -> None:
 
 
 def _settings() -> Settings:
-    return get_settings()
+    try:
+        return get_settings()
+    except ValidationError as error:  # "CROSSBOT_CURRENCY=EURO": name it, no traceback
+        problems = [
+            {
+                "setting": ".".join(str(p) for p in e["loc"]) or "settings",
+                "message": e["msg"].removeprefix("Value error, "),
+            }
+            for e in error.errors()
+        ]
+        _fail(render("cli_settings_error", problems=problems))
 
 
 def _store(settings: Settings | None = None) -> Store:

@@ -127,3 +127,10 @@ def test_money_is_shown_in_the_firms_terms(
     value: float, currency: str | None, home: str, shown: str
 ) -> None:
     assert format_money(value, currency, home) == shown
+
+
+def test_a_bad_setting_is_named_kindly_by_the_cli(tmp_path: Path) -> None:
+    result = crossbot("cards", "check", cwd=tmp_path, env={"CROSSBOT_CURRENCY": "EURO"})
+    assert result.returncode == 1
+    assert "CROSSBOT_CURRENCY" in result.stderr and "EURO" in result.stderr
+    assert "Traceback" not in result.stderr and "unexpectedly" not in result.stderr
