@@ -15,7 +15,7 @@ from bot.settings import Settings
 from bot.store import Store
 from tests.test_cli import crossbot
 
-US_FIRM = Path(__file__).resolve().parent / "data" / "us_firm"
+US_FIRM = Path(__file__).resolve().parent / "data" / "referral_us_firm"
 
 
 def us_copy(tmp_path: Path, firm_yaml: str | None = None) -> Path:

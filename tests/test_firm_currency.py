@@ -28,7 +28,7 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import Referral
 
-US_FIRM = Path(__file__).resolve().parent / "data" / "us_firm"
+US_FIRM = Path(__file__).resolve().parent / "data" / "referral_us_firm"
 SAM = "sam.ortiz@ashbyrowe.example"  # Litigation; relationship owner of Kessler Foods
 EMMA = "emma.stone@ashbyrowe.example"  # Construction, main contact of the construction card
 MONDAY = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)

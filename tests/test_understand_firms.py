@@ -1,7 +1,7 @@
 """The referral parser in any firm: its currency, team names, names as people type them.
 
-Each test is a kind of sentence, read in a small US firm (tests/data/us_firm, USD) or in
-the held-out Australian firm (tests/data/heldout_au, AUD); none is special-cased.
+Each test is a kind of sentence, read in a small US firm (tests/data/referral_us_firm, USD) or in
+the held-out Australian firm (tests/data/referral_heldout_au, AUD); none is special-cased.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ SAM = "sam.ortiz" + US
 
 @pytest.fixture(scope="module")
 def us() -> Directory:
-    return Directory.from_catalog(load_catalog(DATA / "us_firm"))
+    return Directory.from_catalog(load_catalog(DATA / "referral_us_firm"))
 
 
 def parse(directory: Directory, text: str, speaker: str = SAM) -> ReferralDraft:
@@ -198,7 +198,7 @@ def test_clear_matters_find_their_card(us: Directory, text: str, card: str) -> N
 
 def test_the_benchmark_scores_several_firms_and_names_the_worst_field(capsys) -> None:
     bench = load_benchmark("referral_parse")
-    folder = DATA / "heldout_au"
+    folder = DATA / "referral_heldout_au"
     assert bench.main(["--content", str(folder), str(folder), "--quiet"]) == 0
     out = capsys.readouterr().out
     assert out.count(f"referral parsing on {folder}") == 2

@@ -1,6 +1,6 @@
 """firm: the loaded firm's name, currency and time zone (from firm.yaml)
 
-Revision ID: 0003_referral_parse
+Revision ID: 0004_referral_parse
 Revises: 0002
 Create Date: 2026-12-01 09:40:00
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0003_referral_parse"
+revision = "0004_referral_parse"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
