@@ -186,7 +186,7 @@ def test_a_client_the_text_disowns(us: Directory) -> None:
         ("Kessler Foods wants their COO's prenup reviewed before the wedding", "family"),
         ("Brightline's new warehouse faces a CEQA challenge from neighbours", "environmental"),
         ("Kessler Foods needs counterfeit takedowns on Amazon", "ip"),
-        ("Kessler Foods' founder says his wife moved out last month", "family"),
+        ("Kessler Foods' founder is going through a marriage breakdown", "family"),
     ],
 )
 def test_clear_matters_find_their_card(us: Directory, text: str, card: str) -> None:
