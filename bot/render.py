@@ -11,7 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
 
 from bot.money import format_money
 
@@ -35,7 +36,7 @@ def environment() -> Environment:
         keep_trailing_newline=False,
         auto_reload=False,  # templates don't change under a running bot: no stat per render
     )
-    env.filters["money"] = money
+    env.filters["money"] = _money_filter
     env.filters["plural"] = plural
     return env
 
@@ -53,6 +54,13 @@ def template_names() -> list[str]:
 def money(value: float | int | None, currency: str | None = None) -> str:
     """£20k-style amounts in the firm's terms (see `bot.money.format_money`)."""
     return format_money(value, currency)
+
+
+@pass_context
+def _money_filter(_: Context, value: float | int | None, currency: str | None = None) -> str:
+    """`money` for templates, evaluated at render time: Jinja would otherwise fold
+    `{{ 20000 | money }}` into the firm currency of the first render."""
+    return money(value, currency)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
