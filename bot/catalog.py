@@ -19,6 +19,7 @@ import frontmatter
 import yaml
 from sqlmodel import Session, select
 
+from bot.firm import Firm, read_firm
 from bot.store import models
 from bot.store.models import utcnow
 
@@ -108,6 +109,7 @@ class Catalog:
     people: list[Person] = field(default_factory=list)
     clients: list[Client] = field(default_factory=list)
     folder: Path | None = None
+    firm: Firm | None = None  # None: read from a database no firm.yaml was loaded into
 
     def person(self, email: str) -> Person | None:
         return self._people_by_email().get(email.strip().lower())
@@ -158,7 +160,16 @@ def read_folder(folder: Path | str, today: date | None = None) -> tuple[Catalog,
                     f"team '{card.team}' has nobody in people.csv",
                 )
             )
-    return Catalog(cards=cards, people=people, clients=clients, folder=root), problems
+    firm = _read_firm(root, problems)
+    catalog = Catalog(cards=cards, people=people, clients=clients, folder=root, firm=firm)
+    return catalog, problems
+
+
+def _read_firm(root: Path, problems: list[Problem]) -> Firm:
+    """firm.yaml: the firm's name, currency and time zone (see `bot.firm`)."""
+    firm, found = read_firm(root)
+    problems.extend(Problem(p.level, "firm.yaml", p.line, p.message) for p in found)  # type: ignore[arg-type]
+    return firm
 
 
 def load_catalog(folder: Path | str, today: date | None = None) -> Catalog:
@@ -618,7 +629,19 @@ def load_into(session: Session, catalog: Catalog, progress: Progress | None = No
     people = _load_people(session, catalog, summary, progress)
     _load_cards(session, catalog, summary, progress)
     _load_clients(session, catalog, people, summary)
+    if catalog.firm is not None:
+        _load_firm(session, catalog.firm)
     return summary
+
+
+def _load_firm(session: Session, firm: Firm) -> None:
+    row = session.get(models.Firm, 1)
+    if row is None:
+        session.add(
+            models.Firm(id=1, name=firm.name, currency=firm.currency, timezone=firm.timezone)
+        )
+    else:
+        _assign(row, {"name": firm.name, "currency": firm.currency, "timezone": firm.timezone})
 
 
 def _load_teams(session: Session, catalog: Catalog) -> None:
@@ -792,7 +815,7 @@ def from_store(session: Session) -> Catalog:
             select(models.Client).where(models.Client.retired == False)  # noqa: E712
         )
     ]
-    return Catalog(cards=cards, people=people, clients=clients)
+    return Catalog(cards=cards, people=people, clients=clients, firm=_stored_firm(session))
 
 
 def _learned_aliases(session: Session) -> dict[str, list[str]]:
@@ -811,3 +834,11 @@ def _with_learned(aliases: list[str], learned: list[str]) -> tuple[str, ...]:
             merged.append(alias)
             seen.add(alias.casefold())
     return tuple(merged)
+
+
+def _stored_firm(session: Session) -> Firm | None:
+    """The firm the last load described (None before any load)."""
+    row = session.get(models.Firm, 1)
+    if row is None:
+        return None
+    return Firm(name=row.name, currency=row.currency, timezone=row.timezone)

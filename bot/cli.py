@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 
 import typer
 import yaml
+from pydantic import ValidationError
 from sqlmodel import select
 
 from bot import digest as digest_module
@@ -21,7 +22,9 @@ from bot.catalog import Catalog, Problem, has_errors, load_into, read_folder
 from bot.channels.console import ConsoleChannel, run
 from bot.context import Context
 from bot.dialogs import whodoes
+from bot.firm import Firm
 from bot.messages import Messenger
+from bot.money import use_firm_currency
 from bot.people import by_email
 from bot.privacy import export_person, forget_person
 from bot.render import render
@@ -84,7 +87,17 @@ def _debug_requested() -> bool:
 
 
 def _settings() -> Settings:
-    return get_settings()
+    try:
+        return get_settings()
+    except ValidationError as error:  # "CROSSBOT_CURRENCY=EURO": name it, no traceback
+        problems = [
+            {
+                "setting": ".".join(str(p) for p in e["loc"]) or "settings",
+                "message": e["msg"].removeprefix("Value error, "),
+            }
+            for e in error.errors()
+        ]
+        _fail(render("cli_settings_error", problems=problems))
 
 
 def _store(settings: Settings | None = None) -> Store:
@@ -97,9 +110,14 @@ def _store(settings: Settings | None = None) -> Store:
 
 
 def _context() -> Context:
-    """A context over the configured database (exits kindly if it cannot be opened)."""
+    """A context over the configured database (exits kindly if it cannot be opened).
+
+    Amounts are shown in the currency of the firm the database holds (`Context.firm`).
+    """
     settings = _settings()
-    return Context(_store(settings), settings)
+    ctx = Context(_store(settings), settings)
+    use_firm_currency(ctx.firm().currency)
+    return ctx
 
 
 def _safe_url(url: str) -> str:
@@ -453,7 +471,7 @@ def report(
     """Referral funnel, value won, team give/receive matrix, campaign standings: CSV and PNG."""
     from bot.report import write_report
 
-    store = _store()
+    store = _context().store
     with store.read() as session:
         written = write_report(session, out)
     typer.echo(
@@ -517,7 +535,9 @@ def _directory(content: Path | None) -> Directory:
         _print_problems([p for p in problems if p.level == "error"])
         errors = sum(p.level == "error" for p in problems)
         _fail(render("cli_content_unreadable", folder=str(folder), errors=errors), code=2)
-    return Directory.from_catalog(catalog)
+    firm = _settings().apply(catalog.firm or Firm())
+    use_firm_currency(firm.currency)
+    return Directory.from_catalog(catalog, firm.currency)
 
 
 def _referral_line(

@@ -14,10 +14,13 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import select
 
 from bot.catalog import Catalog, from_store
+from bot.firm import Firm
+from bot.money import use_firm_currency
 from bot.people import by_email
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import Client, LearnedAlias, Person, ServiceCard, utcnow
+from bot.store.models import Firm as FirmRow
 
 PEOPLE_CACHE_SIZE = 50_000
 _PERSON = inspect(Person).class_manager
@@ -55,6 +58,13 @@ class Context:
                 self._reload_if_changed()
             catalog: Catalog = self._cache["catalog"]
             return catalog
+
+    def firm(self) -> Firm:
+        """The firm as loaded, with the CROSSBOT_CURRENCY / CROSSBOT_TIMEZONE overrides."""
+        stored = self.catalog().firm
+        if stored is None:
+            return Firm(currency=self.settings.currency, timezone=self.settings.timezone)
+        return self.settings.apply(stored)
 
     def cached(self, name: str, build: Callable[[Catalog], Any]) -> Any:
         """A value derived from the catalog (a search index, say), rebuilt when it changes."""
@@ -101,6 +111,7 @@ class Context:
             catalog = from_store(session)
         self._cache.clear()
         self._cache.update(catalog=catalog, version=version)
+        use_firm_currency(self.firm().currency)  # amounts are shown in the firm's terms
 
     def _content_version(self) -> tuple[Any, ...]:
         with self.store.read() as session:
@@ -112,4 +123,5 @@ class Context:
             clients = session.exec(select(func.count(), func.max(Client.id))).one()
             # An alias accepted from a question is part of its card at once (bot.learning).
             aliases = session.exec(select(func.count(), func.max(LearnedAlias.id))).one()
-        return (*cards, *people, *clients, *aliases)
+            firm = session.exec(select(FirmRow.name, FirmRow.currency, FirmRow.timezone)).first()
+        return (*cards, *people, *clients, *aliases, *(firm or ()))

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from bot import stories, story_privacy
 from bot.messages import Reply
+from bot.money import firm_currency
 from bot.referrals import in_team
 from bot.render import render
 from bot.store.models import (
@@ -203,9 +204,9 @@ def figures(session: Session, start: datetime, end: datetime, team: str | None =
     )
     value = func.coalesce(Referral.won_value, Referral.value)
     values = session.exec(
-        select(func.coalesce(Referral.currency, "GBP"), func.sum(value))
+        select(func.coalesce(Referral.currency, firm_currency()), func.sum(value))
         .where(col(Referral.id).in_(won_ids), value.is_not(None))
-        .group_by(func.coalesce(Referral.currency, "GBP"))
+        .group_by(func.coalesce(Referral.currency, firm_currency()))
     ).all()
     return Figures(
         made=int(made),

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, or_, select
 
 from bot import campaigns
 from bot.messages import Button, Reply
+from bot.money import firm_currency
 from bot.people import admins, by_email, by_ids
 from bot.render import render
 from bot.store.models import Client, Person, Referral, ReferralEvent, ServiceCard
@@ -361,7 +362,7 @@ def create(
         referrer_team=referrer.team,
         receiver_team=receiver.team,
         value=new.value,
-        currency=(new.currency or "GBP") if new.value is not None else None,
+        currency=(new.currency or firm_currency()) if new.value is not None else None,
         note=new.note.strip(),
         consent="pending" if needs_consent else "not_needed",
         created_at=now,
@@ -393,7 +394,7 @@ def update_existing(
     if not can_see(actor, referral, session):
         raise ReferralError("not_visible")
     if value is not None:
-        referral.value, referral.currency = value, currency or referral.currency or "GBP"
+        referral.value, referral.currency = value, currency or referral.currency or firm_currency()
     if note.strip() and note.strip() not in referral.note:
         referral.note = f"{referral.note}\n{note.strip()}".strip()
     referral.updated_at = now
@@ -449,7 +450,7 @@ def move(
     if to_status == "won":
         referral.won_value = value if value is not None else referral.value
         if value is not None or referral.currency is None:
-            referral.currency = currency or referral.currency or "GBP"
+            referral.currency = currency or referral.currency or firm_currency()
     if to_status in ("lost", "declined", "parked", "withdrawn"):
         referral.reason = reason.strip()
     session.add(referral)
@@ -766,7 +767,10 @@ def value_won(session: Session, team: str | None = None) -> list[tuple[str, str,
         .group_by(col(Referral.receiver_team), col(Referral.currency))
     ).all()
     return sorted(
-        ((team, currency or "GBP", float(total or 0), int(n)) for team, currency, total, n in rows),
+        (
+            (team, currency or firm_currency(), float(total or 0), int(n))
+            for team, currency, total, n in rows
+        ),
         key=lambda row: -row[2],
     )
 

@@ -19,7 +19,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+
+from bot.money import format_money
 
 # Private-use characters: around a data value while a template renders, and as numbered
 # placeholders while an adapter converts the template's markup.
@@ -49,7 +52,7 @@ def environment() -> Environment:
         keep_trailing_newline=False,
         auto_reload=False,  # templates don't change under a running bot: no stat per render
     )
-    env.filters["money"] = money
+    env.filters["money"] = _money_filter
     env.filters["plural"] = plural
     env.filters["markdown"] = markdown
     return env
@@ -162,23 +165,16 @@ def template_names() -> list[str]:
     return sorted(p.name.removesuffix(".md.j2") for p in prompts_dir().glob("*.md.j2"))
 
 
-_SYMBOLS = {"GBP": "£", "USD": "$", "EUR": "€"}
+def money(value: float | int | None, currency: str | None = None) -> str:
+    """£20k-style amounts in the firm's terms (see `bot.money.format_money`)."""
+    return format_money(value, currency)
 
 
-def money(value: float | int | None, currency: str | None = "GBP") -> str:
-    """£20k-style amounts: short, the way people say them."""
-    if value is None:
-        return ""
-    symbol = _SYMBOLS.get((currency or "GBP").upper(), "")
-    suffix = "" if symbol else f" {currency}"
-    amount = float(value)
-    if amount >= 1_000_000:
-        text = f"{amount / 1_000_000:.1f}".rstrip("0").rstrip(".") + "m"
-    elif amount >= 10_000:
-        text = f"{amount / 1000:.0f}k"
-    else:
-        text = f"{amount:,.0f}"
-    return f"{symbol}{text}{suffix}"
+@pass_context
+def _money_filter(_: Context, value: float | int | None, currency: str | None = None) -> str:
+    """`money` for templates, evaluated at render time: Jinja would otherwise fold
+    `{{ 20000 | money }}` into the firm currency of the first render."""
+    return money(value, currency)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

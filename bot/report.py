@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot import charts, referrals
 from bot.exports import write_csv
+from bot.money import format_money
 from bot.store.models import Campaign, Person, PointEvent
 
 __all__ = ["Report", "write_report"]
@@ -62,7 +63,7 @@ def _value_won(session: Session, report: Report) -> None:
         ["receiver_team", "currency", "value_won", "referrals_won"],
         [[team, currency, f"{total:.2f}", n] for team, currency, total, n in rows],
     )
-    labels = [f"{team} ({currency})" for team, currency, _, _ in rows]
+    labels = [f"{team} ({format_money(total, currency)})" for team, currency, total, _ in rows]
     chart = charts.bar_chart(labels, [t for _, _, t, _ in rows], "Value won by team", "value won")
     _png(report, "value_won.png", chart)
 

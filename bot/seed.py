@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot import campaigns, referrals
 from bot.catalog import Catalog
+from bot.money import firm_currency
 from bot.render import render
 from bot.settings import Settings
 from bot.store import models
@@ -54,7 +55,7 @@ def seed_activity(session: Session, catalog: Catalog, now: datetime) -> int:
             break
         receiver = people[card.owners[n % len(card.owners)]]
         at = now - timedelta(days=days)
-        new = referrals.NewReferral(client.name, receiver.email, card.id, value, "GBP")
+        new = referrals.NewReferral(client.name, receiver.email, card.id, value, firm_currency())
         referral = referrals.create(session, referrer, new, at, owner_consent=False).referral
         assert referral.id is not None
         moves = referrals.USUAL_PATH[status][1:]  # create() made it "new"

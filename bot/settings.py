@@ -6,8 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.firm import Firm, is_timezone, read_firm
+from bot.money import is_currency
 
 
 class Settings(BaseSettings):
@@ -17,7 +20,9 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///./crossbot.db", alias="CROSSBOT_DATABASE_URL")
     content_dir: Path = Field(Path("./content"), alias="CROSSBOT_CONTENT_DIR")
+    # Both default to the content folder's firm.yaml, then to Europe/London and GBP.
     timezone: str = Field("Europe/London", alias="CROSSBOT_TIMEZONE")
+    currency: str = Field("GBP", alias="CROSSBOT_CURRENCY")
     digest_cron: str = Field("0 9 * * mon", alias="CROSSBOT_DIGEST_CRON")
     digest_channel: str | None = Field(None, alias="CROSSBOT_DIGEST_CHANNEL")
     port: int = Field(3978, alias="CROSSBOT_PORT")
@@ -67,6 +72,37 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if not is_timezone(value):
+            raise ValueError(f"unknown time zone {value!r}: use an IANA name such as Europe/London")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        if not is_currency(value.strip().upper()):
+            raise ValueError(f"unknown currency {value!r}: use an ISO 4217 code such as GBP")
+        return value.strip().upper()
+
+    @model_validator(mode="after")
+    def _firm_defaults(self) -> Settings:
+        """Time zone and currency not set in the environment come from the firm's firm.yaml."""
+        unset = {"timezone", "currency"} - self.model_fields_set
+        if unset and self.content_dir.is_dir():
+            firm, problems = read_firm(self.content_dir)
+            if not any(p.level == "error" for p in problems):
+                for name in unset:
+                    object.__setattr__(self, name, getattr(firm, name))
+        return self
+
+    def apply(self, firm: Firm) -> Firm:
+        """The firm as it applies here: CROSSBOT_CURRENCY / CROSSBOT_TIMEZONE win over the file."""
+        currency = self.currency if "currency" in self.model_fields_set else firm.currency
+        timezone = self.timezone if "timezone" in self.model_fields_set else firm.timezone
+        return Firm(name=firm.name, currency=currency, timezone=timezone)
 
 
 @lru_cache

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from bot import campaigns, story_privacy
+from bot.money import currency_of, firm_currency, is_currency
 from bot.render import render
 from bot.store.models import Client, Person, Referral, Story, Team
 
@@ -24,12 +25,11 @@ REVIEWER_ROLES = frozenset({"ambassador", "admin"})
 TITLE_MAX = 120
 BODY_MAX = 3000
 _VALUE = re.compile(
-    r"^\s*(?P<symbol>[£$€])?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)\s*(?P<scale>k|m|bn)?\s*"
-    r"(?P<code>gbp|usd|eur)?\s*$",
+    r"^\s*(?P<symbol>[£$€]|(?:us|au|a|ca|c|nz|s|hk)\$)?\s*(?P<amount>\d[\d,]*(?:\.\d+)?)\s*"
+    r"(?P<scale>k|mm|m|bn)?\s*(?P<code>[a-z]{3})?\s*$",
     re.I,
 )
-_SYMBOLS = {"£": "GBP", "$": "USD", "€": "EUR"}
-_SCALES = {"k": 1_000, "m": 1_000_000, "bn": 1_000_000_000}
+_SCALES = {"k": 1_000, "m": 1_000_000, "mm": 1_000_000, "bn": 1_000_000_000}
 
 
 class StoryError(Exception):
@@ -81,7 +81,10 @@ def may_manage(person: Person, story: Story) -> bool:
 
 
 def parse_value(text: str) -> tuple[float | None, str | None]:
-    """'£20k' → (20000.0, 'GBP'); '' → (None, None); anything else raises StoryError."""
+    """'£20k' → (20000.0, 'GBP'); '' → (None, None); anything else raises StoryError.
+
+    A bare amount is in the firm's currency, and "$" is the firm's dollar (`bot.money`).
+    """
     if not text or not text.strip():
         return None, None
     match = _VALUE.match(text)
@@ -90,7 +93,10 @@ def parse_value(text: str) -> tuple[float | None, str | None]:
     amount = float(match["amount"].replace(",", "")) * _SCALES.get(
         (match["scale"] or "").lower(), 1
     )
-    currency = (match["code"] or "").upper() or _SYMBOLS.get(match["symbol"] or "", "GBP")
+    home = firm_currency()
+    currency = currency_of(match["code"] or match["symbol"], home) or home
+    if match["code"] and not is_currency(match["code"].upper()):
+        raise StoryError("story_bad_value", value=text.strip())
     return amount, currency
 
 

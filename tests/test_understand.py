@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import Card, load_catalog, load_into
+from bot.catalog import Card, from_store, load_catalog, load_into
 from bot.store import Store
 from bot.understand import (
     Directory,
@@ -587,7 +587,7 @@ def test_directory_from_the_database(tmp_path: Path) -> None:
         with store.write() as session:
             load_into(session, load_catalog(write_firm(tmp_path)))
         with store.read() as session:
-            directory = Directory.from_session(session)
+            directory = Directory.from_catalog(from_store(session))
     finally:
         store.dispose()
     draft = parse_referral(

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot import referrals
-from bot.catalog import Card
+from bot.catalog import Card, Catalog
 from bot.context import Context
 from bot.dialogs import core, state
 from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
@@ -199,7 +199,10 @@ def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
 
 
 def _directory(ctx: Context) -> Directory:
-    directory: Directory = ctx.cached("referral_directory", Directory.from_catalog)
+    def build(catalog: Catalog) -> Directory:
+        return Directory.from_catalog(catalog, ctx.firm().currency)
+
+    directory: Directory = ctx.cached("referral_directory", build)
     return directory
 
 
@@ -642,7 +645,7 @@ def _form_reply(ctx: Context, me: Person, draft: dict[str, Any]) -> Reply:
             "Estimated value",
             required=False,
             initial=money(value, draft.get("currency")) if value else "",
-            placeholder="£20k",
+            placeholder=money(20_000),
         ),
         FormInput("note", "Note", kind="textarea", required=False, initial=draft.get("note") or ""),
     ]
@@ -670,7 +673,7 @@ def _on_submit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) ->
     if receiver_text:
         # The form has its own service field: a service left empty is asked, not guessed.
         _receiver_from(receiver_text, draft, ctx, me, take_card=False)
-    amount = parse_amount(str(payload.get("value") or ""))
+    amount = parse_amount(str(payload.get("value") or ""), directory.currency)
     if amount is not None:
         draft["value"], draft["currency"] = amount.value, amount.currency or directory.currency
     _infer(draft, directory, me)
@@ -712,9 +715,10 @@ def _move_by_button(
     value = None
     currency = None
     if to_status == "won":
-        amount = parse_amount(str(payload.get("value") or ""))
+        home = _directory(ctx).currency
+        amount = parse_amount(str(payload.get("value") or ""), home)
         if amount is not None:
-            value, currency = amount.value, amount.currency or _directory(ctx).currency
+            value, currency = amount.value, amount.currency or home
     return _move(ctx, me, referral_id, to_status, value, currency, str(payload.get("reason") or ""))
 
 

@@ -9,7 +9,8 @@ from sqlmodel import Session, select
 from bot import stories, story_privacy
 from bot.context import Context
 from bot.messages import Button, Form, FormInput, Reply, Turn
-from bot.render import render
+from bot.money import firm_currency
+from bot.render import money, render
 from bot.store.models import Client, DialogState, Person, Story
 from bot.stories import Draft, Outcome, StoryError
 
@@ -342,7 +343,7 @@ def _problem(problem: StoryError) -> Reply:
 
 def _form(draft: Draft, story_id: int | None = None) -> Reply:
     value = "" if draft.value is None else f"{draft.value:,.0f}"
-    if value and draft.currency and draft.currency != "GBP":
+    if value and draft.currency and draft.currency != firm_currency():
         value += f" {draft.currency}"
     inputs = [
         FormInput(
@@ -364,7 +365,7 @@ def _form(draft: Draft, story_id: int | None = None) -> Reply:
             required=False,
             initial="" if draft.referral_id is None else str(draft.referral_id),
         ),
-        FormInput("value", "Value", required=False, initial=value, placeholder="£20k"),
+        FormInput("value", "Value", required=False, initial=value, placeholder=money(20_000)),
         FormInput(
             "name_client",
             "Name the client?",

@@ -314,3 +314,13 @@ class DashboardSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     last_seen_at: datetime = Field(default_factory=utcnow)
     ended_at: datetime | None = None
+
+
+class Firm(SQLModel, table=True):
+    """The firm the loaded content describes (one row): name, currency, time zone."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = ""
+    currency: str = "GBP"
+    timezone: str = "Europe/London"
+    loaded_at: datetime = Field(default_factory=utcnow)

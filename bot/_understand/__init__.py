@@ -1,0 +1,1 @@
+"""The machinery behind `bot.understand`: amounts, names, clients, teams, cards."""

@@ -1,0 +1,250 @@
+"""Which service card some words are about."""
+
+from __future__ import annotations
+
+import bisect
+import math
+import os
+import re
+from collections import Counter
+from collections.abc import Callable, Container, Sequence
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from bot._search.vocab import PhraseMatcher, load_areas, load_glossary
+from bot._understand.text import tokens as _tokens
+from bot.catalog import Card
+
+if TYPE_CHECKING:
+    from bot._understand.directory import Directory
+
+
+CardScorer = Callable[[str, Sequence[Card]], dict[str, float]]
+"""Scores how well some words fit each card: {card id: evidence}, 0 or absent for none.
+
+The seam for card inference: a search engine can stand in for `KeywordCardScorer`. A
+scorer may carry a `min_evidence` attribute, the least score that names a card (default
+`MIN_EVIDENCE`, on the keyword scorer's scale).
+"""
+
+
+class KeywordCardScorer:
+    """Stemmed keyword overlap with a card's title, aliases and text, weighted by rarity.
+
+    Title and alias words count three times more than words from the card's prose, and a
+    whole alias phrase found in the text adds a bonus, so "TUPE" or "merger control" say
+    more than a word that happens to appear in a paragraph. Words are looked up in postings
+    (word → cards), so a sentence costs about the same in a firm of 20 cards or 2,000.
+    """
+
+    NAME_WEIGHT = 3.0
+    BODY_WEIGHT = 1.0
+    PHRASE_BONUS = 2.0
+    RELATED_SHARE = 0.5  # a word sharing a 5-letter stem start: acquiring ~ acquisitions
+    # the words signal a service area that the card's title or aliases name: a phrase
+    # ("wife moved out") is enough to name the card, a single word ("charity") only helps
+    AREA_BONUS = 4.0
+    AREA_WORD_BONUS = 1.5
+
+    def __init__(self, cards: Sequence[Card]):
+        self.cards = list(cards)
+        self._vocabulary = _vocabulary()
+        self._related_cache: dict[str, str | None] = {}
+        names_of: dict[str, set[str]] = {}
+        bodies: dict[str, set[str]] = {}
+        self._phrases: dict[str, list[tuple[str, tuple[str, ...]]]] = {}  # by first word
+        self._area_cards: dict[str, set[str]] = {}
+        document_frequency: Counter[str] = Counter()
+        for card in self.cards:
+            # service names are noun phrases: "will disputes" is about wills
+            names = [
+                _tokens(re.sub(r"\bwill\b", "wills", name, flags=re.IGNORECASE))
+                for name in (card.title, *card.aliases, card.id.replace("-", " "))
+            ]
+            for phrase in dict.fromkeys(tuple(n) for n in names if len(n) > 1):
+                self._phrases.setdefault(phrase[0], []).append((card.id, phrase))
+            names_of[card.id] = {w for n in names for w in n}
+            bodies[card.id] = set(_tokens(" ".join(card.sections.values())))
+            document_frequency.update(names_of[card.id] | bodies[card.id])
+            for area in self._vocabulary.name_areas(names[:-1]):
+                self._area_cards.setdefault(area, set()).add(card.id)
+        total = max(len(self.cards), 1)
+        self._idf = {w: math.log(1 + total / df) for w, df in document_frequency.items()}
+        self._postings: dict[str, dict[str, float]] = {}
+        for card_id, body in bodies.items():
+            for word in body:
+                self._postings.setdefault(word, {})[card_id] = self.BODY_WEIGHT * self._idf[word]
+        for card_id, named in names_of.items():
+            for word in named:
+                self._postings.setdefault(word, {})[card_id] = self.NAME_WEIGHT * self._idf[word]
+        self._terms = sorted(self._idf)
+
+    def __call__(self, text: str, cards: Sequence[Card]) -> dict[str, float]:
+        words = _tokens(text)
+        unique = set(words)
+        kin = {k for w in unique for k in _KIN.get(w, ()) if k not in unique}
+        kin |= self._vocabulary.synonyms(words, self._idf) - unique  # "prenup" says "family"
+        scores: dict[str, float] = {}
+        for word in unique:
+            self._add(scores, word, 1.0)
+        for word in kin:  # "buying" counts a little for "acquisitions"
+            self._add(scores, word, self.RELATED_SHARE)
+        found = set()
+        for index, word in enumerate(words):
+            for card_id, phrase in self._phrases.get(word, ()):
+                if tuple(words[index : index + len(phrase)]) == phrase:
+                    found.add((card_id, phrase))
+        for card_id, phrase in found:
+            scores[card_id] = scores.get(card_id, 0.0) + self.PHRASE_BONUS * len(phrase)
+        for area, size in self._vocabulary.areas(words).items():  # "wife moved out": family
+            bonus = self.AREA_BONUS if size > 1 else self.AREA_WORD_BONUS
+            for card_id in self._area_cards.get(area, ()):
+                scores[card_id] = scores.get(card_id, 0.0) + bonus
+        if len(cards) != len(self.cards):
+            wanted = {c.id for c in cards}
+            return {c: v for c, v in scores.items() if c in wanted and v > 0}
+        return {c: v for c, v in scores.items() if v > 0}
+
+    def _add(self, scores: dict[str, float], word: str, share: float) -> None:
+        posting = self._postings.get(word)
+        if posting is None:
+            related = self._related(word)
+            if related is None:
+                return
+            posting, share = self._postings[related], share * self.RELATED_SHARE
+        for card_id, weight in posting.items():
+            scores[card_id] = scores.get(card_id, 0.0) + share * weight
+
+    def _related(self, word: str) -> str | None:
+        """A card word that starts like an unseen word, for stems the stemmer keeps apart."""
+        if len(word) < 6:
+            return None
+        if word not in self._related_cache:
+            prefix = word[:5]
+            close = []
+            for term in self._terms[bisect.bisect_left(self._terms, prefix) :]:
+                if not term.startswith(prefix):
+                    break
+                if len(term) >= 6:
+                    close.append(term)
+            self._related_cache[word] = max(
+                close, key=lambda w: (len(os.path.commonprefix([w, word])), w), default=None
+            )
+        return self._related_cache[word]
+
+
+class _Vocabulary:
+    """Search's shipped glossary and taxonomy of service areas, read the parser's way."""
+
+    def __init__(self) -> None:
+        glossary = load_glossary()
+        self._glossary, self._group_of = glossary.matcher()
+        self._groups = glossary.groups
+        self._area_list = load_areas()
+        phrases, self._phrase_area = [], []
+        for area in self._area_list:
+            if area.kind != "service":
+                continue
+            for phrase in area.phrases:
+                phrases.append(phrase)
+                self._phrase_area.append(area.id)
+        self._areas = PhraseMatcher(phrases)
+
+    def synonyms(self, words: list[str], known: Container[str]) -> set[str]:
+        """The stems of the glossary wordings equivalent to one in `words` the cards don't use.
+
+        A glossary bridges words no card uses ("prenup", "MDL") to words cards do; a word
+        the cards already use ("family") says enough by itself and is not expanded.
+        """
+        found: set[str] = set()
+        for pid in self._glossary.find(words):
+            if all(term in known for term in self._glossary.phrases[pid]):
+                continue
+            for phrase in self._groups[self._group_of[pid]]:
+                found.update(phrase)
+        return found
+
+    def areas(self, words: list[str]) -> dict[str, int]:
+        """The service areas `words` signal, each with the length of its longest phrase."""
+        found: dict[str, int] = {}
+        for pid in self._areas.find(words):
+            area = self._phrase_area[pid]
+            found[area] = max(found.get(area, 0), len(self._areas.phrases[pid]))
+        return found
+
+    def name_areas(self, names: list[list[str]]) -> set[str]:
+        """The areas a card's title or aliases name ("Employment law" → employment)."""
+        return {area for name in names for area in self.areas(name)}
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> _Vocabulary:
+    return _Vocabulary()
+
+
+_KIN_GROUPS = (
+    # words people use for the same deal or dispute, as stems
+    ("buy", "bought", "purchas", "acquir", "acquisit", "takeov"),
+    ("sell", "sold", "sale", "dispos", "exit", "vendor"),
+    ("merg", "merger", "acquisit"),
+    ("sue", "su", "litig", "claim", "disput", "court"),
+    ("sack", "fire", "dismiss", "dismissal"),
+    ("hack", "breach", "ransomwar", "cyber", "attack"),
+    ("divorc", "separ", "split"),
+    ("rais", "fundrais", "invest", "investor", "fund"),
+    ("lend", "loan", "borrow", "debt", "financ", "refinanc"),
+    ("bust", "insolv", "administr", "liquid", "distress"),
+)
+_KIN: dict[str, tuple[str, ...]] = {}
+for _group in _KIN_GROUPS:
+    for _stem_word in _group:
+        _KIN[_stem_word] = tuple(
+            dict.fromkeys((*_KIN.get(_stem_word, ()), *(w for w in _group if w != _stem_word)))
+        )
+
+
+def _default_scorer(directory: Directory) -> CardScorer:
+    return directory._index.scorer
+
+
+MIN_EVIDENCE = 4.0
+OWNER_PRIOR = 2.0
+TEAM_PRIOR = 1.5
+
+
+def infer_card(
+    words: str,
+    directory: Directory,
+    receivers: Sequence[str] = (),
+    team: str | None = None,
+    scorer: CardScorer | None = None,
+) -> str | None:
+    """The card the words are about, favouring the receiver's own cards and team.
+
+    Evidence from the words is weighed by a prior: cards the receiver owns count double,
+    cards of the receiver's (or the named) team half as much again; too little evidence
+    means no card, rather than a guess.
+    """
+    scorer = scorer or _default_scorer(directory)
+    scores = scorer(words, directory.cards)
+    if not scores:
+        return None
+    least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
+    teams = {team.lower()} if team else set()
+    for email in receivers:
+        person = directory.person(email)
+        if person:
+            teams.add(person.team.lower())
+    best: tuple[float, str | None] = (0.0, None)
+    for card in directory.cards:
+        evidence = scores.get(card.id, 0.0)
+        if evidence < least:
+            continue
+        prior = 1.0
+        if any(email in card.owners for email in receivers):
+            prior = OWNER_PRIOR
+        elif card.team.lower() in teams:
+            prior = TEAM_PRIOR
+        if evidence * prior > best[0]:
+            best = (evidence * prior, card.id)
+    return best[1]

@@ -1,0 +1,394 @@
+"""Clients named in text: known clients (also with typos) and new ones in telling places."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz
+
+from bot._understand.names import _Mention
+from bot._understand.text import fold_name
+from bot._understand.text import overlaps as _overlaps
+from bot.catalog import Client
+
+if TYPE_CHECKING:
+    from bot._understand.directory import Directory
+
+
+_LEGAL_SUFFIX = r"(?:ltd|limited|llp|plc|inc|llc|gmbh|bv|nv|sa|sas|spa|ag|pty|co|corp)"
+# A capitalised word; a full stop ends it when a new sentence starts ("Bakeries. Owner").
+_CAP_WORD = r"[A-Z][\w'’-]*(?:\.[\w'’-]+)*(?:\.(?!\s+[A-Z]))?"
+_CAP_TOKEN = rf"(?:{_CAP_WORD}|&|[A-Z0-9]{{2,}}|(?:ltd|plc|llp|inc|limited|llc)\b\.?)"
+_JOINERS = r"(?:&|and|of|de|du|la|le|von|van|der|y)"
+_CAP_PHRASE = re.compile(
+    rf"(?<![\w@])(?:[Tt]he\s+)?{_CAP_WORD}(?:\s+(?:{_JOINERS}\s+)?{_CAP_TOKEN})*"
+)
+_FILLER = frozenset(
+    """hi hey hello please quick just met referral referring referal refer logging log sending
+    send passing pass can could would should will so also fyi new another thanks thank cheers
+    ok okay morning afternoon evening urgent re note sorry client i i'm i've i'd we we've
+    we're our my their they they're he she it its this that these those there here when if
+    then but and or a an as at for from in on to with by of any some one two all both
+    dear team update following follow next""".split()
+)
+_SUBJECT_VERBS = (
+    r"want|wants|wanted|are|is|was|were|need|needs|needed|have|has|had|got|gets|would|will|"
+    r"could|should|may|might|just|asked|asks|plan|plans|planning|looking|require|requires|"
+    r"received|face|faces|facing|think|thinks|intend|intends|hope|hopes|'?re|'?s|’s|"
+    r"recently|already|also|currently|now|build|builds|make|makes|run|runs|sell|sells|own|"
+    r"owns|operate|operates|employ|employs|do|does|did|been|seem|seems|say|says|said|told|"
+    r"called|rang|emailed|reckon|worry|worried|struggle|struggling|expanding|growing|opening|"
+    r"buying|selling|acquiring|raising|moving|going|hoping|lost|won|hit|took|wish|wishes"
+)
+_ROLES = (
+    r"md|fd|ceo|cfo|coo|cto|cio|gc|hrd|chair|chairman|chairwoman|founders?|owners?|directors?|"
+    r"head|partners?|boss|board|general counsel|finance director|managing director"
+)
+
+
+@dataclass(frozen=True)
+class _ClientHit:
+    name: str
+    known: bool
+    start: int
+    end: int
+
+
+def _client_index(directory: Directory) -> list[tuple[str, Client]]:
+    """Every way of writing each client (name and aliases), longest first."""
+    return directory._index.client_forms
+
+
+def client_forms(directory: Directory) -> list[tuple[str, Client]]:
+    forms = [
+        (form, c)
+        for c in directory.clients
+        for form in dict.fromkeys((c.name, _without_suffix(c.name), *c.aliases))
+        if form
+    ]
+    return sorted(forms, key=lambda pair: len(pair[0]), reverse=True)
+
+
+def client_pattern(form: str) -> re.Pattern[str]:
+    """A client's name in running text; short all-capital aliases (ACP) must match case."""
+    flags = 0 if form.isupper() and len(form) <= 5 else re.IGNORECASE
+    return re.compile(rf"(?<![\w@.]){_loose(form)}(?=['’]s\b|[^\w]|$)", flags)
+
+
+def _known_clients(text: str, directory: Directory) -> list[_ClientHit]:
+    """Known clients named exactly (acronym aliases must match case), longest first."""
+    hits: list[_ClientHit] = []
+    taken: list[tuple[int, int]] = []
+    for (_, client), pattern in zip(
+        directory._index.client_forms, directory._index.client_patterns, strict=True
+    ):
+        for match in pattern.finditer(text):
+            if _overlaps(match.start(), match.end(), taken):
+                continue
+            taken.append((match.start(), match.end()))
+            if not _longer_name(text, match.end()):
+                hits.append(_ClientHit(client.name, True, match.start(), match.end()))
+    return sorted(hits, key=lambda h: h.start)
+
+
+_NAME_GOES_ON = re.compile(rf"\s+(?!(?:{_ROLES}|{_LEGAL_SUFFIX})\b)[A-Z][a-z]{{2,}}", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ClientMention:
+    """A known client named in a text: which client, and where (`text[start:end]`)."""
+
+    client: str
+    start: int
+    end: int
+
+
+def client_mentions(text: str, directory: Directory) -> list[ClientMention]:
+    """Every known client named in `text` by name or alias, in order (acronyms match case)."""
+    return [ClientMention(h.name, h.start, h.end) for h in _known_clients(text, directory)]
+
+
+def _longer_name(text: str, end: int) -> bool:
+    """ "Kessler Aviation" is not the client "Kessler": a capitalised word carries the name on."""
+    match = _NAME_GOES_ON.match(text, end)
+    return match is not None and match.group().lstrip()[:1].isupper()
+
+
+def _without_suffix(name: str) -> str:
+    """ "Acme Ltd" → "Acme": people rarely say the legal suffix."""
+    return re.sub(rf"[\s,]+{_LEGAL_SUFFIX}\.?$", "", name, flags=re.IGNORECASE).strip()
+
+
+def _loose(form: str) -> str:
+    """A regex for a client name tolerant of spacing and curly apostrophes."""
+    parts = [re.escape(p) for p in form.split()]
+    return r"\s+".join(parts).replace("'", "['’]").replace("’", "['’]")
+
+
+def resolve_client(name: str, directory: Directory) -> tuple[str, bool]:
+    """The known client `name` refers to (also with a typo), else `name` as written."""
+    cleaned = name.strip(" \t,.;:-–—'\"()")
+    if not cleaned:
+        return "", False
+    key = client_key(cleaned)
+    best: tuple[float, Client | None] = (0.0, None)
+    for form_key, client in directory._index.client_keys:
+        if not form_key:
+            continue
+        if form_key == key:
+            return client.name, True
+        if len(key) >= 6 and len(form_key) >= 6:
+            score = fuzz.ratio(key, form_key)
+            if score > best[0] and _same_shape(key, form_key):
+                best = (score, client)
+    if best[1] is not None and best[0] >= 88:
+        return best[1].name, True
+    prefixed = _prefix_client(key, directory)
+    return (prefixed, True) if prefixed else (cleaned, False)
+
+
+def _prefix_client(key: str, directory: Directory) -> str | None:
+    """The one known client whose name starts with `key` ("Northwind" → Northwind Foods)."""
+    if len(key) < 5:
+        return None
+    owners = {
+        client.name
+        for form_key, client in directory._index.client_keys
+        if form_key.startswith(key + " ")
+    }
+    return owners.pop() if len(owners) == 1 else None
+
+
+def _same_shape(a: str, b: str) -> bool:
+    """Typos keep the number of words and each word close (Nortwind Foods ~ Northwind Foods)."""
+    words_a, words_b = a.split(), b.split()
+    return len(words_a) == len(words_b) and all(
+        fuzz.ratio(x, y) >= 75 for x, y in zip(words_a, words_b, strict=True)
+    )
+
+
+def client_key(name: str) -> str:
+    """A name folded for comparison: case, punctuation and legal suffixes ignored."""
+    folded = re.sub(r"[^\w\s&]", "", name.lower().replace("’", "'"))
+    folded = re.sub(rf"\b{_LEGAL_SUFFIX}\b", " ", folded)
+    return " ".join(folded.replace("&", " and ").split())
+
+
+def _find_client(
+    text: str, directory: Directory, people: Sequence[_Mention], slot: str | None
+) -> _ClientHit | None:
+    """The client a message is about: known names first, then names in telling places."""
+    if slot is not None:
+        name, known = resolve_client(slot, directory)
+        start = text.find(slot)
+        return _ClientHit(name, known, start, start + len(slot)) if name else None
+    person_spans = [(m.start, m.end) for m in people]
+    named = [
+        h
+        for h in _known_clients(text, directory)
+        if not _overlaps(h.start, h.end, person_spans) and not _disowned(text, h.start)
+    ]
+    if named:
+        return named[0]
+    fuzzy = _fuzzy_client(text, directory, person_spans)
+    if fuzzy:
+        return fuzzy
+    return _unknown_client(text, directory, people)
+
+
+_DISOWNED = re.compile(
+    r"(?:nothing\s+to\s+do\s+with|not\s+to\s+be\s+confused\s+with|unrelated\s+to|"
+    r"no\s+relation\s+to|not\s+(?:the\s+)?(?:same\s+as\s+)?|rather\s+than|unlike)\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
+def _disowned(text: str, start: int) -> bool:
+    """ "Kestrel Aviation (nothing to do with Kestrel Logistics)": not the client meant."""
+    return bool(_DISOWNED.search(text[max(0, start - 40) : start]))
+
+
+def _fuzzy_client(
+    text: str, directory: Directory, person_spans: list[tuple[int, int]]
+) -> _ClientHit | None:
+    """A known client written with a typo or shortened ("Nortwind Foods", "Northwind")."""
+    for match in _CAP_PHRASE.finditer(text):
+        phrase = _trim_phrase(match.group())
+        if len(client_key(phrase)) < 6 or _is_not_a_client(phrase, directory):
+            continue
+        start = text.find(phrase, match.start())
+        if _overlaps(start, start + len(phrase), person_spans) or _disowned(text, start):
+            continue
+        name, known = resolve_client(phrase, directory)
+        if known:
+            return _ClientHit(name, True, start, start + len(phrase))
+    return None
+
+
+def _unknown_client(
+    text: str, directory: Directory, people: Sequence[_Mention]
+) -> _ClientHit | None:
+    """A client not in clients.csv, kept as written, from where clients are usually named."""
+    person_spans = [(m.start, m.end) for m in people]
+    cues: list[tuple[str, int, bool]] = [
+        # "New client: Sandridge Bakeries.", "new one for you - Stanbridge Cycles Ltd are…"
+        (
+            r"\bnew\s+(?:client|prospect|contact|lead|one|matter|enquiry|instruction)\b"
+            r"(?:\s+(?:via|from|through|for\s+you|of\s+(?:mine|ours))\b[^:—–.,;!?]{0,25}?)?"
+            r"\s*(?:[:—–]|\s-\s)\s*(?P<x>[^;!?()]+)",
+            re.IGNORECASE,
+            False,
+        ),
+        # "refer Acme to", "introduced Acme to", "sending Acme over to", "referral for Acme —"
+        (
+            r"\b(?:refer(?:red|ring)?|referr?al\s+for|referr?al:|introduc(?:ed|ing|e)|"
+            r"send(?:ing)?|pass(?:ing)?|log(?:ged|ging)?:?)\s+(?P<x>[^,.;:!?→]+?)"
+            r"\s*(?:\bto\b|\bover\b|→|->|=>|—|–|\s-\s|,|:|\(|$)",
+            re.IGNORECASE,
+            False,
+        ),
+        # "referral to Priya for Acme: ..."
+        (
+            r"\b(?i:referr?al|refer(?:ring)?|intro(?:duction)?|matter|one)\s+(?i:to|for)\s+"
+            r"[^,.;:!?]*?\bfor\s+(?P<x>[A-Z][^,.;:!?]*)",
+            0,
+            False,
+        ),
+        # "Acme → Priya"
+        (r"(?:^|[.!?:]\s+)(?P<x>[^.!?:→]+?)\s*(?:→|->|=>)", 0, False),
+        # "a new client of mine, Acme Ltd, ..."
+        (r"\bclients?(?:\s+of\s+(?:mine|ours))?,\s+(?P<x>[^,]+),", 0, False),
+        # "the MD of Acme", "the CFO at Acme"
+        (rf"\b(?i:{_ROLES})\s+(?:of|at|from)\s+(?P<x>[A-Z][^,.;:!?]*)", 0, False),
+        # "The Ashby family", "Mrs Jane Doe": kept whole
+        (r"(?P<x>\b[Tt]he\s+[A-Z][\w'’-]+\s+family\b)", 0, True),
+        (
+            r"(?P<x>\b(?:Mr|Mrs|Ms|Miss|Dr|Sir|Dame|Lady|Lord|Prof)\.?\s+[A-Z][\w'’-]+"
+            r"(?:\s+[A-Z][\w'’-]+)?)",
+            0,
+            True,
+        ),
+    ]
+    for cue, flags, verbatim in cues:
+        for match in re.finditer(cue, text, flags):
+            start, end = match.start("x"), match.end("x")
+            if verbatim:
+                if not _overlaps(start, end, person_spans):
+                    name, known = resolve_client(match.group("x"), directory)
+                    return _ClientHit(name, known, start, end)
+                continue
+            hit = _client_phrase(text, start, end, directory, person_spans)
+            if hit:
+                return hit
+    return _subject_client(text, directory, person_spans) or _object_client(
+        text, directory, person_spans
+    )
+
+
+_CLIENT_VERBS = (
+    r"help(?:ing)?|assist(?:ing)?|advis(?:e|ing)|act(?:ing)?\s+for|work(?:ing)?\s+(?:with|for)|"
+    r"(?:speak|spoke|talk|talking|talked|chat|chatted|chatting)\s+(?:to|with)|"
+    r"meet(?:ing)?(?:\s+with)?|met(?:\s+with)?|call(?:ed|ing)?|look(?:ing)?\s+after|"
+    r"on\s+behalf\s+of|contact(?:ed)?|introduc(?:e|ing)\s+you\s+to"
+)
+
+
+def _object_client(
+    text: str, directory: Directory, person_spans: list[tuple[int, int]]
+) -> _ClientHit | None:
+    """A name after a verb people use about clients ("could Tom help Acme with…")."""
+    pattern = (
+        rf"\b(?i:{_CLIENT_VERBS})\s+(?:the\s+(?:team|people|folks)\s+at\s+)?(?P<x>[A-Z][^,.;:!?]*)"
+    )
+    for match in re.finditer(pattern, text):
+        hit = _client_phrase(text, match.start("x"), match.end("x"), directory, person_spans)
+        if hit:
+            return hit
+    return None
+
+
+def _client_phrase(
+    text: str, start: int, end: int, directory: Directory, person_spans: list[tuple[int, int]]
+) -> _ClientHit | None:
+    """The first capitalised name inside text[start:end] that is not a person or a service."""
+    chunk = text[start:end]
+    for match in _CAP_PHRASE.finditer(chunk):
+        phrase = _trim_phrase(match.group())
+        offset = start + chunk.find(phrase, match.start())
+        if not phrase or _overlaps(offset, offset + len(phrase), person_spans):
+            continue
+        if _is_not_a_client(phrase, directory):
+            continue
+        name, known = resolve_client(phrase, directory)
+        return _ClientHit(name, known, offset, offset + len(phrase))
+    return None
+
+
+def _subject_client(
+    text: str, directory: Directory, person_spans: list[tuple[int, int]]
+) -> _ClientHit | None:
+    """A name opening a sentence and followed by what clients do ("Acme want…", "Acme:")."""
+    for sentence in re.finditer(r"(?:^|(?<=[.!?:;—–])\s+|\s-\s)(?P<s>[^.!?:;—–]+)", text):
+        start = sentence.start("s")
+        match = _CAP_PHRASE.match(text, start)
+        if not match:
+            continue
+        phrase = _trim_phrase(match.group())
+        if not phrase or _is_not_a_client(phrase, directory):
+            continue
+        offset = text.find(phrase, start)
+        if _overlaps(offset, offset + len(phrase), person_spans):
+            continue
+        after = text[offset + len(phrase) :]
+        after = re.sub(r"^\s*\([^)]*\)", "", after)  # "Acme (Leeds, spin-out) want…"
+        incorporated = re.search(rf"\b{_LEGAL_SUFFIX}\.?$", phrase, re.IGNORECASE)
+        if incorporated or re.match(
+            rf"\s*(?:[:—–,]|\s-\s|(?:{_SUBJECT_VERBS})\b)", after, re.IGNORECASE
+        ):
+            name, known = resolve_client(phrase, directory)
+            return _ClientHit(name, known, offset, offset + len(phrase))
+    return None
+
+
+def _trim_phrase(phrase: str) -> str:
+    """Drop greeting and filler words from the start and possessives from the end."""
+    words = phrase.split()
+    while words and _is_filler(words[0]) and not (words[0].lower() == "the" and len(words) > 1):
+        words = words[1:]
+    for position, word in enumerate(words[:-1]):
+        # "Acme's CFO" is Acme; "St Mary's School" stays whole
+        if re.search(r"['’]s$", word) and not words[position + 1][:1].isupper():
+            words = words[: position + 1]
+            break
+        if re.search(r"['’]s$", word) and re.fullmatch(rf"(?i:{_ROLES})", words[position + 1]):
+            words = words[: position + 1]
+            break
+    while words and words[-1].lower() in {"&", "and", "of", "the"}:
+        words = words[:-1]
+    text = " ".join(words)
+    return re.sub(r"['’]s$", "", text).strip(" .,'’-")
+
+
+def _is_filler(word: str) -> bool:
+    word = word.lower().strip(",.'’").replace("’", "'")
+    return word in _FILLER or bool(re.fullmatch(r"\w+'(?:ve|re|ll|d|m)", word))
+
+
+def _is_not_a_client(phrase: str, directory: Directory) -> bool:
+    """Names of people, teams and services, and lone words, are not clients."""
+    key = phrase.lower()
+    words = key.split()
+    if words and words[0] == "the":
+        words = words[1:]
+    if not words:
+        return True
+    index = directory._index
+    if key in index.person_names or (len(words) <= 2 and fold_name(words[0]) in index.by_first):
+        return True
+    services = index.services
+    if key in services or " ".join(words) in services:
+        return True
+    return bool(len(words) == 1 and (phrase.isupper() or _is_filler(words[0])))

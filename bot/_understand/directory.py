@@ -1,0 +1,93 @@
+"""The directory a parse refers to (people, clients, cards), and what a referral parse says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from bot.catalog import Card, Catalog, Client, Person
+from bot.money import DEFAULT_CURRENCY
+
+if TYPE_CHECKING:
+    from bot._understand.index import Index
+
+
+@dataclass
+class Directory:
+    """The people, clients and service cards a parse can refer to.
+
+    `currency` is the firm's currency, assumed when a value is given without one.
+    """
+
+    people: list[Person] = field(default_factory=list)
+    clients: list[Client] = field(default_factory=list)
+    cards: list[Card] = field(default_factory=list)
+    currency: str = DEFAULT_CURRENCY
+
+    @classmethod
+    def from_catalog(cls, catalog: Catalog, currency: str | None = None) -> Directory:
+        """The catalog's people, clients and cards; the currency defaults to the firm's."""
+        firm = catalog.firm.currency if catalog.firm else DEFAULT_CURRENCY
+        people, clients, cards = list(catalog.people), list(catalog.clients), list(catalog.cards)
+        return cls(people, clients, cards, (currency or firm).upper())
+
+    def person(self, email: str) -> Person | None:
+        return self._by_email.get(email.strip().lower())
+
+    def card(self, card_id: str) -> Card | None:
+        return next((c for c in self.cards if c.id == card_id), None)
+
+    def teams(self) -> list[str]:
+        return sorted({p.team for p in self.people} | {c.team for c in self.cards})
+
+    def cards_owned_by(self, email: str) -> list[Card]:
+        return [c for c in self.cards if email in c.owners]
+
+    @cached_property
+    def _by_email(self) -> dict[str, Person]:
+        return {p.email.lower(): p for p in self.people}
+
+    @cached_property
+    def _index(self) -> Index:
+        """Lookups built once (treat a parsed directory as read-only)."""
+        from bot._understand.index import Index  # the index needs every part of the parser
+
+        return Index(self)
+
+
+@dataclass
+class ReferralDraft:
+    """What a referral message says, before defaults.
+
+    `client` is the known client's canonical name, or the name as written when unknown
+    (`client_known` tells which). `receiver` is set only when one person is meant; an
+    ambiguous first name leaves it empty and lists `receiver_candidates`. `receiver_team`
+    names a team when the text sends the client to a team rather than a person. `missing`
+    lists, in the order to ask, what the text does not say: client, receiver, card.
+    """
+
+    client: str | None = None
+    client_known: bool = False
+    receiver: str | None = None
+    receiver_candidates: list[str] = field(default_factory=list)
+    receiver_team: str | None = None
+    card: str | None = None
+    value: float | None = None
+    currency: str | None = None
+    note: str = ""
+    missing: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, object]:
+        """The `crossbot parse-referral --json` contract."""
+        value: float | int | None = self.value
+        if value is not None and float(value).is_integer():
+            value = int(value)
+        return {
+            "client": self.client,
+            "receiver": self.receiver,
+            "card": self.card,
+            "value": value,
+            "currency": self.currency,
+            "missing": list(self.missing),
+        }
