@@ -20,6 +20,7 @@ import yaml
 from sqlmodel import Session, select
 
 from bot.firm import Firm, read_firm
+from bot.inbound import clean_text
 from bot.store import models
 from bot.store.models import utcnow
 
@@ -539,7 +540,7 @@ def _read_csv(
             rows = []
             for row in reader:
                 clean = {
-                    (k or "").strip().lower(): (v or "")
+                    (k or "").strip().lower(): clean_text(v or "")
                     for k, v in row.items()
                     if isinstance(v, str | type(None))
                 }
@@ -560,7 +561,8 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
         problems.append(Problem("error", str(path), 0, "is a folder, not a card file"))
         return None
     try:
-        return path.read_text(encoding="utf-8-sig")
+        # Control characters and bot.render's data marks have no place in content.
+        return clean_text(path.read_text(encoding="utf-8-sig"))
     except UnicodeDecodeError:
         problems.append(Problem("error", str(path), 0, "not UTF-8 text"))
     except OSError as exc:

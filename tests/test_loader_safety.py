@@ -12,6 +12,7 @@ from sqlmodel import select
 from bot.catalog import load_catalog, load_into, read_folder
 from bot.store import Store
 from bot.store.models import Person
+from tests.conftest import SAMPLE_CONTENT
 from tests.firm import copy_sample, edit, line_of
 from tests.test_cli import crossbot
 
@@ -164,3 +165,26 @@ def test_a_card_that_cannot_be_read_is_an_error_naming_it(tmp_path: Path) -> Non
     broken.symlink_to(tmp_path / "nowhere.md")  # a dangling link: listed, but unreadable
     problem = only(errors_of(folder), "gone.md")
     assert problem.startswith(f"{broken}: error: cannot be read")
+
+
+def test_control_characters_and_data_marks_are_dropped_from_content(tmp_path: Path) -> None:
+    """Content can't smuggle in bot.render's private-use data marks or control characters."""
+    folder = tmp_path / "firm"
+    shutil.copytree(SAMPLE_CONTENT, folder)
+    people = folder / "people.csv"
+    lines = people.read_text(encoding="utf-8").splitlines()
+    header, first, *rest = lines
+    cells = first.split(",")
+    cells[1] = "\ue000" + cells[1] + "\x00\ue001"
+    people.write_text("\n".join([header, ",".join(cells), *rest]) + "\n", encoding="utf-8")
+    card = sorted((folder / "cards").glob("*.md"))[0]
+    card.write_text(
+        card.read_text(encoding="utf-8").replace("## What we do\n", "## What we do\n\ue002\x07"),
+        encoding="utf-8",
+    )
+    catalog, problems = read_folder(folder)
+    assert not [p for p in problems if p.level == "error"]
+    texts = [p.name for p in catalog.people] + [
+        t for c in catalog.cards for t in c.sections.values()
+    ]
+    assert not any(ch in t for t in texts for ch in "\ue000\ue001\ue002\x00\x07")
