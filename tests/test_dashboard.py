@@ -27,7 +27,15 @@ from bot.messages import Turn
 from bot.server import build_app
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.models import Client, DashboardLink, DashboardSession, Person, Referral, Story
+from bot.store.models import (
+    AskedQuestion,
+    Client,
+    DashboardLink,
+    DashboardSession,
+    Person,
+    Referral,
+    Story,
+)
 from tests.conftest import REPO, SAMPLE_CONTENT, frozen_clock, load_benchmark
 from tests.dashboard_driver import ADMIN, NOW, PRIYA, SAM, Dashboard, csrf_of, dashboard, path_of
 from tests.factories import referral as make_referral
@@ -269,15 +277,28 @@ async def test_the_teams_page_has_the_matrix_over_a_chosen_period(dashboard: Das
     assert "No referrals between teams in this period." in empty
 
 
-async def test_the_cards_page_shows_freshness_owners_and_the_feedback_hook(
-    dashboard: Dashboard,
-) -> None:
-    browser = await dashboard.signed_in(PRIYA)
+async def test_the_cards_page_shows_freshness_owners_and_questions(dashboard: Dashboard) -> None:
+    """Questions answered per card for everyone; the questions' words for admins only."""
+    with dashboard.ctx.store.write() as session:
+        session.add(AskedQuestion(question="who does TUPE?", cards=["employment"]))
+        session.add(
+            AskedQuestion(question="who can fix the <b>coffee</b> machine?", reason="internal")
+        )
+        session.add(
+            AskedQuestion(
+                question="who does pensions?", cards=["employment"], feedback="missed", note="SIPPs"
+            )
+        )
+    member = await dashboard.signed_in(PRIYA)
+    admin = await dashboard.signed_in(ADMIN)
 
-    _, html = await browser.get("/dashboard/cards")
+    _, html = await member.get("/dashboard/cards")
+    _, admins = await admin.get("/dashboard/cards")
 
     assert "Employment law" in html and "Priya Shah" in html
-    assert "not recorded" in html  # questions answered: the who-does feedback hook
+    assert "coffee" not in html and "pensions" not in html and "only admins see them" in html
+    assert escape("who can fix the <b>coffee</b> machine?") in admins and "<b>coffee" not in admins
+    assert "who does pensions?" in admins and "SIPPs" in admins and "who does TUPE?" not in admins
 
 
 async def test_the_campaigns_page_shows_standings_ideas_and_history(dashboard: Dashboard) -> None:

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, or_, select
 from bot import campaigns, digest, referrals
 from bot.people import by_email, by_ids
 from bot.store.models import (
+    AskedQuestion,
     Client,
     Person,
     Referral,
@@ -505,41 +506,56 @@ class CardRow:
     months: int | None
     stale: bool
     referrals: int
-    questions_answered: int | None  # None: not recorded (see `questions_answered`)
+    questions_answered: int
 
 
 @dataclass
 class UnansweredQuestion:
     asked_at: datetime
     question: str
-    feedback: str
+    note: str  # what the asker said they needed, if they said
+    feedback: str  # "missed" when the asker pressed "Not what I needed"
+    reason: str  # why no card fitted ("" when cards were offered)
 
 
 @dataclass
 class CardsPage:
     cards: list[CardRow]
     review_months: int
-    unanswered: list[UnansweredQuestion] | None  # None: not recorded yet
+    unanswered: list[UnansweredQuestion] | None  # None: the viewer may not see them
 
 
-def questions_answered(session: Session) -> dict[str, int] | None:
-    """HOOK (who-does feedback): how many questions each card answered, by card id.
-
-    Crossbot does not store the questions it answers yet; the who-does feedback work will.
-    When it lands, count its rows per card here. None tells the page "not recorded yet".
-    """
-    return None
-
-
-def unanswered_questions(session: Session, limit: int = 50) -> list[UnansweredQuestion] | None:
-    """HOOK (who-does feedback): the questions Crossbot could not answer, newest first.
-
-    None until the who-does feedback storage exists; then read it here.
-    """
-    return None
+def questions_answered(session: Session) -> dict[str, int]:
+    """How many who-does questions each card answered (offered first, not marked as missed)."""
+    rows = session.exec(
+        select(AskedQuestion.cards).where(col(AskedQuestion.feedback) != "missed")
+    ).all()
+    return dict(Counter(cards[0] for cards in rows if cards))
 
 
-def cards_page(session: Session, today: date, review_months: int) -> CardsPage:
+def unanswered_questions(
+    session: Session, viewer: Viewer, limit: int = 50
+) -> list[UnansweredQuestion] | None:
+    """The questions Crossbot couldn't answer or got wrong, newest first; admins only (the
+    words are the asker's: in chat only admins and the nearest cards' owners see them)."""
+    if viewer.person.role != "admin":
+        return None
+    missed = (col(AskedQuestion.feedback) == "missed") | (col(AskedQuestion.reason) != "")
+    rows = session.exec(
+        select(AskedQuestion)
+        .where(missed)
+        .order_by(col(AskedQuestion.asked_at).desc())
+        .limit(limit)
+    ).all()
+    return [
+        UnansweredQuestion(
+            r.asked_at, r.question, r.note if r.feedback == "missed" else "", r.feedback, r.reason
+        )
+        for r in rows
+    ]
+
+
+def cards_page(session: Session, viewer: Viewer, today: date, review_months: int) -> CardsPage:
     cards = list(
         session.exec(
             select(ServiceCard)
@@ -579,11 +595,11 @@ def cards_page(session: Session, today: date, review_months: int) -> CardsPage:
                 months=months,
                 stale=months >= review_months,
                 referrals=int(counts.get(card.id, 0)),
-                questions_answered=None if answered is None else answered.get(card.id, 0),
+                questions_answered=answered.get(card.id, 0),
             )
         )
     rows.sort(key=lambda r: (not r.stale, -(r.months or 0), r.title))
-    return CardsPage(rows, review_months, unanswered_questions(session))
+    return CardsPage(rows, review_months, unanswered_questions(session, viewer))
 
 
 # -- campaigns ------------------------------------------------------------------------------

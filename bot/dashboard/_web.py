@@ -213,7 +213,9 @@ class Dashboard:
     async def cards(self, request: web.Request) -> web.Response:
         def build(session: Any, viewer: _pages.Viewer) -> dict[str, Any]:
             today = self.now().astimezone(self.ctx.settings.zone).date()
-            return {"c": _pages.cards_page(session, today, self.ctx.settings.card_review_months)}
+            return {
+                "c": _pages.cards_page(session, viewer, today, self.ctx.settings.card_review_months)
+            }
 
         return await self.page(request, "cards", build)
 
