@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from sqlalchemy import func, union
 from sqlmodel import Session, col, or_, select
 
 from bot import campaigns, digest, referrals
+from bot.campaigns import local_midnight
 from bot.people import by_email, by_ids
 from bot.store.models import (
     AskedQuestion,
@@ -47,10 +48,6 @@ class Viewer:
     def team(self) -> str | None:
         """The team the figures are limited to (None: the whole firm)."""
         return None if self.firm_wide else self.person.team
-
-
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone)
 
 
 # -- overview ------------------------------------------------------------------------------
