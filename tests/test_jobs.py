@@ -145,4 +145,3 @@ def test_the_scheduler_sends_through_the_mounted_slack_channel(ctx: Context):
     )
     app = build_app(Ctx(ctx.store, settings))
     assert app[SCHEDULER_KEY].messenger is app[SLACK_CHANNEL].messenger
-
