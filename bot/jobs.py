@@ -1,11 +1,12 @@
-"""The scheduled jobs, and the delivery steps the CLI shares with them.
+"""The scheduled jobs (`JOBS`), and the delivery steps the CLI shares with them.
 
-Importing this module registers the built-in jobs with `bot.scheduler`. Another feature
-adds a daily job the same way:
+`JOBS` is the list the server hands to `bot.scheduler.Scheduler`; nothing registers itself
+at import. Another feature adds a job by appending one line to it:
 
-    register(Job("campaigns.daily", daily, my_async_function))
+    Job("campaigns.daily", daily, my_async_function),
 
-where `daily` reads `CROSSBOT_DAILY_CRON` (weekdays 08:30 in the firm's time zone by default).
+where `daily` reads `CROSSBOT_DAILY_CRON` (weekdays 08:30 in the firm's time zone by default)
+and `weekly` reads `CROSSBOT_DIGEST_CRON`. Names are unique: they key the exactly-once claim.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from bot.charts import weekly_by_team_chart
 from bot.context import Context
 from bot.messages import Messenger, Reply, Unreachable
 from bot.render import render
-from bot.scheduler import Job, JobRunContext, register
+from bot.scheduler import Job, JobRunContext
 from bot.store.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -158,17 +159,17 @@ async def _learning_review(run: JobRunContext) -> dict[str, Any]:
     return {"sent": len(replies) - len(undelivered), "unreachable": len(undelivered)}
 
 
-WEEKLY_DIGEST = register(Job("digest.weekly", weekly, _weekly_digest))
-LEARNING_REVIEW = register(Job("whodoes.weekly_review", weekly, _learning_review))
-PERSONAL_DIGESTS = register(Job("digest.personal", weekly, _personal_digests))
-NUDGES = register(Job("nudges.daily", daily, _nudges))
+WEEKLY_DIGEST = Job("digest.weekly", weekly, _weekly_digest)
+LEARNING_REVIEW = Job("whodoes.weekly_review", weekly, _learning_review)
+PERSONAL_DIGESTS = Job("digest.personal", weekly, _personal_digests)
+NUDGES = Job("nudges.daily", daily, _nudges)
 
 
 DomainStep = Callable[..., list[Reply]]
 
 
 def _domain_job(name: str, steps: list[tuple[DomainStep, dict[str, Any]]]) -> Job:
-    """Register a daily job over domain functions that return addressed `Reply`s.
+    """A daily job over domain functions that return addressed `Reply`s.
 
     Each step runs in its own transaction as `function(session, now, **extras)`, where
     extras are built from the settings, and the job delivers its replies. Steps run in
@@ -188,7 +189,7 @@ def _domain_job(name: str, steps: list[tuple[DomainStep, dict[str, Any]]]) -> Jo
             sent += len(replies) - len(undelivered)
         return {"sent": sent, "steps": [function.__name__ for function, _ in steps]}
 
-    return register(Job(name, daily, run))
+    return Job(name, daily, run)
 
 
 def _settings(settings: Any) -> Any:
@@ -217,3 +218,15 @@ CAMPAIGNS_DAILY = _domain_job(
     ],
 )
 HOUSEKEEPING = _domain_job("housekeeping.processed_events", [(_prune, {})])
+
+
+# Every scheduled job, in no particular order (each runs on its own cron).
+JOBS: list[Job] = [
+    WEEKLY_DIGEST,
+    LEARNING_REVIEW,
+    PERSONAL_DIGESTS,
+    NUDGES,
+    CONSENT_REMINDERS,
+    CAMPAIGNS_DAILY,
+    HOUSEKEEPING,
+]

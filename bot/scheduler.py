@@ -7,15 +7,17 @@ transaction, and a replica that loses the race does nothing. The same claim make
 after downtime safe: on start every job's latest slot within the grace period is offered
 again, and only a slot nobody has claimed (or one that failed and has attempts left) runs.
 
-The functions below (`claim`, `run_due`, `catch_up`, `next_fire_times`) take the time as an
-argument, so tests drive them without APScheduler's clock.
+The jobs themselves are the `JOBS` list in `bot.jobs`, which the server hands to `Scheduler`:
+this module never imports the features it runs. The functions below (`claim`, `run_due`,
+`catch_up`, `next_fire_times`) take the time and the jobs as arguments, so tests drive them
+without APScheduler's clock.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -75,24 +77,6 @@ class Job:
 
     def crontab(self, settings: Any) -> str:
         return self.cron(settings) if callable(self.cron) else self.cron
-
-
-# -- the registry ------------------------------------------------------------------------
-
-_REGISTRY: dict[str, Job] = {}
-
-
-def register(job: Job) -> Job:
-    """Add (or replace) a job. Features register theirs in `bot.jobs`."""
-    _REGISTRY[job.name] = job
-    return job
-
-
-def registered() -> list[Job]:
-    """Every registered job, the built-in ones included."""
-    from bot import jobs  # noqa: F401  (importing registers the built-in jobs)
-
-    return sorted(_REGISTRY.values(), key=lambda job: job.name)
 
 
 def trigger(job: Job, settings: Any) -> CronTrigger:
@@ -269,7 +253,8 @@ async def catch_up(
     ctx: Context,
     now: datetime,
     messenger: Messenger | None = None,
-    jobs: list[Job] | None = None,
+    *,
+    jobs: list[Job],
 ) -> dict[str, str]:
     """Offer every job's latest slot within the grace period; return what each did.
 
@@ -278,7 +263,7 @@ async def catch_up(
     """
     grace = grace_period(ctx)
     outcomes: dict[str, str] = {}
-    for job in jobs if jobs is not None else registered():
+    for job in jobs:
         slot = latest_fire_time(job.crontab(ctx.settings), ctx.settings.zone, now, grace)
         if slot is not None:
             outcomes[job.name] = await run_due(ctx, job, slot, now, messenger)
@@ -301,19 +286,19 @@ def recent_runs(ctx: Context, limit: int = 20) -> list[JobRun]:
 
 @dataclass
 class Scheduler:
-    """APScheduler wired to the exactly-once functions above."""
+    """APScheduler wired to the exactly-once functions above, running `jobs` (`bot.jobs.JOBS`)."""
 
     ctx: Context
     messenger: Messenger | None
-    jobs: list[Job] = field(default_factory=list)
+    jobs: list[Job]
     apscheduler: AsyncIOScheduler | None = None
 
     def start(self) -> AsyncIOScheduler:
-        """Add one cron job per registered job plus the retry sweep, and start."""
+        """Add one cron job per job plus the retry sweep, and start."""
         from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
         settings = self.ctx.settings
-        self.jobs = self.jobs or registered()
+        self.jobs = list(self.jobs)
         grace = int(grace_period(self.ctx).total_seconds())
         # misfire_grace_time: APScheduler's default of 1 s would drop a run delayed by a busy
         # event loop; ours matches the catch-up grace. coalesce: several missed fire times
@@ -348,7 +333,7 @@ class Scheduler:
     async def sweep(self) -> dict[str, str]:
         """Catch up missed slots and retry failed ones (run at start and every few minutes)."""
         try:
-            return await catch_up(self.ctx, self.ctx.now(), self.messenger, self.jobs or None)
+            return await catch_up(self.ctx, self.ctx.now(), self.messenger, jobs=self.jobs)
         except Exception as exc:  # a database hiccup must not kill the scheduler
             log_failure(log, "scheduler sweep failed", exc)
             return {}

@@ -43,13 +43,14 @@ def build_app(ctx: Context) -> web.Application:
 
 def _mount_scheduler(app: web.Application, ctx: Context) -> None:
     """Run the scheduler with the server, when there is a platform to send through."""
+    from bot.jobs import JOBS
     from bot.scheduler import Scheduler
 
     messenger = _mounted_messenger(app, ctx)
     if messenger is None:
         log.warning("no chat platform configured: the scheduler is not started")
         return
-    scheduler = Scheduler(ctx, messenger)
+    scheduler = Scheduler(ctx, messenger, list(JOBS))
     app[SCHEDULER_KEY] = scheduler
 
     async def start(app: web.Application) -> None:

@@ -21,7 +21,6 @@ from bot.scheduler import (
     catch_up,
     latest_fire_time,
     next_fire_times,
-    registered,
     run_due,
 )
 from bot.settings import Settings
@@ -73,14 +72,15 @@ def test_a_job_in_the_skipped_hour_still_runs_that_night():
     assert len({t.astimezone(LONDON).date() for t in times}) == 3
 
 
-def test_the_registry_holds_the_built_in_jobs(settings: Settings):
-    names = {job.name for job in registered()}
-    assert {"digest.weekly", "digest.personal", "nudges.daily"} <= names
+def test_the_jobs_list_holds_the_built_in_jobs(settings: Settings):
+    names = [job.name for job in jobs.JOBS]
+    assert {"digest.weekly", "digest.personal", "nudges.daily"} <= set(names)
+    assert len(names) == len(set(names))  # a name keys the exactly-once claim
     assert jobs.WEEKLY_DIGEST.crontab(settings) == settings.digest_cron
 
 
 async def test_apscheduler_is_configured_deliberately(ctx: Context):
-    scheduler = Scheduler(ctx, RecordingMessenger())
+    scheduler = Scheduler(ctx, RecordingMessenger(), jobs.JOBS)
     aps = scheduler.start()
     try:
         digest_job = aps.get_job("digest.weekly")
@@ -266,7 +266,7 @@ def test_two_replicas_in_threads_race_for_one_slot(two_replicas):
 
 async def test_a_bad_cron_setting_switches_off_that_job_only(ctx: Context, caplog):
     ctx.settings.digest_cron = "every monday"
-    scheduler = Scheduler(ctx, RecordingMessenger())
+    scheduler = Scheduler(ctx, RecordingMessenger(), jobs.JOBS)
     aps = scheduler.start()
     try:
         assert aps.get_job("digest.weekly") is None and aps.get_job("nudges.daily") is not None

@@ -1,0 +1,233 @@
+"""Leaderboards: one GROUP BY over the ledger (migration 0002 has the covering index)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from bot.campaigns._lifecycle import _MEMBER_COLUMNS, Member, last_day, participants
+from bot.campaigns._time import local_day, local_midnight
+from bot.store.models import (
+    Campaign,
+    PointEvent,
+)
+from bot.store.models import Person as PersonRow
+
+
+@dataclass
+class Standing:
+    """One row of a board. `movement` is places gained since yesterday (None: new today)."""
+
+    key: str
+    name: str
+    points: int
+    rank: int = 0
+    movement: int | None = None
+    headcount: int = 0
+    per_head: float = 0.0
+    per_head_rank: int = 0
+    per_head_movement: int | None = None
+    person_id: int | None = None
+    opted_in: bool = True
+    team: str = ""
+    new: bool = False  # on the board today, not at the end of yesterday
+
+
+@dataclass
+class Boards:
+    campaign: Campaign
+    people: list[Standing] = field(default_factory=list)  # everyone who scored, ranked
+    teams: list[Standing] = field(default_factory=list)  # by points per head
+    offices: list[Standing] = field(default_factory=list)
+
+    def person(self, person_id: int | None) -> Standing | None:
+        return next((s for s in self.people if s.person_id == person_id), None)
+
+    def team(self, name: str) -> Standing | None:
+        return next((s for s in self.teams if s.key == name), None)
+
+    @property
+    def public_people(self) -> list[Standing]:
+        return [s for s in self.people if s.opted_in]
+
+    @property
+    def teams_by_points(self) -> list[Standing]:
+        return sorted(self.teams, key=lambda s: (s.rank, s.name))
+
+
+def _ranks(values: dict[str, float]) -> dict[str, int]:
+    """Competition ranking (1, 2, 2, 4) over positive scores; zero scores share last place."""
+    ordered = sorted(values.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranks: dict[str, int] = {}
+    previous: float | None = None
+    rank = 0
+    for position, (key, value) in enumerate(ordered, 1):
+        if value != previous:
+            rank, previous = position, value
+        ranks[key] = rank
+    return ranks
+
+
+def _movement(key: str, today: dict[str, int], yesterday: dict[str, int]) -> int | None:
+    if key not in yesterday:
+        return None
+    return yesterday[key] - today[key]
+
+
+def compute_boards(
+    session: Session,
+    campaign: Campaign,
+    now: datetime,
+    zone: ZoneInfo,
+    since: datetime | None = None,
+) -> Boards:
+    """People, team and office standings at `now`, with movement since the end of yesterday
+    (or since `since`).
+
+    One aggregate query over the ledger (grouped by person, team and office; the covering
+    index makes it an index scan); everything after that is over a few thousand rows.
+    """
+    baseline = since or local_midnight(local_day(now, zone), zone)
+    cutoff = max(baseline, campaign.starts_at)
+    started_today = cutoff <= campaign.starts_at
+    rows = session.execute(
+        sa_select(
+            col(PointEvent.person_id),
+            col(PointEvent.team),
+            col(PointEvent.office),
+            func.sum(PointEvent.points),
+            func.sum(case((col(PointEvent.at) < cutoff, PointEvent.points), else_=0)),
+        )
+        .where(col(PointEvent.campaign_id) == campaign.id)
+        .group_by(col(PointEvent.person_id), col(PointEvent.team), col(PointEvent.office))
+    ).all()
+    people = {p.id: p for p in participants(session, campaign)}
+    per_person: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    per_team: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    per_office: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for person_id, team, office, total, before in rows:
+        for bucket, key in ((per_person, person_id), (per_team, team), (per_office, office)):
+            bucket[key][0] += int(total or 0)
+            bucket[key][1] += int(before or 0)
+    heads_team: dict[str, int] = defaultdict(int)
+    heads_office: dict[str, int] = defaultdict(int)
+    for person in people.values():
+        heads_team[person.team] += 1
+        if person.office:
+            heads_office[person.office] += 1
+    boards = Boards(campaign=campaign)
+    boards.people = _people_board(session, per_person, people, started_today)
+    boards.teams = _group_board(per_team, heads_team, started_today)
+    boards.offices = _group_board(per_office, heads_office, started_today)
+    return boards
+
+
+def _people_board(
+    session: Session,
+    sums: dict[int, list[int]],
+    people: dict[int, Member],
+    started_today: bool,
+) -> list[Standing]:
+    missing = {pid for pid in sums if pid not in people}
+    if missing:  # scored earlier, since left the campaign's teams: still on the board
+        query = sa_select(*_MEMBER_COLUMNS).where(col(PersonRow.id).in_(missing))
+        people.update({row[0]: Member(*row) for row in session.execute(query).all()})
+    scored = {str(pid): float(v[0]) for pid, v in sums.items() if v[0] > 0}
+    before = {str(pid): float(v[1]) for pid, v in sums.items() if v[1] > 0 and not started_today}
+    today_ranks, yesterday_ranks = _ranks(scored), _ranks(before)
+    board = []
+    for key, rank in today_ranks.items():
+        person = people[int(key)]
+        board.append(
+            Standing(
+                key=person.email,
+                name=person.name,
+                points=int(scored[key]),
+                rank=rank,
+                movement=_movement(key, today_ranks, yesterday_ranks),
+                new=not started_today and key not in yesterday_ranks,
+                person_id=person.id,
+                opted_in=person.leaderboard_opt_in,
+                team=person.team,
+            )
+        )
+    return sorted(board, key=lambda s: (s.rank, s.name))
+
+
+def _group_board(
+    sums: dict[str, list[int]], heads: dict[str, int], started_today: bool
+) -> list[Standing]:
+    names = [n for n in set(sums) | set(heads) if n]
+    totals = {n: float(sums.get(n, [0, 0])[0]) for n in names}
+    totals_before = {n: float(sums.get(n, [0, 0])[1]) for n in names}
+    per_head = {n: totals[n] / max(heads.get(n, 0), 1) for n in names}
+    per_head_before = {n: totals_before[n] / max(heads.get(n, 0), 1) for n in names}
+    ranks, ranks_before = _ranks(totals), _ranks(totals_before)
+    head_ranks, head_ranks_before = _ranks(per_head), _ranks(per_head_before)
+    board = [
+        Standing(
+            key=n,
+            name=n,
+            points=int(totals[n]),
+            rank=ranks[n],
+            movement=None if started_today else ranks_before[n] - ranks[n],
+            headcount=heads.get(n, 0),
+            per_head=round(per_head[n], 2),
+            per_head_rank=head_ranks[n],
+            per_head_movement=None if started_today else head_ranks_before[n] - head_ranks[n],
+        )
+        for n in names
+    ]
+    return sorted(board, key=lambda s: (s.per_head_rank, s.rank, s.name))
+
+
+def team_race(
+    session: Session, campaign: Campaign, now: datetime, zone: ZoneInfo, top: int = 6
+) -> tuple[list[date], dict[str, list[float]]]:
+    """Cumulative points per head for the leading teams at the end of each campaign day."""
+    first = local_day(campaign.starts_at, zone)
+    last = min(local_day(now, zone), last_day(campaign, zone))
+    days = [first + timedelta(days=n) for n in range((last - first).days + 1)] or [first]
+    cutoffs = [local_midnight(d + timedelta(days=1), zone) for d in days]
+    columns = [
+        func.sum(case((col(PointEvent.at) < c, PointEvent.points), else_=0)) for c in cutoffs
+    ]
+    rows = session.execute(
+        sa_select(col(PointEvent.team), *columns)
+        .where(col(PointEvent.campaign_id) == campaign.id, col(PointEvent.at) <= now)
+        .group_by(col(PointEvent.team))
+    ).all()
+    heads: dict[str, int] = defaultdict(int)
+    for person in participants(session, campaign):
+        heads[person.team] += 1
+    series = {
+        row[0]: [float(v or 0) / max(heads.get(row[0], 0), 1) for v in row[1:]]
+        for row in rows
+        if row[0]
+    }
+    leaders = sorted(series, key=lambda t: (-series[t][-1], t))[:top]
+    return days, {t: series[t] for t in leaders}
+
+
+def movement_word(movement: int | None) -> str:
+    """A compact marker for templates: ▲2, ▼1, =, or nothing (no yesterday to compare)."""
+    if movement is None:
+        return ""
+    if movement > 0:
+        return f"▲{movement}"
+    if movement < 0:
+        return f"▼{-movement}"
+    return "="
+
+
+def set_opt_in(session: Session, person: PersonRow, on: bool) -> None:
+    row = session.get(PersonRow, person.id)
+    if row is not None:
+        row.leaderboard_opt_in = on
+        session.add(row)

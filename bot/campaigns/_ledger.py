@@ -1,0 +1,395 @@
+"""The points ledger: awards, anti-gaming rules, reversals and reciprocal-pair flags.
+
+The referral, story and idea modules call the `award_for_*` functions inside their own
+transactions, so a point is written in the same transaction as the event that earned it.
+Every award is a `PointEvent` whose key names (campaign, source, person, kind): a retried or
+replayed event finds its key taken and scores nothing. Nothing is ever deleted from the
+ledger; an admin's reversal is a compensating row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.campaigns._lifecycle import is_participant, running_campaign
+from bot.campaigns._rules import (
+    _NOT_DUPLICATE_OF,
+    _STEP_ORDER,
+    _STEPS,
+    FLAG_KIND,
+    REVERSAL,
+    CampaignError,
+    rules_of,
+    win_bonus,
+)
+from bot.campaigns._time import day_bounds
+from bot.messages import Reply
+from bot.people import admins
+from bot.render import render
+from bot.settings import get_settings
+from bot.store.models import (
+    Campaign,
+    Idea,
+    Nudge,
+    PointEvent,
+    Referral,
+    ReferralEvent,
+    Story,
+)
+from bot.store.models import Person as PersonRow
+
+
+def award_for_referral_event(
+    session: Session, referral: Referral, event: ReferralEvent, now: datetime
+) -> list[PointEvent]:
+    """Points earned by a referral's change of status, if a campaign is running.
+
+    Logging earns the referrer a token amount. Accepted, first meeting and won score only
+    when the receiver confirms the step (the event's actor is the receiver); the receiver
+    earns a share for doing the work. Self-referrals, own-team referrals (unless the rules
+    allow them), duplicates and pairs over their cap score nothing.
+    """
+    if event.to_status == "new" and event.from_status is None:
+        kind = "logged"
+        _link_idea(session, referral)
+    else:
+        kind = _STEPS.get(event.to_status, "")
+    campaign = running_campaign(session, now)
+    if not kind or campaign is None or referral.id is None:
+        return []
+    if kind != "logged" and not _confirmed(session, referral, event):
+        return []  # waits for the receiver to confirm the step
+    if kind == "logged" and referral.created_at < campaign.starts_at:
+        return []
+    rules = rules_of(campaign)
+    referrer = session.get(PersonRow, referral.referrer_id)
+    receiver = session.get(PersonRow, referral.receiver_id)
+    if referrer is None or receiver is None:
+        return []
+    _flag_reciprocal(session, campaign, rules, referrer, receiver, now)
+    if _blocked(session, campaign, rules, referral, referrer, receiver):
+        return []
+    source = f"referral:{referral.id}"
+    awards: list[PointEvent | None] = []
+    # A step implies the ones before it (a win was accepted); keys stop any double count.
+    kinds = [kind] if kind == "logged" else _STEP_ORDER[: _STEP_ORDER.index(kind) + 1]
+    for step_kind in kinds:
+        bonus = win_bonus(rules, referral.won_value or referral.value) if step_kind == "won" else 0
+        shares = [(referrer, int(rules["points"].get(step_kind, 0)) + bonus)]
+        if step_kind != "logged":
+            shares.append((receiver, int(rules["receiver_points"].get(step_kind, 0))))
+        awards += [
+            _award(session, campaign, rules, person, step_kind, points, source, now)
+            for person, points in shares
+        ]
+    return [a for a in awards if a is not None]
+
+
+def _confirmed(session: Session, referral: Referral, event: ReferralEvent) -> bool:
+    """A step counts when the receiver (or an admin on their behalf) recorded it."""
+    if event.actor_id is None:
+        return False
+    if event.actor_id == referral.receiver_id:
+        return True
+    actor = session.get(PersonRow, event.actor_id)
+    return actor is not None and actor.is_admin and actor.id != referral.referrer_id
+
+
+def award_for_story(session: Session, story: Story, now: datetime) -> list[PointEvent]:
+    """Points for a story when it is published, if a campaign is running."""
+    if story.status != "published" or story.id is None:
+        return []
+    return _award_simple(session, story.author_id, "story", f"story:{story.id}", now)
+
+
+def award_for_idea(session: Session, idea: Idea, now: datetime) -> list[PointEvent]:
+    """Points for a new idea, if a campaign is running."""
+    if idea.id is None:
+        return []
+    return _award_simple(session, idea.author_id, "idea", f"idea:{idea.id}", now)
+
+
+def _award_simple(
+    session: Session, person_id: int, kind: str, source: str, now: datetime
+) -> list[PointEvent]:
+    campaign = running_campaign(session, now)
+    person = session.get(PersonRow, person_id)
+    if campaign is None or person is None:
+        return []
+    rules = rules_of(campaign)
+    award = _award(
+        session, campaign, rules, person, kind, int(rules["points"].get(kind, 0)), source, now
+    )
+    return [award] if award else []
+
+
+def _key_taken(session: Session, key: str) -> bool:
+    """Whether the ledger already holds the award (or reversal) with this unique key."""
+    return session.exec(select(PointEvent.id).where(PointEvent.key == key)).first() is not None
+
+
+def point_key(campaign_id: int, source: str, person_id: int, kind: str) -> str:
+    return f"{campaign_id}:{source}:{person_id}:{kind}"
+
+
+def _award(
+    session: Session,
+    campaign: Campaign,
+    rules: dict[str, Any],
+    person: PersonRow,
+    kind: str,
+    points: int,
+    source: str,
+    now: datetime,
+) -> PointEvent | None:
+    """One ledger row, unless it exists already, is worth nothing, or passes a cap."""
+    assert campaign.id is not None and person.id is not None
+    if points <= 0 or not is_participant(campaign, person):
+        return None
+    key = point_key(campaign.id, source, person.id, kind)
+    if _key_taken(session, key):
+        return None  # a replay: this event already scored
+    if _over_daily_cap(session, campaign, rules, person.id, kind, now):
+        return None
+    award = PointEvent(
+        key=key,
+        campaign_id=campaign.id,
+        person_id=person.id,
+        team=person.team,
+        office=person.office,
+        kind=kind,
+        points=points,
+        source=source,
+        at=now,
+    )
+    try:
+        # A savepoint: a concurrent writer that took the key first costs only this row.
+        with session.begin_nested():
+            session.add(award)
+    except IntegrityError:
+        return None
+    return award
+
+
+def _over_daily_cap(
+    session: Session,
+    campaign: Campaign,
+    rules: dict[str, Any],
+    person_id: int,
+    kind: str,
+    now: datetime,
+) -> bool:
+    cap = rules.get("daily_cap", {}).get(kind)
+    if cap is None:
+        return False
+    start, end = day_bounds(now, get_settings_zone())
+    count = session.exec(
+        select(func.count(col(PointEvent.id))).where(
+            PointEvent.campaign_id == campaign.id,
+            PointEvent.person_id == person_id,
+            PointEvent.kind == kind,
+            PointEvent.points > 0,
+            PointEvent.at >= start,
+            PointEvent.at < end,
+        )
+    ).one()
+    return int(count) >= int(cap)
+
+
+def get_settings_zone() -> ZoneInfo:
+    """The firm's zone for day boundaries inside a transaction that has no context."""
+    return get_settings().zone
+
+
+def _blocked(
+    session: Session,
+    campaign: Campaign,
+    rules: dict[str, Any],
+    referral: Referral,
+    referrer: PersonRow,
+    receiver: PersonRow,
+) -> bool:
+    """The anti-gaming rules: self, own team, duplicate, pair cap."""
+    if referrer.id == receiver.id:
+        return True
+    referrer_team = referral.referrer_team or referrer.team
+    receiver_team = referral.receiver_team or receiver.team
+    if not rules.get("own_team_scores") and referrer_team == receiver_team:
+        return True
+    if referral.status == "duplicate" or _is_duplicate(session, rules, referral, receiver_team):
+        return True
+    return _pair_capped(session, campaign, rules, referral)
+
+
+def _is_duplicate(
+    session: Session, rules: dict[str, Any], referral: Referral, receiver_team: str
+) -> bool:
+    """An earlier live referral of the same client to the same service or team."""
+    since = referral.created_at - timedelta(days=int(rules.get("duplicate_window_days", 90)))
+    same_target = (
+        Referral.card_id == referral.card_id
+        if referral.card_id
+        else Referral.receiver_team == receiver_team
+    )
+    earlier = session.exec(
+        select(Referral.id).where(
+            Referral.client_id == referral.client_id,
+            Referral.id != referral.id,
+            col(Referral.id) < (referral.id or 0),
+            Referral.created_at >= since,
+            col(Referral.status).not_in(_NOT_DUPLICATE_OF),
+            same_target,
+        )
+    ).first()
+    return earlier is not None
+
+
+def _pair_referral_ids(session: Session, a: int, b: int) -> list[int]:
+    rows = session.exec(
+        select(Referral.id).where(
+            or_(
+                (col(Referral.referrer_id) == a) & (col(Referral.receiver_id) == b),
+                (col(Referral.referrer_id) == b) & (col(Referral.receiver_id) == a),
+            )
+        )
+    )
+    return [r for r in rows if r is not None]
+
+
+def _pair_capped(
+    session: Session, campaign: Campaign, rules: dict[str, Any], referral: Referral
+) -> bool:
+    cap = rules.get("pair_cap")
+    if cap is None:
+        return False
+    ids = _pair_referral_ids(session, referral.referrer_id, referral.receiver_id)
+    sources = [f"referral:{i}" for i in ids if i != referral.id]
+    if not sources:
+        return False
+    mine = f"referral:{referral.id}"
+    already = session.exec(
+        select(PointEvent.id).where(
+            PointEvent.campaign_id == campaign.id, PointEvent.source == mine, PointEvent.points > 0
+        )
+    ).first()
+    if already is not None:
+        return False  # this referral is within the cap already; its later steps score
+    scored = session.exec(
+        select(func.count(func.distinct(PointEvent.source))).where(
+            PointEvent.campaign_id == campaign.id,
+            col(PointEvent.source).in_(sources),
+            PointEvent.points > 0,
+        )
+    ).one()
+    return int(scored) >= int(cap)
+
+
+def _flag_reciprocal(
+    session: Session,
+    campaign: Campaign,
+    rules: dict[str, Any],
+    referrer: PersonRow,
+    receiver: PersonRow,
+    now: datetime,
+) -> None:
+    """Back-and-forth between two people: queue a note to every admin (once per pair)."""
+    threshold = rules.get("reciprocal_flag_at")
+    if not threshold or referrer.id is None or receiver.id is None or referrer.id == receiver.id:
+        return
+    counts = {}
+    for a, b in ((referrer.id, receiver.id), (receiver.id, referrer.id)):
+        counts[(a, b)] = session.exec(
+            select(func.count(col(Referral.id))).where(
+                Referral.referrer_id == a,
+                Referral.receiver_id == b,
+                Referral.created_at >= campaign.starts_at,
+                Referral.created_at < campaign.ends_at,
+            )
+        ).one()
+    if min(counts.values()) < int(threshold):
+        return
+    low, high = sorted((referrer.id, receiver.id))
+    for admin in admins(session):
+        key = f"{FLAG_KIND}:{campaign.id}:{low}:{high}:{admin.id}"
+        if admin.id is None or session.exec(select(Nudge.id).where(Nudge.key == key)).first():
+            continue
+        session.add(
+            Nudge(key=key, person_id=admin.id, kind=FLAG_KIND, subject=f"{low}:{high}", due_at=now)
+        )
+
+
+def reverse_award(
+    session: Session, point_id: int, reason: str, by: PersonRow, now: datetime
+) -> PointEvent:
+    """An admin's reversal: a compensating row, never a deletion."""
+    original = session.get(PointEvent, point_id)
+    if original is None:
+        raise CampaignError("no_such_award", point_id=point_id)
+    if original.reverses_id is not None or original.kind == REVERSAL:
+        raise CampaignError("cannot_reverse_reversal", point_id=point_id)
+    key = f"{original.campaign_id}:{REVERSAL}:{original.id}"
+    if _key_taken(session, key):
+        raise CampaignError("already_reversed", point_id=point_id)
+    reversal = PointEvent(
+        key=key,
+        campaign_id=original.campaign_id,
+        person_id=original.person_id,
+        team=original.team,
+        office=original.office,
+        kind=REVERSAL,
+        points=-original.points,
+        source=f"reversed by #{by.id}: {reason}"[:250],  # an id, not an email: forgettable
+        reverses_id=original.id,
+        at=now,
+    )
+    session.add(reversal)
+    session.flush()
+    return reversal
+
+
+def pending_flags(session: Session, now: datetime) -> list[Reply]:
+    """The reciprocal-pair notes queued for admins, as DMs; marks them sent."""
+    replies: list[Reply] = []
+    flags = session.exec(select(Nudge).where(Nudge.kind == FLAG_KIND, col(Nudge.sent_at).is_(None)))
+    for flag in flags:
+        admin = session.get(PersonRow, flag.person_id)
+        low, high = (int(x) for x in flag.subject.split(":"))
+        a, b = session.get(PersonRow, low), session.get(PersonRow, high)
+        if admin is None or a is None or b is None:
+            continue
+        count = len(_pair_referral_ids(session, low, high))
+        text = render("campaign_flag", first=a, second=b, count=count)
+        replies.append(Reply(text, to_person=admin.email, kind="campaign_flag"))
+        flag.sent_at = now
+        session.add(flag)
+    return replies
+
+
+# -- ideas that became referrals (linked when the referral is logged) -------------------
+
+
+def _link_idea(session: Session, referral: Referral) -> None:
+    """A referral logged from an idea's pre-filled form carries the idea's text as its note."""
+    if not referral.note or referral.id is None:
+        return
+    idea = session.exec(
+        select(Idea)
+        .where(col(Idea.referral_id).is_(None), Idea.text == " ".join(referral.note.split()))
+        .order_by(col(Idea.id).desc())
+    ).first()
+    if idea is not None and idea.id is not None:
+        link_idea_to_referral(session, idea.id, referral.id)
+
+
+def link_idea_to_referral(session: Session, idea_id: int, referral_id: int) -> None:
+    """Called by the referral flow once a referral made from an idea is saved."""
+    idea = session.get(Idea, idea_id)
+    if idea is not None and idea.referral_id is None:
+        idea.referral_id = referral_id
+        session.add(idea)

@@ -1,0 +1,198 @@
+"""Campaign lifecycle: finding, creating and extending campaigns, and who takes part."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from bot.campaigns._rules import CampaignError, rules_for
+from bot.campaigns._time import local_day, local_midnight
+from bot.store.models import (
+    Campaign,
+)
+from bot.store.models import Person as PersonRow
+
+
+def running_campaign(session: Session, now: datetime) -> Campaign | None:
+    """The campaign whose window holds `now` (whether or not its start was announced yet)."""
+    return session.exec(
+        select(Campaign)
+        .where(Campaign.status != "ended", Campaign.starts_at <= now, Campaign.ends_at > now)
+        .order_by(col(Campaign.starts_at).desc())
+    ).first()
+
+
+def upcoming_campaign(session: Session, now: datetime) -> Campaign | None:
+    return session.exec(
+        select(Campaign)
+        .where(Campaign.status == "scheduled", Campaign.starts_at > now)
+        .order_by(col(Campaign.starts_at))
+    ).first()
+
+
+def latest_campaign(session: Session, now: datetime) -> Campaign | None:
+    """The running campaign, else the one that ended last (its final standings)."""
+    running = running_campaign(session, now)
+    if running is not None:
+        return running
+    return session.exec(
+        select(Campaign)
+        .where(Campaign.starts_at <= now, Campaign.status != "scheduled")
+        .order_by(col(Campaign.ends_at).desc())
+    ).first()
+
+
+def campaign_history(session: Session) -> list[Campaign]:
+    return list(session.exec(select(Campaign).order_by(col(Campaign.starts_at).desc())))
+
+
+def create_campaign(
+    session: Session,
+    *,
+    name: str,
+    start: date,
+    end: date,
+    now: datetime,
+    zone: ZoneInfo,
+    teams: list[str] | None = None,
+    offices: list[str] | None = None,
+    preset: str = "standard",
+    created_by: PersonRow | None = None,
+) -> Campaign:
+    """Schedule a campaign from `start` to `end` inclusive (firm dates); validated first."""
+    name = " ".join(name.split())
+    if not name:
+        raise CampaignError("no_name")
+    if len(name) > 80:
+        raise CampaignError("name_too_long", limit=80)
+    today = local_day(now, zone)
+    if end < start:
+        raise CampaignError("end_before_start", start=start, end=end)
+    if start < today:
+        raise CampaignError("start_in_past", start=start, today=today)
+    teams, offices = _check_names(session, teams or [], offices or [])
+    rules = rules_for(preset)
+    starts_at, ends_at = local_midnight(start, zone), local_midnight(end + timedelta(days=1), zone)
+    _check_overlap(session, starts_at, ends_at, None)
+    campaign = Campaign(
+        name=name,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        teams=teams,
+        offices=offices,
+        rules=rules,
+        status="scheduled",
+        created_by_id=created_by.id if created_by else None,
+        created_at=now,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def _check_names(session: Session, teams: list[str], offices: list[str]) -> tuple[list, list]:
+    people = list(session.exec(select(PersonRow.team, PersonRow.office).where(PersonRow.active)))
+    known_teams = {t.casefold(): t for t, _ in people}
+    known_offices = {o.casefold(): o for _, o in people if o}
+    unknown = [t for t in teams if t.casefold() not in known_teams]
+    unknown += [o for o in offices if o.casefold() not in known_offices]
+    if unknown:
+        raise CampaignError(
+            "unknown_names",
+            unknown=unknown,
+            teams=sorted(set(known_teams.values())),
+            offices=sorted(set(known_offices.values())),
+        )
+    return (
+        sorted({known_teams[t.casefold()] for t in teams}),
+        sorted({known_offices[o.casefold()] for o in offices}),
+    )
+
+
+def split_names(text: str, session: Session) -> tuple[list[str], list[str]]:
+    """ "Tax, Employment, Leeds" → (teams, offices): each name is a team or an office."""
+    names = [n.strip() for n in re.split(r"[,;\n]", text or "") if n.strip()]
+    people = list(session.exec(select(PersonRow.team, PersonRow.office).where(PersonRow.active)))
+    offices = {o.casefold() for _, o in people if o}
+    teams = [n for n in names if n.casefold() not in offices]
+    return teams, [n for n in names if n.casefold() in offices]
+
+
+def _check_overlap(
+    session: Session, starts_at: datetime, ends_at: datetime, ignore_id: int | None
+) -> None:
+    clash = session.exec(
+        select(Campaign).where(
+            Campaign.status != "ended",
+            Campaign.starts_at < ends_at,
+            Campaign.ends_at > starts_at,
+            Campaign.id != (ignore_id or -1),
+        )
+    ).first()
+    if clash is not None:
+        raise CampaignError("overlap", other=clash.name)
+
+
+def extend_campaign(
+    session: Session, campaign: Campaign, new_end: date, now: datetime, zone: ZoneInfo
+) -> Campaign:
+    """Move the last day of a campaign later (inclusive, firm date)."""
+    if campaign.status == "ended":
+        raise CampaignError("already_ended", name=campaign.name)
+    current_end = local_day(campaign.ends_at - timedelta(seconds=1), zone)
+    if new_end <= current_end:
+        raise CampaignError("extend_not_later", end=current_end)
+    ends_at = local_midnight(new_end + timedelta(days=1), zone)
+    _check_overlap(session, campaign.starts_at, ends_at, campaign.id)
+    campaign.ends_at = ends_at
+    session.add(campaign)
+    return campaign
+
+
+def last_day(campaign: Campaign, zone: ZoneInfo) -> date:
+    return local_day(campaign.ends_at - timedelta(seconds=1), zone)
+
+
+def is_participant(campaign: Campaign, person: PersonRow | Member) -> bool:
+    """Whether `person` takes part: their team and office are in (empty = everyone)."""
+    if not person.active:
+        return False
+    if campaign.teams and person.team not in campaign.teams:
+        return False
+    return not (campaign.offices and person.office not in campaign.offices)
+
+
+@dataclass(frozen=True)
+class Member:
+    """The few columns of a person that boards need (cheaper than whole rows at scale)."""
+
+    id: int
+    email: str
+    name: str
+    team: str
+    office: str
+    leaderboard_opt_in: bool
+    active: bool = True
+
+
+_MEMBER_COLUMNS: tuple[Any, ...] = (
+    col(PersonRow.id),
+    col(PersonRow.email),
+    col(PersonRow.name),
+    col(PersonRow.team),
+    col(PersonRow.office),
+    col(PersonRow.leaderboard_opt_in),
+    col(PersonRow.active),
+)
+
+
+def participants(session: Session, campaign: Campaign) -> list[Member]:
+    rows = session.execute(sa_select(*_MEMBER_COLUMNS).where(col(PersonRow.active))).all()
+    members = [Member(*row) for row in rows]
+    return [m for m in members if is_participant(campaign, m)]
