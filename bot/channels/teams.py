@@ -528,6 +528,8 @@ class TeamsChannel(Bot):
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
+        if not self._tenant_allowed(activity):
+            return
         if activity.type == ActivityTypes.installation_update:
             if activity.action == "remove":
                 self._forget_conversation(activity)
@@ -543,6 +545,18 @@ class TeamsChannel(Bot):
             await self._on_message(context)
         else:
             await self._on_conversation_update(context)
+
+    def _tenant_allowed(self, activity: Activity) -> bool:
+        """Only the tenants of `CROSSBOT_TEAMS_TENANTS` (or the app's own) are answered."""
+        allowed = self.ctx.settings.teams_tenant_ids
+        tenant = (tenant_of(activity) or "").strip().lower()
+        if allowed is None or tenant in allowed:
+            return True
+        # The tenant id is not a secret and tells the admin what to add; nothing else is logged.
+        log.warning(
+            "teams activity from tenant %r refused: not in CROSSBOT_TEAMS_TENANTS", tenant[:64]
+        )
+        return False
 
     @staticmethod
     def _event_id(activity: Activity) -> str:
