@@ -57,12 +57,26 @@ class Settings(BaseSettings):
         SecretStr(""),
         validation_alias=AliasChoices("MicrosoftAppPassword", "MICROSOFT_APP_PASSWORD"),
     )
+    # Microsoft creates only single-tenant bots now; MultiTenant still works for older ones.
     microsoft_app_type: str = Field(
-        "MultiTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE")
+        "SingleTenant", validation_alias=AliasChoices("MicrosoftAppType", "MICROSOFT_APP_TYPE")
     )
     microsoft_app_tenant_id: str = Field(
         "", validation_alias=AliasChoices("MicrosoftAppTenantId", "MICROSOFT_APP_TENANT_ID")
     )
+    # Comma-separated Entra tenant ids whose activities are answered (empty: the app's own
+    # tenant for a single-tenant bot, any tenant for a multi-tenant one).
+    teams_tenants: str = Field("", alias="CROSSBOT_TEAMS_TENANTS")
+
+    @property
+    def teams_tenant_ids(self) -> frozenset[str] | None:
+        """The tenants Teams activities may come from; None when any tenant may."""
+        listed = {t.strip().lower() for t in self.teams_tenants.split(",") if t.strip()}
+        if listed:
+            return frozenset(listed)
+        own = self.microsoft_app_tenant_id.strip().lower()
+        single = self.microsoft_app_type.strip().lower() == "singletenant"
+        return frozenset({own}) if own and single and self.microsoft_app_id.strip() else None
 
     @property
     def teams_enabled(self) -> bool:

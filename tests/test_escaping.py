@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from bot import jobs
 from bot.channels.console import ConsoleChannel, format_reply
 from bot.channels.slack_blocks import Stash, mrkdwn, reply_blocks
-from bot.channels.teams import adaptive_card, teams_markdown
+from bot.channels.teams_cards import adaptive_card, teams_markdown
 from bot.context import Context
 from bot.messages import Fact, Reply
 from bot.render import Rendered, join, render

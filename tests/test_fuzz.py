@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from bot.channels.console import format_reply
 from bot.channels.slack_blocks import Stash, fallback_text, reply_blocks
-from bot.channels.teams import to_activity
+from bot.channels.teams_cards import to_activity
 from bot.context import Context
 from bot.conversation import ACTIONS, handle
 from bot.inbound import ID_KEYS

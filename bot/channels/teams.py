@@ -1,9 +1,9 @@
 """Microsoft Teams through the Bot Framework (mounted at `/api/messages`).
 
-Everything Bot Framework-specific lives in this one module, so a move to Microsoft's
-Agents SDK touches nothing else. Inbound activities become `Turn`s for the router;
-`Reply`s go back as Adaptive Cards (schema 1.5) or markdown text. `TeamsMessenger`
-reaches people and channels proactively through stored conversation references.
+The adapter: the HTTP endpoint, authentication, turn plumbing, pacing and retries. Inbound
+activities become `Turn`s for the router; `Reply`s go back as Adaptive Cards (schema 1.5)
+or markdown text, built by `teams_cards.py`. `TeamsMessenger` reaches people and channels
+proactively through stored conversation references.
 
 Reliability: requests are authenticated when an app id is set, a replayed activity id is
 processed once, connector 429/412/502/504 answers are retried with exponential backoff and
@@ -13,9 +13,7 @@ jitter, and every send is paced within Teams' per-conversation limits.
 from __future__ import annotations
 
 import asyncio
-import base64
 import html
-import io
 import ipaddress
 import logging
 import random
@@ -29,7 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from botbuilder.core import Bot, CardFactory, MessageFactory, TurnContext
+from botbuilder.core import Bot, TurnContext
 from botbuilder.core.teams import TeamsInfo
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
@@ -51,18 +49,18 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 from msrest.exceptions import HttpOperationError
-from PIL import Image
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from bot.channels import deliver_elsewhere
+from bot.channels.teams_cards import to_activity
 from bot.context import Context
 from bot.conversation import handle
 from bot.logs import log_failure
-from bot.messages import Button, Form, FormInput, Reply, Turn, Unreachable
+from bot.messages import Reply, Turn, Unreachable
 from bot.people import by_email, by_platform_id, remember_platform_id
-from bot.render import convert, render
+from bot.render import render
 from bot.settings import Settings
 from bot.store.models import ConversationRef, ProcessedEvent
 
@@ -70,10 +68,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 ROUTE = "/api/messages"
-CARD_VERSION = "1.5"
-CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-# Teams rejects bot messages over about 28 KB; leave room for the rest of the card.
-MAX_IMAGE_URI_CHARS = 20_000
 RETRY_STATUSES = frozenset({412, 429, 502, 504})
 GONE_STATUSES = frozenset({403, 404})
 # Teams' per bot, per conversation limits: 7 messages a second, 60 in 30 seconds.
@@ -417,171 +411,6 @@ def _reference_for(activity: Activity) -> ConversationReference:
     return reference
 
 
-# -- outbound: Reply → Adaptive Card or markdown ----------------------------------------
-
-
-def escape_data(text: str) -> str:
-    """Teams' one rule for data (names, notes, story text, form values): shown as written.
-
-    `](`, `][` and `]:` are split so no inline or reference link can form, a `<` that
-    could open an HTML tag becomes `‹`, and the characters that could open or close
-    emphasis or code are swapped for look-alikes: Adaptive Card markdown has no reliable
-    escape. An underscore inside a word (`priya_shah`) emphasises nothing.
-    """
-    text = _LINK_JOINS.sub(lambda m: m[0][0] + "\u200b" + m[0][1], text)
-    return _FORMATTING.sub(_inert, _TAG_OPEN.sub("\u2039", text))
-
-
-_LINK_JOINS = re.compile(r"\][(\[:]")
-_TAG_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
-_FORMATTING = re.compile(r"[*_~`]")
-_LOOKALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
-
-
-def _inert(match: re.Match[str]) -> str:
-    char, at, text = match[0], match.start(), match.string
-    inside_word = 0 < at < len(text) - 1 and text[at - 1].isalnum() and text[at + 1].isalnum()
-    return char if inside_word and char == "_" else _LOOKALIKES[char]
-
-
-def teams_markdown(text: str, *, unmarked_is_data: bool = False) -> str:
-    """Our light markdown in the subset Teams renders, the data in it escaped."""
-    return convert(text, _teams_markup, escape_data, unmarked_is_data=unmarked_is_data)
-
-
-def _teams_markup(text: str) -> str:
-    """A template's markdown for Teams (no inline code, no headings)."""
-    text = re.sub(r"`([^`]+)`", r"\1", text)
-    return re.sub(r"^#{1,6}\s+(.+)$", r"**\1**", text, flags=re.M)
-
-
-def _text_blocks(text: str) -> list[dict[str, Any]]:
-    paragraphs = [p.strip("\n") for p in re.split(r"\n\s*\n", teams_markdown(text)) if p.strip()]
-    return [
-        {"type": "TextBlock", "text": p, "wrap": True, "spacing": "Medium" if n else "None"}
-        for n, p in enumerate(paragraphs)
-    ]
-
-
-def _submit(button: Button) -> dict[str, Any]:
-    action: dict[str, Any] = {
-        "type": "Action.Submit",
-        "title": button.label,
-        "data": {**button.value, "action": button.action},
-    }
-    if button.style:
-        action["style"] = "positive" if button.style == "primary" else "destructive"
-    return action
-
-
-def _input(field: FormInput) -> dict[str, Any]:
-    element: dict[str, Any] = {"id": field.name, "label": field.label, "isRequired": field.required}
-    if field.required:
-        element["errorMessage"] = render("teams_required_field", label=field.label)
-    if field.kind == "select":
-        element.update(
-            type="Input.ChoiceSet",
-            style="compact",
-            choices=[{"title": label, "value": value} for value, label in field.options],
-        )
-    elif field.kind == "number":
-        element["type"] = "Input.Number"
-    elif field.kind == "date":
-        element["type"] = "Input.Date"
-    else:  # text, textarea and person (a name or an email; the router resolves it)
-        element["type"] = "Input.Text"
-        element["isMultiline"] = field.kind == "textarea"
-    if field.initial:
-        element["value"] = field.initial
-    if field.placeholder and element["type"] != "Input.ChoiceSet":
-        element["placeholder"] = field.placeholder
-    return element
-
-
-def _form(form: Form) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    title = teams_markdown(form.title, unmarked_is_data=True)
-    body = [{"type": "TextBlock", "text": title, "weight": "Bolder", "wrap": True}]
-    body += [_input(field) for field in form.inputs]
-    submit = {
-        "type": "Action.Submit",
-        "title": form.submit_label,
-        "style": "positive",
-        "data": {**form.context, "action": form.submit_action},
-    }
-    return body, submit
-
-
-def image_uri(png: bytes, limit: int = MAX_IMAGE_URI_CHARS) -> str:
-    """A PNG as a data: URI, re-encoded smaller until it fits inside a Teams message."""
-    uri = "data:image/png;base64," + base64.b64encode(png).decode()
-    if len(uri) <= limit:
-        return uri
-    with Image.open(io.BytesIO(png)) as original:
-        image = original.convert("RGB").quantize(colors=64)
-        while True:
-            buffer = io.BytesIO()
-            image.save(buffer, format="PNG", optimize=True)
-            uri = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-            if len(uri) <= limit or image.width < 160:
-                return uri
-            size = (int(image.width * 0.8), int(image.height * 0.8))
-            image = image.resize(size)
-
-
-def adaptive_card(reply: Reply) -> dict[str, Any]:
-    """The Adaptive Card (schema 1.5) for a reply with facts, buttons, a form or a chart."""
-    body = _text_blocks(reply.text)
-    if reply.facts:
-        facts = [
-            {
-                "title": teams_markdown(f.label, unmarked_is_data=True),
-                "value": teams_markdown(f.value, unmarked_is_data=True),
-            }
-            for f in reply.facts
-        ]
-        body.append({"type": "FactSet", "facts": facts})
-    if reply.image:
-        body.append(
-            {
-                "type": "Image",
-                "url": image_uri(reply.image),
-                "altText": reply.image_alt,
-                "size": "Stretch",
-            }
-        )
-    actions = [_submit(button) for button in reply.buttons]
-    if reply.form:
-        inputs, submit = _form(reply.form)
-        body += inputs
-        actions.insert(0, submit)
-    card: dict[str, Any] = {
-        "type": "AdaptiveCard",
-        "$schema": CARD_SCHEMA,
-        "version": CARD_VERSION,
-        "body": body,
-        "msteams": {"width": "Full"},
-    }
-    if actions:
-        card["actions"] = actions
-    return card
-
-
-def to_activity(reply: Reply) -> Activity:
-    """A card when there is something to show or press, markdown text otherwise."""
-    if reply.facts or reply.buttons or reply.form or reply.image:
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(adaptive_card(reply)))
-        activity.summary = _summary(reply.text)
-        return activity
-    activity = MessageFactory.text(teams_markdown(reply.text))
-    activity.text_format = "markdown"
-    return activity
-
-
-def _summary(text: str) -> str:
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    return re.sub(r"[*_`\[\]]|\(http\S*\)", "", first).strip()[:120]
-
-
 # -- inbound: activities → Turns ---------------------------------------------------------
 
 _AT_TAG = re.compile(r"</?at>", re.I)
@@ -699,6 +528,8 @@ class TeamsChannel(Bot):
 
     async def on_turn(self, context: TurnContext) -> None:
         activity = context.activity
+        if not self._tenant_allowed(activity):
+            return
         if activity.type == ActivityTypes.installation_update:
             if activity.action == "remove":
                 self._forget_conversation(activity)
@@ -714,6 +545,18 @@ class TeamsChannel(Bot):
             await self._on_message(context)
         else:
             await self._on_conversation_update(context)
+
+    def _tenant_allowed(self, activity: Activity) -> bool:
+        """Only the tenants of `CROSSBOT_TEAMS_TENANTS` (or the app's own) are answered."""
+        allowed = self.ctx.settings.teams_tenant_ids
+        tenant = (tenant_of(activity) or "").strip().lower()
+        if allowed is None or tenant in allowed:
+            return True
+        # The tenant id is not a secret and tells the admin what to add; nothing else is logged.
+        log.warning(
+            "teams activity from tenant %r refused: not in CROSSBOT_TEAMS_TENANTS", tenant[:64]
+        )
+        return False
 
     @staticmethod
     def _event_id(activity: Activity) -> str:

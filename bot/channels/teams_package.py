@@ -20,7 +20,9 @@ from PIL import Image, ImageDraw
 from bot import __version__
 from bot.render import render
 
-MANIFEST_VERSION = "1.17"
+# The newest manifest version Microsoft publishes; bots and message extensions need nothing
+# newer, and tests/data/teams holds this version's official schema.
+MANIFEST_VERSION = "1.30"
 SCHEMA_BASE = "https://developer.microsoft.com/json-schemas/teams"
 SCHEMA_URL = f"{SCHEMA_BASE}/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
 PLACEHOLDER_ID = "00000000-0000-0000-0000-000000000000"
@@ -41,6 +43,8 @@ COMMANDS = [
     "leaderboard",
     "help",
 ]
+# The message extension's action commands: our command id → the router action it opens.
+MESSAGE_ACTIONS = {"logReferral": "referral.form"}
 FILES = ("manifest.json", "color.png", "outline.png")
 # A fixed namespace, so the same bot id always gives the same Teams app id (updates, not copies).
 _APP_NAMESPACE = uuid.UUID("8d3f7c52-3b1e-4a59-9f5e-6c1d2b7a4e90")
@@ -73,8 +77,26 @@ def command_descriptions() -> dict[str, str]:
     return {name.strip(): text.strip() for name, text in pairs}
 
 
+def message_actions() -> list[dict[str, Any]]:
+    """The message extension's action commands ("Log as referral" on any message)."""
+    lines = render("teams_message_actions").splitlines()
+    rows = [[part.strip() for part in line.split("|", 2)] for line in lines if "|" in line]
+    return [
+        {
+            "id": command_id,
+            "type": "action",
+            "title": title,
+            "description": description,
+            "context": ["message"],
+            "fetchTask": True,
+        }
+        for command_id, title, description in rows
+        if command_id in MESSAGE_ACTIONS
+    ]
+
+
 def manifest(bot_id: str, developer: Developer | None = None) -> dict[str, Any]:
-    """The app manifest (schema 1.17) for the bot registered under `bot_id`."""
+    """The app manifest (schema `MANIFEST_VERSION`) for the bot registered under `bot_id`."""
     developer = developer or Developer()
     website = developer.website.rstrip("/")
     descriptions = command_descriptions()
@@ -84,7 +106,6 @@ def manifest(bot_id: str, developer: Developer | None = None) -> dict[str, Any]:
         "manifestVersion": MANIFEST_VERSION,
         "version": _semver(__version__),
         "id": app_id_for(bot_id),
-        "packageName": "com.crossbot.teams",
         "developer": {
             "name": developer.name,
             "websiteUrl": website,
@@ -107,6 +128,7 @@ def manifest(bot_id: str, developer: Developer | None = None) -> dict[str, Any]:
                 "commandLists": [{"scopes": SCOPES, "commands": commands}],
             }
         ],
+        "composeExtensions": [{"botId": bot_id, "commands": message_actions()}],
         "permissions": ["identity", "messageTeamMembers"],
         "validDomains": [],
     }
@@ -170,9 +192,64 @@ def validate(files: dict[str, bytes]) -> list[str]:
     return problems
 
 
+# The fields the schema of `MANIFEST_VERSION` allows, for the objects a bot's manifest uses
+# (the schema says `additionalProperties: false` for each): path → allowed keys.
+ALLOWED_FIELDS: dict[str, frozenset[str]] = {
+    "": frozenset(
+        "$schema manifestVersion version id localizationInfo developer name description icons "
+        "accentColor configurableTabs staticTabs bots connectors subscriptionOffer "
+        "composeExtensions permissions devicePermissions validDomains webApplicationInfo "
+        "graphConnector showLoadingIndicator isFullScreen activities supportsChannelFeatures "
+        "supportedChannelTypes configurableProperties defaultBlockUntilAdminAction "
+        "publisherDocsUrl defaultInstallScope defaultGroupCapability "
+        "meetingExtensionDefinition authorization extensions dashboardCards intuneInfo "
+        "copilotAgents agenticUserTemplates elementRelationshipSet backgroundLoadConfiguration "
+        "agentConnectors agentSkills".split()
+    ),
+    "developer": frozenset({"name", "mpnId", "websiteUrl", "privacyUrl", "termsOfUseUrl"}),
+    "name": frozenset({"short", "full"}),
+    "description": frozenset({"short", "full", "features"}),
+    "icons": frozenset({"outline", "color", "color32x32"}),
+    "bots[]": frozenset(
+        "botId configuration needsChannelSelector isNotificationOnly supportsFiles "
+        "supportsCalling supportsVideo scopes supportsTargetedMessages commandLists "
+        "requirementSet registrationInfo".split()
+    ),
+    "bots[].commandLists[]": frozenset({"triggers", "scopes", "commands"}),
+    "bots[].commandLists[].commands[]": frozenset({"title", "description", "type", "prompt"}),
+    "composeExtensions[]": frozenset(
+        "id botId composeExtensionType authorization apiSpecificationFile "
+        "canUpdateConfiguration commands messageHandlers requirementSet".split()
+    ),
+    "composeExtensions[].commands[]": frozenset(
+        "id type triggers samplePrompts apiResponseRenderingTemplateFile context title "
+        "description initialRun fetchTask parameters taskInfo semanticDescription".split()
+    ),
+}
+
+
+def unknown_fields(data: Any, path: str = "") -> list[str]:
+    """Fields the schema does not allow (Teams refuses the whole package for one)."""
+    allowed = ALLOWED_FIELDS.get(path)
+    if allowed is None or not isinstance(data, dict):
+        return []
+    problems = [
+        f"manifest: {path + '.' if path else ''}{key} is not allowed in manifest {MANIFEST_VERSION}"
+        for key in data
+        if key not in allowed
+    ]
+    for key, value in data.items():
+        child = f"{path}.{key}" if path else key
+        items = value if isinstance(value, list) else [value]
+        suffix = "[]" if isinstance(value, list) else ""
+        for item in items:
+            problems += unknown_fields(item, child + suffix)
+    return problems
+
+
 def validate_manifest(data: dict[str, Any]) -> list[str]:
-    """The manifest rules of schema 1.17 that matter for a bot."""
-    problems: list[str] = []
+    """The manifest rules of schema `MANIFEST_VERSION` that matter for a bot."""
+    problems: list[str] = unknown_fields(data)
     required = ["manifestVersion", "version", "id", "developer", "name", "description"]
     required += ["icons", "accentColor"]
     problems += [f"manifest: {key} is required" for key in required if not data.get(key)]
@@ -203,6 +280,24 @@ def validate_manifest(data: dict[str, Any]) -> list[str]:
         problems.append("manifest: exactly one bot expected")
     for bot in bots:
         problems += _check_bot(bot)
+    for extension in data.get("composeExtensions") or []:
+        problems += _check_extension(extension, bots)
+    return problems
+
+
+def _check_extension(extension: dict[str, Any], bots: list[dict[str, Any]]) -> list[str]:
+    problems: list[str] = []
+    if bots and extension.get("botId") != bots[0].get("botId"):
+        problems.append("manifest: composeExtensions[0].botId must be the bot's id")
+    commands = extension.get("commands") or []
+    if not 1 <= len(commands) <= 10:
+        problems.append("manifest: a message extension holds 1 to 10 commands")
+    for command in commands:
+        problems += _length("message action id", command.get("id"), 64)
+        problems += _length("message action title", command.get("title"), 32)
+        problems += _length("message action description", command.get("description"), 128)
+        if command.get("type") != "action" or command.get("context") != ["message"]:
+            problems.append("manifest: message actions are action commands on a message")
     return problems
 
 

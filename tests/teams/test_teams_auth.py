@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import ConversationRef, ProcessedEvent
 from tests.conftest import PRIYA, SAMPLE_CONTENT
-from tests.teams.conftest import FakeConnector, activity
+from tests.teams.conftest import TENANT, FakeConnector, activity
 from tests.teams.test_teams_protocol import PRIYA_AAD
 
 APP_ID = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
@@ -32,7 +32,12 @@ APP_ID = "6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b"
 
 @pytest.fixture
 async def secured(ctx: Context) -> AsyncIterator[TestClient]:
-    settings = Settings(_env_file=None, MicrosoftAppId=APP_ID, MicrosoftAppPassword="s3cret")  # type: ignore[call-arg]
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        MicrosoftAppId=APP_ID,
+        MicrosoftAppPassword="s3cret",
+        MicrosoftAppTenantId=TENANT,
+    )
     client = TestClient(TestServer(build_app(Context(ctx.store, settings)), port=0))
     await client.start_server()
     yield client
@@ -185,11 +190,8 @@ async def test_emulator_mode_says_so_and_answers_this_machine_only(
 
 def test_settings_that_cannot_work_are_reported_not_mounted(ctx: Context, caplog) -> None:
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        MicrosoftAppId=APP_ID,
-        MicrosoftAppPassword="s3cret",
-        MicrosoftAppType="SingleTenant",
-    )
+        _env_file=None, MicrosoftAppId=APP_ID, MicrosoftAppPassword="s3cret"
+    )  # SingleTenant by default, and no tenant id
     app = build_app(Context(ctx.store, settings))
 
     assert not any(r.resource.canonical == "/api/messages" for r in app.router.routes())
@@ -225,3 +227,30 @@ async def test_an_out_of_range_id_in_a_card_cannot_be_found(
     assert (await bot.post("/api/messages", json=body)).status in (200, 201)
     [sent] = connector.texts()
     assert "can't find that" in sent
+
+
+def test_single_tenant_is_the_default_and_multi_tenant_still_possible() -> None:
+    default = Settings(_env_file=None)  # type: ignore[call-arg]
+    multi = Settings(_env_file=None, MicrosoftAppType="MultiTenant")  # type: ignore[call-arg]
+
+    assert default.microsoft_app_type == "SingleTenant"
+    assert multi.microsoft_app_type == "MultiTenant" and multi.teams_tenant_ids is None
+
+
+async def test_a_single_tenant_bot_answers_only_its_own_tenant(
+    secured: TestClient,
+    connector: FakeConnector,
+    signing_key: rsa.RSAPrivateKey,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    body = activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="who does employment?")
+    body["channelData"] = {"tenant": {"id": "tenant-elsewhere"}}
+    body["conversation"]["tenantId"] = "tenant-elsewhere"
+    headers = channel_token(signing_key, body["serviceUrl"])
+
+    response = await secured.post("/api/messages", json=body, headers=headers)
+
+    assert response.status in (200, 201)
+    assert connector.activities == [] and connector.member_lookups == []
+    assert "tenant-elsewhere" in caplog.text and "CROSSBOT_TEAMS_TENANTS" in caplog.text
+    assert "employment" not in caplog.text and "s3cret" not in caplog.text

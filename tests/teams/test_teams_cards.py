@@ -8,14 +8,8 @@ import io
 from botbuilder.schema import Activity
 from PIL import Image
 
-from bot.channels.teams import (
-    adaptive_card,
-    image_uri,
-    message_text,
-    submitted,
-    teams_markdown,
-    to_activity,
-)
+from bot.channels.teams import message_text, submitted
+from bot.channels.teams_cards import adaptive_card, image_uri, teams_markdown, to_activity
 from bot.messages import Button, Fact, Form, FormInput, Reply
 
 
