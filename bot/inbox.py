@@ -312,6 +312,7 @@ class Worker:
         self._slots: asyncio.Semaphore | None = None
         self._queued: set[int] = set()
         self._started: set[int] = set()
+        self._skipped: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
         self._stopping = False
@@ -354,9 +355,11 @@ class Worker:
         if self._poller is not None:
             self._poller.cancel()
         await self.drain(timeout)
-        waiting = set(self._queued)
-        if waiting:  # in flight past the timeout stay claimed until the lease ends
-            await asyncio.to_thread(release, self.store, waiting - self._started, self.name)
+        # Items in hand past the timeout stay claimed until their lease ends.
+        unstarted = self._skipped | (self._queued - self._started)
+        self._skipped = set()
+        if unstarted:
+            await asyncio.to_thread(release, self.store, unstarted, self.name)
 
     async def _run(self, item_id: int) -> None:
         if self._slots is None:
@@ -364,6 +367,7 @@ class Worker:
         try:
             async with self._slots:
                 if self._stopping:
+                    self._skipped.add(item_id)
                     return
                 self._started.add(item_id)
                 await self._attempt(item_id)
