@@ -14,23 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-from sqlmodel import col, delete
-
-from bot import campaigns, digest, learning, nudges, referrals
+from bot import campaigns, digest, inbox, learning, nudges, referrals
 from bot.charts import weekly_by_team_chart
 from bot.context import Context
 from bot.messages import Messenger, Reply, Unreachable
 from bot.render import render
 from bot.scheduler import Job, JobRunContext
-from bot.store.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
-
-# Slack retries for about an hour and Teams replays within minutes; a week is ample.
-PROCESSED_EVENT_TTL = timedelta(days=7)
 
 
 def weekly(settings: Any) -> str:
@@ -201,8 +194,8 @@ def _zone(settings: Any) -> Any:
 
 
 def _prune(session: Any, now: Any) -> list[Reply]:
-    """Forget delivery ids old enough that no platform will retry them any more."""
-    session.exec(delete(ProcessedEvent).where(col(ProcessedEvent.at) < now - PROCESSED_EVENT_TTL))
+    """Forget deliveries old enough that no platform will retry them, and old stash rows."""
+    inbox.prune(session, now)
     return []
 
 

@@ -125,6 +125,8 @@ class NewReferral:
     value: float | None = None
     currency: str | None = None
     note: str = ""
+    # What was confirmed (a draft's key): the same confirmation never creates two referrals.
+    confirmation: str | None = None
 
 
 @dataclass
@@ -334,8 +336,16 @@ def create(
 
     A client not known is created as provisional, owned by the referrer until an admin
     confirms it. With `owner_consent`, a referral of someone else's client waits for the
-    owner's go-ahead. Raises `ReferralError("duplicate")` for a repeat within 30 days.
+    owner's go-ahead. Raises `ReferralError("duplicate")` for a repeat within 30 days, and
+    `ReferralError("already_saved")` for a confirmation already saved (a double press).
     """
+    _lock_person(session, referrer)  # one creation per referrer at a time, on any replica
+    if new.confirmation:
+        saved = session.exec(
+            select(Referral).where(Referral.confirmation == new.confirmation)
+        ).first()
+        if saved is not None:
+            raise ReferralError("already_saved", saved)
     receiver = by_email(session, new.receiver)
     if receiver is None or not receiver.active:
         raise ReferralError("unknown_receiver", email=new.receiver)
@@ -365,6 +375,7 @@ def create(
         currency=(new.currency or firm_currency()) if new.value is not None else None,
         note=new.note.strip(),
         consent="pending" if needs_consent else "not_needed",
+        confirmation=new.confirmation or None,
         created_at=now,
         updated_at=now,
     )
@@ -437,6 +448,8 @@ def move(
         raise ReferralError("not_visible")
     if to_status not in STATUSES or not can_act(actor, referral, to_status):
         raise ReferralError("not_allowed", referral, status=to_status)
+    if referral.status == to_status:  # a second press, here or on another replica
+        raise ReferralError("already", referral, status=to_status)
     if not allowed(referral.status, to_status):
         raise ReferralError("bad_move", referral, status=to_status)
     if (
@@ -480,6 +493,8 @@ def consent(
     if referral.status not in OPEN:
         raise ReferralError("closed", referral)
     answer = "given" if go_ahead else "talk_first"
+    if referral.consent == answer:
+        raise ReferralError("already", referral, status=referral.status)
     referral.consent, referral.updated_at = answer, now
     session.add(referral)
     event = _append(
@@ -632,6 +647,11 @@ def _append(
     return event
 
 
+def _lock_person(session: Session, person: Person) -> None:
+    """Hold `person`'s row until this transaction ends (no-op on SQLite, see `_load`)."""
+    session.exec(select(Person.id).where(Person.id == person.id).with_for_update()).first()
+
+
 def _retired_client(session: Session, name: str) -> Client | None:
     """A client no longer in clients.csv keeps its row (and name): refer to that one."""
     wanted = name.strip().casefold()
@@ -640,7 +660,10 @@ def _retired_client(session: Session, name: str) -> Client | None:
 
 
 def _load(session: Session, referral_id: int) -> Referral:
-    referral = session.get(Referral, referral_id)
+    """The referral, locked for this transaction (`FOR UPDATE` on PostgreSQL; SQLite's
+    write transactions are serial already), read afresh: every change starts from the
+    status another replica may just have committed."""
+    referral = session.get(Referral, referral_id, with_for_update=True, populate_existing=True)
     if referral is None:
         raise ReferralError("not_visible")  # the same answer as for someone else's referral
     return referral

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,6 +45,12 @@ class Settings(BaseSettings):
     # signs its cookies (unset: derived from the Slack or Teams secret, else per process).
     public_url: str = Field("http://localhost:3978", alias="CROSSBOT_PUBLIC_URL")
     session_secret: SecretStr | None = Field(None, alias="CROSSBOT_SESSION_SECRET")
+    # The durable inbox (docs/reliability.md): items in hand at once per process (0: sized
+    # to the store), how long a claim holds before another process takes the item over,
+    # and how often each process looks for items left unfinished.
+    inbox_workers: int = Field(0, alias="CROSSBOT_INBOX_WORKERS", ge=0)
+    inbox_lease_seconds: float = Field(120.0, alias="CROSSBOT_INBOX_LEASE_SECONDS", gt=0)
+    inbox_poll_seconds: float = Field(2.0, alias="CROSSBOT_INBOX_POLL_SECONDS", gt=0)
 
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
@@ -86,6 +93,10 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def inbox_lease(self) -> timedelta:
+        return timedelta(seconds=self.inbox_lease_seconds)
 
     @field_validator("timezone")
     @classmethod

@@ -7,10 +7,12 @@ form's submit action with its values and context), the "Log as referral" message
 and the App Home tab. Outbound, `Reply`s become Block Kit (see `slack_blocks`), forms become
 modals, private replies become ephemeral, charts are uploaded as files.
 
-Slack wants an answer within 3 seconds and retries when it doesn't, so every listener acks
-first and does the work afterwards in a tracked task (the domain is synchronous and runs in a
-worker thread); retried event deliveries are processed once (`ProcessedEvent`); Web API
-429s wait for `Retry-After`, 5xx back off, and channel posts are paced to ~1 per second.
+Slack wants an answer within 3 seconds and retries when it doesn't. Every delivery is first
+written to the durable inbox with its delivery claim (`bot.inbox`; 503 if the database
+cannot take it, so Slack retries), then acknowledged; the inbox worker does the work (the
+domain is synchronous and runs in worker threads) and each post is recorded so a resumed
+item does not post twice. Web API 429s wait for `Retry-After`, 5xx back off, and channel
+posts are paced to ~1 per second.
 Nothing here logs a token, a message text or a referral detail.
 """
 
@@ -28,12 +30,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
+from uuid import uuid4
 
 import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -46,8 +50,8 @@ from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
-from sqlalchemy.exc import IntegrityError
 
+from bot import inbox
 from bot.channels import deliver_elsewhere
 from bot.channels.slack_blocks import (
     FORM_CALLBACK,
@@ -64,6 +68,7 @@ from bot.channels.slack_blocks import (
     read_metadata,
     read_value,
 )
+from bot.channels.stash import StoredStash, form_from_data, form_to_data
 from bot.context import Context
 from bot.conversation import handle
 from bot.logs import log_failure
@@ -72,7 +77,7 @@ from bot.people import by_email, by_platform_id, remember_platform_id
 from bot.render import render
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.models import ProcessedEvent
+from bot.store.models import InboxItem
 
 log = logging.getLogger(__name__)
 # The SDK logs request bodies (message texts) at DEBUG and response_urls at INFO; these
@@ -107,13 +112,14 @@ SCOPES = {
     "users:read": "users.info",
     "users:read.email": "users.info email and users.lookupByEmail, to map people",
 }
-REQUEST_CLAIMS = "slack-request"  # ProcessedEvent.platform of claimed commands/interactions
+PLATFORM = "slack"
 REPLAY_KEY = "crossbot_replay_key"  # in Bolt's request context: signature and timestamp
+INBOX_FAILED = "crossbot_inbox_failed"  # in Bolt's request context: the write failed
+VIEW_WAITER = "crossbot_view_waiter"  # in Bolt's request context: a modal's inline answer
 RATE_LIMIT_RETRIES = 4
 SERVER_ERROR_RETRIES = 3
 VIEW_ACK_BUDGET = 2.0  # seconds to try answering a modal submit inline (Slack allows 3)
 DRAIN_SECONDS = 10.0
-DOMAIN_THREADS = 4
 UNREACHABLE_ERRORS = frozenset(
     {"channel_not_found", "not_in_channel", "is_archived", "user_not_found", "users_not_found"}
 )
@@ -294,7 +300,8 @@ class SlackMessenger:
         if shown:
             for blocks in message_blocks(shown, self.stash):
                 await self.pacer.wait(channel)
-                await self.client.chat_postMessage(
+                await inbox.once(
+                    self.client.chat_postMessage,
                     channel=channel,
                     text=fallback_text(shown),
                     blocks=blocks,
@@ -309,7 +316,8 @@ class SlackMessenger:
         for reply in replies:
             if reply.image:
                 await self.pacer.wait(channel)
-                await self.client.files_upload_v2(
+                await inbox.once(
+                    self.client.files_upload_v2,
                     channel=channel,
                     file=reply.image,
                     filename=f"{reply.kind or 'chart'}.png",
@@ -321,7 +329,8 @@ class SlackMessenger:
         self, channel: str, user: str, replies: list[Reply], thread_ts: str | None = None
     ) -> None:
         for blocks in message_blocks(replies, self.stash):
-            await self.client.chat_postEphemeral(
+            await inbox.once(
+                self.client.chat_postEphemeral,
                 channel=channel,
                 user=user,
                 text=fallback_text(replies),
@@ -338,21 +347,20 @@ class SlackMessenger:
             retry_handlers=self.client.retry_handlers,
         )
         for blocks in message_blocks(replies, self.stash):
-            response = await webhook.send_dict(
-                {
-                    "response_type": "ephemeral",
-                    "replace_original": False,
-                    "text": fallback_text(replies),
-                    "blocks": blocks,
-                }
-            )
-            if response.status_code != 200:
+            message = {
+                "response_type": "ephemeral",
+                "replace_original": False,
+                "text": fallback_text(replies),
+                "blocks": blocks,
+            }
+            response = await inbox.once(webhook.send_dict, message)
+            if response is not None and response.status_code != 200:
                 raise DeliveryFailed(response.status_code)
 
     def form_as_button(self, reply: Reply) -> Reply:
         """A form where no modal can open (no trigger): a button that opens it."""
         assert reply.form is not None
-        key = self.stash.put((reply.form, reply.text))
+        key = self.stash.put({"form": form_to_data(reply.form), "text": reply.text})
         button = Button(reply.form.title, OPEN_FORM_ACTION, {"form": key}, "primary")
         return replace(reply, form=None, buttons=[*reply.buttons, button])
 
@@ -475,7 +483,7 @@ class SlackChannel:
         self.signing_secret = _secret(settings.slack_signing_secret)
         self.app_token = _secret(settings.slack_app_token)
         self.view_ack_budget = view_ack_budget
-        self.stash = Stash()
+        self.stash: Stash = StoredStash(ctx.store)
         self.messenger = SlackMessenger.for_context(
             ctx, pacer=pacer, backoff=backoff, stash=self.stash
         )
@@ -489,10 +497,20 @@ class SlackChannel:
         )
         self._verifier = SignatureVerifier(self.signing_secret or "-")
         self.registered: list[tuple[str, str]] = []
-        # The router's own threads: a slow turn never holds up the directory lookups and
-        # dedupe claims that run in the default executor.
-        self._domain = ThreadPoolExecutor(DOMAIN_THREADS, thread_name_prefix="crossbot-slack")
+        workers = inbox.pool_size(ctx.store, settings.inbox_workers)
+        self.worker = inbox.Worker(
+            ctx.store,
+            PLATFORM,
+            self._process,
+            concurrency=workers,
+            lease=settings.inbox_lease,
+            poll_seconds=settings.inbox_poll_seconds,
+        )
+        # The router's own threads, one per item in hand: a slow turn never holds up the
+        # directory lookups and inbox writes that run in the default executor.
+        self._domain = ThreadPoolExecutor(workers, thread_name_prefix="crossbot-slack")
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._view_waiters: dict[int, asyncio.Future[dict[str, Any] | None]] = {}
         self._register()
 
     # --- plumbing ----------------------------------------------------------------------
@@ -505,9 +523,9 @@ class SlackChannel:
         """`POST /slack/events`: Bolt verifies the signature and timestamp (401 otherwise).
 
         A timestamp that is not a number or a signed body Slack would never send gets 400.
-        A signed command or interaction carries its signature and timestamp to the
-        listener as its replay key (`_first`), so a copy sent again is acknowledged and
-        dropped without delaying the ack.
+        A signed command or interaction carries its signature and timestamp to the inbox
+        as its delivery key, so a copy sent again is acknowledged and dropped. When the
+        inbox cannot be written, Slack gets 503 and retries.
         """
         body = await request.text()
         timestamp = request.headers.get("X-Slack-Request-Timestamp")
@@ -529,20 +547,42 @@ class SlackChannel:
         if replay_key:
             bolt_request.context[REPLAY_KEY] = replay_key
         response = await self.app.async_dispatch(bolt_request)
+        if bolt_request.context.get(INBOX_FAILED):
+            return web.Response(status=503, text="busy, please retry")
         if response.status >= 500:  # a signed body our listeners could not read
             return web.Response(status=400, text="Slack request not understood")
         return await to_aiohttp_response(response)
 
-    async def _first(self, context: dict[str, Any]) -> bool:
-        """False for a command or interaction already claimed (by any replica)."""
-        key = context.get(REPLAY_KEY)
-        return not key or await asyncio.to_thread(self._claim, str(key), REQUEST_CLAIMS)
-
-    async def _claimed(self, context: dict[str, Any], work: Coroutine[Any, Any, None]) -> None:
-        if await self._first(context):
-            await work
-        else:
-            work.close()
+    async def _receive(self, req: Any, resp: Any, next: Callable[[], Awaitable[None]]) -> Any:
+        """Bolt middleware: store the delivery (and claim it) before any listener acks it."""
+        body = req.body if isinstance(req.body, dict) else {}
+        if work_kind(body) is None:
+            return await next()
+        context = req.context
+        key = delivery_key(body, str(context.get(REPLAY_KEY) or ""))
+        meta = {"bot_user": str(context.get("bot_user_id") or "")}
+        try:
+            item_id = await asyncio.to_thread(
+                inbox.claim_delivery,
+                self.ctx.store,
+                PLATFORM,
+                key,
+                body,
+                self.worker.name,
+                meta=meta,
+                lease=self.worker.lease,
+            )
+        except Exception as exc:  # nothing acknowledged: Slack retries
+            log_failure(log, "slack inbox write failed", exc)
+            context[INBOX_FAILED] = True
+            return BoltResponse(status=503, body="")
+        if item_id is not None:
+            if work_kind(body) == "view":
+                waiter = asyncio.get_running_loop().create_future()
+                self._view_waiters[item_id] = waiter
+                context[VIEW_WAITER] = waiter
+            self.worker.submit(item_id)
+        return await next()
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         """One HTTP session for all Web API calls; Socket Mode when an app token is set."""
@@ -557,9 +597,11 @@ class SlackChannel:
                 self.app, self.app_token, logger=bolt_log, web_client=self.client
             )
             await socket.connect_async()
+        self.worker.start()  # also resumes what a previous run or a dead replica left
         try:
             yield
         finally:
+            await self.worker.stop(DRAIN_SECONDS)
             await self.drain(DRAIN_SECONDS)
             if socket is not None:
                 await socket.close_async()
@@ -583,7 +625,10 @@ class SlackChannel:
     async def drain(self, timeout: float | None = None) -> None:
         """Wait until all work started so far (and work it started) has finished."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self._tasks:
+        while self._tasks or self.worker._tasks:
+            await self.worker.drain(timeout)
+            if not self._tasks:
+                continue
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             done, _ = await asyncio.wait(set(self._tasks), timeout=left)
             if not done:
@@ -591,6 +636,7 @@ class SlackChannel:
 
     def _register(self) -> None:
         app = self.app
+        app.middleware(self._receive)
         for command in SLASH_COMMANDS:
             app.command(command)(self._on_command)
             self.registered.append(("command", command))
@@ -606,83 +652,77 @@ class SlackChannel:
         app.view(FORM_CALLBACK)(self._on_view_submission)
         self.registered.append(("interactivity", "view_submission"))
 
-    # --- listeners: ack now, work later ------------------------------------------------
-    async def _on_command(self, ack: Any, command: dict[str, Any], context: Any) -> None:
+    # --- listeners: the inbox has the delivery (`_receive`); ack it ------------------------
+    async def _on_command(self, ack: Any) -> None:
         await ack()
-        self.spawn(self._claimed(context, self._command(command)))
 
-    async def _on_action(
-        self, ack: Any, body: dict[str, Any], action: dict[str, Any], context: Any
-    ) -> None:
+    async def _on_action(self, ack: Any) -> None:
         await ack()
-        self.spawn(self._claimed(context, self._action(body, action)))
 
-    async def _on_shortcut(self, ack: Any, shortcut: dict[str, Any], context: Any) -> None:
+    async def _on_shortcut(self, ack: Any) -> None:
         await ack()
-        self.spawn(self._claimed(context, self._shortcut(shortcut)))
 
-    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        # Events are acked by Bolt before this runs. Only people's DMs to the bot count.
-        if event.get("channel_type") != "im" or event.get("bot_id"):
-            return
-        if event.get("subtype") not in (None, "file_share") or not event.get("user"):
-            return
-        self.spawn(self._once(body, self._message(event, body, bot_user="")))
+    async def _on_message(self) -> None:
+        """Events are acked by Bolt; the inbox worker answers them."""
 
-    async def _on_mention(
-        self, body: dict[str, Any], event: dict[str, Any], context: dict[str, Any]
-    ) -> None:
-        bot_user = str(context.get("bot_user_id") or "")
-        self.spawn(self._once(body, self._message(event, body, bot_user)))
+    async def _on_mention(self) -> None:
+        """Answered by the inbox worker."""
 
-    async def _on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        if event.get("tab") == "home":
-            self.spawn(self._once(body, self._home(str(event["user"]))))
+    async def _on_home_opened(self) -> None:
+        """Answered by the inbox worker."""
 
-    async def _on_view_submission(
-        self, ack: Any, body: dict[str, Any], view: dict[str, Any], context: Any
-    ) -> None:
+    async def _on_view_submission(self, ack: Any, context: Any) -> None:
         """Answer inline when quick (a form shown again replaces the modal), else ack first."""
-        if not await self._first(context):
+        waiter = context.get(VIEW_WAITER)
+        update = None
+        if waiter is not None:
+            try:
+                update = await asyncio.wait_for(asyncio.shield(waiter), self.view_ack_budget)
+            except TimeoutError:
+                waiter.cancel()  # the worker sends everything to the DM instead
+        if update is not None:
+            await ack(response_action="update", view=update)
+        else:
             await ack()
-            return
+
+    # --- the work ----------------------------------------------------------------------
+    async def _process(self, item: InboxItem) -> None:
+        """Do what one stored delivery asks (called by the inbox worker)."""
+        body = item.body
+        kind = work_kind(body)
+        event = body.get("event") or {}
+        if kind == "dm":
+            await self._message(event, body, bot_user="")
+        elif kind == "mention":
+            await self._message(event, body, str(item.meta.get("bot_user") or ""))
+        elif kind == "home":
+            await self._home(str(event["user"]))
+        elif kind == "command":
+            await self._command(body)
+        elif kind == "action":
+            for action in body.get("actions") or []:
+                await self._action(body, action)
+        elif kind == "shortcut":
+            await self._shortcut(body)
+        elif kind == "view":
+            await self._view(item)
+
+    async def _view(self, item: InboxItem) -> None:
+        """A modal submitted: a form shown again goes back inline if the ack still waits."""
+        body = item.body
+        view = body.get("view") or {}
         user = str(body["user"]["id"])
         metadata = read_metadata(view.get("private_metadata"), self.stash)
         conversation = str(metadata.get("cv") or "slack:modal")
-        work = self.spawn(self._submission(user, metadata, view, conversation))
-        try:
-            replies: list[Reply] = await asyncio.wait_for(
-                asyncio.shield(work), self.view_ack_budget
-            )
-        except TimeoutError:
-            await ack()
-            self.spawn(self._deliver_later(work, user))
-            return
-        again = next((r for r in replies if r.form and not (r.to_person or r.to_channel)), None)
-        if again is not None:
-            view_update = await self._modal(again, conversation)
-            await ack(response_action="update", view=view_update)
-            replies = [r for r in replies if r is not again]
-        else:
-            await ack()
-        self.spawn(self._deliver_to_dm(user, replies))
-
-    # --- the work ----------------------------------------------------------------------
-    async def _once(self, body: dict[str, Any], work: Coroutine[Any, Any, None]) -> None:
-        """Process an event delivery once, however often Slack retries it."""
-        event_id = str(body.get("event_id") or "")
-        if event_id and not await asyncio.to_thread(self._claim, event_id):
-            work.close()
-            return
-        await work
-
-    def _claim(self, event_id: str, platform: str = "slack") -> bool:
-        try:
-            with self.ctx.store.write() as session:
-                session.add(ProcessedEvent(platform=platform, event_id=event_id))
-        except IntegrityError:
-            return False
-        return True
+        replies = await self._submission(user, metadata, view, conversation)
+        waiter = self._view_waiters.pop(item.id or 0, None)
+        if waiter is not None and not waiter.done():
+            again = next((r for r in replies if r.form and not (r.to_person or r.to_channel)), None)
+            update = await self._modal(again, conversation) if again is not None else None
+            if not waiter.done():
+                waiter.set_result(update)
+                replies = [r for r in replies if r is not again]
+        await self._deliver_to_dm(user, replies)
 
     async def _command(self, command: dict[str, Any]) -> None:
         channel = str(command.get("channel_id") or "")
@@ -756,7 +796,7 @@ class SlackChannel:
             replies = await self.answer(turn)
             here = await deliver_elsewhere(replies, self.messenger)
             view = home_view([r for r in here if not r.form], self.stash)
-            await self.client.views_publish(user_id=user, view=view)
+            await inbox.once(self.client.views_publish, user_id=user, view=view)
         except Exception as exc:
             log_failure(log, "slack home failed", exc)
 
@@ -782,9 +822,6 @@ class SlackChannel:
         except Exception as exc:
             log_failure(log, "slack form submit failed", exc)
             return [Reply(render("error"), kind="error")]
-
-    async def _deliver_later(self, work: asyncio.Task[list[Reply]], user: str) -> None:
-        await self._deliver_to_dm(user, await work)
 
     async def _deliver_to_dm(self, user: str, replies: list[Reply]) -> None:
         if not replies:
@@ -865,7 +902,7 @@ class SlackChannel:
         trigger, where.trigger_id = where.trigger_id, None
         view = await self._modal(reply, where.conversation)
         try:
-            await self.client.views_open(trigger_id=trigger, view=view)
+            await inbox.once(self.client.views_open, trigger_id=trigger, view=view)
         except SlackApiError as exc:  # expired_trigger_id after a slow turn: offer a button
             log.warning("views.open failed: %s", _error(exc))
             return False
@@ -888,8 +925,8 @@ class SlackChannel:
             notice = Reply(render("slack_form_expired"), kind="slack_form_expired", private=True)
             await self._deliver([notice], where)
             return
-        form, text = stashed
-        await self._deliver([Reply(text, form=form)], where)
+        form = form_from_data(stashed["form"])
+        await self._deliver([Reply(str(stashed.get("text") or ""), form=form)], where)
 
     async def _apologise(self, where: Where) -> None:
         sorry = Reply(render("error"), kind="error", private=True)
@@ -909,6 +946,43 @@ class SlackChannel:
             if name:
                 names[user] = name
         return inbound_text(raw, names.get, bot_user)
+
+
+def work_kind(body: dict[str, Any]) -> str | None:
+    """What a Slack delivery asks of us (dm, mention, home, command, action, shortcut,
+    view), or None for one we leave alone (other messages, the bot's own, edits)."""
+    kind = body.get("type")
+    if kind == "event_callback":
+        event = body.get("event") or {}
+        name = event.get("type")
+        if name == "message":
+            person = event.get("user") and not event.get("bot_id")
+            plain = event.get("subtype") in (None, "file_share")
+            return "dm" if event.get("channel_type") == "im" and person and plain else None
+        if name == "app_mention":
+            return "mention"
+        if name == "app_home_opened" and event.get("tab") == "home" and event.get("user"):
+            return "home"
+        return None
+    if "command" in body and "user_id" in body:
+        return "command"
+    if kind == "block_actions" and body.get("user"):
+        return "action"
+    if kind == "message_action" and body.get("callback_id") in SHORTCUTS:
+        return "shortcut"
+    if kind == "view_submission" and (body.get("view") or {}).get("callback_id") == FORM_CALLBACK:
+        return "view"
+    return None
+
+
+def delivery_key(body: dict[str, Any], replay_key: str = "") -> str:
+    """The delivery claim: an event's id, else the request's signature and timestamp
+    (a copy sent again has both), else (Socket Mode commands) a fresh key."""
+    if body.get("event_id"):
+        return f"event:{body['event_id']}"
+    if replay_key:
+        return f"request:{replay_key}"
+    return f"once:{uuid4().hex}"
 
 
 SLACK_CHANNEL: web.AppKey[SlackChannel] = web.AppKey("crossbot.slack", SlackChannel)

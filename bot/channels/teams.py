@@ -49,10 +49,10 @@ from botframework.connector.auth import (
     UserTokenClient,
 )
 from msrest.exceptions import HttpOperationError
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from bot import inbox
 from bot.channels import deliver_elsewhere
 from bot.channels.teams_cards import to_activity
 from bot.context import Context
@@ -62,7 +62,7 @@ from bot.messages import Reply, Turn, Unreachable
 from bot.people import by_email, by_platform_id, remember_platform_id
 from bot.render import render
 from bot.settings import Settings
-from bot.store.models import ConversationRef, ProcessedEvent
+from bot.store.models import ConversationRef
 
 log = logging.getLogger(__name__)
 
@@ -317,14 +317,25 @@ def authentication(settings: Settings) -> BotFrameworkAuthentication:
 # -- the store: replayed activities, conversation references ----------------------------
 
 
-def _claim_activity(ctx: Context, event_id: str) -> bool:
-    """True the first time an activity id is seen; False for a replay."""
+class InboxUnavailable(Exception):
+    """The activity could not be stored: Teams gets 503 and sends it again."""
+
+
+def _claim_activity(ctx: Context, event_id: str, activity: Activity, worker: str) -> int | None:
+    """The inbox item for an activity seen for the first time (or whose earlier attempt
+    died unfinished); None for a replay. Raises `InboxUnavailable` if the store is down."""
     try:
-        with ctx.store.write() as session:
-            session.add(ProcessedEvent(platform=PLATFORM, event_id=event_id, at=ctx.now()))
-        return True
-    except IntegrityError:
-        return False
+        return inbox.claim_delivery(
+            ctx.store,
+            PLATFORM,
+            event_id,
+            activity.serialize(),
+            worker,
+            lease=ctx.settings.inbox_lease,
+            now=ctx.now(),
+        )
+    except Exception as exc:
+        raise InboxUnavailable() from exc
 
 
 def _save_reference(
@@ -500,6 +511,7 @@ class TeamsChannel(Bot):
         self.pacer = Pacer(clock, sleep)
         self.retry = Retrier(sleep, rng)
         self.messenger = TeamsMessenger(self)
+        self.worker = inbox.worker_name()  # the inbox claims of this process
 
     @property
     def emulator_mode(self) -> bool:
@@ -523,7 +535,10 @@ class TeamsChannel(Bot):
         service_url = body.get("serviceUrl")
         if self.emulator_mode and service_url is not None and not is_loopback_url(str(service_url)):
             return web.Response(status=400, text="emulator mode replies to this machine only")
-        response = await self.adapter.process(request, self)
+        try:
+            response = await self.adapter.process(request, self)
+        except InboxUnavailable:
+            return web.Response(status=503, text="busy, please retry")
         return response or web.Response(status=201)
 
     async def on_turn(self, context: TurnContext) -> None:
@@ -538,13 +553,21 @@ class TeamsChannel(Bot):
             return
         if activity.type not in (ActivityTypes.message, ActivityTypes.conversation_update):
             return
-        if activity.id and not _claim_activity(self.ctx, self._event_id(activity)):
-            log.info("teams activity replayed, ignored")
-            return
-        if activity.type == ActivityTypes.message:
-            await self._on_message(context)
-        else:
-            await self._on_conversation_update(context)
+        item = None
+        if activity.id:
+            item = await asyncio.to_thread(
+                _claim_activity, self.ctx, self._event_id(activity), activity, self.worker
+            )
+            if item is None:
+                log.info("teams activity replayed, ignored")
+                return
+        with inbox.delivering(self.ctx.store, item):
+            if activity.type == ActivityTypes.message:
+                await self._on_message(context)
+            else:
+                await self._on_conversation_update(context)
+        if item is not None:
+            await asyncio.to_thread(inbox.finish, self.ctx.store, item, self.worker)
 
     def _tenant_allowed(self, activity: Activity) -> bool:
         """Only the tenants of `CROSSBOT_TEAMS_TENANTS` (or the app's own) are answered."""
@@ -688,7 +711,7 @@ class TeamsChannel(Bot):
         """Send within a turn: paced per conversation, retried when Teams says so."""
         conversation = context.activity.conversation.id if context.activity.conversation else ""
         await self.pacer.wait(channel_key(conversation or ""))
-        await self.retry(lambda: context.send_activity(activity))
+        await inbox.once(self.retry, lambda: context.send_activity(activity))
 
     async def send_proactive(self, reference: ConversationReference, activity: Activity) -> None:
         """Post to a stored conversation (`continue_conversation`)."""
@@ -750,6 +773,8 @@ class TeamsChannel(Bot):
         return opened[0]
 
     async def _on_error(self, context: TurnContext, error: Exception) -> None:
+        if isinstance(error, InboxUnavailable):
+            raise error  # to handle_request: 503, so that Teams retries
         log_failure(log, "teams turn failed", error, activity=context.activity.type)
 
 

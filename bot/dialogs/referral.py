@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import uuid4
 
 from sqlmodel import Session
 
@@ -426,6 +427,7 @@ def _confirm_or_duplicate(
         Button("Cancel", "referral.cancel", {}, "danger"),
     ]
     summary = _summary(ctx, me, draft)
+    draft["confirmation"] = uuid4().hex  # pressed twice (on any replica): saved once
     replies = _ask(turn, ctx, me, draft, "confirm", render("referral_confirm", d=summary), buttons)
     replies[0].facts = _facts(summary)
     return replies
@@ -514,6 +516,7 @@ def _save(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[R
         value=draft.get("value"),
         currency=draft.get("currency"),
         note=draft.get("note") or "",
+        confirmation=draft.get("confirmation"),
     )
     try:
         with ctx.store.write() as session:

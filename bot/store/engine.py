@@ -89,6 +89,13 @@ class Store:
         self._write_lock: threading.RLock | contextlib.nullcontext[None] = (
             threading.RLock() if url.startswith("sqlite") else contextlib.nullcontext()
         )
+        # An in-memory database is one connection shared by every thread (StaticPool):
+        # readers must take turns with writers too, or their transactions interleave.
+        self._read_lock = (
+            self._write_lock
+            if url in ("sqlite://", "sqlite:///:memory:")
+            else contextlib.nullcontext()
+        )
         self.people_version = 0
         event.listen(self.engine, "before_cursor_execute", self._saw_statement)
         event.listen(self.engine, "commit", self._saw_end)
@@ -131,7 +138,7 @@ class Store:
         """A read-only session (a deferred transaction on SQLite, so readers never queue)."""
         # Closing (not rolling back) ends the transaction without expiring what was read,
         # so the objects stay usable after the block.
-        with Session(self._reader, expire_on_commit=False) as session:
+        with self._read_lock, Session(self._reader, expire_on_commit=False) as session:
             yield session
 
     def dispose(self) -> None:

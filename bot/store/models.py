@@ -86,6 +86,8 @@ class Referral(SQLModel, table=True):
     won_value: float | None = None
     note: str = ""
     status: str = Field(default="new", index=True)
+    # The confirmation that created it (unique): a repeated Confirm cannot create it twice.
+    confirmation: str | None = Field(default=None, unique=True, index=True)
     reason: str = ""
     consent: str = "not_needed"  # not_needed | pending | given | talk_first | lapsed
     consent_reminded_at: datetime | None = None
@@ -213,15 +215,53 @@ class JobRun(SQLModel, table=True):
     result: dict[str, Any] = _json({})
 
 
-class ProcessedEvent(SQLModel, table=True):
-    """Idempotency of platform deliveries (Slack retries, replayed Teams activities)."""
+class InboxItem(SQLModel, table=True):
+    """One platform delivery, stored before it is acknowledged (`bot.inbox`).
 
-    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_processed_event"),)
+    (platform, key) is the delivery claim: a retried or replayed delivery finds its row.
+    A worker claims an item (`claimed_by`, `claimed_at`) before processing it; a claim older
+    than the lease is taken over, so a dead process's work is finished by another.
+    """
+
+    __tablename__ = "inbox_item"
+    __table_args__ = (
+        UniqueConstraint("platform", "key", name="uq_inbox_item_key"),
+        Index("ix_inbox_item_pending", "platform", "done_at", "claimed_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str
-    event_id: str
-    at: datetime = Field(default_factory=utcnow, index=True)
+    key: str
+    body: dict[str, Any] = _json({})
+    meta: dict[str, Any] = _json({})
+    received_at: datetime = Field(default_factory=utcnow, index=True)
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    attempts: int = 0
+    done_at: datetime | None = None
+
+
+class InboxSent(SQLModel, table=True):
+    """A message sent for an inbox item (its n-th send), so a resumed item skips it."""
+
+    __tablename__ = "inbox_sent"
+    __table_args__ = (UniqueConstraint("item_id", "seq", name="uq_inbox_sent"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(index=True)
+    seq: int
+    at: datetime = Field(default_factory=utcnow)
+
+
+class StashEntry(SQLModel, table=True):
+    """What a platform message cannot carry (a form, an oversized button value), by key,
+    so any replica, or this one after a restart, can continue the conversation."""
+
+    __tablename__ = "stash_entry"
+
+    key: str = Field(primary_key=True)
+    value: dict[str, Any] = _json({})
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class ConversationRef(SQLModel, table=True):

@@ -22,7 +22,7 @@ from bot.context import Context
 from bot.server import build_app
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.models import ConversationRef, ProcessedEvent
+from bot.store.models import ConversationRef, InboxItem
 from tests.conftest import PRIYA, SAMPLE_CONTENT
 from tests.teams.conftest import TENANT, FakeConnector, activity
 from tests.teams.test_teams_protocol import PRIYA_AAD
@@ -135,7 +135,7 @@ async def test_replies_go_only_to_the_service_url_the_token_vouches_for(
     assert response.status in (400, 401)
     assert connector.activities == []
     with ctx.store.read() as session:
-        assert session.exec(select(ProcessedEvent)).all() == []  # the turn never ran
+        assert session.exec(select(InboxItem)).all() == []  # the turn never ran
 
 
 async def test_a_default_server_has_no_teams_endpoint(tmp_path: Path, connector) -> None:
@@ -159,7 +159,7 @@ async def test_a_default_server_has_no_teams_endpoint(tmp_path: Path, connector)
     assert connector.activities == []
     with store.read() as session:
         assert session.exec(select(ConversationRef)).all() == []
-        assert not [e for e in session.exec(select(ProcessedEvent)) if e.platform == "teams"]
+        assert not [e for e in session.exec(select(InboxItem)) if e.platform == "teams"]
     store.dispose()
 
 

@@ -8,7 +8,7 @@ from sqlmodel import select
 from bot.channels.teams import PACE_LIMITS, Pacer, TeamsMessenger
 from bot.context import Context
 from bot.messages import Button, Fact, Form, FormInput, Reply, Unreachable
-from bot.store.models import ConversationRef, Person, ProcessedEvent
+from bot.store.models import ConversationRef, InboxItem, Person
 from tests.conftest import PRIYA
 from tests.teams.conftest import BOT, FakeConnector, FakeTime, activity, channel_of
 
@@ -212,7 +212,7 @@ async def test_replayed_activity_is_processed_once(bot, connector, ctx) -> None:
 
     assert len(connector.activities) == 1
     with ctx.store.read() as session:
-        events = session.exec(select(ProcessedEvent).where(ProcessedEvent.platform == "teams"))
+        events = session.exec(select(InboxItem).where(InboxItem.platform == "teams"))
         assert len(list(events)) == 1
 
 

@@ -1,0 +1,410 @@
+"""The durable inbox: every platform delivery is stored before it is acknowledged.
+
+A delivery (a Slack event, command or interaction, a Teams activity) is written with its
+delivery claim — `(platform, key)`, unique — in one transaction, before the HTTP answer; if
+that write fails the adapter answers 5xx and the platform retries. A `Worker` in each
+process then claims items atomically (a compare-and-set on `claimed_at`; a claim older than
+the lease is taken over, so a dead process's work is finished by another replica or by the
+next start) and runs them concurrently in a bounded pool.
+
+Sends made while processing an item go through `once`: each is numbered (item id, n) and
+recorded after the platform accepted it, so a resumed item skips what already went out.
+The one window left is a crash between the platform accepting a post and our record of it:
+that post is sent again (at least once, never lost).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from uuid import uuid4
+
+from sqlalchemy import and_, delete, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.logs import log_failure
+from bot.store import Store
+from bot.store.models import InboxItem, InboxSent, StashEntry, utcnow
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+LEASE = timedelta(seconds=120)
+POLL_SECONDS = 2.0
+MAX_ATTEMPTS = 3
+BATCH = 100
+SQLITE_WORKERS = 4  # SQLite lets one writer in at a time: more threads only queue
+POSTGRES_WORKERS = 16
+DONE_TTL = timedelta(days=7)  # longer than any platform retries a delivery
+STASH_TTL = timedelta(days=30)  # a button older than this answers "please ask again"
+
+
+def pool_size(store: Store, configured: int = 0) -> int:
+    """Concurrent items per process: as configured, else sized to the store."""
+    if configured > 0:
+        return configured
+    return SQLITE_WORKERS if store.url.startswith("sqlite") else POSTGRES_WORKERS
+
+
+def worker_name() -> str:
+    """This process's name in `claimed_by` (host, pid and a random part)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+
+
+# -- the delivery claim ------------------------------------------------------------------
+
+
+def claim_delivery(
+    store: Store,
+    platform: str,
+    key: str,
+    body: dict[str, Any],
+    worker: str,
+    *,
+    meta: dict[str, Any] | None = None,
+    lease: timedelta = LEASE,
+    now: datetime | None = None,
+) -> int | None:
+    """Store a delivery claimed by `worker`, or take over its unfinished, stale copy.
+
+    Returns the item id to process, or None for a delivery already done or in hand
+    elsewhere (a retry). Raises when the database cannot be written: the caller answers
+    5xx so that the platform retries.
+    """
+    now = now or utcnow()
+    try:
+        with store.write() as session:
+            item = InboxItem(
+                platform=platform,
+                key=key,
+                body=body,
+                meta=meta or {},
+                received_at=now,
+                claimed_by=worker,
+                claimed_at=now,
+            )
+            session.add(item)
+            session.flush()
+            return item.id
+    except IntegrityError:
+        return _take_over(store, platform, key, worker, lease, now)
+
+
+def _take_over(
+    store: Store, platform: str, key: str, worker: str, lease: timedelta, now: datetime
+) -> int | None:
+    with store.write() as session:
+        row = session.exec(
+            select(InboxItem.id).where(InboxItem.platform == platform, InboxItem.key == key)
+        ).first()
+        if row is None or not _claim(session, row, worker, lease, now, count=False):
+            return None
+        return row
+
+
+def claim(
+    store: Store, item_id: int, worker: str, lease: timedelta = LEASE, now: datetime | None = None
+) -> bool:
+    """Claim an item for `worker` (compare-and-set): True if no one else holds it now."""
+    with store.write() as session:
+        return _claim(session, item_id, worker, lease, now or utcnow())
+
+
+def _claim(
+    session: Session,
+    item_id: int,
+    worker: str,
+    lease: timedelta,
+    now: datetime,
+    count: bool = True,
+) -> bool:
+    free = or_(
+        col(InboxItem.claimed_by) == worker,
+        col(InboxItem.claimed_at).is_(None),
+        col(InboxItem.claimed_at) < now - lease,
+    )
+    values: dict[str, Any] = {"claimed_by": worker, "claimed_at": now}
+    if count:
+        values["attempts"] = InboxItem.attempts + 1  # type: ignore[operator]
+    result = session.execute(
+        update(InboxItem)
+        .where(and_(col(InboxItem.id) == item_id, col(InboxItem.done_at).is_(None), free))
+        .values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def finish(store: Store, item_id: int, worker: str, now: datetime | None = None) -> None:
+    """Mark an item done (only by the worker that holds it)."""
+    with store.write() as session:
+        session.execute(
+            update(InboxItem)
+            .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
+            .values(done_at=now or utcnow())
+        )
+
+
+def release(store: Store, item_ids: Iterable[int], worker: str) -> None:
+    """Give back unfinished items, so that another worker takes them at once."""
+    ids = list(item_ids)
+    if not ids:
+        return
+    with store.write() as session:
+        session.execute(
+            update(InboxItem)
+            .where(
+                col(InboxItem.id).in_(ids),
+                col(InboxItem.claimed_by) == worker,
+                col(InboxItem.done_at).is_(None),
+            )
+            .values(claimed_by=None, claimed_at=None)
+        )
+
+
+def due(
+    store: Store,
+    platform: str,
+    lease: timedelta = LEASE,
+    now: datetime | None = None,
+    limit: int = BATCH,
+) -> list[int]:
+    """Unfinished items no live worker holds (never claimed, released, or lease expired)."""
+    stale = (now or utcnow()) - lease
+    with store.read() as session:
+        rows = session.exec(
+            select(InboxItem.id)
+            .where(
+                InboxItem.platform == platform,
+                col(InboxItem.done_at).is_(None),
+                or_(col(InboxItem.claimed_at).is_(None), col(InboxItem.claimed_at) < stale),
+                col(InboxItem.attempts) < MAX_ATTEMPTS,
+            )
+            .order_by(col(InboxItem.id))
+            .limit(limit)
+        ).all()
+    return [int(r) for r in rows if r is not None]
+
+
+def backlog(store: Store) -> int:
+    """How many items are not done yet (for health checks)."""
+    from sqlalchemy import func
+
+    with store.read() as session:
+        return int(
+            session.exec(
+                select(func.count()).select_from(InboxItem).where(col(InboxItem.done_at).is_(None))
+            ).one()
+        )
+
+
+def load(store: Store, item_id: int) -> InboxItem | None:
+    with store.read() as session:
+        return session.get(InboxItem, item_id)
+
+
+def prune(session: Session, now: datetime) -> None:
+    """Forget done items (and their send records) and stash entries past their TTL."""
+    old = select(InboxItem.id).where(col(InboxItem.received_at) < now - DONE_TTL)
+    session.execute(delete(InboxSent).where(col(InboxSent.item_id).in_(old)))
+    session.execute(delete(InboxItem).where(col(InboxItem.received_at) < now - DONE_TTL))
+    session.execute(delete(StashEntry).where(col(StashEntry.created_at) < now - STASH_TTL))
+
+
+# -- sends, once each --------------------------------------------------------------------
+
+
+@dataclass
+class _Delivery:
+    store: Store
+    item_id: int
+    sent: set[int] = field(default_factory=set)
+    next_seq: int = 0
+
+
+_current: ContextVar[_Delivery | None] = ContextVar("crossbot_inbox_delivery", default=None)
+
+
+async def once(send: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T | None:
+    """`await send(*args, **kwargs)` for the item being processed, unless a previous attempt
+    at the same item already made this call (then None). Outside an item, just call it."""
+    delivery = _current.get()
+    if delivery is None:
+        return await send(*args, **kwargs)
+    seq, delivery.next_seq = delivery.next_seq, delivery.next_seq + 1
+    if seq in delivery.sent:
+        return None
+    result = await send(*args, **kwargs)
+    delivery.sent.add(seq)
+    try:
+        await asyncio.to_thread(_record_send, delivery.store, delivery.item_id, seq)
+    except Exception as exc:  # sent but not recorded: the at-least-once window
+        log_failure(log, "inbox send not recorded", exc)
+    return result
+
+
+@contextmanager
+def delivering(store: Store, item_id: int | None, sent: set[int] | None = None) -> Iterator[None]:
+    """Sends inside this block belong to inbox item `item_id` (none if it is None)."""
+    if item_id is None:
+        yield
+        return
+    if sent is None:
+        sent = _sent(store, item_id)
+    token = _current.set(_Delivery(store, item_id, sent))
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _record_send(store: Store, item_id: int, seq: int) -> None:
+    try:
+        with store.write() as session:
+            session.add(InboxSent(item_id=item_id, seq=seq))
+    except IntegrityError:
+        pass  # recorded by an earlier attempt
+
+
+def _sent(store: Store, item_id: int) -> set[int]:
+    with store.read() as session:
+        return set(session.exec(select(InboxSent.seq).where(InboxSent.item_id == item_id)))
+
+
+# -- the worker --------------------------------------------------------------------------
+
+
+class Worker:
+    """Processes one platform's inbox items in this process, at most `concurrency` at once.
+
+    `submit` takes an item received here (already claimed by `name`); a poller picks up
+    items left unfinished by a dead process or a previous run. `stop` stops taking work,
+    waits for what is in hand and gives back what never started.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        platform: str,
+        process: Callable[[InboxItem], Awaitable[None]],
+        *,
+        concurrency: int = SQLITE_WORKERS,
+        lease: timedelta = LEASE,
+        poll_seconds: float = POLL_SECONDS,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self.platform = platform
+        self.process = process
+        self.concurrency = concurrency
+        self.lease = lease
+        self.poll_seconds = poll_seconds
+        self.clock = clock
+        self.name = worker_name()
+        self._slots: asyncio.Semaphore | None = None
+        self._queued: set[int] = set()
+        self._started: set[int] = set()
+        self._skipped: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._poller: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        """Begin polling for items to resume (call inside the running loop)."""
+        self._stopping = False
+        self._poller = asyncio.ensure_future(self._poll())
+
+    def submit(self, item_id: int) -> asyncio.Task[None] | None:
+        """Process an item soon (once, however often it is submitted)."""
+        if item_id in self._queued or self._stopping:
+            return None
+        self._queued.add(item_id)
+        task = asyncio.ensure_future(self._run(item_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def resume(self) -> int:
+        """Submit every item due now; how many were found."""
+        ids = await asyncio.to_thread(due, self.store, self.platform, self.lease, self.clock())
+        for item_id in ids:
+            self.submit(item_id)
+        return len(ids)
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait until every submitted item (and what it submitted) is finished."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while self._tasks:
+            left = None if deadline is None else max(0.0, deadline - loop.time())
+            done, _ = await asyncio.wait(set(self._tasks), timeout=left)
+            if not done:
+                return
+
+    async def stop(self, timeout: float) -> None:
+        """Stop taking work; finish what is in hand within `timeout`; give back the rest."""
+        self._stopping = True
+        if self._poller is not None:
+            self._poller.cancel()
+        await self.drain(timeout)
+        # Items in hand past the timeout stay claimed until their lease ends.
+        unstarted = self._skipped | (self._queued - self._started)
+        self._skipped = set()
+        if unstarted:
+            await asyncio.to_thread(release, self.store, unstarted, self.name)
+
+    async def _run(self, item_id: int) -> None:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.concurrency)
+        try:
+            async with self._slots:
+                if self._stopping:
+                    self._skipped.add(item_id)
+                    return
+                self._started.add(item_id)
+                await self._attempt(item_id)
+        finally:
+            self._queued.discard(item_id)
+            self._started.discard(item_id)
+
+    async def _attempt(self, item_id: int) -> None:
+        try:
+            claimed = await asyncio.to_thread(
+                claim, self.store, item_id, self.name, self.lease, self.clock()
+            )
+            item = await asyncio.to_thread(load, self.store, item_id) if claimed else None
+            sent = await asyncio.to_thread(_sent, self.store, item_id) if item else set()
+        except Exception as exc:  # the database is down: the poller tries again later
+            log_failure(log, "inbox claim failed", exc)
+            return
+        if item is None:
+            return  # done, or another worker holds it
+        try:
+            with delivering(self.store, item_id, sent):
+                await self.process(item)
+            await asyncio.to_thread(finish, self.store, item_id, self.name, self.clock())
+        except Exception as exc:
+            log_failure(log, "inbox item failed", exc, platform=self.platform)
+            await self._give_back(item_id)
+
+    async def _give_back(self, item_id: int) -> None:
+        try:
+            await asyncio.to_thread(release, self.store, [item_id], self.name)
+        except Exception as exc:  # left on its lease
+            log_failure(log, "inbox release failed", exc)
+
+    async def _poll(self) -> None:
+        while not self._stopping:
+            try:
+                await self.resume()
+            except Exception as exc:  # the database is down: keep trying
+                log_failure(log, "inbox poll failed", exc)
+            await asyncio.sleep(self.poll_seconds)

@@ -1,0 +1,231 @@
+"""The durable inbox through the real Slack protocol: stored before the ack, 503 when the
+store cannot take it, resumed after a crash, each post sent once, forms shared by replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+
+from sqlalchemy import text
+from sqlmodel import select
+
+from bot import inbox
+from bot.channels import slack as slack_channel
+from bot.context import Context
+from bot.messages import Button, Form, FormInput, Reply
+from bot.store.models import InboxItem, InboxSent, utcnow
+from tests.slack.conftest import PRIYA_DM, PRIYA_ID, Probe, SlackDriver, sign
+
+
+def _dm_body(slack: SlackDriver, text_: str, event_id: str) -> str:
+    return slack.event_body(
+        {
+            "type": "message",
+            "channel_type": "im",
+            "channel": PRIYA_DM,
+            "user": PRIYA_ID,
+            "text": text_,
+            "ts": "1700000100.000001",
+        },
+        event_id,
+    )
+
+
+async def _post_raw(slack: SlackDriver, body: str) -> int:
+    headers = {"Content-Type": "application/json", **sign(body)}
+    response = await slack.client.post("/slack/events", data=body, headers=headers)
+    return response.status
+
+
+def _items(slack: SlackDriver) -> list[InboxItem]:
+    with slack.channel.ctx.store.read() as session:
+        return list(session.exec(select(InboxItem).order_by(InboxItem.id)))  # type: ignore[arg-type]
+
+
+def _read_only(slack: SlackDriver, on: bool) -> None:
+    """The database refuses writes (as a full disk or a read-only replica would)."""
+    raw = slack.channel.ctx.store.engine.raw_connection()  # the one in-memory connection
+    try:
+        raw.driver_connection.execute(f"PRAGMA query_only = {1 if on else 0}")
+    finally:
+        raw.close()
+
+
+async def test_a_delivery_is_stored_before_it_is_acknowledged(slack: SlackDriver) -> None:
+    status = await _post_raw(slack, _dm_body(slack, "who does TUPE?", "EvStored"))
+
+    assert status == 200
+    [item] = _items(slack)  # there when the ack arrived, before any answer was waited for
+    assert item.key == "event:EvStored" and item.platform == "slack"
+    await slack.settle()
+    [item] = _items(slack)
+    assert item.done_at is not None
+    assert len(slack.fake.of("chat.postMessage")) == 1
+
+
+async def test_when_the_store_cannot_write_slack_gets_503_then_the_retry_is_answered(
+    slack: SlackDriver,
+) -> None:
+    body = _dm_body(slack, "who does TUPE?", "EvDown")
+    _read_only(slack, True)
+    try:
+        status = await _post_raw(slack, body)
+        await slack.settle()
+    finally:
+        _read_only(slack, False)
+
+    assert status == 503  # Slack retries what it was not given a 2xx for
+    assert slack.fake.of("chat.postMessage") == []
+    assert _items(slack) == []  # nothing half-written
+
+    assert await _post_raw(slack, body) == 200  # Slack's retry, once the store is back
+    await slack.settle()
+    assert len(slack.fake.of("chat.postMessage")) == 1
+    assert [i.done_at is not None for i in _items(slack)] == [True]
+
+
+async def test_a_command_is_refused_with_503_too_and_no_answer_is_lost(slack: SlackDriver) -> None:
+    _read_only(slack, True)
+    try:
+        status, _ = await slack.command("/whodoes", "TUPE")
+    finally:
+        _read_only(slack, False)
+
+    assert status == 503
+    assert slack.fake.responses == []
+
+
+def _left_by_a_dead_process(
+    slack: SlackDriver, body: str, key: str, claimed_ago: timedelta | None
+) -> int:
+    now = utcnow()
+    with slack.channel.ctx.store.write() as session:
+        item = InboxItem(
+            platform="slack",
+            key=key,
+            body=json.loads(body),
+            claimed_by="another-host:1234:dead" if claimed_ago is not None else None,
+            claimed_at=now - claimed_ago if claimed_ago is not None else None,
+            attempts=1,
+            received_at=now - timedelta(minutes=5),
+        )
+        session.add(item)
+        session.flush()
+        assert item.id is not None
+        return item.id
+
+
+async def test_work_left_unfinished_is_resumed_on_start(slack: SlackDriver) -> None:
+    body = _dm_body(slack, "who does TUPE?", "EvLeft")
+    _left_by_a_dead_process(slack, body, "event:EvLeft", claimed_ago=None)
+
+    assert await slack.channel.worker.resume() == 1
+    await slack.settle()
+
+    [posted] = slack.fake.of("chat.postMessage")
+    assert posted["channel"] == PRIYA_DM
+    assert _items(slack)[0].done_at is not None
+
+
+async def test_a_stale_claim_is_taken_over_but_a_live_one_is_not(slack: SlackDriver) -> None:
+    lease = slack.channel.worker.lease
+    stale = _left_by_a_dead_process(
+        slack, _dm_body(slack, "who does TUPE?", "EvStale"), "event:EvStale", lease * 2
+    )
+    live = _left_by_a_dead_process(
+        slack, _dm_body(slack, "who does tax?", "EvLive"), "event:EvLive", lease / 4
+    )
+
+    await slack.channel.worker.resume()
+    await slack.settle()
+
+    done = {i.id: i.done_at is not None for i in _items(slack)}
+    assert done == {stale: True, live: False}  # the live one is still someone's work
+    assert len(slack.fake.of("chat.postMessage")) == 1
+
+
+async def test_a_resumed_item_does_not_post_what_was_already_sent(slack: SlackDriver) -> None:
+    body = _dm_body(slack, "who does TUPE?", "EvSent")
+    item_id = _left_by_a_dead_process(slack, body, "event:EvSent", claimed_ago=None)
+    with slack.channel.ctx.store.write() as session:  # the answer went out before the crash
+        session.add(InboxSent(item_id=item_id, seq=0))
+
+    await slack.channel.worker.resume()
+    await slack.settle()
+
+    assert slack.fake.of("chat.postMessage") == []
+    assert _items(slack)[0].done_at is not None
+
+
+async def test_a_retry_of_a_finished_delivery_is_acknowledged_and_dropped(
+    slack: SlackDriver,
+) -> None:
+    body = _dm_body(slack, "who does TUPE?", "EvTwice")
+    assert await _post_raw(slack, body) == 200
+    await slack.settle()
+    assert await _post_raw(slack, body) == 200
+    await slack.settle()
+
+    assert len(slack.fake.of("chat.postMessage")) == 1
+    assert len(_items(slack)) == 1
+
+
+async def test_a_form_button_works_on_another_replica(
+    slack: SlackDriver, probe: Probe, ctx: Context
+) -> None:
+    form = Form("Log a referral", "probe", [FormInput("client", "Client")])
+    probe.replies = [Reply("Tell me about it", form=form), Reply("x", buttons=[Button("b", "x")])]
+    await slack.dm("probe")
+    [posted] = slack.fake.of("chat.postMessage")
+    opener = next(
+        e
+        for block in posted["blocks"]
+        if block.get("type") == "actions"
+        for e in block["elements"]
+        if e["action_id"].startswith(slack_blocks_open())
+    )
+    other = slack_channel.SlackChannel(slack.channel.ctx)  # a second process, same database
+    assert other.stash.get(json.loads(opener["value"])["form"]) is not None
+
+    await slack.press(opener["action_id"], opener["value"])
+
+    [opened] = slack.fake.of("views.open")
+    assert opened["view"]["title"]["text"] == "Log a referral"
+
+
+def slack_blocks_open() -> str:
+    from bot.channels.slack_blocks import OPEN_FORM_ACTION
+
+    return OPEN_FORM_ACTION
+
+
+async def test_the_pool_is_sized_to_the_store(ctx: Context) -> None:
+    assert inbox.pool_size(ctx.store) == inbox.SQLITE_WORKERS
+    assert inbox.pool_size(ctx.store, 7) == 7
+
+
+async def test_shutdown_gives_back_what_never_started(slack: SlackDriver) -> None:
+    worker = slack.channel.worker
+    worker.concurrency = 1
+    worker._slots = None
+    ids = [
+        _left_by_a_dead_process(
+            slack, _dm_body(slack, f"who does tax {n}?", f"EvQ{n}"), f"event:EvQ{n}", None
+        )
+        for n in range(3)
+    ]
+    for item_id in ids:
+        inbox.claim(slack.channel.ctx.store, item_id, worker.name)
+        worker.submit(item_id)
+    await asyncio.sleep(0)  # the first takes the only slot; the others wait for it
+
+    await worker.stop(timeout=30)
+
+    with slack.channel.ctx.store.read() as session:
+        rows = {r.id: r for r in session.exec(select(InboxItem))}
+        raw = session.execute(text("select count(*) from inbox_item where done_at is null"))
+        left = raw.scalar_one()
+    finished = [i for i in ids if rows[i].done_at is not None]
+    assert finished and left == len(ids) - len(finished)
+    assert all(rows[i].claimed_by is None for i in ids if i not in finished)  # free for others
