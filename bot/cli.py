@@ -16,10 +16,8 @@ import yaml
 from pydantic import ValidationError
 from sqlmodel import select
 
-from bot import learning
 from bot.catalog import Catalog, Problem, has_errors, load_into, read_folder
 from bot.context import Context
-from bot.dialogs import whodoes
 from bot.firm import Firm
 from bot.money import use_firm_currency
 from bot.people import by_email
@@ -30,6 +28,7 @@ from bot.store import Store, current_revision, models
 # Only what `ask` and `--help` need is imported here; each command imports the rest (the
 # router and its dialogs, the digest, the server, matplotlib) when it runs.
 if TYPE_CHECKING:
+    from bot.dialogs import whodoes
     from bot.messages import Messenger
     from bot.understand import Directory, ReferralDraft
 
@@ -190,6 +189,8 @@ def cards_aliases(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per card.")] = False,
 ) -> None:
     """Aliases learned from people's questions, per card, ready for its card file."""
+    from bot import learning
+
     ctx = _context()
     with ctx.store.read() as session:
         learned = learning.learned_aliases(session)
@@ -217,6 +218,8 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per answer.")] = False,
 ) -> None:
     """Answer "who does X?" from the service cards."""
+    from bot.dialogs import whodoes
+
     catalog, folder = _ask_catalog(content)
     index = whodoes.build_index(catalog, folder)
     last: list[str] | None = None
