@@ -1,8 +1,11 @@
 """PNG charts for reports and digests: small, generic, and free of business rules.
 
-Each function takes plain labels and numbers and returns PNG bytes. They draw on a
-`Figure` with the Agg canvas (no pyplot, no global state), so they are safe to call from
-any thread and need no display.
+Each `*_chart` function takes plain labels and numbers and returns PNG bytes; the
+`*_figure` ones return the matplotlib `Figure` before it is encoded (tests read its axes).
+They draw on a `Figure` with the Agg canvas (no pyplot, no global state), so they are safe
+to call from any thread and need no display. Matplotlib is imported on the first drawing,
+not with this module: a process that never draws never pays for it. Axes that count
+things get whole-number ticks only; callers skip a chart that would show nothing.
 """
 
 from __future__ import annotations
@@ -10,22 +13,19 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import colormaps  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "bar_chart",
     "funnel_chart",
     "matrix_chart",
     "team_race_chart",
+    "team_race_figure",
     "weekly_by_team_chart",
+    "weekly_by_team_figure",
     "PNG_MAGIC",
 ]
 
@@ -44,8 +44,20 @@ def bar_chart(
     value_format: str = "{:,.0f}",
 ) -> bytes:
     """Bars, one per label; negative values are drawn in a second colour."""
+    return _png(bar_figure(labels, values, title, value_label, horizontal, value_format))
+
+
+def bar_figure(
+    labels: Sequence[str],
+    values: Sequence[float],
+    title: str,
+    value_label: str = "",
+    horizontal: bool = True,
+    value_format: str = "{:,.0f}",
+) -> Figure:
+    """The figure `bar_chart` encodes; whole numbers get whole-number ticks."""
     height = max(2.5, 0.45 * len(labels) + 1.2) if horizontal else 4.0
-    figure = Figure(figsize=(7.5, height), dpi=_DPI)
+    figure = _figure((7.5, height), _DPI)
     axes = figure.add_subplot()
     colours = [_NEGATIVE if v < 0 else _COLOUR for v in values]
     positions = list(range(len(labels)))
@@ -60,13 +72,15 @@ def bar_chart(
         axes.set_xticks(positions, labels=list(labels), rotation=30, ha="right")
         axes.set_ylabel(value_label)
     axes.bar_label(bars, labels=[value_format.format(v) for v in values], padding=3, fontsize=8)
+    if all(float(v).is_integer() for v in values):
+        _whole_numbers(axes.xaxis if horizontal else axes.yaxis)
     _finish(figure, axes, title)
-    return _png(figure)
+    return figure
 
 
 def funnel_chart(stages: Sequence[tuple[str, float]], title: str) -> bytes:
     """A funnel: centred bars narrowing stage by stage, each labelled with its count."""
-    figure = Figure(figsize=(7.5, max(2.5, 0.55 * len(stages) + 1.2)), dpi=_DPI)
+    figure = _figure((7.5, max(2.5, 0.55 * len(stages) + 1.2)), _DPI)
     axes = figure.add_subplot()
     widest = max((value for _, value in stages), default=0) or 1
     for row, (label, value) in enumerate(stages):
@@ -97,7 +111,7 @@ def matrix_chart(
 ) -> bytes:
     """A heat map with each cell's number written in it (zeros left blank)."""
     size = max(4.0, 0.55 * max(len(rows), len(columns), 1) + 2.5)
-    figure = Figure(figsize=(size + 1.5, size), dpi=_DPI)
+    figure = _figure((size + 1.5, size), _DPI)
     axes = figure.add_subplot()
     grid = [list(r) for r in values] or [[0.0]]
     image = axes.imshow(grid, cmap="Blues", aspect="auto")
@@ -111,7 +125,9 @@ def matrix_chart(
             if value:
                 colour = "white" if value > top * 0.6 else "black"
                 axes.text(j, i, f"{value:,.0f}", ha="center", va="center", color=colour, fontsize=8)
-    figure.colorbar(image, ax=axes, shrink=0.8)
+    colorbar = figure.colorbar(image, ax=axes, shrink=0.8)
+    if all(float(v).is_integer() for r in grid for v in r):
+        _whole_numbers(colorbar.ax.yaxis)
     _finish(figure, axes, title)
     return _png(figure)
 
@@ -120,8 +136,16 @@ def weekly_by_team_chart(
     weeks: list[date], series: dict[str, list[int]], title: str = "", ylabel: str = ""
 ) -> bytes:
     """A stacked bar chart of counts per week (x) by team (stacks), as PNG bytes."""
-    figure = Figure(figsize=(8, 4.2), dpi=100)
-    FigureCanvasAgg(figure)
+    return _png(weekly_by_team_figure(weeks, series, title, ylabel))
+
+
+def weekly_by_team_figure(
+    weeks: list[date], series: dict[str, list[int]], title: str = "", ylabel: str = ""
+) -> Figure:
+    """The figure `weekly_by_team_chart` encodes."""
+    from matplotlib import colormaps
+
+    figure = _figure((8, 4.2), 100)
     axes = figure.add_subplot()
     labels = [f"{week.day} {week.strftime('%b')}" for week in weeks]
     bottoms = [0] * len(weeks)
@@ -133,12 +157,12 @@ def weekly_by_team_chart(
         axes.set_title(title, fontsize=11)
     if ylabel:
         axes.set_ylabel(ylabel)
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    _whole_numbers(axes.yaxis)
     axes.spines[["top", "right"]].set_visible(False)
     if series:
         axes.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     figure.tight_layout()
-    return _png(figure)
+    return figure
 
 
 def team_race_chart(
@@ -148,20 +172,53 @@ def team_race_chart(
     value_label: str = "points per head",
 ) -> bytes:
     """A campaign's team race: one line per team, its running total at the end of each day."""
-    figure = Figure(figsize=(7.5, 4.0), dpi=_DPI)
+    return _png(team_race_figure(days, series, title, value_label))
+
+
+def team_race_figure(
+    days: Sequence[date],
+    series: Mapping[str, Sequence[float]],
+    title: str = "",
+    value_label: str = "points per head",
+) -> Figure:
+    """The figure `team_race_chart` encodes: the legend sits below the plot, never on a line."""
+    figure = _figure((7.5, 4.6), _DPI)
     axes = figure.add_subplot()
     labels = [f"{d:%a} {d.day}" for d in days]
     for team, values in series.items():
         axes.plot(labels[: len(values)], list(values), marker="o", linewidth=2, label=team)
     if series:
-        axes.legend(loc="upper left", fontsize=8, frameon=False)
-    else:
-        axes.text(0.5, 0.5, "-", ha="center", va="center", transform=axes.transAxes)
+        axes.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.12),
+            ncol=min(len(series), 3),
+            fontsize=8,
+            frameon=False,
+        )
     axes.set_ylabel(value_label)
+    axes.set_ylim(bottom=0)
+    _whole_numbers(axes.yaxis)
     axes.grid(axis="y", alpha=0.3)
     axes.spines[["top", "right"]].set_visible(False)
     _finish(figure, axes, title)
-    return _png(figure)
+    return figure
+
+
+def _figure(size: tuple[float, float], dpi: int) -> Figure:
+    """A figure on the Agg canvas; the first call imports matplotlib."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=size, dpi=dpi)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _whole_numbers(axis: Any) -> None:
+    """Ticks at whole numbers only: a count of 0.25 referrals means nothing."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _finish(figure: Figure, axes: object, title: str) -> None:
@@ -171,5 +228,5 @@ def _finish(figure: Figure, axes: object, title: str) -> None:
 
 def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
-    FigureCanvasAgg(figure).print_png(buffer)
+    figure.canvas.print_png(buffer)  # type: ignore[attr-defined]
     return buffer.getvalue()

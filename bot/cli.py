@@ -9,29 +9,28 @@ import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 import yaml
 from pydantic import ValidationError
 from sqlmodel import select
 
-from bot import digest as digest_module
-from bot import learning
 from bot.catalog import Catalog, Problem, has_errors, load_into, read_folder
-from bot.channels.console import ConsoleChannel, run
 from bot.context import Context
-from bot.dialogs import whodoes
 from bot.firm import Firm
-from bot.messages import Messenger
 from bot.money import use_firm_currency
 from bot.people import by_email
-from bot.privacy import export_person, forget_person
 from bot.render import render
-from bot.seed import seed_demo
 from bot.settings import Settings, get_settings
 from bot.store import Store, current_revision, models
-from bot.understand import Directory, ReferralDraft, parse_referral
+
+# Only what `ask` and `--help` need is imported here; each command imports the rest (the
+# router and its dialogs, the digest, the server, matplotlib) when it runs.
+if TYPE_CHECKING:
+    from bot.dialogs import whodoes
+    from bot.messages import Messenger
+    from bot.understand import Directory, ReferralDraft
 
 app = typer.Typer(
     help="Crossbot: who does what, referrals and cross-selling weeks, in Slack and Teams.",
@@ -144,6 +143,8 @@ def _lines(prompt: str) -> Iterator[str]:
 
 
 def _chat(ctx: Context, email: str) -> None:
+    from bot.channels.console import ConsoleChannel, run
+
     with ctx.store.read() as session:
         person = by_email(session, email)
         names = {p.email: p.name for p in session.exec(select(models.Person))}
@@ -188,6 +189,8 @@ def cards_aliases(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per card.")] = False,
 ) -> None:
     """Aliases learned from people's questions, per card, ready for its card file."""
+    from bot import learning
+
     ctx = _context()
     with ctx.store.read() as session:
         learned = learning.learned_aliases(session)
@@ -215,6 +218,8 @@ def ask(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per answer.")] = False,
 ) -> None:
     """Answer "who does X?" from the service cards."""
+    from bot.dialogs import whodoes
+
     catalog, folder = _ask_catalog(content)
     index = whodoes.build_index(catalog, folder)
     last: list[str] | None = None
@@ -333,6 +338,8 @@ def demo(
 ) -> None:
     """Load the sample firm into a fresh local database, seed some activity, and chat
     (with --serve: run the server and print a dashboard sign-in link for the demo admin)."""
+    from bot.seed import seed_demo
+
     folder = sample_content_dir()
     catalog, problems = read_folder(folder)
     if has_errors(problems):
@@ -501,6 +508,8 @@ def parse_referral_command(
     In stdin mode each line is plain text (spoken as --as) or a JSON object
     {"text": ..., "as": ...}; the output has one line per input line, in order.
     """
+    from bot.understand import parse_referral
+
     directory = _directory(content)
     if as_ is not None and directory.person(as_) is None:
         _fail(render("cli_unknown_person", email=as_), code=2)
@@ -529,6 +538,8 @@ def parse_referral_command(
 
 def _directory(content: Path | None) -> Directory:
     """People, clients and cards from a content folder (the configured one by default)."""
+    from bot.understand import Directory
+
     folder = content or _settings().content_dir
     catalog, problems = read_folder(folder)
     if has_errors(problems):
@@ -597,6 +608,7 @@ def digest(
     ] = True,
 ) -> None:
     """Build the weekly digest; with --preview print it, otherwise post it now."""
+    from bot import digest as digest_module
     from bot import jobs
 
     ctx = _context()
@@ -604,10 +616,12 @@ def digest(
     if preview:
         built, png = jobs.build(ctx, now)
         typer.echo(digest_module.digest_text(built))
-        chart.parent.mkdir(parents=True, exist_ok=True)
-        chart.write_bytes(png)
+        if png is not None:
+            chart.parent.mkdir(parents=True, exist_ok=True)
+            chart.write_bytes(png)
         typer.echo()
-        typer.echo(render("cli_digest_chart", path=str(chart.resolve())))
+        path = str(chart.resolve()) if png is not None else None
+        typer.echo(render("cli_digest_chart", path=path, weeks=digest_module.CHART_WEEKS))
         return
     if not ctx.settings.digest_channel:
         _fail(render("cli_digest_no_channel"))
@@ -689,6 +703,8 @@ def teams_package(
 @person_app.command("export")
 def person_export(email: Annotated[str, typer.Argument(help="The person's email.")]) -> None:
     """Print everything held about a person, as JSON."""
+    from bot.privacy import export_person
+
     with _store().read() as session:
         data = export_person(session, email)
     if data is None:
@@ -702,6 +718,8 @@ def person_forget(
     yes: Annotated[bool, typer.Option("--yes", help="Don't ask for confirmation.")] = False,
 ) -> None:
     """Anonymise a person: their records stay, nothing in them names the person."""
+    from bot.privacy import forget_person
+
     # Irreversible: ask every time unless --yes; a pipe that says "n" or nothing is a no.
     if not yes:
         try:

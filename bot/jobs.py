@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from bot import campaigns, digest, inbox, learning, nudges, referrals
+from bot import campaigns, chart_cache, digest, inbox, learning, nudges, referrals
 from bot.charts import weekly_by_team_chart
 from bot.context import Context
 from bot.messages import Messenger, Reply, Unreachable
@@ -37,17 +38,19 @@ def daily(settings: Any) -> str:
 # -- the weekly digest ------------------------------------------------------------------------
 
 
-def build(ctx: Context, now: Any) -> tuple[digest.Digest, bytes]:
-    """The digest for the week before `now`, and its chart as PNG bytes."""
+def build(ctx: Context, now: Any) -> tuple[digest.Digest, bytes | None]:
+    """The digest for the week before `now`, and its chart as PNG bytes (from the chart
+    cache; None when no referral was made in the weeks it covers)."""
     with ctx.store.read() as session:
         built = digest.build_digest(session, now, ctx.settings.zone)
-    chart = weekly_by_team_chart(
-        built.chart.weeks,
-        built.chart.series,
-        title=render("digest_chart_title"),
-        ylabel=render("digest_chart_ylabel"),
-    )
-    return built, chart
+    weeks, series = built.chart.weeks, built.chart.series
+    if not any(any(counts) for counts in series.values()):
+        return built, None  # nothing to draw: no blank chart with a 0-1 axis
+    title, ylabel = render("digest_chart_title"), render("digest_chart_ylabel")
+    shown = {"weeks": weeks, "series": series, "title": title, "ylabel": ylabel}
+    draw = partial(weekly_by_team_chart, weeks, series, title=title, ylabel=ylabel)
+    key = chart_cache.chart_key("digest", built.week_start, shown)
+    return built, chart_cache.cached_chart(ctx.store, chart_cache.ChartSpec(key, draw))
 
 
 async def post_digest(
@@ -210,7 +213,7 @@ CAMPAIGNS_DAILY = _domain_job(
         (campaigns.daily_standings, {"settings": _settings}),
     ],
 )
-HOUSEKEEPING = _domain_job("housekeeping.processed_events", [(_prune, {})])
+HOUSEKEEPING = _domain_job("housekeeping.processed_events", [(_prune, {}), (chart_cache.prune, {})])
 
 
 # Every scheduled job, in no particular order (each runs on its own cron).

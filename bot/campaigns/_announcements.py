@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,8 @@ from bot.campaigns._ledger import pending_flags
 from bot.campaigns._lifecycle import last_day, running_campaign
 from bot.campaigns._rules import _PROGRESSED, ENCOURAGE_KIND, FLAG_KIND, rules_of
 from bot.campaigns._time import day_bounds, local_day, local_midnight
+from bot.chart_cache import ChartSpec, cached_chart_in, chart_key
+from bot.charts import team_race_chart
 from bot.messages import Reply
 from bot.render import render
 from bot.settings import Settings, get_settings
@@ -108,18 +111,30 @@ def daily_standings(
         move=movement_word,
     )
     chart = standings_chart(session, campaign, now, zone)
-    replies += _channel_reply(
-        settings, text, "campaign_standings", image=chart, image_alt=f"{campaign.name} team race"
-    )
+    alt = f"{campaign.name} team race" if chart else ""
+    replies += _channel_reply(settings, text, "campaign_standings", image=chart, image_alt=alt)
     budget = getattr(settings, "nudge_weekly_budget", None)
     return replies + encouragements(session, campaign, boards, now, zone, budget)
 
 
-def standings_chart(session: Session, campaign: Campaign, now: datetime, zone: ZoneInfo) -> bytes:
-    from bot.charts import team_race_chart
-
+def race_chart(
+    session: Session, campaign: Campaign, now: datetime, zone: ZoneInfo
+) -> ChartSpec | None:
+    """The team race to draw (or fetch from the chart cache); None while no team has a point."""
     days, series = team_race(session, campaign, now, zone)
-    return team_race_chart(days, series, title=campaign.name)
+    if not any(any(values) for values in series.values()):
+        return None  # nothing to draw: no blank chart with a 0-1 axis
+    shown = {"days": days, "series": series, "title": campaign.name}
+    draw = partial(team_race_chart, days, series, title=campaign.name)
+    return ChartSpec(chart_key("team_race", campaign.id, shown), draw)
+
+
+def standings_chart(
+    session: Session, campaign: Campaign, now: datetime, zone: ZoneInfo
+) -> bytes | None:
+    """The team race as PNG, through the chart cache, inside the caller's write transaction."""
+    spec = race_chart(session, campaign, now, zone)
+    return cached_chart_in(session, spec) if spec else None
 
 
 def encouragements(

@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from bot import campaigns
 from bot.campaigns import Boards, CampaignError, local_day, movement_word
-from bot.charts import team_race_chart
+from bot.chart_cache import cached_chart
 from bot.context import Context
 from bot.dialogs import referral
 from bot.inbound import is_row_id
@@ -381,9 +381,7 @@ def board(ctx: Context, me: Person, which: str) -> list[Reply]:
         boards = campaigns.compute_boards(session, campaign, now, zone)
         fresh = session.get(Person, me.id)
         me = fresh or me
-        if which == "teams":
-            days, series = campaigns.team_race(session, campaign, now, zone)
-            return [_groups(boards, "teams", team_race_chart(days, series, title=campaign.name))]
+        race = campaigns.race_chart(session, campaign, now, zone) if which == "teams" else None
         if which == "me":
             awards = list(
                 session.exec(
@@ -394,6 +392,8 @@ def board(ctx: Context, me: Person, which: str) -> list[Reply]:
                 )
             )
             return [_me(boards, me, awards)]
+    if which == "teams":  # the chart comes from the cache, after the read has ended
+        return [_groups(boards, "teams", cached_chart(ctx.store, race) if race else None)]
     if which == "offices":
         return [_groups(boards, "offices", None)]
     return _people(boards, me)

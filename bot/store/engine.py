@@ -3,7 +3,8 @@
 SQLite is the embedded default: WAL, a busy timeout and foreign keys on every connection,
 and write transactions opened with `BEGIN IMMEDIATE`, because a deferred transaction that
 reads and then writes can fail with SQLITE_BUSY whatever the timeout. PostgreSQL uses the
-same code and the same migrations.
+same code and the same migrations. Alembic is imported only when a migration has to run:
+a database already at the head the migration files name opens without it.
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
@@ -146,6 +149,8 @@ class Store:
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -155,7 +160,48 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Apply every migration not yet applied (idempotent)."""
+    if revision == "head" and _at_head(engine):
+        return  # the common case, decided without importing alembic (160 ms)
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
+
+
+_REVISION = re.compile(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision\b[^=]*=(.*)$", re.M)
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the database's applied revisions are exactly the heads of the migration files.
+
+    Anything unexpected (an unreadable file, no version table, a failing query) answers
+    False, and alembic decides.
+    """
+    heads = _script_heads()
+    if not heads:
+        return False
+    try:
+        with engine.execution_options(sqlite_begin="DEFERRED").connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return False
+            rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+            return {row[0] for row in rows} == heads
+    except SQLAlchemyError:
+        return False
+
+
+def _script_heads() -> set[str]:
+    """The revisions no migration file names as its `down_revision` (alembic's heads)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revision, down = _REVISION.search(text), _DOWN_REVISION.search(text)
+        if revision is None or down is None:
+            return set()
+        revisions.add(revision[1])
+        parents.update(re.findall(r"[\"']([^\"']+)[\"']", down[1]))
+    return revisions - parents
 
 
 def current_revision(engine: Engine) -> str | None:

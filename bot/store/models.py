@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -364,3 +364,11 @@ class Firm(SQLModel, table=True):
     currency: str = "GBP"
     timezone: str = "Europe/London"
     loaded_at: datetime = Field(default_factory=utcnow)
+
+
+class ChartImage(SQLModel, table=True):
+    """A rendered chart, keyed by a digest of what it shows, so any replica reuses it."""
+
+    key: str = Field(primary_key=True)
+    png: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, index=True)

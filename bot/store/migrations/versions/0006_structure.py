@@ -1,0 +1,35 @@
+"""chart cache: rendered charts shared by every replica
+
+Revision ID: 0006_structure
+Revises: 0005_referral_parse
+Create Date: 2026-12-01 12:30:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+revision = "0006_structure"
+down_revision = "0005_referral_parse"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "chartimage",
+        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("png", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("key"),
+    )
+    with op.batch_alter_table("chartimage", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_chartimage_created_at"), ["created_at"], unique=False)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("chartimage", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_chartimage_created_at"))
+    op.drop_table("chartimage")
