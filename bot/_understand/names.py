@@ -174,6 +174,9 @@ def _word_not_name(word: str, previous: str, following: str) -> bool:
 def _surname(word: str, people: Sequence[Person]) -> Person | None:
     """The person whose surname `word` is, allowing a typo or two."""
     word = fold_name(re.sub(r"['’]s$", "", word))
+    for person in people:  # the surname written exactly: the first such person
+        if len(person.name.split()) > 1 and fold_name(person.name.split()[-1]) == word:
+            return person
     best: tuple[float, Person | None] = (0.0, None)
     for person in people:
         surname = fold_name(person.name.split()[-1]) if len(person.name.split()) > 1 else ""

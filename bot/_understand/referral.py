@@ -270,9 +270,8 @@ def _topic_words(
         spans.append((team.start, team.end))
     kept = "".join(" " if _overlaps(i, i + 1, spans) else ch for i, ch in enumerate(text))
     if client:
-        forms = [client.name] + [
-            f for c in directory.clients if c.name == client.name for f in c.aliases
-        ]
+        known = directory.client(client.name)
+        forms = [client.name, *(known.aliases if known else ())]
         for form in sorted(forms, key=len, reverse=True):
             kept = re.sub(_loose(form), " ", kept, flags=re.IGNORECASE)
     kept = _SLACK_MENTION.sub(" ", _EMAIL.sub(" ", kept))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot._search.text import fold, stem
 
@@ -59,13 +59,15 @@ class TeamNames:
         for card in directory.cards:
             names += [(form, card.team, card.id) for form in (card.title, *card.aliases)]
         names += [(team, team, _team_card(team, directory)) for team in directory.teams()]
-        self.by_first: dict[str, list[_Name]] = {}
+        # a trie of stems: a node's "" entry is the first name ending there (a card's wins)
+        self._trie: dict[str, Any] = {}
         for form, team, card_id in names:
             stems = tuple(w.stem for w in _words(form) if w.stem not in ("", "and"))
             if stems:
-                self.by_first.setdefault(stems[0], []).append(_Name(stems, team, card_id))
-        for found in self.by_first.values():
-            found.sort(key=lambda n: -len(n.stems))  # stable: a card's name wins a tie
+                node = self._trie
+                for part in stems:
+                    node = node.setdefault(part, {})
+                node.setdefault("", _Name(stems, team, card_id))
         # a team named by one of its words alone ("the audit team" for Audit & Assurance)
         by_word: dict[str, set[str]] = {}
         for team in directory.teams():
@@ -80,13 +82,18 @@ class TeamNames:
 
     def at(self, words: list[_Word], index: int) -> tuple[_Name, int] | None:
         """The longest name starting at words[index], and the index just after it."""
-        for name in self.by_first.get(words[index].stem, ()):
-            end = index + len(name.stems)
-            if end <= len(words) and all(
-                words[index + k].stem == part for k, part in enumerate(name.stems)
-            ):
-                return name, end
-        return None
+        found: tuple[_Name, int] | None = None
+        node: dict[str, Any] | None = self._trie
+        for position in range(index, len(words)):
+            stem_ = words[position].stem
+            if not stem_:  # "" marks a name's end, never a word
+                break
+            node = node.get(stem_) if node is not None else None
+            if node is None:
+                break
+            if "" in node:
+                found = node[""], position + 1
+        return found
 
 
 def _words(text: str) -> list[_Word]:
