@@ -556,6 +556,12 @@ class SearchIndex:
                 best = (len(spelled), client)
         return best[1] if best else None
 
+    def add_clients(self, clients: Sequence[Client]) -> None:
+        """New clients (from referrals, say), findable at once without indexing cards again."""
+        self.clients.extend(clients)
+        if "_names" in self.__dict__:
+            self._names.clients.extend(_spelled_clients(clients))
+
     @cached_property
     def _names(self) -> _Names:
         return _Names.of(self.people, self.cards, self.clients)
@@ -595,13 +601,17 @@ class _Names:
             spelled[" ".join(words(person.name))] = person
         names = {c.team for c in cards} | {p.team for p in people}
         teams = [(t, f" {' '.join(words(t))} ") for t in sorted(names, key=len, reverse=True) if t]
-        spelled_clients = [
-            (f" {' '.join(words(name))} ", client)
-            for client in clients
-            for name in (client.name, *client.aliases)
-            if words(name)
-        ]
-        return cls(by_length, by_last, by_first, spelled, teams, spelled_clients)
+        return cls(by_length, by_last, by_first, spelled, teams, _spelled_clients(clients))
+
+
+def _spelled_clients(clients: Sequence[Client]) -> list[tuple[str, Client]]:
+    """(" name or alias ", client) for every way of writing each client."""
+    return [
+        (f" {' '.join(words(name))} ", client)
+        for client in clients
+        for name in (client.name, *client.aliases)
+        if words(name)
+    ]
 
 
 def _fields(

@@ -56,6 +56,12 @@ class Directory:
     def _by_email(self) -> dict[str, Person]:
         return {p.email.lower(): p for p in self.people}
 
+    def add_clients(self, clients: list[Client]) -> None:
+        """New clients (from referrals, say), added to the lookups in place."""
+        self.clients.extend(clients)
+        if "_index" in self.__dict__:  # built already: extend it rather than build it again
+            self._index.add_clients(clients)
+
     @cached_property
     def _cards_by_id(self) -> dict[str, tuple[int, Card]]:
         by_id: dict[str, tuple[int, Card]] = {}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from bot._understand.cards import KeywordCardScorer
-from bot._understand.clients import client_index
+from bot._understand.clients import add_client, client_index
 from bot._understand.directory import Directory
 from bot._understand.teams import TeamNames
 from bot._understand.text import fold_name
@@ -62,3 +63,9 @@ class Index:
             self.services.update(x.lower() for x in (card.title, *card.aliases))
         self.team_names = TeamNames(directory)
         self.scorer = KeywordCardScorer(directory.cards)
+
+    def add_clients(self, clients: Iterable[Client]) -> None:
+        """File more clients (from referrals, say) without building the rest again."""
+        for client in clients:
+            add_client(self.clients, client)
+            self.client_by_name.setdefault(client.name, client)
