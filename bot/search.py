@@ -21,7 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -141,10 +141,27 @@ class _Question:
 def load_vocabulary(content_dir: Path | None = None) -> tuple[Glossary, list[Area]]:
     """The shipped glossary and taxonomy, extended by the firm's own files if it has any."""
     folder = Path(content_dir) if content_dir else None
-    return (
-        load_glossary(folder / "glossary.csv" if folder else None),
-        load_areas(folder / "areas.yaml" if folder else None),
-    )
+    glossary = folder / "glossary.csv" if folder else None
+    areas = folder / "areas.yaml" if folder else None
+    found, area_list = _vocabulary(glossary, _stamp(glossary), areas, _stamp(areas))
+    return found, list(area_list)
+
+
+@lru_cache(maxsize=8)
+def _vocabulary(
+    glossary: Path | None, _glossary_stamp: object, areas: Path | None, _areas_stamp: object
+) -> tuple[Glossary, tuple[Area, ...]]:
+    """Read once per version of the firm's files: a content rebuild needn't parse the
+    shipped YAML again (the glossary is shared: treat it as read-only)."""
+    return load_glossary(glossary), tuple(load_areas(areas))
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """When and how big the file was last written, or None when there is none."""
+    if path is None or not path.is_file():
+        return None
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 class SearchIndex:
@@ -567,7 +584,15 @@ class SearchIndex:
         return _Names.of(self.people, self.cards, self.clients)
 
     def team_cards(self, team: str) -> list[Card]:
-        return [c for c in self.cards if fold(c.team) == fold(team)]
+        """The team's cards, in index order (team names folded once, not per question)."""
+        return list(self._cards_by_team.get(fold(team), ()))
+
+    @cached_property
+    def _cards_by_team(self) -> dict[str, list[Card]]:
+        by_team: dict[str, list[Card]] = defaultdict(list)
+        for card in self.cards:
+            by_team[fold(card.team)].append(card)
+        return by_team
 
     def offices(self) -> list[str]:
         return sorted({p.office for p in self.people if p.office})

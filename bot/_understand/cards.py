@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from bot._search.text import content_stems, words
-from bot._search.vocab import PhraseMatcher, load_areas, load_glossary
+from bot._search.vocab import PhraseMatcher
 from bot._understand.text import REFERRAL_WORDS
 from bot._understand.text import tokens as _tokens
 from bot.catalog import Card
@@ -153,10 +153,11 @@ class _Vocabulary:
     """Search's shipped glossary and taxonomy of service areas, read the parser's way."""
 
     def __init__(self) -> None:
-        glossary = load_glossary()
+        from bot.search import load_vocabulary  # read once a process, shared with search
+
+        glossary, self._area_list = load_vocabulary()
         self._glossary, self._group_of = glossary.matcher()
         self._groups = glossary.groups
-        self._area_list = load_areas()
         phrases, self._phrase_area = [], []
         for area in self._area_list:
             if area.kind != "service":
