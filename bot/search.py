@@ -528,11 +528,17 @@ class SearchIndex:
     def find_person(self, question: str) -> Person | None:
         """The person a question names (full name, or a surname or first name nobody shares)."""
         said = words(question)
-        text = f" {' '.join(said)} "
         names = self._names
-        for spelled, person in names.by_length:
-            if spelled in text:
-                return person
+        # every run of the question's words that is someone's full name; the longest
+        # name (in characters) wins, as `by_length` orders them
+        ranks = [
+            rank
+            for n in range(1, min(names.longest, len(said)) + 1)
+            for i in range(len(said) - n + 1)
+            if (rank := names.rank.get(" ".join(said[i : i + n]))) is not None
+        ]
+        if ranks:
+            return names.by_length[min(ranks)][1]
         asked = set(said) - STOPWORDS
         for by_word in (names.by_last, names.by_first):
             named = [p for word in asked for p in by_word.get(word, ())]
@@ -609,6 +615,8 @@ class _Names:
     spelled: dict[str, Person]  # "priya shah" -> the person (the last of namesakes)
     teams: list[tuple[str, str]]  # (team, " its words "), longest first
     clients: list[tuple[str, Client]]  # (" name or alias ", client)
+    rank: dict[str, int] = field(default_factory=dict)  # "priya shah" -> first in by_length
+    longest: int = 0  # most words in a name
 
     @classmethod
     def of(cls, people: list[Person], cards: list[Card], clients: list[Client]) -> _Names:
@@ -626,7 +634,14 @@ class _Names:
             spelled[" ".join(words(person.name))] = person
         names = {c.team for c in cards} | {p.team for p in people}
         teams = [(t, f" {' '.join(words(t))} ") for t in sorted(names, key=len, reverse=True) if t]
-        return cls(by_length, by_last, by_first, spelled, teams, _spelled_clients(clients))
+        rank: dict[str, int] = {}
+        for n, (said_name, _) in enumerate(by_length):
+            if said_name.strip():
+                rank.setdefault(said_name.strip(), n)
+        longest = max((len(name.split()) for name in rank), default=0)
+        found = cls(by_length, by_last, by_first, spelled, teams, _spelled_clients(clients))
+        found.rank, found.longest = rank, longest
+        return found
 
 
 def _spelled_clients(clients: Sequence[Client]) -> list[tuple[str, Client]]:

@@ -68,6 +68,7 @@ class TeamNames:
                 for part in stems:
                     node = node.setdefault(part, {})
                 node.setdefault("", _Name(stems, team, card_id))
+        self.first_stems = self._trie.keys()  # the first words of every name
         # a team named by one of its words alone ("the audit team" for Audit & Assurance)
         by_word: dict[str, set[str]] = {}
         for team in directory.teams():
@@ -105,6 +106,27 @@ def _words(text: str) -> list[_Word]:
             folded = "and"
         found.append(_Word(stem(folded) if folded.isalnum() else folded, folded, *match.span()))
     return found
+
+
+def may_name_a_team(text: str, directory: Directory) -> bool:
+    """Whether some word of `text` could start a team or service name (a superset of what
+    `_find_team` finds with a team or card): dictionary look-ups, no parse."""
+    names: TeamNames = directory._index.team_names
+    for word in _words(text):
+        if word.stem in names.first_stems or word.stem in names.team_by_word:
+            return True
+        if word.folded in _TEAM_WORDS:  # "the new folks" may take the card's team
+            return True
+        if _starts_a_team(word.folded, names):
+            return True
+    return False
+
+
+def _starts_a_team(folded: str, names: TeamNames) -> bool:
+    """ "Cyber" for Cyber Security: what `_prefix_team` may read as a team."""
+    if len(folded) < 4 or not folded.isalpha():
+        return False
+    return any(first.startswith(folded) for first, _ in names.first_words)
 
 
 def _find_team(text: str, directory: Directory) -> _TeamHit | None:
