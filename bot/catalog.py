@@ -805,19 +805,40 @@ def from_store(session: Session) -> Catalog:
         )
         for p in people_rows
     ]
+    emails: dict[int | None, str] = {pid: p.email for pid, p in by_id.items()}
     clients = [
-        Client(
-            name=c.name,
-            aliases=tuple(c.aliases),
-            sector=c.sector,
-            owner=by_id[c.owner_id].email if c.owner_id in by_id else "",
-            services=tuple(c.services),
-        )
+        _client(c, emails)
         for c in session.exec(
             select(models.Client).where(models.Client.retired == False)  # noqa: E712
         )
     ]
     return Catalog(cards=cards, people=people, clients=clients, firm=_stored_firm(session))
+
+
+def new_clients(session: Session, after_id: int) -> list[Client]:
+    """The live clients added after the row `after_id` (provisional ones from referrals)."""
+    rows = session.exec(
+        select(models.Client)
+        .where(models.Client.id > after_id)  # type: ignore[operator]
+        .where(models.Client.retired == False)  # noqa: E712
+        .order_by(models.Client.id)  # type: ignore[arg-type]
+    ).all()
+    owners = {r.owner_id for r in rows if r.owner_id is not None}
+    emails = {
+        p.id: p.email
+        for p in session.exec(select(models.Person).where(models.Person.id.in_(owners)))  # type: ignore[union-attr]
+    }
+    return [_client(row, emails) for row in rows]
+
+
+def _client(row: models.Client, emails: dict[int | None, str]) -> Client:
+    return Client(
+        name=row.name,
+        aliases=tuple(row.aliases),
+        sector=row.sector,
+        owner=emails.get(row.owner_id, ""),
+        services=tuple(row.services),
+    )
 
 
 def _learned_aliases(session: Session) -> dict[str, list[str]]:

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, inspect
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import select
 
-from bot.catalog import Catalog, from_store
+from bot.catalog import Catalog, from_store, new_clients
 from bot.firm import Firm
+from bot.logs import log_failure
 from bot.money import use_firm_currency
 from bot.people import by_email
 from bot.settings import Settings
@@ -23,6 +25,7 @@ from bot.store.models import Client, LearnedAlias, Person, ServiceCard, utcnow
 from bot.store.models import Firm as FirmRow
 
 PEOPLE_CACHE_SIZE = 50_000
+log = logging.getLogger(__name__)
 _PERSON = inspect(Person).class_manager
 
 
@@ -31,8 +34,14 @@ class Context:
     """Shared by every turn of one process. Cheap to build in tests: `Context(Store())`.
 
     The catalog (and anything derived from it, such as the search index) is cached and
-    re-read when a `crossbot load` changed the database. That check costs two queries, so it
-    runs at most every `content_check_seconds` rather than on every turn; `refresh()` forces it.
+    re-read when the database changed. That check costs a few queries, so it runs at most
+    every `content_check_seconds` rather than on every turn; `refresh()` forces it.
+
+    A change updates only what it touches: new clients (a referral's provisional client) are
+    read alone and added in place to every derived value that has `add_clients`; changed
+    cards, aliases or people are re-read and the derived values rebuilt in a background
+    thread while the old ones keep answering (`wait_for_rebuild()` waits for it). A new
+    firm, the first load and `refresh()` reload at once.
 
     People looked up by email (the speaker of every turn) are cached too: forgotten at once
     when this process writes to the person table, and after `content_check_seconds` for
@@ -46,6 +55,10 @@ class Context:
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _checked_at: float = field(default=float("-inf"), repr=False)
+    _builders: dict[str, Callable[[Catalog], Any]] = field(default_factory=dict, repr=False)
+    _rebuild: threading.Thread | None = field(default=None, repr=False)
+    _reload_now: bool = field(default=False, repr=False)
+    _generation: int = field(default=0, repr=False)  # a reload makes a running rebuild stale
     _people: dict[str, tuple[float, int, dict[str, Any] | None]] = field(
         default_factory=dict, repr=False
     )
@@ -70,9 +83,16 @@ class Context:
         """A value derived from the catalog (a search index, say), rebuilt when it changes."""
         with self._lock:
             catalog = self.catalog()
+            self._builders.setdefault(name, build)
             if name not in self._cache:
                 self._cache[name] = build(catalog)
             return self._cache[name]
+
+    def wait_for_rebuild(self, timeout: float | None = None) -> None:
+        """Wait until a background rebuild of the content caches, if one runs, is done."""
+        thread = self._rebuild
+        if thread is not None:
+            thread.join(timeout)
 
     def person(self, email: str) -> Person | None:
         """The person with this email, or None; a fresh object each call (callers may change it)."""
@@ -97,23 +117,87 @@ class Context:
         return person
 
     def refresh(self) -> None:
-        """Check for new content on the next use (after loading content in this process)."""
+        """Reload the content at the next use (after loading content in this process)."""
         with self._lock:
             self._checked_at = float("-inf")
+            self._reload_now = True
             self._people.clear()
 
     def _reload_if_changed(self) -> None:
         version = self._content_version()
         self._checked_at = time.monotonic()
-        if self._cache.get("version") == version:
+        old: _Version | None = self._cache.get("version")
+        reload_now, self._reload_now = self._reload_now, False
+        if old == version:
             return
+        if reload_now or old is None or old.firm != version.firm:
+            self._reload(version)
+        elif (old.cards, old.people) == (version.cards, version.people):
+            if not self._add_clients(old, version):
+                self._rebuild_in_background(version)
+        else:
+            self._rebuild_in_background(version)
+
+    def _reload(self, version: _Version) -> None:
+        self._generation += 1
         with self.store.read() as session:
             catalog = from_store(session)
         self._cache.clear()
         self._cache.update(catalog=catalog, version=version)
         use_firm_currency(self.firm().currency)  # amounts are shown in the firm's terms
 
-    def _content_version(self) -> tuple[Any, ...]:
+    def _add_clients(self, old: _Version, version: _Version) -> bool:
+        """Add clients created since `old` in place; False when more than that changed."""
+        if self._rebuild is not None and self._rebuild.is_alive():
+            return False  # the rebuild reads every client anyway
+        with self.store.read() as session:
+            added = new_clients(session, old.clients[1] or 0)
+        if old.clients[0] + len(added) != version.clients[0]:
+            return False
+        catalog: Catalog = self._cache["catalog"]
+        self._cache["catalog"] = replace(catalog, clients=[*catalog.clients, *added])
+        for name in list(self._builders):
+            value = self._cache.get(name)
+            if value is None:
+                continue
+            if hasattr(value, "add_clients"):
+                value.add_clients(added)
+            else:
+                del self._cache[name]  # built afresh when next asked for
+        self._cache["version"] = version
+        return True
+
+    def _rebuild_in_background(self, version: _Version) -> None:
+        """Re-read the content and rebuild the derived values; the old ones answer meanwhile."""
+        if self._rebuild is not None and self._rebuild.is_alive():
+            return
+        builders = {n: b for n, b in self._builders.items() if n in self._cache}
+        self._rebuild = threading.Thread(
+            target=self._rebuilt,
+            args=(version, builders, self._generation),
+            name="crossbot-content",
+            daemon=True,
+        )
+        self._rebuild.start()
+
+    def _rebuilt(
+        self, version: _Version, builders: dict[str, Callable[[Catalog], Any]], generation: int
+    ) -> None:
+        try:
+            with self.store.read() as session:
+                catalog = from_store(session)
+            values = {name: build(catalog) for name, build in builders.items()}
+        except Exception as exc:  # the old content keeps answering; the next check retries
+            log_failure(log, "content rebuild failed", exc)
+            return
+        with self._lock:
+            if generation != self._generation:
+                return  # reloaded meanwhile: this is older than what the cache holds
+            self._cache.clear()
+            self._cache.update(values, catalog=catalog, version=version)
+            use_firm_currency(self.firm().currency)
+
+    def _content_version(self) -> _Version:
         with self.store.read() as session:
             cards = session.exec(select(func.count(), func.max(ServiceCard.changed_at))).one()
             people = session.exec(
@@ -124,4 +208,13 @@ class Context:
             # An alias accepted from a question is part of its card at once (bot.learning).
             aliases = session.exec(select(func.count(), func.max(LearnedAlias.id))).one()
             firm = session.exec(select(FirmRow.name, FirmRow.currency, FirmRow.timezone)).first()
-        return (*cards, *people, *clients, *aliases, *(firm or ()))
+        return _Version((*cards, *aliases), tuple(people), tuple(clients), tuple(firm or ()))
+
+
+class _Version(NamedTuple):
+    """What the content caches were built from, part by part."""
+
+    cards: tuple[Any, ...]  # cards and the aliases learnt for them
+    people: tuple[Any, ...]
+    clients: tuple[Any, ...]  # (count, highest id)
+    firm: tuple[Any, ...]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func
+from sqlalchemy import ColumnElement, String, cast, func
 from sqlmodel import Session, col, or_, select
 
 from bot import campaigns
@@ -178,7 +178,15 @@ def find_client(session: Session, name: str) -> Client | None:
     wanted = name.strip().casefold()
     if not wanted:
         return None
-    clients = session.exec(select(Client).where(Client.retired == False)).all()  # noqa: E712
+    live = select(Client).where(Client.retired == False).order_by(col(Client.id))  # noqa: E712
+    if wanted.isascii() and not set(wanted) & set('"\\%_'):
+        # The database narrows thousands of clients to the few that can match (its lower()
+        # and LIKE fold ASCII only, hence the check); Python decides as below.
+        found = session.exec(live.where(func.lower(Client.name) == wanted)).first()
+        if found is not None:
+            return found
+        live = live.where(cast(Client.aliases, String).ilike(f"%{wanted}%"))
+    clients = session.exec(live).all()
     for client in clients:
         if client.name.casefold() == wanted:
             return client

@@ -21,7 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -141,10 +141,27 @@ class _Question:
 def load_vocabulary(content_dir: Path | None = None) -> tuple[Glossary, list[Area]]:
     """The shipped glossary and taxonomy, extended by the firm's own files if it has any."""
     folder = Path(content_dir) if content_dir else None
-    return (
-        load_glossary(folder / "glossary.csv" if folder else None),
-        load_areas(folder / "areas.yaml" if folder else None),
-    )
+    glossary = folder / "glossary.csv" if folder else None
+    areas = folder / "areas.yaml" if folder else None
+    found, area_list = _vocabulary(glossary, _stamp(glossary), areas, _stamp(areas))
+    return found, list(area_list)
+
+
+@lru_cache(maxsize=8)
+def _vocabulary(
+    glossary: Path | None, _glossary_stamp: object, areas: Path | None, _areas_stamp: object
+) -> tuple[Glossary, tuple[Area, ...]]:
+    """Read once per version of the firm's files: a content rebuild needn't parse the
+    shipped YAML again (the glossary is shared: treat it as read-only)."""
+    return load_glossary(glossary), tuple(load_areas(areas))
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """When and how big the file was last written, or None when there is none."""
+    if path is None or not path.is_file():
+        return None
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 class SearchIndex:
@@ -511,11 +528,17 @@ class SearchIndex:
     def find_person(self, question: str) -> Person | None:
         """The person a question names (full name, or a surname or first name nobody shares)."""
         said = words(question)
-        text = f" {' '.join(said)} "
         names = self._names
-        for spelled, person in names.by_length:
-            if spelled in text:
-                return person
+        # every run of the question's words that is someone's full name; the longest
+        # name (in characters) wins, as `by_length` orders them
+        ranks = [
+            rank
+            for n in range(1, min(names.longest, len(said)) + 1)
+            for i in range(len(said) - n + 1)
+            if (rank := names.rank.get(" ".join(said[i : i + n]))) is not None
+        ]
+        if ranks:
+            return names.by_length[min(ranks)][1]
         asked = set(said) - STOPWORDS
         for by_word in (names.by_last, names.by_first):
             named = [p for word in asked for p in by_word.get(word, ())]
@@ -556,12 +579,26 @@ class SearchIndex:
                 best = (len(spelled), client)
         return best[1] if best else None
 
+    def add_clients(self, clients: Sequence[Client]) -> None:
+        """New clients (from referrals, say), findable at once without indexing cards again."""
+        self.clients.extend(clients)
+        if "_names" in self.__dict__:
+            self._names.clients.extend(_spelled_clients(clients))
+
     @cached_property
     def _names(self) -> _Names:
         return _Names.of(self.people, self.cards, self.clients)
 
     def team_cards(self, team: str) -> list[Card]:
-        return [c for c in self.cards if fold(c.team) == fold(team)]
+        """The team's cards, in index order (team names folded once, not per question)."""
+        return list(self._cards_by_team.get(fold(team), ()))
+
+    @cached_property
+    def _cards_by_team(self) -> dict[str, list[Card]]:
+        by_team: dict[str, list[Card]] = defaultdict(list)
+        for card in self.cards:
+            by_team[fold(card.team)].append(card)
+        return by_team
 
     def offices(self) -> list[str]:
         return sorted({p.office for p in self.people if p.office})
@@ -578,6 +615,8 @@ class _Names:
     spelled: dict[str, Person]  # "priya shah" -> the person (the last of namesakes)
     teams: list[tuple[str, str]]  # (team, " its words "), longest first
     clients: list[tuple[str, Client]]  # (" name or alias ", client)
+    rank: dict[str, int] = field(default_factory=dict)  # "priya shah" -> first in by_length
+    longest: int = 0  # most words in a name
 
     @classmethod
     def of(cls, people: list[Person], cards: list[Card], clients: list[Client]) -> _Names:
@@ -595,13 +634,24 @@ class _Names:
             spelled[" ".join(words(person.name))] = person
         names = {c.team for c in cards} | {p.team for p in people}
         teams = [(t, f" {' '.join(words(t))} ") for t in sorted(names, key=len, reverse=True) if t]
-        spelled_clients = [
-            (f" {' '.join(words(name))} ", client)
-            for client in clients
-            for name in (client.name, *client.aliases)
-            if words(name)
-        ]
-        return cls(by_length, by_last, by_first, spelled, teams, spelled_clients)
+        rank: dict[str, int] = {}
+        for n, (said_name, _) in enumerate(by_length):
+            if said_name.strip():
+                rank.setdefault(said_name.strip(), n)
+        longest = max((len(name.split()) for name in rank), default=0)
+        found = cls(by_length, by_last, by_first, spelled, teams, _spelled_clients(clients))
+        found.rank, found.longest = rank, longest
+        return found
+
+
+def _spelled_clients(clients: Sequence[Client]) -> list[tuple[str, Client]]:
+    """(" name or alias ", client) for every way of writing each client."""
+    return [
+        (f" {' '.join(words(name))} ", client)
+        for client in clients
+        for name in (client.name, *client.aliases)
+        if words(name)
+    ]
 
 
 def _fields(

@@ -7,11 +7,13 @@ import math
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Container, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from bot._search.vocab import PhraseMatcher, load_areas, load_glossary
+from bot._search.text import content_stems, words
+from bot._search.vocab import PhraseMatcher
+from bot._understand.text import REFERRAL_WORDS
 from bot._understand.text import tokens as _tokens
 from bot.catalog import Card
 
@@ -55,19 +57,20 @@ class KeywordCardScorer:
         self._phrases: dict[str, list[tuple[str, tuple[str, ...]]]] = {}  # by first word
         self._area_cards: dict[str, set[str]] = {}
         document_frequency: Counter[str] = Counter()
+        name_areas: dict[tuple[str, ...], Iterable[str]] = {}  # titles repeat across cards
         for card in self.cards:
-            # service names are noun phrases: "will disputes" is about wills
-            names = [
-                _tokens(re.sub(r"\bwill\b", "wills", name, flags=re.IGNORECASE))
-                for name in (card.title, *card.aliases, card.id.replace("-", " "))
-            ]
-            for phrase in dict.fromkeys(tuple(n) for n in names if len(n) > 1):
+            spelled = (card.title, *card.aliases, card.id.replace("-", " "))
+            names = [_name_tokens(name) for name in spelled]
+            for phrase in dict.fromkeys(n for n in names if len(n) > 1):
                 self._phrases.setdefault(phrase[0], []).append((card.id, phrase))
             names_of[card.id] = {w for n in names for w in n}
-            bodies[card.id] = set(_tokens(" ".join(card.sections.values())))
+            bodies[card.id] = _token_set(" ".join(card.sections.values()))
             document_frequency.update(names_of[card.id] | bodies[card.id])
-            for area in self._vocabulary.name_areas(names[:-1]):
-                self._area_cards.setdefault(area, set()).add(card.id)
+            for name in names[:-1]:
+                if name not in name_areas:
+                    name_areas[name] = self._vocabulary.areas(list(name)).keys()
+                for area in name_areas[name]:
+                    self._area_cards.setdefault(area, set()).add(card.id)
         total = max(len(self.cards), 1)
         self._idf = {w: math.log(1 + total / df) for w, df in document_frequency.items()}
         self._postings: dict[str, dict[str, float]] = {}
@@ -133,14 +136,28 @@ class KeywordCardScorer:
         return self._related_cache[word]
 
 
+def _name_tokens(name: str) -> tuple[str, ...]:
+    """A service name's stems; service names are noun phrases: "will disputes" is about wills."""
+    if "will" in name.lower():
+        name = re.sub(r"\bwill\b", "wills", name, flags=re.IGNORECASE)
+    return tuple(_tokens(name))
+
+
+def _token_set(text: str) -> set[str]:
+    """The set of `_tokens(text)`, stemming each distinct word once (card bodies repeat)."""
+    said = [w for w in set(words(text)) if w not in REFERRAL_WORDS and not w.isdigit()]
+    return set(content_stems(said))
+
+
 class _Vocabulary:
     """Search's shipped glossary and taxonomy of service areas, read the parser's way."""
 
     def __init__(self) -> None:
-        glossary = load_glossary()
+        from bot.search import load_vocabulary  # read once a process, shared with search
+
+        glossary, self._area_list = load_vocabulary()
         self._glossary, self._group_of = glossary.matcher()
         self._groups = glossary.groups
-        self._area_list = load_areas()
         phrases, self._phrase_area = [], []
         for area in self._area_list:
             if area.kind != "service":
@@ -171,10 +188,6 @@ class _Vocabulary:
             area = self._phrase_area[pid]
             found[area] = max(found.get(area, 0), len(self._areas.phrases[pid]))
         return found
-
-    def name_areas(self, names: list[list[str]]) -> set[str]:
-        """The areas a card's title or aliases name ("Employment law" → employment)."""
-        return {area for name in names for area in self.areas(name)}
 
 
 @lru_cache(maxsize=1)
@@ -235,16 +248,18 @@ def infer_card(
         person = directory.person(email)
         if person:
             teams.add(person.team.lower())
-    best: tuple[float, str | None] = (0.0, None)
-    for card in directory.cards:
-        evidence = scores.get(card.id, 0.0)
-        if evidence < least:
+    best: tuple[float, int, str | None] = (0.0, 0, None)
+    # only the cards with evidence; on a tie the card listed first wins
+    for card_id, evidence in scores.items():
+        place = directory.card_place(card_id)
+        if evidence < least or place is None:
             continue
+        position, card = place
         prior = 1.0
         if any(email in card.owners for email in receivers):
             prior = OWNER_PRIOR
         elif card.team.lower() in teams:
             prior = TEAM_PRIOR
-        if evidence * prior > best[0]:
-            best = (evidence * prior, card.id)
-    return best[1]
+        if (evidence * prior, -position) > best[:2]:
+            best = (evidence * prior, -position, card.id)
+    return best[2]

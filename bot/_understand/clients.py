@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
+from bot._understand import phrases
 from bot._understand.names import _Mention
+from bot._understand.phrases import ClientForms
 from bot._understand.text import fold_name
 from bot._understand.text import overlaps as _overlaps
 from bot.catalog import Client
@@ -57,19 +59,26 @@ class _ClientHit:
     end: int
 
 
-def _client_index(directory: Directory) -> list[tuple[str, Client]]:
-    """Every way of writing each client (name and aliases), longest first."""
-    return directory._index.client_forms
-
-
-def client_forms(directory: Directory) -> list[tuple[str, Client]]:
-    forms = [
-        (form, c)
-        for c in directory.clients
-        for form in dict.fromkeys((c.name, _without_suffix(c.name), *c.aliases))
-        if form
-    ]
+def client_forms(clients: Iterable[Client]) -> list[tuple[str, Client]]:
+    """Every way of writing each client (name, name without suffix, aliases), longest first."""
+    forms = [(form, c) for c in clients for form in _forms_of(c)]
     return sorted(forms, key=lambda pair: len(pair[0]), reverse=True)
+
+
+def _forms_of(client: Client) -> list[str]:
+    forms = dict.fromkeys((client.name, _without_suffix(client.name), *client.aliases))
+    return [form for form in forms if form]
+
+
+def client_index(clients: Iterable[Client]) -> ClientForms:
+    """The index of every client's forms that `_known_clients` and `resolve_client` read."""
+    return phrases.client_forms(client_forms(clients), client_pattern, client_key)
+
+
+def add_client(forms: ClientForms, client: Client) -> None:
+    """File a new client (one made by a referral, say) in an existing index."""
+    for form in sorted(_forms_of(client), key=len, reverse=True):
+        forms.add(form, client)
 
 
 def client_pattern(form: str) -> re.Pattern[str]:
@@ -82,15 +91,12 @@ def _known_clients(text: str, directory: Directory) -> list[_ClientHit]:
     """Known clients named exactly (acronym aliases must match case), longest first."""
     hits: list[_ClientHit] = []
     taken: list[tuple[int, int]] = []
-    for (_, client), pattern in zip(
-        directory._index.client_forms, directory._index.client_patterns, strict=True
-    ):
-        for match in pattern.finditer(text):
-            if _overlaps(match.start(), match.end(), taken):
-                continue
-            taken.append((match.start(), match.end()))
-            if not _longer_name(text, match.end()):
-                hits.append(_ClientHit(client.name, True, match.start(), match.end()))
+    for _, _, start, end, client in directory._index.clients.matches(text):
+        if _overlaps(start, end, taken):
+            continue
+        taken.append((start, end))
+        if not _longer_name(text, end):
+            hits.append(_ClientHit(client.name, True, start, end))
     return sorted(hits, key=lambda h: h.start)
 
 
@@ -134,18 +140,13 @@ def resolve_client(name: str, directory: Directory) -> tuple[str, bool]:
     if not cleaned:
         return "", False
     key = client_key(cleaned)
-    best: tuple[float, Client | None] = (0.0, None)
-    for form_key, client in directory._index.client_keys:
-        if not form_key:
-            continue
-        if form_key == key:
-            return client.name, True
-        if len(key) >= 6 and len(form_key) >= 6:
-            score = fuzz.ratio(key, form_key)
-            if score > best[0] and _same_shape(key, form_key):
-                best = (score, client)
-    if best[1] is not None and best[0] >= 88:
-        return best[1].name, True
+    forms = directory._index.clients
+    exact = forms.exact.get(key)
+    if exact is not None:
+        return exact.name, True
+    typo = forms.typo_of(key, _same_shape) if len(key) >= 6 else None
+    if typo is not None:
+        return typo.name, True
     prefixed = _prefix_client(key, directory)
     return (prefixed, True) if prefixed else (cleaned, False)
 
@@ -154,11 +155,7 @@ def _prefix_client(key: str, directory: Directory) -> str | None:
     """The one known client whose name starts with `key` ("Northwind" → Northwind Foods)."""
     if len(key) < 5:
         return None
-    owners = {
-        client.name
-        for form_key, client in directory._index.client_keys
-        if form_key.startswith(key + " ")
-    }
+    owners = directory._index.clients.starting(key)
     return owners.pop() if len(owners) == 1 else None
 
 

@@ -36,7 +36,15 @@ class Directory:
         return self._by_email.get(email.strip().lower())
 
     def card(self, card_id: str) -> Card | None:
-        return next((c for c in self.cards if c.id == card_id), None)
+        return self._cards_by_id.get(card_id, (0, None))[1]
+
+    def card_place(self, card_id: str) -> tuple[int, Card] | None:
+        """The card with this id and its position in `cards`."""
+        return self._cards_by_id.get(card_id)
+
+    def client(self, name: str) -> Client | None:
+        """The client with this canonical name."""
+        return self._index.client_by_name.get(name)
 
     def teams(self) -> list[str]:
         return sorted({p.team for p in self.people} | {c.team for c in self.cards})
@@ -47,6 +55,19 @@ class Directory:
     @cached_property
     def _by_email(self) -> dict[str, Person]:
         return {p.email.lower(): p for p in self.people}
+
+    def add_clients(self, clients: list[Client]) -> None:
+        """New clients (from referrals, say), added to the lookups in place."""
+        self.clients.extend(clients)
+        if "_index" in self.__dict__:  # built already: extend it rather than build it again
+            self._index.add_clients(clients)
+
+    @cached_property
+    def _cards_by_id(self) -> dict[str, tuple[int, Card]]:
+        by_id: dict[str, tuple[int, Card]] = {}
+        for position, card in enumerate(self.cards):
+            by_id.setdefault(card.id, (position, card))
+        return by_id
 
     @cached_property
     def _index(self) -> Index:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from bot._understand.cards import KeywordCardScorer
-from bot._understand.clients import client_forms, client_key, client_pattern
+from bot._understand.clients import add_client, client_index
 from bot._understand.directory import Directory
 from bot._understand.teams import TeamNames
 from bot._understand.text import fold_name
-from bot.catalog import Person
+from bot.catalog import Client, Person
 
 _NICKNAME_TEXT = """alexander alex; alexandra alex; andrew andy; anthony tony; benjamin ben;
     catherine kate cathy; katherine kate; christopher chris; christine chris; daniel dan;
@@ -53,11 +54,18 @@ class Index:
             for local, emails in locals_.items()
             if len(emails) == 1 and re.search(r"[._]", local)
         }
-        self.client_forms = client_forms(directory)
-        self.client_patterns = [client_pattern(form) for form, _ in self.client_forms]
-        self.client_keys = [(client_key(form), client) for form, client in self.client_forms]
+        self.clients = client_index(directory.clients)
+        self.client_by_name: dict[str, Client] = {}
+        for client in directory.clients:
+            self.client_by_name.setdefault(client.name, client)
         self.services = {t.lower() for t in directory.teams()}
         for card in directory.cards:
             self.services.update(x.lower() for x in (card.title, *card.aliases))
         self.team_names = TeamNames(directory)
         self.scorer = KeywordCardScorer(directory.cards)
+
+    def add_clients(self, clients: Iterable[Client]) -> None:
+        """File more clients (from referrals, say) without building the rest again."""
+        for client in clients:
+            add_client(self.clients, client)
+            self.client_by_name.setdefault(client.name, client)

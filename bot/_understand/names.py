@@ -83,6 +83,25 @@ def _find_people(
     return mentions
 
 
+def may_name_a_person(text: str, directory: Directory) -> bool:
+    """Whether some word of `text` could be a person (a superset of what `_find_people` finds):
+    a mention or email, a known local part, or a first name or surname of someone."""
+    if "@" in text or "<at>" in text.lower():
+        return True
+    index = directory._index
+    if any(m.group().lower() in index.by_local for m in _LOCAL_PART.finditer(text)):
+        return True
+    for word in _WORDS.finditer(text):
+        bare = fold_name(_POSSESSIVE.sub("", word.group()))
+        if bare in index.by_first or bare in index.by_surname:
+            return True
+    return False
+
+
+_WORDS = re.compile(r"[^\W\d_][\w'’-]*")
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
 def _names_at(text: str, directory: Directory, any_case: bool) -> list[tuple[list[str], int]]:
     """The person named at the very start of `text` (emails, length of the name)."""
     return [
@@ -95,7 +114,7 @@ def _names_in(
 ) -> Iterable[tuple[list[str], int, int]]:
     """Full names (surnames matched loosely, for typos) and first names, in text order."""
     by_first = directory._index.by_first
-    words = list(re.finditer(r"[^\W\d_][\w'’-]*", text))
+    words = list(_WORDS.finditer(text))
     index = 0
     while index < len(words):
         word = words[index]
@@ -174,6 +193,9 @@ def _word_not_name(word: str, previous: str, following: str) -> bool:
 def _surname(word: str, people: Sequence[Person]) -> Person | None:
     """The person whose surname `word` is, allowing a typo or two."""
     word = fold_name(re.sub(r"['’]s$", "", word))
+    for person in people:  # the surname written exactly: the first such person
+        if len(person.name.split()) > 1 and fold_name(person.name.split()[-1]) == word:
+            return person
     best: tuple[float, Person | None] = (0.0, None)
     for person in people:
         surname = fold_name(person.name.split()[-1]) if len(person.name.split()) > 1 else ""

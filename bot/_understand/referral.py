@@ -10,8 +10,14 @@ from bot._understand.amounts import Amount, amounts, parse_amount
 from bot._understand.cards import CardScorer, infer_card
 from bot._understand.clients import _ClientHit, _find_client, _loose, resolve_client
 from bot._understand.directory import Directory, ReferralDraft
-from bot._understand.names import _EMAIL, _SLACK_MENTION, _find_people, _Mention
-from bot._understand.teams import _bare_team, _find_team, _TeamHit
+from bot._understand.names import (
+    _EMAIL,
+    _SLACK_MENTION,
+    _find_people,
+    _Mention,
+    may_name_a_person,
+)
+from bot._understand.teams import _bare_team, _find_team, _TeamHit, may_name_a_team
 from bot._understand.text import overlaps as _overlaps
 
 _SLASH = re.compile(r"^\s*/refer(?:ral)?\b\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
@@ -270,9 +276,8 @@ def _topic_words(
         spans.append((team.start, team.end))
     kept = "".join(" " if _overlaps(i, i + 1, spans) else ch for i, ch in enumerate(text))
     if client:
-        forms = [client.name] + [
-            f for c in directory.clients if c.name == client.name for f in c.aliases
-        ]
+        known = directory.client(client.name)
+        forms = [client.name, *(known.aliases if known else ())]
         for form in sorted(forms, key=len, reverse=True):
             kept = re.sub(_loose(form), " ", kept, flags=re.IGNORECASE)
     kept = _SLACK_MENTION.sub(" ", _EMAIL.sub(" ", kept))
@@ -323,11 +328,22 @@ def looks_like_referral(text: str, directory: Directory | None = None) -> bool:
     cued = bool(_REFERRAL_CUES.search(text))
     if directory is None:
         return cued
+    if not cued and not may_name_a_receiver(text, directory):
+        return False  # no one and no team to send a client to: no parse needed
     draft = parse_referral(text, "", directory)
     to_whom = bool(draft.receiver or draft.receiver_candidates or draft.receiver_team)
     if cued:
         return to_whom or draft.client is not None
     return to_whom and (draft.client is not None or draft.value is not None)
+
+
+def may_name_a_receiver(text: str, directory: Directory) -> bool:
+    """A cheap first check: False only when `text` can name neither a person nor a team.
+
+    Dictionary look-ups per word (no parse), so the plain sentences of a who-does chat
+    skip the referral parser; a True still needs the full parse to decide.
+    """
+    return may_name_a_person(text, directory) or may_name_a_team(text, directory)
 
 
 def _is_lookup_question(text: str) -> bool:

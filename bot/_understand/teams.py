@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot._search.text import fold, stem
 
@@ -59,13 +59,16 @@ class TeamNames:
         for card in directory.cards:
             names += [(form, card.team, card.id) for form in (card.title, *card.aliases)]
         names += [(team, team, _team_card(team, directory)) for team in directory.teams()]
-        self.by_first: dict[str, list[_Name]] = {}
+        # a trie of stems: a node's "" entry is the first name ending there (a card's wins)
+        self._trie: dict[str, Any] = {}
         for form, team, card_id in names:
             stems = tuple(w.stem for w in _words(form) if w.stem not in ("", "and"))
             if stems:
-                self.by_first.setdefault(stems[0], []).append(_Name(stems, team, card_id))
-        for found in self.by_first.values():
-            found.sort(key=lambda n: -len(n.stems))  # stable: a card's name wins a tie
+                node = self._trie
+                for part in stems:
+                    node = node.setdefault(part, {})
+                node.setdefault("", _Name(stems, team, card_id))
+        self.first_stems = self._trie.keys()  # the first words of every name
         # a team named by one of its words alone ("the audit team" for Audit & Assurance)
         by_word: dict[str, set[str]] = {}
         for team in directory.teams():
@@ -80,13 +83,18 @@ class TeamNames:
 
     def at(self, words: list[_Word], index: int) -> tuple[_Name, int] | None:
         """The longest name starting at words[index], and the index just after it."""
-        for name in self.by_first.get(words[index].stem, ()):
-            end = index + len(name.stems)
-            if end <= len(words) and all(
-                words[index + k].stem == part for k, part in enumerate(name.stems)
-            ):
-                return name, end
-        return None
+        found: tuple[_Name, int] | None = None
+        node: dict[str, Any] | None = self._trie
+        for position in range(index, len(words)):
+            stem_ = words[position].stem
+            if not stem_:  # "" marks a name's end, never a word
+                break
+            node = node.get(stem_) if node is not None else None
+            if node is None:
+                break
+            if "" in node:
+                found = node[""], position + 1
+        return found
 
 
 def _words(text: str) -> list[_Word]:
@@ -98,6 +106,27 @@ def _words(text: str) -> list[_Word]:
             folded = "and"
         found.append(_Word(stem(folded) if folded.isalnum() else folded, folded, *match.span()))
     return found
+
+
+def may_name_a_team(text: str, directory: Directory) -> bool:
+    """Whether some word of `text` could start a team or service name (a superset of what
+    `_find_team` finds with a team or card): dictionary look-ups, no parse."""
+    names: TeamNames = directory._index.team_names
+    for word in _words(text):
+        if word.stem in names.first_stems or word.stem in names.team_by_word:
+            return True
+        if word.folded in _TEAM_WORDS:  # "the new folks" may take the card's team
+            return True
+        if _starts_a_team(word.folded, names):
+            return True
+    return False
+
+
+def _starts_a_team(folded: str, names: TeamNames) -> bool:
+    """ "Cyber" for Cyber Security: what `_prefix_team` may read as a team."""
+    if len(folded) < 4 or not folded.isalpha():
+        return False
+    return any(first.startswith(folded) for first, _ in names.first_words)
 
 
 def _find_team(text: str, directory: Directory) -> _TeamHit | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from bot._search.text import content_stems, fold, words
 
@@ -38,6 +39,7 @@ def overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
     return any(start < s_end and s_start < end for s_start, s_end in spans)
 
 
+@lru_cache(maxsize=100_000)
 def fold_name(name: str) -> str:
     """A name as compared: case and accents ignored ("Órla" = "orla", "O'Brien" = "obrien")."""
     return fold(name).replace("'", "").replace("-", "").strip()

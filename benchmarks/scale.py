@@ -1,0 +1,277 @@
+"""Crossbot at any firm size: build time, per-turn cost, memory and search beside BM25.
+
+    python benchmarks/scale.py content/ [--sizes 200 2000] [--people 5000] [--big]
+
+Builds synthetic firms from a content folder's vocabulary (its cards recombined as
+`search_speed.py` does, people and clients named from its people.csv and clients.csv words
+plus the shipped glossary), deterministic with `--seed`. At each size it prints:
+
+All times are CPU time of the thread doing the work (see `timed`).
+
+- content build: the search index and the referral parser's lookups, each built from scratch;
+- per-turn p50 / p95 through `conversation.handle` on a SQLite store for a who-does
+  question, a referral sentence, the confirm button and the leaderboard;
+- a referral to a new client: that turn's cost beside a known client's, and whether it
+  rebuilt the search index or the parser's lookups;
+- peak traced memory while building;
+- search p95 beside rank-bm25 and bm25s (the `bench` extra), in the same run.
+
+`--big` adds the 20,000-card firm (a few minutes). `--sizes` replaces the default sizes;
+`--turns-up-to N` skips the chat turns in bigger firms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from search_speed import generate  # noqa: E402
+
+from bot.catalog import Catalog, Client, Person, load_catalog, load_into  # noqa: E402
+from bot.context import Context  # noqa: E402
+from bot.conversation import handle  # noqa: E402
+from bot.messages import Turn  # noqa: E402
+from bot.search import SearchIndex  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.store import Store  # noqa: E402
+from bot.understand import Directory  # noqa: E402
+
+_CLIENT_ENDINGS = (
+    "Foods Holdings Logistics Group Partners Estates Capital Systems Energy Retail "
+    "Healthcare Homes Engineering Media Labs Trust Ventures Motors Hotels Farms"
+).split()
+_WORD = re.compile(r"[A-Za-z]{4,}")
+
+
+def synthetic_firm(content: Catalog, cards: int, people: int, seed: int = 7) -> Catalog:
+    """A firm of `cards` cards, `people` people and as many clients as cards (at least 500)."""
+    rng = random.Random(seed)
+    grown = generate(content.cards, cards, seed)
+    firsts = sorted({p.name.split()[0] for p in content.people})
+    surnames = sorted({p.name.split()[-1] for p in content.people if len(p.name.split()) > 1})
+    teams = sorted({c.team for c in content.cards})
+    domain = content.people[0].email.split("@")[1] if content.people else "firm.example"
+    staff: list[Person] = []
+    for n in range(people):
+        first, last = rng.choice(firsts), rng.choice(surnames)
+        email = f"{first}.{last}.{n}@{domain}".lower()
+        slack_id = f"U{n:08d}"
+        staff.append(Person(email, f"{first} {last}", rng.choice(teams), slack_id=slack_id))
+    owners = [p.email for p in staff]
+    grown = [replace(c, owners=(rng.choice(owners),)) for c in grown]
+    stems = sorted(
+        {w.capitalize() for c in content.clients for w in _WORD.findall(c.name)}
+        | {w.capitalize() for w in _glossary_words()}
+    )
+    clients: dict[str, Client] = {}
+    while len(clients) < max(cards, 500):
+        name = f"{rng.choice(stems)} {rng.choice(stems)} {rng.choice(_CLIENT_ENDINGS)}"
+        acronym = "".join(w[0] for w in name.split()).upper() + str(len(clients) % 97)
+        clients.setdefault(name.lower(), Client(name, aliases=(acronym,), owner=rng.choice(owners)))
+    return replace(content, cards=grown, people=staff, clients=list(clients.values()))
+
+
+def _glossary_words() -> set[str]:
+    glossary = Path(__file__).resolve().parent.parent / "bot" / "data" / "glossary.csv"
+    words = _WORD.findall(glossary.read_text(encoding="utf-8"))
+    return {w.lower() for w in words[:: max(1, len(words) // 400)]}
+
+
+def percentiles(times: list[float]) -> tuple[float, float]:
+    """(p50, p95) in milliseconds."""
+    ordered = sorted(times)
+    return 1000 * statistics.median(ordered), 1000 * ordered[int(0.95 * (len(ordered) - 1))]
+
+
+def timed(action: Callable[..., Any], *args: Any) -> tuple[float, Any]:
+    """CPU seconds `action(*args)` took in this thread, and what it returned.
+
+    CPU time rather than wall time: on a shared machine the wall clock mostly measures the
+    neighbours (the figures leave out waiting for the disk).
+    """
+    started = time.thread_time()
+    result = action(*args)
+    return time.thread_time() - started, result
+
+
+def build_costs(firm: Catalog) -> dict[str, float]:
+    """Seconds to build the search index and the parser's lookups, and the traced peak MB."""
+    search_s, _ = timed(lambda: SearchIndex.build(firm.cards, firm.people, firm.clients))
+    parser_s, _ = timed(lambda: Directory.from_catalog(firm)._index)
+    gc.collect()
+    tracemalloc.start()
+    kept = (SearchIndex.build(firm.cards, firm.people, firm.clients), Directory.from_catalog(firm))
+    kept[1]._index  # noqa: B018
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    del kept
+    return {"search_s": search_s, "parser_s": parser_s, "peak_mb": peak / 1e6}
+
+
+class Chat:
+    """A SQLite store holding the firm, and turns through `conversation.handle`."""
+
+    def __init__(self, firm: Catalog, folder: Path):
+        self.store = Store(f"sqlite:///{folder / 'scale.db'}")
+        with self.store.write() as session:
+            load_into(session, firm)
+        self.ctx = Context(self.store, Settings(), content_check_seconds=3600)
+        self.firm = firm
+
+    def say(self, person: str, text: str) -> list[Any]:
+        return handle(Turn(person, f"bench:{person}", text=text), self.ctx)
+
+    def press(self, person: str, reply: Any, action: str) -> list[Any]:
+        button = next(b for r in reply for b in r.buttons if b.action == action)
+        turn = Turn(person, f"bench:{person}", action=button.action, payload=button.value)
+        return handle(turn, self.ctx)
+
+
+def turn_costs(firm: Catalog, folder: Path, rounds: int) -> dict[str, Any]:
+    """Per-turn p50/p95 (ms) for who-does, referral, confirm and leaderboard, and a new client."""
+    chat = Chat(firm, folder)
+    rng = random.Random(11)
+    speakers = [p.email for p in firm.people[:200]]
+    receivers = firm.people[200:400]
+    known = firm.clients[:rounds]
+    questions = [f"who does {c.title.lower()}?" for c in rng.sample(firm.cards, rounds)]
+    chat.say(speakers[0], questions[0])  # warm: the content caches
+    chat.say(speakers[0], "/leaderboard")
+    times: dict[str, list[float]] = {"who-does": [], "referral": [], "confirm": [], "board": []}
+    for n in range(rounds):
+        who = speakers[n % len(speakers)]
+        times["who-does"].append(timed(chat.say, who, questions[n])[0])
+        card = firm.cards[n % len(firm.cards)]
+        sentence = (
+            f"I've introduced {known[n].name} to {receivers[n].name} for "
+            f"{card.title.lower()}, maybe £{20 + n}k"
+        )
+        spent, replies = timed(chat.say, who, sentence)
+        times["referral"].append(spent)
+        if any(b.action == "referral.confirm" for r in replies for b in r.buttons):
+            times["confirm"].append(timed(chat.press, who, replies, "referral.confirm")[0])
+        times["board"].append(timed(chat.say, who, "/leaderboard")[0])
+    search_before = chat.ctx.cached("search_index", lambda _: None)
+    parser_before = chat.ctx.cached("referral_directory", lambda _: None)
+    new_times = []
+    for n in range(rounds):
+        who = speakers[n % len(speakers)]
+        card = firm.cards[n % len(firm.cards)]
+        sentence = (
+            f"I've introduced Zephyrine Novel{n} Widgets to {receivers[n].name} for "
+            f"{card.title.lower()}, maybe £{20 + n}k"
+        )
+        replies = chat.say(who, sentence)
+        if any(b.action == "referral.confirm" for r in replies for b in r.buttons):
+            new_times.append(timed(chat.press, who, replies, "referral.confirm")[0])
+    rebuilt = [
+        name
+        for name, before in (("search", search_before), ("parser", parser_before))
+        if chat.ctx.cached(
+            f"{'search_index' if name == 'search' else 'referral_directory'}", lambda _: None
+        )
+        is not before
+    ]
+    chat.store.dispose()
+    result: dict[str, Any] = {name: percentiles(t) for name, t in times.items() if t}
+    result["new-client confirm"] = percentiles(new_times) if new_times else (0.0, 0.0)
+    result["rebuilt"] = rebuilt or ["nothing"]
+    return result
+
+
+def search_costs(firm: Catalog, questions: list[str]) -> dict[str, tuple[float, float]]:
+    """Per-question p50/p95 (ms) for Crossbot's search, rank-bm25 and bm25s."""
+    index = SearchIndex.build(firm.cards, firm.people, firm.clients)
+    systems: dict[str, Callable[[str], object]] = {"crossbot": index.search}
+    documents = [" ".join([c.title, c.team, *c.aliases, *c.sections.values()]) for c in firm.cards]
+    if len(firm.cards) <= 5000:  # rank-bm25 scores every card in Python: minutes beyond
+        from rank_bm25 import BM25Okapi
+
+        model = BM25Okapi([_tokens(d) for d in documents])
+        systems["rank-bm25"] = lambda q: model.get_scores(_tokens(q))
+    try:
+        import bm25s
+    except ImportError:
+        print("  (bm25s not installed: pip install -e '.[bench]')")
+    else:
+        retriever = bm25s.BM25()
+        retriever.index(
+            bm25s.tokenize(documents, stopwords="en", show_progress=False), show_progress=False
+        )
+
+        def bm25s_search(q: str) -> object:
+            query = bm25s.tokenize([q], stopwords="en", show_progress=False)
+            return retriever.retrieve(query, k=3, show_progress=False)
+
+        systems["bm25s"] = bm25s_search
+    out = {}
+    for name, ask in systems.items():
+        for q in questions[:5]:
+            ask(q)
+        out[name] = percentiles([timed(ask, q)[0] for q in questions])
+    return out
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def run(content: Catalog, cards: int, people: int, rounds: int, seed: int, turns: bool) -> None:
+    firm = synthetic_firm(content, cards, people, seed)
+    print(f"\n== {len(firm.cards)} cards, {len(firm.people)} people, {len(firm.clients)} clients")
+    built = build_costs(firm)
+    print(
+        f"  build        search {built['search_s']:.2f} s + parser {built['parser_s']:.2f} s"
+        f" = {built['search_s'] + built['parser_s']:.2f} s; peak {built['peak_mb']:.0f} MB"
+    )
+    if turns:
+        with tempfile.TemporaryDirectory() as folder:
+            costs = turn_costs(firm, Path(folder), rounds)
+        for name, value in costs.items():
+            if name != "rebuilt":
+                print(f"  {name:18} p50 {value[0]:7.2f} ms   p95 {value[1]:7.2f} ms")
+        print(f"  a new client rebuilt: {', '.join(costs['rebuilt'])}")
+    questions = [f"who does {c.title.lower()}?" for c in firm.cards[:: max(1, cards // 60)]]
+    questions += [c.bullets("situations")[0] for c in firm.cards[:40] if c.bullets("situations")]
+    for name, (p50, p95) in search_costs(firm, questions).items():
+        print(f"  search {name:11} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("content", type=Path, help="a content folder whose words seed the firms")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 2000], help="card counts")
+    parser.add_argument("--big", action="store_true", help="add the 20,000-card firm")
+    parser.add_argument("--people", type=int, default=5000, help="people in each firm")
+    parser.add_argument("--rounds", type=int, default=40, help="turns of each kind timed")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--turns-up-to",
+        type=int,
+        default=20_000,
+        help="time chat turns only in firms up to this many cards (loading 20,000 is slow)",
+    )
+    args = parser.parse_args()
+    content = load_catalog(args.content)
+    print(f"Crossbot at scale, firms grown from {args.content} (seed {args.seed})")
+    for cards in [*args.sizes, *([20_000] if args.big else [])]:
+        turns = cards <= args.turns_up_to
+        run(content, cards, args.people, args.rounds, args.seed, turns)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Client names found in text through one index, whatever the number of clients.
+
+Every way of writing a client (name, name without legal suffix, alias) is filed under its
+first word, folded. A message is read word by word: only the forms filed under a word of the
+message are checked, each with its own exact pattern compiled on first use. So a sentence
+costs about the same with 30 clients or 30,000, and a new client is one more entry rather
+than a rebuilt index.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.catalog import Client
+
+_FIRST_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class ClientForms:
+    """Every form of every client, filed by first word, plus the folded keys for look-ups."""
+
+    pattern: Callable[[str], re.Pattern[str]]
+    key: Callable[[str], str]
+    by_first: dict[str, list[tuple[int, int, str, Client]]] = field(default_factory=dict)
+    anywhere: list[tuple[int, int, str, Client]] = field(default_factory=list)
+    exact: dict[str, Client] = field(default_factory=dict)
+    keys: list[str] = field(default_factory=list)  # folded forms of 6+ letters, for typos
+    key_clients: list[Client] = field(default_factory=list)
+    sorted_keys: list[tuple[str, str]] = field(default_factory=list)  # (key, client name)
+    count: int = 0  # forms filed so far: among forms of one length, the first filed wins
+    _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+
+    def add(self, form: str, client: Client) -> None:
+        """File one way of writing a client (longer forms are tried first)."""
+        entry = (-len(form), self.count, form, client)
+        self.count += 1
+        first = _FIRST_WORD.match(form)
+        bucket = self.by_first.setdefault(first.group().lower(), []) if first else self.anywhere
+        bisect.insort(bucket, entry, key=lambda e: (e[0], e[1]))
+        key = self.key(form)
+        if not key:
+            return
+        self.exact.setdefault(key, client)
+        if len(key) >= 6:
+            self.keys.append(key)
+            self.key_clients.append(client)
+        bisect.insort(self.sorted_keys, (key, client.name))
+
+    def matches(self, text: str) -> list[tuple[int, int, int, int, Client]]:
+        """Every form found in `text` as (−length, filing order, start, end, client), sorted."""
+        candidates = list(self.anywhere)
+        seen: set[str] = set()
+        for word in _FIRST_WORD.finditer(text):
+            folded = word.group().lower()
+            if folded not in seen:
+                seen.add(folded)
+                candidates += self.by_first.get(folded, ())
+        found = []
+        for rank, order, form, client in candidates:
+            for match in self._pattern(form).finditer(text):
+                found.append((rank, order, match.start(), match.end(), client))
+        return sorted(found, key=lambda f: f[:4])
+
+    def typo_of(self, key: str, same_shape: Callable[[str, str], bool]) -> Client | None:
+        """The client whose folded form is closest to `key` (ratio ≥ 88, same word shape)."""
+        found = process.extract(key, self.keys, scorer=fuzz.ratio, score_cutoff=88, limit=None)
+        for _, _, position in sorted(found, key=lambda f: (-f[1], f[2])):
+            if same_shape(key, self.keys[position]):
+                return self.key_clients[position]
+        return None
+
+    def starting(self, key: str) -> set[str]:
+        """The names of the clients one of whose forms starts with the words of `key`."""
+        prefix = key + " "
+        found = set()
+        for form_key, name in self.sorted_keys[bisect.bisect_left(self.sorted_keys, (prefix,)) :]:
+            if not form_key.startswith(prefix):
+                break
+            found.add(name)
+        return found
+
+    def _pattern(self, form: str) -> re.Pattern[str]:
+        if form not in self._patterns:
+            self._patterns[form] = self.pattern(form)
+        return self._patterns[form]
+
+
+def client_forms(
+    pairs: Iterable[tuple[str, Client]],
+    pattern: Callable[[str], re.Pattern[str]],
+    key: Callable[[str], str],
+) -> ClientForms:
+    """An index over (form, client) pairs."""
+    forms = ClientForms(pattern, key)
+    for form, client in pairs:
+        forms.add(form, client)
+    return forms
