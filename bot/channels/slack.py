@@ -50,8 +50,11 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.channels import deliver_elsewhere
 from bot.channels.slack_blocks import (
+    CHOICES_ACTION,
     FORM_CALLBACK,
     OPEN_FORM_ACTION,
+    SHOW_WHOLE_ACTION,
+    WHOLE_KIND,
     Stash,
     action_id,
     fallback_text,
@@ -61,11 +64,13 @@ from bot.channels.slack_blocks import (
     mentioned_users,
     message_blocks,
     modal_view,
+    options_payload,
     read_metadata,
     read_value,
 )
+from bot.channels.slack_limits import REFUSALS
 from bot.context import Context
-from bot.conversation import handle
+from bot.conversation import choices_for, handle
 from bot.logs import log_failure
 from bot.messages import Button, Reply, Turn, Unreachable
 from bot.people import by_email, by_platform_id, remember_platform_id
@@ -112,6 +117,7 @@ REPLAY_KEY = "crossbot_replay_key"  # in Bolt's request context: signature and t
 RATE_LIMIT_RETRIES = 4
 SERVER_ERROR_RETRIES = 3
 VIEW_ACK_BUDGET = 2.0  # seconds to try answering a modal submit inline (Slack allows 3)
+OPTIONS_BUDGET = 2.5  # seconds to find a menu's options (Slack shows none after 3)
 DRAIN_SECONDS = 10.0
 DOMAIN_THREADS = 4
 UNREACHABLE_ERRORS = frozenset(
@@ -293,15 +299,25 @@ class SlackMessenger:
         shown = [r for r in replies if r.text or r.facts or r.buttons]
         if shown:
             for blocks in message_blocks(shown, self.stash):
-                await self.pacer.wait(channel)
-                await self.client.chat_postMessage(
-                    channel=channel,
-                    text=fallback_text(shown),
-                    blocks=blocks,
-                    thread_ts=thread_ts,
-                    unfurl_links=False,
-                )
+                await self._post_message(channel, fallback_text(shown), blocks, thread_ts)
         await self.upload_images(channel, replies, thread_ts)
+
+    async def _post_message(
+        self, channel: str, text: str, blocks: list[Any], thread_ts: str | None
+    ) -> None:
+        """chat.postMessage; a payload Slack still refuses as too big is replaced by a
+        plain notice saying so, instead of vanishing."""
+        await self.pacer.wait(channel)
+        try:
+            await self.client.chat_postMessage(
+                channel=channel, text=text, blocks=blocks, thread_ts=thread_ts, unfurl_links=False
+            )
+        except SlackApiError as exc:
+            if _error(exc) not in REFUSALS:
+                raise
+            log.warning("chat.postMessage refused the payload: %s", _error(exc))
+            notice = render("slack_too_big")
+            await self.client.chat_postMessage(channel=channel, text=notice, thread_ts=thread_ts)
 
     async def upload_images(
         self, channel: str, replies: list[Reply], thread_ts: str | None = None
@@ -605,6 +621,8 @@ class SlackChannel:
         self.registered.append(("interactivity", "block_actions"))
         app.view(FORM_CALLBACK)(self._on_view_submission)
         self.registered.append(("interactivity", "view_submission"))
+        app.options(re.compile("^" + re.escape(CHOICES_ACTION)))(self._on_options)
+        self.registered.append(("interactivity", "block_suggestion"))
 
     # --- listeners: ack now, work later ------------------------------------------------
     async def _on_command(self, ack: Any, command: dict[str, Any], context: Any) -> None:
@@ -666,6 +684,21 @@ class SlackChannel:
         else:
             await ack()
         self.spawn(self._deliver_to_dm(user, replies))
+
+    async def _on_options(self, ack: Any, payload: dict[str, Any]) -> None:
+        """A menu's options as the person types (`external_select`), answered in the ack."""
+        source = str(payload.get("action_id") or "").removeprefix(CHOICES_ACTION)
+        query = str(payload.get("value") or "")[:200]
+        loop = asyncio.get_running_loop()
+        try:
+            found = await asyncio.wait_for(
+                loop.run_in_executor(self._domain, choices_for, source, query, self.ctx),
+                OPTIONS_BUDGET,
+            )
+        except Exception as exc:  # Slack shows "no options"; nothing else to tell
+            log_failure(log, "slack options failed", exc)
+            found = []
+        await ack(**options_payload(found))
 
     # --- the work ----------------------------------------------------------------------
     async def _once(self, body: dict[str, Any], work: Coroutine[Any, Any, None]) -> None:
@@ -732,6 +765,9 @@ class SlackChannel:
         payload = read_value(action.get("value"), self.stash)
         if name == OPEN_FORM_ACTION:
             await self._reopen_form(where, payload)
+            return
+        if name == SHOW_WHOLE_ACTION:
+            await self._show_whole(where, payload)
             return
         await self._turn(where, action=name, payload=payload)
 
@@ -890,6 +926,15 @@ class SlackChannel:
             return
         form, text = stashed
         await self._deliver([Reply(text, form=form)], where)
+
+    async def _show_whole(self, where: Where, payload: dict[str, Any]) -> None:
+        """All of a reply that was cut to fit one message, split across as many as it takes."""
+        text = str(payload.get("text") or "")
+        if not text:
+            notice = Reply(render("slack_form_expired"), kind="slack_form_expired", private=True)
+            await self._deliver([notice], where)
+            return
+        await self._deliver([Reply(text, kind=WHOLE_KIND, private=True)], where)
 
     async def _apologise(self, where: Where) -> None:
         sorry = Reply(render("error"), kind="error", private=True)
