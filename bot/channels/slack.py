@@ -48,7 +48,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 from sqlalchemy.exc import IntegrityError
 
-from bot.channels import deliver_elsewhere
+from bot.channels import deliver_elsewhere, slack_oauth
 from bot.channels.slack_blocks import (
     CHOICES_ACTION,
     FORM_CALLBACK,
@@ -143,6 +143,9 @@ def mount(
     app[SLACK_CHANNEL] = channel
     if channel.signing_secret:
         app.router.add_post("/slack/events", channel.handle_http)
+    if channel.oauth is not None:
+        for path in (slack_oauth.INSTALL_PATH, slack_oauth.REDIRECT_PATH):
+            app.router.add_get(path, channel.handle_oauth)
     app.cleanup_ctx.append(channel.lifecycle)
     return channel
 
@@ -167,7 +170,7 @@ def unreadable_body(body: str, content_type: str) -> str:
 
 def config_problem(settings: Settings) -> str:
     """What stops Slack from working with these settings, in words; "" when nothing does."""
-    if not _secret(settings.slack_bot_token):
+    if not _secret(settings.slack_bot_token) and not slack_oauth.oauth_enabled(settings):
         return render("slack_config_error", problem="bot_token")
     app_token = _secret(settings.slack_app_token)
     if app_token and not app_token.startswith("xapp-"):
@@ -245,17 +248,27 @@ class SlackMessenger:
 
     Also the directory between Slack user ids and people: by `slack_id`, else by the email
     Slack knows (users.info / users.lookupByEmail), remembered on the `Person` at first
-    contact.
+    contact. With several workspaces (`persist_ids` False) a person has one id in each, so
+    ids are only remembered in memory, per workspace, and people are found by email.
     """
 
-    def __init__(self, client: AsyncWebClient, store: Store, pacer: Pacer, stash: Stash) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        store: Store,
+        pacer: Pacer,
+        stash: Stash,
+        persist_ids: bool = True,
+    ) -> None:
         self.client = client
         self.store = store
         self.pacer = pacer
         self.stash = stash
+        self.persist_ids = persist_ids
         self.session: aiohttp.ClientSession | None = None  # shared with the Web API client
         self._emails = _Bounded()
         self._dms = _Bounded()
+        self._ids = _Bounded()  # email → user id in this workspace
 
     @classmethod
     def for_context(
@@ -265,18 +278,21 @@ class SlackMessenger:
         pacer: Pacer | None = None,
         backoff: RetryIntervalCalculator | None = None,
         stash: Stash | None = None,
+        token: str | None = None,
     ) -> SlackMessenger:
         """A Messenger from the settings, with retries; also for processes that only send
-        (the digest, nudges), which need no Bolt app and no server."""
+        (the digest, nudges), which need no Bolt app and no server. `token` is one
+        workspace's (OAuth mode); else `SLACK_BOT_TOKEN`."""
         settings = ctx.settings
         base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
         client = AsyncWebClient(
-            token=_secret(settings.slack_bot_token) or None,
+            token=token or _secret(settings.slack_bot_token) or None,
             base_url=base_url if base_url.endswith("/") else base_url + "/",
             logger=api_log,
             retry_handlers=retry_handlers(backoff),
         )
-        return cls(client, ctx.store, pacer or Pacer(), stash or Stash())
+        persist = token is None and not slack_oauth.oauth_enabled(settings)
+        return cls(client, ctx.store, pacer or Pacer(), stash or Stash(), persist)
 
     # --- Messenger ---------------------------------------------------------------------
     async def post(self, channel: str, reply: Reply) -> None:
@@ -381,7 +397,7 @@ class SlackMessenger:
         if email is None:
             profile = await self._profile(user)
             email = (profile.get("email") or "").strip().lower() or None
-            if email:
+            if email and self.persist_ids:
                 await asyncio.to_thread(self._remember, user, email)
         return self._emails.remember(user, email) if email else None
 
@@ -396,7 +412,8 @@ class SlackMessenger:
         return profile.get("real_name") or profile.get("display_name") or None
 
     async def user_id_for(self, email: str) -> str:
-        user = await asyncio.to_thread(self._stored_slack_id, email)
+        known = self._ids.get(email.lower())
+        user = known or (await asyncio.to_thread(self._stored_slack_id, email))
         if user:
             return user
         try:
@@ -406,9 +423,10 @@ class SlackMessenger:
                 raise Unreachable(email) from None
             raise
         user = str(response["user"]["id"])
-        await asyncio.to_thread(self._remember, user, email)
+        if self.persist_ids:
+            await asyncio.to_thread(self._remember, user, email)
         self._emails.remember(user, email.lower())
-        return user
+        return self._ids.remember(email.lower(), user)
 
     async def dm_channel(self, user: str) -> str:
         if user not in self._dms:
@@ -436,6 +454,8 @@ class SlackMessenger:
             return person.name if person else None
 
     def _stored_slack_id(self, email: str) -> str | None:
+        if not self.persist_ids:  # the stored id may be another workspace's
+            return None
         with self.store.read() as session:
             person = by_email(session, email)
             return person.slack_id if person else None
@@ -492,16 +512,36 @@ class SlackChannel:
         self.app_token = _secret(settings.slack_app_token)
         self.view_ack_budget = view_ack_budget
         self.stash = Stash()
-        self.messenger = SlackMessenger.for_context(
+        self.default_messenger = SlackMessenger.for_context(
             ctx, pacer=pacer, backoff=backoff, stash=self.stash
         )
-        self.client = self.messenger.client
+        self.oauth = None
+        self.outbound = self.default_messenger  # for scheduled work (no request)
+        if slack_oauth.oauth_enabled(settings):
+            self.oauth = slack_oauth.oauth_flow(
+                settings, ctx.store, self.default_messenger.client, SCOPES
+            )
+            self.workspaces = slack_oauth.Workspaces(
+                lambda token: SlackMessenger.for_context(
+                    ctx,
+                    pacer=self.default_messenger.pacer,
+                    backoff=backoff,
+                    stash=self.stash,
+                    token=token,
+                )
+            )
+            from bot.channels.slack_workspaces import AllWorkspaces
+
+            self.outbound = AllWorkspaces(
+                self.default_messenger, self.workspaces, settings.slack_client_id or ""
+            )
         self.app = AsyncApp(
-            client=self.client,
+            client=self.default_messenger.client,
             signing_secret=self.signing_secret,
             request_verification_enabled=bool(self.signing_secret),
             logger=bolt_log,
             process_before_response=False,
+            oauth_flow=self.oauth,
         )
         self._verifier = SignatureVerifier(self.signing_secret or "-")
         self.registered: list[tuple[str, str]] = []
@@ -512,6 +552,32 @@ class SlackChannel:
         self._register()
 
     # --- plumbing ----------------------------------------------------------------------
+    @property
+    def messenger(self) -> SlackMessenger:
+        """The messenger of the workspace this request came from (OAuth mode); outside a
+        request, the one for scheduled work (every installed workspace, in OAuth mode)."""
+        return slack_oauth.current.get() or self.outbound
+
+    @property
+    def client(self) -> AsyncWebClient:
+        return self.messenger.client
+
+    async def _workspace(self, context: Any, next: Callable[[], Awaitable[Any]]) -> None:
+        """Bolt middleware (OAuth mode): what this request sends goes out with its token."""
+        if context.bot_token:
+            messenger = self.workspaces.messenger(
+                context.enterprise_id, context.team_id, context.bot_token
+            )
+            messenger.session = self.default_messenger.session
+            messenger.client.session = self.default_messenger.session
+            slack_oauth.current.set(messenger)
+        await next()
+
+    async def handle_oauth(self, request: web.Request) -> web.Response:
+        """`GET /slack/install` and `/slack/oauth_redirect` (OAuth mode)."""
+        assert self.oauth is not None
+        return await slack_oauth.handle_oauth(self.oauth, request)
+
     async def answer(self, turn: Turn) -> list[Reply]:
         """The router's replies, computed in a worker thread (the domain is synchronous)."""
         loop = asyncio.get_running_loop()
@@ -607,6 +673,8 @@ class SlackChannel:
 
     def _register(self) -> None:
         app = self.app
+        if self.oauth is not None:
+            app.use(self._workspace)
         for command in SLASH_COMMANDS:
             app.command(command)(self._on_command)
             self.registered.append(("command", command))

@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import delete
 
 from bot.catalog import Catalog, load_catalog, load_into
-from bot.channels.slack_blocks import SHOW_WHOLE_ACTION, Stash, mrkdwn, sections
+from bot.channels.slack_blocks import SHOW_WHOLE_ACTION, mrkdwn, sections
 from bot.context import Context
+from bot.render import render
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import ProcessedEvent
@@ -176,5 +177,18 @@ def test_a_long_text_starting_with_blank_lines_has_no_empty_section() -> None:
 
     blocks = sections(text)
 
-    assert blocks and all(b["text"]["text"].strip() for b in blocks)
-    assert Stash  # the stash carries a cut reply's whole text (see the scenario above)
+    assert [len(b["text"]["text"]) for b in blocks] == [2999, 2000]
+
+
+async def test_a_message_slack_still_refuses_is_replaced_by_a_plain_note(
+    slack: SlackDriver,
+) -> None:
+    slack.fake.refuse_next("chat.postMessage", "msg_too_long")
+
+    await slack.dm("help")
+
+    [refused] = [c for c in slack.fake.calls if c.method == "chat.postMessage" and not c.ok]
+    assert refused.params["blocks"]
+    [note] = slack.fake.of("chat.postMessage")
+    assert note["text"] == render("slack_too_big")
+    assert "blocks" not in note
