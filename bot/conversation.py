@@ -15,6 +15,7 @@ from collections.abc import Callable
 from bot.context import Context
 from bot.dialogs import (
     campaign,
+    choices,
     core,
     dashboard,
     digest,
@@ -31,7 +32,7 @@ from bot.messages import Reply, Turn
 from bot.render import render
 from bot.store.models import DialogState, Person
 
-__all__ = ["Context", "handle", "MAX_MESSAGE_CHARS"]
+__all__ = ["Context", "choices_for", "handle", "MAX_MESSAGE_CHARS"]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ CommandHandler = Callable[[Turn, Context, Person, str], list[Reply]]
 ActionHandler = Callable[[Turn, Context, Person], list[Reply]]
 FlowHandler = Callable[[Turn, Context, Person, DialogState], list[Reply] | None]
 MessageHandler = Callable[[Turn, Context, Person], list[Reply] | None]
+ChoiceSource = Callable[[Context, str], list[tuple[str, str]]]
 
 COMMANDS: dict[str, CommandHandler] = {
     "help": core.help_command,
@@ -92,6 +94,9 @@ MESSAGE_HANDLERS: list[MessageHandler] = [
     whodoes.on_message,
 ]
 
+# Search-backed options of form fields (`FormInput.choices`), loaded as the person types.
+CHOICES: dict[str, ChoiceSource] = {"cards": choices.cards}
+
 _COMMAND = re.compile(r"^/?(?P<name>[a-z][a-z-]*)\b[:\s]*(?P<args>.*)$", re.IGNORECASE | re.DOTALL)
 _PREFIXED = re.compile(r"^(?P<name>story|idea|refer|referral)\s*:\s*(?P<args>.+)$", re.I | re.S)
 
@@ -103,6 +108,12 @@ def handle(turn: Turn, ctx: Context) -> list[Reply]:
     except Exception as exc:
         log_failure(log, "turn failed", exc, platform=turn.platform, action=turn.action)
         return [Reply(render("error"), kind="error")]
+
+
+def choices_for(source: str, query: str, ctx: Context) -> list[tuple[str, str]]:
+    """(value, label) options of a search-backed form field matching what was typed so far."""
+    found = CHOICES.get(source)
+    return found(ctx, query) if found else []
 
 
 def _handle(turn: Turn, ctx: Context) -> list[Reply]:

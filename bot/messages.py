@@ -55,6 +55,9 @@ class FormInput:
     initial: str = ""
     options: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
     placeholder: str = ""
+    # A search-backed source of the options (`conversation.CHOICES`), for platforms that
+    # load them as the person types when there are too many for one menu.
+    choices: str = ""
 
 
 @dataclass

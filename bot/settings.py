@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(None, alias="CROSSBOT_SLACK_API_URL")
+    # OAuth mode (several workspaces, Enterprise Grid): on when both are set (docs/slack.md).
+    slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
+    slack_token_rotation_minutes: int = Field(
+        120, alias="CROSSBOT_SLACK_TOKEN_ROTATION_MINUTES", ge=1
+    )
 
     microsoft_app_id: str = Field(
         "", validation_alias=AliasChoices("MicrosoftAppId", "MICROSOFT_APP_ID")

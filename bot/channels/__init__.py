@@ -25,7 +25,7 @@ def messenger_from_settings(ctx: Context) -> Messenger:
 
     settings = ctx.settings
     try:
-        if settings.slack_bot_token:
+        if settings.slack_bot_token or (settings.slack_client_id and settings.slack_client_secret):
             return _slack_messenger(ctx)
         if settings.microsoft_app_id:
             from bot.channels.teams import TeamsMessenger
@@ -40,8 +40,18 @@ def messenger_from_settings(ctx: Context) -> Messenger:
 
 def _slack_messenger(ctx: Context) -> Messenger:
     from bot.channels.slack import SlackMessenger
+    from bot.channels.slack_oauth import Workspaces, oauth_enabled
 
-    return SlackMessenger.for_context(ctx)
+    settings = ctx.settings
+    base = SlackMessenger.for_context(ctx)
+    if not oauth_enabled(settings):
+        return base
+    from bot.channels.slack_workspaces import AllWorkspaces
+
+    def build(token: str) -> SlackMessenger:
+        return SlackMessenger.for_context(ctx, pacer=base.pacer, token=token)
+
+    return AllWorkspaces(base, Workspaces(build), settings.slack_client_id or "")
 
 
 async def deliver_elsewhere(replies: list[Reply], messenger: Messenger) -> list[Reply]:

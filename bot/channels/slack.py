@@ -52,10 +52,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import inbox
-from bot.channels import deliver_elsewhere
+from bot.channels import deliver_elsewhere, slack_oauth
 from bot.channels.slack_blocks import (
+    CHOICES_ACTION,
     FORM_CALLBACK,
     OPEN_FORM_ACTION,
+    SHOW_WHOLE_ACTION,
+    WHOLE_KIND,
     Stash,
     action_id,
     fallback_text,
@@ -65,12 +68,14 @@ from bot.channels.slack_blocks import (
     mentioned_users,
     message_blocks,
     modal_view,
+    options_payload,
     read_metadata,
     read_value,
 )
+from bot.channels.slack_limits import REFUSALS
 from bot.channels.stash import StoredStash, form_from_data, form_to_data
 from bot.context import Context
-from bot.conversation import handle
+from bot.conversation import choices_for, handle
 from bot.logs import log_failure
 from bot.messages import Button, Reply, Turn, Unreachable
 from bot.people import by_email, by_platform_id, remember_platform_id
@@ -119,6 +124,7 @@ VIEW_WAITER = "crossbot_view_waiter"  # in Bolt's request context: a modal's inl
 RATE_LIMIT_RETRIES = 4
 SERVER_ERROR_RETRIES = 3
 VIEW_ACK_BUDGET = 2.0  # seconds to try answering a modal submit inline (Slack allows 3)
+OPTIONS_BUDGET = 2.5  # seconds to find a menu's options (Slack shows none after 3)
 DRAIN_SECONDS = 10.0
 UNREACHABLE_ERRORS = frozenset(
     {"channel_not_found", "not_in_channel", "is_archived", "user_not_found", "users_not_found"}
@@ -143,6 +149,9 @@ def mount(
     app[SLACK_CHANNEL] = channel
     if channel.signing_secret:
         app.router.add_post("/slack/events", channel.handle_http)
+    if channel.oauth is not None:
+        for path in (slack_oauth.INSTALL_PATH, slack_oauth.REDIRECT_PATH):
+            app.router.add_get(path, channel.handle_oauth)
     app.cleanup_ctx.append(channel.lifecycle)
     return channel
 
@@ -167,7 +176,7 @@ def unreadable_body(body: str, content_type: str) -> str:
 
 def config_problem(settings: Settings) -> str:
     """What stops Slack from working with these settings, in words; "" when nothing does."""
-    if not _secret(settings.slack_bot_token):
+    if not _secret(settings.slack_bot_token) and not slack_oauth.oauth_enabled(settings):
         return render("slack_config_error", problem="bot_token")
     app_token = _secret(settings.slack_app_token)
     if app_token and not app_token.startswith("xapp-"):
@@ -245,17 +254,27 @@ class SlackMessenger:
 
     Also the directory between Slack user ids and people: by `slack_id`, else by the email
     Slack knows (users.info / users.lookupByEmail), remembered on the `Person` at first
-    contact.
+    contact. With several workspaces (`persist_ids` False) a person has one id in each, so
+    ids are only remembered in memory, per workspace, and people are found by email.
     """
 
-    def __init__(self, client: AsyncWebClient, store: Store, pacer: Pacer, stash: Stash) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        store: Store,
+        pacer: Pacer,
+        stash: Stash,
+        persist_ids: bool = True,
+    ) -> None:
         self.client = client
         self.store = store
         self.pacer = pacer
         self.stash = stash
+        self.persist_ids = persist_ids
         self.session: aiohttp.ClientSession | None = None  # shared with the Web API client
         self._emails = _Bounded()
         self._dms = _Bounded()
+        self._ids = _Bounded()  # email → user id in this workspace
 
     @classmethod
     def for_context(
@@ -265,18 +284,21 @@ class SlackMessenger:
         pacer: Pacer | None = None,
         backoff: RetryIntervalCalculator | None = None,
         stash: Stash | None = None,
+        token: str | None = None,
     ) -> SlackMessenger:
         """A Messenger from the settings, with retries; also for processes that only send
-        (the digest, nudges), which need no Bolt app and no server."""
+        (the digest, nudges), which need no Bolt app and no server. `token` is one
+        workspace's (OAuth mode); else `SLACK_BOT_TOKEN`."""
         settings = ctx.settings
         base_url = settings.slack_api_url or AsyncWebClient.BASE_URL
         client = AsyncWebClient(
-            token=_secret(settings.slack_bot_token) or None,
+            token=token or _secret(settings.slack_bot_token) or None,
             base_url=base_url if base_url.endswith("/") else base_url + "/",
             logger=api_log,
             retry_handlers=retry_handlers(backoff),
         )
-        return cls(client, ctx.store, pacer or Pacer(), stash or Stash())
+        persist = token is None and not slack_oauth.oauth_enabled(settings)
+        return cls(client, ctx.store, pacer or Pacer(), stash or Stash(), persist)
 
     # --- Messenger ---------------------------------------------------------------------
     async def post(self, channel: str, reply: Reply) -> None:
@@ -299,16 +321,30 @@ class SlackMessenger:
         shown = [r for r in replies if r.text or r.facts or r.buttons]
         if shown:
             for blocks in message_blocks(shown, self.stash):
-                await self.pacer.wait(channel)
-                await inbox.once(
-                    self.client.chat_postMessage,
-                    channel=channel,
-                    text=fallback_text(shown),
-                    blocks=blocks,
-                    thread_ts=thread_ts,
-                    unfurl_links=False,
-                )
+                await self._post_message(channel, fallback_text(shown), blocks, thread_ts)
         await self.upload_images(channel, replies, thread_ts)
+
+    async def _post_message(
+        self, channel: str, text: str, blocks: list[Any], thread_ts: str | None
+    ) -> None:
+        """chat.postMessage; a payload Slack still refuses as too big is replaced by a
+        plain notice saying so, instead of vanishing."""
+        await self.pacer.wait(channel)
+        try:
+            await inbox.once(
+                self.client.chat_postMessage,
+                channel=channel,
+                text=text,
+                blocks=blocks,
+                thread_ts=thread_ts,
+                unfurl_links=False,
+            )
+        except SlackApiError as exc:
+            if _error(exc) not in REFUSALS:
+                raise
+            log.warning("chat.postMessage refused the payload: %s", _error(exc))
+            notice = render("slack_too_big")
+            await self.client.chat_postMessage(channel=channel, text=notice, thread_ts=thread_ts)
 
     async def upload_images(
         self, channel: str, replies: list[Reply], thread_ts: str | None = None
@@ -373,7 +409,7 @@ class SlackMessenger:
         if email is None:
             profile = await self._profile(user)
             email = (profile.get("email") or "").strip().lower() or None
-            if email:
+            if email and self.persist_ids:
                 await asyncio.to_thread(self._remember, user, email)
         return self._emails.remember(user, email) if email else None
 
@@ -388,7 +424,8 @@ class SlackMessenger:
         return profile.get("real_name") or profile.get("display_name") or None
 
     async def user_id_for(self, email: str) -> str:
-        user = await asyncio.to_thread(self._stored_slack_id, email)
+        known = self._ids.get(email.lower())
+        user = known or (await asyncio.to_thread(self._stored_slack_id, email))
         if user:
             return user
         try:
@@ -398,9 +435,10 @@ class SlackMessenger:
                 raise Unreachable(email) from None
             raise
         user = str(response["user"]["id"])
-        await asyncio.to_thread(self._remember, user, email)
+        if self.persist_ids:
+            await asyncio.to_thread(self._remember, user, email)
         self._emails.remember(user, email.lower())
-        return user
+        return self._ids.remember(email.lower(), user)
 
     async def dm_channel(self, user: str) -> str:
         if user not in self._dms:
@@ -428,6 +466,8 @@ class SlackMessenger:
             return person.name if person else None
 
     def _stored_slack_id(self, email: str) -> str | None:
+        if not self.persist_ids:  # the stored id may be another workspace's
+            return None
         with self.store.read() as session:
             person = by_email(session, email)
             return person.slack_id if person else None
@@ -484,16 +524,36 @@ class SlackChannel:
         self.app_token = _secret(settings.slack_app_token)
         self.view_ack_budget = view_ack_budget
         self.stash: Stash = StoredStash(ctx.store)
-        self.messenger = SlackMessenger.for_context(
+        self.default_messenger = SlackMessenger.for_context(
             ctx, pacer=pacer, backoff=backoff, stash=self.stash
         )
-        self.client = self.messenger.client
+        self.oauth = None
+        self.outbound = self.default_messenger  # for scheduled work (no request)
+        if slack_oauth.oauth_enabled(settings):
+            self.oauth = slack_oauth.oauth_flow(
+                settings, ctx.store, self.default_messenger.client, SCOPES
+            )
+            self.workspaces = slack_oauth.Workspaces(
+                lambda token: SlackMessenger.for_context(
+                    ctx,
+                    pacer=self.default_messenger.pacer,
+                    backoff=backoff,
+                    stash=self.stash,
+                    token=token,
+                )
+            )
+            from bot.channels.slack_workspaces import AllWorkspaces
+
+            self.outbound = AllWorkspaces(
+                self.default_messenger, self.workspaces, settings.slack_client_id or ""
+            )
         self.app = AsyncApp(
-            client=self.client,
+            client=self.default_messenger.client,
             signing_secret=self.signing_secret,
             request_verification_enabled=bool(self.signing_secret),
             logger=bolt_log,
             process_before_response=False,
+            oauth_flow=self.oauth,
         )
         self._verifier = SignatureVerifier(self.signing_secret or "-")
         self.registered: list[tuple[str, str]] = []
@@ -514,6 +574,49 @@ class SlackChannel:
         self._register()
 
     # --- plumbing ----------------------------------------------------------------------
+    @property
+    def messenger(self) -> SlackMessenger:
+        """The messenger of the workspace this request came from (OAuth mode); outside a
+        request, the one for scheduled work (every installed workspace, in OAuth mode)."""
+        return slack_oauth.current.get() or self.outbound
+
+    @property
+    def client(self) -> AsyncWebClient:
+        return self.messenger.client
+
+    async def _workspace(self, context: Any, next: Callable[[], Awaitable[Any]]) -> None:
+        """Bolt middleware (OAuth mode): what this request sends goes out with its token."""
+        if context.bot_token:
+            messenger = self.workspaces.messenger(
+                context.enterprise_id, context.team_id, context.bot_token
+            )
+            messenger.session = self.default_messenger.session
+            messenger.client.session = self.default_messenger.session
+            slack_oauth.current.set(messenger)
+        await next()
+
+    async def _installed_messenger(self, meta: dict[str, Any]) -> SlackMessenger | None:
+        """The messenger of the workspace a stored delivery came from: the one its request
+        just used (fresh token), else, for an item resumed after a restart, the stored one."""
+        enterprise, team = str(meta.get("enterprise") or ""), str(meta.get("team") or "")
+        known = self.workspaces.known(enterprise, team)
+        if known is not None:
+            return known
+        client_id = self.ctx.settings.slack_client_id or ""
+        bots = await asyncio.to_thread(slack_oauth.installed_bots, self.ctx.store, client_id)
+        for bot_enterprise, bot_team, token in bots:
+            if (bot_enterprise, bot_team) == (enterprise, team):
+                messenger = self.workspaces.messenger(enterprise, team, token)
+                messenger.session = self.default_messenger.session
+                messenger.client.session = self.default_messenger.session
+                return messenger
+        return None
+
+    async def handle_oauth(self, request: web.Request) -> web.Response:
+        """`GET /slack/install` and `/slack/oauth_redirect` (OAuth mode)."""
+        assert self.oauth is not None
+        return await slack_oauth.handle_oauth(self.oauth, request)
+
     async def answer(self, turn: Turn) -> list[Reply]:
         """The router's replies, computed in a worker thread (the domain is synchronous)."""
         loop = asyncio.get_running_loop()
@@ -560,7 +663,12 @@ class SlackChannel:
             return await next()
         context = req.context
         key = delivery_key(body, str(context.get(REPLAY_KEY) or ""))
-        meta = {"bot_user": str(context.get("bot_user_id") or "")}
+        meta = {
+            "bot_user": str(context.get("bot_user_id") or ""),
+            # OAuth mode: which workspace's token answers it (the token itself is not stored)
+            "enterprise": str(context.get("enterprise_id") or ""),
+            "team": str(context.get("team_id") or ""),
+        }
         try:
             item_id = await asyncio.to_thread(
                 inbox.claim_delivery,
@@ -637,6 +745,8 @@ class SlackChannel:
     def _register(self) -> None:
         app = self.app
         app.middleware(self._receive)
+        if self.oauth is not None:
+            app.use(self._workspace)
         for command in SLASH_COMMANDS:
             app.command(command)(self._on_command)
             self.registered.append(("command", command))
@@ -651,6 +761,8 @@ class SlackChannel:
         self.registered.append(("interactivity", "block_actions"))
         app.view(FORM_CALLBACK)(self._on_view_submission)
         self.registered.append(("interactivity", "view_submission"))
+        app.options(re.compile("^" + re.escape(CHOICES_ACTION)))(self._on_options)
+        self.registered.append(("interactivity", "block_suggestion"))
 
     # --- listeners: the inbox has the delivery (`_receive`); ack it ------------------------
     async def _on_command(self, ack: Any) -> None:
@@ -688,6 +800,8 @@ class SlackChannel:
     # --- the work ----------------------------------------------------------------------
     async def _process(self, item: InboxItem) -> None:
         """Do what one stored delivery asks (called by the inbox worker)."""
+        if self.oauth is not None:
+            slack_oauth.current.set(await self._installed_messenger(item.meta))
         body = item.body
         kind = work_kind(body)
         event = body.get("event") or {}
@@ -723,6 +837,21 @@ class SlackChannel:
                 waiter.set_result(update)
                 replies = [r for r in replies if r is not again]
         await self._deliver_to_dm(user, replies)
+
+    async def _on_options(self, ack: Any, payload: dict[str, Any]) -> None:
+        """A menu's options as the person types (`external_select`), answered in the ack."""
+        source = str(payload.get("action_id") or "").removeprefix(CHOICES_ACTION)
+        query = str(payload.get("value") or "")[:200]
+        loop = asyncio.get_running_loop()
+        try:
+            found = await asyncio.wait_for(
+                loop.run_in_executor(self._domain, choices_for, source, query, self.ctx),
+                OPTIONS_BUDGET,
+            )
+        except Exception as exc:  # Slack shows "no options"; nothing else to tell
+            log_failure(log, "slack options failed", exc)
+            found = []
+        await ack(**options_payload(found))
 
     async def _command(self, command: dict[str, Any]) -> None:
         channel = str(command.get("channel_id") or "")
@@ -772,6 +901,9 @@ class SlackChannel:
         payload = read_value(action.get("value"), self.stash)
         if name == OPEN_FORM_ACTION:
             await self._reopen_form(where, payload)
+            return
+        if name == SHOW_WHOLE_ACTION:
+            await self._show_whole(where, payload)
             return
         await self._turn(where, action=name, payload=payload)
 
@@ -927,6 +1059,15 @@ class SlackChannel:
             return
         form = form_from_data(stashed["form"])
         await self._deliver([Reply(str(stashed.get("text") or ""), form=form)], where)
+
+    async def _show_whole(self, where: Where, payload: dict[str, Any]) -> None:
+        """All of a reply that was cut to fit one message, split across as many as it takes."""
+        text = str(payload.get("text") or "")
+        if not text:
+            notice = Reply(render("slack_form_expired"), kind="slack_form_expired", private=True)
+            await self._deliver([notice], where)
+            return
+        await self._deliver([Reply(text, kind=WHOLE_KIND, private=True)], where)
 
     async def _apologise(self, where: Where) -> None:
         sorry = Reply(render("error"), kind="error", private=True)

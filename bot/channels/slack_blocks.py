@@ -1,8 +1,9 @@
 """`Reply` → Block Kit, `Form` → modal, and Slack's inbound markup → plain text.
 
 Pure functions, no I/O: the adapter in `bot.channels.slack` feeds them and sends the result.
-Slack's limits (3000 characters a section, 10 fields, 25 buttons, 24-character titles...) are
-enforced here so that a long answer is split rather than rejected by the API.
+Slack's limits (`slack_limits`: 3000 characters a section, 10 fields, 25 buttons, 100
+options, 24-character titles...) are enforced here so that a long answer is split or cut
+with "Show the whole card" rather than rejected by the API.
 """
 
 from __future__ import annotations
@@ -14,20 +15,24 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import uuid4
 
+from bot.channels import slack_limits as limits
 from bot.messages import Button, Form, FormInput, Reply
-from bot.render import convert
+from bot.render import convert, render
 
 FORM_CALLBACK = "crossbot_form"
 OPEN_FORM_ACTION = "slack.open_form"
+SHOW_WHOLE_ACTION = "slack.show_whole"  # the rest of a reply cut to fit one message
+WHOLE_KIND = "slack_whole"  # a reply shown whole, split across messages, never cut
+CHOICES_ACTION = "choices."  # action_id prefix of a menu whose options load as one types
 STASHED = "~stash"  # a button value or modal metadata too big for Slack, kept in memory
-SECTION_LIMIT = 3000
-FIELD_LIMIT = 2000
-FIELDS_PER_SECTION = 10
-BUTTONS_PER_BLOCK = 25
-VALUE_LIMIT = 2000
-METADATA_LIMIT = 3000
-MESSAGE_BLOCKS = 50
-HOME_BLOCKS = 100
+SECTION_LIMIT = limits.SECTION_TEXT
+FIELD_LIMIT = limits.FIELD_TEXT
+FIELDS_PER_SECTION = limits.FIELDS_PER_SECTION
+BUTTONS_PER_BLOCK = limits.ACTIONS_ELEMENTS
+VALUE_LIMIT = limits.BUTTON_VALUE
+METADATA_LIMIT = limits.PRIVATE_METADATA
+MESSAGE_BLOCKS = limits.MESSAGE_BLOCKS
+HOME_BLOCKS = limits.HOME_BLOCKS
 _DUPLICATE_SUFFIX = re.compile(r"~\d+$")
 
 
@@ -117,15 +122,20 @@ def _plain_text(text: str, limit: int) -> dict[str, Any]:
 
 
 def _chunks(text: str, limit: int) -> list[str]:
-    """Split at paragraph, then line, then hard boundaries so each piece fits."""
+    """Split at paragraph, then line, then hard boundaries so each piece fits.
+
+    Blank pieces are dropped: Slack refuses a section with empty text.
+    """
     pieces: list[str] = []
+    text = text.strip("\n")
     while len(text) > limit:
         cut = text.rfind("\n\n", 0, limit)
         if cut <= 0:
             cut = text.rfind("\n", 0, limit)
         if cut <= 0:
             cut = limit
-        pieces.append(text[:cut].rstrip())
+        if text[:cut].strip():
+            pieces.append(text[:cut].rstrip())
         text = text[cut:].lstrip("\n")
     if text.strip():
         pieces.append(text)
@@ -133,10 +143,14 @@ def _chunks(text: str, limit: int) -> list[str]:
 
 
 def sections(markdown: str) -> list[dict[str, Any]]:
+    return _sections(_chunks(mrkdwn(markdown), SECTION_LIMIT))
+
+
+def _sections(pieces: list[str]) -> list[dict[str, Any]]:
     return [
         # verbatim: Slack does not turn bare URLs or #channel names into links.
         {"type": "section", "text": {"type": "mrkdwn", "text": piece, "verbatim": True}}
-        for piece in _chunks(mrkdwn(markdown), SECTION_LIMIT)
+        for piece in pieces
     ]
 
 
@@ -187,8 +201,20 @@ def _buttons(buttons: list[Button], stash: Stash) -> list[dict[str, Any]]:
 
 
 def reply_blocks(reply: Reply, stash: Stash) -> list[dict[str, Any]]:
-    """One reply as blocks: its text, its facts as fields, its buttons as an actions block."""
-    blocks = sections(reply.text)
+    """One reply as blocks: its text, its facts as fields, its buttons as an actions block.
+
+    A text longer than one message should carry (`slack_limits.REPLY_CHARS`) is cut at a
+    paragraph, with a "Show the whole card" button that posts all of it (`WHOLE_KIND`).
+    """
+    pieces = _chunks(mrkdwn(reply.text), SECTION_LIMIT)
+    buttons = reply.buttons
+    if reply.kind != WHOLE_KIND:
+        pieces, cut = limits.fit_text(pieces)
+        if cut:
+            label = render("slack_show_whole", kind=reply.kind)
+            whole = {"text": reply.text, "kind": reply.kind}
+            buttons = [Button(label, SHOW_WHOLE_ACTION, whole), *buttons]
+    blocks = _sections(pieces)
     fields = [
         {
             "type": "mrkdwn",
@@ -199,7 +225,7 @@ def reply_blocks(reply: Reply, stash: Stash) -> list[dict[str, Any]]:
     ]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
-    return blocks + _buttons(reply.buttons, stash)
+    return blocks + _buttons(buttons, stash)
 
 
 def _field(label: str, value: str) -> str:
@@ -208,9 +234,8 @@ def _field(label: str, value: str) -> str:
 
 
 def message_blocks(replies: Iterable[Reply], stash: Stash) -> list[list[dict[str, Any]]]:
-    """Several replies as as few messages as Slack allows (50 blocks each)."""
-    blocks = _divided(replies, stash)
-    return [blocks[i : i + MESSAGE_BLOCKS] for i in range(0, len(blocks), MESSAGE_BLOCKS)] or [[]]
+    """Several replies as as few messages as Slack allows (`slack_limits.split_messages`)."""
+    return limits.split_messages(_divided(replies, stash))
 
 
 def _divided(replies: Iterable[Reply], stash: Stash) -> list[dict[str, Any]]:
@@ -240,14 +265,7 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 def _element(field: FormInput, slack_ids: dict[str, str]) -> dict[str, Any]:
     element: dict[str, Any]
     if field.kind == "select" and field.options:
-        options = [
-            {"text": _plain_text(label, 75), "value": value[:150]}
-            for value, label in field.options[:100]
-        ]
-        element = {"type": "static_select", "options": options}
-        chosen = [o for o in options if o["value"] == field.initial]
-        if chosen:
-            element["initial_option"] = chosen[0]
+        element = _select(field)
     elif field.kind == "person":
         element = {"type": "users_select"}
         if field.initial in slack_ids:
@@ -266,8 +284,37 @@ def _element(field: FormInput, slack_ids: dict[str, str]) -> dict[str, Any]:
             element["initial_value"] = field.initial
     if field.placeholder and field.kind not in ("number",):
         element["placeholder"] = _plain_text(field.placeholder, 150)
-    element["action_id"] = field.name
+    element.setdefault("action_id", field.name)
     return element
+
+
+def _select(field: FormInput) -> dict[str, Any]:
+    """A menu: its options listed when they fit in one (100), else loaded as one types.
+
+    Up to 100 the menu needs no round trip and works even if the options URL does not;
+    beyond, `external_select` asks our options handler (`CHOICES_ACTION` + the source).
+    """
+    every = [_option(value, label) for value, label in field.options]
+    chosen = [o for o in every if o["value"] == field.initial]
+    element: dict[str, Any]
+    if len(every) > limits.SELECT_OPTIONS and field.choices:
+        element = {"type": "external_select", "min_query_length": 0}
+        element["action_id"] = CHOICES_ACTION + field.choices
+    else:
+        element = {"type": "static_select", "options": every[: limits.SELECT_OPTIONS]}
+        chosen = [o for o in chosen if o in element["options"]]
+    if chosen:
+        element["initial_option"] = chosen[0]
+    return element
+
+
+def _option(value: str, label: str) -> dict[str, Any]:
+    return {"text": _plain_text(label, limits.OPTION_TEXT), "value": value[: limits.OPTION_VALUE]}
+
+
+def options_payload(options: list[tuple[str, str]]) -> dict[str, Any]:
+    """The answer to an options request: at most 100 (value, label) pairs."""
+    return {"options": [_option(v, lab) for v, lab in options[: limits.SELECT_OPTIONS]]}
 
 
 def modal_view(
@@ -300,7 +347,7 @@ def modal_view(
         "title": _plain_text(form.title, 24),
         "submit": _plain_text(form.submit_label, 24),
         "private_metadata": encoded,
-        "blocks": (sections(text) if text else []) + inputs,
+        "blocks": (sections(text) if text else [])[: limits.MODAL_BLOCKS - len(inputs)] + inputs,
     }
 
 
@@ -319,7 +366,7 @@ def form_values(state: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
                 if answer.get("selected_user"):
                     users[name] = answer["selected_user"]
                 values[name] = ""
-            elif kind == "static_select":
+            elif kind in ("static_select", "external_select"):
                 values[name] = (answer.get("selected_option") or {}).get("value", "")
             elif kind == "datepicker":
                 values[name] = answer.get("selected_date") or ""

@@ -642,6 +642,7 @@ def _form_reply(ctx: Context, me: Person, draft: dict[str, Any]) -> Reply:
             required=False,
             initial=draft.get("card") or "",
             options=[(c.id, c.title) for c in cards],
+            choices="cards",
         ),
         FormInput(
             "value",

@@ -1,5 +1,6 @@
 """Persistence: SQLModel tables, the engine and migrations."""
 
+from bot.store import slack_tables  # noqa: F401  (registers the Slack install tables)
 from bot.store.engine import Store, current_revision, make_engine, upgrade
 from bot.store.models import utcnow
 

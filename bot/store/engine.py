@@ -119,6 +119,13 @@ class Store:
             self.people_version = next(self._people_writes)
 
     @contextmanager
+    def serialised(self) -> Iterator[None]:
+        """Take turns with this process's writers, for code that opens its own connections
+        on our engine (slack_sdk's OAuth stores): on SQLite they must not interleave."""
+        with self._write_lock:
+            yield
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on any error.
 

@@ -28,6 +28,7 @@ class Call:
     params: dict[str, Any]
     status: int = 200
     ok: bool = True
+    token: str = ""  # the bearer token the call was made with
 
 
 @dataclass
@@ -39,6 +40,9 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # response_url posts
     uploads: list[bytes] = field(default_factory=list)
+    # OAuth: install code → (team id, bot token) that oauth.v2.access hands out for it.
+    installs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    refusals: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     url: str = ""
     _failures: dict[str, list[tuple[int, dict[str, str]]]] = field(
         default_factory=lambda: defaultdict(list)
@@ -54,6 +58,14 @@ class FakeSlack:
         """Answer the next `times` calls of `method` with `status` (429 carries Retry-After)."""
         headers = {"Retry-After": str(retry_after)} if status == 429 else {}
         self._failures[method] += [(status, headers)] * times
+
+    def refuse_next(self, method: str, error: str) -> None:
+        """Answer the next call of `method` with HTTP 200 and `{"ok": false, "error": error}`."""
+        self.refusals[method].append(error)
+
+    def tokens(self, method: str) -> list[str]:
+        """The token of every successful call of `method`."""
+        return [c.token for c in self.calls if c.method == method and c.status == 200 and c.ok]
 
     def of(self, method: str) -> list[dict[str, Any]]:
         """The params of every successful call of `method`."""
@@ -107,22 +119,44 @@ class FakeSlack:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        token = str(params.get("token") or token)
         if self._failures.get(method):
             status, headers = self._failures[method].pop(0)
-            self.calls.append(Call(method, params, status))
+            self.calls.append(Call(method, params, status, token=token))
             return web.json_response({"ok": False, "error": "fake"}, status=status, headers=headers)
-        answer = self._answer(method, params)
-        self.calls.append(Call(method, params, ok=bool(answer.get("ok"))))
+        if self.refusals.get(method):
+            error = self.refusals[method].pop(0)
+            self.calls.append(Call(method, params, ok=False, token=token))
+            return web.json_response({"ok": False, "error": error})
+        answer = self._answer(method, params, token)
+        self.calls.append(Call(method, params, ok=bool(answer.get("ok")), token=token))
         return web.json_response(answer)
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, params: dict[str, Any], token: str = "") -> dict[str, Any]:
         ok: dict[str, Any] = {"ok": True}
         if params.get("channel") in self.missing_channels:
             return {"ok": False, "error": "channel_not_found"}
         if method == "apps.connections.open":
             return ok | {"url": self.url.replace("http", "ws", 1) + "/socket"}
         if method == "auth.test":
-            return ok | {"user_id": BOT_USER, "bot_id": "BBOT", "team_id": TEAM, "user": "crossbot"}
+            team = next((t for t, tok in self.installs.values() if tok == token), TEAM)
+            return ok | {"user_id": BOT_USER, "bot_id": "BBOT", "team_id": team, "user": "crossbot"}
+        if method == "oauth.v2.access":
+            if str(params.get("code")) not in self.installs:
+                return {"ok": False, "error": "invalid_code"}
+            team, bot_token = self.installs[str(params["code"])]
+            return ok | {
+                "app_id": "A1",
+                "authed_user": {"id": "UINSTALLER"},
+                "scope": "chat:write,commands",
+                "token_type": "bot",
+                "access_token": bot_token,
+                "bot_user_id": BOT_USER,
+                "team": {"id": team, "name": f"Workspace {team}"},
+                "enterprise": None,
+                "is_enterprise_install": False,
+            }
         if method == "users.info":
             user = str(params.get("user"))
             if user not in self.users:

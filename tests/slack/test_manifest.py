@@ -57,6 +57,7 @@ def test_every_request_url_is_our_endpoint() -> None:
     urls += [
         SETTINGS["event_subscriptions"]["request_url"],
         SETTINGS["interactivity"]["request_url"],
+        SETTINGS["interactivity"]["message_menu_options_url"],
     ]
     assert all(url.endswith("/slack/events") for url in urls)
 

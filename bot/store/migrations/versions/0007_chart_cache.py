@@ -1,7 +1,7 @@
 """chart cache: rendered charts shared by every replica
 
-Revision ID: 0006_structure
-Revises: 0005_referral_parse
+Revision ID: 0007_chart_cache
+Revises: 0006_inbox
 Create Date: 2026-12-01 12:30:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0006_structure"
-down_revision = "0005_referral_parse"
+revision = "0007_chart_cache"
+down_revision = "0006_inbox"
 branch_labels = None
 depends_on = None
 
