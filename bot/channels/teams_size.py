@@ -10,6 +10,7 @@ words), the facts between facts, and the buttons and form on the last one. Past
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -52,7 +53,7 @@ def split(reply: Reply, budget: int = BUDGET) -> list[Reply]:
     ranges = _text_units(reply.text, lambda t: fits(replace(bare, text=t), budget))
     units: list[Reply] = [replace(bare, text=_slice(reply.text, a, b)) for a, b in ranges]
     units += [replace(bare, facts=[fact]) for fact in reply.facts]
-    parts = _pack(units, lambda group: fits(_merge(reply.text, group, bare), budget))
+    parts = _pack(units, lambda group: fits(_merge(reply.text, group, bare), budget), budget)
     merged = [_merge(reply.text, group, bare) for group in parts]
     last = _with_tail(merged[-1], tail) if merged else tail
     if merged and fits(last, budget):
@@ -84,12 +85,24 @@ def _start(piece: str) -> int:
     return getattr(piece, "at", 0)
 
 
-def _pack(units: list[Reply], fits_group: Callable[[list[Reply]], bool]) -> list[list[Reply]]:
-    """Consecutive units, as many a message as fit (found by halving, not one by one)."""
+def _pack(
+    units: list[Reply], fits_group: Callable[[list[Reply]], bool], budget: int = BUDGET
+) -> list[list[Reply]]:
+    """Consecutive units, as many a message as fit (found by halving, not one by one).
+
+    Packing stops one group past `MAX_PARTS`: what follows would be cut short anyway.
+    """
+    # Each character takes at least 2 bytes in UTF-16: a group longer than that cannot fit.
+    lengths = [0]
+    for unit in units:
+        lengths.append(
+            lengths[-1] + len(unit.text) + sum(len(f.label + f.value) for f in unit.facts)
+        )
     groups: list[list[Reply]] = []
     at = 0
-    while at < len(units):
-        low, high = at + 1, len(units)
+    while at < len(units) and len(groups) <= MAX_PARTS:
+        low = at + 1
+        high = max(low, bisect_right(lengths, lengths[at] + budget // 2) - 1)
         while low < high:  # the largest end with units[at:end] fitting (at least one unit)
             middle = (low + high + 1) // 2
             if fits_group(units[at:middle]):
@@ -111,14 +124,25 @@ def _text_units(text: str, fits_text: Callable[[str], bool]) -> list[tuple[int, 
 def _units(
     text: str, start: int, end: int, level: int, fits_text: Callable[[str], bool]
 ) -> list[tuple[int, int]]:
-    if fits_text(_slice(text, start, end)):
+    if _surely_fits(end - start) or fits_text(_slice(text, start, end)):
         return [(start, end)]
     if level == len(_BREAKS):
         return _hard_cut(text, start, end, fits_text)
     ranges: list[tuple[int, int]] = []
     for a, b in _pieces(text, start, end, _BREAKS[level]):
-        ranges += _units(text, a, b, level + 1, fits_text)
+        for unit in _units(text, a, b, level + 1, fits_text):
+            # Neighbours short enough together stay one unit (fewer, larger units to pack).
+            if ranges and _surely_fits(unit[1] - ranges[-1][0]):
+                ranges[-1] = (ranges[-1][0], unit[1])
+            else:
+                ranges.append(unit)
     return ranges
+
+
+def _surely_fits(chars: int, budget: int = BUDGET) -> bool:
+    """Short enough to need no measuring: even at 4 bytes a character (UTF-16 of JSON escapes
+    such as `\\n`) with a card around it. Saves measuring every word of a long text."""
+    return chars * 4 + ENVELOPE_BYTES <= budget
 
 
 def _pieces(text: str, start: int, end: int, separator: str) -> list[tuple[int, int]]:
