@@ -608,7 +608,7 @@ class TeamsChannel(Bot):
             await context.send_activity(extension.invoke_response(extension.close_task()))
             return
         submitting = activity.name == extension.SUBMIT_ACTION
-        if submitting and activity.id and not _claim_activity(self.ctx, self._event_id(activity)):
+        if submitting and activity.id and not self._claim_invoke(activity):
             await context.send_activity(extension.invoke_response(extension.close_task()))
             return
         email, _ = await self._speaker(context)
@@ -633,6 +633,10 @@ class TeamsChannel(Bot):
         await context.send_activity(extension.invoke_response(response))
         for reply in (r for r in here if r is not form):
             await self._answer_privately(context, email, reply)
+
+    def _claim_invoke(self, activity: Activity) -> bool:
+        """A submit seen for the first time (Teams retries an invoke it got no answer to)."""
+        return _claim_activity(self.ctx, self._event_id(activity))
 
     def _personal_key(self, email: str) -> str | None:
         """The conversation id of someone's one-to-one chat with the bot, when known."""
