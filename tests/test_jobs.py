@@ -100,6 +100,7 @@ async def test_serve_runs_the_scheduler_with_a_platform(ctx: Context):
         _env_file=None,
         MicrosoftAppId="00000000-0000-0000-0000-000000000001",
         MicrosoftAppPassword="s3cret",
+        MicrosoftAppTenantId="tenant-0001",  # SingleTenant by default
     )
     app = build_app(Ctx(ctx.store, settings))
     sched = app[SCHEDULER_KEY]
@@ -125,12 +126,17 @@ def test_messenger_factory_builds_the_configured_platform(ctx: Context):
     slack = Settings(_env_file=None, SLACK_BOT_TOKEN="xoxb-test")  # type: ignore[call-arg]
     app_id = "00000000-0000-0000-0000-000000000001"
     teams = Settings(  # type: ignore[call-arg]
-        _env_file=None, MicrosoftAppId=app_id, MicrosoftAppPassword="s3cret"
+        _env_file=None,
+        MicrosoftAppId=app_id,
+        MicrosoftAppPassword="s3cret",
+        MicrosoftAppTenantId="tenant-0001",
     )
     assert isinstance(messenger_from_settings(Ctx(ctx.store, slack)), SlackMessenger)
     assert isinstance(messenger_from_settings(Ctx(ctx.store, teams)), TeamsMessenger)
     # Settings that cannot work are reported as such, not as a traceback.
-    broken = Settings(_env_file=None, MicrosoftAppId=app_id)  # type: ignore[call-arg]
+    broken = Settings(  # type: ignore[call-arg]
+        _env_file=None, MicrosoftAppId=app_id, MicrosoftAppTenantId="tenant-0001"
+    )
     with pytest.raises(NoMessenger, match="MicrosoftAppPassword"):
         messenger_from_settings(Ctx(ctx.store, broken))
 
