@@ -54,7 +54,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from bot import inbox
 from bot.channels import deliver_elsewhere
-from bot.channels.teams_cards import to_activity
+from bot.channels import teams_extension as extension
+from bot.channels.teams_size import fit
 from bot.context import Context
 from bot.conversation import handle
 from bot.logs import log_failure
@@ -70,10 +71,12 @@ PLATFORM = "teams"
 ROUTE = "/api/messages"
 RETRY_STATUSES = frozenset({412, 429, 502, 504})
 GONE_STATUSES = frozenset({403, 404})
+TOO_LARGE_STATUSES = frozenset({400, 413})  # what the connector answers a message too big
 # Teams' per bot, per conversation limits: 7 messages a second, 60 in 30 seconds.
 PACE_LIMITS: tuple[tuple[int, float], ...] = ((7, 1.0), (60, 30.0))
 
 T = TypeVar("T")
+Router = Callable[[Turn, Context], list[Reply]]
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
@@ -466,7 +469,8 @@ class TeamsMessenger:
         if reference is None:
             raise Unreachable(channel)
         async with _gone_means_unreachable(channel):
-            await self._channel.send_proactive(reference, to_activity(reply))
+            for activity in fit(reply):
+                await self._channel.send_proactive(reference, activity)
 
     async def dm(self, person: str, reply: Reply) -> None:
         email = person.strip().lower()
@@ -476,7 +480,8 @@ class TeamsMessenger:
         async with _gone_means_unreachable(person):
             if not _is_personal(reference):
                 reference = await self._channel.open_personal(email, reference)
-            await self._channel.send_proactive(reference, to_activity(reply))
+            for activity in fit(reply):
+                await self._channel.send_proactive(reference, activity)
 
 
 @asynccontextmanager
@@ -505,6 +510,7 @@ class TeamsChannel(Bot):
         rng: Callable[[], float] = random.random,
     ) -> None:
         self.ctx = ctx
+        self.router: Router = handle  # tests hand in a probe; nothing else replaces it
         self.app_id = ctx.settings.microsoft_app_id.strip()
         self.adapter = CloudAdapter(authentication(ctx.settings))
         self.adapter.on_turn_error = self._on_error
@@ -550,6 +556,9 @@ class TeamsChannel(Bot):
                 self._forget_conversation(activity)
             else:
                 self._remember_conversation(activity)
+            return
+        if activity.type == ActivityTypes.invoke:
+            await self._on_invoke(context)
             return
         if activity.type not in (ActivityTypes.message, ActivityTypes.conversation_update):
             return
@@ -609,10 +618,75 @@ class TeamsChannel(Bot):
             is_direct=is_personal(activity),
             event_id=activity.id,
         )
-        replies = await asyncio.to_thread(handle, turn, self.ctx)
+        replies = await asyncio.to_thread(self.router, turn, self.ctx)
         here = await deliver_elsewhere(replies, self.messenger)
         for reply in here:
             await self._answer(context, turn, reply)
+
+    async def _on_invoke(self, context: TurnContext) -> None:
+        """The message extension: "Log as referral" opens a task module, its form submits."""
+        activity = context.activity
+        call = extension.read_invoke(activity)
+        if call is None or call.action is None:
+            await context.send_activity(extension.invoke_response(extension.close_task()))
+            return
+        submitting = activity.name == extension.SUBMIT_ACTION
+        item = None
+        if submitting and activity.id:  # Teams retries an invoke it got no answer to
+            item = await asyncio.to_thread(
+                _claim_activity, self.ctx, self._event_id(activity), activity, self.worker
+            )
+            if item is None:
+                await context.send_activity(extension.invoke_response(extension.close_task()))
+                return
+        with inbox.delivering(self.ctx.store, item):
+            await self._invoke_turn(context, call, submitting)
+        if item is not None:
+            await asyncio.to_thread(inbox.finish, self.ctx.store, item, self.worker)
+
+    async def _invoke_turn(
+        self, context: TurnContext, call: extension.ExtensionCall, submitting: bool
+    ) -> None:
+        activity = context.activity
+        email, _ = await self._speaker(context)
+        # Like Slack's shortcut, all it leads to is for the speaker alone: it goes on in their
+        # one-to-one chat with the bot (where a Confirm button then finds the same draft).
+        personal = self._personal_key(email) or channel_key(activity.conversation.id)
+        turn = Turn(
+            person=email,
+            conversation=f"{PLATFORM}:{personal}",
+            action=call.action,
+            payload=call.payload,
+            platform=PLATFORM,
+            is_direct=True,
+            event_id=activity.id,
+        )
+        replies = await asyncio.to_thread(self.router, turn, self.ctx)
+        here = await deliver_elsewhere(replies, self.messenger)
+        form = next((r for r in here if r.form), None)
+        if form is None and not submitting and here:
+            form = here[0]  # what stands in the way (say, an unknown speaker), in the dialog
+        response = extension.task_card(form) if form else extension.close_task()
+        await context.send_activity(extension.invoke_response(response))
+        for reply in (r for r in here if r is not form):
+            await self._answer_privately(context, email, reply)
+
+    def _personal_key(self, email: str) -> str | None:
+        """The conversation id of someone's one-to-one chat with the bot, when known."""
+        known = _load_reference(self.ctx, email) if email else None
+        if known is None or not _is_personal(known) or known.conversation is None:
+            return None
+        return known.conversation.id
+
+    async def _answer_privately(self, context: TurnContext, email: str, reply: Reply) -> None:
+        """In place in a one-to-one chat; from anywhere else, as a DM (never in the channel)."""
+        if is_personal(context.activity) or not email:
+            await self.send_fitted(context, reply)
+            return
+        try:
+            await self.messenger.dm(email, reply)
+        except Unreachable:
+            log.warning("message extension reply could not be sent as a DM; not posted")
 
     async def _answer(self, context: TurnContext, turn: Turn, reply: Reply) -> None:
         # Teams has no ephemeral messages: a private answer to a channel goes to a DM.
@@ -623,7 +697,7 @@ class TeamsChannel(Bot):
             except Unreachable:
                 log.warning("private reply could not be sent as a DM; not posted in channel")
                 return
-        await self.send(context, to_activity(reply))
+        await self.send_fitted(context, reply)
 
     async def _on_conversation_update(self, context: TurnContext) -> None:
         activity = context.activity
@@ -634,7 +708,7 @@ class TeamsChannel(Bot):
             email, person_id = await self._speaker(context) if is_personal(activity) else ("", None)
             if email and person_id:
                 _save_reference(self.ctx, email, _reference_for(activity), person_id)
-            await self.send(context, to_activity(Reply(render("teams_welcome"), kind="welcome")))
+            await self.send_fitted(context, Reply(render("teams_welcome"), kind="welcome"))
         for member in added:
             if member.id != bot_id:
                 await self._remember_member(context, member)
@@ -706,6 +780,18 @@ class TeamsChannel(Bot):
             log.debug("roster lookup failed: %s", type(exc).__name__)
             return ""
         return (member.email or member.user_principal_name or "").strip().lower()
+
+    async def send_fitted(self, context: TurnContext, reply: Reply) -> None:
+        """Send a reply within Teams' size limit; if Teams still refuses it, say so plainly."""
+        try:
+            for activity in fit(reply):
+                await self.send(context, activity)
+        except HttpOperationError as exc:
+            if _status(exc) not in TOO_LARGE_STATUSES:
+                raise
+            log.warning("teams refused a %s reply (%s)", reply.kind or "reply", _status(exc))
+            refused = Reply(render("teams_reply_too_large"), kind="teams_reply_too_large")
+            await self.send(context, fit(refused)[0])
 
     async def send(self, context: TurnContext, activity: Activity) -> None:
         """Send within a turn: paced per conversation, retried when Teams says so."""

@@ -20,8 +20,13 @@ from bot.render import convert, render
 
 CARD_VERSION = "1.5"
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-# Teams rejects bot messages over about 28 KB; leave room for the rest of the card.
-MAX_IMAGE_URI_CHARS = 20_000
+# Teams rejects bot messages over about 28 KB counted in UTF-16 (2 bytes a character), so a
+# chart's data: URI stays under 22 KB of it, leaving room for the rest of the card.
+MAX_IMAGE_URI_CHARS = 11_000
+# A choice set lists at most this many characters of choices (8 KB of the 28 KB a message
+# may hold, in UTF-16), the one already chosen first.
+MAX_STATIC_CHOICE_CHARS = 4_000
+FILTERED_FROM = 6  # choices from which a choice set is a type-to-filter list
 
 
 def escape_data(text: str) -> str:
@@ -83,11 +88,7 @@ def _input(field: FormInput) -> dict[str, Any]:
     if field.required:
         element["errorMessage"] = render("teams_required_field", label=field.label)
     if field.kind == "select":
-        element.update(
-            type="Input.ChoiceSet",
-            style="compact",
-            choices=[{"title": label, "value": value} for value, label in field.options],
-        )
+        element.update(_choice_set(field))
     elif field.kind == "number":
         element["type"] = "Input.Number"
     elif field.kind == "date":
@@ -99,6 +100,28 @@ def _input(field: FormInput) -> dict[str, Any]:
         element["value"] = field.initial
     if field.placeholder and element["type"] != "Input.ChoiceSet":
         element["placeholder"] = field.placeholder
+    return element
+
+
+def _choice_set(field: FormInput) -> dict[str, Any]:
+    """A dropdown; a long one filters as people type, and lists what fits in a message."""
+    choices = [{"title": label, "value": value} for value, label in field.options]
+    element: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "style": "filtered" if len(choices) >= FILTERED_FROM else "compact",
+        "choices": choices,
+    }
+    if sum(len(c["title"]) + len(c["value"]) + 24 for c in choices) <= MAX_STATIC_CHOICE_CHARS:
+        return element
+    initial = [c for c in choices if c["value"] == field.initial]
+    kept, used = list(initial), sum(len(c["title"]) + len(c["value"]) + 24 for c in initial)
+    for choice in choices:
+        used += len(choice["title"]) + len(choice["value"]) + 24
+        if used > MAX_STATIC_CHOICE_CHARS:
+            break
+        if choice not in initial:
+            kept.append(choice)
+    element["choices"] = kept
     return element
 
 

@@ -250,12 +250,12 @@ async def test_pacer_keeps_every_window_within_teams_limits(fake_time: FakeTime)
     assert sent[-1] - sent[0] < 70  # paced, not serialised: 130 messages in about a minute
 
 
-async def test_addressed_and_private_replies(bot, connector, ctx, monkeypatch) -> None:
+async def test_addressed_and_private_replies(bot, connector, ctx) -> None:
     """Replies for others go through the Messenger; private ones never land in a channel."""
     await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
     connector.activities.clear()
 
-    def fake_handle(turn, ctx):
+    def probe(turn, ctx):
         assert turn.text == "refer Acme to Sam" and not turn.is_direct
         return [
             Reply("Logged.", kind="ok"),
@@ -264,7 +264,7 @@ async def test_addressed_and_private_replies(bot, connector, ctx, monkeypatch) -
             Reply("New referral!", to_person=SAM),  # Sam never talked to the bot
         ]
 
-    monkeypatch.setattr("bot.channels.teams.handle", fake_handle)
+    channel_of(bot).router = probe
     body = activity(
         connector,
         user_id="29:priya",
@@ -345,11 +345,11 @@ async def test_proactive_post_is_retried_after_429(bot, connector, fake_time) ->
     assert len(fake_time.sleeps) == 2
 
 
-async def test_form_card_submit_reaches_the_router_with_inputs(bot, connector, monkeypatch) -> None:
+async def test_form_card_submit_reaches_the_router_with_inputs(bot, connector) -> None:
     """A two-step form flow: the card's inputs come back in `value` with the submit's data."""
     seen: list = []
 
-    def fake_handle(turn, ctx):
+    def probe(turn, ctx):
         seen.append(turn)
         if turn.action is None:
             form = Form(
@@ -361,7 +361,7 @@ async def test_form_card_submit_reaches_the_router_with_inputs(bot, connector, m
             return [Reply("Tell me about it.", form=form)]
         return [Reply(f"Saved {turn.payload['title']}.")]
 
-    monkeypatch.setattr("bot.channels.teams.handle", fake_handle)
+    channel_of(bot).router = probe
     await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="story"))
     [card] = connector.cards()
     [submit] = card["actions"]
