@@ -19,7 +19,7 @@ from bot.render import convert
 
 FORM_CALLBACK = "crossbot_form"
 OPEN_FORM_ACTION = "slack.open_form"
-STASHED = "~stash"  # a button value or modal metadata too big for Slack, kept in memory
+STASHED = "~stash"  # a button value or modal metadata too big for Slack, kept in a `Stash`
 SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 FIELDS_PER_SECTION = 10
@@ -34,7 +34,8 @@ _DUPLICATE_SUFFIX = re.compile(r"~\d+$")
 class Stash:
     """A bounded in-memory store for things Slack cannot carry (oversized values, forms).
 
-    Lost on restart: a stale reference gets a friendly "please ask again" instead.
+    The server uses `bot.channels.stash.StoredStash`, the same in the database; this one is
+    lost on restart (a stale reference gets a friendly "please ask again").
     """
 
     def __init__(self, size: int = 2000) -> None:
