@@ -153,6 +153,21 @@ def finish(store: Store, item_id: int, worker: str, now: datetime | None = None)
         )
 
 
+def renew(store: Store, item_id: int, worker: str, now: datetime | None = None) -> bool:
+    """Extend `worker`'s claim on an item still in hand."""
+    with store.write() as session:
+        result = session.execute(
+            update(InboxItem)
+            .where(
+                col(InboxItem.id) == item_id,
+                col(InboxItem.claimed_by) == worker,
+                col(InboxItem.done_at).is_(None),
+            )
+            .values(claimed_at=now or utcnow())
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def release(store: Store, item_ids: Iterable[int], worker: str) -> None:
     """Give back unfinished items, so that another worker takes them at once."""
     ids = list(item_ids)
@@ -387,13 +402,26 @@ class Worker:
             return
         if item is None:
             return  # done, or another worker holds it
+        keeper = asyncio.ensure_future(self._keep(item_id))
         try:
             with delivering(self.store, item_id, sent):
                 await self.process(item)
+            keeper.cancel()
             await asyncio.to_thread(finish, self.store, item_id, self.name, self.clock())
         except Exception as exc:
             log_failure(log, "inbox item failed", exc, platform=self.platform)
             await self._give_back(item_id)
+        finally:
+            keeper.cancel()
+
+    async def _keep(self, item_id: int) -> None:
+        """Renew the claim while a slow item is in hand, so no one takes it over."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            try:
+                await asyncio.to_thread(renew, self.store, item_id, self.name, self.clock())
+            except Exception as exc:  # the database is away: the lease may lapse
+                log_failure(log, "inbox renew failed", exc)
 
     async def _give_back(self, item_id: int) -> None:
         try:

@@ -59,19 +59,19 @@ def test_the_daily_jobs_of_every_feature_are_in_the_jobs_list():
 
 
 async def test_housekeeping_forgets_old_delivery_ids(ctx: Context):
-    from bot.store.models import InboxItem as ProcessedEvent
+    from bot.store.models import InboxItem
 
     with ctx.store.write() as session:
         old = datetime(2026, 11, 1, tzinfo=UTC)
-        session.add(ProcessedEvent(platform="slack", key="old", received_at=old, done_at=old))
-        session.add(ProcessedEvent(platform="slack", key="new", received_at=SLOT))
+        session.add(InboxItem(platform="slack", key="old", received_at=old, done_at=old))
+        session.add(InboxItem(platform="slack", key="new", received_at=SLOT))
     assert (
         await scheduler.run_due(ctx, jobs.HOUSEKEEPING, SLOT, SLOT, RecordingMessenger()) == "done"
     )
     with ctx.store.read() as session:
         from sqlmodel import select
 
-        assert [e.key for e in session.exec(select(ProcessedEvent))] == ["new"]
+        assert [e.key for e in session.exec(select(InboxItem))] == ["new"]
 
 
 def test_no_platform_means_no_scheduler(ctx: Context):

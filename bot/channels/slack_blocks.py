@@ -24,7 +24,7 @@ OPEN_FORM_ACTION = "slack.open_form"
 SHOW_WHOLE_ACTION = "slack.show_whole"  # the rest of a reply cut to fit one message
 WHOLE_KIND = "slack_whole"  # a reply shown whole, split across messages, never cut
 CHOICES_ACTION = "choices."  # action_id prefix of a menu whose options load as one types
-STASHED = "~stash"  # a button value or modal metadata too big for Slack, kept in memory
+STASHED = "~stash"  # a button value or modal metadata too big for Slack, kept in a `Stash`
 SECTION_LIMIT = limits.SECTION_TEXT
 FIELD_LIMIT = limits.FIELD_TEXT
 FIELDS_PER_SECTION = limits.FIELDS_PER_SECTION
@@ -39,7 +39,8 @@ _DUPLICATE_SUFFIX = re.compile(r"~\d+$")
 class Stash:
     """A bounded in-memory store for things Slack cannot carry (oversized values, forms).
 
-    Lost on restart: a stale reference gets a friendly "please ask again" instead.
+    The server uses `bot.channels.stash.StoredStash`, the same in the database; this one is
+    lost on restart (a stale reference gets a friendly "please ask again").
     """
 
     def __init__(self, size: int = 2000) -> None:
