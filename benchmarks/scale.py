@@ -111,11 +111,11 @@ def timed(action: Callable[..., Any], *args: Any) -> tuple[float, Any]:
 def build_costs(firm: Catalog) -> dict[str, float]:
     """Seconds to build the search index and the parser's lookups, and the traced peak MB."""
     search_s, _ = timed(lambda: SearchIndex.build(firm.cards, firm.people, firm.clients))
-    parser_s, _ = timed(lambda: Directory.from_catalog(firm)._index)
+    parser_s, _ = timed(lambda: Directory.from_catalog(firm)._index.scorer)
     gc.collect()
     tracemalloc.start()
     kept = (SearchIndex.build(firm.cards, firm.people, firm.clients), Directory.from_catalog(firm))
-    kept[1]._index  # noqa: B018
+    kept[1]._index.scorer  # noqa: B018
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     del kept
@@ -176,12 +176,17 @@ def turn_costs(firm: Catalog, folder: Path, rounds: int) -> dict[str, Any]:
     search_before = chat.ctx.cached("search_index", _unbuildable)
     parser_before = chat.ctx.cached("referral_directory", _unbuildable)
     checked, after_new = [], []
-    for n in range(rounds):
+    # names a whole word apart: "Zephyrine Audit Trust" and "…Audit Homes" are two clients,
+    # where "…Novel1…" and "…Novel2…" would read as one with a typo
+    words = sorted(_glossary_words())
+    new_names = [f"Zephyrine {rng.choice(words).capitalize()} {e}" for e in _CLIENT_ENDINGS]
+    new_names = list(dict.fromkeys(new_names))[:rounds]
+    for n in range(len(new_names)):
         who = speakers[n % len(speakers)]
         card = firm.cards[n % len(firm.cards)]
         checked.append(timed(chat.say, who, "/leaderboard")[0])
         sentence = (
-            f"I've introduced Zephyrine Novel{n} Widgets to {receivers[n].name} for "
+            f"I've introduced {new_names[n]} to {receivers[n].name} for "
             f"{card.title.lower()}, maybe £{20 + n}k"
         )
         replies = chat.say(who, sentence)
