@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cached_property
 
 from bot._understand.cards import KeywordCardScorer
 from bot._understand.clients import add_client, client_index
@@ -62,7 +63,12 @@ class Index:
         for card in directory.cards:
             self.services.update(x.lower() for x in (card.title, *card.aliases))
         self.team_names = TeamNames(directory)
-        self.scorer = KeywordCardScorer(directory.cards)
+        self._cards = directory.cards
+
+    @cached_property
+    def scorer(self) -> KeywordCardScorer:
+        """Built on the first card inference: the cheap first check needs names only."""
+        return KeywordCardScorer(self._cards)
 
     def add_clients(self, clients: Iterable[Client]) -> None:
         """File more clients (from referrals, say) without building the rest again."""
