@@ -368,3 +368,15 @@ def test_preview_on_the_demo_database_shows_four_rules_and_sends_nothing(tmp_pat
     assert again.stdout == result.stdout  # nothing was recorded
     # The preview names people, never clients.
     assert "Ltd" not in result.stdout and "plc" not in result.stdout
+
+
+async def test_the_daily_job_sends_once_across_replicas(fresh_cards: Context, store) -> None:
+    from bot.scheduler import run_due
+
+    refer(fresh_cards, CLIENTS[0], SAM, PRIYA, MONDAY - timedelta(days=10))
+    first, second = RecordingMessenger(), RecordingMessenger()
+    # Two replicas over one database wake for the same slot: one claims it, one skips.
+    replica = Context(store, fresh_cards.settings)
+    assert await run_due(fresh_cards, jobs.NUDGES, MONDAY, MONDAY, first) == "done"
+    assert await run_due(replica, jobs.NUDGES, MONDAY, MONDAY, second) == "skipped"
+    assert kinds(first.dms) == [(PRIYA, "nudge_no_response")] and second.dms == []
