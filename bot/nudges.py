@@ -247,13 +247,14 @@ def record(session: Session, planned: Plan, now: datetime) -> dict[str, int]:
             select(Nudge).where(col(Nudge.key).in_([i.key for i in planned.send + planned.batch]))
         )
     }
+    sending = {item.key for item in planned.send}
     for item in planned.send + planned.batch:
         row = rows.get(item.key) or Nudge(
             key=item.key, person_id=item.person_id, kind=item.kind, subject=item.subject
         )
         row.due_at, row.data = item.since, _stored(item)
-        row.sent_at = now if item in planned.send else None
-        row.batched_at = now if item in planned.batch else None
+        row.sent_at = now if item.key in sending else None
+        row.batched_at = None if item.key in sending else now
         row.snoozed_until, row.feedback = None, ""
         session.add(row)
         rows[item.key] = row
