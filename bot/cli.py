@@ -654,14 +654,14 @@ def nudges(
     now = ctx.now()
     if preview:
         with ctx.store.read() as session:
-            items = nudges_module.plan(
+            planned = nudges_module.plan(
                 session, now, nudges_module.Policy.from_settings(ctx.settings)
             )
-        typer.echo(render("nudges_preview", items=items))
+        typer.echo(render("nudges_preview", plan=planned))
         return
     messenger = _messenger(ctx)
     result = asyncio.run(jobs.send_nudges(ctx, messenger, now))
-    typer.echo(render("nudges_sent", sent=result["sent"], unreachable=result["unreachable"]))
+    typer.echo(render("nudges_sent", **result))
 
 
 @app.command("teams-package")

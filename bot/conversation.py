@@ -21,6 +21,7 @@ from bot.dialogs import (
     digest,
     home,
     learning,
+    nudges,
     referral,
     state,
     story,
@@ -58,6 +59,7 @@ COMMANDS: dict[str, CommandHandler] = {
     "campaign": campaign.campaign_command,
     "digest": digest.command,
     "dashboard": dashboard.command,
+    "nudges": nudges.command,
     "cancel": core.cancel_command,
 }
 # `/crossbot <word> ...` reaches the same table; these words are its own.
@@ -75,6 +77,7 @@ ACTIONS: dict[str, ActionHandler] = {
     "digest": digest.on_action,
     "home": home.on_action,
     "learn": learning.on_action,
+    "nudge": nudges.on_action,
 }
 
 FLOWS: dict[str, FlowHandler] = {
@@ -104,7 +107,9 @@ _PREFIXED = re.compile(r"^(?P<name>story|idea|refer|referral)\s*:\s*(?P<args>.+)
 def handle(turn: Turn, ctx: Context) -> list[Reply]:
     """Answer one turn. Never raises: a failure becomes a kind apology."""
     try:
-        return _handle(clean(turn), ctx)
+        turn = clean(turn)
+        # The first time someone talks to Crossbot, a short tour comes before the answer.
+        return nudges.welcome_first_contact(turn, ctx) + _handle(turn, ctx)
     except Exception as exc:
         log_failure(log, "turn failed", exc, platform=turn.platform, action=turn.action)
         return [Reply(render("error"), kind="error")]

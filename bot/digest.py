@@ -19,7 +19,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from bot import stories, story_privacy
+from bot import nudges, stories, story_privacy
 from bot.messages import Reply
 from bot.money import firm_currency
 from bot.referrals import in_team
@@ -483,11 +483,14 @@ class PersonalDigest:
     consents: list[OpenReferral]  # referrals of my clients waiting for my consent
     stories_to_review: int
     stories_to_name: int
+    # Lower-priority nudges batched here instead of sent on their own (bot.nudges).
+    nudges: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (
-            self.sent
+            self.nudges
+            or self.sent
             or self.waiting
             or self.consents
             or self.stories_to_review
@@ -570,7 +573,16 @@ def _personal_batch(
             digests[owner].consents.append(
                 _open_item(row, referrer, client_names, person_names, now)
             )
+    _add_batched_nudges(session, digests, now)
     return digests
+
+
+def _add_batched_nudges(
+    session: Session, digests: dict[int, PersonalDigest], now: datetime
+) -> None:
+    """Nudges held back by the attention budget go in the digest instead (bot.nudges)."""
+    for person_id, rows in nudges.batched(session, set(digests), now).items():
+        digests[person_id].nudges = [{"kind": row.kind, **row.data} for row in rows]
 
 
 def _open_item(

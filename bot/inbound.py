@@ -19,7 +19,7 @@ from bot.messages import Turn
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ue000-\ue003]")
 MAX_ID = 2**63 - 1  # the largest id a database row can have (BIGINT, SQLite INTEGER)
 # Payload keys that carry a row id (a referral, a story, an idea, a point award...).
-ID_KEYS = frozenset({"id", "referral", "story", "idea", "point", "campaign"})
+ID_KEYS = frozenset({"id", "referral", "story", "idea", "point", "campaign", "nudge"})
 _NUMBER = re.compile(r"[+-]?\d+")
 
 

@@ -105,24 +105,30 @@ def _read_personal_digests(ctx: Context, now: Any) -> list[tuple[str, digest.Per
 async def send_nudges(ctx: Context, messenger: Messenger, now: Any) -> dict[str, Any]:
     """Send today's nudges; each is recorded first, so it can never go twice."""
     policy = nudges.Policy.from_settings(ctx.settings)
-    items = await asyncio.to_thread(_plan_nudges, ctx, now, policy)
+    planned, ids = await asyncio.to_thread(_plan_nudges, ctx, now, policy)
     failed: list[str] = []
-    for item in items:
+    for item in planned.send:
         try:
-            await messenger.dm(item.email, nudges.reply(item))
+            await messenger.dm(item.email, nudges.reply(item, ids[item.key]))
         except Unreachable:
             failed.append(item.key)
     if failed:
         with ctx.store.write() as session:
             nudges.unsent(session, failed)
-    return {"sent": len(items) - len(failed), "unreachable": len(failed)}
+    return {
+        "sent": len(planned.send) - len(failed),
+        "unreachable": len(failed),
+        "batched": len(planned.batch),
+        "held": len(planned.held),
+    }
 
 
-def _plan_nudges(ctx: Context, now: Any, policy: nudges.Policy) -> list[nudges.NudgeItem]:
+def _plan_nudges(
+    ctx: Context, now: Any, policy: nudges.Policy
+) -> tuple[nudges.Plan, dict[str, int]]:
     with ctx.store.write() as session:
-        items = nudges.plan(session, now, policy)
-        nudges.record(session, items, now)
-    return items
+        planned = nudges.plan(session, now, policy)
+        return planned, nudges.record(session, planned, now)
 
 
 # -- job functions --------------------------------------------------------------------------

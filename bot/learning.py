@@ -70,6 +70,16 @@ def record(
     return row.id
 
 
+def answered_since(session: Session, since: datetime) -> Counter[str]:
+    """How many who-does questions each card answered since then (offered first, not missed)."""
+    rows = session.exec(
+        select(AskedQuestion.cards).where(
+            col(AskedQuestion.feedback) != "missed", col(AskedQuestion.asked_at) >= since
+        )
+    ).all()
+    return Counter(cards[0] for cards in rows if cards)
+
+
 def asked_by(session: Session, question_id: int) -> int | None | bool:
     """Who asked the question (a person id), None if nobody recorded, False if it is gone."""
     row = session.get(AskedQuestion, question_id)

@@ -1,37 +1,90 @@
-"""Nudges: short, timely reminders, each sent at most once, within a weekly budget per person.
+"""Nudges: the right reminder to the right person, once, within an attention budget.
 
-Three kinds, from the data alone:
-- `follow_up`: a referral you received has sat in new/accepted for N days: accept or update it.
-- `close_loop`: a meeting or proposal has had no news for a while: won, lost, still going?
-- `card_review`: a service card not reviewed for 12 months: its main contact refreshes it.
+The rules (docs/nudges.md), each found from the data alone:
+- `no_response`: a referral you received has waited N working days to be accepted or declined.
+- `no_news`: no status change for N days: the receiver gets one-tap updates, the referrer and
+  the client's relationship owner hear honestly that there is no news yet.
+- `close_loop`: a won referral without a story: the receiving team's ambassador is asked.
+- `stale_card`: a card not reviewed for 12 months: its main contact, with this quarter's use.
+- `homework`: a referral won for a client in a sector: owners of other clients in that
+  sector get the card's situations to look out for and questions to ask.
+The owner-consent reminder belongs to the referral itself (`referrals.remind_silent_owners`);
+campaign encouragement to `campaigns`; the welcome to the first turn (`dialogs/nudges.py`).
+All of them share the budget read by `spent` and `no_room`.
 
-A nudge's `key` names what it is about (and the state it was in), so the same reminder is
-never sent twice, while a referral that moves on and stalls again can earn a new one.
+A nudge's `key` names its rule, subject, cause and person, so the same cause never nudges
+twice; a referral that moves on and stalls again is a new cause. Snoozed nudges come back
+once, a week later, if their cause still holds.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from bot import learning, referrals
 from bot.messages import Button, Reply
 from bot.render import render
-from bot.store.models import Client, Nudge, Person, Referral, ServiceCard
+from bot.store.models import (
+    Client,
+    Nudge,
+    NudgeOptOut,
+    Person,
+    Referral,
+    ServiceCard,
+    Story,
+)
 
-KINDS = ("follow_up", "close_loop", "card_review")  # also the order of priority
+__all__ = [
+    "RULES",
+    "NudgeItem",
+    "Plan",
+    "Policy",
+    "batched",
+    "candidates",
+    "feedback",
+    "is_off",
+    "no_room",
+    "not_relevant_counts",
+    "plan",
+    "record",
+    "reply",
+    "set_off",
+    "similar_sectors",
+    "spent",
+    "still_going",
+    "unsent",
+    "welcome_once",
+]
+
+# In order of priority; the first two are the receiver's own next step.
+RULES = ("no_response", "no_news", "close_loop", "homework", "stale_card")
+URGENT = frozenset({"no_response"})
 TEMPLATES = {
-    "follow_up": "nudge_follow_up",
+    "no_response": "nudge_no_response",
+    "no_news": "nudge_no_news",
     "close_loop": "nudge_close_loop",
-    "card_review": "nudge_card_review",
+    "homework": "nudge_homework",
+    "stale_card": "nudge_stale_card",
 }
-STALLED = ("meeting", "proposal")
-WAITING = ("new", "accepted")
+# Rows in the Nudge table that are not reminders to a person (the campaign's admin flags),
+# or that answer the person's own first message (the welcome): the budget ignores them.
+NOT_COUNTED = ("campaign_flag", "welcome")
+STALLED = ("accepted", "meeting", "proposal", "parked")
 WAITING_ON_OWNER = ("pending", "talk_first")
 DAYS_PER_MONTH = 30.44
+SNOOZE = timedelta(days=7)
+BATCHED_WINDOW = timedelta(days=7)  # a personal digest shows the week's batched nudges
+HOMEWORK_BULLETS = 3
+_WORD = re.compile(r"[a-z]+")
+# Sector words too general to say two clients are alike.
+_SECTOR_STOPWORDS = frozenset({"and", "the", "for", "with", "services", "group", "other"})
 
 
 @dataclass
@@ -40,18 +93,25 @@ class NudgeItem:
     person_id: int
     email: str
     name: str
-    kind: str
+    kind: str  # the rule
     subject: str  # a referral id or a card id
     since: datetime
     data: dict[str, Any] = field(default_factory=dict)
+    buttons: list[Button] = field(default_factory=list)
+    urgent: bool = False
+    digest: bool = False  # the person reads a personal digest, so it can be batched there
 
 
 @dataclass(frozen=True)
 class Policy:
-    follow_up_days: int = 5
-    stale_days: int = 21
+    follow_up_days: int = 3  # working days
+    stale_days: int = 14
     card_review_months: int = 12
-    weekly_budget: int = 3
+    daily_budget: int = 2
+    weekly_budget: int = 5
+    quiet_from: int = 19
+    quiet_until: int = 8
+    zone: ZoneInfo = ZoneInfo("Europe/London")
 
     @classmethod
     def from_settings(cls, settings: Any) -> Policy:
@@ -59,57 +119,147 @@ class Policy:
             follow_up_days=settings.nudge_follow_up_days,
             stale_days=settings.nudge_stale_days,
             card_review_months=settings.card_review_months,
+            daily_budget=settings.nudge_daily_budget,
             weekly_budget=settings.nudge_weekly_budget,
+            quiet_from=settings.nudge_quiet_from,
+            quiet_until=settings.nudge_quiet_until,
+            zone=settings.zone,
         )
 
 
+@dataclass
+class Plan:
+    """Today's nudges: sent now, batched into the personal digest, or held (and why)."""
+
+    send: list[NudgeItem] = field(default_factory=list)
+    batch: list[NudgeItem] = field(default_factory=list)
+    held: list[tuple[NudgeItem, str]] = field(default_factory=list)
+    not_relevant: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def items(self) -> list[NudgeItem]:
+        return self.send + self.batch + [item for item, _ in self.held]
+
+
+# -- the budget -------------------------------------------------------------------------------
+
+
+def quiet(now: datetime, policy: Policy) -> str | None:
+    """Why nothing may be sent now ("weekend", "quiet hours"), or None."""
+    local = now.astimezone(policy.zone)
+    if local.weekday() >= 5:
+        return "weekend"
+    start, end = policy.quiet_from, policy.quiet_until
+    hour = local.hour
+    inside = (hour >= start or hour < end) if start > end else start <= hour < end
+    return "quiet hours" if start != end and inside else None
+
+
+def spent(session: Session, now: datetime, zone: ZoneInfo) -> dict[int, tuple[int, int]]:
+    """Nudges each person had (today in the firm's time zone, in the last 7 days).
+
+    The one budget query: every kind of reminder (campaign encouragement included) counts.
+    """
+    local = now.astimezone(zone)
+    midnight = datetime.combine(local.date(), time(), tzinfo=zone)
+    rows = session.exec(
+        select(Nudge.person_id, Nudge.sent_at).where(
+            col(Nudge.sent_at).is_not(None),
+            col(Nudge.sent_at) > now - timedelta(days=7),
+            col(Nudge.kind).not_in(NOT_COUNTED),
+        )
+    ).all()
+    today: Counter[int] = Counter()
+    week: Counter[int] = Counter()
+    for person_id, sent_at in rows:
+        week[person_id] += 1
+        if sent_at is not None and sent_at >= midnight:
+            today[person_id] += 1
+    return {pid: (today[pid], week[pid]) for pid in week}
+
+
+def no_room(session: Session, now: datetime, policy: Policy) -> set[int]:
+    """People who may not get another nudge now: budget used up today or this week, or off."""
+    full = {
+        pid
+        for pid, (today, week) in spent(session, now, policy.zone).items()
+        if today >= policy.daily_budget or week >= policy.weekly_budget
+    }
+    return full | _opted_out(session)
+
+
+# -- planning ---------------------------------------------------------------------------------
+
+
 def candidates(session: Session, now: datetime, policy: Policy) -> list[NudgeItem]:
-    """Every nudge that is due now, before de-duplication and budgets."""
+    """Every nudge whose cause holds now, before de-duplication and budgets."""
     people = {p.id: p for p in session.exec(select(Person).where(col(Person.active)))}
     items = _referral_nudges(session, now, policy, people)
+    items += _close_loop(session, people)
+    items += _homework(session, now, people)
     items += _card_nudges(session, now, policy, people)
     return items
 
 
-def plan(session: Session, now: datetime, policy: Policy) -> list[NudgeItem]:
-    """The nudges to send now: never sent before, and within each person's weekly budget."""
+def plan(session: Session, now: datetime, policy: Policy) -> Plan:
+    """Sort today's due nudges into sent, batched and held; nothing is written."""
     due = candidates(session, now, policy)
+    result = Plan(not_relevant=not_relevant_counts(session))
     if not due:
-        return []
-    sent_keys = set(
-        session.exec(select(Nudge.key).where(col(Nudge.key).in_([item.key for item in due])))
+        return result
+    known = {
+        row.key: row
+        for row in session.exec(select(Nudge).where(col(Nudge.key).in_([i.key for i in due])))
+    }
+    off = _opted_out(session)
+    why_quiet = quiet(now, policy)
+    used = defaultdict(
+        lambda: [0, 0], {k: list(v) for k, v in spent(session, now, policy.zone).items()}
     )
-    week_ago = now - timedelta(days=7)
-    used = Counter(
-        session.exec(
-            select(Nudge.person_id).where(
-                col(Nudge.sent_at).is_not(None), col(Nudge.sent_at) > week_ago
-            )
-        )
-    )
-    chosen: list[NudgeItem] = []
-    due.sort(key=lambda item: (KINDS.index(item.kind), item.since, item.key))
+    due.sort(key=lambda i: (not i.urgent, RULES.index(i.kind), i.since, i.key))
     for item in due:
-        if item.key in sent_keys or used[item.person_id] >= policy.weekly_budget:
-            continue
-        used[item.person_id] += 1
-        chosen.append(item)
-    return chosen
-
-
-def record(session: Session, items: list[NudgeItem], now: datetime) -> None:
-    """Mark the nudges sent (the unique key stops a second send ever after)."""
-    for item in items:
-        session.add(
-            Nudge(
-                key=item.key,
-                person_id=item.person_id,
-                kind=item.kind,
-                subject=item.subject,
-                due_at=item.since,
-                sent_at=now,
+        row = known.get(item.key)
+        if row is not None and not _snooze_over(row, now):
+            continue  # the same cause never nudges twice
+        if item.person_id in off:
+            result.held.append((item, "nudges off"))
+        elif why_quiet:
+            result.held.append((item, why_quiet))
+        elif _has_room(used[item.person_id], policy):
+            used[item.person_id][0] += 1
+            used[item.person_id][1] += 1
+            result.send.append(item)
+        elif not item.urgent and item.digest:
+            result.batch.append(item)
+        else:
+            today, _ = used[item.person_id]
+            result.held.append(
+                (item, "daily budget" if today >= policy.daily_budget else "weekly budget")
             )
+    return result
+
+
+def record(session: Session, planned: Plan, now: datetime) -> dict[str, int]:
+    """Write the plan down before anything is sent; returns each sent nudge's id by key."""
+    rows = {
+        row.key: row
+        for row in session.exec(
+            select(Nudge).where(col(Nudge.key).in_([i.key for i in planned.send + planned.batch]))
         )
+    }
+    sending = {item.key for item in planned.send}
+    for item in planned.send + planned.batch:
+        row = rows.get(item.key) or Nudge(
+            key=item.key, person_id=item.person_id, kind=item.kind, subject=item.subject
+        )
+        row.due_at, row.data = item.since, _stored(item)
+        row.sent_at = now if item.key in sending else None
+        row.batched_at = None if item.key in sending else now
+        row.snoozed_until, row.feedback = None, ""
+        session.add(row)
+        rows[item.key] = row
+    session.flush()
+    return {key: row.id for key, row in rows.items() if row.id is not None and row.sent_at}
 
 
 def unsent(session: Session, keys: list[str]) -> None:
@@ -119,62 +269,276 @@ def unsent(session: Session, keys: list[str]) -> None:
         session.add(nudge)
 
 
-def reply(item: NudgeItem) -> Reply:
-    """The reminder as a direct message to its person."""
-    if item.kind == "card_review":
-        buttons = [Button("Show the card", "card.show", {"card": item.subject})]
-    else:
-        buttons = [Button("My referrals", "referral.mine", {"referral": int(item.subject)})]
+def reply(item: NudgeItem, nudge_id: int) -> Reply:
+    """The nudge as a direct message: its own buttons, then Snooze a week and Not relevant."""
+    ref = {"nudge": nudge_id}
+    buttons = [
+        *item.buttons,
+        Button("Snooze a week", "nudge.snooze", ref),
+        Button("Not relevant", "nudge.not_relevant", ref),
+    ]
     text = render(TEMPLATES[item.kind], item=item, name=item.name.split()[0] if item.name else "")
     return Reply(
         text, buttons=buttons, to_person=item.email, private=True, kind=TEMPLATES[item.kind]
     )
 
 
+# -- what people say back ---------------------------------------------------------------------
+
+
+def feedback(session: Session, nudge_id: int, person: Person, what: str, now: datetime) -> bool:
+    """Snooze a nudge for a week, or mark it not relevant; False if it is not theirs."""
+    row = session.get(Nudge, nudge_id)
+    if row is None or row.person_id != person.id:
+        return False
+    row.feedback, row.feedback_at = what, now
+    row.snoozed_until = now + SNOOZE if what == "snoozed" else None
+    session.add(row)
+    return True
+
+
+def not_relevant_counts(session: Session) -> dict[str, int]:
+    """How many nudges people called "not relevant", per rule (for admins)."""
+    kinds = session.exec(select(Nudge.kind).where(Nudge.feedback == "not_relevant")).all()
+    return dict(sorted(Counter(kinds).items()))
+
+
+def is_off(session: Session, person_id: int) -> bool:
+    return person_id in _opted_out(session, person_id)
+
+
+def set_off(session: Session, person_id: int, off: bool) -> None:
+    """`/crossbot nudges off|on`."""
+    row = session.exec(select(NudgeOptOut).where(NudgeOptOut.person_id == person_id)).first()
+    if off and row is None:
+        session.add(NudgeOptOut(person_id=person_id))
+    elif not off and row is not None:
+        session.delete(row)
+
+
+def still_going(session: Session, referral_id: int, person: Person, now: datetime) -> bool:
+    """The receiver says a referral is still going: the no-news clock starts again."""
+    referral = session.get(Referral, referral_id)
+    if referral is None or referral.receiver_id != person.id or referral.status not in STALLED:
+        return False
+    referral.updated_at = now
+    session.add(referral)
+    return True
+
+
+def batched(session: Session, person_ids: set[int], now: datetime) -> dict[int, list[Nudge]]:
+    """The nudges batched into each person's personal digest this past week."""
+    rows = session.exec(
+        select(Nudge)
+        .where(col(Nudge.person_id).in_(person_ids))
+        .where(col(Nudge.batched_at).is_not(None), col(Nudge.batched_at) > now - BATCHED_WINDOW)
+        .where(Nudge.feedback != "not_relevant")
+        .order_by(col(Nudge.batched_at))
+    ).all()
+    found: dict[int, list[Nudge]] = defaultdict(list)
+    for row in rows:
+        found[row.person_id].append(row)
+    return dict(found)
+
+
+def welcome_once(session: Session, person: Person, now: datetime) -> bool:
+    """Record that `person` was welcomed; False if they already were (here or elsewhere)."""
+    assert person.id is not None
+    key = f"welcome:person:{person.id}"
+    if session.exec(select(Nudge.id).where(Nudge.key == key)).first() is not None:
+        return False
+    # Two replicas racing here: the unique key fails one commit (the caller's to catch).
+    session.add(Nudge(key=key, person_id=person.id, kind="welcome", due_at=now, sent_at=now))
+    return True
+
+
+# -- the rules --------------------------------------------------------------------------------
+
+
 def _referral_nudges(
     session: Session, now: datetime, policy: Policy, people: dict[int | None, Person]
 ) -> list[NudgeItem]:
-    follow_up_before = now - timedelta(days=policy.follow_up_days)
     stale_before = now - timedelta(days=policy.stale_days)
     rows = session.exec(
         select(Referral)
         .where(
-            (col(Referral.status).in_(WAITING) & (col(Referral.updated_at) <= follow_up_before))
+            (col(Referral.status) == "new")
             | (col(Referral.status).in_(STALLED) & (col(Referral.updated_at) <= stale_before))
         )
         # While the relationship owner has not said go, the receiver has nothing to do yet
-        # (the consent reminder job speaks to the owner instead).
+        # (the consent reminder speaks to the owner instead).
         .where(col(Referral.consent).not_in(WAITING_ON_OWNER))
     ).all()
-    clients = {
-        c.id: c
-        for c in session.exec(select(Client).where(col(Client.id).in_({r.client_id for r in rows})))
-    }
-    items = []
+    clients = _by_id(session, Client, {r.client_id for r in rows})
+    items: list[NudgeItem] = []
     for referral in rows:
         receiver = people.get(referral.receiver_id)
-        referrer = people.get(referral.referrer_id)
-        if receiver is None or receiver.id is None:
-            continue
-        kind = "follow_up" if referral.status in WAITING else "close_loop"
         client = clients.get(referral.client_id)
+        if receiver is None or referral.id is None:
+            continue
+        base = {
+            "referral": referral.id,
+            "client": client.name if client else "",
+            "referrer": _name(people.get(referral.referrer_id)),
+            "receiver": receiver.name,
+            "status": referral.status,
+            "days": (now - referral.updated_at).days,
+        }
+        if referral.status == "new":
+            due = referrals.working_days_after(
+                referral.updated_at, policy.follow_up_days, policy.zone
+            )
+            if due <= now:
+                items.append(_item("no_response", referral, receiver, base, urgent=True))
+            continue
+        since = referral.updated_at.astimezone(policy.zone).date().isoformat()
+        items.append(_item("no_news", referral, receiver, {**base, "role": "receiver"}, since))
+        owner = people.get(client.owner_id) if client else None
+        told = {receiver.id}
+        for role, who in (("referrer", people.get(referral.referrer_id)), ("owner", owner)):
+            if who is not None and who.id not in told:
+                told.add(who.id)
+                items.append(_item("no_news", referral, who, {**base, "role": role}, since))
+    return items
+
+
+def _item(
+    rule: str,
+    referral: Referral,
+    person: Person,
+    data: dict[str, Any],
+    cause: str = "",
+    urgent: bool = False,
+) -> NudgeItem:
+    assert person.id is not None
+    receiver = data.get("role", "receiver") == "receiver"
+    if not receiver:
+        buttons = [Button("My referrals", "referral.mine")]
+    else:
+        buttons = [
+            b for b in referrals.actions_for(person, referral) if b.action != "referral.park"
+        ]
+        if rule == "no_news":
+            buttons.append(Button("Still going", "nudge.still_going", {"referral": referral.id}))
+    return NudgeItem(
+        key=":".join(
+            p for p in (rule, f"referral:{referral.id}", cause, f"person:{person.id}") if p
+        ),
+        person_id=person.id,
+        email=person.email,
+        name=person.name,
+        kind=rule,
+        subject=str(referral.id),
+        since=referral.updated_at,
+        data=data,
+        buttons=buttons,
+        urgent=urgent and receiver,
+        digest=person.digest_opt_in,
+    )
+
+
+def _close_loop(session: Session, people: dict[int | None, Person]) -> list[NudgeItem]:
+    """Won referrals nobody has told as a story: ask the receiving team's ambassador."""
+    storied = select(Story.referral_id).where(col(Story.referral_id).is_not(None))
+    won = session.exec(
+        select(Referral).where(Referral.status == "won", col(Referral.id).not_in(storied))
+    ).all()
+    ambassadors: dict[str, Person] = {}
+    for person in sorted(people.values(), key=lambda p: p.id or 0):
+        if person.role == "ambassador":
+            ambassadors.setdefault(person.team, person)
+    items = []
+    for referral in won:
+        who = ambassadors.get(referral.receiver_team) or ambassadors.get(referral.referrer_team)
+        if who is None or who.id is None:
+            continue
+        # No client name: the ambassador may not be a party to the referral.
         items.append(
             NudgeItem(
-                key=f"{kind}:referral:{referral.id}:{referral.status}",
-                person_id=receiver.id,
-                email=receiver.email,
-                name=receiver.name,
-                kind=kind,
+                key=f"close_loop:referral:{referral.id}:person:{who.id}",
+                person_id=who.id,
+                email=who.email,
+                name=who.name,
+                kind="close_loop",
                 subject=str(referral.id),
                 since=referral.updated_at,
                 data={
-                    "client": client.name if client else "",
-                    "referrer": referrer.name if referrer else "",
-                    "status": referral.status,
-                    "days": (now - referral.updated_at).days,
+                    "referral": referral.id,
+                    "referrer": _name(people.get(referral.referrer_id)),
+                    "receiver": _name(people.get(referral.receiver_id)),
+                    "teams": [
+                        t
+                        for t in dict.fromkeys([referral.receiver_team, referral.referrer_team])
+                        if t
+                    ],
                 },
+                buttons=[
+                    Button(
+                        "Write the story",
+                        "story.from_referral",
+                        {"referral": referral.id},
+                        "primary",
+                    )
+                ],
+                digest=who.digest_opt_in,
             )
         )
+    return items
+
+
+def _homework(session: Session, now: datetime, people: dict[int | None, Person]) -> list[NudgeItem]:
+    """A win for a client in a sector: what other clients in that sector may need too."""
+    won = session.exec(
+        select(Referral).where(
+            Referral.status == "won",
+            col(Referral.card_id).is_not(None),
+            col(Referral.updated_at) > now - timedelta(days=30),
+        )
+    ).all()
+    if not won:
+        return []
+    clients = list(session.exec(select(Client).where(col(Client.retired).is_(False))))
+    by_id = {c.id: c for c in clients}
+    cards = _by_id(session, ServiceCard, {r.card_id for r in won if r.card_id})
+    items: list[NudgeItem] = []
+    for referral in won:
+        client, card = by_id.get(referral.client_id), cards.get(referral.card_id or "")
+        if client is None or card is None or not _sector_words(client.sector):
+            continue
+        alike: dict[int, list[str]] = defaultdict(list)
+        for other in clients:
+            if (
+                other.id != client.id
+                and other.owner_id not in (None, client.owner_id)
+                and similar_sectors(other.sector, client.sector)
+            ):
+                alike[other.owner_id or 0].append(other.name)
+        for owner_id, names in alike.items():
+            owner = people.get(owner_id)
+            if owner is None or owner.id is None:
+                continue
+            items.append(
+                NudgeItem(
+                    key=f"homework:referral:{referral.id}:person:{owner.id}",
+                    person_id=owner.id,
+                    email=owner.email,
+                    name=owner.name,
+                    kind="homework",
+                    subject=card.id,
+                    since=referral.updated_at,
+                    data={
+                        "card": card.id,
+                        "title": card.title,
+                        "team": card.team,
+                        "sector": client.sector,
+                        "clients": sorted(names),
+                        "situations": _bullets(card.sections.get("situations", ""), client.sector),
+                        "questions": _bullets(card.sections.get("questions", ""), client.sector),
+                    },
+                    buttons=[Button("Show the card", "card.show", {"card": card.id})],
+                    digest=owner.digest_opt_in,
+                )
+            )
     return items
 
 
@@ -183,6 +547,11 @@ def _card_nudges(
 ) -> list[NudgeItem]:
     by_email = {p.email: p for p in people.values()}
     limit = now.date() - timedelta(days=round(policy.card_review_months * DAYS_PER_MONTH))
+    local = now.astimezone(policy.zone).date()
+    quarter = date(local.year, 3 * ((local.month - 1) // 3) + 1, 1)
+    answered = learning.answered_since(
+        session, datetime.combine(quarter, time(), tzinfo=policy.zone)
+    )
     items = []
     for card in session.exec(select(ServiceCard).where(col(ServiceCard.retired).is_(False))):
         reviewed: date = card.updated or card.loaded_at.date()
@@ -191,18 +560,74 @@ def _card_nudges(
             continue
         items.append(
             NudgeItem(
-                key=f"card_review:{card.id}:{reviewed.isoformat()}",
+                key=f"stale_card:{card.id}:{reviewed.isoformat()}:person:{contact.id}",
                 person_id=contact.id,
                 email=contact.email,
                 name=contact.name,
-                kind="card_review",
+                kind="stale_card",
                 subject=card.id,
-                since=datetime.combine(reviewed, datetime.min.time(), tzinfo=now.tzinfo),
+                since=datetime.combine(reviewed, time(), tzinfo=now.tzinfo),
                 data={
+                    "card": card.id,
                     "title": card.title,
                     "reviewed": reviewed,
                     "months": policy.card_review_months,
+                    "answered": answered.get(card.id, 0),
                 },
+                buttons=[Button("Show the card", "card.show", {"card": card.id})],
+                digest=contact.digest_opt_in,
             )
         )
     return items
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _has_room(used: list[int], policy: Policy) -> bool:
+    return used[0] < policy.daily_budget and used[1] < policy.weekly_budget
+
+
+def _snooze_over(row: Nudge, now: datetime) -> bool:
+    return row.feedback == "snoozed" and row.snoozed_until is not None and row.snoozed_until <= now
+
+
+def _opted_out(session: Session, person_id: int | None = None) -> set[int]:
+    query = select(NudgeOptOut.person_id)
+    if person_id is not None:
+        query = query.where(NudgeOptOut.person_id == person_id)
+    return set(session.exec(query).all())
+
+
+def _stored(item: NudgeItem) -> dict[str, Any]:
+    """What the digest line needs: ids and labels, no client names."""
+    keep = ("referral", "card", "title", "sector", "status", "role", "teams")
+    return {k: item.data[k] for k in keep if k in item.data}
+
+
+def similar_sectors(one: str, other: str) -> bool:
+    """Whether two clients' sectors share a telling word ("food", "manufacturing")."""
+    return bool(_sector_words(one) & _sector_words(other))
+
+
+def _sector_words(sector: str) -> set[str]:
+    return {w for w in _WORD.findall(sector.lower()) if len(w) > 3 and w not in _SECTOR_STOPWORDS}
+
+
+def _bullets(section: str, sector: str) -> list[str]:
+    """The section's bullets that mention the sector first, then the rest; a few at most."""
+    bullets = [line.lstrip("-* ").strip() for line in section.splitlines() if line.strip()]
+    words = _sector_words(sector)
+    ranked = sorted(bullets, key=lambda b: not (words & set(_WORD.findall(b.lower()))))
+    return ranked[:HOMEWORK_BULLETS]
+
+
+def _name(person: Person | None) -> str:
+    return person.name if person else ""
+
+
+def _by_id(session: Session, model: Any, ids: set[Any]) -> dict[Any, Any]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return {row.id: row for row in session.exec(select(model).where(col(model.id).in_(ids)))}

@@ -52,6 +52,7 @@ __all__ = [
     "mine",
     "move",
     "net_givers",
+    "proceeds_at",
     "remind_silent_owners",
     "status_counts",
     "team_matrix",
@@ -537,49 +538,80 @@ def working_days_after(start: datetime, days: int, zone: ZoneInfo) -> datetime:
 def remind_silent_owners(
     session: Session, now: datetime, timezone: str | ZoneInfo | None = None
 ) -> list[Reply]:
-    """Remind, once, owners who have not answered a consent request in 2 working days.
+    """Owners who have not answered a consent request: one reminder, then it proceeds.
 
-    The referral then proceeds (consent "lapsed"): the receiver and referrer are told,
-    and the owner can still ask to talk first. Run daily by the scheduler; running it
-    again never reminds twice.
+    After 2 working days the owner is reminded once and everyone is told the moment it will
+    proceed; 2 working days after the reminder, with still no answer, the referral proceeds
+    (consent "lapsed") and everyone is told, the owner included, who can still ask to talk
+    first. Run daily by the scheduler; running it again never repeats a step.
     """
     zone = _zone(timezone)
     pending = session.exec(
         select(Referral).where(
-            Referral.consent == "pending",
-            Referral.consent_reminded_at == None,  # noqa: E711
-            col(Referral.status).in_(sorted(OPEN)),
+            Referral.consent == "pending", col(Referral.status).in_(sorted(OPEN))
         )
     ).all()
     replies: list[Reply] = []
     for referral in pending:
-        if working_days_after(referral.created_at, CONSENT_WORKING_DAYS, zone) > now:
-            continue
-        referral.consent, referral.consent_reminded_at, referral.updated_at = "lapsed", now, now
-        session.add(referral)
-        _append(session, referral, None, referral.status, referral.status, now, "owner: lapsed")
-        current = view(session, referral)
-        if current.owner:
-            replies.append(
-                Reply(
-                    render("referral_consent_reminder", r=current),
-                    buttons=[
-                        Button("Fine by me", "referral.consent_go", {"id": current.id}, "primary"),
-                        Button("Let's talk first", "referral.consent_talk", {"id": current.id}),
-                    ],
-                    to_person=current.owner.email,
-                    kind="referral_consent_reminder",
-                )
+        if referral.consent_reminded_at is None:
+            if working_days_after(referral.created_at, CONSENT_WORKING_DAYS, zone) <= now:
+                replies += _remind_owner(session, referral, now, zone)
+        elif working_days_after(referral.consent_reminded_at, CONSENT_WORKING_DAYS, zone) <= now:
+            replies += _proceed_without_owner(session, referral, now)
+    return replies
+
+
+def proceeds_at(referral: Referral, zone: ZoneInfo) -> datetime:
+    """When a referral whose owner stays silent proceeds without them."""
+    reminded = referral.consent_reminded_at or working_days_after(
+        referral.created_at, CONSENT_WORKING_DAYS, zone
+    )
+    return working_days_after(reminded, CONSENT_WORKING_DAYS, zone)
+
+
+def _remind_owner(
+    session: Session, referral: Referral, now: datetime, zone: ZoneInfo
+) -> list[Reply]:
+    referral.consent_reminded_at = now
+    session.add(referral)
+    current = view(session, referral)
+    proceeds = proceeds_at(referral, zone).astimezone(zone)
+    replies = []
+    if current.owner:
+        replies.append(
+            Reply(
+                render("referral_consent_reminder", r=current, proceeds=proceeds),
+                buttons=actions_for(current.owner, referral, current.owner.id),
+                to_person=current.owner.email,
+                kind="referral_consent_reminder",
             )
-        for who in (current.receiver, current.referrer):
-            replies.append(
-                Reply(
-                    render("referral_consent_lapsed_notice", r=current, me=who),
-                    buttons=actions_for(who, referral),
-                    to_person=who.email,
-                    kind="referral_consent_lapsed_notice",
-                )
+        )
+    for who in (current.receiver, current.referrer):
+        replies.append(
+            Reply(
+                render("referral_consent_reminded_notice", r=current, me=who, proceeds=proceeds),
+                to_person=who.email,
+                kind="referral_consent_reminded_notice",
             )
+        )
+    return replies
+
+
+def _proceed_without_owner(session: Session, referral: Referral, now: datetime) -> list[Reply]:
+    referral.consent, referral.updated_at = "lapsed", now
+    session.add(referral)
+    _append(session, referral, None, referral.status, referral.status, now, "owner: lapsed")
+    current = view(session, referral)
+    replies = [
+        Reply(
+            render("referral_consent_lapsed_notice", r=current, me=who),
+            buttons=actions_for(who, referral, current.owner.id if current.owner else None),
+            to_person=who.email,
+            kind="referral_consent_lapsed_notice",
+        )
+        for who in (current.receiver, current.referrer, current.owner)
+        if who is not None
+    ]
     return replies
 
 

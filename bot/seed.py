@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from bot import campaigns, referrals
+from bot import campaigns, nudges, referrals
 from bot.catalog import Catalog
 from bot.money import firm_currency
 from bot.render import render
@@ -93,11 +93,51 @@ def seed_demo(session: Session, catalog: Catalog, now: datetime, settings: Setti
     if story is not None and story.published_at is not None:
         campaigns.award_for_story(session, story, story.published_at)
     _seed_ideas(session, now)
+    made += _seed_nudge_situations(session, catalog, now)
     scorers = {p.person_id for p in session.exec(select(models.PointEvent))}
     for person in session.exec(select(models.Person)):
         if person.id in scorers:
             campaigns.set_opt_in(session, person, True)
     return made
+
+
+# (days ago, status) of referrals that give the demo's nudges a cause: one waiting to be
+# accepted, one with no news for weeks, one won without a story (in a sector other clients share).
+_NUDGE_SITUATIONS = [(8, "won"), (9, "new"), (24, "accepted")]
+
+
+def _seed_nudge_situations(session: Session, catalog: Catalog, now: datetime) -> int:
+    """Referrals for `crossbot nudges --preview` to find; returns how many were added."""
+    people = {p.email: p for p in session.exec(select(models.Person)) if p.active}
+    by_id = {p.id: p for p in people.values()}
+    used = {r.client_id for r in session.exec(select(models.Referral))}
+    clients = [
+        c
+        for c in session.exec(select(models.Client).order_by(col(models.Client.id)))
+        if c.owner_id in by_id and c.id not in used and not c.retired
+    ]
+    # The win goes to a client with a look-alike elsewhere in the firm, so homework has a reader.
+    clients.sort(key=lambda c: not any(_alike(c, other) for other in clients))
+    cards = [c for c in catalog.cards if c.owners and c.owners[0] in people]
+    added = 0
+    for n, ((days, status), client) in enumerate(zip(_NUDGE_SITUATIONS, clients, strict=False)):
+        referrer = by_id[client.owner_id]
+        card = next((c for c in cards[n:] + cards[:n] if c.team != referrer.team), None)
+        if card is None:
+            break
+        at = now - timedelta(days=days)
+        new = referrals.NewReferral(client.name, card.owners[0], card.id, 15_000.0, firm_currency())
+        referral = referrals.create(session, referrer, new, at, owner_consent=False).referral
+        assert referral.id is not None
+        receiver = people[card.owners[0]]
+        for step, to_status in enumerate(referrals.USUAL_PATH[status][1:], 1):
+            referrals.move(session, referral.id, receiver, to_status, at + timedelta(hours=step))
+        added += 1
+    return added
+
+
+def _alike(client: models.Client, other: models.Client) -> bool:
+    return other.owner_id != client.owner_id and nudges.similar_sectors(client.sector, other.sector)
 
 
 def _seed_ideas(session: Session, now: datetime) -> None:

@@ -36,10 +36,17 @@ class Settings(BaseSettings):
     # Scheduler: a run missed while the server was down still runs on start within this time.
     job_grace_hours: float = Field(6.0, alias="CROSSBOT_JOB_GRACE_HOURS", ge=0)
     daily_cron: str = Field("30 8 * * mon-fri", alias="CROSSBOT_DAILY_CRON")
-    # Nudges: at most this many reminders per person per week, and when each is due.
-    nudge_weekly_budget: int = Field(3, alias="CROSSBOT_NUDGE_WEEKLY_BUDGET", ge=0)
-    nudge_follow_up_days: int = Field(5, alias="CROSSBOT_NUDGE_FOLLOW_UP_DAYS", ge=1)
-    nudge_stale_days: int = Field(21, alias="CROSSBOT_NUDGE_STALE_DAYS", ge=1)
+    # Nudges (docs/nudges.md): the attention budget per person, and when each rule is due.
+    nudge_daily_budget: int = Field(2, alias="CROSSBOT_NUDGE_DAILY_BUDGET", ge=0)
+    nudge_weekly_budget: int = Field(5, alias="CROSSBOT_NUDGE_WEEKLY_BUDGET", ge=0)
+    # Working days a received referral may wait to be accepted or declined.
+    nudge_follow_up_days: int = Field(3, alias="CROSSBOT_NUDGE_FOLLOW_UP_DAYS", ge=1)
+    # Days without a status change before "no news" nudges.
+    nudge_stale_days: int = Field(14, alias="CROSSBOT_NUDGE_STALE_DAYS", ge=1)
+    # Quiet hours in the firm's time zone: from this hour until that one, nothing is sent.
+    nudge_quiet_from: int = Field(19, alias="CROSSBOT_NUDGE_QUIET_FROM", ge=0, le=23)
+    nudge_quiet_until: int = Field(8, alias="CROSSBOT_NUDGE_QUIET_UNTIL", ge=0, le=23)
+    nudge_welcome: bool = Field(True, alias="CROSSBOT_NUDGE_WELCOME")
     card_review_months: int = Field(12, alias="CROSSBOT_CARD_REVIEW_MONTHS", ge=1)
     # Dashboard: where people reach `serve` (sign-in links start with it), and the key that
     # signs its cookies (unset: derived from the Slack or Teams secret, else per process).

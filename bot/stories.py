@@ -205,13 +205,16 @@ def draft_from_referral(session: Session, referral_id: int, person: Person) -> D
 
 
 def _visible_referral(session: Session, referral_id: int, person: Person) -> Referral:
-    """A referral the person may link a story to: a party to it, or an admin."""
+    """A referral the person may link a story to: a party, its teams' ambassador, an admin."""
     referral = session.get(Referral, referral_id)
     client = session.get(Client, referral.client_id) if referral else None
     parties = {referral.referrer_id, referral.receiver_id} if referral else set()
     if client is not None and client.owner_id:
         parties.add(client.owner_id)
-    if referral is None or (person.id not in parties and not person.is_admin):
+    # The teams' ambassadors tell their wins (the close-the-loop nudge asks them to).
+    teams = (referral.referrer_team, referral.receiver_team) if referral else ()
+    ambassador = person.role == "ambassador" and person.team in teams
+    if referral is None or (person.id not in parties and not person.is_admin and not ambassador):
         raise StoryError("story_no_referral", referral=referral_id)
     return referral
 

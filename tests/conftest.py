@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,10 @@ from bot.context import Context
 from bot.messages import Reply, Unreachable
 from bot.settings import Settings
 from bot.store import Store
+
+# A first-contact welcome would come before every test's first answer: the welcome's own
+# tests (tests/test_nudges_chat.py) switch it back on.
+os.environ.setdefault("CROSSBOT_NUDGE_WELCOME", "false")
 
 pytest_plugins = ["tests.campaign_support"]  # the campaign tests' `clock` and `week`
 

@@ -222,7 +222,7 @@ def test_consent_setting_off_means_no_waiting(chat, ctx) -> None:
     assert to(replies)[NIKHIL] == ["referral_new_owner"]
 
 
-def test_silent_owner_is_reminded_once_after_two_working_days(chat, ctx) -> None:
+def test_silent_owner_is_reminded_once_then_it_proceeds_at_a_later_moment(chat, ctx) -> None:
     with time_machine.travel(FRIDAY, tick=False) as traveller:
         rid = log_acme(chat)
         assert remind(ctx) == []
@@ -232,11 +232,25 @@ def test_silent_owner_is_reminded_once_after_two_working_days(chat, ctx) -> None
         replies = remind(ctx)
         assert to(replies) == {
             NIKHIL: ["referral_consent_reminder"],
+            PRIYA: ["referral_consent_reminded_notice"],
+            HELEN: ["referral_consent_reminded_notice"],
+        }
+        # Everyone is told the same, later, moment: two working days after the reminder.
+        assert all("Thursday 26 November" in r.text for r in replies)
+        assert row(ctx, rid).consent == "pending"
+        traveller.move_to(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+        assert remind(ctx) == []  # one reminder only
+        traveller.move_to(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+        replies = remind(ctx)
+        assert to(replies) == {
+            NIKHIL: ["referral_consent_lapsed_notice"],
             PRIYA: ["referral_consent_lapsed_notice"],
             HELEN: ["referral_consent_lapsed_notice"],
         }
+        owner_notice = next(r for r in replies if r.to_person == NIKHIL)
+        assert "Let's talk first" in [b.label for b in owner_notice.buttons]
         assert row(ctx, rid).consent == "lapsed"
-        traveller.move_to(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+        traveller.move_to(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
         assert remind(ctx) == []  # once only
         # The referral proceeds.
         priya = chat(PRIYA)

@@ -188,7 +188,12 @@ class IdeaVote(SQLModel, table=True):
 
 
 class Nudge(SQLModel, table=True):
-    """A reminder sent (or due); `key` makes each reminder happen at most once."""
+    """A reminder sent (or due); `key` makes each reminder happen at most once.
+
+    `kind` is the rule that made it. A nudge over the person's budget may be batched into
+    their personal digest instead (`batched_at`); the person may snooze it for a week or
+    say it is not relevant (`feedback`), which admins see counted per rule.
+    """
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
@@ -197,6 +202,20 @@ class Nudge(SQLModel, table=True):
     subject: str = ""
     due_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+    # Added by migration 0006_nudges.
+    data: dict[str, Any] = _json({})  # ids and labels for the digest line, never prose
+    batched_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    feedback: str = ""  # "" | snoozed | not_relevant
+    feedback_at: datetime | None = None
+
+
+class NudgeOptOut(SQLModel, table=True):
+    """Someone who said `/crossbot nudges off` (no row: nudges are on)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", unique=True)
+    at: datetime = Field(default_factory=utcnow)
 
 
 class JobRun(SQLModel, table=True):

@@ -1,0 +1,113 @@
+"""Nudges in conversation: their buttons, `/crossbot nudges off|on`, and the first welcome."""
+
+from __future__ import annotations
+
+from weakref import WeakKeyDictionary
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from bot import nudges
+from bot.context import Context
+from bot.messages import Button, Reply, Turn
+from bot.people import admins
+from bot.render import render
+from bot.store import Store
+from bot.store.models import Person, ServiceCard
+
+_ON = frozenset({"on", "yes", "start", "resume"})
+_OFF = frozenset({"off", "no", "stop", "mute", "pause"})
+# People welcomed already, per store in this process: saves a write on every later turn.
+_WELCOMED: WeakKeyDictionary[Store, set[str]] = WeakKeyDictionary()
+
+
+def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
+    """`/crossbot nudges`, `... on`, `... off`."""
+    word = args.strip().lower()
+    if word in _ON or word in _OFF:
+        return [_set(ctx, me, off=word in _OFF)]
+    assert me.id is not None
+    with ctx.store.read() as session:
+        off = nudges.is_off(session, me.id)
+    return [_status(off, unknown=word)]
+
+
+def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    action = (turn.action or "").removeprefix("nudge.")
+    if action in ("on", "off"):
+        return [_set(ctx, me, off=action == "off")]
+    if action == "still_going":
+        return [_still_going(turn, ctx, me)]
+    if action in ("snooze", "not_relevant"):
+        return [_feedback(turn, ctx, me, "snoozed" if action == "snooze" else "not_relevant")]
+    return [Reply(render("unknown_action"), kind="unknown_action")]
+
+
+def welcome_first_contact(turn: Turn, ctx: Context) -> list[Reply]:
+    """The hook at the top of routing: the first time someone talks to Crossbot, a tour."""
+    welcomed = _WELCOMED.setdefault(ctx.store, set())
+    if not ctx.settings.nudge_welcome or not turn.person or turn.person in welcomed:
+        return []
+    me = ctx.person(turn.person)
+    if me is None or not me.active or me.id is None:
+        return []
+    try:
+        with ctx.store.write() as session:
+            first = nudges.welcome_once(session, me, ctx.now())
+            has_card = session.exec(
+                select(ServiceCard.id).where(
+                    ServiceCard.team == me.team, col(ServiceCard.retired).is_(False)
+                )
+            ).first()
+            helpers = [a.name for a in admins(session)] if first and not has_card else []
+    except IntegrityError:  # another replica welcomed them a moment ago
+        first, has_card, helpers = False, None, []
+    welcomed.add(turn.person)
+    if not first:
+        return []
+    text = render("welcome", name=me.first_name, team=me.team, invite=not has_card, admins=helpers)
+    return [Reply(text, kind="welcome")]
+
+
+def _set(ctx: Context, me: Person, off: bool) -> Reply:
+    assert me.id is not None
+    with ctx.store.write() as session:
+        nudges.set_off(session, me.id, off)
+    return Reply(render("nudges_opt", off=off, changed=True), kind="nudges_opt")
+
+
+def _status(off: bool, unknown: str = "") -> Reply:
+    button = (
+        Button("Turn nudges on", "nudge.on", style="primary")
+        if off
+        else Button("Stop nudges", "nudge.off")
+    )
+    return Reply(
+        render("nudges_opt", off=off, changed=False, unknown=unknown),
+        buttons=[button],
+        kind="nudges_opt",
+    )
+
+
+def _feedback(turn: Turn, ctx: Context, me: Person, what: str) -> Reply:
+    nudge_id = _int(turn.payload.get("nudge"))
+    with ctx.store.write() as session:
+        ok = nudge_id is not None and nudges.feedback(session, nudge_id, me, what, ctx.now())
+    if not ok:
+        return Reply(render("nudge_not_yours"), kind="nudge_not_yours")
+    template = "nudge_snoozed" if what == "snoozed" else "nudge_not_relevant"
+    return Reply(render(template), kind=template)
+
+
+def _still_going(turn: Turn, ctx: Context, me: Person) -> Reply:
+    referral_id = _int(turn.payload.get("referral"))
+    with ctx.store.write() as session:
+        ok = referral_id is not None and nudges.still_going(session, referral_id, me, ctx.now())
+    return Reply(render("nudge_still_going", ok=ok), kind="nudge_still_going")
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
