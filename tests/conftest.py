@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,11 +20,13 @@ from bot.context import Context
 from bot.messages import Reply, Unreachable
 from bot.settings import Settings
 from bot.store import Store
+from tests.postgres import reset_postgres
 
 pytest_plugins = ["tests.campaign_support"]  # the campaign tests' `clock` and `week`
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CONTENT = REPO / "content"
+POSTGRES_URL = os.environ.get("CROSSBOT_TEST_POSTGRES_URL", "")
 PRIYA = "priya.shah@hartwellfinch.example"  # Employment, main contact of the employment card
 ADMIN = "alex.morgan@hartwellfinch.example"
 
@@ -53,9 +56,33 @@ def settings() -> Settings:
     return Settings(_env_file=None)  # type: ignore[call-arg]
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Modules marked `postgres` run each database test twice: on SQLite, and (slow) on PG."""
+    if metafunc.definition.get_closest_marker("postgres") and "backend" in metafunc.fixturenames:
+        on_postgres = pytest.param("postgres", marks=pytest.mark.slow)
+        metafunc.parametrize("backend", ["sqlite", on_postgres], indirect=True)
+
+
 @pytest.fixture
-def store() -> Iterator[Store]:
-    store = Store("sqlite://")
+def backend(request: pytest.FixtureRequest) -> str:
+    """`sqlite`, or `postgres` for the slow twin of a test in a module marked `postgres`."""
+    name: str = getattr(request, "param", "sqlite")
+    if name == "postgres" and not POSTGRES_URL:
+        pytest.skip("set CROSSBOT_TEST_POSTGRES_URL to a scratch PostgreSQL database")
+    return name
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path) -> str:
+    """A URL to an empty, migrated database: a SQLite file, or the test PostgreSQL emptied."""
+    if backend == "postgres":
+        return reset_postgres(POSTGRES_URL)
+    return f"sqlite:///{tmp_path / 'crossbot.db'}"
+
+
+@pytest.fixture
+def store(backend: str) -> Iterator[Store]:
+    store = Store(reset_postgres(POSTGRES_URL) if backend == "postgres" else "sqlite://")
     yield store
     store.dispose()
 
