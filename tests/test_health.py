@@ -5,16 +5,19 @@ from __future__ import annotations
 import shutil
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import text
+from sqlalchemy import JSON, MetaData, Table, text
+from sqlmodel import Session
 
 from bot.context import Context
 from bot.server import build_app
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, utcnow
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
@@ -38,20 +41,29 @@ async def test_healthy_database_answers_ok(store: Store):
     assert "inbox_backlog" in body
 
 
+def add_inbox_items(session: Session, done: list[bool]) -> None:
+    """Rows of the inbox table, whatever its other columns hold (placeholders)."""
+    table = Table("inbox_item", MetaData(), autoload_with=session.connection())
+    for n, finished in enumerate(done):
+        row: dict[str, Any] = {"done_at": utcnow() if finished else None}
+        for column in table.columns:
+            if column.primary_key or column.nullable or column.name in row:
+                continue
+            placeholders: dict[type, Any] = {str: f"item{n}", int: 0, datetime: utcnow()}
+            is_json = isinstance(column.type, JSON)
+            row[column.name] = {} if is_json else placeholders[column.type.python_type]
+        session.execute(table.insert().values(**row))
+
+
 async def test_the_inbox_backlog_counts_items_not_done(store: Store):
     with store.write() as session:
         created = not store.engine.dialect.has_table(session.connection(), "inbox_item")
-        if created:
-            # The durable inbox's table, as far as the health check reads it.
+        if created:  # before the durable inbox: its table, as far as the check reads it
             session.execute(
                 text("CREATE TABLE inbox_item (id INTEGER PRIMARY KEY, done_at TIMESTAMP)")
             )
-            session.execute(
-                text(
-                    "INSERT INTO inbox_item (id, done_at) VALUES"
-                    " (1, NULL), (2, NULL), (3, CURRENT_TIMESTAMP)"
-                )
-            )
+    with store.write() as session:
+        add_inbox_items(session, [False, False, True])
     async with served(store) as client:
         body = await (await client.get("/healthz")).json()
     if created:
