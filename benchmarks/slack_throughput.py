@@ -1,13 +1,16 @@
 """Slack throughput: signed `/whodoes` requests against Crossbot and against a bare Bolt app.
 
-    python benchmarks/slack_throughput.py [--requests N] [--concurrency C] [--content DIR]
+    python benchmarks/slack_throughput.py [--requests N] [--concurrency C] [--content DIR] [--open]
 
 Each server runs in its own process on a loopback port; this process plays Slack: it
 signs N slash-command requests (Slack's v0 signature), sends them with C concurrent
 clients, and also serves the Web API (auth.test, users.info) and the `response_url`s that
 Crossbot answers through. For Crossbot it measures the ack (what Slack's 3-second
 deadline is about) and the full answer (until the response_url post arrives). The bare
-Bolt app acks a constant, so its ack is its answer. Loopback only; every loop is bounded.
+Bolt app acks a constant, so its ack is its answer. By default each client waits for the
+answer to its request before sending the next (as people do); `--open` sends on each ack.
+Throughput is reported for acks and for completed answers, each against bare Bolt's in the
+same run. Loopback only; every loop is bounded.
 """
 
 from __future__ import annotations
@@ -44,7 +47,14 @@ class SlackSide:
     arrived: dict[int, float] = field(default_factory=dict)
     expected: int = 0
     all_arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    waiting: dict[int, asyncio.Future[None]] = field(default_factory=dict)
     url: str = ""
+
+    def expect(self, n: int) -> asyncio.Future[None]:
+        """A future resolved when the answer to request `n` arrives."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.waiting[n] = future
+        return future
 
     async def start(self) -> web.AppRunner:
         app = web.Application()
@@ -72,7 +82,11 @@ class SlackSide:
 
     async def _respond(self, request: web.Request) -> web.Response:
         await request.read()
-        self.arrived[int(request.match_info["n"])] = time.perf_counter()
+        n = int(request.match_info["n"])
+        self.arrived[n] = time.perf_counter()
+        future = self.waiting.pop(n, None)
+        if future is not None and not future.done():
+            future.set_result(None)
         if len(self.arrived) >= self.expected:
             self.all_arrived.set()
         return web.Response(text="ok")
@@ -192,9 +206,15 @@ def _signed(n: int, query: str, user: str, response_url: str) -> tuple[str, dict
 
 
 async def _fire(
-    port: int, requests: list[tuple[str, dict[str, str]]], concurrency: int
+    port: int,
+    requests: list[tuple[str, dict[str, str]]],
+    concurrency: int,
+    side: SlackSide | None = None,
 ) -> tuple[list[float], list[float], int, float]:
-    """Send every request with `concurrency` clients; (send times, ack latencies, errors, end)."""
+    """Send every request with `concurrency` clients; (send times, ack latencies, errors, end).
+
+    With `side`, each client waits for the answer to its request before sending the next.
+    """
     url = f"http://127.0.0.1:{port}/slack/events"
     sent = [0.0] * len(requests)
     acks: list[float] = []
@@ -205,6 +225,7 @@ async def _fire(
         nonlocal errors
         for n in queue:
             body, headers = requests[n]
+            answered = side.expect(n) if side is not None else None
             sent[n] = time.perf_counter()
             async with session.post(url, data=body, headers=headers) as response:
                 await response.read()
@@ -212,6 +233,10 @@ async def _fire(
                     acks.append(time.perf_counter() - sent[n])
                 else:
                     errors += 1
+                    continue
+            if answered is not None:
+                with contextlib.suppress(TimeoutError):  # counted as missing at the end
+                    await asyncio.wait_for(answered, ANSWER_TIMEOUT)
 
     connector = TCPConnector(limit=concurrency)
     async with ClientSession(connector=connector) as session:
@@ -227,6 +252,7 @@ async def _run_one(
     users: list[str],
     n: int,
     concurrency: int,
+    closed: bool = True,
 ) -> Result:
     context = mp.get_context("spawn")
     ports, stop = context.Queue(), context.Event()
@@ -248,7 +274,8 @@ async def _run_one(
             for i in range(n)
         ]
         start = time.perf_counter()
-        sent, acks, errors, acked = await _fire(port, requests, concurrency)
+        waits = side if closed and answered else None
+        sent, acks, errors, acked = await _fire(port, requests, concurrency, waits)
         answers: list[float] = []
         end = acked
         if answered:
@@ -303,6 +330,9 @@ async def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--content", type=Path, default=ROOT / "content")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
+    parser.add_argument(
+        "--open", action="store_true", help="send on each ack instead of waiting for answers"
+    )
     args = parser.parse_args(argv)
     n = max(1, min(args.requests, 100_000))
     concurrency = max(1, min(args.concurrency, 500))
@@ -319,14 +349,17 @@ async def main(argv: list[str] | None = None) -> None:
             for _ in range(rounds):
                 for kind, runs in results.items():
                     runs.append(
-                        await _run_one(kind, side, database_url, queries, users, n, concurrency)
+                        await _run_one(
+                            kind, side, database_url, queries, users, n, concurrency, not args.open
+                        )
                     )
         finally:
             await runner.cleanup()
     ours, adapter, bare = (_median(runs) for runs in results.values())
     print(
         f"{n} signed /whodoes requests x {rounds} rounds, {concurrency} concurrent clients,"
-        f" loopback; req/s = median round, latencies over all rounds"
+        f" loopback; req/s = median round, latencies over all rounds;"
+        f" {'clients send on each ack' if args.open else 'each client waits for its answer'}"
     )
     print(f"{'':<34} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'ratio':>6}")
     rows = [
@@ -344,7 +377,10 @@ async def main(argv: list[str] | None = None) -> None:
         )
     errors = {kind: sum(r.errors for r in runs) for kind, runs in results.items()}
     print(f"errors: {errors}; answers received: crossbot {len(ours.answers)}/{n * rounds}")
-    print("ratio = requests/s relative to bare Bolt (target >= 0.5); Slack's ack deadline: 3000 ms")
+    print(
+        "ratio = acks/s or completed answers/s relative to bare Bolt's (its ack is its answer)"
+        " in the same run (target >= 0.5); Slack's ack deadline: 3000 ms"
+    )
 
 
 if __name__ == "__main__":

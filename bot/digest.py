@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import func, literal_column
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -203,10 +203,13 @@ def figures(session: Session, start: datetime, end: datetime, team: str | None =
         col(ReferralEvent.at) >= start, col(ReferralEvent.at) < end
     )
     value = func.coalesce(Referral.won_value, Referral.value)
+    # Grouped by its label: PostgreSQL sees the currency twice as two bound parameters
+    # (a GroupingError), and the label differs from the column name it would resolve to.
+    currency = func.coalesce(Referral.currency, firm_currency()).label("value_currency")
     values = session.exec(
-        select(func.coalesce(Referral.currency, firm_currency()), func.sum(value))
+        select(currency, func.sum(value))
         .where(col(Referral.id).in_(won_ids), value.is_not(None))
-        .group_by(func.coalesce(Referral.currency, firm_currency()))
+        .group_by(literal_column("value_currency"))
     ).all()
     return Figures(
         made=int(made),

@@ -3,6 +3,7 @@ the scheduler."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -17,7 +18,11 @@ SCHEDULER_KEY: web.AppKey[Any] = web.AppKey("crossbot.scheduler", object)
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
+    """200 when the database answers, else 503 with a plain reason (for load balancers)."""
+    from bot import health
+
+    result = await asyncio.to_thread(health.check, request.app[CONTEXT_KEY].store)
+    return web.json_response(result.as_json(), status=200 if result.ok else 503)
 
 
 def build_app(ctx: Context) -> web.Application:

@@ -20,6 +20,7 @@ from bot.context import Context
 from bot.messages import Reply, Unreachable
 from bot.settings import Settings
 from bot.store import Store
+from tests.postgres import reset_postgres
 
 # A first-contact welcome would come before every test's first answer: the welcome's own
 # tests (tests/test_nudges_chat.py) switch it back on.
@@ -29,6 +30,7 @@ pytest_plugins = ["tests.campaign_support"]  # the campaign tests' `clock` and `
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CONTENT = REPO / "content"
+POSTGRES_URL = os.environ.get("CROSSBOT_TEST_POSTGRES_URL", "")
 PRIYA = "priya.shah@hartwellfinch.example"  # Employment, main contact of the employment card
 ADMIN = "alex.morgan@hartwellfinch.example"
 
@@ -58,9 +60,33 @@ def settings() -> Settings:
     return Settings(_env_file=None)  # type: ignore[call-arg]
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Modules marked `postgres` run each database test twice: on SQLite, and (slow) on PG."""
+    if metafunc.definition.get_closest_marker("postgres") and "backend" in metafunc.fixturenames:
+        on_postgres = pytest.param("postgres", marks=pytest.mark.slow)
+        metafunc.parametrize("backend", ["sqlite", on_postgres], indirect=True)
+
+
 @pytest.fixture
-def store() -> Iterator[Store]:
-    store = Store("sqlite://")
+def backend(request: pytest.FixtureRequest) -> str:
+    """`sqlite`, or `postgres` for the slow twin of a test in a module marked `postgres`."""
+    name: str = getattr(request, "param", "sqlite")
+    if name == "postgres" and not POSTGRES_URL:
+        pytest.skip("set CROSSBOT_TEST_POSTGRES_URL to a scratch PostgreSQL database")
+    return name
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path) -> str:
+    """A URL to an empty, migrated database: a SQLite file, or the test PostgreSQL emptied."""
+    if backend == "postgres":
+        return reset_postgres(POSTGRES_URL)
+    return f"sqlite:///{tmp_path / 'crossbot.db'}"
+
+
+@pytest.fixture
+def store(backend: str) -> Iterator[Store]:
+    store = Store(reset_postgres(POSTGRES_URL) if backend == "postgres" else "sqlite://")
     yield store
     store.dispose()
 

@@ -29,6 +29,8 @@ from tests.campaign_support import (
 from tests.conftest import frozen_clock
 from tests.factories import person
 
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
+
 CHANNEL = "C0CROSSSELL"
 SUNDAY = MONDAY - timedelta(days=1)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from bot.campaigns import compute_boards, record_idea, team_race
 from bot.charts import team_race_chart
 from bot.store import Store
@@ -24,6 +26,8 @@ from tests.campaign_support import (
 )
 from tests.conftest import load_benchmark
 from tests.factories import person
+
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
 
 def _ideas(ctx, email: str, count: int, when) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.store.models import Campaign, Idea, IdeaVote, PointEvent
@@ -17,6 +18,8 @@ from tests.campaign_support import (
     step,
 )
 from tests.factories import person
+
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
 FORM = {
     "name": "Winter week",

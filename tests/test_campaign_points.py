@@ -41,6 +41,8 @@ from tests.campaign_support import (
 )
 from tests.factories import person
 
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
+
 # -- the rules ---------------------------------------------------------------------------
 
 

@@ -24,6 +24,8 @@ from bot.store.models import (
 from tests import factories
 from tests.conftest import SAMPLE_CONTENT, RecordingMessenger, frozen_clock, load_benchmark
 
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
+
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday 09:00 London
 WEEK = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)  # the week reported: 16–22 November

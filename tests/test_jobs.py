@@ -16,6 +16,8 @@ from bot.messages import Reply
 from bot.server import build_app
 from tests.conftest import RecordingMessenger
 
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
+
 SLOT = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 seen: list[dict[str, Any]] = []
 

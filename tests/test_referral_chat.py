@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from bot.context import Context
 from bot.messages import Reply
 from bot.store.models import Client, DialogState, Referral
 from tests.conftest import ADMIN, PRIYA
+
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
 HELEN = "helen.carmichael@hartwellfinch.example"  # Real Estate; owns Blue Fin Hotels
 NIKHIL = "nikhil.bose@hartwellfinch.example"  # owns Acme Logistics plc

@@ -16,6 +16,8 @@ from bot.store.models import Referral, ReferralEvent
 from tests.conftest import ADMIN, PRIYA
 from tests.test_referral_chat import HELEN, NIKHIL, here, to
 
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
+
 JAMES = "james.thornton@hartwellfinch.example"  # Corporate: no part in Acme's referral
 FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +26,8 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import DigestIssue, JobRun
 from tests.conftest import SAMPLE_CONTENT, RecordingMessenger, frozen_clock
+
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
 LONDON = ZoneInfo("Europe/London")
 UTC_ZONE = ZoneInfo("UTC")
@@ -194,9 +195,8 @@ async def test_jobs_that_need_a_messenger_wait_for_one(ctx: Context):
 
 
 @pytest.fixture
-def two_replicas(tmp_path: Path):
-    url = f"sqlite:///{tmp_path / 'crossbot.db'}"
-    first, second = Store(url), Store(url)
+def two_replicas(database_url: str):
+    first, second = Store(database_url), Store(database_url)
     with first.write() as session:
         load_into(session, load_catalog(SAMPLE_CONTENT))
     settings = Settings(_env_file=None, CROSSBOT_DIGEST_CHANNEL="C-DIGEST")  # type: ignore[call-arg]

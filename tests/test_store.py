@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -14,6 +15,8 @@ from sqlmodel import SQLModel, select
 from bot.store import Store, current_revision
 from bot.store.engine import alembic_config
 from bot.store.models import JobRun, Person, utcnow
+
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
 
 def head_revision() -> str:

@@ -12,6 +12,8 @@ from bot.store.models import Story
 from tests import factories
 from tests.conftest import frozen_clock
 
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
+
 SAM = "sam.patel@hartwellfinch.example"  # ambassador, Tax
 OWEN = "owen.gallagher@hartwellfinch.example"  # member, Employment; owns Oakmere Schools Trust
 PRIYA = "priya.shah@hartwellfinch.example"  # member, Employment; owns Brightpath Care Group

@@ -18,6 +18,8 @@ from bot.understand import Directory, client_mentions
 from tests import factories
 from tests.conftest import SAMPLE_CONTENT, frozen_clock
 
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
+
 SAM = "sam.patel@hartwellfinch.example"  # ambassador, Tax
 OWEN = "owen.gallagher@hartwellfinch.example"  # member, Employment
 PRIYA = "priya.shah@hartwellfinch.example"  # member, Employment
