@@ -202,7 +202,7 @@ class Nudge(SQLModel, table=True):
     subject: str = ""
     due_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
-    # Added by migration 0006_nudges.
+    # Added by migration 0009_nudges.
     data: dict[str, Any] = _json({})  # ids and labels for the digest line, never prose
     batched_at: datetime | None = None
     snoozed_until: datetime | None = None

@@ -1,7 +1,7 @@
 """nudges: batching, snooze, "not relevant" feedback, and opting out
 
-Revision ID: 0006_nudges
-Revises: 0005_referral_parse
+Revision ID: 0009_nudges
+Revises: 0008_slack_oauth
 Create Date: 2026-12-01 12:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0006_nudges"
-down_revision = "0005_referral_parse"
+revision = "0009_nudges"
+down_revision = "0008_slack_oauth"
 branch_labels = None
 depends_on = None
 
