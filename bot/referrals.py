@@ -86,16 +86,16 @@ USUAL_PATH: dict[str, list[str]] = {
 }
 # How far along the road each open step is; a move may skip steps forward, never back.
 _STAGE = {"new": 0, "accepted": 1, "meeting": 2, "proposal": 3, "won": 4, "lost": 4}
-# The action id (after "referral.") that moves a referral to each status.
+# The action id of the button that moves a referral to each status.
 ACTION_STATUSES = {
-    "accept": "accepted",
-    "decline": "declined",
-    "meeting": "meeting",
-    "proposal": "proposal",
-    "won": "won",
-    "lost": "lost",
-    "park": "parked",
-    "withdraw": "withdrawn",
+    "referral.accept": "accepted",
+    "referral.decline": "declined",
+    "referral.meeting": "meeting",
+    "referral.proposal": "proposal",
+    "referral.won": "won",
+    "referral.lost": "lost",
+    "referral.park": "parked",
+    "referral.withdraw": "withdrawn",
 }
 DUPLICATE_WINDOW = timedelta(days=30)
 CONSENT_WORKING_DAYS = 2
@@ -575,12 +575,10 @@ def actions_for(person: Person, referral: Referral, owner: int | None = None) ->
                 Button("Decline", "referral.decline", ref, "danger"),
             ]
         elif status in OPEN:
-            steps = [("meeting", "Meeting held"), ("proposal", "Proposal sent")]
-            buttons += [
-                Button(label, f"referral.{step}", ref)
-                for step, label in steps
-                if allowed(status, step)
-            ]
+            if allowed(status, "meeting"):
+                buttons.append(Button("Meeting held", "referral.meeting", ref))
+            if allowed(status, "proposal"):
+                buttons.append(Button("Proposal sent", "referral.proposal", ref))
             buttons += [
                 Button("Won", "referral.won", ref, "primary"),
                 Button("Lost", "referral.lost", ref),

@@ -9,6 +9,7 @@ in DMs move a referral on; so does saying so ("Acme went well, we won it, £18k"
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from sqlmodel import Session
@@ -16,7 +17,7 @@ from sqlmodel import Session
 from bot import referrals
 from bot.catalog import Card, Catalog
 from bot.context import Context
-from bot.dialogs import core, state
+from bot.dialogs import ActionHandler, CommandHandler, core, state
 from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
 from bot.people import by_email
 from bot.referrals import NewReferral, ReferralError
@@ -89,18 +90,6 @@ def _list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply
             )
         )
     return replies
-
-
-def _on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    """Every `referral.*` button and form submission."""
-    verb = (turn.action or "").split(".", 1)[-1]
-    payload = turn.payload or {}
-    if verb in referrals.ACTION_STATUSES:
-        return _move_by_button(ctx, me, referrals.ACTION_STATUSES[verb], payload)
-    handler = _ACTIONS.get(verb)
-    if handler is None:
-        return [Reply(render("unknown_action"), kind="unknown_action")]
-    return handler(turn, ctx, me, payload)
 
 
 def _continue_flow(
@@ -178,11 +167,6 @@ def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
 def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     """`/referrals`: what I sent, what I received, and what waits on me, with buttons."""
     return _private(turn, _list_command(turn, ctx, me, args)) or []
-
-
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    """Every `referral.*` button and form submission."""
-    return _private(turn, _on_action(turn, ctx, me)) or []
 
 
 def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) -> list[Reply] | None:
@@ -857,7 +841,7 @@ def _status_from_chat(
             Button(
                 f"{views[r.id].client} → {views[r.id].receiver.first_name}"
                 + (f" ({views[r.id].card_title})" if views[r.id].card_title else ""),
-                f"referral.{_verb(to_status)}",
+                _verb(to_status),
                 {**payload, "id": r.id},
             )
             for r in mine
@@ -893,18 +877,44 @@ def _error_reply(error: ReferralError, ctx: Context | None = None) -> Reply:
     return Reply(text, kind=f"referral_refused_{error.code}")
 
 
-_ACTIONS = {
-    "form": _on_form,
-    "submit": _on_submit,
-    "confirm": _on_confirm,
-    "edit": _edit,
-    "cancel": _cancel,
-    "pick": _on_pick,
-    "card": _on_card,
-    "update": _update,
-    "consent_go": _on_consent_go,
-    "consent_talk": _on_consent_talk,
-    "show": _on_show,
-    "mine": _on_mine,
-    "client_ok": _on_client_ok,
+_PayloadHandler = Callable[[Turn, Context, Person, dict[str, Any]], list[Reply]]
+
+
+def _action(handler: _PayloadHandler) -> ActionHandler:
+    """A `referral.*` button or form: its payload in, replies kept private in a channel."""
+
+    def action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+        return _private(turn, handler(turn, ctx, me, turn.payload or {})) or []
+
+    return action
+
+
+def _mover(to_status: str) -> ActionHandler:
+    """A lifecycle button: move the referral in the payload to `to_status`."""
+    return _action(lambda turn, ctx, me, payload: _move_by_button(ctx, me, to_status, payload))
+
+
+COMMANDS: dict[str, CommandHandler] = {"refer": command, "referrals": list_command}
+ACTIONS: dict[str, ActionHandler] = {
+    "referral.form": _action(_on_form),
+    "referral.submit": _action(_on_submit),
+    "referral.confirm": _action(_on_confirm),
+    "referral.edit": _action(_edit),
+    "referral.cancel": _action(_cancel),
+    "referral.pick": _action(_on_pick),
+    "referral.card": _action(_on_card),
+    "referral.update": _action(_update),
+    "referral.consent_go": _action(_on_consent_go),
+    "referral.consent_talk": _action(_on_consent_talk),
+    "referral.show": _action(_on_show),
+    "referral.mine": _action(_on_mine),
+    "referral.client_ok": _action(_on_client_ok),
+    "referral.accept": _mover("accepted"),
+    "referral.decline": _mover("declined"),
+    "referral.meeting": _mover("meeting"),
+    "referral.proposal": _mover("proposal"),
+    "referral.won": _mover("won"),
+    "referral.lost": _mover("lost"),
+    "referral.park": _mover("parked"),
+    "referral.withdraw": _mover("withdrawn"),
 }

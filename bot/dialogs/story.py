@@ -8,10 +8,11 @@ from sqlmodel import Session, select
 
 from bot import stories, story_privacy
 from bot.context import Context
+from bot.dialogs import ActionHandler, CommandHandler
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.money import firm_currency
 from bot.render import money, render
-from bot.store.models import Client, DialogState, Person, Story
+from bot.store.models import Client, Person, Story
 from bot.stories import Draft, Outcome, StoryError
 
 NAME_OPTIONS = [("no", "No, keep the client anonymous"), ("yes", "Yes, if the owner agrees")]
@@ -56,23 +57,16 @@ def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
     ]
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    action = (turn.action or "").removeprefix("story.")
-    handler = _ACTIONS.get(action)
-    if handler is None:
-        return [Reply(render("unknown_action"), kind="unknown_action")]
-    try:
-        return handler(turn, ctx, me)
-    except StoryError as problem:
-        return [_problem(problem)]
+def _guarded(handler: ActionHandler) -> ActionHandler:
+    """A story action whose refusal (`StoryError`) becomes kind words."""
 
+    def action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+        try:
+            return handler(turn, ctx, me)
+        except StoryError as problem:
+            return [_problem(problem)]
 
-def continue_flow(turn: Turn, ctx: Context, me: Person, state: DialogState) -> list[Reply] | None:
-    return None  # stories are told through a form; nothing waits on a typed answer
-
-
-def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
-    return None  # "story: …" reaches `command` through the router's prefixes
+    return action
 
 
 # -- actions ----------------------------------------------------------------------------------
@@ -195,19 +189,20 @@ def _list(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     return list_command(turn, ctx, me, "")
 
 
-_ACTIONS = {
-    "form": _open_form,
-    "new": _open_form,
-    "from_referral": _from_referral,
-    "submit": _submit,
-    "save": _submit,
-    "edit": _edit,
-    "approve": _review(True),
-    "decline": _review(False),
-    "owner_approve": _owner(True),
-    "owner_anonymous": _owner(False),
-    "withdraw": _withdraw,
-    "list": _list,
+COMMANDS: dict[str, CommandHandler] = {"story": command, "stories": list_command}
+ACTIONS: dict[str, ActionHandler] = {
+    "story.form": _guarded(_open_form),
+    "story.new": _guarded(_open_form),
+    "story.from_referral": _guarded(_from_referral),
+    "story.submit": _guarded(_submit),
+    "story.save": _guarded(_submit),
+    "story.edit": _guarded(_edit),
+    "story.approve": _guarded(_review(True)),
+    "story.decline": _guarded(_review(False)),
+    "story.owner_approve": _guarded(_owner(True)),
+    "story.owner_anonymous": _guarded(_owner(False)),
+    "story.withdraw": _guarded(_withdraw),
+    "story.list": _guarded(_list),
 }
 
 
