@@ -42,6 +42,8 @@ __all__ = [
     "allowed",
     "can_act",
     "can_see",
+    "check_move",
+    "consent_buttons",
     "confirm_client",
     "consent",
     "create",
@@ -51,6 +53,7 @@ __all__ = [
     "in_team",
     "mine",
     "move",
+    "needs_consent",
     "net_givers",
     "remind_silent_owners",
     "status_counts",
@@ -101,6 +104,10 @@ DUPLICATE_WINDOW = timedelta(days=30)
 CONSENT_WORKING_DAYS = 2
 # Until the owner says go ahead, the receiver may accept but not take it further.
 _WAITING_FOR_OWNER = frozenset({"pending", "talk_first"})
+# Answers the owner may still give (after "let's talk first", the go-ahead is still to come).
+_OWNER_MAY_ANSWER = frozenset({"pending", "lapsed", "talk_first"})
+# Before the receiver accepts, a referral can only be accepted, declined, parked or withdrawn.
+_BEFORE_ACCEPTANCE = frozenset({"accepted", "declined", "parked", "withdrawn"})
 
 
 class ReferralError(Exception):
@@ -199,6 +206,40 @@ def can_see(person: Person, referral: Referral, session: Session | None = None) 
     return (
         session is not None and person.id is not None and owner_id(session, referral) == person.id
     )
+
+
+def needs_consent(owner: int | None, referrer: int | None, receiver: int | None) -> bool:
+    """Whether the client's relationship owner must give the go-ahead (the firm's setting
+    aside): only when the owner is neither the referrer nor the receiver."""
+    return bool(owner and owner not in (referrer, receiver))
+
+
+def consent_buttons(referral_id: int | None, consent: str = "pending") -> list[Button]:
+    """The owner's two answers, the same everywhere (once they asked to talk, only Go ahead)."""
+    ref = {"id": referral_id}
+    buttons = [Button("Go ahead", "referral.consent_go", ref, "primary")]
+    if consent != "talk_first":
+        buttons.append(Button("Let's talk first", "referral.consent_talk", ref))
+    return buttons
+
+
+def check_move(session: Session, referral: Referral, actor: Person, to_status: str) -> None:
+    """Raise `ReferralError` unless `actor` may move `referral` to `to_status` now.
+
+    Codes: not_visible, not_allowed (not theirs to move), bad_move (the lifecycle forbids
+    it), not_accepted (the receiver hasn't accepted yet) and waiting_for_owner (the owner
+    hasn't said go ahead). Nobody, admins included, skips the receiver or the owner.
+    """
+    if not can_see(actor, referral, session):
+        raise ReferralError("not_visible")
+    if to_status not in STATUSES or not can_act(actor, referral, to_status):
+        raise ReferralError("not_allowed", referral, status=to_status)
+    if referral.status == "new" and to_status in _STAGE and to_status not in _BEFORE_ACCEPTANCE:
+        raise ReferralError("not_accepted", referral, status=to_status)
+    if not allowed(referral.status, to_status):
+        raise ReferralError("bad_move", referral, status=to_status)
+    if referral.consent in _WAITING_FOR_OWNER and to_status in ("meeting", "proposal", "won"):
+        raise ReferralError("waiting_for_owner", referral, status=to_status)
 
 
 def can_act(person: Person, referral: Referral, to_status: str) -> bool:
@@ -307,7 +348,7 @@ def mine(session: Session, person: Person, limit: int = 10) -> Mine:
             select(Referral)
             .where(
                 col(Referral.client_id).in_(owned),
-                Referral.consent == "pending",
+                col(Referral.consent).in_(sorted(_WAITING_FOR_OWNER)),
                 col(Referral.status).in_(sorted(OPEN)),
             )
             .order_by(newest)
@@ -352,8 +393,7 @@ def create(
     existing = find_duplicate(session, client.id, receiver.id, new.card, now, seen_by=referrer)
     if existing is not None:
         raise ReferralError("duplicate", existing)
-    owner = client.owner_id
-    needs_consent = bool(owner_consent and owner and owner not in (referrer.id, receiver.id))
+    asks_owner = owner_consent and needs_consent(client.owner_id, referrer.id, receiver.id)
     referral = Referral(
         client_id=client.id,
         referrer_id=referrer.id,
@@ -364,7 +404,7 @@ def create(
         value=new.value,
         currency=(new.currency or firm_currency()) if new.value is not None else None,
         note=new.note.strip(),
-        consent="pending" if needs_consent else "not_needed",
+        consent="pending" if asks_owner else "not_needed",
         created_at=now,
         updated_at=now,
     )
@@ -374,7 +414,7 @@ def create(
     current = view(session, referral)
     notices = [_to_receiver(current)]
     if current.owner and current.owner.id not in (referrer.id, receiver.id):
-        notices.append(_to_owner(current, needs_consent))
+        notices.append(_to_owner(current, asks_owner))
     if provisional:
         notices += _to_admins(session, current)
     return Outcome(referral, event, notices, provisional)
@@ -429,22 +469,10 @@ def move(
 ) -> Outcome:
     """Move a referral to `to_status`, append its event and tell the others concerned.
 
-    Raises `ReferralError` with code not_visible, not_allowed, bad_move or
-    waiting_for_owner (the owner has not said go ahead yet).
+    Raises `ReferralError` as `check_move` says.
     """
     referral = _load(session, referral_id)
-    if not can_see(actor, referral, session):
-        raise ReferralError("not_visible")
-    if to_status not in STATUSES or not can_act(actor, referral, to_status):
-        raise ReferralError("not_allowed", referral, status=to_status)
-    if not allowed(referral.status, to_status):
-        raise ReferralError("bad_move", referral, status=to_status)
-    if (
-        referral.consent in _WAITING_FOR_OWNER
-        and to_status in ("meeting", "proposal", "won")
-        and not actor.is_admin
-    ):
-        raise ReferralError("waiting_for_owner", referral, status=to_status)
+    check_move(session, referral, actor, to_status)
     from_status = referral.status
     referral.status, referral.updated_at = to_status, now
     if to_status == "won":
@@ -479,6 +507,10 @@ def consent(
         raise ReferralError("not_visible" if not can_see(owner, referral, session) else "not_owner")
     if referral.status not in OPEN:
         raise ReferralError("closed", referral)
+    if referral.consent not in _OWNER_MAY_ANSWER or (
+        not go_ahead and referral.consent == "talk_first"
+    ):
+        raise ReferralError("already_answered", referral, consent=referral.consent)
     answer = "given" if go_ahead else "talk_first"
     referral.consent, referral.updated_at = answer, now
     session.add(referral)
@@ -540,10 +572,7 @@ def remind_silent_owners(
             replies.append(
                 Reply(
                     render("referral_consent_reminder", r=current),
-                    buttons=[
-                        Button("Fine by me", "referral.consent_go", {"id": current.id}, "primary"),
-                        Button("Let's talk first", "referral.consent_talk", {"id": current.id}),
-                    ],
+                    buttons=consent_buttons(current.id, referral.consent),
                     to_person=current.owner.email,
                     kind="referral_consent_reminder",
                 )
@@ -587,11 +616,8 @@ def actions_for(person: Person, referral: Referral, owner: int | None = None) ->
                 buttons.append(Button("Park", "referral.park", ref))
     if person.id == referral.referrer_id and status in OPEN:
         buttons.append(Button("Withdraw", "referral.withdraw", ref, "danger"))
-    if owner is not None and person.id == owner and referral.consent in ("pending", "lapsed"):
-        buttons += [
-            Button("Go ahead", "referral.consent_go", ref, "primary"),
-            Button("Let's talk first", "referral.consent_talk", ref),
-        ]
+    if owner is not None and person.id == owner and referral.consent in _OWNER_MAY_ANSWER:
+        buttons += consent_buttons(referral.id, referral.consent)
     parties = (referral.referrer_id, referral.receiver_id, owner)
     if status == "won" and (person.id in parties or person.is_admin):
         # A win nobody hears about changes nothing: offer the story while it's fresh.
@@ -671,17 +697,14 @@ def _to_receiver(current: View) -> Reply:
     )
 
 
-def _to_owner(current: View, needs_consent: bool) -> Reply:
+def _to_owner(current: View, asks: bool) -> Reply:
     assert current.owner is not None
     ref = {"id": current.id}
     buttons = [Button("Show referral", "referral.show", ref)]
-    if needs_consent:
-        buttons = [
-            Button("Go ahead", "referral.consent_go", ref, "primary"),
-            Button("Let's talk first", "referral.consent_talk", ref),
-        ] + buttons
+    if asks:
+        buttons = consent_buttons(current.id) + buttons
     return Reply(
-        render("referral_new_owner", r=current, consent=needs_consent),
+        render("referral_new_owner", r=current, consent=asks),
         buttons=buttons,
         to_person=current.owner.email,
         kind="referral_new_owner",

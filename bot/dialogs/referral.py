@@ -18,9 +18,10 @@ from bot import referrals
 from bot.catalog import Card, Catalog
 from bot.context import Context
 from bot.dialogs import ActionHandler, CommandHandler, core, state
+from bot.dialogs.referral_draft import Draft
 from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
 from bot.people import by_email
-from bot.referrals import NewReferral, ReferralError
+from bot.referrals import ReferralError
 from bot.render import money, render
 from bot.store.models import DialogState, Person, Referral
 from bot.understand import (
@@ -59,7 +60,7 @@ _IN_HAND = frozenset({"accepted", "meeting", "proposal", "parked"})
 def _command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     """`/refer <client> to <person|team> [for <service>] [value] [note]`; bare: the form."""
     if not args.strip():
-        return [_form_reply(ctx, me, {})]
+        return [_form_reply(ctx, me, Draft())]
     return _start(turn, ctx, me, f"/refer {args.strip()}")
 
 
@@ -99,7 +100,7 @@ def _continue_flow(
     text = turn.text
     if _QUIT.match(text):
         return None  # the core's cancel clears the flow and says so
-    draft = dict(pending.data)
+    draft = Draft.from_dict(pending.data)
     step = pending.step
     if step not in ("confirm", "duplicate"):
         if _restarts(text, ctx):
@@ -201,7 +202,7 @@ def _restarts(text: str, ctx: Context) -> bool:
 def _start(turn: Turn, ctx: Context, me: Person, text: str) -> list[Reply]:
     parsed = _parse(text, me, ctx)
     note = parsed.note
-    draft = _from_parsed(parsed, note=note)
+    draft = Draft.parsed(parsed, note=note)
     return _next(turn, ctx, me, draft)
 
 
@@ -216,72 +217,58 @@ def _parse(text: str, me: Person, ctx: Context) -> ReferralDraft:
     return parsed
 
 
-def _from_parsed(parsed: ReferralDraft, note: str = "") -> dict[str, Any]:
-    return {
-        "client": parsed.client,
-        "receiver": parsed.receiver,
-        "candidates": list(parsed.receiver_candidates),
-        "team": parsed.receiver_team,
-        "card": parsed.card,
-        "card_asked": False,
-        "value": parsed.value,
-        "currency": parsed.currency,
-        "note": note,
-    }
-
-
-def _next(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[Reply]:
+def _next(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
     """Fill what can be inferred, then ask the first thing still missing, or confirm."""
     directory = _directory(ctx)
     _infer(draft, directory, me)
-    if not draft.get("client"):
+    if not draft.client:
         return _ask(turn, ctx, me, draft, "client", render("referral_ask_client"))
-    if draft.get("candidates"):
-        people = [p for e in draft["candidates"] if (p := directory.person(e)) is not None]
+    if draft.candidates:
+        people = [p for e in draft.candidates if (p := directory.person(e)) is not None]
         buttons = [
             Button(f"{p.name} ({p.team})", "referral.pick", {"email": p.email}) for p in people
         ]
         text = render("referral_choose_receiver", people=people, first=people[0].first_name)
         return _ask(turn, ctx, me, draft, "choose", text, buttons)
     options = _card_options(draft, directory)
-    ask_card = not draft.get("card") and not draft.get("card_asked") and len(options) > 1
-    if not draft.get("receiver") and not (ask_card and draft.get("team")):
+    ask_card = not draft.card and not draft.card_asked and len(options) > 1
+    if not draft.receiver and not (ask_card and draft.team):
         return _ask(turn, ctx, me, draft, "receiver", render("referral_ask_receiver", d=draft))
     if ask_card:
         buttons = [Button(c.title, "referral.card", {"card": c.id}) for c in options]
         buttons.append(Button("No particular service", "referral.card", {"card": ""}))
-        receiver = directory.person(draft["receiver"]) if draft.get("receiver") else None
+        receiver = directory.person(draft.receiver) if draft.receiver else None
         text = render("referral_ask_card", cards=options, receiver=receiver, d=draft)
         return _ask(turn, ctx, me, draft, "card", text, buttons)
     return _confirm_or_duplicate(turn, ctx, me, draft)
 
 
-def _infer(draft: dict[str, Any], directory: Directory, me: Person) -> None:
+def _infer(draft: Draft, directory: Directory, me: Person) -> None:
     """Defaults the text left open: the card's main contact, the receiver's only card."""
-    draft["self"] = draft.get("receiver") == me.email  # said so when asking again
-    if draft["self"]:
-        draft["receiver"] = None
-    if draft.get("receiver") or draft.get("candidates"):
-        options = directory.cards_owned_by(draft["receiver"]) if draft.get("receiver") else []
-        if not draft.get("card") and len(options) == 1:
-            draft["card"] = options[0].id
+    draft.self_named = draft.receiver == me.email  # said so when asking again
+    if draft.self_named:
+        draft.receiver = None
+    if draft.receiver or draft.candidates:
+        options = directory.cards_owned_by(draft.receiver) if draft.receiver else []
+        if not draft.card and len(options) == 1:
+            draft.card = options[0].id
         return
-    card = directory.card(draft["card"]) if draft.get("card") else None
-    if card is None and draft.get("team"):
-        team_cards = [c for c in directory.cards if c.team == draft["team"] and c.owners]
+    card = directory.card(draft.card) if draft.card else None
+    if card is None and draft.team:
+        team_cards = [c for c in directory.cards if c.team == draft.team and c.owners]
         card = team_cards[0] if len(team_cards) == 1 else None
         if card is not None:
-            draft["card"] = card.id
+            draft.card = card.id
     if card is not None and card.owners:
         contact = next((e for e in card.owners if e != me.email), None)
-        draft["receiver"] = contact
+        draft.receiver = contact
 
 
-def _card_options(draft: dict[str, Any], directory: Directory) -> list[Card]:
-    if draft.get("receiver"):
-        return directory.cards_owned_by(draft["receiver"])
-    if draft.get("team"):
-        return [c for c in directory.cards if c.team == draft["team"] and c.owners]
+def _card_options(draft: Draft, directory: Directory) -> list[Card]:
+    if draft.receiver:
+        return directory.cards_owned_by(draft.receiver)
+    if draft.team:
+        return [c for c in directory.cards if c.team == draft.team and c.owners]
     return []
 
 
@@ -289,30 +276,26 @@ def _ask(
     turn: Turn,
     ctx: Context,
     me: Person,
-    draft: dict[str, Any],
+    draft: Draft,
     step: str,
     text: str,
     buttons: list[Button] | None = None,
 ) -> list[Reply]:
     assert me.id is not None
     with ctx.store.write() as session:
-        state.save(session, me.id, turn.conversation, FLOW, step, draft)
+        state.save(session, me.id, turn.conversation, FLOW, step, draft.to_dict())
     return [Reply(text, buttons=buttons or [], kind=f"referral_ask_{step}")]
 
 
-def _answer_client(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
-) -> list[Reply]:
+def _answer_client(turn: Turn, ctx: Context, me: Person, draft: Draft, text: str) -> list[Reply]:
     name, _known = resolve_client(text, _directory(ctx))
     if not name:
         return _ask(turn, ctx, me, draft, "client", render("referral_ask_client"))
-    draft["client"] = name
+    draft.client = name
     return _next(turn, ctx, me, draft)
 
 
-def _answer_receiver(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
-) -> list[Reply]:
+def _answer_receiver(turn: Turn, ctx: Context, me: Person, draft: Draft, text: str) -> list[Reply]:
     found = _receiver_from(text, draft, ctx, me)
     if not found:
         again = render("referral_receiver_unknown", text=text)
@@ -321,27 +304,25 @@ def _answer_receiver(
 
 
 def _receiver_from(
-    text: str, draft: dict[str, Any], ctx: Context, me: Person, take_card: bool = True
+    text: str, draft: Draft, ctx: Context, me: Person, take_card: bool = True
 ) -> bool:
     """Read a person or team from an answer into the draft; False when none is named."""
-    parsed = _parse(f"/refer {draft.get('client') or 'them'} to {text}", me, ctx)
+    parsed = _parse(f"/refer {draft.client or 'them'} to {text}", me, ctx)
     if not (parsed.receiver or parsed.receiver_candidates or parsed.receiver_team):
-        if not (take_card and parsed.card and not draft.get("card")):
+        if not (take_card and parsed.card and not draft.card):
             return False
-        draft["card"] = parsed.card  # a service was named: its main contact receives it
+        draft.card = parsed.card  # a service was named: its main contact receives it
         return True
-    draft["receiver"], draft["candidates"] = parsed.receiver, list(parsed.receiver_candidates)
-    draft["team"] = parsed.receiver_team
-    if take_card and parsed.card and not draft.get("card"):
-        draft["card"] = parsed.card
+    draft.receiver, draft.candidates = parsed.receiver, list(parsed.receiver_candidates)
+    draft.team = parsed.receiver_team
+    if take_card and parsed.card and not draft.card:
+        draft.card = parsed.card
     return True
 
 
-def _answer_choice(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
-) -> list[Reply]:
+def _answer_choice(turn: Turn, ctx: Context, me: Person, draft: Draft, text: str) -> list[Reply]:
     directory = _directory(ctx)
-    people = [p for e in draft.get("candidates", []) if (p := directory.person(e)) is not None]
+    people = [p for e in draft.candidates if (p := directory.person(e)) is not None]
     wanted = text.strip().casefold()
     chosen = [
         p
@@ -354,16 +335,14 @@ def _answer_choice(
     return _next(turn, ctx, me, draft)
 
 
-def _pick(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], email: str) -> list[Reply]:
-    if email not in draft.get("candidates", []):
+def _pick(turn: Turn, ctx: Context, me: Person, draft: Draft, email: str) -> list[Reply]:
+    if email not in draft.candidates:
         return _next(turn, ctx, me, draft)
-    draft["receiver"], draft["candidates"] = email, []
+    draft.receiver, draft.candidates = email, []
     return _next(turn, ctx, me, draft)
 
 
-def _answer_card(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
-) -> list[Reply]:
+def _answer_card(turn: Turn, ctx: Context, me: Person, draft: Draft, text: str) -> list[Reply]:
     options = _card_options(draft, _directory(ctx))
     wanted = text.strip().casefold()
     if _NONE.match(text):
@@ -378,26 +357,22 @@ def _answer_card(
     return _next(turn, ctx, me, draft)
 
 
-def _choose_card(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], card_id: str
-) -> list[Reply]:
+def _choose_card(turn: Turn, ctx: Context, me: Person, draft: Draft, card_id: str) -> list[Reply]:
     directory = _directory(ctx)
     card = directory.card(card_id) if card_id else None
-    draft["card"], draft["card_asked"] = (card.id if card else None), True
-    if card is not None and not draft.get("receiver"):
-        draft["receiver"] = next((e for e in card.owners if e != me.email), None)
+    draft.card, draft.card_asked = (card.id if card else None), True
+    if card is not None and not draft.receiver:
+        draft.receiver = next((e for e in card.owners if e != me.email), None)
     return _next(turn, ctx, me, draft)
 
 
 # -- confirming --------------------------------------------------------------------------
 
 
-def _confirm_or_duplicate(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]
-) -> list[Reply]:
+def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
     duplicate = _duplicate_of(ctx, me, draft)
     if duplicate is not None:
-        draft["duplicate"] = duplicate.id
+        draft.duplicate = duplicate.id
         text = render("referral_duplicate", r=duplicate, me=me)
         buttons = [
             Button("Update the existing one", "referral.update", {}, "primary"),
@@ -415,40 +390,40 @@ def _confirm_or_duplicate(
     return replies
 
 
-def _duplicate_of(ctx: Context, me: Person, draft: dict[str, Any]) -> referrals.View | None:
+def _duplicate_of(ctx: Context, me: Person, draft: Draft) -> referrals.View | None:
     with ctx.store.read() as session:
-        client = referrals.find_client(session, draft["client"])
-        receiver = _person(session, draft["receiver"])
+        client = referrals.find_client(session, draft.client or "")
+        receiver = _person(session, draft.receiver)
         if client is None or client.id is None or receiver is None or receiver.id is None:
             return None
         found = referrals.find_duplicate(
-            session, client.id, receiver.id, draft.get("card"), ctx.now(), seen_by=me
+            session, client.id, receiver.id, draft.card, ctx.now(), seen_by=me
         )
         return referrals.view(session, found) if found else None
 
 
-def _summary(ctx: Context, me: Person, draft: dict[str, Any]) -> dict[str, Any]:
+def _summary(ctx: Context, me: Person, draft: Draft) -> dict[str, Any]:
     """The draft with names resolved, for the confirmation."""
     directory = _directory(ctx)
     with ctx.store.read() as session:
-        client = referrals.find_client(session, draft["client"])
+        client = referrals.find_client(session, draft.client or "")
         owner = session.get(Person, client.owner_id) if client and client.owner_id else None
-    receiver = directory.person(draft["receiver"])
-    card = directory.card(draft["card"]) if draft.get("card") else None
-    needs_consent = bool(
-        ctx.settings.owner_consent
-        and owner is not None
-        and owner.email not in (me.email, draft["receiver"])
+        receiver_row = _person(session, draft.receiver)
+    receiver = directory.person(draft.receiver) if draft.receiver else None
+    card = directory.card(draft.card) if draft.card else None
+    receiver_id = receiver_row.id if receiver_row else None
+    needs_consent = ctx.settings.owner_consent and referrals.needs_consent(
+        owner.id if owner else None, me.id, receiver_id
     )
     return {
-        "client": client.name if client else draft["client"],
+        "client": client.name if client else draft.client,
         "known": client is not None and not client.provisional,
         "new_client": client is None,
         "receiver": receiver,
         "card": card,
-        "value": draft.get("value"),
-        "currency": draft.get("currency"),
-        "note": draft.get("note") or "",
+        "value": draft.value,
+        "currency": draft.currency,
+        "note": draft.note or "",
         "owner": owner,
         "consent": needs_consent,
     }
@@ -468,7 +443,7 @@ def _facts(summary: dict[str, Any]) -> list[Fact]:
 
 
 def _answer_confirm(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
+    turn: Turn, ctx: Context, me: Person, draft: Draft, text: str
 ) -> list[Reply] | None:
     if _EDIT.match(text):
         return _edit(turn, ctx, me, {})
@@ -480,7 +455,7 @@ def _answer_confirm(
 
 
 def _answer_duplicate(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
+    turn: Turn, ctx: Context, me: Person, draft: Draft, text: str
 ) -> list[Reply] | None:
     if _NO.match(text):
         return _cancel(turn, ctx, me, {})
@@ -489,16 +464,9 @@ def _answer_duplicate(
     return None
 
 
-def _save(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[Reply]:
+def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
     assert me.id is not None
-    new = NewReferral(
-        client=draft["client"],
-        receiver=draft["receiver"],
-        card=draft.get("card"),
-        value=draft.get("value"),
-        currency=draft.get("currency"),
-        note=draft.get("note") or "",
-    )
+    new = draft.to_new()
     try:
         with ctx.store.write() as session:
             outcome = referrals.create(
@@ -536,12 +504,12 @@ def _on_confirm(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -
     pending = _pending(ctx, me, turn)
     if pending is None or pending.step != "confirm":
         return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-    return _save(turn, ctx, me, dict(pending.data))
+    return _save(turn, ctx, me, Draft.from_dict(pending.data))
 
 
 def _edit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
     pending = _pending(ctx, me, turn)
-    draft = dict(pending.data) if pending else {}
+    draft = Draft.from_dict(pending.data) if pending else Draft()
     return [_form_reply(ctx, me, draft)]
 
 
@@ -553,33 +521,35 @@ def _on_pick(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> l
     pending = _pending(ctx, me, turn)
     if pending is None:
         return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-    return _pick(turn, ctx, me, dict(pending.data), str(payload.get("email", "")))
+    return _pick(turn, ctx, me, Draft.from_dict(pending.data), str(payload.get("email", "")))
 
 
 def _on_card(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
     pending = _pending(ctx, me, turn)
     if pending is None:
         return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-    return _choose_card(turn, ctx, me, dict(pending.data), str(payload.get("card") or ""))
+    return _choose_card(
+        turn, ctx, me, Draft.from_dict(pending.data), str(payload.get("card") or "")
+    )
 
 
 def _update(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
     """ "Update the existing one": a repeat folds its value and note into the first."""
     pending = _pending(ctx, me, turn)
-    if pending is None or not pending.data.get("duplicate"):
+    draft = Draft.from_dict(pending.data) if pending else Draft()
+    if draft.duplicate is None:
         return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-    draft = dict(pending.data)
     assert me.id is not None
     try:
         with ctx.store.write() as session:
             outcome = referrals.update_existing(
                 session,
-                int(draft["duplicate"]),
+                draft.duplicate,
                 me,
                 ctx.now(),
-                value=draft.get("value"),
-                currency=draft.get("currency"),
-                note=draft.get("note") or "",
+                value=draft.value,
+                currency=draft.currency,
+                note=draft.note or "",
             )
             state.clear(session, me.id, turn.conversation)
             updated = referrals.view(session, outcome.referral)
@@ -594,44 +564,44 @@ def _update(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> li
 
 def _on_form(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
     """The referral form, pre-filled from a card ("Refer a client to them") or a message."""
-    draft: dict[str, Any] = {}
+    draft = Draft()
     if payload.get("text"):
         parsed = parse_referral(str(payload["text"]), me.email, _directory(ctx))
-        draft = _from_parsed(parsed, note=str(payload["text"]))
+        draft = Draft.parsed(parsed, note=str(payload["text"]))
     if payload.get("card"):
-        draft["card"] = str(payload["card"])
-    if not draft.get("receiver"):
+        draft.card = str(payload["card"])
+    if not draft.receiver:
         _infer(draft, _directory(ctx), me)
     return [_form_reply(ctx, me, draft)]
 
 
-def _form_reply(ctx: Context, me: Person, draft: dict[str, Any]) -> Reply:
+def _form_reply(ctx: Context, me: Person, draft: Draft) -> Reply:
     directory = _directory(ctx)
     cards = sorted(directory.cards, key=lambda c: c.title)
-    value = draft.get("value")
+    value = draft.value
     inputs = [
-        FormInput("client", "Client", initial=draft.get("client") or ""),
+        FormInput("client", "Client", initial=draft.client or ""),
         FormInput(
             "receiver",
             "Refer to (name, email or team)",
-            initial=draft.get("receiver") or draft.get("team") or "",
+            initial=draft.receiver or draft.team or "",
         ),
         FormInput(
             "service",
             "Service",
             kind="select",
             required=False,
-            initial=draft.get("card") or "",
+            initial=draft.card or "",
             options=[(c.id, c.title) for c in cards],
         ),
         FormInput(
             "value",
             "Estimated value",
             required=False,
-            initial=money(value, draft.get("currency")) if value else "",
+            initial=money(value, draft.currency) if value else "",
             placeholder=money(20_000),
         ),
-        FormInput("note", "Note", kind="textarea", required=False, initial=draft.get("note") or ""),
+        FormInput("note", "Note", kind="textarea", required=False, initial=draft.note or ""),
     ]
     form = Form("Log a referral", "referral.submit", inputs, submit_label="Log referral")
     return Reply(render("referral_form_intro"), form=form, kind="referral_form")
@@ -642,31 +612,25 @@ def _on_submit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) ->
     directory = _directory(ctx)
     client_text = str(payload.get("client") or "").strip()
     client, _known = resolve_client(client_text, directory) if client_text else ("", False)
-    draft: dict[str, Any] = {
-        "client": client or None,
-        "receiver": None,
-        "candidates": [],
-        "team": None,
-        "card": _card_from(str(payload.get("service") or ""), directory),
-        "card_asked": False,
-        "value": None,
-        "currency": None,
-        "note": str(payload.get("note") or "").strip(),
-    }
+    draft = Draft(
+        client=client or None,
+        card=_card_from(str(payload.get("service") or ""), directory),
+        note=str(payload.get("note") or "").strip(),
+    )
     receiver_text = str(payload.get("receiver") or "").strip()
     if receiver_text:
         # The form has its own service field: a service left empty is asked, not guessed.
         _receiver_from(receiver_text, draft, ctx, me, take_card=False)
     amount = parse_amount(str(payload.get("value") or ""), directory.currency)
     if amount is not None:
-        draft["value"], draft["currency"] = amount.value, amount.currency or directory.currency
+        draft.value, draft.currency = amount.value, amount.currency or directory.currency
     _infer(draft, directory, me)
     options = _card_options(draft, directory)
     complete = (
-        draft.get("client")
-        and draft.get("receiver")
-        and not draft.get("candidates")
-        and (draft.get("card") or len(options) <= 1)
+        draft.client
+        and draft.receiver
+        and not draft.candidates
+        and (draft.card or len(options) <= 1)
     )
     if complete and _duplicate_of(ctx, me, draft) is None:
         return _save(turn, ctx, me, draft)
