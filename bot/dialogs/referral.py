@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlmodel import Session
@@ -49,6 +50,19 @@ _NONE = re.compile(r"^\s*(none|no|nothing|general|skip|not sure|don'?t know|-)\b
 # Words that end a flow; the core handler says "cancelled".
 _QUIT = re.compile(r"^(cancel|stop|never ?mind|forget it|quit)[\s!.]*$", re.I)
 _QUESTION = re.compile(r"\?\s*$|^\s*(who|what|which|where|how|why|when|does|do|is|are)\b", re.I)
+_NUMBER = re.compile(r"^\s*(show\s+(me\s+)?)?(referral\s+)?#(?P<id>\d{1,9})[\s?!.]*$", re.I)
+_WITHDRAW = re.compile(
+    r"^\s*(please\s+|can you\s+|i'?d like to\s+|i want to\s+)?(withdraw|retract)\s+"
+    r"(?P<rest>.*?)[\s.!]*$",
+    re.I,
+)
+_GO_AHEAD = re.compile(
+    r"^\s*(ok(ay)?[,\s]+|yes[,\s]+)?(go ahead|fine by me|(they|he|she) can go ahead|"
+    r"happy for (them|him|her) to go ahead|you can go ahead|give the go-?ahead)"
+    r"(?P<rest>.*?)[\s.!]*$",
+    re.I,
+)
+_THE_REFERRAL = re.compile(r"\b(the|my|our|referrals?|of|for|with|to|on)\b", re.I)
 _MAX_ITEMS_SHOWN = 6
 # Received referrals still being worked on: listed with their buttons.
 _IN_HAND = frozenset({"accepted", "meeting", "proposal", "parked"})
@@ -70,7 +84,9 @@ def _list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply
         mine = referrals.mine(session, me)
         waiting = {v.id for v in mine.waiting}
         in_hand = [v for v in mine.received if v.status in _IN_HAND and v.id not in waiting]
-        items = (mine.waiting + in_hand)[:_MAX_ITEMS_SHOWN]
+        shown = waiting | {v.id for v in in_hand}
+        sent = [v for v in mine.sent if v.status in referrals.OPEN and v.id not in shown]
+        items = (mine.waiting + in_hand + sent)[:_MAX_ITEMS_SHOWN]
         rows = {v.id: session.get(Referral, v.id) for v in items}
     replies = [
         Reply(
@@ -100,8 +116,10 @@ def _continue_flow(
     text = turn.text
     if _QUIT.match(text):
         return None  # the core's cancel clears the flow and says so
-    draft = Draft.from_dict(pending.data)
     step = pending.step
+    if step == "which":
+        return _answer_which(turn, ctx, me, pending.data, text)
+    draft = Draft.from_dict(pending.data)
     if step not in ("confirm", "duplicate"):
         if _restarts(text, ctx):
             return _start(turn, ctx, me, text)
@@ -127,17 +145,28 @@ def _on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
     text = turn.text
     if _MINE.match(text):
         return _list_command(turn, ctx, me, "")
+    number = _NUMBER.match(text)
+    if number:
+        return _on_show(turn, ctx, me, {"id": number["id"]})
     directory = _directory(ctx)
+    withdraw = _WITHDRAW.match(text)
+    if withdraw:
+        return _withdraw_from_chat(turn, ctx, me, withdraw["rest"])
+    go_ahead = _GO_AHEAD.match(text)
+    if go_ahead:
+        answer = _go_ahead_from_chat(turn, ctx, me, go_ahead["rest"])
+        if answer is not None:
+            return answer
     question = bool(_QUESTION.search(text))
     update = None if question else parse_status_update(text, directory)
     if update is not None and update.client and _in_hand(ctx, me, update.client, update.status):
         # "I've accepted the Acme referral" is news about one I hold, not a new referral.
-        return _status_from_chat(ctx, me, update.client, update.status, update, text)
+        return _status_from_chat(turn, ctx, me, update.client, update.status, update)
     if _BARE_START.match(text) or looks_like_referral(text, directory):
         return _start(turn, ctx, me, text)
     if update is None or not update.client:
         return None
-    return _status_from_chat(ctx, me, update.client, update.status, update, text)
+    return _status_from_chat(turn, ctx, me, update.client, update.status, update)
 
 
 def _in_hand(ctx: Context, me: Person, client_name: str, to_status: str) -> bool:
@@ -657,20 +686,53 @@ def _move_by_button(
     if referral_id is None:
         return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
     if to_status in ("won", "lost") and not payload.get("submitted"):
-        form = _outcome_form(ctx, me, referral_id, to_status)
-        if form is not None:
-            return [form]
-    value = None
-    currency = None
-    if to_status == "won":
-        home = _directory(ctx).currency
-        amount = parse_amount(str(payload.get("value") or ""), home)
-        if amount is not None:
-            value, currency = amount.value, amount.currency or home
+        # Only someone who may record the outcome gets its form: no form, then a refusal.
+        refusal = _refusal(ctx, me, referral_id, to_status)
+        return [refusal or _outcome_form(ctx, me, referral_id, to_status)]
+    value, currency = (
+        _amount(payload, _directory(ctx).currency) if to_status == "won" else (None, None)
+    )
     return _move(ctx, me, referral_id, to_status, value, currency, str(payload.get("reason") or ""))
 
 
-def _outcome_form(ctx: Context, me: Person, referral_id: int, to_status: str) -> Reply | None:
+def _amount(payload: dict[str, Any], home: str) -> tuple[float | None, str | None]:
+    """The value in a payload: exact data (`amount`, a decimal string, and `currency`) from
+    a button, or what was typed in the form's `value` field."""
+    if payload.get("amount") is not None:
+        try:
+            exact = Decimal(str(payload["amount"]))
+        except InvalidOperation:
+            exact = None
+        if exact is not None and exact.is_finite() and exact >= 0:
+            return float(exact), str(payload.get("currency") or home)
+    typed = parse_amount(str(payload.get("value") or ""), home)
+    if typed is None:
+        return None, None
+    return typed.value, typed.currency or home
+
+
+def _as_data(value: float | None, currency: str | None) -> dict[str, Any]:
+    """A value for a button's payload: a decimal string and a currency code, never "£12k"."""
+    if value is None:
+        return {}
+    return {"amount": str(Decimal(str(value)).normalize()), "currency": currency}
+
+
+def _refusal(ctx: Context, me: Person, referral_id: int, to_status: str) -> Reply | None:
+    """Why `me` can't move the referral to `to_status` now (None when they can)."""
+    refused: ReferralError | None = None
+    with ctx.store.read() as session:
+        referral = session.get(Referral, referral_id)
+        try:
+            if referral is None:
+                raise ReferralError("not_visible")
+            referrals.check_move(session, referral, me, to_status)
+        except ReferralError as error:
+            refused = error
+    return _error_reply(refused, ctx, me) if refused is not None else None
+
+
+def _outcome_form(ctx: Context, me: Person, referral_id: int, to_status: str) -> Reply:
     """Won asks for the value; lost asks why (both optional)."""
     with ctx.store.read() as session:
         referral = session.get(Referral, referral_id)
@@ -679,7 +741,7 @@ def _outcome_form(ctx: Context, me: Person, referral_id: int, to_status: str) ->
         current = referrals.view(session, referral)
     context = {"id": referral_id, "submitted": True}
     if to_status == "won":
-        initial = money(current.value, current.currency) if current.value else ""
+        initial = _exact(current.value, current.currency)
         inputs = [FormInput("value", "Value won", required=False, initial=initial)]
         form = Form("Won", "referral.won", inputs, submit_label="Record the win", context=context)
     else:
@@ -707,7 +769,7 @@ def _move(
             owner = current.owner.id if current.owner else None
             buttons = referrals.actions_for(me, outcome.referral, owner)
     except ReferralError as error:
-        return [_error_reply(error, ctx)]
+        return [_error_reply(error, ctx, me)]
     mine = Reply(render("referral_moved", r=current), buttons=buttons, kind="referral_moved")
     return [mine, *outcome.notices]
 
@@ -720,10 +782,12 @@ def _consent(ctx: Context, me: Person, payload: dict[str, Any], go_ahead: bool) 
         with ctx.store.write() as session:
             outcome = referrals.consent(session, referral_id, me, go_ahead, ctx.now())
             current = referrals.view(session, outcome.referral)
+            buttons = referrals.actions_for(me, outcome.referral, me.id)
     except ReferralError as error:
-        return [_error_reply(error, ctx)]
+        return [_error_reply(error, ctx, me)]
     mine = Reply(
         render("referral_consent_recorded", r=current, go_ahead=go_ahead),
+        buttons=buttons if not go_ahead else [],
         kind="referral_consent_recorded",
     )
     return [mine, *outcome.notices]
@@ -776,9 +840,11 @@ def _on_client_ok(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any])
 
 
 def _status_from_chat(
-    ctx: Context, me: Person, client_name: str, to_status: str, update: Any, text: str
+    turn: Turn, ctx: Context, me: Person, client_name: str, to_status: str, update: Any
 ) -> list[Reply]:
-    """ "Acme went well, we won it, £18k": find my referral of Acme and move it."""
+    """ "Acme went well, we won it, £18k": find my referral of Acme and ask before moving it."""
+    reason = update.reason or "" if to_status == "lost" else ""
+    payload = {"submitted": True, "reason": reason, **_as_data(update.value, update.currency)}
     with ctx.store.read() as session:
         client = referrals.find_client(session, client_name)
         visible = (
@@ -787,38 +853,150 @@ def _status_from_chat(
         mine = [r for r in visible if referrals.can_act(me, r, to_status)]
         views = {r.id: referrals.view(session, r) for r in visible}
     if not visible:
-        return [
-            Reply(
-                render("referral_update_not_found", client=client_name),
-                kind="referral_update_not_found",
-            )
-        ]
+        text = render("referral_update_not_found", client=client_name)
+        return [Reply(text, kind="referral_update_not_found")]
     if not mine:
         first = views[visible[0].id]
-        return [Reply(render("referral_update_not_yours", r=first), kind="referral_update_refused")]
-    reason = update.reason or "" if to_status == "lost" else ""
+        text = render("referral_update_not_yours", r=first, me=me)
+        return [Reply(text, kind="referral_update_refused")]
     if len(mine) > 1:
-        payload = {"submitted": True, "reason": reason}
-        if update.value is not None:
-            payload["value"] = money(update.value, update.currency)
-        buttons = [
-            Button(
-                f"{views[r.id].client} → {views[r.id].receiver.first_name}"
-                + (f" ({views[r.id].card_title})" if views[r.id].card_title else ""),
-                _verb(to_status),
-                {**payload, "id": r.id},
-            )
-            for r in mine
+        text = render(
+            "referral_update_which", status=to_status, client=client_name, first=mine[0].id
+        )
+        choices = [views[r.id] for r in mine]
+        return _which(turn, ctx, me, _verb(to_status), payload, choices, text)
+    referral = views[mine[0].id]
+    refusal = _refusal(ctx, me, referral.id, to_status)
+    if refusal is not None:
+        return [refusal]  # what is still needed: the receiver's acceptance, the owner's go-ahead
+    text = render(
+        "referral_status_confirm",
+        r=referral,
+        status=to_status,
+        value=update.value,
+        currency=update.currency,
+        reason=reason,
+    )
+    buttons = [
+        Button("Yes, record it", _verb(to_status), {**payload, "id": referral.id}, "primary"),
+        Button("No", "referral.keep", {"id": referral.id}),
+    ]
+    return [Reply(text, buttons=buttons, kind="referral_status_confirm")]
+
+
+def _which(
+    turn: Turn,
+    ctx: Context,
+    me: Person,
+    action: str,
+    payload: dict[str, Any],
+    choices: list[referrals.View],
+    text: str,
+) -> list[Reply]:
+    """ "Which referral?": a button per referral (`#12 · 3 Dec · Employment law → Priya`),
+    and typing `#12` picks it too (the choice waits in the dialogue state)."""
+    assert me.id is not None
+    ids = [v.id for v in choices]
+    with ctx.store.write() as session:
+        data = {"action": action, "payload": payload, "ids": ids}
+        state.save(session, me.id, turn.conversation, FLOW, "which", data)
+    buttons = [
+        Button(render("referral_choice_label", r=v), action, {**payload, "id": v.id})
+        for v in choices
+    ]
+    return [Reply(text, buttons=buttons, kind="referral_update_which")]
+
+
+def _answer_which(
+    turn: Turn, ctx: Context, me: Person, data: dict[str, Any], text: str
+) -> list[Reply] | None:
+    """`#12` (or `12`) typed to a "which referral?" question presses that referral's button."""
+    match = re.match(r"^\s*#?(\d{1,9})[\s.!]*$", text)
+    ids = [int(i) for i in data.get("ids", [])]
+    if match is None or int(match[1]) not in ids:
+        return None  # something else: the referral waits, other handlers answer
+    assert me.id is not None
+    with ctx.store.write() as session:
+        state.clear(session, me.id, turn.conversation)
+    pressed = Turn(
+        person=turn.person,
+        conversation=turn.conversation,
+        action=str(data.get("action")),
+        payload={**dict(data.get("payload") or {}), "id": int(match[1])},
+        platform=turn.platform,
+        is_direct=turn.is_direct,
+    )
+    handler = ACTIONS.get(pressed.action or "")
+    return handler(pressed, ctx, me) if handler else None
+
+
+def _withdraw_from_chat(turn: Turn, ctx: Context, me: Person, rest: str) -> list[Reply]:
+    """ "Withdraw the Kestrel referral": the referrer's open referrals of that client, to
+    confirm (never a new referral)."""
+    words = _THE_REFERRAL.sub(" ", rest).strip()
+    name, _known = resolve_client(words, _directory(ctx)) if words else ("", False)
+    with ctx.store.read() as session:
+        client = referrals.find_client(session, name) if name else None
+        visible = (
+            referrals.visible_for_client(session, me, client.id) if client and client.id else []
+        )
+        mine = [
+            referrals.view(session, r) for r in visible if referrals.can_act(me, r, "withdrawn")
         ]
-        text = render("referral_update_which", status=to_status, client=client_name)
-        return [Reply(text, buttons=buttons, kind="referral_update_which")]
-    referral = mine[0]
-    assert referral.id is not None
-    return _move(ctx, me, referral.id, to_status, update.value, update.currency, reason)
+    if not mine:
+        text = render("referral_update_not_found", client=name or words)
+        return [Reply(text, kind="referral_update_not_found")]
+    if len(mine) > 1:
+        text = render(
+            "referral_update_which", status="withdrawn", client=mine[0].client, first=mine[0].id
+        )
+        return _which(turn, ctx, me, "referral.withdraw", {}, mine, text)
+    [referral] = mine
+    buttons = [
+        Button("Withdraw it", "referral.withdraw", {"id": referral.id}, "danger"),
+        Button("Keep it", "referral.keep", {"id": referral.id}),
+    ]
+    text = render("referral_withdraw_confirm", r=referral)
+    return [Reply(text, buttons=buttons, kind="referral_withdraw_confirm")]
+
+
+def _go_ahead_from_chat(turn: Turn, ctx: Context, me: Person, rest: str) -> list[Reply] | None:
+    """ "Go ahead" from a relationship owner with a referral waiting on their answer."""
+    words = _THE_REFERRAL.sub(" ", rest).strip()
+    with ctx.store.read() as session:
+        waiting = [
+            v
+            for v in referrals.mine(session, me).waiting
+            if v.owner is not None and v.owner.id == me.id and v.consent != "given"
+        ]
+    if words:
+        name, _known = resolve_client(words, _directory(ctx))
+        waiting = [v for v in waiting if name and v.client.casefold() == name.casefold()]
+    if not waiting:
+        return None  # not an owner's answer: the other handlers may know what it means
+    if len(waiting) > 1:
+        text = render("referral_consent_which", first=waiting[0].id)
+        return _which(turn, ctx, me, "referral.consent_go", {}, waiting, text)
+    return _consent(ctx, me, {"id": waiting[0].id}, True)
+
+
+def _on_keep(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    """ "No" / "Keep it" to a change asked about: nothing moves."""
+    return [Reply(render("referral_kept"), kind="referral_kept")]
+
+
+def _exact(value: float | None, currency: str | None) -> str:
+    """A value as a form field's starting text that reads back exactly ("12,345 GBP")."""
+    if not value:
+        return ""
+    amount = Decimal(str(value)).normalize()
+    digits = f"{amount:,f}" if amount == amount.to_integral() else f"{amount:,.2f}"
+    return f"{digits} {currency}" if currency else digits
 
 
 def _verb(status: str) -> str:
-    return next(v for v, s in referrals.ACTION_STATUSES.items() if s == status)
+    """The action id of the button that moves a referral to `status`."""
+    return next(a for a, s in referrals.ACTION_STATUSES.items() if s == status)
 
 
 def _id(payload: dict[str, Any]) -> int | None:
@@ -828,7 +1006,9 @@ def _id(payload: dict[str, Any]) -> int | None:
         return None
 
 
-def _error_reply(error: ReferralError, ctx: Context | None = None) -> Reply:
+def _error_reply(
+    error: ReferralError, ctx: Context | None = None, me: Person | None = None
+) -> Reply:
     """Kind words for a change that could not be made (never revealing others' referrals)."""
     if error.code == "not_visible":
         return Reply(render("referral_not_visible"), kind="referral_not_visible")
@@ -837,7 +1017,7 @@ def _error_reply(error: ReferralError, ctx: Context | None = None) -> Reply:
         with ctx.store.read() as session:
             row = session.get(Referral, error.referral_id)
             current = referrals.view(session, row) if row else None
-    text = render("referral_refused", code=error.code, r=current, data=error.data)
+    text = render("referral_refused", code=error.code, r=current, data=error.data, me=me)
     return Reply(text, kind=f"referral_refused_{error.code}")
 
 
@@ -873,6 +1053,7 @@ ACTIONS: dict[str, ActionHandler] = {
     "referral.show": _action(_on_show),
     "referral.mine": _action(_on_mine),
     "referral.client_ok": _action(_on_client_ok),
+    "referral.keep": _action(_on_keep),
     "referral.accept": _mover("accepted"),
     "referral.decline": _mover("declined"),
     "referral.meeting": _mover("meeting"),

@@ -41,7 +41,9 @@ def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
             if stories.is_reviewer(me)
             else []
         )
-        asks = [_view(session, s, named=True) for s in stories.awaiting_owner(session, me)]
+        waiting = stories.awaiting_owner(session, me)
+        asks = [_view(session, s, named=True) for s in waiting]
+        questions = [_owner_request(session, s, me) for s in waiting[:3]]
     buttons = [Button("Edit", "story.edit", {"story": v["id"]}) for v in own[:3]]
     buttons += [
         Button("Approve", "story.approve", {"story": v["id"]}, "primary") for v in queue[:3]
@@ -53,7 +55,8 @@ def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
             ),
             buttons=buttons,
             kind="story_list",
-        )
+        ),
+        *questions,  # the naming question, each with its own two buttons
     ]
 
 
@@ -235,22 +238,9 @@ def _after(
         )
     ]
     if owner is not None:
-        replies.append(
-            Reply(
-                render(
-                    "story_owner_request",
-                    story=_view(session, story, named=True),
-                    author=me.name,
-                    owner=owner.first_name,
-                ),
-                buttons=[
-                    Button("Approve", "story.owner_approve", {"story": story.id}, "primary"),
-                    Button("Keep anonymous", "story.owner_anonymous", {"story": story.id}),
-                ],
-                to_person=owner.email,
-                kind="story_owner_request",
-            )
-        )
+        request = _owner_request(session, story, owner)
+        request.to_person = owner.email
+        replies.append(request)
     if outcome.back_to_review:
         replies += _review_requests(session, story, me, outcome.reviewer, edited=True)
     elif outcome.needs_review and not edited:
@@ -261,6 +251,24 @@ def _after(
             replies.append(_news(session, story, author, reviewer=me))
         replies += _channel_post(session, ctx, story)
     return replies
+
+
+def _owner_request(session: Session, story: Story, owner: Person) -> Reply:
+    """The relationship owner's question: may the story name their client?"""
+    author = session.get(Person, story.author_id)
+    return Reply(
+        render(
+            "story_owner_request",
+            story=_view(session, story, named=True),
+            author=author.name if author else "",
+            owner=owner.first_name,
+        ),
+        buttons=[
+            Button("Approve", "story.owner_approve", {"story": story.id}, "primary"),
+            Button("Keep anonymous", "story.owner_anonymous", {"story": story.id}),
+        ],
+        kind="story_owner_request",
+    )
 
 
 def _review_requests(
