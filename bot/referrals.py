@@ -757,12 +757,23 @@ def in_team(team: str | None) -> list[ColumnElement[bool]]:
 
 
 def funnel(session: Session, team: str | None = None) -> list[tuple[str, int]]:
-    """How many referrals reached each step (a won referral also passed accepted, ...)."""
-    query = select(ReferralEvent.to_status, func.count(func.distinct(ReferralEvent.referral_id)))
+    """How many referrals reached each step, from their events: a referral counts in every
+    stage of the road up to the furthest it reached (a won one also passed accepted, ...),
+    and in each side status it went to (declined, lost, parked, withdrawn)."""
+    query = select(ReferralEvent.referral_id, ReferralEvent.to_status).distinct()
     if team is not None:
         query = query.join(Referral, col(Referral.id) == col(ReferralEvent.referral_id))
-    rows = dict(session.exec(query.where(*in_team(team)).group_by(ReferralEvent.to_status)).all())
-    return [(status, int(rows.get(status, 0))) for status in STATUSES]
+    reached: dict[int, set[str]] = {}
+    for referral_id, status in session.exec(query.where(*in_team(team))).all():
+        reached.setdefault(referral_id, set()).add(status)
+    road = USUAL_PATH["won"]
+    counts = dict.fromkeys(STATUSES, 0)
+    for statuses in reached.values():
+        furthest = max((road.index(s) for s in statuses if s in road), default=-1)
+        for status in STATUSES:
+            on_road = status in road and road.index(status) <= furthest
+            counts[status] += on_road or (status not in road and status in statuses)
+    return [(status, counts[status]) for status in STATUSES]
 
 
 def status_counts(session: Session, team: str | None = None) -> list[tuple[str, int]]:

@@ -151,3 +151,28 @@ def test_stories_lists_the_naming_question_with_its_buttons(chat, ctx) -> None:
     listed = nikhil.send("/stories")
     actions = [b.action for r in listed for b in r.buttons]
     assert "story.owner_approve" in actions and "story.owner_anonymous" in actions
+
+
+def test_the_funnel_counts_every_stage_passed_and_shows_lost(chat, ctx) -> None:
+    from bot import referrals
+
+    won = log(chat, HELEN, "/refer Blue Fin to Priya for employment £10k")
+    lost = log(chat, HELEN, "/refer Kestrel to Priya for employment")
+    priya = chat(PRIYA)
+    chat(PHILIPPA).press("referral.consent_go", {"id": lost})
+    for rid in (won, lost):
+        priya.press("referral.accept", {"id": rid})
+    priya.press("referral.won", {"id": won, "submitted": True, "amount": "10000"})
+    priya.press("referral.lost", {"id": lost, "submitted": True, "reason": "price"})
+    with ctx.store.read() as session:
+        reached = dict(referrals.funnel(session))
+    assert (reached["new"], reached["accepted"], reached["meeting"]) == (2, 2, 1)
+    assert (reached["proposal"], reached["won"], reached["lost"]) == (1, 1, 1)
+
+
+def test_the_first_digest_does_not_list_every_card_as_new(ctx) -> None:
+    from bot import digest
+
+    with ctx.store.read() as session:
+        built = digest.build_digest(session, ctx.now(), ctx.settings.zone)
+    assert built.new_cards == []
