@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from bot.context import Context
 from bot.dialogs import (
+    ActionHandler,
+    CommandHandler,
     campaign,
     choices,
     core,
@@ -21,6 +23,7 @@ from bot.dialogs import (
     digest,
     home,
     learning,
+    merge,
     nudges,
     referral,
     state,
@@ -39,51 +42,40 @@ log = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS = 4000
 
-CommandHandler = Callable[[Turn, Context, Person, str], list[Reply]]
-ActionHandler = Callable[[Turn, Context, Person], list[Reply]]
 FlowHandler = Callable[[Turn, Context, Person, DialogState], list[Reply] | None]
 MessageHandler = Callable[[Turn, Context, Person], list[Reply] | None]
 ChoiceSource = Callable[[Context, str], list[tuple[str, str]]]
 
-COMMANDS: dict[str, CommandHandler] = {
-    "help": core.help_command,
-    "whodoes": whodoes.command,
-    "card": whodoes.card_command,
-    "refer": referral.command,
-    "referrals": referral.list_command,
-    "story": story.command,
-    "stories": story.list_command,
-    "idea": campaign.idea_command,
-    "ideas": campaign.ideas_command,
-    "leaderboard": campaign.leaderboard_command,
-    "campaign": campaign.campaign_command,
-    "digest": digest.command,
-    "dashboard": dashboard.command,
-    "nudges": nudges.command,
-    "cancel": core.cancel_command,
-}
+# Every feature's commands and buttons, keyed by the full id (`"referral.consent_go"`);
+# an id claimed twice stops the import.
+COMMANDS: dict[str, CommandHandler] = merge(
+    core.COMMANDS,
+    whodoes.COMMANDS,
+    referral.COMMANDS,
+    story.COMMANDS,
+    campaign.COMMANDS,
+    digest.COMMANDS,
+    dashboard.COMMANDS,
+    nudges.COMMANDS,
+)
+ACTIONS: dict[str, ActionHandler] = merge(
+    core.ACTIONS,
+    whodoes.ACTIONS,
+    referral.ACTIONS,
+    story.ACTIONS,
+    campaign.ACTIONS,
+    digest.ACTIONS,
+    home.ACTIONS,
+    learning.ACTIONS,
+    nudges.ACTIONS,
+)
 # `/crossbot <word> ...` reaches the same table; these words are its own.
 CROSSBOT_COMMAND = "crossbot"
 UNKNOWN = "?"
 
-ACTIONS: dict[str, ActionHandler] = {
-    "help": core.on_action,
-    "card": whodoes.on_action,
-    "referral": referral.on_action,
-    "story": story.on_action,
-    "campaign": campaign.on_action,
-    "idea": campaign.on_action,
-    "leaderboard": campaign.on_action,
-    "digest": digest.on_action,
-    "home": home.on_action,
-    "learn": learning.on_action,
-    "nudge": nudges.on_action,
-}
-
+# A flow in progress (dialogue state, by its `flow`) gets the next plain sentence first.
 FLOWS: dict[str, FlowHandler] = {
     "referral": referral.continue_flow,
-    "story": story.continue_flow,
-    "campaign": campaign.continue_flow,
     "whodoes": whodoes.continue_flow,
 }
 
@@ -91,7 +83,6 @@ FLOWS: dict[str, FlowHandler] = {
 MESSAGE_HANDLERS: list[MessageHandler] = [
     core.on_message,
     referral.on_message,
-    story.on_message,
     campaign.on_message,
     learning.on_message,
     whodoes.on_message,
@@ -160,8 +151,7 @@ def _pending(ctx: Context, me: Person, conversation: str) -> DialogState | None:
 
 
 def _route_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    prefix = (turn.action or "").split(".", 1)[0]
-    handler = ACTIONS.get(prefix)
+    handler = ACTIONS.get(turn.action or "")
     if handler is None:
         return [Reply(render("unknown_action"), kind="unknown_action")]
     if forged_id(turn.payload):

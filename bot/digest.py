@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -380,10 +380,24 @@ def campaign_standings(session: Session, now: datetime) -> list[Standing]:
     return [Standing(running.name, team, int(points or 0)) for team, points in rows]
 
 
+# Cards loaded this soon after the very first card belong to the firm's first load.
+FIRST_LOAD = timedelta(minutes=10)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """SQLite hands timestamps back naive; they were written in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def card_changes(session: Session, start: datetime, end: datetime, new: bool) -> list[CardChange]:
-    """Cards first loaded in the week (`new`), or changed in it but older than it."""
+    """Cards first loaded in the week (`new`), or changed in it but older than it.
+
+    The firm's first content load is not news: its cards are never listed as new."""
     query = select(ServiceCard).where(col(ServiceCard.retired).is_(False))
     if new:
+        first_load = session.exec(select(func.min(ServiceCard.loaded_at))).one()
+        if first_load is not None:
+            start = max(start, _as_utc(first_load) + FIRST_LOAD)
         query = query.where(col(ServiceCard.loaded_at) >= start, col(ServiceCard.loaded_at) < end)
     else:
         query = query.where(

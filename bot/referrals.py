@@ -42,6 +42,8 @@ __all__ = [
     "allowed",
     "can_act",
     "can_see",
+    "check_move",
+    "consent_buttons",
     "confirm_client",
     "consent",
     "create",
@@ -51,6 +53,7 @@ __all__ = [
     "in_team",
     "mine",
     "move",
+    "needs_consent",
     "net_givers",
     "proceeds_at",
     "remind_silent_owners",
@@ -87,21 +90,25 @@ USUAL_PATH: dict[str, list[str]] = {
 }
 # How far along the road each open step is; a move may skip steps forward, never back.
 _STAGE = {"new": 0, "accepted": 1, "meeting": 2, "proposal": 3, "won": 4, "lost": 4}
-# The action id (after "referral.") that moves a referral to each status.
+# The action id of the button that moves a referral to each status.
 ACTION_STATUSES = {
-    "accept": "accepted",
-    "decline": "declined",
-    "meeting": "meeting",
-    "proposal": "proposal",
-    "won": "won",
-    "lost": "lost",
-    "park": "parked",
-    "withdraw": "withdrawn",
+    "referral.accept": "accepted",
+    "referral.decline": "declined",
+    "referral.meeting": "meeting",
+    "referral.proposal": "proposal",
+    "referral.won": "won",
+    "referral.lost": "lost",
+    "referral.park": "parked",
+    "referral.withdraw": "withdrawn",
 }
 DUPLICATE_WINDOW = timedelta(days=30)
 CONSENT_WORKING_DAYS = 2
 # Until the owner says go ahead, the receiver may accept but not take it further.
 _WAITING_FOR_OWNER = frozenset({"pending", "talk_first"})
+# Answers the owner may still give (after "let's talk first", the go-ahead is still to come).
+_OWNER_MAY_ANSWER = frozenset({"pending", "lapsed", "talk_first"})
+# Before the receiver accepts, a referral can only be accepted, declined, parked or withdrawn.
+_BEFORE_ACCEPTANCE = frozenset({"accepted", "declined", "parked", "withdrawn"})
 
 
 class ReferralError(Exception):
@@ -212,6 +219,42 @@ def can_see(person: Person, referral: Referral, session: Session | None = None) 
     )
 
 
+def needs_consent(owner: int | None, referrer: int | None, receiver: int | None) -> bool:
+    """Whether the client's relationship owner must give the go-ahead (the firm's setting
+    aside): only when the owner is neither the referrer nor the receiver."""
+    return bool(owner and owner not in (referrer, receiver))
+
+
+def consent_buttons(referral_id: int | None, consent: str = "pending") -> list[Button]:
+    """The owner's two answers, the same everywhere (once they asked to talk, only Go ahead)."""
+    ref = {"id": referral_id}
+    buttons = [Button("Go ahead", "referral.consent_go", ref, "primary")]
+    if consent != "talk_first":
+        buttons.append(Button("Let's talk first", "referral.consent_talk", ref))
+    return buttons
+
+
+def check_move(session: Session, referral: Referral, actor: Person, to_status: str) -> None:
+    """Raise `ReferralError` unless `actor` may move `referral` to `to_status` now.
+
+    Codes: not_visible, not_allowed (not theirs to move), bad_move (the lifecycle forbids
+    it), not_accepted (the receiver hasn't accepted yet) and waiting_for_owner (the owner
+    hasn't said go ahead). Nobody, admins included, skips the receiver or the owner.
+    """
+    if not can_see(actor, referral, session):
+        raise ReferralError("not_visible")
+    if to_status not in STATUSES or not can_act(actor, referral, to_status):
+        raise ReferralError("not_allowed", referral, status=to_status)
+    if referral.status == to_status:  # a second press, here or on another replica
+        raise ReferralError("already", referral, status=to_status)
+    if referral.status == "new" and to_status in _STAGE and to_status not in _BEFORE_ACCEPTANCE:
+        raise ReferralError("not_accepted", referral, status=to_status)
+    if not allowed(referral.status, to_status):
+        raise ReferralError("bad_move", referral, status=to_status)
+    if referral.consent in _WAITING_FOR_OWNER and to_status in ("meeting", "proposal", "won"):
+        raise ReferralError("waiting_for_owner", referral, status=to_status)
+
+
 def can_act(person: Person, referral: Referral, to_status: str) -> bool:
     """Whether `person` may move the referral to `to_status` (the receiver or an admin; the
     referrer may withdraw)."""
@@ -318,7 +361,7 @@ def mine(session: Session, person: Person, limit: int = 10) -> Mine:
             select(Referral)
             .where(
                 col(Referral.client_id).in_(owned),
-                Referral.consent == "pending",
+                col(Referral.consent).in_(sorted(_WAITING_FOR_OWNER)),
                 col(Referral.status).in_(sorted(OPEN)),
             )
             .order_by(newest)
@@ -371,8 +414,7 @@ def create(
     existing = find_duplicate(session, client.id, receiver.id, new.card, now, seen_by=referrer)
     if existing is not None:
         raise ReferralError("duplicate", existing)
-    owner = client.owner_id
-    needs_consent = bool(owner_consent and owner and owner not in (referrer.id, receiver.id))
+    asks_owner = owner_consent and needs_consent(client.owner_id, referrer.id, receiver.id)
     referral = Referral(
         client_id=client.id,
         referrer_id=referrer.id,
@@ -383,7 +425,7 @@ def create(
         value=new.value,
         currency=(new.currency or firm_currency()) if new.value is not None else None,
         note=new.note.strip(),
-        consent="pending" if needs_consent else "not_needed",
+        consent="pending" if asks_owner else "not_needed",
         confirmation=new.confirmation or None,
         created_at=now,
         updated_at=now,
@@ -394,7 +436,7 @@ def create(
     current = view(session, referral)
     notices = [_to_receiver(current)]
     if current.owner and current.owner.id not in (referrer.id, receiver.id):
-        notices.append(_to_owner(current, needs_consent))
+        notices.append(_to_owner(current, asks_owner))
     if provisional:
         notices += _to_admins(session, current)
     return Outcome(referral, event, notices, provisional)
@@ -449,24 +491,10 @@ def move(
 ) -> Outcome:
     """Move a referral to `to_status`, append its event and tell the others concerned.
 
-    Raises `ReferralError` with code not_visible, not_allowed, bad_move or
-    waiting_for_owner (the owner has not said go ahead yet).
+    Raises `ReferralError` as `check_move` says.
     """
     referral = _load(session, referral_id)
-    if not can_see(actor, referral, session):
-        raise ReferralError("not_visible")
-    if to_status not in STATUSES or not can_act(actor, referral, to_status):
-        raise ReferralError("not_allowed", referral, status=to_status)
-    if referral.status == to_status:  # a second press, here or on another replica
-        raise ReferralError("already", referral, status=to_status)
-    if not allowed(referral.status, to_status):
-        raise ReferralError("bad_move", referral, status=to_status)
-    if (
-        referral.consent in _WAITING_FOR_OWNER
-        and to_status in ("meeting", "proposal", "won")
-        and not actor.is_admin
-    ):
-        raise ReferralError("waiting_for_owner", referral, status=to_status)
+    check_move(session, referral, actor, to_status)
     from_status = referral.status
     referral.status, referral.updated_at = to_status, now
     if to_status == "won":
@@ -501,9 +529,11 @@ def consent(
         raise ReferralError("not_visible" if not can_see(owner, referral, session) else "not_owner")
     if referral.status not in OPEN:
         raise ReferralError("closed", referral)
+    if referral.consent not in _OWNER_MAY_ANSWER or (
+        not go_ahead and referral.consent == "talk_first"
+    ):
+        raise ReferralError("already_answered", referral, consent=referral.consent)
     answer = "given" if go_ahead else "talk_first"
-    if referral.consent == answer:
-        raise ReferralError("already", referral, status=referral.status)
     referral.consent, referral.updated_at = answer, now
     session.add(referral)
     event = _append(
@@ -581,7 +611,7 @@ def _remind_owner(
         replies.append(
             Reply(
                 render("referral_consent_reminder", r=current, proceeds=proceeds),
-                buttons=actions_for(current.owner, referral, current.owner.id),
+                buttons=consent_buttons(current.id, referral.consent),
                 to_person=current.owner.email,
                 kind="referral_consent_reminder",
             )
@@ -630,12 +660,10 @@ def actions_for(person: Person, referral: Referral, owner: int | None = None) ->
                 Button("Decline", "referral.decline", ref, "danger"),
             ]
         elif status in OPEN:
-            steps = [("meeting", "Meeting held"), ("proposal", "Proposal sent")]
-            buttons += [
-                Button(label, f"referral.{step}", ref)
-                for step, label in steps
-                if allowed(status, step)
-            ]
+            if allowed(status, "meeting"):
+                buttons.append(Button("Meeting held", "referral.meeting", ref))
+            if allowed(status, "proposal"):
+                buttons.append(Button("Proposal sent", "referral.proposal", ref))
             buttons += [
                 Button("Won", "referral.won", ref, "primary"),
                 Button("Lost", "referral.lost", ref),
@@ -644,11 +672,8 @@ def actions_for(person: Person, referral: Referral, owner: int | None = None) ->
                 buttons.append(Button("Park", "referral.park", ref))
     if person.id == referral.referrer_id and status in OPEN:
         buttons.append(Button("Withdraw", "referral.withdraw", ref, "danger"))
-    if owner is not None and person.id == owner and referral.consent in ("pending", "lapsed"):
-        buttons += [
-            Button("Go ahead", "referral.consent_go", ref, "primary"),
-            Button("Let's talk first", "referral.consent_talk", ref),
-        ]
+    if owner is not None and person.id == owner and referral.consent in _OWNER_MAY_ANSWER:
+        buttons += consent_buttons(referral.id, referral.consent)
     parties = (referral.referrer_id, referral.receiver_id, owner)
     if status == "won" and (person.id in parties or person.is_admin):
         # A win nobody hears about changes nothing: offer the story while it's fresh.
@@ -736,17 +761,14 @@ def _to_receiver(current: View) -> Reply:
     )
 
 
-def _to_owner(current: View, needs_consent: bool) -> Reply:
+def _to_owner(current: View, asks: bool) -> Reply:
     assert current.owner is not None
     ref = {"id": current.id}
     buttons = [Button("Show referral", "referral.show", ref)]
-    if needs_consent:
-        buttons = [
-            Button("Go ahead", "referral.consent_go", ref, "primary"),
-            Button("Let's talk first", "referral.consent_talk", ref),
-        ] + buttons
+    if asks:
+        buttons = consent_buttons(current.id) + buttons
     return Reply(
-        render("referral_new_owner", r=current, consent=needs_consent),
+        render("referral_new_owner", r=current, consent=asks),
         buttons=buttons,
         to_person=current.owner.email,
         kind="referral_new_owner",
@@ -799,12 +821,23 @@ def in_team(team: str | None) -> list[ColumnElement[bool]]:
 
 
 def funnel(session: Session, team: str | None = None) -> list[tuple[str, int]]:
-    """How many referrals reached each step (a won referral also passed accepted, ...)."""
-    query = select(ReferralEvent.to_status, func.count(func.distinct(ReferralEvent.referral_id)))
+    """How many referrals reached each step, from their events: a referral counts in every
+    stage of the road up to the furthest it reached (a won one also passed accepted, ...),
+    and in each side status it went to (declined, lost, parked, withdrawn)."""
+    query = select(ReferralEvent.referral_id, ReferralEvent.to_status).distinct()
     if team is not None:
         query = query.join(Referral, col(Referral.id) == col(ReferralEvent.referral_id))
-    rows = dict(session.exec(query.where(*in_team(team)).group_by(ReferralEvent.to_status)).all())
-    return [(status, int(rows.get(status, 0))) for status in STATUSES]
+    reached: dict[int, set[str]] = {}
+    for referral_id, status in session.exec(query.where(*in_team(team))).all():
+        reached.setdefault(referral_id, set()).add(status)
+    road = USUAL_PATH["won"]
+    counts = dict.fromkeys(STATUSES, 0)
+    for statuses in reached.values():
+        furthest = max((road.index(s) for s in statuses if s in road), default=-1)
+        for status in STATUSES:
+            on_road = status in road and road.index(status) <= furthest
+            counts[status] += on_road or (status not in road and status in statuses)
+    return [(status, counts[status]) for status in STATUSES]
 
 
 def status_counts(session: Session, team: str | None = None) -> list[tuple[str, int]]:

@@ -51,7 +51,7 @@ def _funnel(session: Session, report: Report, current: dict[str, int]) -> None:
         ["status", "reached", "now"],
         [[status, n, current.get(status, 0)] for status, n in reached],
     )
-    road = [(s, n) for s, n in reached if s in ("new", "accepted", "meeting", "proposal", "won")]
+    road = [(s, n) for s, n in reached if s in (*referrals.USUAL_PATH["won"], "lost")]
     _png(report, "funnel.png", charts.funnel_chart(road, "Referral funnel"))
 
 

@@ -72,8 +72,11 @@ turns = st.builds(
     hostile_text,
     st.one_of(
         st.none(),
+        st.sampled_from(sorted(ACTIONS)),
         st.builds(
-            lambda p, v: f"{p}.{v}", st.sampled_from(sorted(ACTIONS)), st.sampled_from(VERBS)
+            lambda p, v: f"{p.split('.')[0]}.{v}",
+            st.sampled_from(sorted(ACTIONS)),
+            st.sampled_from(VERBS),
         ),
         st.text(max_size=20),
     ),

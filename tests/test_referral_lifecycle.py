@@ -73,7 +73,7 @@ def test_the_whole_road_to_won_tells_referrer_and_owner_each_time(chat, ctx) -> 
         assert recipients(replies) == {HELEN, NIKHIL}
         assert all(r.kind == "referral_status_notice" for r in replies if r.to_person)
     [form] = priya.press("referral.won", {"id": rid})
-    assert form.form is not None and form.form.inputs[0].initial == "£20k"
+    assert form.form is not None and form.form.inputs[0].initial == "20,000 GBP"
     replies = priya.submit({"value": "£18k"})
     assert recipients(replies) == {HELEN, NIKHIL}
     won = row(ctx, rid)
@@ -142,7 +142,9 @@ def test_status_update_in_a_sentence(chat, ctx) -> None:
     rid = log_blue_fin(chat)
     priya = chat(PRIYA)
     priya.press("referral.accept", {"id": rid})
-    replies = priya.send("Blue Fin went well, we won it, £18k")
+    [ask] = priya.send("Blue Fin went well, we won it, £18k")
+    assert ask.kind == "referral_status_confirm" and row(ctx, rid).status == "accepted"
+    replies = priya.send("Yes, record it")
     assert here(replies)[0].kind == "referral_moved"
     assert recipients(replies) == {HELEN}
     won = row(ctx, rid)
@@ -366,7 +368,10 @@ def test_each_change_is_one_event_with_its_actor(chat, ctx) -> None:
 
 def test_news_about_a_referral_i_hold_is_not_a_new_referral(chat, ctx) -> None:
     rid = log_blue_fin(chat)
-    replies = chat(PRIYA).send("I've accepted the Blue Fin referral")
+    priya = chat(PRIYA)
+    [ask] = priya.send("I've accepted the Blue Fin referral")
+    assert ask.kind == "referral_status_confirm"
+    replies = priya.send("Yes, record it")
     assert here(replies)[0].kind == "referral_moved"
     assert row(ctx, rid).status == "accepted"
     assert len(list_referrals(ctx)) == 1
@@ -418,8 +423,8 @@ def test_a_win_offers_to_share_it_as_a_story(chat, ctx) -> None:
     rid = log_blue_fin(chat)
     priya = chat(PRIYA)
     priya.press("referral.accept", {"id": rid})
-    replies = priya.send("Blue Fin went well, we won it, £18k")
-    moved = here(replies)[0]
+    priya.send("Blue Fin went well, we won it, £18k")
+    moved = here(priya.send("Yes, record it"))[0]
     story = next(b for b in moved.buttons if b.action == "story.from_referral")
     [form] = priya.press(story.action, story.value)
     assert form.form is not None and form.form.submit_action.startswith("story.")

@@ -1,8 +1,10 @@
 """The terminal channel: `crossbot chat` and `crossbot demo`, and the harness tests drive.
 
 Like errbot's test backend, it is a real channel: text goes in as a `Turn`, `Reply`s come
-out as plain text. Buttons are pressed by typing their label (or number); a form asks for
-its fields one line at a time, so a piped script can fill it in too.
+out as plain text. Buttons are pressed by typing their number (as shown, counted across
+the whole answer) or their label when no other button shares it; a form asks for its
+fields one line at a time, so a piped script can fill it in too (`cancel` drops it).
+`quit` or `exit` leaves.
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from typing import IO, Any
 from bot.context import Context
 from bot.conversation import handle
 from bot.messages import Button, Form, Reply, Turn
-from bot.render import convert
+from bot.render import convert, render
 
 CONVERSATION = "console"
+QUIT_WORDS = frozenset({"quit", "exit"})
+CANCEL_WORDS = frozenset({"cancel"})
 
 
 def _plain(markdown: str) -> str:
@@ -37,8 +41,9 @@ def _plain_markup(markdown: str) -> str:
     return text.replace("`", "")
 
 
-def format_reply(reply: Reply, names: dict[str, str] | None = None) -> str:
-    """One reply as terminal text."""
+def format_reply(reply: Reply, names: dict[str, str] | None = None, first: int | None = 1) -> str:
+    """One reply as terminal text; its buttons are numbered from `first` (None: not numbered,
+    for a reply that went to someone else and can't be pressed here)."""
     lines: list[str] = []
     if reply.to_person or reply.to_channel:
         target = reply.to_channel or (names or {}).get(reply.to_person or "", reply.to_person)
@@ -48,7 +53,10 @@ def format_reply(reply: Reply, names: dict[str, str] | None = None) -> str:
     if reply.image:
         lines.append(f"  [chart: {reply.image_alt or 'image'}]")
     if reply.buttons:
-        labels = "  ".join(f"[{n}. {b.label}]" for n, b in enumerate(reply.buttons, 1))
+        if first is None:
+            labels = "  ".join(f"[{b.label}]" for b in reply.buttons)
+        else:
+            labels = "  ".join(f"[{n}. {b.label}]" for n, b in enumerate(reply.buttons, first))
         lines.append(labels)
     if reply.form:
         lines.append(f"  (form: {reply.form.title})")
@@ -67,7 +75,13 @@ class ConsoleChannel:
     form: Form | None = None
 
     def send(self, text: str) -> list[Reply]:
-        """Say something; typing a button's label or number presses it."""
+        """Say something; typing a button's number, or its label if no other button has
+        it, presses it."""
+        numbers = self._same_label(text)
+        if len(numbers) > 1:
+            label = self.buttons[numbers[0] - 1].label
+            text = render("console_which_button", label=label, numbers=numbers)
+            return [Reply(text, kind="console_which_button")]
         button = self._button(text)
         if button is not None:
             return self.press(button.action, button.value)
@@ -93,11 +107,16 @@ class ConsoleChannel:
         return replies
 
     def _button(self, text: str) -> Button | None:
-        wanted = text.strip().strip("[]").casefold()
+        wanted = text.strip().strip("[]").rstrip(".").casefold()
         for n, button in enumerate(self.buttons, 1):
             if wanted in (button.label.casefold(), str(n)):
                 return button
         return None
+
+    def _same_label(self, text: str) -> list[int]:
+        """The numbers of the buttons labelled `text` (more than one: typing it is ambiguous)."""
+        wanted = text.strip().strip("[]").casefold()
+        return [n for n, b in enumerate(self.buttons, 1) if b.label.casefold() == wanted]
 
 
 def run(
@@ -107,25 +126,44 @@ def run(
     prompt: str = "",
     names: dict[str, str] | None = None,
 ) -> None:
-    """Feed lines to the bot until they run out, printing every reply."""
+    """Feed lines to the bot until they run out (or say `quit`), printing every reply."""
     for line in lines:
         text = line.rstrip("\n")
+        if text.strip().casefold() in QUIT_WORDS:
+            return
         replies = channel.send(text)
         while True:
-            for reply in replies:
-                print(format_reply(reply, names), file=out)
-                print(file=out)
+            _print(replies, out, names)
             if channel.form is None:
                 break
             values = _fill(channel.form, lines, out)
             if values is None:
                 return
+            if values is CANCELLED:
+                channel.form = None
+                replies = [Reply(render("cancelled", had_flow=True), kind="cancelled")]
+                continue
             replies = channel.submit(values)
         if prompt:
             print(prompt, end="", file=out, flush=True)
 
 
+def _print(replies: list[Reply], out: IO[str], names: dict[str, str] | None) -> None:
+    """Replies as text, buttons numbered across the answer the way `send` counts them."""
+    number = 1
+    for reply in replies:
+        elsewhere = bool(reply.to_person or reply.to_channel)
+        print(format_reply(reply, names, None if elsewhere else number), file=out)
+        print(file=out)
+        if not elsewhere:
+            number += len(reply.buttons)
+
+
+CANCELLED: dict[str, str] = {}  # `_fill`'s answer when the form was cancelled
+
+
 def _fill(form: Form, lines: Iterator[str], out: IO[str]) -> dict[str, str] | None:
+    """The form's values, one line each; None when the lines ran out, `CANCELLED` on cancel."""
     values: dict[str, str] = {}
     for field_ in form.inputs:
         hint = f" [{field_.initial}]" if field_.initial else ""
@@ -134,5 +172,7 @@ def _fill(form: Form, lines: Iterator[str], out: IO[str]) -> dict[str, str] | No
         answer = next(lines, None)
         if answer is None:
             return None
+        if answer.strip().casefold() in CANCEL_WORDS:
+            return CANCELLED
         values[field_.name] = answer.strip() or field_.initial
     return values

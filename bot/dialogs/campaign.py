@@ -17,12 +17,12 @@ from bot import campaigns
 from bot.campaigns import Boards, CampaignError, local_day, movement_word
 from bot.chart_cache import cached_chart
 from bot.context import Context
-from bot.dialogs import referral
+from bot.dialogs import ActionHandler, CommandHandler, referral
 from bot.inbound import is_row_id
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.people import admins, by_email
 from bot.render import render
-from bot.store.models import Campaign, DialogState, Person, PointEvent, ServiceCard
+from bot.store.models import Campaign, Person, PointEvent, ServiceCard
 
 PRESET_LABELS = {
     "standard": "balanced",
@@ -537,7 +537,7 @@ def _to_referral(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
         payload={"text": prefill["text"], "card": prefill["card"]},
         platform=turn.platform,
     )
-    forms = referral.on_action(form_turn, ctx, me)
+    forms = referral.ACTIONS["referral.form"](form_turn, ctx, me)
     for reply in forms:
         if reply.form is not None:
             reply.form.context = {**reply.form.context, "idea": prefill["idea"]}
@@ -548,28 +548,38 @@ def _to_referral(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
 # -- routing -----------------------------------------------------------------------------
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    action = turn.action or ""
-    payload = turn.payload
-    if action == "campaign.create":
-        return _create(turn, ctx, me)
-    if action.startswith("campaign."):
-        return campaign_command(turn, ctx, me, action.split(".", 1)[1])
-    if action == "leaderboard.show":
-        return board(ctx, me, _BOARDS.get(str(payload.get("board", "")), "people"))
-    if action in ("leaderboard.optin", "leaderboard.optout"):
-        return _opt(ctx, me, action.endswith("optin"))
-    if action == "idea.upvote":
-        return _upvote(turn, ctx, me)
-    if action == "idea.to_referral":
-        return _to_referral(turn, ctx, me)
-    if action == "idea.list":
-        return ideas_command(turn, ctx, me, "")
-    return [Reply(render("unknown_action"), kind="unknown_action")]
+def _word(word: str) -> ActionHandler:
+    """A button that does what `/crossbot campaign <word>` does."""
+
+    def action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+        return campaign_command(turn, ctx, me, word)
+
+    return action
 
 
-def continue_flow(turn: Turn, ctx: Context, me: Person, state: DialogState) -> list[Reply] | None:
-    return None  # campaigns use forms and buttons, not multi-step flows
+def _show_board(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    return board(ctx, me, _BOARDS.get(str(turn.payload.get("board", "")), "people"))
+
+
+COMMANDS: dict[str, CommandHandler] = {
+    "idea": idea_command,
+    "ideas": ideas_command,
+    "leaderboard": leaderboard_command,
+    "campaign": campaign_command,
+}
+ACTIONS: dict[str, ActionHandler] = {
+    "campaign.create": _create,
+    "campaign.status": _word("status"),
+    "campaign.history": _word("history"),
+    "campaign.start": _word("start"),
+    "campaign.end": _word("end"),
+    "leaderboard.show": _show_board,
+    "leaderboard.optin": lambda turn, ctx, me: _opt(ctx, me, True),
+    "leaderboard.optout": lambda turn, ctx, me: _opt(ctx, me, False),
+    "idea.upvote": _upvote,
+    "idea.to_referral": _to_referral,
+    "idea.list": lambda turn, ctx, me: ideas_command(turn, ctx, me, ""),
+}
 
 
 def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:

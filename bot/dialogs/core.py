@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.context import Context
-from bot.dialogs import state
+from bot.dialogs import ActionHandler, CommandHandler, state
 from bot.messages import Button, Reply, Turn
 from bot.people import admins
 from bot.render import render
@@ -42,7 +42,7 @@ def cancel_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Repl
     return [Reply(render("cancelled", had_flow=had_flow), kind="cancelled")]
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+def on_help(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     return [_help(me)]
 
 
@@ -74,3 +74,7 @@ def _help(me: Person, greeting: bool = False) -> Reply:
         ],
         kind="help",
     )
+
+
+COMMANDS: dict[str, CommandHandler] = {"help": help_command, "cancel": cancel_command}
+ACTIONS: dict[str, ActionHandler] = {"help.show": on_help}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import dashboard
 from bot.context import Context
 from bot.dashboard._auth import LINK_LIFETIME
+from bot.dialogs import CommandHandler
 from bot.messages import Reply, Turn
 from bot.render import render
 from bot.store.models import Person
@@ -22,3 +23,6 @@ def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
         Reply(text, private=True, to_person=me.email, kind="dashboard_link"),
         Reply(render("dashboard_link_sent"), private=True, kind="dashboard_link_sent"),
     ]
+
+
+COMMANDS: dict[str, CommandHandler] = {"dashboard": command}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.context import Context
+from bot.dialogs import ActionHandler, CommandHandler
 from bot.messages import Button, Reply, Turn
 from bot.render import render
 from bot.store.models import Person
@@ -20,11 +21,12 @@ def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     return [_status(me, unknown=word)]
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    action = (turn.action or "").removeprefix("digest.")
-    if action in ("on", "off"):
-        return [_set(ctx, me, action == "on")]
-    return [_status(me)]
+def on_digest_on(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    return [_set(ctx, me, True)]
+
+
+def on_digest_off(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    return [_set(ctx, me, False)]
 
 
 def _set(ctx: Context, me: Person, opted_in: bool) -> Reply:
@@ -48,3 +50,7 @@ def _status(me: Person, unknown: str = "") -> Reply:
         buttons=[button],
         kind="digest_opt",
     )
+
+
+COMMANDS: dict[str, CommandHandler] = {"digest": command}
+ACTIONS: dict[str, ActionHandler] = {"digest.on": on_digest_on, "digest.off": on_digest_off}

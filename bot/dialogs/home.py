@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot import campaigns, referrals
 from bot.context import Context
+from bot.dialogs import ActionHandler
 from bot.messages import Button, Reply, Turn
 from bot.render import render
 from bot.store.models import Person
@@ -16,9 +17,12 @@ from bot.store.models import Person
 OPEN_SHOWN = 5
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+def on_show(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     """`home.show`: the replies that make up the home view."""
     return [home(ctx, me)]
+
+
+ACTIONS: dict[str, ActionHandler] = {"home.show": on_show}
 
 
 def home(ctx: Context, me: Person) -> Reply:

@@ -4,41 +4,42 @@ in the weekly review (`bot.learning` keeps the questions and the aliases)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from bot import learning
 from bot.context import Context
-from bot.dialogs import state, whodoes
+from bot.dialogs import ActionHandler, state, whodoes
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.people import admins
 from bot.render import render
 from bot.store.models import Person
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    """Every `learn.*` button and form submission."""
-    action = (turn.action or "").removeprefix("learn.")
-    question = _question_id(turn)
-    if question is None:
-        return [Reply(render("learn_gone"), kind="learn_gone", private=True)]
-    if action in ("missed", "explain", "note"):
-        # Feedback is the asker's own: nobody else can mark or annotate their question.
+def _asker_only(handler: _QuestionHandler) -> ActionHandler:
+    """Feedback is the asker's own: nobody else can mark or annotate their question."""
+
+    def guarded(turn: Turn, ctx: Context, me: Person, question: int) -> Reply:
         with ctx.store.read() as session:
             asker = learning.asked_by(session, question)
         if asker is False:
-            return [Reply(render("learn_gone"), kind="learn_gone", private=True)]
+            return Reply(render("learn_gone"), kind="learn_gone", private=True)
         if asker != me.id:
-            return [Reply(render("learn_not_yours"), kind="learn_not_yours", private=True)]
-    if action == "missed":
-        return [_missed(ctx, question)]
-    if action == "explain":
-        return [_explain_form(question)]
-    if action == "note":
-        return [_note(ctx, question, str(turn.payload.get("note") or ""))]
-    if action == "pick":
-        return [_pick_form(question)]
-    if action == "alias":
-        return [_alias(ctx, me, question, str(turn.payload.get("card") or ""))]
-    return [Reply(render("unknown_action"), kind="unknown_action")]
+            return Reply(render("learn_not_yours"), kind="learn_not_yours", private=True)
+        return handler(turn, ctx, me, question)
+
+    return _about_question(guarded)
+
+
+def _about_question(handler: _QuestionHandler) -> ActionHandler:
+    """A `learn.*` action names its question; a missing or stale one is "gone"."""
+
+    def action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+        question = _question_id(turn)
+        if question is None:
+            return [Reply(render("learn_gone"), kind="learn_gone", private=True)]
+        return [handler(turn, ctx, me, question)]
+
+    return action
 
 
 def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
@@ -127,3 +128,18 @@ def _alias(ctx: Context, me: Person, question: int, card_id: str) -> Reply:
     ctx.refresh()  # the next question, in this process, searches with the new alias
     text = render("learn_alias_added", alias=alias, card=card.title, card_id=card.id)
     return Reply(text, kind="learn_alias_added")
+
+
+_QuestionHandler = Callable[[Turn, Context, Person, int], Reply]
+
+ACTIONS: dict[str, ActionHandler] = {
+    "learn.missed": _asker_only(lambda turn, ctx, me, q: _missed(ctx, q)),
+    "learn.explain": _asker_only(lambda turn, ctx, me, q: _explain_form(q)),
+    "learn.note": _asker_only(
+        lambda turn, ctx, me, q: _note(ctx, q, str(turn.payload.get("note") or ""))
+    ),
+    "learn.pick": _about_question(lambda turn, ctx, me, q: _pick_form(q)),
+    "learn.alias": _about_question(
+        lambda turn, ctx, me, q: _alias(ctx, me, q, str(turn.payload.get("card") or ""))
+    ),
+}

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from bot import nudges
 from bot.context import Context
+from bot.dialogs import ActionHandler, CommandHandler
 from bot.messages import Button, Reply, Turn
 from bot.people import admins
 from bot.render import render
@@ -32,15 +33,20 @@ def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     return [_status(off, unknown=word)]
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    action = (turn.action or "").removeprefix("nudge.")
-    if action in ("on", "off"):
-        return [_set(ctx, me, off=action == "off")]
-    if action == "still_going":
-        return [_still_going(turn, ctx, me)]
-    if action in ("snooze", "not_relevant"):
-        return [_feedback(turn, ctx, me, "snoozed" if action == "snooze" else "not_relevant")]
-    return [Reply(render("unknown_action"), kind="unknown_action")]
+def on_off(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    return [_set(ctx, me, off=turn.action == "nudge.off")]
+
+
+def on_still_going(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    return [_still_going(turn, ctx, me)]
+
+
+def on_snooze(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    return [_feedback(turn, ctx, me, "snoozed")]
+
+
+def on_not_relevant(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    return [_feedback(turn, ctx, me, "not_relevant")]
 
 
 def welcome_first_contact(turn: Turn, ctx: Context) -> list[Reply]:
@@ -111,3 +117,13 @@ def _int(value: object) -> int | None:
         return int(str(value))
     except ValueError:
         return None
+
+
+COMMANDS: dict[str, CommandHandler] = {"nudges": command}
+ACTIONS: dict[str, ActionHandler] = {
+    "nudge.on": on_off,
+    "nudge.off": on_off,
+    "nudge.still_going": on_still_going,
+    "nudge.snooze": on_snooze,
+    "nudge.not_relevant": on_not_relevant,
+}

@@ -9,6 +9,8 @@ in DMs move a referral on; so does saying so ("Acme went well, we won it, £18k"
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import uuid4
 
@@ -17,10 +19,11 @@ from sqlmodel import Session
 from bot import referrals
 from bot.catalog import Card, Catalog
 from bot.context import Context
-from bot.dialogs import core, state
+from bot.dialogs import ActionHandler, CommandHandler, core, state
+from bot.dialogs.referral_draft import Draft
 from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
 from bot.people import by_email
-from bot.referrals import NewReferral, ReferralError
+from bot.referrals import ReferralError
 from bot.render import money, render
 from bot.store.models import DialogState, Person, Referral
 from bot.understand import (
@@ -48,6 +51,19 @@ _NONE = re.compile(r"^\s*(none|no|nothing|general|skip|not sure|don'?t know|-)\b
 # Words that end a flow; the core handler says "cancelled".
 _QUIT = re.compile(r"^(cancel|stop|never ?mind|forget it|quit)[\s!.]*$", re.I)
 _QUESTION = re.compile(r"\?\s*$|^\s*(who|what|which|where|how|why|when|does|do|is|are)\b", re.I)
+_NUMBER = re.compile(r"^\s*(show\s+(me\s+)?)?(referral\s+)?#(?P<id>\d{1,9})[\s?!.]*$", re.I)
+_WITHDRAW = re.compile(
+    r"^\s*(please\s+|can you\s+|i'?d like to\s+|i want to\s+)?(withdraw|retract)\s+"
+    r"(?P<rest>.*?)[\s.!]*$",
+    re.I,
+)
+_GO_AHEAD = re.compile(
+    r"^\s*(ok(ay)?[,\s]+|yes[,\s]+)?(go ahead|fine by me|(they|he|she) can go ahead|"
+    r"happy for (them|him|her) to go ahead|you can go ahead|give the go-?ahead)"
+    r"(?P<rest>.*?)[\s.!]*$",
+    re.I,
+)
+_THE_REFERRAL = re.compile(r"\b(the|my|our|referrals?|of|for|with|to|on)\b", re.I)
 _MAX_ITEMS_SHOWN = 6
 # Received referrals still being worked on: listed with their buttons.
 _IN_HAND = frozenset({"accepted", "meeting", "proposal", "parked"})
@@ -59,7 +75,7 @@ _IN_HAND = frozenset({"accepted", "meeting", "proposal", "parked"})
 def _command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     """`/refer <client> to <person|team> [for <service>] [value] [note]`; bare: the form."""
     if not args.strip():
-        return [_form_reply(ctx, me, {})]
+        return [_form_reply(ctx, me, Draft())]
     return _start(turn, ctx, me, f"/refer {args.strip()}")
 
 
@@ -69,7 +85,9 @@ def _list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply
         mine = referrals.mine(session, me)
         waiting = {v.id for v in mine.waiting}
         in_hand = [v for v in mine.received if v.status in _IN_HAND and v.id not in waiting]
-        items = (mine.waiting + in_hand)[:_MAX_ITEMS_SHOWN]
+        shown = waiting | {v.id for v in in_hand}
+        sent = [v for v in mine.sent if v.status in referrals.OPEN and v.id not in shown]
+        items = (mine.waiting + in_hand + sent)[:_MAX_ITEMS_SHOWN]
         rows = {v.id: session.get(Referral, v.id) for v in items}
     replies = [
         Reply(
@@ -92,18 +110,6 @@ def _list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply
     return replies
 
 
-def _on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    """Every `referral.*` button and form submission."""
-    verb = (turn.action or "").split(".", 1)[-1]
-    payload = turn.payload or {}
-    if verb in referrals.ACTION_STATUSES:
-        return _move_by_button(ctx, me, referrals.ACTION_STATUSES[verb], payload)
-    handler = _ACTIONS.get(verb)
-    if handler is None:
-        return [Reply(render("unknown_action"), kind="unknown_action")]
-    return handler(turn, ctx, me, payload)
-
-
 def _continue_flow(
     turn: Turn, ctx: Context, me: Person, pending: DialogState
 ) -> list[Reply] | None:
@@ -111,8 +117,10 @@ def _continue_flow(
     text = turn.text
     if _QUIT.match(text):
         return None  # the core's cancel clears the flow and says so
-    draft = dict(pending.data)
     step = pending.step
+    if step == "which":
+        return _answer_which(turn, ctx, me, pending.data, text)
+    draft = Draft.from_dict(pending.data)
     if step not in ("confirm", "duplicate"):
         if _restarts(text, ctx):
             return _start(turn, ctx, me, text)
@@ -138,17 +146,28 @@ def _on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
     text = turn.text
     if _MINE.match(text):
         return _list_command(turn, ctx, me, "")
+    number = _NUMBER.match(text)
+    if number:
+        return _on_show(turn, ctx, me, {"id": number["id"]})
     directory = _directory(ctx)
+    withdraw = _WITHDRAW.match(text)
+    if withdraw:
+        return _withdraw_from_chat(turn, ctx, me, withdraw["rest"])
+    go_ahead = _GO_AHEAD.match(text)
+    if go_ahead:
+        answer = _go_ahead_from_chat(turn, ctx, me, go_ahead["rest"])
+        if answer is not None:
+            return answer
     question = bool(_QUESTION.search(text))
     update = None if question else parse_status_update(text, directory)
     if update is not None and update.client and _in_hand(ctx, me, update.client, update.status):
         # "I've accepted the Acme referral" is news about one I hold, not a new referral.
-        return _status_from_chat(ctx, me, update.client, update.status, update, text)
+        return _status_from_chat(turn, ctx, me, update.client, update.status, update)
     if _BARE_START.match(text) or looks_like_referral(text, directory):
         return _start(turn, ctx, me, text)
     if update is None or not update.client:
         return None
-    return _status_from_chat(ctx, me, update.client, update.status, update, text)
+    return _status_from_chat(turn, ctx, me, update.client, update.status, update)
 
 
 def _in_hand(ctx: Context, me: Person, client_name: str, to_status: str) -> bool:
@@ -179,11 +198,6 @@ def command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
 def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]:
     """`/referrals`: what I sent, what I received, and what waits on me, with buttons."""
     return _private(turn, _list_command(turn, ctx, me, args)) or []
-
-
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    """Every `referral.*` button and form submission."""
-    return _private(turn, _on_action(turn, ctx, me)) or []
 
 
 def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) -> list[Reply] | None:
@@ -218,7 +232,7 @@ def _restarts(text: str, ctx: Context) -> bool:
 def _start(turn: Turn, ctx: Context, me: Person, text: str) -> list[Reply]:
     parsed = _parse(text, me, ctx)
     note = parsed.note
-    draft = _from_parsed(parsed, note=note)
+    draft = Draft.parsed(parsed, note=note)
     return _next(turn, ctx, me, draft)
 
 
@@ -233,72 +247,58 @@ def _parse(text: str, me: Person, ctx: Context) -> ReferralDraft:
     return parsed
 
 
-def _from_parsed(parsed: ReferralDraft, note: str = "") -> dict[str, Any]:
-    return {
-        "client": parsed.client,
-        "receiver": parsed.receiver,
-        "candidates": list(parsed.receiver_candidates),
-        "team": parsed.receiver_team,
-        "card": parsed.card,
-        "card_asked": False,
-        "value": parsed.value,
-        "currency": parsed.currency,
-        "note": note,
-    }
-
-
-def _next(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[Reply]:
+def _next(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
     """Fill what can be inferred, then ask the first thing still missing, or confirm."""
     directory = _directory(ctx)
     _infer(draft, directory, me)
-    if not draft.get("client"):
+    if not draft.client:
         return _ask(turn, ctx, me, draft, "client", render("referral_ask_client"))
-    if draft.get("candidates"):
-        people = [p for e in draft["candidates"] if (p := directory.person(e)) is not None]
+    if draft.candidates:
+        people = [p for e in draft.candidates if (p := directory.person(e)) is not None]
         buttons = [
             Button(f"{p.name} ({p.team})", "referral.pick", {"email": p.email}) for p in people
         ]
         text = render("referral_choose_receiver", people=people, first=people[0].first_name)
         return _ask(turn, ctx, me, draft, "choose", text, buttons)
     options = _card_options(draft, directory)
-    ask_card = not draft.get("card") and not draft.get("card_asked") and len(options) > 1
-    if not draft.get("receiver") and not (ask_card and draft.get("team")):
+    ask_card = not draft.card and not draft.card_asked and len(options) > 1
+    if not draft.receiver and not (ask_card and draft.team):
         return _ask(turn, ctx, me, draft, "receiver", render("referral_ask_receiver", d=draft))
     if ask_card:
         buttons = [Button(c.title, "referral.card", {"card": c.id}) for c in options]
         buttons.append(Button("No particular service", "referral.card", {"card": ""}))
-        receiver = directory.person(draft["receiver"]) if draft.get("receiver") else None
+        receiver = directory.person(draft.receiver) if draft.receiver else None
         text = render("referral_ask_card", cards=options, receiver=receiver, d=draft)
         return _ask(turn, ctx, me, draft, "card", text, buttons)
     return _confirm_or_duplicate(turn, ctx, me, draft)
 
 
-def _infer(draft: dict[str, Any], directory: Directory, me: Person) -> None:
+def _infer(draft: Draft, directory: Directory, me: Person) -> None:
     """Defaults the text left open: the card's main contact, the receiver's only card."""
-    draft["self"] = draft.get("receiver") == me.email  # said so when asking again
-    if draft["self"]:
-        draft["receiver"] = None
-    if draft.get("receiver") or draft.get("candidates"):
-        options = directory.cards_owned_by(draft["receiver"]) if draft.get("receiver") else []
-        if not draft.get("card") and len(options) == 1:
-            draft["card"] = options[0].id
+    draft.self_named = draft.receiver == me.email  # said so when asking again
+    if draft.self_named:
+        draft.receiver = None
+    if draft.receiver or draft.candidates:
+        options = directory.cards_owned_by(draft.receiver) if draft.receiver else []
+        if not draft.card and len(options) == 1:
+            draft.card = options[0].id
         return
-    card = directory.card(draft["card"]) if draft.get("card") else None
-    if card is None and draft.get("team"):
-        team_cards = [c for c in directory.cards if c.team == draft["team"] and c.owners]
+    card = directory.card(draft.card) if draft.card else None
+    if card is None and draft.team:
+        team_cards = [c for c in directory.cards if c.team == draft.team and c.owners]
         card = team_cards[0] if len(team_cards) == 1 else None
         if card is not None:
-            draft["card"] = card.id
+            draft.card = card.id
     if card is not None and card.owners:
         contact = next((e for e in card.owners if e != me.email), None)
-        draft["receiver"] = contact
+        draft.receiver = contact
 
 
-def _card_options(draft: dict[str, Any], directory: Directory) -> list[Card]:
-    if draft.get("receiver"):
-        return directory.cards_owned_by(draft["receiver"])
-    if draft.get("team"):
-        return [c for c in directory.cards if c.team == draft["team"] and c.owners]
+def _card_options(draft: Draft, directory: Directory) -> list[Card]:
+    if draft.receiver:
+        return directory.cards_owned_by(draft.receiver)
+    if draft.team:
+        return [c for c in directory.cards if c.team == draft.team and c.owners]
     return []
 
 
@@ -306,30 +306,26 @@ def _ask(
     turn: Turn,
     ctx: Context,
     me: Person,
-    draft: dict[str, Any],
+    draft: Draft,
     step: str,
     text: str,
     buttons: list[Button] | None = None,
 ) -> list[Reply]:
     assert me.id is not None
     with ctx.store.write() as session:
-        state.save(session, me.id, turn.conversation, FLOW, step, draft)
+        state.save(session, me.id, turn.conversation, FLOW, step, draft.to_dict())
     return [Reply(text, buttons=buttons or [], kind=f"referral_ask_{step}")]
 
 
-def _answer_client(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
-) -> list[Reply]:
+def _answer_client(turn: Turn, ctx: Context, me: Person, draft: Draft, text: str) -> list[Reply]:
     name, _known = resolve_client(text, _directory(ctx))
     if not name:
         return _ask(turn, ctx, me, draft, "client", render("referral_ask_client"))
-    draft["client"] = name
+    draft.client = name
     return _next(turn, ctx, me, draft)
 
 
-def _answer_receiver(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
-) -> list[Reply]:
+def _answer_receiver(turn: Turn, ctx: Context, me: Person, draft: Draft, text: str) -> list[Reply]:
     found = _receiver_from(text, draft, ctx, me)
     if not found:
         again = render("referral_receiver_unknown", text=text)
@@ -338,27 +334,25 @@ def _answer_receiver(
 
 
 def _receiver_from(
-    text: str, draft: dict[str, Any], ctx: Context, me: Person, take_card: bool = True
+    text: str, draft: Draft, ctx: Context, me: Person, take_card: bool = True
 ) -> bool:
     """Read a person or team from an answer into the draft; False when none is named."""
-    parsed = _parse(f"/refer {draft.get('client') or 'them'} to {text}", me, ctx)
+    parsed = _parse(f"/refer {draft.client or 'them'} to {text}", me, ctx)
     if not (parsed.receiver or parsed.receiver_candidates or parsed.receiver_team):
-        if not (take_card and parsed.card and not draft.get("card")):
+        if not (take_card and parsed.card and not draft.card):
             return False
-        draft["card"] = parsed.card  # a service was named: its main contact receives it
+        draft.card = parsed.card  # a service was named: its main contact receives it
         return True
-    draft["receiver"], draft["candidates"] = parsed.receiver, list(parsed.receiver_candidates)
-    draft["team"] = parsed.receiver_team
-    if take_card and parsed.card and not draft.get("card"):
-        draft["card"] = parsed.card
+    draft.receiver, draft.candidates = parsed.receiver, list(parsed.receiver_candidates)
+    draft.team = parsed.receiver_team
+    if take_card and parsed.card and not draft.card:
+        draft.card = parsed.card
     return True
 
 
-def _answer_choice(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
-) -> list[Reply]:
+def _answer_choice(turn: Turn, ctx: Context, me: Person, draft: Draft, text: str) -> list[Reply]:
     directory = _directory(ctx)
-    people = [p for e in draft.get("candidates", []) if (p := directory.person(e)) is not None]
+    people = [p for e in draft.candidates if (p := directory.person(e)) is not None]
     wanted = text.strip().casefold()
     chosen = [
         p
@@ -371,16 +365,14 @@ def _answer_choice(
     return _next(turn, ctx, me, draft)
 
 
-def _pick(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], email: str) -> list[Reply]:
-    if email not in draft.get("candidates", []):
+def _pick(turn: Turn, ctx: Context, me: Person, draft: Draft, email: str) -> list[Reply]:
+    if email not in draft.candidates:
         return _next(turn, ctx, me, draft)
-    draft["receiver"], draft["candidates"] = email, []
+    draft.receiver, draft.candidates = email, []
     return _next(turn, ctx, me, draft)
 
 
-def _answer_card(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
-) -> list[Reply]:
+def _answer_card(turn: Turn, ctx: Context, me: Person, draft: Draft, text: str) -> list[Reply]:
     options = _card_options(draft, _directory(ctx))
     wanted = text.strip().casefold()
     if _NONE.match(text):
@@ -395,26 +387,22 @@ def _answer_card(
     return _next(turn, ctx, me, draft)
 
 
-def _choose_card(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], card_id: str
-) -> list[Reply]:
+def _choose_card(turn: Turn, ctx: Context, me: Person, draft: Draft, card_id: str) -> list[Reply]:
     directory = _directory(ctx)
     card = directory.card(card_id) if card_id else None
-    draft["card"], draft["card_asked"] = (card.id if card else None), True
-    if card is not None and not draft.get("receiver"):
-        draft["receiver"] = next((e for e in card.owners if e != me.email), None)
+    draft.card, draft.card_asked = (card.id if card else None), True
+    if card is not None and not draft.receiver:
+        draft.receiver = next((e for e in card.owners if e != me.email), None)
     return _next(turn, ctx, me, draft)
 
 
 # -- confirming --------------------------------------------------------------------------
 
 
-def _confirm_or_duplicate(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]
-) -> list[Reply]:
+def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
     duplicate = _duplicate_of(ctx, me, draft)
     if duplicate is not None:
-        draft["duplicate"] = duplicate.id
+        draft.duplicate = duplicate.id
         text = render("referral_duplicate", r=duplicate, me=me)
         buttons = [
             Button("Update the existing one", "referral.update", {}, "primary"),
@@ -427,46 +415,46 @@ def _confirm_or_duplicate(
         Button("Cancel", "referral.cancel", {}, "danger"),
     ]
     summary = _summary(ctx, me, draft)
-    draft["confirmation"] = uuid4().hex  # pressed twice (on any replica): saved once
+    draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
     replies = _ask(turn, ctx, me, draft, "confirm", render("referral_confirm", d=summary), buttons)
     replies[0].facts = _facts(summary)
     return replies
 
 
-def _duplicate_of(ctx: Context, me: Person, draft: dict[str, Any]) -> referrals.View | None:
+def _duplicate_of(ctx: Context, me: Person, draft: Draft) -> referrals.View | None:
     with ctx.store.read() as session:
-        client = referrals.find_client(session, draft["client"])
-        receiver = _person(session, draft["receiver"])
+        client = referrals.find_client(session, draft.client or "")
+        receiver = _person(session, draft.receiver)
         if client is None or client.id is None or receiver is None or receiver.id is None:
             return None
         found = referrals.find_duplicate(
-            session, client.id, receiver.id, draft.get("card"), ctx.now(), seen_by=me
+            session, client.id, receiver.id, draft.card, ctx.now(), seen_by=me
         )
         return referrals.view(session, found) if found else None
 
 
-def _summary(ctx: Context, me: Person, draft: dict[str, Any]) -> dict[str, Any]:
+def _summary(ctx: Context, me: Person, draft: Draft) -> dict[str, Any]:
     """The draft with names resolved, for the confirmation."""
     directory = _directory(ctx)
     with ctx.store.read() as session:
-        client = referrals.find_client(session, draft["client"])
+        client = referrals.find_client(session, draft.client or "")
         owner = session.get(Person, client.owner_id) if client and client.owner_id else None
-    receiver = directory.person(draft["receiver"])
-    card = directory.card(draft["card"]) if draft.get("card") else None
-    needs_consent = bool(
-        ctx.settings.owner_consent
-        and owner is not None
-        and owner.email not in (me.email, draft["receiver"])
+        receiver_row = _person(session, draft.receiver)
+    receiver = directory.person(draft.receiver) if draft.receiver else None
+    card = directory.card(draft.card) if draft.card else None
+    receiver_id = receiver_row.id if receiver_row else None
+    needs_consent = ctx.settings.owner_consent and referrals.needs_consent(
+        owner.id if owner else None, me.id, receiver_id
     )
     return {
-        "client": client.name if client else draft["client"],
+        "client": client.name if client else draft.client,
         "known": client is not None and not client.provisional,
         "new_client": client is None,
         "receiver": receiver,
         "card": card,
-        "value": draft.get("value"),
-        "currency": draft.get("currency"),
-        "note": draft.get("note") or "",
+        "value": draft.value,
+        "currency": draft.currency,
+        "note": draft.note or "",
         "owner": owner,
         "consent": needs_consent,
     }
@@ -486,7 +474,7 @@ def _facts(summary: dict[str, Any]) -> list[Fact]:
 
 
 def _answer_confirm(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
+    turn: Turn, ctx: Context, me: Person, draft: Draft, text: str
 ) -> list[Reply] | None:
     if _EDIT.match(text):
         return _edit(turn, ctx, me, {})
@@ -498,7 +486,7 @@ def _answer_confirm(
 
 
 def _answer_duplicate(
-    turn: Turn, ctx: Context, me: Person, draft: dict[str, Any], text: str
+    turn: Turn, ctx: Context, me: Person, draft: Draft, text: str
 ) -> list[Reply] | None:
     if _NO.match(text):
         return _cancel(turn, ctx, me, {})
@@ -507,17 +495,9 @@ def _answer_duplicate(
     return None
 
 
-def _save(turn: Turn, ctx: Context, me: Person, draft: dict[str, Any]) -> list[Reply]:
+def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
     assert me.id is not None
-    new = NewReferral(
-        client=draft["client"],
-        receiver=draft["receiver"],
-        card=draft.get("card"),
-        value=draft.get("value"),
-        currency=draft.get("currency"),
-        note=draft.get("note") or "",
-        confirmation=draft.get("confirmation"),
-    )
+    new = draft.to_new()
     try:
         with ctx.store.write() as session:
             outcome = referrals.create(
@@ -555,12 +535,12 @@ def _on_confirm(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -
     pending = _pending(ctx, me, turn)
     if pending is None or pending.step != "confirm":
         return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-    return _save(turn, ctx, me, dict(pending.data))
+    return _save(turn, ctx, me, Draft.from_dict(pending.data))
 
 
 def _edit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
     pending = _pending(ctx, me, turn)
-    draft = dict(pending.data) if pending else {}
+    draft = Draft.from_dict(pending.data) if pending else Draft()
     return [_form_reply(ctx, me, draft)]
 
 
@@ -572,33 +552,35 @@ def _on_pick(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> l
     pending = _pending(ctx, me, turn)
     if pending is None:
         return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-    return _pick(turn, ctx, me, dict(pending.data), str(payload.get("email", "")))
+    return _pick(turn, ctx, me, Draft.from_dict(pending.data), str(payload.get("email", "")))
 
 
 def _on_card(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
     pending = _pending(ctx, me, turn)
     if pending is None:
         return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-    return _choose_card(turn, ctx, me, dict(pending.data), str(payload.get("card") or ""))
+    return _choose_card(
+        turn, ctx, me, Draft.from_dict(pending.data), str(payload.get("card") or "")
+    )
 
 
 def _update(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
     """ "Update the existing one": a repeat folds its value and note into the first."""
     pending = _pending(ctx, me, turn)
-    if pending is None or not pending.data.get("duplicate"):
+    draft = Draft.from_dict(pending.data) if pending else Draft()
+    if draft.duplicate is None:
         return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-    draft = dict(pending.data)
     assert me.id is not None
     try:
         with ctx.store.write() as session:
             outcome = referrals.update_existing(
                 session,
-                int(draft["duplicate"]),
+                draft.duplicate,
                 me,
                 ctx.now(),
-                value=draft.get("value"),
-                currency=draft.get("currency"),
-                note=draft.get("note") or "",
+                value=draft.value,
+                currency=draft.currency,
+                note=draft.note or "",
             )
             state.clear(session, me.id, turn.conversation)
             updated = referrals.view(session, outcome.referral)
@@ -613,34 +595,34 @@ def _update(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> li
 
 def _on_form(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
     """The referral form, pre-filled from a card ("Refer a client to them") or a message."""
-    draft: dict[str, Any] = {}
+    draft = Draft()
     if payload.get("text"):
         parsed = parse_referral(str(payload["text"]), me.email, _directory(ctx))
-        draft = _from_parsed(parsed, note=str(payload["text"]))
+        draft = Draft.parsed(parsed, note=str(payload["text"]))
     if payload.get("card"):
-        draft["card"] = str(payload["card"])
-    if not draft.get("receiver"):
+        draft.card = str(payload["card"])
+    if not draft.receiver:
         _infer(draft, _directory(ctx), me)
     return [_form_reply(ctx, me, draft)]
 
 
-def _form_reply(ctx: Context, me: Person, draft: dict[str, Any]) -> Reply:
+def _form_reply(ctx: Context, me: Person, draft: Draft) -> Reply:
     directory = _directory(ctx)
     cards = sorted(directory.cards, key=lambda c: c.title)
-    value = draft.get("value")
+    value = draft.value
     inputs = [
-        FormInput("client", "Client", initial=draft.get("client") or ""),
+        FormInput("client", "Client", initial=draft.client or ""),
         FormInput(
             "receiver",
             "Refer to (name, email or team)",
-            initial=draft.get("receiver") or draft.get("team") or "",
+            initial=draft.receiver or draft.team or "",
         ),
         FormInput(
             "service",
             "Service",
             kind="select",
             required=False,
-            initial=draft.get("card") or "",
+            initial=draft.card or "",
             options=[(c.id, c.title) for c in cards],
             choices="cards",
         ),
@@ -648,10 +630,10 @@ def _form_reply(ctx: Context, me: Person, draft: dict[str, Any]) -> Reply:
             "value",
             "Estimated value",
             required=False,
-            initial=money(value, draft.get("currency")) if value else "",
+            initial=money(value, draft.currency) if value else "",
             placeholder=money(20_000),
         ),
-        FormInput("note", "Note", kind="textarea", required=False, initial=draft.get("note") or ""),
+        FormInput("note", "Note", kind="textarea", required=False, initial=draft.note or ""),
     ]
     form = Form("Log a referral", "referral.submit", inputs, submit_label="Log referral")
     return Reply(render("referral_form_intro"), form=form, kind="referral_form")
@@ -662,31 +644,25 @@ def _on_submit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) ->
     directory = _directory(ctx)
     client_text = str(payload.get("client") or "").strip()
     client, _known = resolve_client(client_text, directory) if client_text else ("", False)
-    draft: dict[str, Any] = {
-        "client": client or None,
-        "receiver": None,
-        "candidates": [],
-        "team": None,
-        "card": _card_from(str(payload.get("service") or ""), directory),
-        "card_asked": False,
-        "value": None,
-        "currency": None,
-        "note": str(payload.get("note") or "").strip(),
-    }
+    draft = Draft(
+        client=client or None,
+        card=_card_from(str(payload.get("service") or ""), directory),
+        note=str(payload.get("note") or "").strip(),
+    )
     receiver_text = str(payload.get("receiver") or "").strip()
     if receiver_text:
         # The form has its own service field: a service left empty is asked, not guessed.
         _receiver_from(receiver_text, draft, ctx, me, take_card=False)
     amount = parse_amount(str(payload.get("value") or ""), directory.currency)
     if amount is not None:
-        draft["value"], draft["currency"] = amount.value, amount.currency or directory.currency
+        draft.value, draft.currency = amount.value, amount.currency or directory.currency
     _infer(draft, directory, me)
     options = _card_options(draft, directory)
     complete = (
-        draft.get("client")
-        and draft.get("receiver")
-        and not draft.get("candidates")
-        and (draft.get("card") or len(options) <= 1)
+        draft.client
+        and draft.receiver
+        and not draft.candidates
+        and (draft.card or len(options) <= 1)
     )
     if complete and _duplicate_of(ctx, me, draft) is None:
         return _save(turn, ctx, me, draft)
@@ -713,20 +689,53 @@ def _move_by_button(
     if referral_id is None:
         return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
     if to_status in ("won", "lost") and not payload.get("submitted"):
-        form = _outcome_form(ctx, me, referral_id, to_status)
-        if form is not None:
-            return [form]
-    value = None
-    currency = None
-    if to_status == "won":
-        home = _directory(ctx).currency
-        amount = parse_amount(str(payload.get("value") or ""), home)
-        if amount is not None:
-            value, currency = amount.value, amount.currency or home
+        # Only someone who may record the outcome gets its form: no form, then a refusal.
+        refusal = _refusal(ctx, me, referral_id, to_status)
+        return [refusal or _outcome_form(ctx, me, referral_id, to_status)]
+    value, currency = (
+        _amount(payload, _directory(ctx).currency) if to_status == "won" else (None, None)
+    )
     return _move(ctx, me, referral_id, to_status, value, currency, str(payload.get("reason") or ""))
 
 
-def _outcome_form(ctx: Context, me: Person, referral_id: int, to_status: str) -> Reply | None:
+def _amount(payload: dict[str, Any], home: str) -> tuple[float | None, str | None]:
+    """The value in a payload: exact data (`amount`, a decimal string, and `currency`) from
+    a button, or what was typed in the form's `value` field."""
+    if payload.get("amount") is not None:
+        try:
+            exact = Decimal(str(payload["amount"]))
+        except InvalidOperation:
+            exact = None
+        if exact is not None and exact.is_finite() and exact >= 0:
+            return float(exact), str(payload.get("currency") or home)
+    typed = parse_amount(str(payload.get("value") or ""), home)
+    if typed is None:
+        return None, None
+    return typed.value, typed.currency or home
+
+
+def _as_data(value: float | None, currency: str | None) -> dict[str, Any]:
+    """A value for a button's payload: a decimal string and a currency code, never "£12k"."""
+    if value is None:
+        return {}
+    return {"amount": str(Decimal(str(value)).normalize()), "currency": currency}
+
+
+def _refusal(ctx: Context, me: Person, referral_id: int, to_status: str) -> Reply | None:
+    """Why `me` can't move the referral to `to_status` now (None when they can)."""
+    refused: ReferralError | None = None
+    with ctx.store.read() as session:
+        referral = session.get(Referral, referral_id)
+        try:
+            if referral is None:
+                raise ReferralError("not_visible")
+            referrals.check_move(session, referral, me, to_status)
+        except ReferralError as error:
+            refused = error
+    return _error_reply(refused, ctx, me) if refused is not None else None
+
+
+def _outcome_form(ctx: Context, me: Person, referral_id: int, to_status: str) -> Reply:
     """Won asks for the value; lost asks why (both optional)."""
     with ctx.store.read() as session:
         referral = session.get(Referral, referral_id)
@@ -735,7 +744,7 @@ def _outcome_form(ctx: Context, me: Person, referral_id: int, to_status: str) ->
         current = referrals.view(session, referral)
     context = {"id": referral_id, "submitted": True}
     if to_status == "won":
-        initial = money(current.value, current.currency) if current.value else ""
+        initial = _exact(current.value, current.currency)
         inputs = [FormInput("value", "Value won", required=False, initial=initial)]
         form = Form("Won", "referral.won", inputs, submit_label="Record the win", context=context)
     else:
@@ -763,7 +772,7 @@ def _move(
             owner = current.owner.id if current.owner else None
             buttons = referrals.actions_for(me, outcome.referral, owner)
     except ReferralError as error:
-        return [_error_reply(error, ctx)]
+        return [_error_reply(error, ctx, me)]
     mine = Reply(render("referral_moved", r=current), buttons=buttons, kind="referral_moved")
     return [mine, *outcome.notices]
 
@@ -776,10 +785,12 @@ def _consent(ctx: Context, me: Person, payload: dict[str, Any], go_ahead: bool) 
         with ctx.store.write() as session:
             outcome = referrals.consent(session, referral_id, me, go_ahead, ctx.now())
             current = referrals.view(session, outcome.referral)
+            buttons = referrals.actions_for(me, outcome.referral, me.id)
     except ReferralError as error:
-        return [_error_reply(error, ctx)]
+        return [_error_reply(error, ctx, me)]
     mine = Reply(
         render("referral_consent_recorded", r=current, go_ahead=go_ahead),
+        buttons=buttons if not go_ahead else [],
         kind="referral_consent_recorded",
     )
     return [mine, *outcome.notices]
@@ -832,9 +843,11 @@ def _on_client_ok(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any])
 
 
 def _status_from_chat(
-    ctx: Context, me: Person, client_name: str, to_status: str, update: Any, text: str
+    turn: Turn, ctx: Context, me: Person, client_name: str, to_status: str, update: Any
 ) -> list[Reply]:
-    """ "Acme went well, we won it, £18k": find my referral of Acme and move it."""
+    """ "Acme went well, we won it, £18k": find my referral of Acme and ask before moving it."""
+    reason = update.reason or "" if to_status == "lost" else ""
+    payload = {"submitted": True, "reason": reason, **_as_data(update.value, update.currency)}
     with ctx.store.read() as session:
         client = referrals.find_client(session, client_name)
         visible = (
@@ -843,38 +856,150 @@ def _status_from_chat(
         mine = [r for r in visible if referrals.can_act(me, r, to_status)]
         views = {r.id: referrals.view(session, r) for r in visible}
     if not visible:
-        return [
-            Reply(
-                render("referral_update_not_found", client=client_name),
-                kind="referral_update_not_found",
-            )
-        ]
+        text = render("referral_update_not_found", client=client_name)
+        return [Reply(text, kind="referral_update_not_found")]
     if not mine:
         first = views[visible[0].id]
-        return [Reply(render("referral_update_not_yours", r=first), kind="referral_update_refused")]
-    reason = update.reason or "" if to_status == "lost" else ""
+        text = render("referral_update_not_yours", r=first, me=me)
+        return [Reply(text, kind="referral_update_refused")]
     if len(mine) > 1:
-        payload = {"submitted": True, "reason": reason}
-        if update.value is not None:
-            payload["value"] = money(update.value, update.currency)
-        buttons = [
-            Button(
-                f"{views[r.id].client} → {views[r.id].receiver.first_name}"
-                + (f" ({views[r.id].card_title})" if views[r.id].card_title else ""),
-                f"referral.{_verb(to_status)}",
-                {**payload, "id": r.id},
-            )
-            for r in mine
+        text = render(
+            "referral_update_which", status=to_status, client=client_name, first=mine[0].id
+        )
+        choices = [views[r.id] for r in mine]
+        return _which(turn, ctx, me, _verb(to_status), payload, choices, text)
+    referral = views[mine[0].id]
+    refusal = _refusal(ctx, me, referral.id, to_status)
+    if refusal is not None:
+        return [refusal]  # what is still needed: the receiver's acceptance, the owner's go-ahead
+    text = render(
+        "referral_status_confirm",
+        r=referral,
+        status=to_status,
+        value=update.value,
+        currency=update.currency,
+        reason=reason,
+    )
+    buttons = [
+        Button("Yes, record it", _verb(to_status), {**payload, "id": referral.id}, "primary"),
+        Button("No", "referral.keep", {"id": referral.id}),
+    ]
+    return [Reply(text, buttons=buttons, kind="referral_status_confirm")]
+
+
+def _which(
+    turn: Turn,
+    ctx: Context,
+    me: Person,
+    action: str,
+    payload: dict[str, Any],
+    choices: list[referrals.View],
+    text: str,
+) -> list[Reply]:
+    """ "Which referral?": a button per referral (`#12 · 3 Dec · Employment law → Priya`),
+    and typing `#12` picks it too (the choice waits in the dialogue state)."""
+    assert me.id is not None
+    ids = [v.id for v in choices]
+    with ctx.store.write() as session:
+        data = {"action": action, "payload": payload, "ids": ids}
+        state.save(session, me.id, turn.conversation, FLOW, "which", data)
+    buttons = [
+        Button(render("referral_choice_label", r=v), action, {**payload, "id": v.id})
+        for v in choices
+    ]
+    return [Reply(text, buttons=buttons, kind="referral_update_which")]
+
+
+def _answer_which(
+    turn: Turn, ctx: Context, me: Person, data: dict[str, Any], text: str
+) -> list[Reply] | None:
+    """`#12` (or `12`) typed to a "which referral?" question presses that referral's button."""
+    match = re.match(r"^\s*#?(\d{1,9})[\s.!]*$", text)
+    ids = [int(i) for i in data.get("ids", [])]
+    if match is None or int(match[1]) not in ids:
+        return None  # something else: the referral waits, other handlers answer
+    assert me.id is not None
+    with ctx.store.write() as session:
+        state.clear(session, me.id, turn.conversation)
+    pressed = Turn(
+        person=turn.person,
+        conversation=turn.conversation,
+        action=str(data.get("action")),
+        payload={**dict(data.get("payload") or {}), "id": int(match[1])},
+        platform=turn.platform,
+        is_direct=turn.is_direct,
+    )
+    handler = ACTIONS.get(pressed.action or "")
+    return handler(pressed, ctx, me) if handler else None
+
+
+def _withdraw_from_chat(turn: Turn, ctx: Context, me: Person, rest: str) -> list[Reply]:
+    """ "Withdraw the Kestrel referral": the referrer's open referrals of that client, to
+    confirm (never a new referral)."""
+    words = _THE_REFERRAL.sub(" ", rest).strip()
+    name, _known = resolve_client(words, _directory(ctx)) if words else ("", False)
+    with ctx.store.read() as session:
+        client = referrals.find_client(session, name) if name else None
+        visible = (
+            referrals.visible_for_client(session, me, client.id) if client and client.id else []
+        )
+        mine = [
+            referrals.view(session, r) for r in visible if referrals.can_act(me, r, "withdrawn")
         ]
-        text = render("referral_update_which", status=to_status, client=client_name)
-        return [Reply(text, buttons=buttons, kind="referral_update_which")]
-    referral = mine[0]
-    assert referral.id is not None
-    return _move(ctx, me, referral.id, to_status, update.value, update.currency, reason)
+    if not mine:
+        text = render("referral_update_not_found", client=name or words)
+        return [Reply(text, kind="referral_update_not_found")]
+    if len(mine) > 1:
+        text = render(
+            "referral_update_which", status="withdrawn", client=mine[0].client, first=mine[0].id
+        )
+        return _which(turn, ctx, me, "referral.withdraw", {}, mine, text)
+    [referral] = mine
+    buttons = [
+        Button("Withdraw it", "referral.withdraw", {"id": referral.id}, "danger"),
+        Button("Keep it", "referral.keep", {"id": referral.id}),
+    ]
+    text = render("referral_withdraw_confirm", r=referral)
+    return [Reply(text, buttons=buttons, kind="referral_withdraw_confirm")]
+
+
+def _go_ahead_from_chat(turn: Turn, ctx: Context, me: Person, rest: str) -> list[Reply] | None:
+    """ "Go ahead" from a relationship owner with a referral waiting on their answer."""
+    words = _THE_REFERRAL.sub(" ", rest).strip()
+    with ctx.store.read() as session:
+        waiting = [
+            v
+            for v in referrals.mine(session, me).waiting
+            if v.owner is not None and v.owner.id == me.id and v.consent != "given"
+        ]
+    if words:
+        name, _known = resolve_client(words, _directory(ctx))
+        waiting = [v for v in waiting if name and v.client.casefold() == name.casefold()]
+    if not waiting:
+        return None  # not an owner's answer: the other handlers may know what it means
+    if len(waiting) > 1:
+        text = render("referral_consent_which", first=waiting[0].id)
+        return _which(turn, ctx, me, "referral.consent_go", {}, waiting, text)
+    return _consent(ctx, me, {"id": waiting[0].id}, True)
+
+
+def _on_keep(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    """ "No" / "Keep it" to a change asked about: nothing moves."""
+    return [Reply(render("referral_kept"), kind="referral_kept")]
+
+
+def _exact(value: float | None, currency: str | None) -> str:
+    """A value as a form field's starting text that reads back exactly ("12,345 GBP")."""
+    if not value:
+        return ""
+    amount = Decimal(str(value)).normalize()
+    digits = f"{amount:,f}" if amount == amount.to_integral() else f"{amount:,.2f}"
+    return f"{digits} {currency}" if currency else digits
 
 
 def _verb(status: str) -> str:
-    return next(v for v, s in referrals.ACTION_STATUSES.items() if s == status)
+    """The action id of the button that moves a referral to `status`."""
+    return next(a for a, s in referrals.ACTION_STATUSES.items() if s == status)
 
 
 def _id(payload: dict[str, Any]) -> int | None:
@@ -884,7 +1009,9 @@ def _id(payload: dict[str, Any]) -> int | None:
         return None
 
 
-def _error_reply(error: ReferralError, ctx: Context | None = None) -> Reply:
+def _error_reply(
+    error: ReferralError, ctx: Context | None = None, me: Person | None = None
+) -> Reply:
     """Kind words for a change that could not be made (never revealing others' referrals)."""
     if error.code == "not_visible":
         return Reply(render("referral_not_visible"), kind="referral_not_visible")
@@ -893,22 +1020,49 @@ def _error_reply(error: ReferralError, ctx: Context | None = None) -> Reply:
         with ctx.store.read() as session:
             row = session.get(Referral, error.referral_id)
             current = referrals.view(session, row) if row else None
-    text = render("referral_refused", code=error.code, r=current, data=error.data)
+    text = render("referral_refused", code=error.code, r=current, data=error.data, me=me)
     return Reply(text, kind=f"referral_refused_{error.code}")
 
 
-_ACTIONS = {
-    "form": _on_form,
-    "submit": _on_submit,
-    "confirm": _on_confirm,
-    "edit": _edit,
-    "cancel": _cancel,
-    "pick": _on_pick,
-    "card": _on_card,
-    "update": _update,
-    "consent_go": _on_consent_go,
-    "consent_talk": _on_consent_talk,
-    "show": _on_show,
-    "mine": _on_mine,
-    "client_ok": _on_client_ok,
+_PayloadHandler = Callable[[Turn, Context, Person, dict[str, Any]], list[Reply]]
+
+
+def _action(handler: _PayloadHandler) -> ActionHandler:
+    """A `referral.*` button or form: its payload in, replies kept private in a channel."""
+
+    def action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+        return _private(turn, handler(turn, ctx, me, turn.payload or {})) or []
+
+    return action
+
+
+def _mover(to_status: str) -> ActionHandler:
+    """A lifecycle button: move the referral in the payload to `to_status`."""
+    return _action(lambda turn, ctx, me, payload: _move_by_button(ctx, me, to_status, payload))
+
+
+COMMANDS: dict[str, CommandHandler] = {"refer": command, "referrals": list_command}
+ACTIONS: dict[str, ActionHandler] = {
+    "referral.form": _action(_on_form),
+    "referral.submit": _action(_on_submit),
+    "referral.confirm": _action(_on_confirm),
+    "referral.edit": _action(_edit),
+    "referral.cancel": _action(_cancel),
+    "referral.pick": _action(_on_pick),
+    "referral.card": _action(_on_card),
+    "referral.update": _action(_update),
+    "referral.consent_go": _action(_on_consent_go),
+    "referral.consent_talk": _action(_on_consent_talk),
+    "referral.show": _action(_on_show),
+    "referral.mine": _action(_on_mine),
+    "referral.client_ok": _action(_on_client_ok),
+    "referral.keep": _action(_on_keep),
+    "referral.accept": _mover("accepted"),
+    "referral.decline": _mover("declined"),
+    "referral.meeting": _mover("meeting"),
+    "referral.proposal": _mover("proposal"),
+    "referral.won": _mover("won"),
+    "referral.lost": _mover("lost"),
+    "referral.park": _mover("parked"),
+    "referral.withdraw": _mover("withdrawn"),
 }

@@ -8,10 +8,11 @@ from sqlmodel import Session, select
 
 from bot import stories, story_privacy
 from bot.context import Context
+from bot.dialogs import ActionHandler, CommandHandler
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.money import firm_currency
 from bot.render import money, render
-from bot.store.models import Client, DialogState, Person, Story
+from bot.store.models import Client, Person, Story
 from bot.stories import Draft, Outcome, StoryError
 
 NAME_OPTIONS = [("no", "No, keep the client anonymous"), ("yes", "Yes, if the owner agrees")]
@@ -40,7 +41,9 @@ def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
             if stories.is_reviewer(me)
             else []
         )
-        asks = [_view(session, s, named=True) for s in stories.awaiting_owner(session, me)]
+        waiting = stories.awaiting_owner(session, me)
+        asks = [_view(session, s, named=True) for s in waiting]
+        questions = [_owner_request(session, s, me) for s in waiting[:3]]
     buttons = [Button("Edit", "story.edit", {"story": v["id"]}) for v in own[:3]]
     buttons += [
         Button("Approve", "story.approve", {"story": v["id"]}, "primary") for v in queue[:3]
@@ -52,27 +55,21 @@ def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
             ),
             buttons=buttons,
             kind="story_list",
-        )
+        ),
+        *questions,  # the naming question, each with its own two buttons
     ]
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-    action = (turn.action or "").removeprefix("story.")
-    handler = _ACTIONS.get(action)
-    if handler is None:
-        return [Reply(render("unknown_action"), kind="unknown_action")]
-    try:
-        return handler(turn, ctx, me)
-    except StoryError as problem:
-        return [_problem(problem)]
+def _guarded(handler: ActionHandler) -> ActionHandler:
+    """A story action whose refusal (`StoryError`) becomes kind words."""
 
+    def action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+        try:
+            return handler(turn, ctx, me)
+        except StoryError as problem:
+            return [_problem(problem)]
 
-def continue_flow(turn: Turn, ctx: Context, me: Person, state: DialogState) -> list[Reply] | None:
-    return None  # stories are told through a form; nothing waits on a typed answer
-
-
-def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
-    return None  # "story: …" reaches `command` through the router's prefixes
+    return action
 
 
 # -- actions ----------------------------------------------------------------------------------
@@ -195,19 +192,20 @@ def _list(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     return list_command(turn, ctx, me, "")
 
 
-_ACTIONS = {
-    "form": _open_form,
-    "new": _open_form,
-    "from_referral": _from_referral,
-    "submit": _submit,
-    "save": _submit,
-    "edit": _edit,
-    "approve": _review(True),
-    "decline": _review(False),
-    "owner_approve": _owner(True),
-    "owner_anonymous": _owner(False),
-    "withdraw": _withdraw,
-    "list": _list,
+COMMANDS: dict[str, CommandHandler] = {"story": command, "stories": list_command}
+ACTIONS: dict[str, ActionHandler] = {
+    "story.form": _guarded(_open_form),
+    "story.new": _guarded(_open_form),
+    "story.from_referral": _guarded(_from_referral),
+    "story.submit": _guarded(_submit),
+    "story.save": _guarded(_submit),
+    "story.edit": _guarded(_edit),
+    "story.approve": _guarded(_review(True)),
+    "story.decline": _guarded(_review(False)),
+    "story.owner_approve": _guarded(_owner(True)),
+    "story.owner_anonymous": _guarded(_owner(False)),
+    "story.withdraw": _guarded(_withdraw),
+    "story.list": _guarded(_list),
 }
 
 
@@ -240,22 +238,9 @@ def _after(
         )
     ]
     if owner is not None:
-        replies.append(
-            Reply(
-                render(
-                    "story_owner_request",
-                    story=_view(session, story, named=True),
-                    author=me.name,
-                    owner=owner.first_name,
-                ),
-                buttons=[
-                    Button("Approve", "story.owner_approve", {"story": story.id}, "primary"),
-                    Button("Keep anonymous", "story.owner_anonymous", {"story": story.id}),
-                ],
-                to_person=owner.email,
-                kind="story_owner_request",
-            )
-        )
+        request = _owner_request(session, story, owner)
+        request.to_person = owner.email
+        replies.append(request)
     if outcome.back_to_review:
         replies += _review_requests(session, story, me, outcome.reviewer, edited=True)
     elif outcome.needs_review and not edited:
@@ -266,6 +251,24 @@ def _after(
             replies.append(_news(session, story, author, reviewer=me))
         replies += _channel_post(session, ctx, story)
     return replies
+
+
+def _owner_request(session: Session, story: Story, owner: Person) -> Reply:
+    """The relationship owner's question: may the story name their client?"""
+    author = session.get(Person, story.author_id)
+    return Reply(
+        render(
+            "story_owner_request",
+            story=_view(session, story, named=True),
+            author=author.name if author else "",
+            owner=owner.first_name,
+        ),
+        buttons=[
+            Button("Approve", "story.owner_approve", {"story": story.id}, "primary"),
+            Button("Keep anonymous", "story.owner_anonymous", {"story": story.id}),
+        ],
+        kind="story_owner_request",
+    )
 
 
 def _review_requests(

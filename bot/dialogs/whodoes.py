@@ -16,7 +16,7 @@ from bot import learning, lookup
 from bot.catalog import Card, Catalog, Client
 from bot.catalog import Person as Contact
 from bot.context import Context
-from bot.dialogs import state
+from bot.dialogs import ActionHandler, CommandHandler, state
 from bot.messages import Button, Fact, Reply, Turn
 from bot.render import render
 from bot.search import Match, SearchIndex, SearchResult, load_vocabulary
@@ -264,8 +264,13 @@ def find_card(catalog: Catalog, name: str) -> Card | None:
     )
 
 
-def on_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+def on_show_card(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    """`card.show`: the card named in the payload."""
     return card_command(turn, ctx, me, str(turn.payload.get("card", "")))
+
+
+COMMANDS: dict[str, CommandHandler] = {"whodoes": command, "card": card_command}
+ACTIONS: dict[str, ActionHandler] = {"card.show": on_show_card}
 
 
 def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) -> list[Reply] | None:

@@ -283,6 +283,8 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> Probe:
     from bot import conversation
 
     found = Probe()
-    monkeypatch.setitem(conversation.ACTIONS, "probe", found.on_action)
+    # The router's tables are keyed by full action id: the probe answers each of its own.
+    for action in ("probe.go", "probe.open", "probe.pick", "probe.submit"):
+        monkeypatch.setitem(conversation.ACTIONS, action, found.on_action)
     monkeypatch.setitem(conversation.COMMANDS, "probe", found.command)
     return found

@@ -50,7 +50,7 @@ def _buttons(params: dict) -> list[dict]:
     ("action", "value", "command"),
     [
         ("card.show", {"card": "employment"}, "card employment"),
-        ("help", {}, "help"),
+        ("help.show", {}, "help"),
         ("referral.form", {"card": "employment"}, None),
         ("referral.mine", {}, None),
         ("leaderboard.show", {}, None),
@@ -217,7 +217,7 @@ async def test_the_shortcut_opens_the_referral_form_with_the_message_text(
 ) -> None:
     from bot import conversation
 
-    monkeypatch.setitem(conversation.ACTIONS, "referral", probe.on_action)
+    monkeypatch.setitem(conversation.ACTIONS, "referral.form", probe.on_action)
     form = Form("Log a referral", "referral.submit", [FormInput("text", "What happened")])
     probe.replies = [Reply("", form=form)]
     payload = {
