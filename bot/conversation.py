@@ -151,11 +151,11 @@ def _pending(ctx: Context, me: Person, conversation: str) -> DialogState | None:
 
 
 def _route_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
+    if forged_id(turn.payload):
+        return [Reply(render("not_found"), kind="not_found")]
     handler = ACTIONS.get(turn.action or "")
     if handler is None:
         return [Reply(render("unknown_action"), kind="unknown_action")]
-    if forged_id(turn.payload):
-        return [Reply(render("not_found"), kind="not_found")]
     return handler(turn, ctx, me)
 
 

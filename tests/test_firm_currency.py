@@ -71,7 +71,7 @@ def test_dollars_from_sentence_to_report(us_ctx: Context, tmp_path: Path) -> Non
         rid = int(dm.buttons[0].value["id"])
         emma.press("referral.accept", {"id": rid})
         [form] = emma.press("referral.won", {"id": rid})
-        assert form.form is not None and form.form.inputs[0].initial == "$250k"
+        assert form.form is not None and form.form.inputs[0].initial == "250,000 USD"
         won = emma.submit({"value": "240k"})  # a bare amount is in the firm's currency
     assert any("$240k" in r.text for r in won)
     with us_ctx.store.read() as session:
