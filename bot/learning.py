@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from bot.catalog import Card, Catalog
 from bot.messages import Button, Reply
-from bot.render import render
+from bot.render import label, render
 from bot.store.models import AskedQuestion, LearnedAlias, utcnow
 
 # Answered questions nobody complained about are kept this long, then forgotten.
@@ -290,7 +290,7 @@ def _review_replies(
                     )
                     for card in cards
                 ]
-                + [Button("Another card", "learn.pick", {"question": question.id})],
+                + [Button(label("another_card"), "learn.pick", {"question": question.id})],
                 to_person=email,
                 kind="learn_weekly_item",
             )

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 
 from bot import learning, referrals
 from bot.messages import Button, Reply
-from bot.render import render
+from bot.render import label, render
 from bot.store.models import (
     Client,
     Nudge,
@@ -274,8 +274,8 @@ def reply(item: NudgeItem, nudge_id: int) -> Reply:
     ref = {"nudge": nudge_id}
     buttons = [
         *item.buttons,
-        Button("Snooze a week", "nudge.snooze", ref),
-        Button("Not relevant", "nudge.not_relevant", ref),
+        Button(label("snooze_a_week"), "nudge.snooze", ref),
+        Button(label("not_relevant"), "nudge.not_relevant", ref),
     ]
     text = render(TEMPLATES[item.kind], item=item, name=item.name.split()[0] if item.name else "")
     return Reply(
@@ -413,13 +413,15 @@ def _item(
     assert person.id is not None
     receiver = data.get("role", "receiver") == "receiver"
     if not receiver:
-        buttons = [Button("My referrals", "referral.mine")]
+        buttons = [Button(label("my_referrals"), "referral.mine")]
     else:
         buttons = [
             b for b in referrals.actions_for(person, referral) if b.action != "referral.park"
         ]
         if rule == "no_news":
-            buttons.append(Button("Still going", "nudge.still_going", {"referral": referral.id}))
+            buttons.append(
+                Button(label("still_going"), "nudge.still_going", {"referral": referral.id})
+            )
     return NudgeItem(
         key=":".join(
             p for p in (rule, f"referral:{referral.id}", cause, f"person:{person.id}") if p
@@ -474,7 +476,7 @@ def _close_loop(session: Session, people: dict[int | None, Person]) -> list[Nudg
                 },
                 buttons=[
                     Button(
-                        "Write the story",
+                        label("write_the_story"),
                         "story.from_referral",
                         {"referral": referral.id},
                         "primary",
@@ -535,7 +537,7 @@ def _homework(session: Session, now: datetime, people: dict[int | None, Person])
                         "situations": _bullets(card.sections.get("situations", ""), client.sector),
                         "questions": _bullets(card.sections.get("questions", ""), client.sector),
                     },
-                    buttons=[Button("Show the card", "card.show", {"card": card.id})],
+                    buttons=[Button(label("show_the_card"), "card.show", {"card": card.id})],
                     digest=owner.digest_opt_in,
                 )
             )
@@ -574,7 +576,7 @@ def _card_nudges(
                     "months": policy.card_review_months,
                     "answered": answered.get(card.id, 0),
                 },
-                buttons=[Button("Show the card", "card.show", {"card": card.id})],
+                buttons=[Button(label("show_the_card"), "card.show", {"card": card.id})],
                 digest=contact.digest_opt_in,
             )
         )

@@ -24,7 +24,7 @@ from bot import campaigns
 from bot.messages import Button, Reply
 from bot.money import firm_currency
 from bot.people import admins, by_email, by_ids
-from bot.render import render
+from bot.render import label, render
 from bot.store.models import Client, Person, Referral, ReferralEvent, ServiceCard
 
 __all__ = [
@@ -228,9 +228,9 @@ def needs_consent(owner: int | None, referrer: int | None, receiver: int | None)
 def consent_buttons(referral_id: int | None, consent: str = "pending") -> list[Button]:
     """The owner's two answers, the same everywhere (once they asked to talk, only Go ahead)."""
     ref = {"id": referral_id}
-    buttons = [Button("Go ahead", "referral.consent_go", ref, "primary")]
+    buttons = [Button(label("go_ahead"), "referral.consent_go", ref, "primary")]
     if consent != "talk_first":
-        buttons.append(Button("Let's talk first", "referral.consent_talk", ref))
+        buttons.append(Button(label("lets_talk_first"), "referral.consent_talk", ref))
     return buttons
 
 
@@ -510,7 +510,7 @@ def move(
     notices = [
         Reply(
             render("referral_status_notice", r=current, actor=actor, before=from_status),
-            buttons=[Button("Show referral", "referral.show", {"id": current.id})],
+            buttons=[Button(label("show_referral"), "referral.show", {"id": current.id})],
             to_person=who.email,
             kind="referral_status_notice",
         )
@@ -656,29 +656,29 @@ def actions_for(person: Person, referral: Referral, owner: int | None = None) ->
     if person.id == referral.receiver_id:
         if status == "new":
             buttons += [
-                Button("Accept", "referral.accept", ref, "primary"),
-                Button("Decline", "referral.decline", ref, "danger"),
+                Button(label("accept"), "referral.accept", ref, "primary"),
+                Button(label("decline"), "referral.decline", ref, "danger"),
             ]
         elif status in OPEN:
             if allowed(status, "meeting"):
-                buttons.append(Button("Meeting held", "referral.meeting", ref))
+                buttons.append(Button(label("meeting_held"), "referral.meeting", ref))
             if allowed(status, "proposal"):
-                buttons.append(Button("Proposal sent", "referral.proposal", ref))
+                buttons.append(Button(label("proposal_sent"), "referral.proposal", ref))
             buttons += [
-                Button("Won", "referral.won", ref, "primary"),
-                Button("Lost", "referral.lost", ref),
+                Button(label("won"), "referral.won", ref, "primary"),
+                Button(label("lost"), "referral.lost", ref),
             ]
             if status != "parked":
-                buttons.append(Button("Park", "referral.park", ref))
+                buttons.append(Button(label("park"), "referral.park", ref))
     if person.id == referral.referrer_id and status in OPEN:
-        buttons.append(Button("Withdraw", "referral.withdraw", ref, "danger"))
+        buttons.append(Button(label("withdraw"), "referral.withdraw", ref, "danger"))
     if owner is not None and person.id == owner and referral.consent in _OWNER_MAY_ANSWER:
         buttons += consent_buttons(referral.id, referral.consent)
     parties = (referral.referrer_id, referral.receiver_id, owner)
     if status == "won" and (person.id in parties or person.is_admin):
         # A win nobody hears about changes nothing: offer the story while it's fresh.
         buttons.append(
-            Button("Share it as a story", "story.from_referral", {"referral": ref["id"]})
+            Button(label("share_it_as_a_story"), "story.from_referral", {"referral": ref["id"]})
         )
     return buttons
 
@@ -753,8 +753,8 @@ def _to_receiver(current: View) -> Reply:
     return Reply(
         render("referral_new_receiver", r=current),
         buttons=[
-            Button("Accept", "referral.accept", ref, "primary"),
-            Button("Decline", "referral.decline", ref, "danger"),
+            Button(label("accept"), "referral.accept", ref, "primary"),
+            Button(label("decline"), "referral.decline", ref, "danger"),
         ],
         to_person=current.receiver.email,
         kind="referral_new_receiver",
@@ -764,7 +764,7 @@ def _to_receiver(current: View) -> Reply:
 def _to_owner(current: View, asks: bool) -> Reply:
     assert current.owner is not None
     ref = {"id": current.id}
-    buttons = [Button("Show referral", "referral.show", ref)]
+    buttons = [Button(label("show_referral"), "referral.show", ref)]
     if asks:
         buttons = consent_buttons(current.id) + buttons
     return Reply(
@@ -779,7 +779,7 @@ def _to_admins(session: Session, current: View) -> list[Reply]:
     return [
         Reply(
             render("referral_provisional_client", r=current, admin=admin),
-            buttons=[Button("Confirm client", "referral.client_ok", {"id": current.id})],
+            buttons=[Button(label("confirm_client"), "referral.client_ok", {"id": current.id})],
             to_person=admin.email,
             kind="referral_provisional_client",
         )

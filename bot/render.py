@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
@@ -159,6 +160,28 @@ def convert(
     template.append(_MARKS.sub("", text[at:]))
     converted = markup("".join(template))
     return _HOLE.sub(lambda m: data(pieces[int(m[1])]), converted)
+
+
+LABELS = "labels.yaml"
+
+
+@lru_cache(maxsize=4)
+def _labels(folder: Path) -> dict[str, str]:
+    return {
+        str(k): str(v)
+        for k, v in (yaml.safe_load((folder / LABELS).read_text("utf-8")) or {}).items()
+    }
+
+
+def labels() -> dict[str, str]:
+    """Every button, form and field label, by name, from `prompts/labels.yaml`."""
+    return _labels(prompts_dir())
+
+
+def label(key: str, /, **values: object) -> str:
+    """One label; `{field}`s in it are filled from `values` (an idea's number, say)."""
+    text = labels()[key]
+    return text.format(**values) if values else text
 
 
 def template_names() -> list[str]:

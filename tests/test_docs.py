@@ -14,7 +14,7 @@ import typer
 import yaml
 
 from bot.cli import app
-from bot.render import prompts_dir, render, template_names
+from bot.render import labels, prompts_dir, render, template_names
 from bot.settings import Settings
 from tests import docs_prompts
 from tests.conftest import REPO
@@ -109,6 +109,23 @@ def test_readme_commands_are_the_ones_ci_runs() -> None:
     assert "pip install -e . && crossbot demo" in README
     assert "pip install -e '.[test]' && pytest" in README
     assert re.search(r"^pytest$", ci, re.M)
+
+
+def test_every_label_the_code_names_exists_and_every_label_is_used() -> None:
+    """Button, form and field labels live in prompts/labels.yaml, beside the sentences."""
+    code = "\n".join(p.read_text(encoding="utf-8") for p in (REPO / "bot").rglob("*.py"))
+    named = set(re.findall(r'(?<![.\w])label\(\s*"([a-z0-9_]+)"', code))
+    assert named - set(labels()) == set()
+    assert set(labels()) - named == set()
+
+
+def test_buttons_and_form_fields_take_their_labels_from_the_labels_file() -> None:
+    literal = re.compile(r'\b(?:Button|Fact|Form)\(\s*(?:title=)?"|\bFormInput\(\s*"[^"]+",\s*"')
+    code = {
+        path.relative_to(REPO).as_posix(): path.read_text(encoding="utf-8")
+        for path in (REPO / "bot").rglob("*.py")
+    }
+    assert [name for name, text in code.items() if literal.search(text)] == []
 
 
 def test_help_template_renders() -> None:

@@ -21,7 +21,7 @@ from bot.dialogs import ActionHandler, CommandHandler, referral
 from bot.inbound import is_row_id
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.people import admins, by_email
-from bot.render import render
+from bot.render import label, render
 from bot.store.models import Campaign, Person, PointEvent, ServiceCard
 
 PRESET_LABELS = {
@@ -86,35 +86,37 @@ def _start_form(ctx: Context, values: dict[str, Any] | None = None) -> Reply:
         first = max(first, campaigns.last_day(current, ctx.settings.zone) + timedelta(days=1))
     presets = [(name, PRESET_LABELS.get(name, name)) for name in campaigns.PRESETS]
     form = Form(
-        title="Start a cross-selling week",
+        title=label("start_a_cross_selling_week"),
         submit_action="campaign.create",
-        submit_label="Start",
+        submit_label=label("start"),
         inputs=[
-            FormInput("name", "Name", initial=values.get("name", "Cross-selling week")),
-            FormInput("start", "First day", "date", initial=values.get("start", first.isoformat())),
+            FormInput("name", label("name"), initial=values.get("name", "Cross-selling week")),
+            FormInput(
+                "start", label("first_day"), "date", initial=values.get("start", first.isoformat())
+            ),
             FormInput(
                 "end",
-                "Last day",
+                label("last_day"),
                 "date",
                 initial=values.get("end", (first + timedelta(days=4)).isoformat()),
             ),
             FormInput(
                 "teams",
-                "Teams taking part",
+                label("teams_taking_part"),
                 required=False,
                 initial=values.get("teams", ""),
                 placeholder="empty = everyone",
             ),
             FormInput(
                 "offices",
-                "Offices taking part",
+                label("offices_taking_part"),
                 required=False,
                 initial=values.get("offices", ""),
                 placeholder="empty = everyone",
             ),
             FormInput(
                 "preset",
-                "Rules",
+                label("rules"),
                 "select",
                 initial=values.get("preset", "standard"),
                 options=presets,
@@ -363,10 +365,10 @@ def _opt(ctx: Context, me: Person, on: bool) -> list[Reply]:
 
 def _board_buttons() -> list[Button]:
     return [
-        Button("People", "leaderboard.show", {"board": "people"}),
-        Button("Teams", "leaderboard.show", {"board": "teams"}),
-        Button("Offices", "leaderboard.show", {"board": "offices"}),
-        Button("Me", "leaderboard.show", {"board": "me"}),
+        Button(label("people"), "leaderboard.show", {"board": "people"}),
+        Button(label("teams"), "leaderboard.show", {"board": "teams"}),
+        Button(label("offices"), "leaderboard.show", {"board": "offices"}),
+        Button(label("me"), "leaderboard.show", {"board": "me"}),
     ]
 
 
@@ -454,9 +456,9 @@ def _me(boards: Boards, me: Person, awards: list[PointEvent]) -> Reply:
         move=movement_word,
     )
     toggle = (
-        Button("Hide my name", "leaderboard.optout")
+        Button(label("hide_my_name"), "leaderboard.optout")
         if me.leaderboard_opt_in
-        else Button("Show my name", "leaderboard.optin")
+        else Button(label("show_my_name"), "leaderboard.optin")
     )
     return Reply(text, buttons=[toggle], private=True, kind="leaderboard_me")
 
@@ -484,8 +486,8 @@ def idea_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
         card=card,
     )
     buttons = [
-        Button("Turn it into a referral", "idea.to_referral", {"idea": idea.id}, "primary"),
-        Button("See all ideas", "idea.list"),
+        Button(label("turn_it_into_a_referral"), "idea.to_referral", {"idea": idea.id}, "primary"),
+        Button(label("see_all_ideas"), "idea.list"),
     ]
     return [Reply(text, buttons=buttons, kind="idea_recorded")]
 
@@ -495,7 +497,7 @@ def ideas_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply
     with ctx.store.read() as session:
         campaign, rows = campaigns.list_ideas(session, me, ctx.now())
     buttons = [
-        Button(f"Upvote #{row.idea.id}", "idea.upvote", {"idea": row.idea.id})
+        Button(label("upvote_idea", id=row.idea.id), "idea.upvote", {"idea": row.idea.id})
         for row in rows[:5]
         if not row.mine and not row.voted
     ]

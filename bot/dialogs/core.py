@@ -8,7 +8,7 @@ from bot.context import Context
 from bot.dialogs import ActionHandler, CommandHandler, state
 from bot.messages import Button, Reply, Turn
 from bot.people import admins
-from bot.render import render
+from bot.render import label, render
 from bot.store.models import Person
 
 # Typed without a slash, these words begin ordinary sentences more often than commands.
@@ -68,9 +68,9 @@ def _help(me: Person, greeting: bool = False) -> Reply:
     return Reply(
         render("help", name=me.first_name, greeting=greeting, role=me.role),
         buttons=[
-            Button("Log a referral", "referral.form"),
-            Button("My referrals", "referral.mine"),
-            Button("Leaderboard", "leaderboard.show"),
+            Button(label("log_a_referral"), "referral.form"),
+            Button(label("my_referrals"), "referral.mine"),
+            Button(label("leaderboard"), "leaderboard.show"),
         ],
         kind="help",
     )

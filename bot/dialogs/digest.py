@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.context import Context
 from bot.dialogs import ActionHandler, CommandHandler
 from bot.messages import Button, Reply, Turn
-from bot.render import render
+from bot.render import label, render
 from bot.store.models import Person
 
 _ON = frozenset({"on", "yes", "subscribe", "start", "opt-in", "in"})
@@ -41,9 +41,9 @@ def _set(ctx: Context, me: Person, opted_in: bool) -> Reply:
 
 def _status(me: Person, unknown: str = "") -> Reply:
     button = (
-        Button("Stop my digest", "digest.off")
+        Button(label("stop_my_digest"), "digest.off")
         if me.digest_opt_in
-        else Button("Send me my digest", "digest.on", style="primary")
+        else Button(label("send_me_my_digest"), "digest.on", style="primary")
     )
     return Reply(
         render("digest_opt", opted_in=me.digest_opt_in, changed=False, unknown=unknown),

@@ -11,7 +11,7 @@ from bot import campaigns, referrals
 from bot.context import Context
 from bot.dialogs import ActionHandler
 from bot.messages import Button, Reply, Turn
-from bot.render import render
+from bot.render import label, render
 from bot.store.models import Person
 
 OPEN_SHOWN = 5
@@ -48,9 +48,9 @@ def home(ctx: Context, me: Person) -> Reply:
             standing=standing,
         ),
         buttons=[
-            Button("Log a referral", "referral.form", style="primary"),
-            Button("My referrals", "referral.mine"),
-            Button("Leaderboard", "leaderboard.show"),
+            Button(label("log_a_referral"), "referral.form", style="primary"),
+            Button(label("my_referrals"), "referral.mine"),
+            Button(label("leaderboard"), "leaderboard.show"),
         ],
         kind="home",
     )

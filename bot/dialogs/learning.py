@@ -11,7 +11,7 @@ from bot.context import Context
 from bot.dialogs import ActionHandler, state, whodoes
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.people import admins
-from bot.render import render
+from bot.render import label, render
 from bot.store.models import Person
 
 
@@ -76,7 +76,7 @@ def _missed(ctx: Context, question: int) -> Reply:
         return Reply(render("learn_gone"), kind="learn_gone", private=True)
     return Reply(
         render("learn_thanks", helpers=helpers),
-        buttons=[Button("Say what I needed", "learn.explain", {"question": question})],
+        buttons=[Button(label("say_what_i_needed"), "learn.explain", {"question": question})],
         kind="learn_thanks",
         private=True,
     )
@@ -84,10 +84,10 @@ def _missed(ctx: Context, question: int) -> Reply:
 
 def _explain_form(question: int) -> Reply:
     form = Form(
-        "What did you need?",
+        label("what_did_you_need"),
         "learn.note",
-        [FormInput("note", "What you were looking for", "textarea", required=False)],
-        submit_label="Send",
+        [FormInput("note", label("what_you_were_looking_for"), "textarea", required=False)],
+        submit_label=label("send"),
         context={"question": question},
     )
     return Reply(render("learn_explain"), form=form, kind="learn_explain", private=True)
@@ -103,10 +103,10 @@ def _note(ctx: Context, question: int, note: str) -> Reply:
 
 def _pick_form(question: int) -> Reply:
     form = Form(
-        "Add as an alias",
+        label("add_as_an_alias"),
         "learn.alias",
-        [FormInput("card", "Card (its id, title or an alias)")],
-        submit_label="Add",
+        [FormInput("card", label("card_its_id_title_or_an_alias"))],
+        submit_label=label("add"),
         context={"question": question},
     )
     return Reply(render("learn_pick"), form=form, kind="learn_pick", private=True)

@@ -12,7 +12,7 @@ from bot.context import Context
 from bot.dialogs import ActionHandler, CommandHandler
 from bot.messages import Button, Reply, Turn
 from bot.people import admins
-from bot.render import render
+from bot.render import label, render
 from bot.store import Store
 from bot.store.models import Person, ServiceCard
 
@@ -84,9 +84,9 @@ def _set(ctx: Context, me: Person, off: bool) -> Reply:
 
 def _status(off: bool, unknown: str = "") -> Reply:
     button = (
-        Button("Turn nudges on", "nudge.on", style="primary")
+        Button(label("turn_nudges_on"), "nudge.on", style="primary")
         if off
-        else Button("Stop nudges", "nudge.off")
+        else Button(label("stop_nudges"), "nudge.off")
     )
     return Reply(
         render("nudges_opt", off=off, changed=False, unknown=unknown),

@@ -24,7 +24,7 @@ from bot.dialogs.referral_draft import Draft
 from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
 from bot.people import by_email
 from bot.referrals import ReferralError
-from bot.render import money, render
+from bot.render import label, money, render
 from bot.store.models import DialogState, Person, Referral
 from bot.understand import (
     Directory,
@@ -92,7 +92,7 @@ def _list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply
     replies = [
         Reply(
             render("referral_list", me=me, mine=mine),
-            buttons=[Button("Log a referral", "referral.form")],
+            buttons=[Button(label("log_a_referral"), "referral.form")],
             kind="referral_list",
         )
     ]
@@ -256,7 +256,12 @@ def _next(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
     if draft.candidates:
         people = [p for e in draft.candidates if (p := directory.person(e)) is not None]
         buttons = [
-            Button(f"{p.name} ({p.team})", "referral.pick", {"email": p.email}) for p in people
+            Button(
+                label("person_in_team", name=p.name, team=p.team),
+                "referral.pick",
+                {"email": p.email},
+            )
+            for p in people
         ]
         text = render("referral_choose_receiver", people=people, first=people[0].first_name)
         return _ask(turn, ctx, me, draft, "choose", text, buttons)
@@ -266,7 +271,7 @@ def _next(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
         return _ask(turn, ctx, me, draft, "receiver", render("referral_ask_receiver", d=draft))
     if ask_card:
         buttons = [Button(c.title, "referral.card", {"card": c.id}) for c in options]
-        buttons.append(Button("No particular service", "referral.card", {"card": ""}))
+        buttons.append(Button(label("no_particular_service"), "referral.card", {"card": ""}))
         receiver = directory.person(draft.receiver) if draft.receiver else None
         text = render("referral_ask_card", cards=options, receiver=receiver, d=draft)
         return _ask(turn, ctx, me, draft, "card", text, buttons)
@@ -405,14 +410,14 @@ def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) ->
         draft.duplicate = duplicate.id
         text = render("referral_duplicate", r=duplicate, me=me)
         buttons = [
-            Button("Update the existing one", "referral.update", {}, "primary"),
-            Button("Cancel", "referral.cancel", {}),
+            Button(label("update_the_existing_one"), "referral.update", {}, "primary"),
+            Button(label("cancel"), "referral.cancel", {}),
         ]
         return _ask(turn, ctx, me, draft, "duplicate", text, buttons)
     buttons = [
-        Button("Confirm", "referral.confirm", {}, "primary"),
-        Button("Edit", "referral.edit", {}),
-        Button("Cancel", "referral.cancel", {}, "danger"),
+        Button(label("confirm"), "referral.confirm", {}, "primary"),
+        Button(label("edit"), "referral.edit", {}),
+        Button(label("cancel"), "referral.cancel", {}, "danger"),
     ]
     summary = _summary(ctx, me, draft)
     draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
@@ -463,13 +468,13 @@ def _summary(ctx: Context, me: Person, draft: Draft) -> dict[str, Any]:
 def _facts(summary: dict[str, Any]) -> list[Fact]:
     receiver = summary["receiver"]
     facts = [
-        Fact("Client", summary["client"]),
-        Fact("To", f"{receiver.name} ({receiver.team})" if receiver else "?"),
+        Fact(label("client"), summary["client"]),
+        Fact(label("to"), f"{receiver.name} ({receiver.team})" if receiver else "?"),
     ]
     if summary["card"]:
-        facts.append(Fact("Service", summary["card"].title))
+        facts.append(Fact(label("service"), summary["card"].title))
     if summary["value"]:
-        facts.append(Fact("Value", money(summary["value"], summary["currency"])))
+        facts.append(Fact(label("value"), money(summary["value"], summary["currency"])))
     return facts
 
 
@@ -511,7 +516,7 @@ def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
         return [_error_reply(error)]
     mine = Reply(
         render("referral_saved", r=saved, provisional=outcome.provisional_client),
-        buttons=[Button("My referrals", "referral.mine")],
+        buttons=[Button(label("my_referrals"), "referral.mine")],
         kind="referral_saved",
     )
     return [mine, *outcome.notices]
@@ -611,15 +616,15 @@ def _form_reply(ctx: Context, me: Person, draft: Draft) -> Reply:
     cards = sorted(directory.cards, key=lambda c: c.title)
     value = draft.value
     inputs = [
-        FormInput("client", "Client", initial=draft.client or ""),
+        FormInput("client", label("client"), initial=draft.client or ""),
         FormInput(
             "receiver",
-            "Refer to (name, email or team)",
+            label("refer_to_name_email_or_team"),
             initial=draft.receiver or draft.team or "",
         ),
         FormInput(
             "service",
-            "Service",
+            label("service"),
             kind="select",
             required=False,
             initial=draft.card or "",
@@ -628,14 +633,16 @@ def _form_reply(ctx: Context, me: Person, draft: Draft) -> Reply:
         ),
         FormInput(
             "value",
-            "Estimated value",
+            label("estimated_value"),
             required=False,
             initial=money(value, draft.currency) if value else "",
             placeholder=money(20_000),
         ),
-        FormInput("note", "Note", kind="textarea", required=False, initial=draft.note or ""),
+        FormInput("note", label("note"), kind="textarea", required=False, initial=draft.note or ""),
     ]
-    form = Form("Log a referral", "referral.submit", inputs, submit_label="Log referral")
+    form = Form(
+        label("log_a_referral"), "referral.submit", inputs, submit_label=label("log_referral")
+    )
     return Reply(render("referral_form_intro"), form=form, kind="referral_form")
 
 
@@ -745,11 +752,19 @@ def _outcome_form(ctx: Context, me: Person, referral_id: int, to_status: str) ->
     context = {"id": referral_id, "submitted": True}
     if to_status == "won":
         initial = _exact(current.value, current.currency)
-        inputs = [FormInput("value", "Value won", required=False, initial=initial)]
-        form = Form("Won", "referral.won", inputs, submit_label="Record the win", context=context)
+        inputs = [FormInput("value", label("value_won"), required=False, initial=initial)]
+        form = Form(
+            label("won"),
+            "referral.won",
+            inputs,
+            submit_label=label("record_the_win"),
+            context=context,
+        )
     else:
-        inputs = [FormInput("reason", "What happened?", kind="textarea", required=False)]
-        form = Form("Lost", "referral.lost", inputs, submit_label="Record it", context=context)
+        inputs = [FormInput("reason", label("what_happened"), kind="textarea", required=False)]
+        form = Form(
+            label("lost"), "referral.lost", inputs, submit_label=label("record_it"), context=context
+        )
     text = render("referral_outcome_form", r=current, status=to_status)
     return Reply(text, form=form, kind="referral_outcome_form")
 
@@ -813,14 +828,14 @@ def _on_show(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> l
         current = referrals.view(session, referral)
         buttons = referrals.actions_for(me, referral, current.owner.id if current.owner else None)
     facts = [
-        Fact("Client", current.client),
-        Fact("From", f"{current.referrer.name} ({current.referrer.team})"),
-        Fact("To", f"{current.receiver.name} ({current.receiver.team})"),
+        Fact(label("client"), current.client),
+        Fact(label("from"), f"{current.referrer.name} ({current.referrer.team})"),
+        Fact(label("to"), f"{current.receiver.name} ({current.receiver.team})"),
     ]
     if current.owner:
-        facts.append(Fact("Relationship owner", current.owner.name))
+        facts.append(Fact(label("relationship_owner"), current.owner.name))
     if current.card_title:
-        facts.append(Fact("Service", current.card_title))
+        facts.append(Fact(label("service"), current.card_title))
     text = render("referral_detail", r=current)
     return [Reply(text, facts=facts, buttons=buttons, kind="referral_detail")]
 
@@ -881,8 +896,8 @@ def _status_from_chat(
         reason=reason,
     )
     buttons = [
-        Button("Yes, record it", _verb(to_status), {**payload, "id": referral.id}, "primary"),
-        Button("No", "referral.keep", {"id": referral.id}),
+        Button(label("yes_record_it"), _verb(to_status), {**payload, "id": referral.id}, "primary"),
+        Button(label("no"), "referral.keep", {"id": referral.id}),
     ]
     return [Reply(text, buttons=buttons, kind="referral_status_confirm")]
 
@@ -956,8 +971,8 @@ def _withdraw_from_chat(turn: Turn, ctx: Context, me: Person, rest: str) -> list
         return _which(turn, ctx, me, "referral.withdraw", {}, mine, text)
     [referral] = mine
     buttons = [
-        Button("Withdraw it", "referral.withdraw", {"id": referral.id}, "danger"),
-        Button("Keep it", "referral.keep", {"id": referral.id}),
+        Button(label("withdraw_it"), "referral.withdraw", {"id": referral.id}, "danger"),
+        Button(label("keep_it"), "referral.keep", {"id": referral.id}),
     ]
     text = render("referral_withdraw_confirm", r=referral)
     return [Reply(text, buttons=buttons, kind="referral_withdraw_confirm")]

@@ -11,7 +11,7 @@ from bot.context import Context
 from bot.dialogs import ActionHandler, CommandHandler
 from bot.messages import Button, Form, FormInput, Reply, Turn
 from bot.money import firm_currency
-from bot.render import money, render
+from bot.render import label, money, render
 from bot.store.models import Client, Person, Story
 from bot.stories import Draft, Outcome, StoryError
 
@@ -44,9 +44,9 @@ def list_command(turn: Turn, ctx: Context, me: Person, args: str) -> list[Reply]
         waiting = stories.awaiting_owner(session, me)
         asks = [_view(session, s, named=True) for s in waiting]
         questions = [_owner_request(session, s, me) for s in waiting[:3]]
-    buttons = [Button("Edit", "story.edit", {"story": v["id"]}) for v in own[:3]]
+    buttons = [Button(label("edit"), "story.edit", {"story": v["id"]}) for v in own[:3]]
     buttons += [
-        Button("Approve", "story.approve", {"story": v["id"]}, "primary") for v in queue[:3]
+        Button(label("approve"), "story.approve", {"story": v["id"]}, "primary") for v in queue[:3]
     ]
     return [
         Reply(
@@ -231,8 +231,8 @@ def _after(
                 channel=bool(ctx.settings.digest_channel),
             ),
             buttons=[
-                Button("Edit", "story.edit", {"story": story.id}),
-                Button("Withdraw", "story.withdraw", {"story": story.id}, "danger"),
+                Button(label("edit"), "story.edit", {"story": story.id}),
+                Button(label("withdraw"), "story.withdraw", {"story": story.id}, "danger"),
             ],
             kind="story_saved",
         )
@@ -264,8 +264,8 @@ def _owner_request(session: Session, story: Story, owner: Person) -> Reply:
             owner=owner.first_name,
         ),
         buttons=[
-            Button("Approve", "story.owner_approve", {"story": story.id}, "primary"),
-            Button("Keep anonymous", "story.owner_anonymous", {"story": story.id}),
+            Button(label("approve"), "story.owner_approve", {"story": story.id}, "primary"),
+            Button(label("keep_anonymous"), "story.owner_anonymous", {"story": story.id}),
         ],
         kind="story_owner_request",
     )
@@ -303,9 +303,9 @@ def _review_requests(
                 owner=_owner_name(session, story),
             ),
             buttons=[
-                Button("Approve", "story.approve", {"story": story.id}, "primary"),
-                Button("Edit", "story.edit", {"story": story.id}),
-                Button("Decline", "story.decline", {"story": story.id}, "danger"),
+                Button(label("approve"), "story.approve", {"story": story.id}, "primary"),
+                Button(label("edit"), "story.edit", {"story": story.id}),
+                Button(label("decline"), "story.decline", {"story": story.id}, "danger"),
             ],
             to_person=p.email,
             kind="story_review_request",
@@ -350,28 +350,36 @@ def _form(draft: Draft, story_id: int | None = None) -> Reply:
         value += f" {draft.currency}"
     inputs = [
         FormInput(
-            "title", "Title", initial=draft.title, placeholder="Tax and Corporate win together"
+            "title",
+            label("title"),
+            initial=draft.title,
+            placeholder="Tax and Corporate win together",
         ),
         FormInput(
             "body",
-            "What happened",
+            label("what_happened_2"),
             "textarea",
             initial=draft.body,
             placeholder="The client's problem, who spotted it, what the teams did together",
         ),
         FormInput(
-            "teams", "Teams involved", initial=", ".join(draft.teams), placeholder="Tax, Corporate"
+            "teams",
+            label("teams_involved"),
+            initial=", ".join(draft.teams),
+            placeholder="Tax, Corporate",
         ),
         FormInput(
             "referral",
-            "Linked referral number",
+            label("linked_referral_number"),
             required=False,
             initial="" if draft.referral_id is None else str(draft.referral_id),
         ),
-        FormInput("value", "Value", required=False, initial=value, placeholder=money(20_000)),
+        FormInput(
+            "value", label("value"), required=False, initial=value, placeholder=money(20_000)
+        ),
         FormInput(
             "name_client",
-            "Name the client?",
+            label("name_the_client"),
             "select",
             initial="yes" if draft.name_client else "no",
             options=NAME_OPTIONS,
@@ -381,7 +389,7 @@ def _form(draft: Draft, story_id: int | None = None) -> Reply:
     return Reply(
         render("story_form_intro", editing=story_id is not None),
         form=Form(
-            "Edit story" if story_id else "Share a win",
+            label("edit_story") if story_id else "Share a win",
             "story.submit",
             inputs,
             "Save" if story_id else "Post",

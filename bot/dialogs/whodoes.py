@@ -18,7 +18,7 @@ from bot.catalog import Person as Contact
 from bot.context import Context
 from bot.dialogs import ActionHandler, CommandHandler, state
 from bot.messages import Button, Fact, Reply, Turn
-from bot.render import render
+from bot.render import label, render
 from bot.search import Match, SearchIndex, SearchResult, load_vocabulary
 from bot.store.models import DialogState, Person
 
@@ -62,12 +62,12 @@ class Response:
             return []
         best = self.matches[0].card.id
         buttons = [
-            Button("Refer a client to them", "referral.form", {"card": best}, "primary"),
-            Button("Show the card", "card.show", {"card": best}),
+            Button(label("refer_a_client_to_them"), "referral.form", {"card": best}, "primary"),
+            Button(label("show_the_card"), "card.show", {"card": best}),
         ]
         if self.question_id is not None:
             buttons.append(
-                Button("Not what I needed", "learn.missed", {"question": self.question_id})
+                Button(label("not_what_i_needed"), "learn.missed", {"question": self.question_id})
             )
         return buttons
 
@@ -338,9 +338,11 @@ def card_reply(catalog: Catalog, card: Card) -> Reply:
     owners = _owners(catalog, card)
     return Reply(
         card_text(catalog, card),
-        facts=[Fact("Team", card.team)]
-        + ([Fact("Main contact", owners[0].name)] if owners else []),
-        buttons=[Button("Refer a client to them", "referral.form", {"card": card.id}, "primary")],
+        facts=[Fact(label("team"), card.team)]
+        + ([Fact(label("main_contact"), owners[0].name)] if owners else []),
+        buttons=[
+            Button(label("refer_a_client_to_them"), "referral.form", {"card": card.id}, "primary")
+        ],
         kind="card",
     )
 
