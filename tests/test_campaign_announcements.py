@@ -11,6 +11,7 @@ from sqlmodel import select
 from bot import campaigns
 from bot.campaigns import daily_standings, end_due_campaigns, record_idea, start_due_campaigns
 from bot.channels import deliver_elsewhere
+from bot.nudges import Policy
 from bot.settings import Settings
 from bot.store.models import Campaign, Nudge
 from tests.campaign_support import (
@@ -96,18 +97,19 @@ def test_daily_standings_post_a_chart_and_encourage_within_the_budget(
     # At most one nudge per person per day: a second run the same day sends no more.
     again = _run(ctx, daily_standings, evening + timedelta(hours=1), announced)
     assert [r for r in again if r.kind == "campaign_encourage"] == []
-    # The budget is shared: someone nudged about anything else today is left alone.
+    # The budget is shared: someone who had their two nudges today is left alone.
     tomorrow = later(days=1, hours=8)
     with ctx.store.write() as s:
-        s.add(
-            Nudge(
-                key="follow-up:1",
-                person_id=person(s, PRIYA).id or 0,
-                kind="follow_up",
-                due_at=tomorrow,
-                sent_at=tomorrow - timedelta(hours=1),
+        for n in (1, 2):
+            s.add(
+                Nudge(
+                    key=f"follow-up:{n}",
+                    person_id=person(s, PRIYA).id or 0,
+                    kind="follow_up",
+                    due_at=tomorrow,
+                    sent_at=tomorrow - timedelta(hours=n),
+                )
             )
-        )
     clock.move_to(tomorrow)
     next_day = _run(ctx, daily_standings, tomorrow, announced)
     assert {r.to_person for r in next_day if r.kind == "campaign_encourage"} == {SAM}
@@ -205,13 +207,11 @@ def test_encouragement_respects_a_weekly_nudge_budget(ctx, clock) -> None:
             )
         )
         boards = campaigns.compute_boards(s, campaign, later(hours=8), ctx.settings.zone)
-        assert (
-            campaigns.encouragements(s, campaign, boards, later(hours=8), ctx.settings.zone, 1)
-            == []
-        )
-        [nudge] = campaigns.encouragements(
-            s, campaign, boards, later(hours=8), ctx.settings.zone, 2
-        )
+        zone = ctx.settings.zone
+        one_a_week = Policy(weekly_budget=1, zone=zone)
+        assert campaigns.encouragements(s, campaign, boards, later(hours=8), zone, one_a_week) == []
+        two_a_week = Policy(weekly_budget=2, zone=zone)
+        [nudge] = campaigns.encouragements(s, campaign, boards, later(hours=8), zone, two_a_week)
         assert nudge.to_person == PRIYA
 
 

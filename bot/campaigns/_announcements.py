@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
@@ -15,13 +15,16 @@ from sqlmodel import Session, col, select
 from bot.campaigns._boards import Boards, compute_boards, movement_word, team_race
 from bot.campaigns._ledger import pending_flags
 from bot.campaigns._lifecycle import last_day, running_campaign
-from bot.campaigns._rules import _PROGRESSED, ENCOURAGE_KIND, FLAG_KIND, rules_of
-from bot.campaigns._time import day_bounds, local_day, local_midnight
+from bot.campaigns._rules import _PROGRESSED, ENCOURAGE_KIND, rules_of
+from bot.campaigns._time import local_day, local_midnight
 from bot.chart_cache import ChartSpec, cached_chart_in, chart_key
 from bot.charts import team_race_chart
 from bot.messages import Reply
 from bot.render import render
 from bot.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from bot.nudges import Policy
 from bot.store.models import (
     Campaign,
     Idea,
@@ -113,8 +116,10 @@ def daily_standings(
     chart = standings_chart(session, campaign, now, zone)
     alt = f"{campaign.name} team race" if chart else ""
     replies += _channel_reply(settings, text, "campaign_standings", image=chart, image_alt=alt)
-    budget = getattr(settings, "nudge_weekly_budget", None)
-    return replies + encouragements(session, campaign, boards, now, zone, budget)
+    from bot import nudges  # nudges imports referrals, which imports campaigns
+
+    policy = nudges.Policy.from_settings(settings)
+    return replies + encouragements(session, campaign, boards, now, zone, policy)
 
 
 def race_chart(
@@ -143,44 +148,26 @@ def encouragements(
     boards: Boards,
     now: datetime,
     zone: ZoneInfo,
-    weekly_budget: int | None = None,
+    policy: Policy | None = None,
 ) -> list[Reply]:
     """Team encouragement ("you're 20 points behind Tax") to people who have scored.
 
-    At most one a day each, and the nudge budget is shared with every other reminder: a
-    person who already had any nudge today, or has used their weekly budget (per the
-    Nudge table), is skipped.
+    At most one a day each, within the attention budget every nudge shares (`policy`, see
+    `bot.nudges.no_room`: the daily and weekly caps, and people who turned nudges off).
     """
     ordered = boards.teams_by_points
     above = {s.key: ordered[i - 1] for i, s in enumerate(ordered) if i and s.rank > 1}
-    start, end = day_bounds(now, zone)
     today = local_day(now, zone).isoformat()
-    nudged_today = set(
-        session.exec(
-            select(Nudge.person_id).where(
-                col(Nudge.sent_at).is_not(None),
-                Nudge.sent_at >= start,  # type: ignore[operator]
-                Nudge.sent_at < end,  # type: ignore[operator]
-                Nudge.kind != FLAG_KIND,
-            )
-        )
-    )
-    if weekly_budget is not None:
-        used: dict[int, int] = defaultdict(int)
-        for person_id in session.exec(
-            select(Nudge.person_id).where(
-                col(Nudge.sent_at).is_not(None),
-                col(Nudge.sent_at) > now - timedelta(days=7),
-                Nudge.kind != FLAG_KIND,
-            )
-        ):
-            used[person_id] += 1
-        nudged_today |= {pid for pid, count in used.items() if count >= weekly_budget}
+    no_room: set[int] = set()
+    if policy is not None:
+        from bot import nudges  # nudges imports referrals, which imports campaigns
+
+        no_room = nudges.no_room(session, now, policy)
     replies: list[Reply] = []
     for standing in boards.people:
         leader = above.get(standing.team)
         mine = boards.team(standing.team)
-        if leader is None or mine is None or standing.person_id in nudged_today:
+        if leader is None or mine is None or standing.person_id in no_room:
             continue
         assert standing.person_id is not None
         key = f"{ENCOURAGE_KIND}:{campaign.id}:{standing.person_id}:{today}"
