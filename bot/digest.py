@@ -25,11 +25,9 @@ from bot.money import firm_currency
 from bot.referrals import in_team
 from bot.render import render
 from bot.store.models import (
-    Campaign,
     Client,
     DigestIssue,
     Person,
-    PointEvent,
     Referral,
     ReferralEvent,
     ServiceCard,
@@ -96,6 +94,7 @@ class Standing:
     campaign: str
     team: str
     points: int
+    per_head: float = 0.0
 
 
 @dataclass
@@ -168,7 +167,7 @@ def build_digest(session: Session, now: datetime, zone: ZoneInfo) -> Digest:
         top_teams=top_teams(session, start, end),
         net_givers=[b for b in balances if b.net > 0][:3],
         net_receivers=sorted((b for b in balances if b.net < 0), key=lambda b: b.net)[:3],
-        standings=campaign_standings(session, now),
+        standings=campaign_standings(session, now, zone),
         new_cards=card_changes(session, start, end, new=True),
         updated_cards=card_changes(session, start, end, new=False),
         chart=weekly_by_team(session, week_start, zone),
@@ -356,28 +355,20 @@ def _count_by(session: Session, team: Any, start: datetime, end: datetime) -> di
     return dict(session.exec(select(team, func.count()).where(*window).group_by(team)).all())
 
 
-def campaign_standings(session: Session, now: datetime) -> list[Standing]:
-    """Team points in the campaign running now; [] when none is.
+def campaign_standings(session: Session, now: datetime, zone: ZoneInfo) -> list[Standing]:
+    """The running campaign's teams as its leaderboard ranks them (points per head); [] when
+    none is running. Points only, never client names."""
+    from bot import campaigns  # campaigns' boards import referrals, which the digest uses
 
-    A seam: the campaigns feature owns leaderboards; this is the digest's simple query over
-    the same ledger (points only, never client names).
-    """
-    running = session.exec(
-        select(Campaign)
-        .where(col(Campaign.starts_at) <= now, col(Campaign.ends_at) > now)
-        .where(Campaign.status != "ended")
-        .order_by(col(Campaign.starts_at).desc())
-    ).first()
+    running = campaigns.running_campaign(session, now)
     if running is None:
         return []
-    rows = session.exec(
-        select(PointEvent.team, func.sum(PointEvent.points))
-        .where(PointEvent.campaign_id == running.id, PointEvent.team != "")
-        .group_by(PointEvent.team)
-        .order_by(func.sum(PointEvent.points).desc(), PointEvent.team)
-        .limit(TOP)
-    ).all()
-    return [Standing(running.name, team, int(points or 0)) for team, points in rows]
+    boards = campaigns.compute_boards(session, running, now, zone)
+    return [
+        Standing(running.name, team.name, team.points, team.per_head)
+        for team in boards.teams[:TOP]
+        if team.points
+    ]
 
 
 # Cards loaded this soon after the very first card belong to the firm's first load.

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from bot import digest, jobs
+from bot import campaigns, digest, jobs
 from bot.catalog import load_catalog, load_into
 from bot.context import Context
 from bot.store import Store
@@ -160,6 +160,12 @@ def test_campaign_standings_only_while_one_runs(seeded: Context):
             )
     standings = _build(seeded).standings
     assert [(s.team, s.points) for s in standings] == [("Tax", 13), ("Real Estate", 5)]
+    # ranked as the leaderboard ranks teams: points per head, not raw points
+    with seeded.store.read() as session:
+        running = session.exec(select(Campaign)).one()
+        boards = campaigns.compute_boards(session, running, NOW, LONDON)
+    assert [s.team for s in standings] == [t.name for t in boards.teams if t.points]
+    assert [s.per_head for s in standings] == [t.per_head for t in boards.teams if t.points]
     assert "Cross-selling week — standings" in digest.digest_text(_build(seeded))
     assert _build(seeded, NOW + timedelta(days=3)).standings == []
 
