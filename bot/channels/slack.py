@@ -587,13 +587,19 @@ class SlackChannel:
     async def _workspace(self, context: Any, next: Callable[[], Awaitable[Any]]) -> None:
         """Bolt middleware (OAuth mode): what this request sends goes out with its token."""
         if context.bot_token:
-            messenger = self.workspaces.messenger(
-                context.enterprise_id, context.team_id, context.bot_token
+            slack_oauth.current.set(
+                self._workspace_messenger(context.enterprise_id, context.team_id, context.bot_token)
             )
-            messenger.session = self.default_messenger.session
-            messenger.client.session = self.default_messenger.session
-            slack_oauth.current.set(messenger)
         await next()
+
+    def _workspace_messenger(
+        self, enterprise: str | None, team: str | None, token: str
+    ) -> SlackMessenger:
+        """The workspace's messenger with `token`, on the one HTTP session every call shares."""
+        messenger = self.workspaces.messenger(enterprise, team, token)
+        messenger.session = self.default_messenger.session
+        messenger.client.session = self.default_messenger.session
+        return messenger
 
     async def _installed_messenger(self, meta: dict[str, Any]) -> SlackMessenger | None:
         """The messenger of the workspace a stored delivery came from: the one its request
@@ -606,10 +612,7 @@ class SlackChannel:
         bots = await asyncio.to_thread(slack_oauth.installed_bots, self.ctx.store, client_id)
         for bot_enterprise, bot_team, token in bots:
             if (bot_enterprise, bot_team) == (enterprise, team):
-                messenger = self.workspaces.messenger(enterprise, team, token)
-                messenger.session = self.default_messenger.session
-                messenger.client.session = self.default_messenger.session
-                return messenger
+                return self._workspace_messenger(enterprise, team, token)
         return None
 
     async def handle_oauth(self, request: web.Request) -> web.Response:
