@@ -22,9 +22,6 @@ from bot.charts import team_race_chart
 from bot.messages import Reply
 from bot.render import render
 from bot.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    from bot.nudges import Policy
 from bot.store.models import (
     Campaign,
     Idea,
@@ -33,6 +30,9 @@ from bot.store.models import (
     Referral,
     ReferralEvent,
 )
+
+if TYPE_CHECKING:
+    from bot.nudges import Policy
 
 
 def _channel_reply(settings: Settings, text: str, kind: str, **extra: Any) -> list[Reply]:
