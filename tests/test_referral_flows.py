@@ -42,7 +42,10 @@ def test_after_lets_talk_first_the_owner_still_has_it_and_can_say_go_ahead(chat,
     assert "Nothing yet" not in listed[0].text and f"#{rid}" in listed[0].text
     [item] = [r for r in listed if r.kind == "referral_waiting_item"]
     assert labels(item) == ["Go ahead"]  # they already asked to talk: only the go-ahead is left
-    replies = nikhil.send("go ahead")
+    [ask] = nikhil.send("yes, happy for you to go ahead")
+    assert ask.kind == "referral_consent_confirm" and labels(ask) == ["Confirm", "Not now"]
+    assert row(ctx, rid).consent == "talk_first"  # nothing recorded before Confirm
+    replies = nikhil.press(ask.buttons[0].action, ask.buttons[0].value)
     assert here(replies)[0].kind == "referral_consent_recorded"
     assert row(ctx, rid).consent == "given"
 

@@ -58,8 +58,10 @@ _WITHDRAW = re.compile(
     re.I,
 )
 _GO_AHEAD = re.compile(
-    r"^\s*(ok(ay)?[,\s]+|yes[,\s]+)?(go ahead|fine by me|(they|he|she) can go ahead|"
-    r"happy for (them|him|her) to go ahead|you can go ahead|give the go-?ahead)"
+    r"^\s*(ok(ay)?[,\s]+|yes[,\s]+|that'?s fine[,\s]+)?(please\s+)?"
+    r"(go ahead|fine by me|(you|they|he|she) (can|may) (go ahead|proceed)|proceed|"
+    r"(i'?m\s+)?happy for (you|them|him|her) to (go ahead|proceed|contact (them|the client))|"
+    r"give the go-?ahead)"
     r"(?P<rest>.*?)[\s.!]*$",
     re.I,
 )
@@ -994,8 +996,24 @@ def _go_ahead_from_chat(turn: Turn, ctx: Context, me: Person, rest: str) -> list
         return None  # not an owner's answer: the other handlers may know what it means
     if len(waiting) > 1:
         text = render("referral_consent_which", first=waiting[0].id)
-        return _which(turn, ctx, me, "referral.consent_go", {}, waiting, text)
-    return _consent(ctx, me, {"id": waiting[0].id}, True)
+        return _which(turn, ctx, me, "referral.consent_ask", {}, waiting, text)
+    return _on_consent_ask(turn, ctx, me, {"id": waiting[0].id})
+
+
+def _on_consent_ask(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    """A typed go-ahead changes what the receiver may do: it is recorded only on Confirm."""
+    referral_id = _id(payload)
+    with ctx.store.read() as session:
+        referral = session.get(Referral, referral_id) if referral_id else None
+        if referral is None or not referrals.can_see(me, referral, session):
+            return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
+        current = referrals.view(session, referral)
+    buttons = [
+        Button(label("confirm"), "referral.consent_go", {"id": current.id}, "primary"),
+        Button(label("not_now"), "referral.keep", {"id": current.id}),
+    ]
+    text = render("referral_consent_confirm", r=current)
+    return [Reply(text, buttons=buttons, kind="referral_consent_confirm")]
 
 
 def _on_keep(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
@@ -1068,6 +1086,7 @@ ACTIONS: dict[str, ActionHandler] = {
     "referral.update": _action(_update),
     "referral.consent_go": _action(_on_consent_go),
     "referral.consent_talk": _action(_on_consent_talk),
+    "referral.consent_ask": _action(_on_consent_ask),
     "referral.show": _action(_on_show),
     "referral.mine": _action(_on_mine),
     "referral.client_ok": _action(_on_client_ok),
