@@ -45,10 +45,8 @@ class Teams:
 
     async def say(self, email: str, text: str) -> None:
         user, aad = PEOPLE[email]
-        assert await post(self.bot, activity(self.connector, user_id=user, aad=aad, text=text)) in (
-            200,
-            201,
-        )
+        body = activity(self.connector, user_id=user, aad=aad, text=text)
+        assert await post(self.bot, body) in (200, 201)
 
     async def tap(self, email: str, message: dict[str, Any], title: str) -> None:
         """Press the card's button titled `title`: Teams posts its data back as `value`."""
