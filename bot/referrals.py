@@ -678,14 +678,15 @@ def actions_for(person: Person, referral: Referral, owner: int | None = None) ->
                 Button(label("decline"), "referral.decline", ref, "danger"),
             ]
         elif status in OPEN:
-            if allowed(status, "meeting"):
+            # Until the owner's go-ahead, a meeting, proposal or win would only be refused.
+            onward = referral.consent not in _WAITING_FOR_OWNER
+            if onward and allowed(status, "meeting"):
                 buttons.append(Button(label("meeting_held"), "referral.meeting", ref))
-            if allowed(status, "proposal"):
+            if onward and allowed(status, "proposal"):
                 buttons.append(Button(label("proposal_sent"), "referral.proposal", ref))
-            buttons += [
-                Button(label("won"), "referral.won", ref, "primary"),
-                Button(label("lost"), "referral.lost", ref),
-            ]
+            if onward:
+                buttons.append(Button(label("won"), "referral.won", ref, "primary"))
+            buttons.append(Button(label("lost"), "referral.lost", ref))
             if status != "parked":
                 buttons.append(Button(label("park"), "referral.park", ref))
     if person.id == referral.referrer_id and status in OPEN:

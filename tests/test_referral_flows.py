@@ -179,3 +179,13 @@ def test_the_first_digest_does_not_list_every_card_as_new(ctx) -> None:
     with ctx.store.read() as session:
         built = digest.build_digest(session, ctx.now(), ctx.settings.zone)
     assert built.new_cards == []
+
+
+def test_the_receiver_is_offered_no_step_the_owner_must_allow_first(chat, ctx) -> None:
+    rid = log(chat, HELEN, "/refer Acme to Priya for employment £20k")
+    priya = chat(PRIYA)
+    [accepted, *_] = priya.press("referral.accept", {"id": rid})
+    assert labels(accepted) == ["Lost", "Park"]  # meeting, proposal and won wait for Nikhil
+    [*_, told] = chat(NIKHIL).press("referral.consent_go", {"id": rid})
+    assert told.to_person == PRIYA
+    assert labels(told) == ["Meeting held", "Proposal sent", "Won", "Lost", "Park"]
