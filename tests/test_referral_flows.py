@@ -113,7 +113,11 @@ def test_won_with_two_open_referrals_records_the_exact_amount_picked_by_number(c
     assert which.kind == "referral_update_which"
     assert len(set(labels(which))) == 2 and all(label.startswith("#") for label in labels(which))
     assert all("£" not in str(b.value) for b in which.buttons)  # data, not display text
-    priya.send(f"#{second}")
+    [confirm] = priya.send(f"#{second}")  # picking the referral is not yet recording it
+    assert confirm.kind == "referral_status_confirm" and f"#{second}" in confirm.text
+    assert "£12,345" in confirm.text and labels(confirm) == ["Yes, record it", "No"]
+    assert row(ctx, second).status == "accepted"
+    priya.send("Yes, record it")
     assert (row(ctx, second).status, row(ctx, second).won_value) == ("won", 12_345)
     assert row(ctx, first).status == "accepted"
 

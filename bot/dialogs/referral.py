@@ -884,18 +884,39 @@ def _status_from_chat(
             "referral_update_which", status=to_status, client=client_name, first=mine[0].id
         )
         choices = [views[r.id] for r in mine]
-        return _which(turn, ctx, me, _verb(to_status), payload, choices, text)
-    referral = views[mine[0].id]
+        asked = {**payload, "status": to_status}
+        return _which(turn, ctx, me, "referral.status_ask", asked, choices, text)
+    return _status_confirm(ctx, me, views[mine[0].id], to_status, payload)
+
+
+def _on_status_ask(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    """The referral picked for a status sentence: now ask to confirm the change on it."""
+    referral_id, to_status = _id(payload), str(payload.get("status") or "")
+    with ctx.store.read() as session:
+        referral = session.get(Referral, referral_id) if referral_id else None
+        visible = referral is not None and referrals.can_see(me, referral, session)
+        current = referrals.view(session, referral) if referral and visible else None
+    if current is None or to_status not in referrals.ACTION_STATUSES.values():
+        return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
+    data = {k: v for k, v in payload.items() if k not in ("status", "id")}
+    return _status_confirm(ctx, me, current, to_status, data)
+
+
+def _status_confirm(
+    ctx: Context, me: Person, referral: referrals.View, to_status: str, payload: dict[str, Any]
+) -> list[Reply]:
+    """ "Shall I record that…?": Yes, record it / No, or what is still needed first."""
     refusal = _refusal(ctx, me, referral.id, to_status)
     if refusal is not None:
         return [refusal]  # what is still needed: the receiver's acceptance, the owner's go-ahead
+    value, currency = _amount(payload, _directory(ctx).currency)
     text = render(
         "referral_status_confirm",
         r=referral,
         status=to_status,
-        value=update.value,
-        currency=update.currency,
-        reason=reason,
+        value=value if to_status == "won" else None,
+        currency=currency,
+        reason=payload.get("reason") or "",
     )
     buttons = [
         Button(label("yes_record_it"), _verb(to_status), {**payload, "id": referral.id}, "primary"),
@@ -1087,6 +1108,7 @@ ACTIONS: dict[str, ActionHandler] = {
     "referral.consent_go": _action(_on_consent_go),
     "referral.consent_talk": _action(_on_consent_talk),
     "referral.consent_ask": _action(_on_consent_ask),
+    "referral.status_ask": _action(_on_status_ask),
     "referral.show": _action(_on_show),
     "referral.mine": _action(_on_mine),
     "referral.client_ok": _action(_on_client_ok),
