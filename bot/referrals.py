@@ -171,11 +171,13 @@ class View:
 
 @dataclass
 class Mine:
-    """A person's referrals: what they sent, what they received, what waits on them."""
+    """A person's referrals: what they sent, what they received, what waits on them, and
+    the referrals of the clients they look after (made by others, to others)."""
 
     sent: list[View] = field(default_factory=list)
     received: list[View] = field(default_factory=list)
     waiting: list[View] = field(default_factory=list)
+    clients: list[View] = field(default_factory=list)
 
 
 # -- looking things up -------------------------------------------------------------------
@@ -356,7 +358,20 @@ def mine(session: Session, person: Person, limit: int = 10) -> Mine:
         )
     )
     owned = [c.id for c in session.exec(select(Client).where(Client.owner_id == person.id))]
+    clients: list[Referral] = []
     if owned:
+        clients = list(
+            session.exec(
+                select(Referral)
+                .where(
+                    col(Referral.client_id).in_(owned),
+                    Referral.referrer_id != person.id,
+                    Referral.receiver_id != person.id,
+                )
+                .order_by(newest)
+                .limit(limit)
+            )
+        )
         waiting += session.exec(
             select(Referral)
             .where(
@@ -371,6 +386,7 @@ def mine(session: Session, person: Person, limit: int = 10) -> Mine:
         sent=[view(session, r) for r in sent],
         received=[view(session, r) for r in received],
         waiting=[view(session, r) for r in unique.values() if r.status in OPEN],
+        clients=[view(session, r) for r in clients],
     )
 
 

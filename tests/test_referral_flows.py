@@ -193,3 +193,14 @@ def test_the_receiver_is_offered_no_step_the_owner_must_allow_first(chat, ctx) -
     [*_, told] = chat(NIKHIL).press("referral.consent_go", {"id": rid})
     assert told.to_person == PRIYA
     assert labels(told) == ["Meeting held", "Proposal sent", "Won", "Lost", "Park"]
+
+
+def test_after_the_go_ahead_the_owner_still_sees_their_clients_referral(chat, ctx) -> None:
+    rid = log(chat, HELEN, "/refer Acme to Priya for employment £20k")
+    nikhil = chat(NIKHIL)
+    nikhil.press("referral.consent_go", {"id": rid})
+    [listing, *_] = nikhil.send("/referrals")
+    assert "Nothing yet" not in listing.text and "**Your clients** (1)" in listing.text
+    assert f"#{rid}" in listing.text and "from Helen Carmichael" in listing.text
+    [other] = chat(SAM_PATEL).send("/referrals")  # not theirs: not listed
+    assert f"#{rid}" not in other.text
