@@ -204,3 +204,9 @@ def test_after_the_go_ahead_the_owner_still_sees_their_clients_referral(chat, ct
     assert f"#{rid}" in listing.text and "from Helen Carmichael" in listing.text
     [other] = chat(SAM_PATEL).send("/referrals")  # not theirs: not listed
     assert f"#{rid}" not in other.text
+
+
+def test_a_referral_of_your_own_client_does_not_promise_to_tell_you(chat, ctx) -> None:
+    [confirm] = chat(HELEN).send("/refer Blue Fin to Priya for employment")  # Helen's client
+    assert confirm.kind == "referral_ask_confirm"
+    assert "Helen Carmichael" not in confirm.text and "go-ahead" not in confirm.text

@@ -423,7 +423,8 @@ def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) ->
     ]
     summary = _summary(ctx, me, draft)
     draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
-    replies = _ask(turn, ctx, me, draft, "confirm", render("referral_confirm", d=summary), buttons)
+    text = render("referral_confirm", d=summary, me=me)
+    replies = _ask(turn, ctx, me, draft, "confirm", text, buttons)
     replies[0].facts = _facts(summary)
     return replies
 
