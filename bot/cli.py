@@ -478,9 +478,9 @@ def report(
     """Referral funnel, value won, team give/receive matrix, campaign standings: CSV and PNG."""
     from bot.report import write_report
 
-    store = _context().store
-    with store.read() as session:
-        written = write_report(session, out)
+    ctx = _context()
+    with ctx.store.read() as session:
+        written = write_report(session, out, ctx.now(), ctx.settings.zone)
     typer.echo(
         render(
             "cli_report_written",

@@ -104,14 +104,17 @@ def _read_personal_digests(ctx: Context, now: Any) -> list[tuple[str, digest.Per
 
 async def send_nudges(ctx: Context, messenger: Messenger, now: Any) -> dict[str, Any]:
     """Send today's nudges; each is recorded first, so it can never go twice."""
+    from bot.channels import deliver_elsewhere
+
     policy = nudges.Policy.from_settings(ctx.settings)
-    planned, ids = await asyncio.to_thread(_plan_nudges, ctx, now, policy)
+    planned, ids, notices = await asyncio.to_thread(_plan_nudges, ctx, now, policy)
     failed: list[str] = []
     for item in planned.send:
         try:
             await messenger.dm(item.email, nudges.reply(item, ids[item.key]))
         except Unreachable:
             failed.append(item.key)
+    await deliver_elsewhere(notices, messenger)
     if failed:
         with ctx.store.write() as session:
             nudges.unsent(session, failed)
@@ -125,10 +128,11 @@ async def send_nudges(ctx: Context, messenger: Messenger, now: Any) -> dict[str,
 
 def _plan_nudges(
     ctx: Context, now: Any, policy: nudges.Policy
-) -> tuple[nudges.Plan, dict[str, int]]:
+) -> tuple[nudges.Plan, dict[str, int], list[Reply]]:
     with ctx.store.write() as session:
         planned = nudges.plan(session, now, policy)
-        return planned, nudges.record(session, planned, now)
+        ids = nudges.record(session, planned, now)
+        return planned, ids, nudges.follow_through(session, planned, now, policy)
 
 
 # -- job functions --------------------------------------------------------------------------

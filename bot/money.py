@@ -116,9 +116,13 @@ def currency_of(token: str | None, home: str | None) -> str | None:
 
 
 def format_money(
-    value: float | int | None, currency: str | None = None, home: str | None = None
+    value: float | int | None,
+    currency: str | None = None,
+    home: str | None = None,
+    exact: bool = False,
 ) -> str:
-    """£20k-style amounts, the way people say them, in `home`'s (the firm's) terms.
+    """£20k-style amounts, the way people say them, in `home`'s (the firm's) terms; with
+    `exact`, every unit ("£12,345", "£12,345.50"): what was recorded, not a round figure.
 
     The firm's own currency gets its plain symbol ("$20k" in a US or Australian firm); a
     dollar that isn't the firm's gets its prefix ("US$20k" in an Australian firm); a
@@ -131,7 +135,12 @@ def format_money(
     prefix, suffix = _sign(code, home), ""
     if not prefix:
         suffix = f" {code}"
-    return f"{prefix}{_short(float(value))}{suffix}"
+    amount = _exact(float(value)) if exact else _short(float(value))
+    return f"{prefix}{amount}{suffix}"
+
+
+def _exact(amount: float) -> str:
+    return f"{amount:,.0f}" if amount == round(amount) else f"{amount:,.2f}"
 
 
 def _sign(code: str, home: str) -> str:

@@ -2,14 +2,16 @@
 
 The rules (docs/nudges.md), each found from the data alone:
 - `no_response`: a referral you received has waited N working days to be accepted or declined.
+- `consent`: the client's relationship owner has not answered the consent question for 2
+  working days: one reminder; the referral proceeds 2 working days after it was sent
+  (`referrals.remind_silent_owners`), and `follow_through` tells the others that moment.
 - `no_news`: no status change for N days: the receiver gets one-tap updates, the referrer and
   the client's relationship owner hear honestly that there is no news yet.
 - `close_loop`: a won referral without a story: the receiving team's ambassador is asked.
 - `stale_card`: a card not reviewed for 12 months: its main contact, with this quarter's use.
 - `homework`: a referral won for a client in a sector: owners of other clients in that
   sector get the card's situations to look out for and questions to ask.
-The owner-consent reminder belongs to the referral itself (`referrals.remind_silent_owners`);
-campaign encouragement to `campaigns`; the welcome to the first turn (`dialogs/nudges.py`).
+Campaign encouragement to `campaigns`; the welcome to the first turn (`dialogs/nudges.py`).
 All of them share the budget read by `spent` and `no_room`.
 
 A nudge's `key` names its rule, subject, cause and person, so the same cause never nudges
@@ -49,6 +51,7 @@ __all__ = [
     "batched",
     "candidates",
     "feedback",
+    "follow_through",
     "is_off",
     "no_room",
     "not_relevant_counts",
@@ -63,11 +66,12 @@ __all__ = [
     "welcome_once",
 ]
 
-# In order of priority; the first two are the receiver's own next step.
-RULES = ("no_response", "no_news", "close_loop", "homework", "stale_card")
-URGENT = frozenset({"no_response"})
+# In order of priority; the first two are the next step someone is waiting for.
+RULES = ("no_response", "consent", "no_news", "close_loop", "homework", "stale_card")
+URGENT = frozenset({"no_response", "consent"})
 TEMPLATES = {
     "no_response": "nudge_no_response",
+    "consent": "nudge_consent",
     "no_news": "nudge_no_news",
     "close_loop": "nudge_close_loop",
     "homework": "nudge_homework",
@@ -195,6 +199,7 @@ def candidates(session: Session, now: datetime, policy: Policy) -> list[NudgeIte
     """Every nudge whose cause holds now, before de-duplication and budgets."""
     people = {p.id: p for p in session.exec(select(Person).where(col(Person.active)))}
     items = _referral_nudges(session, now, policy, people)
+    items += _consent(session, now, policy, people)
     items += _close_loop(session, people)
     items += _homework(session, now, people)
     items += _card_nudges(session, now, policy, people)
@@ -260,6 +265,18 @@ def record(session: Session, planned: Plan, now: datetime) -> dict[str, int]:
         rows[item.key] = row
     session.flush()
     return {key: row.id for key, row in rows.items() if row.id is not None and row.sent_at}
+
+
+def follow_through(session: Session, planned: Plan, now: datetime, policy: Policy) -> list[Reply]:
+    """What sending today's nudges sets going, in the transaction that records them: a sent
+    consent reminder starts the owner's last 2 working days, and the receiver and referrer
+    are told when the referral proceeds."""
+    return [
+        notice
+        for item in planned.send
+        if item.kind == "consent"
+        for notice in referrals.owner_reminded(session, int(item.subject), now, policy.zone)
+    ]
 
 
 def unsent(session: Session, keys: list[str]) -> None:
@@ -399,6 +416,40 @@ def _referral_nudges(
             if who is not None and who.id not in told:
                 told.add(who.id)
                 items.append(_item("no_news", referral, who, {**base, "role": role}, since))
+    return items
+
+
+def _consent(
+    session: Session, now: datetime, policy: Policy, people: dict[int | None, Person]
+) -> list[NudgeItem]:
+    """Owners who have not answered a consent question: Go ahead / Let's talk first."""
+    items = []
+    for referral in referrals.awaiting_owner_reminder(session, now, policy.zone):
+        current = referrals.view(session, referral)
+        owner = people.get(current.owner.id) if current.owner else None
+        if owner is None or owner.id is None:
+            continue  # `referrals.remind_silent_owners` proceeds without them in time
+        proceeds = referrals.working_days_after(now, referrals.CONSENT_WORKING_DAYS, policy.zone)
+        items.append(
+            NudgeItem(
+                key=f"consent:referral:{current.id}:person:{owner.id}",
+                person_id=owner.id,
+                email=owner.email,
+                name=owner.name,
+                kind="consent",
+                subject=str(current.id),
+                since=referral.created_at,
+                data={
+                    "referral": current.id,
+                    "r": current,
+                    "proceeds": proceeds.astimezone(policy.zone),
+                    "days": referrals.CONSENT_WORKING_DAYS,
+                },
+                buttons=referrals.consent_buttons(current.id, referral.consent),
+                urgent=True,
+                digest=owner.digest_opt_in,
+            )
+        )
     return items
 
 

@@ -171,11 +171,13 @@ class View:
 
 @dataclass
 class Mine:
-    """A person's referrals: what they sent, what they received, what waits on them."""
+    """A person's referrals: what they sent, what they received, what waits on them, and
+    the referrals of the clients they look after (made by others, to others)."""
 
     sent: list[View] = field(default_factory=list)
     received: list[View] = field(default_factory=list)
     waiting: list[View] = field(default_factory=list)
+    clients: list[View] = field(default_factory=list)
 
 
 # -- looking things up -------------------------------------------------------------------
@@ -356,7 +358,20 @@ def mine(session: Session, person: Person, limit: int = 10) -> Mine:
         )
     )
     owned = [c.id for c in session.exec(select(Client).where(Client.owner_id == person.id))]
+    clients: list[Referral] = []
     if owned:
+        clients = list(
+            session.exec(
+                select(Referral)
+                .where(
+                    col(Referral.client_id).in_(owned),
+                    Referral.referrer_id != person.id,
+                    Referral.receiver_id != person.id,
+                )
+                .order_by(newest)
+                .limit(limit)
+            )
+        )
         waiting += session.exec(
             select(Referral)
             .where(
@@ -371,6 +386,7 @@ def mine(session: Session, person: Person, limit: int = 10) -> Mine:
         sent=[view(session, r) for r in sent],
         received=[view(session, r) for r in received],
         waiting=[view(session, r) for r in unique.values() if r.status in OPEN],
+        clients=[view(session, r) for r in clients],
     )
 
 
@@ -565,15 +581,54 @@ def working_days_after(start: datetime, days: int, zone: ZoneInfo) -> datetime:
     return local
 
 
+def awaiting_owner_reminder(session: Session, now: datetime, zone: ZoneInfo) -> list[Referral]:
+    """Open referrals whose owner has not answered the consent question for 2 working days
+    and has not been reminded: the nudges' `consent` rule reminds them."""
+    pending = session.exec(
+        select(Referral).where(
+            Referral.consent == "pending",
+            col(Referral.status).in_(sorted(OPEN)),
+            col(Referral.consent_reminded_at).is_(None),
+        )
+    ).all()
+    return [
+        r for r in pending if working_days_after(r.created_at, CONSENT_WORKING_DAYS, zone) <= now
+    ]
+
+
+def owner_reminded(
+    session: Session, referral_id: int, now: datetime, zone: ZoneInfo
+) -> list[Reply]:
+    """The consent reminder went to the owner now: the referral proceeds 2 working days from
+    now unless they answer, and the receiver and referrer are told that moment."""
+    referral = session.get(Referral, referral_id)
+    if referral is None or referral.consent != "pending":
+        return []
+    referral.consent_reminded_at = now
+    session.add(referral)
+    current = view(session, referral)
+    proceeds = proceeds_at(referral, zone).astimezone(zone)
+    return [
+        Reply(
+            render("referral_consent_reminded_notice", r=current, me=who, proceeds=proceeds),
+            to_person=who.email,
+            kind="referral_consent_reminded_notice",
+        )
+        for who in (current.receiver, current.referrer)
+    ]
+
+
 def remind_silent_owners(
     session: Session, now: datetime, timezone: str | ZoneInfo | None = None
 ) -> list[Reply]:
-    """Owners who have not answered a consent request: one reminder, then it proceeds.
+    """Referrals whose owner stayed silent after the reminder proceed without them.
 
-    After 2 working days the owner is reminded once and everyone is told the moment it will
-    proceed; 2 working days after the reminder, with still no answer, the referral proceeds
-    (consent "lapsed") and everyone is told, the owner included, who can still ask to talk
-    first. Run daily by the scheduler; running it again never repeats a step.
+    The reminder itself is a nudge (`nudges`' `consent` rule: the attention budget, Snooze
+    and Not relevant apply); 2 working days after it was sent, with still no answer, the
+    referral proceeds (consent "lapsed") and everyone is told, the owner included, who can
+    still ask to talk first. An owner who cannot be reminded (nudges off, left the firm) does
+    not hold a referral up: it proceeds when it would have had the reminder gone out on
+    time. Run daily by the scheduler; running it again never repeats a step.
     """
     zone = _zone(timezone)
     pending = session.exec(
@@ -583,10 +638,8 @@ def remind_silent_owners(
     ).all()
     replies: list[Reply] = []
     for referral in pending:
-        if referral.consent_reminded_at is None:
-            if working_days_after(referral.created_at, CONSENT_WORKING_DAYS, zone) <= now:
-                replies += _remind_owner(session, referral, now, zone)
-        elif working_days_after(referral.consent_reminded_at, CONSENT_WORKING_DAYS, zone) <= now:
+        reminded = referral.consent_reminded_at is not None
+        if proceeds_at(referral, zone) <= now and (reminded or _unremindable(session, referral)):
             replies += _proceed_without_owner(session, referral, now)
     return replies
 
@@ -599,32 +652,13 @@ def proceeds_at(referral: Referral, zone: ZoneInfo) -> datetime:
     return working_days_after(reminded, CONSENT_WORKING_DAYS, zone)
 
 
-def _remind_owner(
-    session: Session, referral: Referral, now: datetime, zone: ZoneInfo
-) -> list[Reply]:
-    referral.consent_reminded_at = now
-    session.add(referral)
-    current = view(session, referral)
-    proceeds = proceeds_at(referral, zone).astimezone(zone)
-    replies = []
-    if current.owner:
-        replies.append(
-            Reply(
-                render("referral_consent_reminder", r=current, proceeds=proceeds),
-                buttons=consent_buttons(current.id, referral.consent),
-                to_person=current.owner.email,
-                kind="referral_consent_reminder",
-            )
-        )
-    for who in (current.receiver, current.referrer):
-        replies.append(
-            Reply(
-                render("referral_consent_reminded_notice", r=current, me=who, proceeds=proceeds),
-                to_person=who.email,
-                kind="referral_consent_reminded_notice",
-            )
-        )
-    return replies
+def _unremindable(session: Session, referral: Referral) -> bool:
+    """Whether no consent reminder can reach the client's owner (gone, or nudges off)."""
+    from bot import nudges  # nudges reads referrals; the reverse is needed only here
+
+    client = session.get(Client, referral.client_id)
+    owner = session.get(Person, client.owner_id) if client and client.owner_id else None
+    return owner is None or not owner.active or nudges.is_off(session, owner.id or 0)
 
 
 def _proceed_without_owner(session: Session, referral: Referral, now: datetime) -> list[Reply]:
@@ -660,14 +694,15 @@ def actions_for(person: Person, referral: Referral, owner: int | None = None) ->
                 Button(label("decline"), "referral.decline", ref, "danger"),
             ]
         elif status in OPEN:
-            if allowed(status, "meeting"):
+            # Until the owner's go-ahead, a meeting, proposal or win would only be refused.
+            onward = referral.consent not in _WAITING_FOR_OWNER
+            if onward and allowed(status, "meeting"):
                 buttons.append(Button(label("meeting_held"), "referral.meeting", ref))
-            if allowed(status, "proposal"):
+            if onward and allowed(status, "proposal"):
                 buttons.append(Button(label("proposal_sent"), "referral.proposal", ref))
-            buttons += [
-                Button(label("won"), "referral.won", ref, "primary"),
-                Button(label("lost"), "referral.lost", ref),
-            ]
+            if onward:
+                buttons.append(Button(label("won"), "referral.won", ref, "primary"))
+            buttons.append(Button(label("lost"), "referral.lost", ref))
             if status != "parked":
                 buttons.append(Button(label("park"), "referral.park", ref))
     if person.id == referral.referrer_id and status in OPEN:

@@ -188,16 +188,19 @@ def template_names() -> list[str]:
     return sorted(p.name.removesuffix(".md.j2") for p in prompts_dir().glob("*.md.j2"))
 
 
-def money(value: float | int | None, currency: str | None = None) -> str:
+def money(value: float | int | None, currency: str | None = None, exact: bool = False) -> str:
     """£20k-style amounts in the firm's terms (see `bot.money.format_money`)."""
-    return format_money(value, currency)
+    return format_money(value, currency, exact=exact)
 
 
 @pass_context
-def _money_filter(_: Context, value: float | int | None, currency: str | None = None) -> str:
+def _money_filter(
+    _: Context, value: float | int | None, currency: str | None = None, exact: bool = False
+) -> str:
     """`money` for templates, evaluated at render time: Jinja would otherwise fold
-    `{{ 20000 | money }}` into the firm currency of the first render."""
-    return money(value, currency)
+    `{{ 20000 | money }}` into the firm currency of the first render. `exact=True` for an
+    amount someone recorded ("£12,345"), not an estimate."""
+    return money(value, currency, exact)
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:

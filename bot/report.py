@@ -7,15 +7,17 @@ are aggregates: no client names appear anywhere in the report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot import charts, referrals
+from bot.campaigns import Standing, compute_boards
 from bot.exports import write_csv
 from bot.money import format_money
-from bot.store.models import Campaign, Person, PointEvent
+from bot.store.models import Campaign
 
 __all__ = ["Report", "write_report"]
 
@@ -30,8 +32,11 @@ class Report:
     campaigns: int = 0
 
 
-def write_report(session: Session, folder: Path) -> Report:
-    """Write every CSV and PNG of the report into `folder` (created if need be)."""
+def write_report(
+    session: Session, folder: Path, now: datetime | None = None, zone: ZoneInfo | None = None
+) -> Report:
+    """Write every CSV and PNG of the report into `folder` (created if need be); campaign
+    standings are as of `now` in the firm's time zone `zone` (default: now, UTC)."""
     folder.mkdir(parents=True, exist_ok=True)
     report = Report(folder)
     current = dict(referrals.status_counts(session))
@@ -39,7 +44,7 @@ def write_report(session: Session, folder: Path) -> Report:
     _funnel(session, report, current)
     _value_won(session, report)
     _teams(session, report)
-    _campaigns(session, report)
+    _campaigns(session, report, now or datetime.now(UTC), zone or ZoneInfo("UTC"))
     return report
 
 
@@ -102,32 +107,33 @@ def _role(net: int) -> str:
     return "net giver" if net > 0 else "net receiver" if net < 0 else "balanced"
 
 
-def _campaigns(session: Session, report: Report) -> None:
-    """Points per team (and per opted-in person) in each campaign, from the ledger."""
+def _campaigns(session: Session, report: Report, now: datetime, zone: ZoneInfo) -> None:
+    """Each campaign's teams ranked as its leaderboard ranks them (points per head, raw points
+    beside), then the people who opted in to leaderboards."""
     campaigns = list(session.exec(select(Campaign).order_by(col(Campaign.starts_at))))
     report.campaigns = len(campaigns)
     if not campaigns:
         return
-    names = {c.id: c.name for c in campaigns}
-    team_rows = session.exec(
-        select(PointEvent.campaign_id, PointEvent.team, func.sum(PointEvent.points))
-        .group_by(col(PointEvent.campaign_id), col(PointEvent.team))
-        .order_by(col(PointEvent.campaign_id), func.sum(PointEvent.points).desc())
-    ).all()
-    person_rows = session.exec(
-        select(PointEvent.campaign_id, Person.name, func.sum(PointEvent.points))
-        .join(Person, col(Person.id) == col(PointEvent.person_id))
-        .where(Person.leaderboard_opt_in == True)  # noqa: E712
-        .group_by(col(PointEvent.campaign_id), col(Person.name))
-        .order_by(col(PointEvent.campaign_id), func.sum(PointEvent.points).desc())
-    ).all()
-    rows = [[names[c], "team", team, int(p or 0)] for c, team, p in team_rows]
-    rows += [[names[c], "person", name, int(p or 0)] for c, name, p in person_rows]
-    _csv(report, "campaign_standings.csv", ["campaign", "kind", "name", "points"], rows)
-    latest = campaigns[-1]
-    teams = [(team, int(p or 0)) for c, team, p in team_rows if c == latest.id]
+    rows: list[list[object]] = []
+    latest: list[Standing] = []
+    for campaign in campaigns:
+        boards = compute_boards(session, campaign, now, zone)
+        latest = [t for t in boards.teams if t.points]
+        rows += [
+            [campaign.name, "team", t.per_head_rank, t.name, t.points, t.headcount, t.per_head]
+            for t in latest
+        ]
+        rows += [
+            [campaign.name, "person", p.rank, p.name, p.points, "", ""]
+            for p in boards.public_people
+        ]
+    header = ["campaign", "kind", "rank", "name", "points", "headcount", "per_head"]
+    _csv(report, "campaign_standings.csv", header, rows)
     chart = charts.bar_chart(
-        [t for t, _ in teams], [float(p) for _, p in teams], f"{latest.name}: team points", "points"
+        [t.name for t in latest],
+        [t.per_head for t in latest],
+        f"{campaigns[-1].name}: team points per head",
+        "points per head",
     )
     _png(report, "campaign_standings.png", chart)
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot import digest, jobs, nudges
+from bot import digest, jobs, nudges, referrals
 from bot.context import Context
 from bot.messages import Reply
+from bot.render import render
 from bot.store.models import AskedQuestion, Nudge, Referral, ServiceCard
 from tests import factories
 from tests.conftest import RecordingMessenger, frozen_clock
@@ -269,6 +270,122 @@ async def test_over_the_budget_without_a_digest_it_waits(ctx: Context, clock) ->
     assert kinds(await send(ctx)) == [(PRIYA, "nudge_stale_card")]
 
 
+# -- the owner-consent reminder ---------------------------------------------------------------
+
+
+def waiting_on_owner(ctx: Context, at: datetime) -> int:
+    """Sam introduces Nikhil's client Acme to Priya at `at`; Nikhil has not said go yet."""
+    rid = refer(ctx, "Acme Logistics plc", SAM, PRIYA, at)
+    with ctx.store.write() as session:
+        row = session.get(Referral, rid)
+        assert row is not None
+        row.consent = "pending"
+        session.add(row)
+    return rid
+
+
+def consent_of(ctx: Context, rid: int) -> tuple[str, datetime | None]:
+    with ctx.store.read() as session:
+        row = session.get(Referral, rid)
+        assert row is not None
+        return row.consent, row.consent_reminded_at
+
+
+def lapse(ctx: Context) -> list[Reply]:
+    with ctx.store.write() as session:
+        return referrals.remind_silent_owners(session, ctx.now(), ctx.settings.zone)
+
+
+async def test_the_consent_reminder_is_a_nudge_with_snooze_and_not_relevant(
+    fresh_cards: Context, chat, clock
+) -> None:
+    rid = waiting_on_owner(fresh_cards, datetime(2026, 11, 19, 8, 0, tzinfo=UTC))  # Thursday
+    dms = dict(await send(fresh_cards))  # Monday: two working days later
+    reminder = dms[NIKHIL]
+    assert reminder.kind == "nudge_consent" and f"#{rid}" in reminder.text
+    assert "Wednesday 25 November" in reminder.text  # two working days after it was sent
+    assert labels(reminder) == ["Go ahead", "Let's talk first", "Snooze a week", "Not relevant"]
+    assert [dms[p].kind for p in (PRIYA, SAM)] == ["referral_consent_reminded_notice"] * 2
+    assert all("Wednesday 25 November" in dms[p].text for p in (PRIYA, SAM))
+    assert consent_of(fresh_cards, rid) == ("pending", MONDAY)
+    with fresh_cards.store.read() as session:
+        nikhil = factories.person(session, NIKHIL)
+        assert nudges.spent(session, MONDAY, fresh_cards.settings.zone)[nikhil.id or 0] == (1, 1)
+    snooze = next(b for b in reminder.buttons if b.label == "Snooze a week")
+    assert chat(NIKHIL).press(snooze.action, snooze.value)[0].kind == "nudge_snoozed"
+    clock.move_to(datetime(2026, 11, 25, 8, 30, tzinfo=UTC))  # Wednesday: it proceeds
+    assert {r.to_person for r in lapse(fresh_cards)} == {NIKHIL, PRIYA, SAM}
+    assert consent_of(fresh_cards, rid)[0] == "lapsed"
+    clock.move_to(MONDAY + timedelta(days=7))  # the snooze is over, but so is the cause
+    assert NIKHIL not in dict(await send(fresh_cards))
+
+
+async def test_not_relevant_on_a_consent_reminder_is_counted_under_its_rule(
+    fresh_cards: Context, chat
+) -> None:
+    waiting_on_owner(fresh_cards, MONDAY - timedelta(days=7))
+    reminder = dict(await send(fresh_cards))[NIKHIL]
+    not_relevant = next(b for b in reminder.buttons if b.label == "Not relevant")
+    assert chat(NIKHIL).press(not_relevant.action, not_relevant.value)[0].kind == (
+        "nudge_not_relevant"
+    )
+    assert preview(fresh_cards).not_relevant == {"consent": 1}
+
+
+async def test_a_consent_reminder_over_the_budget_or_in_quiet_hours_waits(
+    fresh_cards: Context, clock
+) -> None:
+    rid = waiting_on_owner(fresh_cards, datetime(2026, 11, 19, 20, 0, tzinfo=UTC))  # Thu night
+    clock.move_to(datetime(2026, 11, 23, 20, 0, tzinfo=UTC))  # due Monday evening: quiet
+    assert [(i.kind, why) for i, why in preview(fresh_cards).held] == [("consent", "quiet hours")]
+    assert await send(fresh_cards) == []
+    with fresh_cards.store.write() as session:  # Nikhil had two nudges already on Tuesday
+        nikhil = factories.person(session, NIKHIL)
+        for n in range(2):
+            session.add(
+                Nudge(
+                    key=f"earlier:{n}",
+                    person_id=nikhil.id or 0,
+                    kind="no_news",
+                    due_at=MONDAY,
+                    sent_at=datetime(2026, 11, 24, 8, 0, tzinfo=UTC),
+                )
+            )
+    clock.move_to(datetime(2026, 11, 24, 8, 30, tzinfo=UTC))
+    assert [(i.kind, why) for i, why in preview(fresh_cards).held] == [("consent", "daily budget")]
+    assert await send(fresh_cards) == []
+    assert lapse(fresh_cards) == [] and consent_of(fresh_cards, rid) == ("pending", None)
+    clock.move_to(datetime(2026, 11, 25, 8, 30, tzinfo=UTC))  # Wednesday: room again
+    assert kinds(await send(fresh_cards))[0] == (NIKHIL, "nudge_consent")
+    clock.move_to(datetime(2026, 11, 26, 8, 30, tzinfo=UTC))
+    assert lapse(fresh_cards) == []  # two working days from the reminder, not from the due day
+    clock.move_to(datetime(2026, 11, 27, 8, 30, tzinfo=UTC))
+    assert len(lapse(fresh_cards)) == 3 and consent_of(fresh_cards, rid)[0] == "lapsed"
+
+
+async def test_an_owner_with_nudges_off_does_not_hold_a_referral_up(
+    fresh_cards: Context, chat, clock
+) -> None:
+    rid = waiting_on_owner(fresh_cards, datetime(2026, 11, 19, 8, 0, tzinfo=UTC))  # Thursday
+    chat(NIKHIL).send("/crossbot nudges off")
+    assert [(i.kind, why) for i, why in preview(fresh_cards).held] == [("consent", "nudges off")]
+    assert NIKHIL not in dict(await send(fresh_cards))
+    assert lapse(fresh_cards) == []
+    clock.move_to(datetime(2026, 11, 25, 8, 30, tzinfo=UTC))  # when it would have proceeded
+    assert {r.to_person for r in lapse(fresh_cards)} == {NIKHIL, PRIYA, SAM}
+    assert consent_of(fresh_cards, rid)[0] == "lapsed"
+
+
+def test_the_preview_gives_the_consent_reminder_its_reason(fresh_cards: Context) -> None:
+    rid = waiting_on_owner(fresh_cards, MONDAY - timedelta(days=7))
+    text = render("nudges_preview", plan=preview(fresh_cards))
+    assert (
+        f"- Nikhil Bose: consent — referral #{rid}: the client's relationship owner hasn't "
+        "answered the consent question for 2 working days"
+    ) in text
+    assert "Acme" not in text
+
+
 # -- what people say back ---------------------------------------------------------------------
 
 
@@ -349,7 +466,8 @@ def test_no_nudge_to_the_receiver_while_the_owner_has_not_said_go(fresh_cards: C
         assert row is not None
         row.consent = "pending"
         session.add(row)
-    assert preview(fresh_cards).items == []
+    # Only the owner hears, with the consent question (Blue Fin is Helen's client).
+    assert [i.kind for i in preview(fresh_cards).items] == ["consent"]
 
 
 # -- the preview ------------------------------------------------------------------------------

@@ -42,7 +42,10 @@ def test_after_lets_talk_first_the_owner_still_has_it_and_can_say_go_ahead(chat,
     assert "Nothing yet" not in listed[0].text and f"#{rid}" in listed[0].text
     [item] = [r for r in listed if r.kind == "referral_waiting_item"]
     assert labels(item) == ["Go ahead"]  # they already asked to talk: only the go-ahead is left
-    replies = nikhil.send("go ahead")
+    [ask] = nikhil.send("yes, happy for you to go ahead")
+    assert ask.kind == "referral_consent_confirm" and labels(ask) == ["Confirm", "Not now"]
+    assert row(ctx, rid).consent == "talk_first"  # nothing recorded before Confirm
+    replies = nikhil.press(ask.buttons[0].action, ask.buttons[0].value)
     assert here(replies)[0].kind == "referral_consent_recorded"
     assert row(ctx, rid).consent == "given"
 
@@ -110,7 +113,11 @@ def test_won_with_two_open_referrals_records_the_exact_amount_picked_by_number(c
     assert which.kind == "referral_update_which"
     assert len(set(labels(which))) == 2 and all(label.startswith("#") for label in labels(which))
     assert all("£" not in str(b.value) for b in which.buttons)  # data, not display text
-    priya.send(f"#{second}")
+    [confirm] = priya.send(f"#{second}")  # picking the referral is not yet recording it
+    assert confirm.kind == "referral_status_confirm" and f"#{second}" in confirm.text
+    assert "£12,345" in confirm.text and labels(confirm) == ["Yes, record it", "No"]
+    assert row(ctx, second).status == "accepted"
+    priya.send("Yes, record it")
     assert (row(ctx, second).status, row(ctx, second).won_value) == ("won", 12_345)
     assert row(ctx, first).status == "accepted"
 
@@ -176,3 +183,30 @@ def test_the_first_digest_does_not_list_every_card_as_new(ctx) -> None:
     with ctx.store.read() as session:
         built = digest.build_digest(session, ctx.now(), ctx.settings.zone)
     assert built.new_cards == []
+
+
+def test_the_receiver_is_offered_no_step_the_owner_must_allow_first(chat, ctx) -> None:
+    rid = log(chat, HELEN, "/refer Acme to Priya for employment £20k")
+    priya = chat(PRIYA)
+    [accepted, *_] = priya.press("referral.accept", {"id": rid})
+    assert labels(accepted) == ["Lost", "Park"]  # meeting, proposal and won wait for Nikhil
+    [*_, told] = chat(NIKHIL).press("referral.consent_go", {"id": rid})
+    assert told.to_person == PRIYA
+    assert labels(told) == ["Meeting held", "Proposal sent", "Won", "Lost", "Park"]
+
+
+def test_after_the_go_ahead_the_owner_still_sees_their_clients_referral(chat, ctx) -> None:
+    rid = log(chat, HELEN, "/refer Acme to Priya for employment £20k")
+    nikhil = chat(NIKHIL)
+    nikhil.press("referral.consent_go", {"id": rid})
+    [listing, *_] = nikhil.send("/referrals")
+    assert "Nothing yet" not in listing.text and "**Your clients** (1)" in listing.text
+    assert f"#{rid}" in listing.text and "from Helen Carmichael" in listing.text
+    [other] = chat(SAM_PATEL).send("/referrals")  # not theirs: not listed
+    assert f"#{rid}" not in other.text
+
+
+def test_a_referral_of_your_own_client_does_not_promise_to_tell_you(chat, ctx) -> None:
+    [confirm] = chat(HELEN).send("/refer Blue Fin to Priya for employment")  # Helen's client
+    assert confirm.kind == "referral_ask_confirm"
+    assert "Helen Carmichael" not in confirm.text and "go-ahead" not in confirm.text

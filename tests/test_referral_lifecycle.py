@@ -8,12 +8,12 @@ import pytest
 import time_machine
 from sqlmodel import select
 
-from bot import referrals
+from bot import jobs, referrals
 from bot.context import Context
 from bot.messages import Reply
 from bot.people import by_email
 from bot.store.models import Referral, ReferralEvent
-from tests.conftest import ADMIN, PRIYA
+from tests.conftest import ADMIN, PRIYA, RecordingMessenger
 from tests.test_referral_chat import HELEN, NIKHIL, here, to
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
@@ -226,26 +226,34 @@ def test_consent_setting_off_means_no_waiting(chat, ctx) -> None:
     assert to(replies)[NIKHIL] == ["referral_new_owner"]
 
 
-def test_silent_owner_is_reminded_once_then_it_proceeds_at_a_later_moment(chat, ctx) -> None:
+async def test_silent_owner_is_reminded_once_then_it_proceeds_at_a_later_moment(chat, ctx) -> None:
     with time_machine.travel(FRIDAY, tick=False) as traveller:
         rid = log_acme(chat)
-        assert remind(ctx) == []
+        assert await remind(ctx) == []
         traveller.move_to(datetime(2026, 11, 23, 12, 0, tzinfo=UTC))  # Monday: 1 working day
-        assert remind(ctx) == []
+        assert await remind(ctx) == []
         traveller.move_to(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))  # Tuesday, same hour
-        replies = remind(ctx)
+        replies = await remind(ctx)
         assert to(replies) == {
-            NIKHIL: ["referral_consent_reminder"],
+            NIKHIL: ["nudge_consent"],
             PRIYA: ["referral_consent_reminded_notice"],
             HELEN: ["referral_consent_reminded_notice"],
         }
         # Everyone is told the same, later, moment: two working days after the reminder.
         assert all("Thursday 26 November" in r.text for r in replies)
+        reminder = next(r for r in replies if r.to_person == NIKHIL)
+        assert f"#{rid}" in reminder.text
+        assert [b.label for b in reminder.buttons] == [
+            "Go ahead",
+            "Let's talk first",
+            "Snooze a week",
+            "Not relevant",
+        ]
         assert row(ctx, rid).consent == "pending"
         traveller.move_to(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
-        assert remind(ctx) == []  # one reminder only
+        assert await remind(ctx) == []  # one reminder only
         traveller.move_to(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
-        replies = remind(ctx)
+        replies = await remind(ctx)
         assert to(replies) == {
             NIKHIL: ["referral_consent_lapsed_notice"],
             PRIYA: ["referral_consent_lapsed_notice"],
@@ -255,7 +263,7 @@ def test_silent_owner_is_reminded_once_then_it_proceeds_at_a_later_moment(chat, 
         assert "Let's talk first" in [b.label for b in owner_notice.buttons]
         assert row(ctx, rid).consent == "lapsed"
         traveller.move_to(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
-        assert remind(ctx) == []  # once only
+        assert await remind(ctx) == []  # once only
         # The referral proceeds.
         priya = chat(PRIYA)
         priya.press("referral.accept", {"id": rid})
@@ -263,17 +271,23 @@ def test_silent_owner_is_reminded_once_then_it_proceeds_at_a_later_moment(chat, 
         assert row(ctx, rid).status == "meeting"
 
 
-def test_no_reminder_once_the_owner_answered(chat, ctx) -> None:
+async def test_no_reminder_once_the_owner_answered(chat, ctx) -> None:
     with time_machine.travel(FRIDAY, tick=False) as traveller:
         rid = log_acme(chat)
         chat(NIKHIL).press("referral.consent_go", {"id": rid})
         traveller.move_to(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
-        assert remind(ctx) == []
+        assert await remind(ctx) == []
 
 
-def remind(ctx: Context) -> list[Reply]:
+async def remind(ctx: Context) -> list[Reply]:
+    """The two daily jobs that speak about consent: the nudges (the reminder, in the
+    attention budget) and the referrals' own step (proceeding once the owner stayed silent)."""
+    messenger = RecordingMessenger()
+    await jobs.send_nudges(ctx, messenger, ctx.now())
     with ctx.store.write() as session:
-        return referrals.remind_silent_owners(session, ctx.now(), ctx.settings.timezone)
+        lapsed = referrals.remind_silent_owners(session, ctx.now(), ctx.settings.timezone)
+    about_consent = ("nudge_consent", "referral_consent_reminded_notice")
+    return [reply for _, reply in messenger.dms if reply.kind in about_consent] + lapsed
 
 
 @pytest.mark.parametrize(

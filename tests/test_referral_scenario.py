@@ -43,7 +43,9 @@ def test_every_state_without_a_dead_end(ctx) -> None:
     say(nikhil, "/referrals", "Let's talk first")
     assert status(ctx, acme)[1] == "talk_first"
     assert "Go ahead" in say(nikhil, "/referrals")  # still there, with a way forward
-    say(nikhil, "go ahead")
+    assert "Confirm]" in say(nikhil, "yes, go ahead")  # a typed go-ahead waits for Confirm
+    assert status(ctx, acme)[1] == "talk_first"
+    say(nikhil, "Confirm")
     assert status(ctx, acme)[1] == "given"
 
     # Won with an exact amount, confirmed; then a story from the win.
@@ -70,7 +72,23 @@ def test_every_state_without_a_dead_end(ctx) -> None:
     harbourside = newest(ctx)
     assert "hasn't accepted" in say(admin, "We lost Harbourside, price")
     say(priya, "/referrals", "Accept")
-    say(ConsoleChannel(ctx, RICHARD), "go ahead")
+    say(ConsoleChannel(ctx, RICHARD), "go ahead", "Confirm")
     out = say(admin, "We lost Harbourside, price", "Yes, record it")
     assert status(ctx, harbourside)[0] == "lost"
     assert "Nothing to cancel" not in out
+
+
+def test_a_typed_go_ahead_is_recorded_only_on_confirm(ctx) -> None:
+    helen, nikhil = ConsoleChannel(ctx, HELEN), ConsoleChannel(ctx, NIKHIL)
+    say(helen, "/refer Acme to Priya for employment £20k", "yes")
+    acme = newest(ctx)
+    for sentence in ("yes go ahead", "happy for you to proceed", "Okay, they can go ahead."):
+        out = say(nikhil, sentence)
+        assert "go-ahead to contact your client Acme Logistics plc" in out, out
+        assert f"#{acme}" in out and "Confirm]" in out and "Not now]" in out
+        assert status(ctx, acme)[1] == "pending"
+    say(nikhil, "happy for you to proceed", "Not now")
+    assert status(ctx, acme)[1] == "pending"
+    out = say(nikhil, "happy for you to proceed", "Confirm")
+    assert status(ctx, acme)[1] == "given"
+    assert "I've told Priya Shah they can contact" in out

@@ -10,14 +10,17 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot import charts
+from bot.campaigns import compute_boards, record_idea
 from bot.catalog import load_catalog, load_into
 from bot.cli import app
 from bot.report import write_report
 from bot.seed import seed_activity
 from bot.settings import get_settings
 from bot.store import Store
-from bot.store.models import Campaign, PointEvent, Referral
+from bot.store.models import Referral
+from tests.campaign_support import NADIA, OWEN, PRIYA, later
 from tests.conftest import SAMPLE_CONTENT
+from tests.factories import person
 
 NOW = datetime(2026, 11, 20, 10, tzinfo=UTC)
 
@@ -74,30 +77,27 @@ def test_report_never_names_clients(ctx, tmp_path: Path) -> None:
     assert "Northwind" not in text and "Calder" not in text
 
 
-def test_campaign_standings_when_a_campaign_exists(ctx, tmp_path: Path) -> None:
-    seeded(ctx)
+def test_campaign_standings_rank_teams_per_head_as_the_leaderboard_does(
+    ctx, week, tmp_path: Path
+) -> None:
+    """Operations (one person, 10 points) leads Employment (four people, 20 points)."""
     with ctx.store.write() as session:
-        campaign = Campaign(name="Cross-selling week", starts_at=NOW, ends_at=NOW)
-        session.add(campaign)
-        session.flush()
-        assert campaign.id is not None
-        for n, (team, points) in enumerate([("Tax", 5), ("Employment", 8)], 1):
-            session.add(
-                PointEvent(
-                    key=f"k{n}",
-                    campaign_id=campaign.id,
-                    person_id=n,
-                    team=team,
-                    kind="referral",
-                    points=points,
-                )
-            )
+        for email in (NADIA, PRIYA, OWEN):
+            author = person(session, email)
+            for n in range(5):
+                record_idea(session, author, f"Idea {n}: VAT help for Acme", later(hours=1))
     with ctx.store.read() as session:
-        report = write_report(session, tmp_path)
+        report = write_report(session, tmp_path, later(hours=2), ctx.settings.zone)
+        board = compute_boards(session, week, later(hours=2), ctx.settings.zone)
     assert report.campaigns == 1
     standings = rows(tmp_path / "campaign_standings.csv")
     teams = [r for r in standings if r["kind"] == "team"]
-    assert [(r["name"], r["points"]) for r in teams] == [("Employment", "8"), ("Tax", "5")]
+    assert [(r["rank"], r["name"], r["points"], r["headcount"], r["per_head"]) for r in teams] == [
+        ("1", "Operations", "10", "1", "10.0"),
+        ("2", "Employment", "20", "4", "5.0"),
+    ]
+    assert [r["name"] for r in teams] == [t.name for t in board.teams if t.points]
+    assert not [r for r in standings if r["kind"] == "person"]  # nobody opted in
     assert (tmp_path / "campaign_standings.png").read_bytes().startswith(charts.PNG_MAGIC)
 
 

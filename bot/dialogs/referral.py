@@ -58,8 +58,10 @@ _WITHDRAW = re.compile(
     re.I,
 )
 _GO_AHEAD = re.compile(
-    r"^\s*(ok(ay)?[,\s]+|yes[,\s]+)?(go ahead|fine by me|(they|he|she) can go ahead|"
-    r"happy for (them|him|her) to go ahead|you can go ahead|give the go-?ahead)"
+    r"^\s*(ok(ay)?[,\s]+|yes[,\s]+|that'?s fine[,\s]+)?(please\s+)?"
+    r"(go ahead|fine by me|(you|they|he|she) (can|may) (go ahead|proceed)|proceed|"
+    r"(i'?m\s+)?happy for (you|them|him|her) to (go ahead|proceed|contact (them|the client))|"
+    r"give the go-?ahead)"
     r"(?P<rest>.*?)[\s.!]*$",
     re.I,
 )
@@ -421,7 +423,8 @@ def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) ->
     ]
     summary = _summary(ctx, me, draft)
     draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
-    replies = _ask(turn, ctx, me, draft, "confirm", render("referral_confirm", d=summary), buttons)
+    text = render("referral_confirm", d=summary, me=me)
+    replies = _ask(turn, ctx, me, draft, "confirm", text, buttons)
     replies[0].facts = _facts(summary)
     return replies
 
@@ -882,18 +885,39 @@ def _status_from_chat(
             "referral_update_which", status=to_status, client=client_name, first=mine[0].id
         )
         choices = [views[r.id] for r in mine]
-        return _which(turn, ctx, me, _verb(to_status), payload, choices, text)
-    referral = views[mine[0].id]
+        asked = {**payload, "status": to_status}
+        return _which(turn, ctx, me, "referral.status_ask", asked, choices, text)
+    return _status_confirm(ctx, me, views[mine[0].id], to_status, payload)
+
+
+def _on_status_ask(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    """The referral picked for a status sentence: now ask to confirm the change on it."""
+    referral_id, to_status = _id(payload), str(payload.get("status") or "")
+    with ctx.store.read() as session:
+        referral = session.get(Referral, referral_id) if referral_id else None
+        visible = referral is not None and referrals.can_see(me, referral, session)
+        current = referrals.view(session, referral) if referral and visible else None
+    if current is None or to_status not in referrals.ACTION_STATUSES.values():
+        return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
+    data = {k: v for k, v in payload.items() if k not in ("status", "id")}
+    return _status_confirm(ctx, me, current, to_status, data)
+
+
+def _status_confirm(
+    ctx: Context, me: Person, referral: referrals.View, to_status: str, payload: dict[str, Any]
+) -> list[Reply]:
+    """ "Shall I record that…?": Yes, record it / No, or what is still needed first."""
     refusal = _refusal(ctx, me, referral.id, to_status)
     if refusal is not None:
         return [refusal]  # what is still needed: the receiver's acceptance, the owner's go-ahead
+    value, currency = _amount(payload, _directory(ctx).currency)
     text = render(
         "referral_status_confirm",
         r=referral,
         status=to_status,
-        value=update.value,
-        currency=update.currency,
-        reason=reason,
+        value=value if to_status == "won" else None,
+        currency=currency,
+        reason=payload.get("reason") or "",
     )
     buttons = [
         Button(label("yes_record_it"), _verb(to_status), {**payload, "id": referral.id}, "primary"),
@@ -994,8 +1018,24 @@ def _go_ahead_from_chat(turn: Turn, ctx: Context, me: Person, rest: str) -> list
         return None  # not an owner's answer: the other handlers may know what it means
     if len(waiting) > 1:
         text = render("referral_consent_which", first=waiting[0].id)
-        return _which(turn, ctx, me, "referral.consent_go", {}, waiting, text)
-    return _consent(ctx, me, {"id": waiting[0].id}, True)
+        return _which(turn, ctx, me, "referral.consent_ask", {}, waiting, text)
+    return _on_consent_ask(turn, ctx, me, {"id": waiting[0].id})
+
+
+def _on_consent_ask(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
+    """A typed go-ahead changes what the receiver may do: it is recorded only on Confirm."""
+    referral_id = _id(payload)
+    with ctx.store.read() as session:
+        referral = session.get(Referral, referral_id) if referral_id else None
+        if referral is None or not referrals.can_see(me, referral, session):
+            return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
+        current = referrals.view(session, referral)
+    buttons = [
+        Button(label("confirm"), "referral.consent_go", {"id": current.id}, "primary"),
+        Button(label("not_now"), "referral.keep", {"id": current.id}),
+    ]
+    text = render("referral_consent_confirm", r=current)
+    return [Reply(text, buttons=buttons, kind="referral_consent_confirm")]
 
 
 def _on_keep(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
@@ -1068,6 +1108,8 @@ ACTIONS: dict[str, ActionHandler] = {
     "referral.update": _action(_update),
     "referral.consent_go": _action(_on_consent_go),
     "referral.consent_talk": _action(_on_consent_talk),
+    "referral.consent_ask": _action(_on_consent_ask),
+    "referral.status_ask": _action(_on_status_ask),
     "referral.show": _action(_on_show),
     "referral.mine": _action(_on_mine),
     "referral.client_ok": _action(_on_client_ok),

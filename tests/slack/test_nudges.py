@@ -9,11 +9,21 @@ from sqlmodel import select
 
 from bot import jobs
 from bot.context import Context
-from bot.store.models import Nudge
+from bot.store.models import Nudge, Referral
 from tests import factories
-from tests.slack.conftest import PRIYA, PRIYA_DM, SAM, SlackDriver, section_texts
+from tests.slack.conftest import (
+    OWEN,
+    PRIYA,
+    PRIYA_DM,
+    SAM,
+    SAM_ID,
+    SlackDriver,
+    dm_channel,
+    section_texts,
+)
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+SAM_DM = dm_channel(SAM_ID)
 
 
 async def test_a_no_response_nudge_is_a_dm_with_one_tap_buttons(
@@ -45,3 +55,35 @@ async def test_a_no_response_nudge_is_a_dm_with_one_tap_buttons(
         r for _, r in slack.fake.responses
     ]
     assert any("Snoozed" in " ".join(section_texts(a)) for a in answers)
+
+
+async def test_the_consent_reminder_reaches_the_owner_with_its_answers_and_snooze(
+    slack: SlackDriver, ctx: Context
+) -> None:
+    """Sam owns Calder Valley; Priya's introduction of it to Owen waits on his go-ahead."""
+    with time_machine.travel(MONDAY, tick=True):
+        with ctx.store.write() as session:
+            row = factories.referral(
+                session, "Calder Valley Engineering Ltd", PRIYA, OWEN, MONDAY - timedelta(days=7)
+            )
+            row.consent = "pending"
+            session.add(row)
+            rid = row.id
+        await jobs.send_nudges(ctx, slack.channel.messenger, ctx.now())
+        [reminder] = [p for p in slack.fake.of("chat.postMessage") if p["channel"] == SAM_DM]
+        assert "gentle reminder" in section_texts(reminder)[0] and f"#{rid}" in str(reminder)
+        buttons = {
+            e["text"]["text"]: e
+            for b in reminder["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+        }
+        assert list(buttons) == ["Go ahead", "Let's talk first", "Snooze a week", "Not relevant"]
+        go = buttons["Go ahead"]
+        await slack.press(go["action_id"], go["value"], user=SAM_ID)
+    with ctx.store.read() as session:
+        referral = session.get(Referral, rid)
+        nudge = session.exec(select(Nudge).where(Nudge.kind == "consent")).one()
+        sam = factories.person(session, SAM)
+    assert referral is not None and referral.consent == "given"
+    assert nudge.sent_at is not None and nudge.person_id == sam.id
