@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot import campaigns, story_privacy
 from bot.money import currency_of, firm_currency, is_currency
 from bot.render import render
+from bot.store import locked
 from bot.store.models import Client, Person, Referral, Story, Team
 
 REVIEWER_ROLES = frozenset({"ambassador", "admin"})
@@ -318,7 +319,11 @@ def withdraw(session: Session, story_id: int, person: Person) -> Story:
 
 
 def get(session: Session, story_id: int) -> Story:
-    return _story(session, story_id)
+    """A story to show (not to change: changes start from `_story`'s locked row)."""
+    story = session.get(Story, story_id)
+    if story is None:
+        raise StoryError("story_unknown", story=story_id)
+    return story
 
 
 def mine(session: Session, person: Person, limit: int = 10) -> list[Story]:
@@ -367,7 +372,9 @@ def published_between(session: Session, start: datetime, end: datetime) -> list[
 
 
 def _story(session: Session, story_id: int) -> Story:
-    story = session.get(Story, story_id)
+    """The story about to change, locked and read afresh (`bot.store.locked`): a second press
+    of the same button, on any replica, finds the change made and is refused."""
+    story = locked(session, Story, story_id)
     if story is None:
         raise StoryError("story_unknown", story=story_id)
     return story

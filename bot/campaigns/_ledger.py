@@ -33,6 +33,7 @@ from bot.messages import Reply
 from bot.people import admins
 from bot.render import render
 from bot.settings import get_settings
+from bot.store import locked
 from bot.store.models import (
     Campaign,
     Idea,
@@ -388,8 +389,9 @@ def _link_idea(session: Session, referral: Referral) -> None:
 
 
 def link_idea_to_referral(session: Session, idea_id: int, referral_id: int) -> None:
-    """Called by the referral flow once a referral made from an idea is saved."""
-    idea = session.get(Idea, idea_id)
+    """Called by the referral flow once a referral made from an idea is saved; an idea
+    becomes one referral, whichever replica saves two at once (the row is locked)."""
+    idea = locked(session, Idea, idea_id)
     if idea is not None and idea.referral_id is None:
         idea.referral_id = referral_id
         session.add(idea)

@@ -220,6 +220,9 @@ def _end(ctx: Context, me: Person) -> list[Reply]:
         )
         if campaign is None:
             return _error(CampaignError("no_campaign"))
+        campaign = campaigns.lock_campaign(session, campaign)
+        if campaign.status == "ended":  # pressed twice: the other press ended it
+            return _error(CampaignError("already_ended", name=campaign.name))
         ran = campaign.starts_at <= now
         replies = campaigns.end_campaign(session, campaign, now, ctx.settings)
         if ran and not ctx.settings.digest_channel:
