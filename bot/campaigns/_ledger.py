@@ -328,8 +328,9 @@ def _flag_reciprocal(
 def reverse_award(
     session: Session, point_id: int, reason: str, by: PersonRow, now: datetime
 ) -> PointEvent:
-    """An admin's reversal: a compensating row, never a deletion."""
-    original = session.get(PointEvent, point_id)
+    """An admin's reversal: a compensating row, never a deletion (the award's row locked, so
+    the same reversal sent twice at once finds the first)."""
+    original = locked(session, PointEvent, point_id)
     if original is None:
         raise CampaignError("no_such_award", point_id=point_id)
     if original.reverses_id is not None or original.kind == REVERSAL:
