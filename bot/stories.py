@@ -224,6 +224,7 @@ def submit(session: Session, author: Person, draft: Draft, now: datetime) -> Out
     """Save a new story; publish it at once if nothing needs waiting for."""
     assert author.id is not None
     validate(draft)
+    _check_repeat(session, author, draft)
     story = Story(author_id=author.id, title=draft.title.strip(), body=draft.body.strip())
     _apply(session, story, draft, author)
     story.created_at = now
@@ -235,6 +236,22 @@ def submit(session: Session, author: Person, draft: Draft, now: datetime) -> Out
     _check_privacy(session, story)
     published = _publish_if_ready(session, story, now)
     return Outcome(story, published, owner, needs_review=story.reviewed_by_id is None)
+
+
+def _check_repeat(session: Session, author: Person, draft: Draft) -> None:
+    """The same story posted twice (a form sent again, on any replica) is saved once: the
+    author's row is locked, so the second finds the first."""
+    locked(session, Person, author.id)
+    same = session.exec(
+        select(Story.id).where(
+            Story.author_id == author.id,
+            Story.title == draft.title.strip(),
+            Story.body == draft.body.strip(),
+            col(Story.status).in_(["pending", "published"]),
+        )
+    ).first()
+    if same is not None:
+        raise StoryError("story_already_saved", story=same)
 
 
 def edit(session: Session, story_id: int, editor: Person, draft: Draft, now: datetime) -> Outcome:

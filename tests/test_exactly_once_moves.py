@@ -62,6 +62,18 @@ def channel_ctx(ctx: Context, week: Campaign) -> Context:
     return ctx
 
 
+def test_a_story_posted_twice_at_once_is_saved_once(chat, channel_ctx) -> None:
+    sam = chat(SAM)  # an ambassador: posting publishes at once
+
+    answers = _at_once(2, lambda: sam.press("story.submit", STORY))
+
+    kinds = _kinds(answers)
+    assert kinds["story_saved"] == 1 and kinds["story_post"] == 1
+    [refused] = [r for r in answers if r[0].kind == "story_problem"]
+    assert "Already done" in refused[0].text and not any(r.form for r in refused)
+    assert _story(channel_ctx).status == "published"
+
+
 def test_approve_pressed_three_times_publishes_once(chat, channel_ctx) -> None:
     chat(OWEN).press("story.submit", STORY)
     story = _story(channel_ctx)
