@@ -7,7 +7,9 @@ proactively through stored conversation references.
 
 Reliability: requests are authenticated when an app id is set, a replayed activity id is
 processed once, connector 429/412/502/504 answers are retried with exponential backoff and
-jitter, and every send is paced within Teams' per-conversation limits.
+jitter, and every send is paced within Teams' per-conversation limits. An activity whose
+turn stopped halfway is finished by the inbox worker (`TeamsChannel.resumer`) of any
+process, proactively, without sending again what already went out.
 """
 
 from __future__ import annotations
