@@ -154,6 +154,8 @@ def test_the_start_form_submitted_twice_creates_one_campaign(chat, ctx, clock) -
 
     kinds = _kinds(answers)
     assert kinds["campaign_created"] == 1 and kinds["campaign_start"] == 1  # one announcement
+    [refused] = [r for r in answers if r[0].kind == "campaign_error"]
+    assert "Already done" in refused[0].text and not any(r.form for r in refused)
     with ctx.store.read() as session:
         assert len(session.exec(select(Campaign)).all()) == 1
 

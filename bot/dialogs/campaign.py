@@ -163,6 +163,8 @@ def _create(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
             if started and not ctx.settings.digest_channel:
                 announcements = [_announcement_here(campaign, ctx)]
     except CampaignError as exc:
+        if exc.code == "already_created":  # the form sent twice: nothing to fix
+            return _error(exc)
         return _error(exc) + [_start_form(ctx, values)]
     text = render(
         "campaign_created",
