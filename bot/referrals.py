@@ -25,6 +25,7 @@ from bot.messages import Button, Reply
 from bot.money import firm_currency
 from bot.people import admins, by_email, by_ids
 from bot.render import label, render
+from bot.store import locked
 from bot.store.models import Client, Person, Referral, ReferralEvent, ServiceCard
 
 __all__ = [
@@ -763,7 +764,7 @@ def _load(session: Session, referral_id: int) -> Referral:
     """The referral, locked for this transaction (`FOR UPDATE` on PostgreSQL; SQLite's
     write transactions are serial already), read afresh: every change starts from the
     status another replica may just have committed."""
-    referral = session.get(Referral, referral_id, with_for_update=True, populate_existing=True)
+    referral = locked(session, Referral, referral_id)
     if referral is None:
         raise ReferralError("not_visible")  # the same answer as for someone else's referral
     return referral

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot import campaigns, story_privacy
 from bot.money import currency_of, firm_currency, is_currency
 from bot.render import render
+from bot.store import locked
 from bot.store.models import Client, Person, Referral, Story, Team
 
 REVIEWER_ROLES = frozenset({"ambassador", "admin"})
@@ -223,6 +224,7 @@ def submit(session: Session, author: Person, draft: Draft, now: datetime) -> Out
     """Save a new story; publish it at once if nothing needs waiting for."""
     assert author.id is not None
     validate(draft)
+    _check_repeat(session, author, draft)
     story = Story(author_id=author.id, title=draft.title.strip(), body=draft.body.strip())
     _apply(session, story, draft, author)
     story.created_at = now
@@ -234,6 +236,22 @@ def submit(session: Session, author: Person, draft: Draft, now: datetime) -> Out
     _check_privacy(session, story)
     published = _publish_if_ready(session, story, now)
     return Outcome(story, published, owner, needs_review=story.reviewed_by_id is None)
+
+
+def _check_repeat(session: Session, author: Person, draft: Draft) -> None:
+    """The same story posted twice (a form sent again, on any replica) is saved once: the
+    author's row is locked, so the second finds the first."""
+    locked(session, Person, author.id)
+    same = session.exec(
+        select(Story.id).where(
+            Story.author_id == author.id,
+            Story.title == draft.title.strip(),
+            Story.body == draft.body.strip(),
+            col(Story.status).in_(["pending", "published"]),
+        )
+    ).first()
+    if same is not None:
+        raise StoryError("story_already_saved", story=same)
 
 
 def edit(session: Session, story_id: int, editor: Person, draft: Draft, now: datetime) -> Outcome:
@@ -318,7 +336,11 @@ def withdraw(session: Session, story_id: int, person: Person) -> Story:
 
 
 def get(session: Session, story_id: int) -> Story:
-    return _story(session, story_id)
+    """A story to show (not to change: changes start from `_story`'s locked row)."""
+    story = session.get(Story, story_id)
+    if story is None:
+        raise StoryError("story_unknown", story=story_id)
+    return story
 
 
 def mine(session: Session, person: Person, limit: int = 10) -> list[Story]:
@@ -367,7 +389,9 @@ def published_between(session: Session, start: datetime, end: datetime) -> list[
 
 
 def _story(session: Session, story_id: int) -> Story:
-    story = session.get(Story, story_id)
+    """The story about to change, locked and read afresh (`bot.store.locked`): a second press
+    of the same button, on any replica, finds the change made and is refused."""
+    story = locked(session, Story, story_id)
     if story is None:
         raise StoryError("story_unknown", story=story_id)
     return story

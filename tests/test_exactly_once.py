@@ -15,6 +15,8 @@ from bot.store.models import PointEvent, Referral, ReferralEvent
 from tests.conftest import PRIYA
 from tests.test_referral_chat import HELEN, here, to
 
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
+
 
 def _count(ctx: Context, model: type) -> int:
     with ctx.store.read() as session:

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.campaigns._boards import Boards, compute_boards, movement_word, team_race
 from bot.campaigns._ledger import pending_flags
-from bot.campaigns._lifecycle import last_day, running_campaign
+from bot.campaigns._lifecycle import last_day, lock_campaign, running_campaign
 from bot.campaigns._rules import _PROGRESSED, ENCOURAGE_KIND, rules_of
 from bot.campaigns._time import local_day, local_midnight
 from bot.chart_cache import ChartSpec, cached_chart_in, chart_key
@@ -57,8 +57,9 @@ def rules_lines(campaign: Campaign) -> dict[str, Any]:
 def start_campaign(
     session: Session, campaign: Campaign, now: datetime, settings: Settings | None = None
 ) -> list[Reply]:
-    """Mark a campaign running and announce it (rules in three lines)."""
+    """Mark a campaign running and announce it (rules in three lines); once, on any replica."""
     settings = settings or get_settings()
+    campaign = lock_campaign(session, campaign)
     if campaign.status != "scheduled":
         return []
     campaign.status = "running"
@@ -243,8 +244,10 @@ def campaign_summary(session: Session, campaign: Campaign) -> Summary:
 def end_campaign(
     session: Session, campaign: Campaign, now: datetime, settings: Settings | None = None
 ) -> list[Reply]:
-    """Close a campaign (early, or at its end) and announce the totals and winners."""
+    """Close a campaign (early, or at its end) and announce the totals and winners; once, on
+    any replica (a campaign found ended once locked gives no replies)."""
     settings = settings or get_settings()
+    campaign = lock_campaign(session, campaign)
     if campaign.status == "ended":
         return []
     ran = campaign.starts_at <= now

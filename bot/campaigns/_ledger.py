@@ -33,6 +33,7 @@ from bot.messages import Reply
 from bot.people import admins
 from bot.render import render
 from bot.settings import get_settings
+from bot.store import locked
 from bot.store.models import (
     Campaign,
     Idea,
@@ -327,8 +328,9 @@ def _flag_reciprocal(
 def reverse_award(
     session: Session, point_id: int, reason: str, by: PersonRow, now: datetime
 ) -> PointEvent:
-    """An admin's reversal: a compensating row, never a deletion."""
-    original = session.get(PointEvent, point_id)
+    """An admin's reversal: a compensating row, never a deletion (the award's row locked, so
+    the same reversal sent twice at once finds the first)."""
+    original = locked(session, PointEvent, point_id)
     if original is None:
         raise CampaignError("no_such_award", point_id=point_id)
     if original.reverses_id is not None or original.kind == REVERSAL:
@@ -388,8 +390,9 @@ def _link_idea(session: Session, referral: Referral) -> None:
 
 
 def link_idea_to_referral(session: Session, idea_id: int, referral_id: int) -> None:
-    """Called by the referral flow once a referral made from an idea is saved."""
-    idea = session.get(Idea, idea_id)
+    """Called by the referral flow once a referral made from an idea is saved; an idea
+    becomes one referral, whichever replica saves two at once (the row is locked)."""
+    idea = locked(session, Idea, idea_id)
     if idea is not None and idea.referral_id is None:
         idea.referral_id = referral_id
         session.add(idea)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from bot.campaigns._rules import CampaignError, rules_for
 from bot.campaigns._time import local_day, local_midnight
+from bot.store import locked
 from bot.store.models import (
     Campaign,
 )
@@ -52,6 +53,14 @@ def campaign_history(session: Session) -> list[Campaign]:
     return list(session.exec(select(Campaign).order_by(col(Campaign.starts_at).desc())))
 
 
+def lock_campaign(session: Session, campaign: Campaign) -> Campaign:
+    """`campaign` locked and read afresh (`bot.store.locked`): every status move starts here,
+    so a second press or a second replica sees the move already made."""
+    row = locked(session, Campaign, campaign.id)
+    assert row is not None  # campaigns are never deleted
+    return row
+
+
 def create_campaign(
     session: Session,
     *,
@@ -79,6 +88,11 @@ def create_campaign(
     teams, offices = _check_names(session, teams or [], offices or [])
     rules = rules_for(preset)
     starts_at, ends_at = local_midnight(start, zone), local_midnight(end + timedelta(days=1), zone)
+    if created_by is not None:
+        # One creation per admin at a time, on any replica: a form submitted twice at once
+        # finds the first campaign here.
+        locked(session, PersonRow, created_by.id)
+        _check_repeat(session, name, starts_at, ends_at, created_by)
     _check_overlap(session, starts_at, ends_at, None)
     campaign = Campaign(
         name=name,
@@ -124,6 +138,27 @@ def split_names(text: str, session: Session) -> tuple[list[str], list[str]]:
     return teams, [n for n in names if n.casefold() in offices]
 
 
+def _check_repeat(
+    session: Session,
+    name: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    created_by: PersonRow,
+) -> None:
+    """The very campaign this admin already set up (the same form sent twice) is done."""
+    same = session.exec(
+        select(Campaign.id).where(
+            Campaign.status != "ended",
+            Campaign.name == name,
+            Campaign.starts_at == starts_at,
+            Campaign.ends_at == ends_at,
+            Campaign.created_by_id == created_by.id,
+        )
+    ).first()
+    if same is not None:
+        raise CampaignError("already_created", name=name)
+
+
 def _check_overlap(
     session: Session, starts_at: datetime, ends_at: datetime, ignore_id: int | None
 ) -> None:
@@ -143,6 +178,7 @@ def extend_campaign(
     session: Session, campaign: Campaign, new_end: date, now: datetime, zone: ZoneInfo
 ) -> Campaign:
     """Move the last day of a campaign later (inclusive, firm date)."""
+    campaign = lock_campaign(session, campaign)
     if campaign.status == "ended":
         raise CampaignError("already_ended", name=campaign.name)
     current_end = local_day(campaign.ends_at - timedelta(seconds=1), zone)

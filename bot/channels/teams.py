@@ -7,7 +7,9 @@ proactively through stored conversation references.
 
 Reliability: requests are authenticated when an app id is set, a replayed activity id is
 processed once, connector 429/412/502/504 answers are retried with exponential backoff and
-jitter, and every send is paced within Teams' per-conversation limits.
+jitter, and every send is paced within Teams' per-conversation limits. An activity whose
+turn stopped halfway is finished by the inbox worker (`TeamsChannel.resumer`) of any
+process, proactively, without sending again what already went out.
 """
 
 from __future__ import annotations
@@ -63,12 +65,13 @@ from bot.messages import Reply, Turn, Unreachable
 from bot.people import by_email, by_platform_id, remember_platform_id
 from bot.render import render
 from bot.settings import Settings
-from bot.store.models import ConversationRef
+from bot.store.models import ConversationRef, InboxItem
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 ROUTE = "/api/messages"
+DRAIN_SECONDS = 10.0  # on stop, how long resumed turns in hand may take to finish
 RETRY_STATUSES = frozenset({412, 429, 502, 504})
 GONE_STATUSES = frozenset({403, 404})
 TOO_LARGE_STATUSES = frozenset({400, 413})  # what the connector answers a message too big
@@ -381,6 +384,17 @@ def _load_reference(ctx: Context, key: str) -> ConversationReference | None:
     return ConversationReference().deserialize(data) if data else None
 
 
+def _kept(activity: Activity) -> bool:
+    """Whether an activity goes through the inbox: a message, a conversation update or an
+    extension's form submitted (Teams retries an invoke it got no answer to); not a search
+    or a dialog opening, which only look."""
+    if not activity.id:
+        return False
+    if activity.type == ActivityTypes.invoke:
+        return activity.name == extension.SUBMIT_ACTION
+    return activity.type in (ActivityTypes.message, ActivityTypes.conversation_update)
+
+
 def _is_personal(reference: ConversationReference) -> bool:
     conversation = reference.conversation
     return bool(conversation and conversation.conversation_type == "personal")
@@ -517,7 +531,16 @@ class TeamsChannel(Bot):
         self.pacer = Pacer(clock, sleep)
         self.retry = Retrier(sleep, rng)
         self.messenger = TeamsMessenger(self)
-        self.worker = inbox.worker_name()  # the inbox claims of this process
+        self.worker = inbox.worker_name()  # the inbox claims of this process's requests
+        settings = ctx.settings
+        self.resumer = inbox.Worker(
+            ctx.store,
+            PLATFORM,
+            self._resume,
+            concurrency=inbox.pool_size(ctx.store, settings.inbox_workers),
+            lease=settings.inbox_lease,
+            poll_seconds=settings.inbox_poll_seconds,
+        )
 
     @property
     def emulator_mode(self) -> bool:
@@ -557,26 +580,62 @@ class TeamsChannel(Bot):
             else:
                 self._remember_conversation(activity)
             return
-        if activity.type == ActivityTypes.invoke:
-            await self._on_invoke(context)
+        if not _kept(activity):
+            await self._run(context)  # a lookup or a form to open: answered, not kept
             return
-        if activity.type not in (ActivityTypes.message, ActivityTypes.conversation_update):
+        item = await asyncio.to_thread(
+            _claim_activity, self.ctx, self._event_id(activity), activity, self.worker
+        )
+        if item is None:
+            log.info("teams activity replayed, ignored")
+            if activity.type == ActivityTypes.invoke:
+                await context.send_activity(extension.invoke_response(extension.close_task()))
             return
-        item = None
-        if activity.id:
-            item = await asyncio.to_thread(
-                _claim_activity, self.ctx, self._event_id(activity), activity, self.worker
-            )
-            if item is None:
-                log.info("teams activity replayed, ignored")
-                return
         with inbox.delivering(self.ctx.store, item):
-            if activity.type == ActivityTypes.message:
-                await self._on_message(context)
-            else:
-                await self._on_conversation_update(context)
-        if item is not None:
-            await asyncio.to_thread(inbox.finish, self.ctx.store, item, self.worker)
+            await self._run(context)
+        await asyncio.to_thread(inbox.finish, self.ctx.store, item, self.worker)
+
+    async def _run(self, context: TurnContext) -> None:
+        """The turn itself, for an activity just received or one resumed from the inbox."""
+        kind = context.activity.type
+        if kind == ActivityTypes.invoke:
+            await self._on_invoke(context)
+        elif kind == ActivityTypes.message:
+            await self._on_message(context)
+        elif kind == ActivityTypes.conversation_update:
+            await self._on_conversation_update(context)
+
+    async def _resume(self, item: InboxItem) -> None:
+        """Finish an activity a stopped process left unfinished (the inbox worker's job).
+
+        Teams no longer waits for an answer, so the turn runs again through the adapter's
+        proactive path: `continue_conversation` on the stored activity's conversation and
+        service URL (checked against its token when it arrived), with that activity as the
+        turn's own. Sends the first attempt made are skipped (`inbox.once`); an extension's
+        answer to its dialog has no one left to read it, and the rest goes to the person.
+        """
+        activity = Activity().deserialize(dict(item.body))
+        failures: list[Exception] = []
+
+        async def callback(context: TurnContext) -> None:
+            context.activity = activity
+            try:
+                await self._run(context)
+            except Exception as exc:  # the adapter would swallow it; the worker must know
+                failures.append(exc)
+
+        reference = TurnContext.get_conversation_reference(activity)
+        await self.adapter.continue_conversation(reference, callback, self.app_id)
+        if failures:
+            raise failures[0]
+
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        """With the server: resume what a stopped process (or a dead replica) left."""
+        self.resumer.start()
+        try:
+            yield
+        finally:
+            await self.resumer.stop(DRAIN_SECONDS)
 
     def _tenant_allowed(self, activity: Activity) -> bool:
         """Only the tenants of `CROSSBOT_TEAMS_TENANTS` (or the app's own) are answered."""
@@ -630,19 +689,7 @@ class TeamsChannel(Bot):
         if call is None or call.action is None:
             await context.send_activity(extension.invoke_response(extension.close_task()))
             return
-        submitting = activity.name == extension.SUBMIT_ACTION
-        item = None
-        if submitting and activity.id:  # Teams retries an invoke it got no answer to
-            item = await asyncio.to_thread(
-                _claim_activity, self.ctx, self._event_id(activity), activity, self.worker
-            )
-            if item is None:
-                await context.send_activity(extension.invoke_response(extension.close_task()))
-                return
-        with inbox.delivering(self.ctx.store, item):
-            await self._invoke_turn(context, call, submitting)
-        if item is not None:
-            await asyncio.to_thread(inbox.finish, self.ctx.store, item, self.worker)
+        await self._invoke_turn(context, call, activity.name == extension.SUBMIT_ACTION)
 
     async def _invoke_turn(
         self, context: TurnContext, call: extension.ExtensionCall, submitting: bool
@@ -883,6 +930,7 @@ def mount(
             log.error("%s", exc)
             return None
     app[TEAMS_KEY] = channel
+    app.cleanup_ctx.append(channel.lifecycle)
     if channel.emulator_mode:
         log.warning(
             "CROSSBOT_TEAMS_EMULATOR is on: %s accepts unauthenticated activities, "

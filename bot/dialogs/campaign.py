@@ -163,6 +163,8 @@ def _create(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
             if started and not ctx.settings.digest_channel:
                 announcements = [_announcement_here(campaign, ctx)]
     except CampaignError as exc:
+        if exc.code == "already_created":  # the form sent twice: nothing to fix
+            return _error(exc)
         return _error(exc) + [_start_form(ctx, values)]
     text = render(
         "campaign_created",
@@ -220,6 +222,9 @@ def _end(ctx: Context, me: Person) -> list[Reply]:
         )
         if campaign is None:
             return _error(CampaignError("no_campaign"))
+        campaign = campaigns.lock_campaign(session, campaign)
+        if campaign.status == "ended":  # pressed twice: the other press ended it
+            return _error(CampaignError("already_ended", name=campaign.name))
         ran = campaign.starts_at <= now
         replies = campaigns.end_campaign(session, campaign, now, ctx.settings)
         if ran and not ctx.settings.digest_channel:

@@ -100,6 +100,8 @@ def _submit(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
                 outcome = stories.edit(session, story_id, me, draft, ctx.now())
         except StoryError as problem:
             session.rollback()
+            if problem.code == "story_already_saved":  # sent twice: nothing to fix
+                return [_problem(problem)]
             draft = _draft_lenient(values)
             if problem.suggestion is not None:  # the story without the client names it had
                 draft.title, draft.body = problem.suggestion

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, event, inspect
 from sqlalchemy.exc import SQLAlchemyError
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
+Row = TypeVar("Row")
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -153,6 +154,18 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def locked(session: Session, model: type[Row], key: Any) -> Row | None:
+    """The row of `model` whose primary key is `key`, locked until the transaction ends and
+    read afresh (None if there is none).
+
+    Every status move starts here: `SELECT … FOR UPDATE` on PostgreSQL makes a second press
+    on another replica wait, then see the move already made (SQLite's write transactions run
+    one at a time anyway). Re-reading matters as much as the lock: an object this session
+    loaded earlier would otherwise keep the status from before the wait.
+    """
+    return session.get(model, key, with_for_update=True, populate_existing=True)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:

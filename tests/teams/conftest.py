@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ class FakeConnector:
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: list[int] = field(default_factory=list)  # statuses to answer before success
     failed: list[int] = field(default_factory=list)
+    stall: int = 0  # posts to answer never (as a connector that hangs), not delivered
+    stalled: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -73,6 +76,10 @@ class FakeConnector:
         if failure is not None:
             return failure
         body = await request.json()
+        if self.stall:
+            self.stall -= 1
+            self.stalled.append(body)
+            await asyncio.Event().wait()  # until the server closes
         self.activities.append(
             {
                 "authorization": request.headers.get("Authorization"),
