@@ -15,8 +15,8 @@ from bot.campaigns._rules import CampaignError, rules_for
 from bot.campaigns._time import local_day, local_midnight
 from bot.store.models import (
     Campaign,
+    Person,
 )
-from bot.store.models import Person as PersonRow
 
 
 def running_campaign(session: Session, now: datetime) -> Campaign | None:
@@ -63,7 +63,7 @@ def create_campaign(
     teams: list[str] | None = None,
     offices: list[str] | None = None,
     preset: str = "standard",
-    created_by: PersonRow | None = None,
+    created_by: Person | None = None,
 ) -> Campaign:
     """Schedule a campaign from `start` to `end` inclusive (firm dates); validated first."""
     name = " ".join(name.split())
@@ -97,7 +97,7 @@ def create_campaign(
 
 
 def _check_names(session: Session, teams: list[str], offices: list[str]) -> tuple[list, list]:
-    people = list(session.exec(select(PersonRow.team, PersonRow.office).where(PersonRow.active)))
+    people = list(session.exec(select(Person.team, Person.office).where(Person.active)))
     known_teams = {t.casefold(): t for t, _ in people}
     known_offices = {o.casefold(): o for _, o in people if o}
     unknown = [t for t in teams if t.casefold() not in known_teams]
@@ -118,7 +118,7 @@ def _check_names(session: Session, teams: list[str], offices: list[str]) -> tupl
 def split_names(text: str, session: Session) -> tuple[list[str], list[str]]:
     """ "Tax, Employment, Leeds" → (teams, offices): each name is a team or an office."""
     names = [n.strip() for n in re.split(r"[,;\n]", text or "") if n.strip()]
-    people = list(session.exec(select(PersonRow.team, PersonRow.office).where(PersonRow.active)))
+    people = list(session.exec(select(Person.team, Person.office).where(Person.active)))
     offices = {o.casefold() for _, o in people if o}
     teams = [n for n in names if n.casefold() not in offices]
     return teams, [n for n in names if n.casefold() in offices]
@@ -159,7 +159,7 @@ def last_day(campaign: Campaign, zone: ZoneInfo) -> date:
     return local_day(campaign.ends_at - timedelta(seconds=1), zone)
 
 
-def is_participant(campaign: Campaign, person: PersonRow | Member) -> bool:
+def is_participant(campaign: Campaign, person: Person | Member) -> bool:
     """Whether `person` takes part: their team and office are in (empty = everyone)."""
     if not person.active:
         return False
@@ -182,17 +182,17 @@ class Member:
 
 
 _MEMBER_COLUMNS: tuple[Any, ...] = (
-    col(PersonRow.id),
-    col(PersonRow.email),
-    col(PersonRow.name),
-    col(PersonRow.team),
-    col(PersonRow.office),
-    col(PersonRow.leaderboard_opt_in),
-    col(PersonRow.active),
+    col(Person.id),
+    col(Person.email),
+    col(Person.name),
+    col(Person.team),
+    col(Person.office),
+    col(Person.leaderboard_opt_in),
+    col(Person.active),
 )
 
 
 def participants(session: Session, campaign: Campaign) -> list[Member]:
-    rows = session.execute(sa_select(*_MEMBER_COLUMNS).where(col(PersonRow.active))).all()
+    rows = session.execute(sa_select(*_MEMBER_COLUMNS).where(col(Person.active))).all()
     members = [Member(*row) for row in rows]
     return [m for m in members if is_participant(campaign, m)]
