@@ -27,7 +27,8 @@ from tests.postgres import reset_postgres
 # tests (tests/test_nudges_chat.py) switch it back on.
 os.environ.setdefault("CROSSBOT_NUDGE_WELCOME", "false")
 
-pytest_plugins = ["tests.campaign_support"]  # the campaign tests' `clock` and `week`
+# The campaign tests' `clock` and `week`; the story tests' `digest_ctx`.
+pytest_plugins = ["tests.campaign_support", "tests.story_support"]
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CONTENT = REPO / "content"
