@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot import learning, referrals
+from bot.local_time import local_day, local_midnight
 from bot.messages import Button, Reply
 from bot.render import label, render
 from bot.store.models import (
@@ -189,8 +190,7 @@ def spent(session: Session, now: datetime, zone: ZoneInfo) -> dict[int, tuple[in
 
     The one budget query: every kind of reminder (campaign encouragement included) counts.
     """
-    local = now.astimezone(zone)
-    midnight = datetime.combine(local.date(), time(), tzinfo=zone)
+    midnight = local_midnight(local_day(now, zone), zone)
     rows = session.exec(
         select(Nudge.person_id, Nudge.sent_at).where(
             col(Nudge.sent_at).is_not(None),
@@ -561,11 +561,9 @@ def _card_nudges(
 ) -> list[NudgeItem]:
     by_email = {p.email: p for p in people.values()}
     limit = now.date() - timedelta(days=round(policy.card_review_months * DAYS_PER_MONTH))
-    local = now.astimezone(policy.zone).date()
-    quarter = date(local.year, 3 * ((local.month - 1) // 3) + 1, 1)
-    answered = learning.answered_since(
-        session, datetime.combine(quarter, time(), tzinfo=policy.zone)
-    )
+    today = local_day(now, policy.zone)
+    quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    answered = learning.answered_since(session, local_midnight(quarter, policy.zone))
     items = []
     for card in session.exec(select(ServiceCard).where(col(ServiceCard.retired).is_(False))):
         reviewed: date = card.updated or card.loaded_at.date()

@@ -12,7 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from bot.campaigns._lifecycle import _MEMBER_COLUMNS, Member, last_day, participants
-from bot.campaigns._time import local_day, local_midnight
+from bot.local_time import local_day, local_midnight
 from bot.store.models import (
     Campaign,
     Person,

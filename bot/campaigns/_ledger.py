@@ -28,7 +28,7 @@ from bot.campaigns._rules import (
     rules_of,
     win_bonus,
 )
-from bot.campaigns._time import day_bounds
+from bot.local_time import day_bounds
 from bot.messages import Reply
 from bot.people import admins
 from bot.render import render

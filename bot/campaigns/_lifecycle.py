@@ -12,7 +12,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.campaigns._rules import CampaignError, rules_for
-from bot.campaigns._time import local_day, local_midnight
+from bot.local_time import local_day, local_midnight
 from bot.store.models import (
     Campaign,
     Person,
