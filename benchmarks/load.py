@@ -26,13 +26,11 @@ import contextlib
 import csv
 import itertools
 import json
-import multiprocessing as mp
 import os
 import random
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,10 +42,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
-from slack_sdk.signature import SignatureVerifier
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._servers import (  # noqa: E402
+    child_server,
+    free_port,
+    serve,
+    serve_until_stopped,
+    slack_signature,
+)
 
 SECRET = "load-benchmark-signing-secret"
 TOKEN = "xoxb-load-benchmark"
@@ -64,13 +69,6 @@ CLIENT_WORDS = (
     ["Quarry", "Meadow", "Harbour", "Summit", "Orchard", "Beacon", "Lantern", "Willow", "Falcon"],
     ["Holdings", "Industries", "Partners", "Trading", "Ventures", "Estates", "Foods", "Labs"],
 )
-
-
-def sign(body: str, secret: str = SECRET) -> dict[str, str]:
-    """Slack's v0 request signature headers for `body`, signed now."""
-    timestamp = str(int(time.time()))
-    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
 
 
 def dm_channel(user: str) -> str:
@@ -210,11 +208,8 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{name}", self._respond)
         app.router.add_post("/upload/{name}", self._upload)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        runner, port = await serve(app)
+        self.url = f"http://127.0.0.1:{port}"
         return runner
 
     def expect(self, *keys: str) -> asyncio.Future[Post]:
@@ -299,12 +294,6 @@ def _post(channel: str, params: dict[str, Any]) -> Post:
 
 
 # --- the servers under test -------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Replica:
     process: subprocess.Popen[bytes]
@@ -326,7 +315,7 @@ async def start_replicas(
         "SLACK_BOT_TOKEN": TOKEN,
     }
     for n in range(count):
-        port, log = _free_port(), logs / f"replica{n}.log"
+        port, log = free_port(), logs / f"replica{n}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -377,7 +366,7 @@ def _bare_bolt(api_url: str, ports: Any, stop: Any) -> None:
     logging.disable(logging.WARNING)
     constant = "Employment law: talk to Priya Shah"
 
-    async def main() -> None:
+    def build() -> web.Application:
         client = AsyncWebClient(token=TOKEN, base_url=api_url + "/api/")
         bolt = AsyncApp(client=client, signing_secret=SECRET)
 
@@ -401,15 +390,9 @@ def _bare_bolt(api_url: str, ports: Any, stop: Any) -> None:
 
         app = web.Application()
         app.router.add_post("/slack/events", events)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        ports.put(runner.addresses[0][1])
-        await asyncio.to_thread(stop.wait)
-        await runner.cleanup()
+        return app
 
-    asyncio.run(main())
+    serve_until_stopped(build, ports, stop)
 
 
 # --- the users ----------------------------------------------------------------------------------
@@ -509,7 +492,7 @@ class Users:
             await asyncio.sleep(self.think * (0.5 + random.random()))
         waiting = self.slack.expect(*keys)
         sent = time.perf_counter()
-        headers = {"Content-Type": content_type, **sign(body)}
+        headers = {"Content-Type": content_type, **slack_signature(body, SECRET)}
         try:
             async with self.session.post(
                 next(self.targets), data=body, headers=headers
@@ -705,18 +688,10 @@ async def warm_up(firm: Firm, slack: FakeSlack, ports: list[int]) -> Tally:
 async def run_bare_bolt(firm: Firm, seconds: float, think: float) -> Outcome:
     slack = FakeSlack(firm.emails)
     runner = await slack.start()
-    context = mp.get_context("spawn")
-    ports, stop = context.Queue(), context.Event()
-    process = context.Process(target=_bare_bolt, args=(slack.url, ports, stop))
-    process.start()
     try:
-        port = await asyncio.to_thread(ports.get, True, START_TIMEOUT)
-        tally = await Users(firm, slack, [port], live=False, think=think).run(seconds)
+        async with child_server(_bare_bolt, slack.url, timeout=START_TIMEOUT) as port:
+            tally = await Users(firm, slack, [port], live=False, think=think).run(seconds)
     finally:
-        stop.set()
-        await asyncio.to_thread(process.join, 30)
-        if process.is_alive():
-            process.terminate()
         await runner.cleanup()
     return Outcome("bare Bolt, constant", tally)
 

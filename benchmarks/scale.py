@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from search_speed import generate  # noqa: E402
 
-from bot.catalog import Catalog, Client, Person, load_catalog, load_into  # noqa: E402
+from bot.catalog import Catalog, Client, PersonRecord, load_catalog, load_into  # noqa: E402
 from bot.context import Context  # noqa: E402
 from bot.conversation import handle  # noqa: E402
 from bot.messages import Turn  # noqa: E402
@@ -65,12 +65,12 @@ def synthetic_firm(content: Catalog, cards: int, people: int, seed: int = 7) -> 
     surnames = sorted({p.name.split()[-1] for p in content.people if len(p.name.split()) > 1})
     teams = sorted({c.team for c in content.cards})
     domain = content.people[0].email.split("@")[1] if content.people else "firm.example"
-    staff: list[Person] = []
+    staff: list[PersonRecord] = []
     for n in range(people):
         first, last = rng.choice(firsts), rng.choice(surnames)
         email = f"{first}.{last}.{n}@{domain}".lower()
         slack_id = f"U{n:08d}"
-        staff.append(Person(email, f"{first} {last}", rng.choice(teams), slack_id=slack_id))
+        staff.append(PersonRecord(email, f"{first} {last}", rng.choice(teams), slack_id=slack_id))
     owners = [p.email for p in staff]
     grown = [replace(c, owners=(rng.choice(owners),)) for c in grown]
     stems = sorted(

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import multiprocessing as mp
 import sys
 import tempfile
 import time
@@ -28,10 +27,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import ClientSession, TCPConnector, web
-from slack_sdk.signature import SignatureVerifier
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks._servers import child_server, serve, serve_until_stopped, slack_signature  # noqa: E402
 
 SECRET = "benchmark-signing-secret"
 TOKEN = "xoxb-benchmark"
@@ -60,11 +60,8 @@ class SlackSide:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/respond/{n}", self._respond)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        runner, port = await serve(app)
+        self.url = f"http://127.0.0.1:{port}"
         return runner
 
     async def _api(self, request: web.Request) -> web.Response:
@@ -148,20 +145,12 @@ def _serve(kind: str, database_url: str, api_url: str, ports: Any, stop: Any) ->
 
     logging.disable(logging.WARNING)
 
-    async def main() -> None:
+    def build() -> web.Application:
         if kind in ("crossbot", "adapter"):
-            app = _crossbot_app(database_url, api_url, constant=kind == "adapter")
-        else:
-            app = _bare_bolt_app(api_url)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        ports.put(runner.addresses[0][1])
-        await asyncio.to_thread(stop.wait)
-        await runner.cleanup()
+            return _crossbot_app(database_url, api_url, constant=kind == "adapter")
+        return _bare_bolt_app(api_url)
 
-    asyncio.run(main())
+    serve_until_stopped(build, ports, stop)
 
 
 # --- load ----------------------------------------------------------------------------------
@@ -195,14 +184,10 @@ def _signed(n: int, query: str, user: str, response_url: str) -> tuple[str, dict
             "trigger_id": f"t.{n}",
         }
     )
-    ts = str(int(time.time()))
-    signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
-    headers = {
+    return body, {
         "Content-Type": "application/x-www-form-urlencoded",
-        "X-Slack-Request-Timestamp": ts,
-        "X-Slack-Signature": signature,
+        **slack_signature(body, SECRET),
     }
-    return body, headers
 
 
 async def _fire(
@@ -254,12 +239,7 @@ async def _run_one(
     concurrency: int,
     closed: bool = True,
 ) -> Result:
-    context = mp.get_context("spawn")
-    ports, stop = context.Queue(), context.Event()
-    process = context.Process(target=_serve, args=(kind, database_url, side.url, ports, stop))
-    process.start()
-    try:
-        port = await asyncio.to_thread(ports.get, True, 60)
+    async with child_server(_serve, kind, database_url, side.url) as port:
         warm = [
             _signed(i, queries[i % len(queries)], users[i % len(users)], f"{side.url}/respond/{i}")
             for i in range(WARMUP)
@@ -284,11 +264,6 @@ async def _run_one(
             answers = [side.arrived[i] - sent[i] for i in side.arrived]
             end = max(side.arrived.values(), default=acked)
         return Result(kind, acked - start, acks, answers, errors, end - start)
-    finally:
-        stop.set()
-        process.join(30)
-        if process.is_alive():
-            process.terminate()
 
 
 def _median(runs: list[Result]) -> Result:

@@ -66,7 +66,7 @@ class Card:
 
 
 @dataclass(frozen=True)
-class Person:
+class PersonRecord:
     email: str
     name: str
     team: str
@@ -107,12 +107,12 @@ class Catalog:
     """Everything a content folder holds, parsed."""
 
     cards: list[Card] = field(default_factory=list)
-    people: list[Person] = field(default_factory=list)
+    people: list[PersonRecord] = field(default_factory=list)
     clients: list[Client] = field(default_factory=list)
     folder: Path | None = None
     firm: Firm | None = None  # None: read from a database no firm.yaml was loaded into
 
-    def person(self, email: str) -> Person | None:
+    def person(self, email: str) -> PersonRecord | None:
         return self._people_by_email().get(email.strip().lower())
 
     def card(self, card_id: str) -> Card | None:
@@ -121,7 +121,7 @@ class Catalog:
     def teams(self) -> list[str]:
         return sorted({p.team for p in self.people} | {c.team for c in self.cards})
 
-    def _people_by_email(self) -> dict[str, Person]:
+    def _people_by_email(self) -> dict[str, PersonRecord]:
         return {p.email: p for p in self.people}
 
 
@@ -360,9 +360,9 @@ def _date(value: Any, file: str, problems: list[Problem]) -> date | None:
 # -- people and clients ------------------------------------------------------------------
 
 
-def _read_people(path: Path, problems: list[Problem]) -> list[Person]:
+def _read_people(path: Path, problems: list[Problem]) -> list[PersonRecord]:
     rows = _read_csv(path, ("email", "name", "team"), problems, required=True)
-    people: list[Person] = []
+    people: list[PersonRecord] = []
     seen: dict[str, int] = {}
     ids: dict[tuple[str, str], int] = {}  # (column, id) -> line, for slack_id and teams_id
     for line, row in rows:
@@ -394,7 +394,7 @@ def _read_people(path: Path, problems: list[Problem]) -> list[Person]:
             continue
         seen[email] = line
         people.append(
-            Person(
+            PersonRecord(
                 email=email,
                 name=row["name"].strip(),
                 team=row["team"].strip(),
@@ -793,7 +793,7 @@ def from_store(session: Session) -> Catalog:
         )
     ]
     people = [
-        Person(
+        PersonRecord(
             email=p.email,
             name=p.name,
             team=p.team,

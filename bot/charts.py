@@ -10,10 +10,11 @@ things get whole-number ticks only; callers skip a chart that would show nothing
 
 from __future__ import annotations
 
+import functools
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -35,18 +36,6 @@ _NEGATIVE = "#c05621"
 _DPI = 110
 
 
-def bar_chart(
-    labels: Sequence[str],
-    values: Sequence[float],
-    title: str,
-    value_label: str = "",
-    horizontal: bool = True,
-    value_format: str = "{:,.0f}",
-) -> bytes:
-    """Bars, one per label; negative values are drawn in a second colour."""
-    return _png(bar_figure(labels, values, title, value_label, horizontal, value_format))
-
-
 def bar_figure(
     labels: Sequence[str],
     values: Sequence[float],
@@ -55,7 +44,7 @@ def bar_figure(
     horizontal: bool = True,
     value_format: str = "{:,.0f}",
 ) -> Figure:
-    """The figure `bar_chart` encodes; whole numbers get whole-number ticks."""
+    """Bars, one per label; negative values are drawn in a second colour."""
     height = max(2.5, 0.45 * len(labels) + 1.2) if horizontal else 4.0
     figure = _figure((7.5, height), _DPI)
     axes = figure.add_subplot()
@@ -132,17 +121,10 @@ def matrix_chart(
     return _png(figure)
 
 
-def weekly_by_team_chart(
-    weeks: list[date], series: dict[str, list[int]], title: str = "", ylabel: str = ""
-) -> bytes:
-    """A stacked bar chart of counts per week (x) by team (stacks), as PNG bytes."""
-    return _png(weekly_by_team_figure(weeks, series, title, ylabel))
-
-
 def weekly_by_team_figure(
     weeks: list[date], series: dict[str, list[int]], title: str = "", ylabel: str = ""
 ) -> Figure:
-    """The figure `weekly_by_team_chart` encodes."""
+    """A stacked bar chart of counts per week (x) by team (stacks)."""
     from matplotlib import colormaps
 
     figure = _figure((8, 4.2), 100)
@@ -165,23 +147,15 @@ def weekly_by_team_figure(
     return figure
 
 
-def team_race_chart(
-    days: Sequence[date],
-    series: Mapping[str, Sequence[float]],
-    title: str = "",
-    value_label: str = "points per head",
-) -> bytes:
-    """A campaign's team race: one line per team, its running total at the end of each day."""
-    return _png(team_race_figure(days, series, title, value_label))
-
-
 def team_race_figure(
     days: Sequence[date],
     series: Mapping[str, Sequence[float]],
     title: str = "",
     value_label: str = "points per head",
 ) -> Figure:
-    """The figure `team_race_chart` encodes: the legend sits below the plot, never on a line."""
+    """A campaign's team race: one line per team, its running total at the end of each day.
+
+    The legend sits below the plot, never on a line."""
     figure = _figure((7.5, 4.6), _DPI)
     axes = figure.add_subplot()
     labels = [f"{d:%a} {d.day}" for d in days]
@@ -230,3 +204,22 @@ def _png(figure: Figure) -> bytes:
     buffer = io.BytesIO()
     figure.canvas.print_png(buffer)  # type: ignore[attr-defined]
     return buffer.getvalue()
+
+
+_Args = ParamSpec("_Args")
+
+
+def _encoded(draw: Callable[_Args, Figure]) -> Callable[_Args, bytes]:
+    """The PNG-bytes twin of a `*_figure` function: same arguments, encoded result."""
+
+    @functools.wraps(draw)
+    def chart(*args: _Args.args, **kwargs: _Args.kwargs) -> bytes:
+        return _png(draw(*args, **kwargs))
+
+    chart.__name__ = chart.__qualname__ = draw.__name__.replace("_figure", "_chart")
+    return chart
+
+
+bar_chart = _encoded(bar_figure)
+weekly_by_team_chart = _encoded(weekly_by_team_figure)
+team_race_chart = _encoded(team_race_figure)

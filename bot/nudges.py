@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from bot import learning, referrals
+from bot.local_time import local_day, local_midnight
 from bot.messages import Button, Reply
 from bot.render import label, render
 from bot.store.models import (
@@ -105,6 +106,35 @@ class NudgeItem:
     urgent: bool = False
     digest: bool = False  # the person reads a personal digest, so it can be batched there
 
+    @classmethod
+    def to(
+        cls,
+        person: Person,
+        kind: str,
+        about: str,
+        subject: str,
+        since: datetime,
+        data: dict[str, Any],
+        buttons: list[Button],
+        urgent: bool = False,
+    ) -> NudgeItem:
+        """Rule `kind`'s nudge for `person`; `about` names what it is about in its key, which
+        makes each nudge once-only ("no_news:referral:7:person:3")."""
+        assert person.id is not None
+        return cls(
+            key=f"{kind}:{about}:person:{person.id}",
+            person_id=person.id,
+            email=person.email,
+            name=person.name,
+            kind=kind,
+            subject=subject,
+            since=since,
+            data=data,
+            buttons=buttons,
+            urgent=urgent,
+            digest=person.digest_opt_in,
+        )
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -164,8 +194,7 @@ def spent(session: Session, now: datetime, zone: ZoneInfo) -> dict[int, tuple[in
 
     The one budget query: every kind of reminder (campaign encouragement included) counts.
     """
-    local = now.astimezone(zone)
-    midnight = datetime.combine(local.date(), time(), tzinfo=zone)
+    midnight = local_midnight(local_day(now, zone), zone)
     rows = session.exec(
         select(Nudge.person_id, Nudge.sent_at).where(
             col(Nudge.sent_at).is_not(None),
@@ -461,7 +490,6 @@ def _item(
     cause: str = "",
     urgent: bool = False,
 ) -> NudgeItem:
-    assert person.id is not None
     receiver = data.get("role", "receiver") == "receiver"
     if not receiver:
         buttons = [Button(label("my_referrals"), "referral.mine")]
@@ -473,20 +501,10 @@ def _item(
             buttons.append(
                 Button(label("still_going"), "nudge.still_going", {"referral": referral.id})
             )
-    return NudgeItem(
-        key=":".join(
-            p for p in (rule, f"referral:{referral.id}", cause, f"person:{person.id}") if p
-        ),
-        person_id=person.id,
-        email=person.email,
-        name=person.name,
-        kind=rule,
-        subject=str(referral.id),
-        since=referral.updated_at,
-        data=data,
-        buttons=buttons,
-        urgent=urgent and receiver,
-        digest=person.digest_opt_in,
+    about = f"referral:{referral.id}:{cause}" if cause else f"referral:{referral.id}"
+    since = referral.updated_at
+    return NudgeItem.to(
+        person, rule, about, str(referral.id), since, data, buttons, urgent=urgent and receiver
     )
 
 
@@ -507,12 +525,10 @@ def _close_loop(session: Session, people: dict[int | None, Person]) -> list[Nudg
             continue
         # No client name: the ambassador may not be a party to the referral.
         items.append(
-            NudgeItem(
-                key=f"close_loop:referral:{referral.id}:person:{who.id}",
-                person_id=who.id,
-                email=who.email,
-                name=who.name,
-                kind="close_loop",
+            NudgeItem.to(
+                who,
+                "close_loop",
+                f"referral:{referral.id}",
                 subject=str(referral.id),
                 since=referral.updated_at,
                 data={
@@ -533,7 +549,6 @@ def _close_loop(session: Session, people: dict[int | None, Person]) -> list[Nudg
                         "primary",
                     )
                 ],
-                digest=who.digest_opt_in,
             )
         )
     return items
@@ -571,12 +586,10 @@ def _homework(session: Session, now: datetime, people: dict[int | None, Person])
             if owner is None or owner.id is None:
                 continue
             items.append(
-                NudgeItem(
-                    key=f"homework:referral:{referral.id}:person:{owner.id}",
-                    person_id=owner.id,
-                    email=owner.email,
-                    name=owner.name,
-                    kind="homework",
+                NudgeItem.to(
+                    owner,
+                    "homework",
+                    f"referral:{referral.id}",
                     subject=card.id,
                     since=referral.updated_at,
                     data={
@@ -589,7 +602,6 @@ def _homework(session: Session, now: datetime, people: dict[int | None, Person])
                         "questions": _bullets(card.sections.get("questions", ""), client.sector),
                     },
                     buttons=[Button(label("show_the_card"), "card.show", {"card": card.id})],
-                    digest=owner.digest_opt_in,
                 )
             )
     return items
@@ -600,11 +612,9 @@ def _card_nudges(
 ) -> list[NudgeItem]:
     by_email = {p.email: p for p in people.values()}
     limit = now.date() - timedelta(days=round(policy.card_review_months * DAYS_PER_MONTH))
-    local = now.astimezone(policy.zone).date()
-    quarter = date(local.year, 3 * ((local.month - 1) // 3) + 1, 1)
-    answered = learning.answered_since(
-        session, datetime.combine(quarter, time(), tzinfo=policy.zone)
-    )
+    today = local_day(now, policy.zone)
+    quarter = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    answered = learning.answered_since(session, local_midnight(quarter, policy.zone))
     items = []
     for card in session.exec(select(ServiceCard).where(col(ServiceCard.retired).is_(False))):
         reviewed: date = card.updated or card.loaded_at.date()
@@ -612,12 +622,10 @@ def _card_nudges(
         if reviewed > limit or contact is None or contact.id is None:
             continue
         items.append(
-            NudgeItem(
-                key=f"stale_card:{card.id}:{reviewed.isoformat()}:person:{contact.id}",
-                person_id=contact.id,
-                email=contact.email,
-                name=contact.name,
-                kind="stale_card",
+            NudgeItem.to(
+                contact,
+                "stale_card",
+                f"{card.id}:{reviewed.isoformat()}",
                 subject=card.id,
                 since=datetime.combine(reviewed, time(), tzinfo=now.tzinfo),
                 data={
@@ -628,7 +636,6 @@ def _card_nudges(
                     "answered": answered.get(card.id, 0),
                 },
                 buttons=[Button(label("show_the_card"), "card.show", {"card": card.id})],
-                digest=contact.digest_opt_in,
             )
         )
     return items

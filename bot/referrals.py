@@ -48,7 +48,7 @@ __all__ = [
     "confirm_client",
     "consent",
     "create",
-    "find_client",
+    "client_named",
     "find_duplicate",
     "funnel",
     "in_team",
@@ -184,7 +184,7 @@ class Mine:
 # -- looking things up -------------------------------------------------------------------
 
 
-def find_client(session: Session, name: str) -> Client | None:
+def client_named(session: Session, name: str) -> Client | None:
     """A live client by name or alias (case-insensitive), provisional ones included."""
     wanted = name.strip().casefold()
     if not wanted:
@@ -421,7 +421,7 @@ def create(
     if receiver.id == referrer.id:
         raise ReferralError("self_referral")
     assert referrer.id is not None and receiver.id is not None
-    client = find_client(session, new.client) or _retired_client(session, new.client)
+    client = client_named(session, new.client) or _retired_client(session, new.client)
     provisional = client is None
     if client is None:
         client = Client(name=new.client.strip(), owner_id=referrer.id, provisional=True)

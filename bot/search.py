@@ -52,7 +52,7 @@ from bot._search.vocab import (
     load_areas,
     load_glossary,
 )
-from bot.catalog import Card, Client, Person
+from bot.catalog import Card, Client, PersonRecord
 
 __all__ = ["EVIDENCE_FLOOR", "Match", "SearchIndex", "SearchResult", "load_vocabulary"]
 
@@ -116,7 +116,7 @@ class SearchResult:
     matches: list[Match] = field(default_factory=list)
     reason: Reason = ""
     areas: tuple[str, ...] = ()
-    person: Person | None = None
+    person: PersonRecord | None = None
     team: str | None = None
 
     @property
@@ -170,7 +170,7 @@ class SearchIndex:
     def __init__(
         self,
         cards: Sequence[Card],
-        people: Sequence[Person],
+        people: Sequence[PersonRecord],
         clients: Sequence[Client],
         glossary: Glossary,
         areas: Sequence[Area],
@@ -213,7 +213,7 @@ class SearchIndex:
     def build(
         cls,
         cards: Sequence[Card],
-        people: Sequence[Person] = (),
+        people: Sequence[PersonRecord] = (),
         clients: Sequence[Client] = (),
         glossary: Glossary | None = None,
         areas: Sequence[Area] | None = None,
@@ -525,7 +525,7 @@ class SearchIndex:
 
     # -- people, teams, clients -----------------------------------------------------------
 
-    def find_person(self, question: str) -> Person | None:
+    def find_person(self, question: str) -> PersonRecord | None:
         """The person a question names (full name, or a surname or first name nobody shares)."""
         said = words(question)
         names = self._names
@@ -546,7 +546,7 @@ class SearchIndex:
                 return named[0]
         return self._misspelt_person(said)
 
-    def _misspelt_person(self, said: list[str]) -> Person | None:
+    def _misspelt_person(self, said: list[str]) -> PersonRecord | None:
         """'who is Priya Shaw?': a short question that is nearly someone's full name."""
         rest = [w for w in said if w not in STOPWORDS and w not in _ABOUT_SURFACE]
         if not 2 <= len(rest) <= 3 or not self.people:
@@ -609,21 +609,21 @@ class _Names:
     """People, team and client names as the questions' words spell them, worked out once
     per index rather than once per question (a firm may have thousands of people)."""
 
-    by_length: list[tuple[str, Person]]  # " priya shah ", longest names first
-    by_last: dict[str, list[Person]]
-    by_first: dict[str, list[Person]]
-    spelled: dict[str, Person]  # "priya shah" -> the person (the last of namesakes)
+    by_length: list[tuple[str, PersonRecord]]  # " priya shah ", longest names first
+    by_last: dict[str, list[PersonRecord]]
+    by_first: dict[str, list[PersonRecord]]
+    spelled: dict[str, PersonRecord]  # "priya shah" -> the person (the last of namesakes)
     teams: list[tuple[str, str]]  # (team, " its words "), longest first
     clients: list[tuple[str, Client]]  # (" name or alias ", client)
     rank: dict[str, int] = field(default_factory=dict)  # "priya shah" -> first in by_length
     longest: int = 0  # most words in a name
 
     @classmethod
-    def of(cls, people: list[Person], cards: list[Card], clients: list[Client]) -> _Names:
-        by_length: list[tuple[str, Person]] = []
-        by_last: dict[str, list[Person]] = defaultdict(list)
-        by_first: dict[str, list[Person]] = defaultdict(list)
-        spelled: dict[str, Person] = {}
+    def of(cls, people: list[PersonRecord], cards: list[Card], clients: list[Client]) -> _Names:
+        by_length: list[tuple[str, PersonRecord]] = []
+        by_last: dict[str, list[PersonRecord]] = defaultdict(list)
+        by_first: dict[str, list[PersonRecord]] = defaultdict(list)
+        spelled: dict[str, PersonRecord] = {}
         for person in sorted(people, key=lambda p: -len(p.name)):
             said = words(person.name)
             by_length.append((f" {' '.join(said)} ", person))

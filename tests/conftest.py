@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,7 +27,8 @@ from tests.postgres import reset_postgres
 # tests (tests/test_nudges_chat.py) switch it back on.
 os.environ.setdefault("CROSSBOT_NUDGE_WELCOME", "false")
 
-pytest_plugins = ["tests.campaign_support"]  # the campaign tests' `clock` and `week`
+# The campaign tests' `clock` and `week`; the story tests' `digest_ctx`.
+pytest_plugins = ["tests.campaign_support", "tests.story_support"]
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CONTENT = REPO / "content"
@@ -42,6 +44,13 @@ def load_benchmark(name: str) -> ModuleType:
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     return bench
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server process that must be told its port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def frozen_clock(moment: datetime, autouse: bool = False) -> Any:

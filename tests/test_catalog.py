@@ -24,6 +24,14 @@ def only(problems: list[str], needle: str) -> str:
     return hits[0]
 
 
+def card_problem(tmp_path: Path, written: str, instead: str, needle: str) -> tuple[Path, str]:
+    """The sample firm's employment card with `written` replaced: the card, and the one
+    problem naming `needle`."""
+    card = copy_sample(tmp_path) / "cards" / "employment.md"
+    edit(card, written, instead)
+    return card, only(problems_of(card.parent.parent), needle)
+
+
 def test_sample_firm_has_no_errors() -> None:
     catalog, problems = read_folder(SAMPLE_CONTENT, today=TODAY)
     assert [p for p in problems if p.level == "error"] == []
@@ -58,12 +66,19 @@ def test_missing_required_key(tmp_path: Path, key: str) -> None:
     assert f"error: missing '{key}'" in only(problems_of(folder), f"missing '{key}'")
 
 
-def test_id_must_match_file_name(tmp_path: Path) -> None:
-    folder = copy_sample(tmp_path)
-    card = folder / "cards" / "employment.md"
-    edit(card, "id: employment", "id: employment-law")
-    problem = only(problems_of(folder), "differs from the file name")
-    assert problem.startswith(f"{card}:{line_of(card, 'id:')}: error")
+@pytest.mark.parametrize(
+    ("written", "instead", "problem", "at"),
+    [
+        ("id: employment", "id: employment-law", "differs from the file name", "id:"),
+        ("priya.shah@hartwellfinch.example", "ghost@hartwellfinch.example", "ghost@", "owners:"),
+    ],
+    ids=["id must match the file name", "unknown owner"],
+)
+def test_a_card_error_names_the_file_and_line(
+    tmp_path: Path, written: str, instead: str, problem: str, at: str
+) -> None:
+    card, found = card_problem(tmp_path, written, instead, problem)
+    assert found.startswith(f"{card}:{line_of(card, at)}: error")
 
 
 def test_duplicate_ids(tmp_path: Path) -> None:
@@ -74,14 +89,6 @@ def test_duplicate_ids(tmp_path: Path) -> None:
     edit(folder / "cards" / "employment-copy.md", "id: employment-copy", "id: employment")
     problems = problems_of(folder)
     assert any("duplicate id 'employment'" in p for p in problems), problems
-
-
-def test_unknown_owner(tmp_path: Path) -> None:
-    folder = copy_sample(tmp_path)
-    card = folder / "cards" / "employment.md"
-    edit(card, "priya.shah@hartwellfinch.example", "ghost@hartwellfinch.example")
-    problem = only(problems_of(folder), "ghost@")
-    assert problem.startswith(f"{card}:{line_of(card, 'owners:')}: error")
 
 
 def test_duplicate_person_email(tmp_path: Path) -> None:
@@ -107,25 +114,21 @@ def test_client_with_unknown_owner_and_service(tmp_path: Path) -> None:
 
 
 def test_missing_section_is_a_warning(tmp_path: Path) -> None:
-    folder = copy_sample(tmp_path)
-    card = folder / "cards" / "employment.md"
-    edit(card, "## Questions to ask", "## Other notes")
-    problem = only(problems_of(folder), "missing section '## Questions to ask'")
+    needle = "missing section '## Questions to ask'"
+    _, problem = card_problem(tmp_path, "## Questions to ask", "## Other notes", needle)
     assert ": warning:" in problem
 
 
 def test_stale_card_is_a_warning(tmp_path: Path) -> None:
-    folder = copy_sample(tmp_path)
-    card = folder / "cards" / "employment.md"
-    edit(card, "updated: 2026-10-14", "updated: 2024-01-01")
-    problem = only(problems_of(folder), "employment.md:7: warning: not reviewed since 2024-01-01")
+    needle = "employment.md:7: warning: not reviewed since 2024-01-01"
+    _, problem = card_problem(tmp_path, "updated: 2026-10-14", "updated: 2024-01-01", needle)
     assert "12 months" in problem
 
 
 def test_card_team_without_people_is_a_warning(tmp_path: Path) -> None:
-    folder = copy_sample(tmp_path)
-    edit(folder / "cards" / "employment.md", "team: Employment", "team: Employment Law Group")
-    assert ": warning:" in only(problems_of(folder), "has nobody in people.csv")
+    needle = "has nobody in people.csv"
+    _, problem = card_problem(tmp_path, "team: Employment", "team: Employment Law Group", needle)
+    assert ": warning:" in problem
 
 
 def test_missing_people_file_and_cards(tmp_path: Path) -> None:

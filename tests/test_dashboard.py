@@ -8,7 +8,6 @@ import io
 import logging
 import os
 import re
-import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -36,7 +35,7 @@ from bot.store.models import (
     Referral,
     Story,
 )
-from tests.conftest import REPO, SAMPLE_CONTENT, frozen_clock, load_benchmark
+from tests.conftest import REPO, SAMPLE_CONTENT, free_port, frozen_clock, load_benchmark
 from tests.dashboard_driver import ADMIN, NOW, PRIYA, SAM, Dashboard, csrf_of, dashboard, path_of
 from tests.factories import referral as make_referral
 from tests.test_cli import crossbot
@@ -518,14 +517,8 @@ def test_the_cli_prints_a_link_for_admins_only(tmp_path: Path) -> None:
     assert "Traceback" not in made.stderr + refused.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 async def test_demo_serve_prints_a_link_and_the_overview_shows_the_demo(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("CROSSBOT_DATABASE_URL", None)
     process = subprocess.Popen(

@@ -6,7 +6,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import select
 
 from bot.catalog import load_catalog, load_into
@@ -16,6 +15,7 @@ from bot.settings import Settings
 from bot.store import Store, current_revision
 from bot.store.models import Person, ServiceCard
 from tests.conftest import PRIYA, SAMPLE_CONTENT
+from tests.postgres import reset_postgres
 
 pytestmark = pytest.mark.slow
 URL = os.environ.get("CROSSBOT_TEST_POSTGRES_URL", "")
@@ -25,10 +25,7 @@ URL = os.environ.get("CROSSBOT_TEST_POSTGRES_URL", "")
 def pg_store() -> Iterator[Store]:
     if not URL:
         pytest.skip("set CROSSBOT_TEST_POSTGRES_URL to a scratch PostgreSQL database")
-    store = Store(URL, migrate=False)
-    with store.engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    store = Store(URL)
+    store = Store(reset_postgres(URL))  # migrated from an empty schema on first use
     yield store
     store.dispose()
 

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
-from sqlmodel import select
 
-from bot.context import Context
-from bot.store.models import Story
-from tests import factories
-from tests.conftest import frozen_clock
+from tests.conftest import ADMIN, frozen_clock
+from tests.story_support import JAMES, NOW, OWEN, PRIYA, SAM, STORY, stories, won_referral
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
-SAM = "sam.patel@hartwellfinch.example"  # ambassador, Tax
-OWEN = "owen.gallagher@hartwellfinch.example"  # member, Employment; owns Oakmere Schools Trust
-PRIYA = "priya.shah@hartwellfinch.example"  # member, Employment; owns Brightpath Care Group
-JAMES = "james.thornton@hartwellfinch.example"  # owns Northwind Foods Ltd
-ADMIN = "alex.morgan@hartwellfinch.example"
-NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
-
-STORY = {
-    "title": "Tax and Employment win together",
-    "body": "Spotted a TUPE issue during a tax review; Employment fixed it.",
-    "teams": "Tax, Employment",
-    "referral": "",
-    "value": "£20k",
-    "name_client": "no",
-}
-
-
 clock = frozen_clock(NOW, autouse=True)
-
-
-@pytest.fixture
-def digest_ctx(ctx: Context) -> Context:
-    ctx.settings.digest_channel = "C-DIGEST"
-    return ctx
-
-
-def _won_referral(ctx: Context, client: str = "Northwind Foods Ltd") -> int:
-    with ctx.store.write() as session:
-        row = factories.referral(session, client, SAM, PRIYA, NOW, "won", 30_000)
-        assert row.id is not None
-        return row.id
-
-
-def _stories(ctx: Context) -> list[Story]:
-    with ctx.store.read() as session:
-        return list(session.exec(select(Story)))
 
 
 def test_ambassador_story_is_published_to_the_digest_channel(chat, digest_ctx):
@@ -61,7 +21,7 @@ def test_ambassador_story_is_published_to_the_digest_channel(chat, digest_ctx):
     assert "story_saved" in kinds and "Published" in replies[0].text
     post = next(r for r in replies if r.kind == "story_post")
     assert post.to_channel == "C-DIGEST" and "Tax and Employment win together" in post.text
-    [story] = _stories(digest_ctx)
+    [story] = stories(digest_ctx)
     assert story.status == "published" and story.published_at == NOW
     assert (
         story.value == 20_000 and story.currency == "GBP" and story.teams == ["Tax", "Employment"]
@@ -85,7 +45,7 @@ def test_bad_input_gets_a_kind_message_and_the_form_again(chat, ctx):
     assert replies[1].form is not None
     replies = me.submit({**STORY, "teams": "Tax, Basket weaving"})
     assert "Basket weaving" in replies[0].text and "Employment" in replies[0].text
-    assert _stories(ctx) == []
+    assert stories(ctx) == []
 
 
 def test_member_story_waits_for_an_ambassador(chat, digest_ctx):
@@ -96,7 +56,7 @@ def test_member_story_waits_for_an_ambassador(chat, digest_ctx):
     requests = [r for r in replies if r.kind == "story_review_request"]
     assert requests and all(r.to_person for r in requests)
     assert not any(r.kind == "story_post" for r in replies)
-    [story] = _stories(digest_ctx)
+    [story] = stories(digest_ctx)
     assert story.status == "pending"
 
     # A member cannot approve; an ambassador can, which publishes and tells the author.
@@ -106,21 +66,21 @@ def test_member_story_waits_for_an_ambassador(chat, digest_ctx):
     news = next(r for r in replies if r.kind == "story_news")
     assert news.to_person == OWEN and "published" in news.text
     assert any(r.kind == "story_post" for r in replies)
-    assert _stories(digest_ctx)[0].status == "published"
+    assert stories(digest_ctx)[0].status == "published"
 
 
 def test_decline_tells_the_author(chat, ctx):
     owen = chat(OWEN)
     owen.send("/story")
     owen.submit({**STORY, "teams": "Employment"})
-    story = _stories(ctx)[0]
+    story = stories(ctx)[0]
     replies = chat(ADMIN).press("story.decline", {"story": story.id})
     assert any(r.kind == "story_news" and r.to_person == OWEN for r in replies)
-    assert _stories(ctx)[0].status == "declined"
+    assert stories(ctx)[0].status == "declined"
 
 
 def test_client_is_anonymous_by_default(chat, digest_ctx):
-    referral_id = _won_referral(digest_ctx)
+    referral_id = won_referral(digest_ctx)
     # Owen is not a party to the referral: its details stay private.
     assert chat(OWEN).press("story.from_referral", {"referral": referral_id})[0].kind == (
         "story_problem"
@@ -136,7 +96,7 @@ def test_client_is_anonymous_by_default(chat, digest_ctx):
 
 
 def test_naming_the_client_needs_the_owner(chat, digest_ctx):
-    referral_id = _won_referral(digest_ctx)
+    referral_id = won_referral(digest_ctx)
     replies = chat(SAM).press(
         "story.submit", {**STORY, "referral": str(referral_id), "name_client": "yes"}
     )
@@ -144,7 +104,7 @@ def test_naming_the_client_needs_the_owner(chat, digest_ctx):
     assert ask.to_person == JAMES and "Northwind Foods Ltd" in ask.text
     assert [b.label for b in ask.buttons] == ["Approve", "Keep anonymous"]
     assert not any(r.kind == "story_post" for r in replies)
-    story = _stories(digest_ctx)[0]
+    story = stories(digest_ctx)[0]
     assert story.status == "pending" and story.client_approval == "pending"
 
     # Only the owner may answer.
@@ -152,13 +112,13 @@ def test_naming_the_client_needs_the_owner(chat, digest_ctx):
     replies = chat(JAMES).press("story.owner_approve", {"story": story.id})
     post = next(r for r in replies if r.kind == "story_post")
     assert "Northwind Foods Ltd" in post.text
-    assert _stories(digest_ctx)[0].status == "published"
+    assert stories(digest_ctx)[0].status == "published"
 
 
 def test_owner_can_keep_the_client_anonymous(chat, digest_ctx):
-    referral_id = _won_referral(digest_ctx)
+    referral_id = won_referral(digest_ctx)
     chat(SAM).press("story.submit", {**STORY, "referral": str(referral_id), "name_client": "yes"})
-    story = _stories(digest_ctx)[0]
+    story = stories(digest_ctx)[0]
     replies = chat(JAMES).press("story.owner_anonymous", {"story": story.id})
     post = next(r for r in replies if r.kind == "story_post")
     assert "Northwind" not in post.text and "food manufacturing" in post.text
@@ -169,7 +129,7 @@ def test_owner_can_keep_the_client_anonymous(chat, digest_ctx):
 def test_list_edit_and_withdraw(chat, ctx):
     me = chat(SAM)
     me.press("story.submit", STORY)
-    story = _stories(ctx)[0]
+    story = stories(ctx)[0]
     listing = me.send("/stories")
     assert STORY["title"] in listing[0].text
     # Someone else cannot edit or withdraw it.
@@ -177,21 +137,21 @@ def test_list_edit_and_withdraw(chat, ctx):
     form = me.press("story.edit", {"story": story.id})
     assert form[0].form is not None and form[0].form.context == {"story": story.id}
     me.submit({**STORY, "title": "A better title"})
-    assert _stories(ctx)[0].title == "A better title"
+    assert stories(ctx)[0].title == "A better title"
     replies = chat(ADMIN).press("story.withdraw", {"story": story.id})
     assert replies[0].kind == "story_withdrawn"
-    assert _stories(ctx)[0].status == "withdrawn"
+    assert stories(ctx)[0].status == "withdrawn"
 
 
 def test_a_reviewer_can_edit_then_publish(chat, digest_ctx):
     owen = chat(OWEN)
     owen.press("story.submit", {**STORY, "teams": "Employment"})
-    story = _stories(digest_ctx)[0]
+    story = stories(digest_ctx)[0]
     sam = chat(SAM)
     form = sam.press("story.edit", {"story": story.id})
     assert form[0].form is not None
     replies = sam.submit({**STORY, "teams": "Employment", "title": "Polished title"})
     assert any(r.kind == "story_news" and r.to_person == OWEN for r in replies)
     assert any(r.kind == "story_post" and "Polished title" in r.text for r in replies)
-    story = _stories(digest_ctx)[0]
+    story = stories(digest_ctx)[0]
     assert story.status == "published" and story.author_id != story.reviewed_by_id

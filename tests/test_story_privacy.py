@@ -2,58 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlmodel import select
 
 from bot import digest
 from bot.catalog import load_catalog
 from bot.context import Context
-from bot.store.models import Client, Story
+from bot.store.models import Client
 from bot.story_privacy import KnownClients
 from bot.understand import Directory, client_mentions
 from tests import factories
 from tests.conftest import SAMPLE_CONTENT, frozen_clock
+from tests.story_support import JAMES, NOW, OWEN, SAM, STORY, stories, won_referral
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
-SAM = "sam.patel@hartwellfinch.example"  # ambassador, Tax
-OWEN = "owen.gallagher@hartwellfinch.example"  # member, Employment
-PRIYA = "priya.shah@hartwellfinch.example"  # member, Employment
-JAMES = "james.thornton@hartwellfinch.example"  # owns Northwind Foods Ltd
-NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
-
-STORY = {
-    "title": "Tax and Employment win together",
-    "body": "Spotted a TUPE issue during a tax review; Employment fixed it.",
-    "teams": "Tax, Employment",
-    "referral": "",
-    "value": "",
-    "name_client": "no",
-}
+STORY = {**STORY, "value": ""}  # no value: the stories here are about names
 
 clock = frozen_clock(NOW, autouse=True)
-
-
-@pytest.fixture
-def digest_ctx(ctx: Context) -> Context:
-    ctx.settings.digest_channel = "C-DIGEST"
-    return ctx
-
-
-def _stories(ctx: Context) -> list[Story]:
-    with ctx.store.read() as session:
-        return list(session.exec(select(Story).order_by(Story.id)))  # type: ignore[arg-type]
-
-
-def _won_referral(ctx: Context) -> int:
-    with ctx.store.write() as session:
-        row = factories.referral(session, "Northwind Foods Ltd", SAM, PRIYA, NOW, "won", 30_000)
-        assert row.id is not None
-        return row.id
 
 
 def _digest_stories(ctx: Context) -> list[digest.StoryItem]:
@@ -73,7 +42,7 @@ def test_an_anonymous_story_naming_a_client_comes_back_with_the_sector(chat, dig
     problem = replies[0].text
     assert "Northwind" in problem and "a food manufacturing client" in problem
     assert "A logistics and warehousing client's board was pleased." in problem
-    assert _stories(digest_ctx) == []  # nothing saved, nothing published
+    assert stories(digest_ctx) == []  # nothing saved, nothing published
 
     # The form comes back with the names replaced: accepting it as it is publishes.
     suggestion = {i.name: i.initial for i in replies[1].form.inputs}
@@ -82,7 +51,7 @@ def test_an_anonymous_story_naming_a_client_comes_back_with_the_sector(chat, dig
     replies = me.submit(suggestion)
     post = next(r for r in replies if r.kind == "story_post")
     assert "Northwind" not in post.text and "Acme" not in post.text
-    assert _stories(digest_ctx)[0].status == "published"
+    assert stories(digest_ctx)[0].status == "published"
 
 
 def test_a_client_with_no_sector_is_described_kindly(chat, ctx):
@@ -96,7 +65,7 @@ def test_a_client_with_no_sector_is_described_kindly(chat, ctx):
 
 
 def test_a_named_story_may_name_only_its_own_client(chat, digest_ctx):
-    referral_id = _won_referral(digest_ctx)
+    referral_id = won_referral(digest_ctx)
     linked = {**STORY, "referral": str(referral_id), "name_client": "yes"}
     other = {**linked, "body": "Northwind Foods liked it, and so did Blue Fin Hotels."}
     replies = chat(SAM).press("story.submit", other)
@@ -104,11 +73,11 @@ def test_a_named_story_may_name_only_its_own_client(chat, digest_ctx):
     first_line = replies[0].text.split("\n", 1)[0]
     assert "Northwind" not in first_line  # its own client may be named, if the owner agrees
     assert "Northwind Foods liked it, and so did a hospitality client." in replies[0].text
-    assert _stories(digest_ctx) == []
+    assert stories(digest_ctx) == []
 
 
 def test_keep_anonymous_hides_the_name_the_story_itself_wrote(chat, digest_ctx):
-    referral_id = _won_referral(digest_ctx)
+    referral_id = won_referral(digest_ctx)
     named = {
         **STORY,
         "referral": str(referral_id),
@@ -119,7 +88,7 @@ def test_keep_anonymous_hides_the_name_the_story_itself_wrote(chat, digest_ctx):
     replies = chat(SAM).press("story.submit", named)
     ask = next(r for r in replies if r.kind == "story_owner_request")
     assert "Northwind" in ask.text  # the owner sees what would be published
-    story = _stories(digest_ctx)[0]
+    story = stories(digest_ctx)[0]
     replies = chat(JAMES).press("story.owner_anonymous", {"story": story.id})
     post = next(r for r in replies if r.kind == "story_post")
     assert "Northwind" not in post.text and "a food manufacturing client" in post.text.lower()
@@ -130,7 +99,7 @@ def test_keep_anonymous_hides_the_name_the_story_itself_wrote(chat, digest_ctx):
 
 
 def test_an_approved_name_stays_in_the_digest(chat, digest_ctx):
-    referral_id = _won_referral(digest_ctx)
+    referral_id = won_referral(digest_ctx)
     named = {
         **STORY,
         "referral": str(referral_id),
@@ -138,7 +107,7 @@ def test_an_approved_name_stays_in_the_digest(chat, digest_ctx):
         "body": "Northwind asked us about TUPE.",
     }
     chat(SAM).press("story.submit", named)
-    story = _stories(digest_ctx)[0]
+    story = stories(digest_ctx)[0]
     chat(JAMES).press("story.owner_approve", {"story": story.id})
     [item] = _digest_stories(digest_ctx)
     assert item.body == "Northwind asked us about TUPE."
@@ -149,7 +118,7 @@ def test_reviewers_see_the_privacy_check(chat, digest_ctx):
     request = next(r for r in replies if r.kind == "story_review_request")
     assert "Privacy check" in request.text and "no client names" in request.text
 
-    referral_id = _won_referral(digest_ctx)
+    referral_id = won_referral(digest_ctx)
     named = {
         **STORY,
         "teams": "Employment",
@@ -170,9 +139,9 @@ def test_reviewers_see_the_privacy_check(chat, digest_ctx):
 def test_editing_a_published_story_sends_it_back_for_review(chat, digest_ctx):
     owen, sam = chat(OWEN), chat(SAM)
     owen.press("story.submit", {**STORY, "teams": "Employment"})
-    story = _stories(digest_ctx)[0]
+    story = stories(digest_ctx)[0]
     sam.press("story.approve", {"story": story.id})
-    assert _stories(digest_ctx)[0].status == "published"
+    assert stories(digest_ctx)[0].status == "published"
 
     owen.press("story.edit", {"story": story.id})
     replies = owen.submit({**STORY, "teams": "Employment", "body": "We did even better."})
@@ -180,24 +149,24 @@ def test_editing_a_published_story_sends_it_back_for_review(chat, digest_ctx):
     assert not any(r.kind == "story_post" for r in replies)
     [request] = [r for r in replies if r.kind == "story_review_request"]
     assert request.to_person == SAM and "edited" in request.text
-    story = _stories(digest_ctx)[0]
+    story = stories(digest_ctx)[0]
     assert story.status == "pending" and story.reviewed_by_id is None
     assert story.body == "We did even better."
     assert _digest_stories(digest_ctx) == []
 
     replies = sam.press("story.approve", {"story": story.id})
     assert any(r.kind == "story_post" and "We did even better." in r.text for r in replies)
-    assert _stories(digest_ctx)[0].status == "published"
+    assert stories(digest_ctx)[0].status == "published"
 
 
 def test_an_edit_that_names_a_client_is_refused(chat, digest_ctx):
     sam = chat(SAM)
     sam.press("story.submit", STORY)
-    story = _stories(digest_ctx)[0]
+    story = stories(digest_ctx)[0]
     sam.press("story.edit", {"story": story.id})
     replies = sam.submit({**STORY, "body": "Acme Logistics plc loved it."})
     assert replies[0].kind == "story_problem"
-    assert _stories(digest_ctx)[0].body == STORY["body"]
+    assert stories(digest_ctx)[0].body == STORY["body"]
 
 
 CLIENTS = load_catalog(SAMPLE_CONTENT).clients
@@ -221,9 +190,9 @@ def test_the_quick_filter_finds_what_the_full_matching_finds(text: str) -> None:
 def test_saving_a_published_story_unchanged_keeps_it_published(chat, digest_ctx):
     owen = chat(OWEN)
     owen.press("story.submit", {**STORY, "teams": "Employment"})
-    story = _stories(digest_ctx)[0]
+    story = stories(digest_ctx)[0]
     chat(SAM).press("story.approve", {"story": story.id})
     owen.press("story.edit", {"story": story.id})
     replies = owen.submit({**STORY, "teams": "Employment"})
     assert not any(r.kind == "story_review_request" for r in replies)
-    assert _stories(digest_ctx)[0].status == "published"
+    assert stories(digest_ctx)[0].status == "published"

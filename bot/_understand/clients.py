@@ -174,7 +174,7 @@ def client_key(name: str) -> str:
     return " ".join(folded.replace("&", " and ").split())
 
 
-def _find_client(
+def _referral_client(
     text: str, directory: Directory, people: Sequence[_Mention], slot: str | None
 ) -> _ClientHit | None:
     """The client a message is about: known names first, then names in telling places."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from bot.catalog import Card, Catalog, Client, Person
+from bot.catalog import Card, Catalog, Client, PersonRecord
 from bot.money import DEFAULT_CURRENCY
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ class Directory:
     `currency` is the firm's currency, assumed when a value is given without one.
     """
 
-    people: list[Person] = field(default_factory=list)
+    people: list[PersonRecord] = field(default_factory=list)
     clients: list[Client] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
     currency: str = DEFAULT_CURRENCY
@@ -32,7 +32,7 @@ class Directory:
         people, clients, cards = list(catalog.people), list(catalog.clients), list(catalog.cards)
         return cls(people, clients, cards, (currency or firm).upper())
 
-    def person(self, email: str) -> Person | None:
+    def person(self, email: str) -> PersonRecord | None:
         return self._by_email.get(email.strip().lower())
 
     def card(self, card_id: str) -> Card | None:
@@ -53,7 +53,7 @@ class Directory:
         return [c for c in self.cards if email in c.owners]
 
     @cached_property
-    def _by_email(self) -> dict[str, Person]:
+    def _by_email(self) -> dict[str, PersonRecord]:
         return {p.email.lower(): p for p in self.people}
 
     def add_clients(self, clients: list[Client]) -> None:

@@ -11,7 +11,7 @@ from bot._understand.clients import add_client, client_index
 from bot._understand.directory import Directory
 from bot._understand.teams import TeamNames
 from bot._understand.text import fold_name
-from bot.catalog import Client, Person
+from bot.catalog import Client, PersonRecord
 
 _NICKNAME_TEXT = """alexander alex; alexandra alex; andrew andy; anthony tony; benjamin ben;
     catherine kate cathy; katherine kate; christopher chris; christine chris; daniel dan;
@@ -31,17 +31,17 @@ class Index:
 
     def __init__(self, directory: Directory):
         self.by_slack = {p.slack_id: p.email for p in directory.people if p.slack_id}
-        self.by_first: dict[str, list[Person]] = {}
+        self.by_first: dict[str, list[PersonRecord]] = {}
         for person in directory.people:
             self.by_first.setdefault(fold_name(person.first_name), []).append(person)
-        nicknames: dict[str, list[Person]] = {}
+        nicknames: dict[str, list[PersonRecord]] = {}
         for person in directory.people:
             for short in _NICKNAMES.get(fold_name(person.first_name), ()):
                 nicknames.setdefault(short, []).append(person)
         for short, people in nicknames.items():
             self.by_first.setdefault(short, people)  # a real first name always wins
         self.person_names = {p.name.lower() for p in directory.people}
-        self.by_surname: dict[str, list[Person]] = {}
+        self.by_surname: dict[str, list[PersonRecord]] = {}
         for person in directory.people:
             if len(person.name.split()) > 1:
                 surname = fold_name(person.name.split()[-1])

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 
 from bot._understand.text import fold_name
 from bot._understand.text import overlaps as _overlaps
-from bot.catalog import Person
+from bot.catalog import PersonRecord
 
 if TYPE_CHECKING:
     from bot._understand.directory import Directory
@@ -147,7 +147,7 @@ def _names_in(
         index += 1
 
 
-def _misspelt_first_name(word: str, following: str, directory: Directory) -> list[Person]:
+def _misspelt_first_name(word: str, following: str, directory: Directory) -> list[PersonRecord]:
     """ "Geriant Prosser": a first name with a typo, before a surname written exactly."""
     surname = fold_name(re.sub(r"['’]s$", "", following))
     folded = fold_name(word)
@@ -172,7 +172,7 @@ _NOT_AFTER_NAME = frozenset("you we they i it be the a an this that have not he 
 
 
 def _full_name_follows(
-    words: Sequence[re.Match[str]], index: int, people: Sequence[Person]
+    words: Sequence[re.Match[str]], index: int, people: Sequence[PersonRecord]
 ) -> bool:
     """ "Dr Priya Shah" is our Priya Shah when her surname follows exactly."""
     if index + 1 >= len(words):
@@ -190,13 +190,13 @@ def _word_not_name(word: str, previous: str, following: str) -> bool:
     return previous in _DATE_WORDS or following.lower() in _NOT_AFTER_NAME
 
 
-def _surname(word: str, people: Sequence[Person]) -> Person | None:
+def _surname(word: str, people: Sequence[PersonRecord]) -> PersonRecord | None:
     """The person whose surname `word` is, allowing a typo or two."""
     word = fold_name(re.sub(r"['’]s$", "", word))
     for person in people:  # the surname written exactly: the first such person
         if len(person.name.split()) > 1 and fold_name(person.name.split()[-1]) == word:
             return person
-    best: tuple[float, Person | None] = (0.0, None)
+    best: tuple[float, PersonRecord | None] = (0.0, None)
     for person in people:
         surname = fold_name(person.name.split()[-1]) if len(person.name.split()) > 1 else ""
         if not surname:

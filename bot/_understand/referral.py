@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bot._understand.amounts import Amount, amounts, parse_amount
 from bot._understand.cards import CardScorer, infer_card
-from bot._understand.clients import _ClientHit, _find_client, _loose, resolve_client
+from bot._understand.clients import _ClientHit, _loose, _referral_client, resolve_client
 from bot._understand.directory import Directory, ReferralDraft
 from bot._understand.names import (
     _EMAIL,
@@ -52,7 +52,7 @@ def _parse_sentence(
     amount = parse_amount(text, directory.currency)
     amount_span = [(amount.start, amount.end)] if amount else []
     early = _find_people(text, directory, skip=amount_span)
-    client = _find_client(text, directory, early, None)
+    client = _referral_client(text, directory, early, None)
     skip = amount_span + ([(client.start, client.end)] if client else [])
     mentions = _find_people(text, directory, skip=skip)
     team = _find_team(text, directory)

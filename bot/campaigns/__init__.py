@@ -82,7 +82,7 @@ from bot.campaigns._rules import (
     rules_of,
     win_bonus,
 )
-from bot.campaigns._time import day_bounds, local_day, local_midnight, parse_day
+from bot.local_time import day_bounds, local_day, local_midnight, parse_day
 
 __all__ = [
     "Boards",

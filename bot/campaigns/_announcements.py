@@ -16,9 +16,9 @@ from bot.campaigns._boards import Boards, compute_boards, movement_word, team_ra
 from bot.campaigns._ledger import pending_flags
 from bot.campaigns._lifecycle import last_day, lock_campaign, running_campaign
 from bot.campaigns._rules import _PROGRESSED, ENCOURAGE_KIND, rules_of
-from bot.campaigns._time import local_day, local_midnight
 from bot.chart_cache import ChartSpec, cached_chart_in, chart_key
 from bot.charts import team_race_chart
+from bot.local_time import local_day, local_midnight
 from bot.messages import Reply
 from bot.render import render
 from bot.settings import Settings, get_settings

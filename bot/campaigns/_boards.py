@@ -12,12 +12,12 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from bot.campaigns._lifecycle import _MEMBER_COLUMNS, Member, last_day, participants
-from bot.campaigns._time import local_day, local_midnight
+from bot.local_time import local_day, local_midnight
 from bot.store.models import (
     Campaign,
+    Person,
     PointEvent,
 )
-from bot.store.models import Person as PersonRow
 
 
 @dataclass
@@ -136,7 +136,7 @@ def _people_board(
 ) -> list[Standing]:
     missing = {pid for pid in sums if pid not in people}
     if missing:  # scored earlier, since left the campaign's teams: still on the board
-        query = sa_select(*_MEMBER_COLUMNS).where(col(PersonRow.id).in_(missing))
+        query = sa_select(*_MEMBER_COLUMNS).where(col(Person.id).in_(missing))
         people.update({row[0]: Member(*row) for row in session.execute(query).all()})
     scored = {str(pid): float(v[0]) for pid, v in sums.items() if v[0] > 0}
     before = {str(pid): float(v[1]) for pid, v in sums.items() if v[1] > 0 and not started_today}
@@ -226,8 +226,8 @@ def movement_word(movement: int | None) -> str:
     return "="
 
 
-def set_opt_in(session: Session, person: PersonRow, on: bool) -> None:
-    row = session.get(PersonRow, person.id)
+def set_opt_in(session: Session, person: Person, on: bool) -> None:
+    row = session.get(Person, person.id)
     if row is not None:
         row.leaderboard_opt_in = on
         session.add(row)

@@ -19,10 +19,10 @@ from bot.store.models import (
     Client,
     Idea,
     IdeaVote,
+    Person,
     PointEvent,
     ServiceCard,
 )
-from bot.store.models import Person as PersonRow
 
 
 @dataclass
@@ -94,7 +94,7 @@ def _best_card(session: Session, text: str) -> str | None:
 
 
 def record_idea(
-    session: Session, author: PersonRow, text: str, now: datetime
+    session: Session, author: Person, text: str, now: datetime
 ) -> tuple[Idea, list[PointEvent]]:
     """Save an idea (for the running campaign, if any) and award its points."""
     text = " ".join(text.split())
@@ -127,16 +127,16 @@ class IdeaRow:
 
 
 def list_ideas(
-    session: Session, viewer: PersonRow, now: datetime, limit: int = 10
+    session: Session, viewer: Person, now: datetime, limit: int = 10
 ) -> tuple[Campaign | None, list[IdeaRow]]:
     """The ideas of the running (or last) campaign, most upvoted first."""
     campaign = latest_campaign(session, now)
     votes = func.count(col(IdeaVote.id))
     query = (
-        select(Idea, PersonRow.name, votes)
-        .join(PersonRow, col(PersonRow.id) == Idea.author_id)
+        select(Idea, Person.name, votes)
+        .join(Person, col(Person.id) == Idea.author_id)
         .outerjoin(IdeaVote, col(IdeaVote.idea_id) == Idea.id)
-        .group_by(col(Idea.id), col(PersonRow.name))
+        .group_by(col(Idea.id), col(Person.name))
         .order_by(votes.desc(), col(Idea.created_at).desc())
         .limit(limit)
     )
@@ -150,7 +150,7 @@ def list_ideas(
     return campaign, rows
 
 
-def upvote(session: Session, idea_id: int, voter: PersonRow, now: datetime) -> Idea:
+def upvote(session: Session, idea_id: int, voter: Person, now: datetime) -> Idea:
     """One vote per person per idea; your own ideas need other people's votes."""
     idea = session.get(Idea, idea_id)
     if idea is None:
@@ -177,7 +177,7 @@ def idea_votes(session: Session, idea_id: int) -> int:
     )
 
 
-def idea_referral_prefill(session: Session, idea_id: int, person: PersonRow) -> dict[str, Any]:
+def idea_referral_prefill(session: Session, idea_id: int, person: Person) -> dict[str, Any]:
     """What the referral flow starts from when an idea becomes a referral.
 
     Only the idea's author, an ambassador or an admin may do it; an idea already turned

@@ -28,7 +28,7 @@ from bot.campaigns._rules import (
     rules_of,
     win_bonus,
 )
-from bot.campaigns._time import day_bounds
+from bot.local_time import day_bounds
 from bot.messages import Reply
 from bot.people import admins
 from bot.render import render
@@ -38,12 +38,12 @@ from bot.store.models import (
     Campaign,
     Idea,
     Nudge,
+    Person,
     PointEvent,
     Referral,
     ReferralEvent,
     Story,
 )
-from bot.store.models import Person as PersonRow
 
 
 def award_for_referral_event(
@@ -69,8 +69,8 @@ def award_for_referral_event(
     if kind == "logged" and referral.created_at < campaign.starts_at:
         return []
     rules = rules_of(campaign)
-    referrer = session.get(PersonRow, referral.referrer_id)
-    receiver = session.get(PersonRow, referral.receiver_id)
+    referrer = session.get(Person, referral.referrer_id)
+    receiver = session.get(Person, referral.receiver_id)
     if referrer is None or receiver is None:
         return []
     _flag_reciprocal(session, campaign, rules, referrer, receiver, now)
@@ -98,7 +98,7 @@ def _confirmed(session: Session, referral: Referral, event: ReferralEvent) -> bo
         return False
     if event.actor_id == referral.receiver_id:
         return True
-    actor = session.get(PersonRow, event.actor_id)
+    actor = session.get(Person, event.actor_id)
     return actor is not None and actor.is_admin and actor.id != referral.referrer_id
 
 
@@ -120,7 +120,7 @@ def _award_simple(
     session: Session, person_id: int, kind: str, source: str, now: datetime
 ) -> list[PointEvent]:
     campaign = running_campaign(session, now)
-    person = session.get(PersonRow, person_id)
+    person = session.get(Person, person_id)
     if campaign is None or person is None:
         return []
     rules = rules_of(campaign)
@@ -143,7 +143,7 @@ def _award(
     session: Session,
     campaign: Campaign,
     rules: dict[str, Any],
-    person: PersonRow,
+    person: Person,
     kind: str,
     points: int,
     source: str,
@@ -213,8 +213,8 @@ def _blocked(
     campaign: Campaign,
     rules: dict[str, Any],
     referral: Referral,
-    referrer: PersonRow,
-    receiver: PersonRow,
+    referrer: Person,
+    receiver: Person,
 ) -> bool:
     """The anti-gaming rules: self, own team, duplicate, pair cap."""
     if referrer.id == receiver.id:
@@ -295,8 +295,8 @@ def _flag_reciprocal(
     session: Session,
     campaign: Campaign,
     rules: dict[str, Any],
-    referrer: PersonRow,
-    receiver: PersonRow,
+    referrer: Person,
+    receiver: Person,
     now: datetime,
 ) -> None:
     """Back-and-forth between two people: queue a note to every admin (once per pair)."""
@@ -326,7 +326,7 @@ def _flag_reciprocal(
 
 
 def reverse_award(
-    session: Session, point_id: int, reason: str, by: PersonRow, now: datetime
+    session: Session, point_id: int, reason: str, by: Person, now: datetime
 ) -> PointEvent:
     """An admin's reversal: a compensating row, never a deletion (the award's row locked, so
     the same reversal sent twice at once finds the first)."""
@@ -360,9 +360,9 @@ def pending_flags(session: Session, now: datetime) -> list[Reply]:
     replies: list[Reply] = []
     flags = session.exec(select(Nudge).where(Nudge.kind == FLAG_KIND, col(Nudge.sent_at).is_(None)))
     for flag in flags:
-        admin = session.get(PersonRow, flag.person_id)
+        admin = session.get(Person, flag.person_id)
         low, high = (int(x) for x in flag.subject.split(":"))
-        a, b = session.get(PersonRow, low), session.get(PersonRow, high)
+        a, b = session.get(Person, low), session.get(Person, high)
         if admin is None or a is None or b is None:
             continue
         count = len(_pair_referral_ids(session, low, high))

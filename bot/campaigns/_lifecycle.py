@@ -12,12 +12,12 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from bot.campaigns._rules import CampaignError, rules_for
-from bot.campaigns._time import local_day, local_midnight
+from bot.local_time import local_day, local_midnight
 from bot.store import locked
 from bot.store.models import (
     Campaign,
+    Person,
 )
-from bot.store.models import Person as PersonRow
 
 
 def running_campaign(session: Session, now: datetime) -> Campaign | None:
@@ -72,7 +72,7 @@ def create_campaign(
     teams: list[str] | None = None,
     offices: list[str] | None = None,
     preset: str = "standard",
-    created_by: PersonRow | None = None,
+    created_by: Person | None = None,
 ) -> Campaign:
     """Schedule a campaign from `start` to `end` inclusive (firm dates); validated first."""
     name = " ".join(name.split())
@@ -91,7 +91,7 @@ def create_campaign(
     if created_by is not None:
         # One creation per admin at a time, on any replica: a form submitted twice at once
         # finds the first campaign here.
-        locked(session, PersonRow, created_by.id)
+        locked(session, Person, created_by.id)
         _check_repeat(session, name, starts_at, ends_at, created_by)
     _check_overlap(session, starts_at, ends_at, None)
     campaign = Campaign(
@@ -111,7 +111,7 @@ def create_campaign(
 
 
 def _check_names(session: Session, teams: list[str], offices: list[str]) -> tuple[list, list]:
-    people = list(session.exec(select(PersonRow.team, PersonRow.office).where(PersonRow.active)))
+    people = list(session.exec(select(Person.team, Person.office).where(Person.active)))
     known_teams = {t.casefold(): t for t, _ in people}
     known_offices = {o.casefold(): o for _, o in people if o}
     unknown = [t for t in teams if t.casefold() not in known_teams]
@@ -132,7 +132,7 @@ def _check_names(session: Session, teams: list[str], offices: list[str]) -> tupl
 def split_names(text: str, session: Session) -> tuple[list[str], list[str]]:
     """ "Tax, Employment, Leeds" → (teams, offices): each name is a team or an office."""
     names = [n.strip() for n in re.split(r"[,;\n]", text or "") if n.strip()]
-    people = list(session.exec(select(PersonRow.team, PersonRow.office).where(PersonRow.active)))
+    people = list(session.exec(select(Person.team, Person.office).where(Person.active)))
     offices = {o.casefold() for _, o in people if o}
     teams = [n for n in names if n.casefold() not in offices]
     return teams, [n for n in names if n.casefold() in offices]
@@ -143,7 +143,7 @@ def _check_repeat(
     name: str,
     starts_at: datetime,
     ends_at: datetime,
-    created_by: PersonRow,
+    created_by: Person,
 ) -> None:
     """The very campaign this admin already set up (the same form sent twice) is done."""
     same = session.exec(
@@ -195,7 +195,7 @@ def last_day(campaign: Campaign, zone: ZoneInfo) -> date:
     return local_day(campaign.ends_at - timedelta(seconds=1), zone)
 
 
-def is_participant(campaign: Campaign, person: PersonRow | Member) -> bool:
+def is_participant(campaign: Campaign, person: Person | Member) -> bool:
     """Whether `person` takes part: their team and office are in (empty = everyone)."""
     if not person.active:
         return False
@@ -218,17 +218,17 @@ class Member:
 
 
 _MEMBER_COLUMNS: tuple[Any, ...] = (
-    col(PersonRow.id),
-    col(PersonRow.email),
-    col(PersonRow.name),
-    col(PersonRow.team),
-    col(PersonRow.office),
-    col(PersonRow.leaderboard_opt_in),
-    col(PersonRow.active),
+    col(Person.id),
+    col(Person.email),
+    col(Person.name),
+    col(Person.team),
+    col(Person.office),
+    col(Person.leaderboard_opt_in),
+    col(Person.active),
 )
 
 
 def participants(session: Session, campaign: Campaign) -> list[Member]:
-    rows = session.execute(sa_select(*_MEMBER_COLUMNS).where(col(PersonRow.active))).all()
+    rows = session.execute(sa_select(*_MEMBER_COLUMNS).where(col(Person.active))).all()
     members = [Member(*row) for row in rows]
     return [m for m in members if is_participant(campaign, m)]

@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -57,6 +57,7 @@ def oauth_enabled(settings: Settings) -> bool:
 
 
 T = TypeVar("T")
+S = TypeVar("S")  # the synchronous slack_sdk store a `_Threaded` wraps
 
 
 async def _off_loop(store: Store, call: Callable[..., T], *args: Any) -> T:
@@ -70,16 +71,20 @@ async def _off_loop(store: Store, call: Callable[..., T], *args: Any) -> T:
     return await asyncio.to_thread(serialised)
 
 
-class ThreadedInstallationStore(AsyncInstallationStore):
-    """slack_sdk's SQLAlchemy installation store on our (synchronous) engine, off the loop."""
+class _Threaded(Generic[S]):
+    """One of slack_sdk's synchronous SQLAlchemy stores, called off the loop on our engine."""
 
-    def __init__(self, sync: SQLAlchemyInstallationStore, store: Store) -> None:
+    def __init__(self, sync: S, store: Store) -> None:
         self.sync = sync
         self.store = store
 
     @property
     def logger(self) -> logging.Logger:
         return log
+
+
+class ThreadedInstallationStore(_Threaded[SQLAlchemyInstallationStore], AsyncInstallationStore):
+    """slack_sdk's SQLAlchemy installation store on our (synchronous) engine, off the loop."""
 
     async def async_save(self, installation: Installation) -> None:
         await _off_loop(self.store, self.sync.save, installation)
@@ -137,16 +142,8 @@ class ThreadedInstallationStore(AsyncInstallationStore):
         )
 
 
-class ThreadedStateStore(AsyncOAuthStateStore):
+class ThreadedStateStore(_Threaded[SQLAlchemyOAuthStateStore], AsyncOAuthStateStore):
     """slack_sdk's SQLAlchemy OAuth state store, off the loop: any replica can finish."""
-
-    def __init__(self, sync: SQLAlchemyOAuthStateStore, store: Store) -> None:
-        self.sync = sync
-        self.store = store
-
-    @property
-    def logger(self) -> logging.Logger:
-        return log
 
     async def async_issue(self, *args: Any, **kwargs: Any) -> str:
         return await _off_loop(self.store, self.sync.issue)

@@ -8,6 +8,7 @@ reaches the channel or the person (found by email there).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from bot.channels.slack import SlackMessenger
 from bot.channels.slack_oauth import Workspaces, installed_bots
@@ -23,22 +24,22 @@ class AllWorkspaces(SlackMessenger):
         self.client_id = client_id
 
     async def post(self, channel: str, reply: Reply) -> None:
-        for messenger in await self._installed():
-            try:
-                await messenger.post(channel, reply)
-                return
-            except Unreachable:
-                continue
-        raise Unreachable(channel)
+        await self._first_reaching(channel, lambda messenger: messenger.post(channel, reply))
 
     async def dm(self, person: str, reply: Reply) -> None:
+        await self._first_reaching(person, lambda messenger: messenger.dm(person, reply))
+
+    async def _first_reaching(
+        self, target: str, send: Callable[[SlackMessenger], Awaitable[None]]
+    ) -> None:
+        """Send through each workspace in turn until one reaches `target`."""
         for messenger in await self._installed():
             try:
-                await messenger.dm(person, reply)
+                await send(messenger)
                 return
             except Unreachable:
                 continue
-        raise Unreachable(person)
+        raise Unreachable(target)
 
     async def _installed(self) -> list[SlackMessenger]:
         bots = await asyncio.to_thread(installed_bots, self.store, self.client_id)

@@ -290,8 +290,7 @@ def _check_extension(extension: dict[str, Any], bots: list[dict[str, Any]]) -> l
     if bots and extension.get("botId") != bots[0].get("botId"):
         problems.append("manifest: composeExtensions[0].botId must be the bot's id")
     commands = extension.get("commands") or []
-    if not 1 <= len(commands) <= 10:
-        problems.append("manifest: a message extension holds 1 to 10 commands")
+    problems += _how_many_commands("a message extension", commands)
     for command in commands:
         problems += _length("message action id", command.get("id"), 64)
         problems += _length("message action title", command.get("title"), 32)
@@ -313,12 +312,17 @@ def _check_bot(bot: dict[str, Any]) -> list[str]:
         problems.append("manifest: at most 3 command lists")
     for command_list in lists:
         commands = command_list.get("commands") or []
-        if not 1 <= len(commands) <= 10:
-            problems.append("manifest: a command list holds 1 to 10 commands")
+        problems += _how_many_commands("a command list", commands)
         for command in commands:
             problems += _length("command title", command.get("title"), 32)
             problems += _length("command description", command.get("description"), 128)
     return problems
+
+
+def _how_many_commands(what: str, commands: list[Any]) -> list[str]:
+    if not 1 <= len(commands) <= 10:
+        return [f"manifest: {what} holds 1 to 10 commands"]
+    return []
 
 
 def _length(what: str, value: Any, limit: int, required: bool = True) -> list[str]:

@@ -16,7 +16,7 @@ from sqlalchemy import func, union
 from sqlmodel import Session, col, or_, select
 
 from bot import campaigns, digest, referrals
-from bot.campaigns import local_midnight
+from bot.local_time import local_midnight
 from bot.people import by_email, by_ids
 from bot.store.models import (
     AskedQuestion,

@@ -175,7 +175,7 @@ def _on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
 def _in_hand(ctx: Context, me: Person, client_name: str, to_status: str) -> bool:
     """Whether `me` holds an open referral of this client that they may move to `to_status`."""
     with ctx.store.read() as session:
-        client = referrals.find_client(session, client_name)
+        client = referrals.client_named(session, client_name)
         if client is None or client.id is None:
             return False
         visible = referrals.visible_for_client(session, me, client.id)
@@ -431,7 +431,7 @@ def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) ->
 
 def _duplicate_of(ctx: Context, me: Person, draft: Draft) -> referrals.View | None:
     with ctx.store.read() as session:
-        client = referrals.find_client(session, draft.client or "")
+        client = referrals.client_named(session, draft.client or "")
         receiver = _person(session, draft.receiver)
         if client is None or client.id is None or receiver is None or receiver.id is None:
             return None
@@ -445,7 +445,7 @@ def _summary(ctx: Context, me: Person, draft: Draft) -> dict[str, Any]:
     """The draft with names resolved, for the confirmation."""
     directory = _directory(ctx)
     with ctx.store.read() as session:
-        client = referrals.find_client(session, draft.client or "")
+        client = referrals.client_named(session, draft.client or "")
         owner = session.get(Person, client.owner_id) if client and client.owner_id else None
         receiver_row = _person(session, draft.receiver)
     receiver = directory.person(draft.receiver) if draft.receiver else None
@@ -867,7 +867,7 @@ def _status_from_chat(
     reason = update.reason or "" if to_status == "lost" else ""
     payload = {"submitted": True, "reason": reason, **_as_data(update.value, update.currency)}
     with ctx.store.read() as session:
-        client = referrals.find_client(session, client_name)
+        client = referrals.client_named(session, client_name)
         visible = (
             referrals.visible_for_client(session, me, client.id) if client and client.id else []
         )
@@ -978,7 +978,7 @@ def _withdraw_from_chat(turn: Turn, ctx: Context, me: Person, rest: str) -> list
     words = _THE_REFERRAL.sub(" ", rest).strip()
     name, _known = resolve_client(words, _directory(ctx)) if words else ("", False)
     with ctx.store.read() as session:
-        client = referrals.find_client(session, name) if name else None
+        client = referrals.client_named(session, name) if name else None
         visible = (
             referrals.visible_for_client(session, me, client.id) if client and client.id else []
         )

@@ -130,55 +130,44 @@ def _edit(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
 
 
 def _review(approve: bool) -> Any:
+    """An ambassador's or admin's approve/decline: the author hears unless they pressed it."""
+
     def handler(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-        story_id = _int(turn.payload.get("story")) or 0
-        with ctx.store.write() as session:
-            outcome = stories.review(session, story_id, me, approve, ctx.now())
-            replies = [
-                Reply(
-                    render(
-                        "story_reviewed",
-                        story=_view(session, outcome.story),
-                        approved=approve,
-                        published=outcome.published,
-                        owner=_owner_name(session, outcome.story),
-                    ),
-                    kind="story_reviewed",
-                )
-            ]
-            author = session.get(Person, outcome.story.author_id)
-            if author is not None and author.id != me.id:
-                replies.append(_news(session, outcome.story, author, reviewer=me))
-            if outcome.published:
-                replies += _channel_post(session, ctx, outcome.story)
-            return replies
+        return _decided(turn, ctx, me, approve, reviewing=True)
 
     return handler
 
 
 def _owner(approve: bool) -> Any:
+    """The relationship owner's answer: the author hears once the story is published."""
+
     def handler(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
-        story_id = _int(turn.payload.get("story")) or 0
-        with ctx.store.write() as session:
-            outcome = stories.owner_answer(session, story_id, me, approve, ctx.now())
-            replies = [
-                Reply(
-                    render(
-                        "story_owner_answered",
-                        story=_view(session, outcome.story, named=True),
-                        approved=approve,
-                        published=outcome.published,
-                    ),
-                    kind="story_owner_answered",
-                )
-            ]
-            author = session.get(Person, outcome.story.author_id)
-            if author is not None and outcome.published:
-                replies.append(_news(session, outcome.story, author))
-                replies += _channel_post(session, ctx, outcome.story)
-            return replies
+        return _decided(turn, ctx, me, approve, reviewing=False)
 
     return handler
+
+
+def _decided(turn: Turn, ctx: Context, me: Person, approve: bool, reviewing: bool) -> list[Reply]:
+    """Apply a reviewer's or the owner's decision; tell the presser, the author, the channel."""
+    story_id = _int(turn.payload.get("story")) or 0
+    decide = stories.review if reviewing else stories.owner_answer
+    template = "story_reviewed" if reviewing else "story_owner_answered"
+    with ctx.store.write() as session:
+        outcome = decide(session, story_id, me, approve, ctx.now())
+        story = outcome.story
+        shown: dict[str, Any] = {"approved": approve, "published": outcome.published}
+        if reviewing:
+            shown["owner"] = _owner_name(session, story)
+        view = _view(session, story, named=not reviewing)  # only the owner sees the client
+        replies = [Reply(render(template, story=view, **shown), kind=template)]
+        author = session.get(Person, story.author_id)
+        if reviewing and author is not None and author.id != me.id:
+            replies.append(_news(session, story, author, reviewer=me))
+        elif not reviewing and author is not None and outcome.published:
+            replies.append(_news(session, story, author))
+        if outcome.published:
+            replies += _channel_post(session, ctx, story)
+        return replies
 
 
 def _withdraw(turn: Turn, ctx: Context, me: Person) -> list[Reply]:

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import learning, lookup
-from bot.catalog import Card, Catalog, Client
-from bot.catalog import Person as Contact
+from bot.catalog import Card, Catalog, Client, PersonRecord
 from bot.context import Context
 from bot.dialogs import ActionHandler, CommandHandler, state
 from bot.messages import Button, Fact, Reply, Turn
@@ -52,7 +51,7 @@ class Response:
     kind: str
     text: str
     matches: list[Match] = field(default_factory=list)
-    owners: dict[str, list[Contact]] = field(default_factory=dict)  # card id -> people shown
+    owners: dict[str, list[PersonRecord]] = field(default_factory=dict)  # card id -> people shown
     cards: list[str] = field(default_factory=list)  # what a follow-up refers to
     reason: str = ""  # why nothing fitted, for a no-match
     question_id: int | None = None  # the recorded question ("Not what I needed" refers to it)
@@ -212,7 +211,7 @@ _ABOUT_CROSSBOT = re.compile(
 
 def _office_answer(office: str, cards: list[Card], catalog: Catalog) -> Response:
     """Who does these cards' work in one office (and who elsewhere, if nobody there)."""
-    shown: dict[str, list[Contact]] = {}
+    shown: dict[str, list[PersonRecord]] = {}
     for card in cards:
         team = [p for p in catalog.people if p.team.casefold() == card.team.casefold()]
         owners = _owners(catalog, card)
@@ -376,7 +375,7 @@ def _client_answer(client: Client, catalog: Catalog) -> Response:
     return Response("whodoes_client", text)
 
 
-def _owners(catalog: Catalog, card: Card) -> list[Contact]:
+def _owners(catalog: Catalog, card: Card) -> list[PersonRecord]:
     return [p for p in (catalog.person(e) for e in card.owners) if p is not None]
 
 

@@ -113,30 +113,38 @@ class SlackDriver:
         )
         return await self.post(body, "application/x-www-form-urlencoded")
 
-    def event_body(self, event: dict[str, Any], event_id: str | None = None) -> str:
+    def event_body(
+        self, event: dict[str, Any], event_id: str | None = None, team: str = TEAM
+    ) -> str:
         n = next(self._ids)
         return json.dumps(
             {
                 "token": "legacy",
-                "team_id": TEAM,
+                "team_id": team,
                 "api_app_id": "A1",
                 "type": "event_callback",
                 "event_id": event_id or f"Ev{n:04d}",
                 "event_time": 1_700_000_000 + n,
-                "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+                "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
                 "event": event,
             }
         )
 
     async def event(
-        self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
+        self,
+        event: dict[str, Any],
+        event_id: str | None = None,
+        retry: int | None = None,
+        team: str = TEAM,
     ) -> tuple[int, str]:
         headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
-        return await self.post(
-            self.event_body(event, event_id), "application/json", headers if retry else None
-        )
+        body = self.event_body(event, event_id, team)
+        return await self.post(body, "application/json", headers if retry else None)
 
-    async def dm(self, text: str, user: str = PRIYA_ID, **extra: Any) -> tuple[int, str]:
+    async def dm(
+        self, text: str, user: str = PRIYA_ID, team: str = TEAM, **extra: Any
+    ) -> tuple[int, str]:
+        """A direct message from `user` of workspace `team`; `extra` adds event fields."""
         n = next(self._ids)
         event = {
             "type": "message",
@@ -147,7 +155,7 @@ class SlackDriver:
             "ts": f"1700000100.{n:06d}",
             **extra,
         }
-        return await self.event(event)
+        return await self.event(event, team=team)
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
         body = urlencode({"payload": json.dumps(payload)})

@@ -25,8 +25,8 @@ from bot.messages import Reply, Unreachable
 from bot.settings import Settings
 from bot.store import slack_tables
 from tests.conftest import REPO
-from tests.slack.conftest import PRIYA, SECRET, FakePacer, SlackDriver, section_texts, sign
-from tests.slack.fake_slack import BOT_USER, FakeSlack
+from tests.slack.conftest import PRIYA, SECRET, FakePacer, SlackDriver, section_texts
+from tests.slack.fake_slack import FakeSlack
 
 T1, T1_TOKEN = "T0001", "xoxb-workspace-one"
 T2, T2_TOKEN = "T0002", "xoxb-workspace-two"
@@ -78,32 +78,6 @@ async def install(slack: SlackDriver, code: str) -> int:
     return done.status
 
 
-async def dm_from(slack: SlackDriver, team: str, user: str, text: str, n: int) -> int:
-    body = json.dumps(
-        {
-            "token": "legacy",
-            "team_id": team,
-            "api_app_id": "A1",
-            "type": "event_callback",
-            "event_id": f"EvOAuth{n}",
-            "event_time": 1_700_000_000 + n,
-            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
-            "event": {
-                "type": "message",
-                "channel_type": "im",
-                "channel": "D" + user.lstrip("U"),
-                "user": user,
-                "text": text,
-                "ts": f"1700000100.{n:06d}",
-            },
-        }
-    )
-    headers = {"Content-Type": "application/json", **sign(body)}
-    response = await slack.client.post("/slack/events", data=body, headers=headers)
-    await slack.settle()
-    return response.status
-
-
 def test_oauth_mode_needs_both_the_client_id_and_secret(oauth_settings: Settings) -> None:
     assert oauth_enabled(oauth_settings)
     assert not oauth_enabled(Settings(_env_file=None, SLACK_CLIENT_ID="1.2"))  # type: ignore[call-arg]
@@ -116,8 +90,8 @@ async def test_a_second_workspace_is_answered_with_its_own_token(oauth: SlackDri
     fake = oauth.fake
     assert [p["code"] for p in fake.of("oauth.v2.access")] == ["code-one", "code-two"]
 
-    assert await dm_from(oauth, T2, PRIYA_IN_T2, "who does employment law?", 1) == 200
-    assert await dm_from(oauth, T1, "U04PSH7K2QX", "who does employment law?", 2) == 200
+    assert (await oauth.dm("who does employment law?", PRIYA_IN_T2, T2))[0] == 200
+    assert (await oauth.dm("who does employment law?", "U04PSH7K2QX", T1))[0] == 200
 
     posts = [c for c in fake.calls if c.method == "chat.postMessage" and c.ok]
     assert [(c.params["channel"], c.token) for c in posts] == [
@@ -137,7 +111,7 @@ async def test_a_second_workspace_is_answered_with_its_own_token(oauth: SlackDri
 async def test_a_workspace_that_never_installed_is_not_answered(oauth: SlackDriver) -> None:
     assert await install(oauth, "code-one") == 200
 
-    await dm_from(oauth, "T0404", "U404", "hello", 3)
+    await oauth.dm("hello", "U404", "T0404")
 
     assert not oauth.fake.of("chat.postMessage")
 

@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -30,7 +29,8 @@ from bot.catalog import load_catalog, load_into
 from bot.channels.slack_blocks import action_id
 from bot.store import Store
 from bot.store.models import InboxItem, PointEvent, Referral, ReferralEvent
-from tests.conftest import REPO, SAMPLE_CONTENT
+from tests.conftest import REPO, SAMPLE_CONTENT, free_port
+from tests.postgres import reset_postgres
 from tests.slack.conftest import PRIYA, PRIYA_ID, SECRET, TOKEN, dm_channel, sign
 from tests.slack.fake_slack import BOT_USER, TEAM, FakeSlack
 
@@ -53,10 +53,7 @@ STRANGERS = {f"UBURST{n:02d}": f"burst{n}@elsewhere.example" for n in range(30)}
 def pg() -> Iterator[Store]:
     if not URL:
         pytest.skip("set CROSSBOT_TEST_POSTGRES_URL to a scratch PostgreSQL database")
-    store = Store(URL, migrate=False)
-    with store.engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    store = Store(URL)
+    store = Store(reset_postgres(URL))
     with store.write() as session:
         load_into(session, load_catalog(SAMPLE_CONTENT))
     yield store
@@ -70,12 +67,6 @@ async def fake() -> AsyncIterator[FakeSlack]:
     await server.start()
     yield server
     await server.stop()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -249,7 +240,7 @@ async def cluster(pg: Store, fake: FakeSlack) -> AsyncIterator[Cluster]:
         "CROSSBOT_INBOX_LEASE_SECONDS": str(LEASE_SECONDS),
         "CROSSBOT_INBOX_POLL_SECONDS": "0.2",
     }
-    replicas = [Replica(_free_port(), env) for _ in range(2)]
+    replicas = [Replica(free_port(), env) for _ in range(2)]
     async with aiohttp.ClientSession() as http:
         for replica in replicas:
             replica.start()

@@ -140,14 +140,20 @@ def fake_time() -> FakeTime:
 async def bot(ctx: Context, fake_time: FakeTime) -> AsyncIterator[TestClient]:
     """The real server (`build_app`) in Teams emulator mode, on a fake clock."""
     ctx.settings.teams_emulator = True
+    client = await serve_teams(ctx, fake_time)
+    yield client
+    await client.close()
+
+
+async def serve_teams(ctx: Context, fake_time: FakeTime) -> TestClient:
+    """The real server for `ctx` started on a free port, pacing and retrying on `fake_time`."""
     app = build_app(ctx)
     app[TEAMS_KEY].pacer.clock = fake_time.clock
     app[TEAMS_KEY].pacer.sleep = fake_time.sleep
     app[TEAMS_KEY].retry.sleep = fake_time.sleep
     client = TestClient(TestServer(app, port=0))
     await client.start_server()
-    yield client
-    await client.close()
+    return client
 
 
 def channel_of(client: TestClient) -> TeamsChannel:

@@ -8,19 +8,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
 from bot.catalog import load_catalog, load_into
-from bot.channels.teams import TEAMS_KEY
 from bot.channels.teams_size import BUDGET, MAX_ACTIVITY_BYTES, MAX_PARTS, activity_bytes, fit
 from bot.context import Context
 from bot.messages import Button, Fact, Reply
 from bot.render import Rendered, join, render
-from bot.server import build_app
 from bot.settings import Settings
 from bot.store import Store
 from tests.teams import big_firm
-from tests.teams.conftest import FakeConnector, FakeTime, activity
+from tests.teams.conftest import FakeConnector, FakeTime, activity, serve_teams
 from tests.teams.test_teams_protocol import PRIYA_AAD, post
 
 
@@ -114,11 +112,7 @@ def big_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store,
 async def big_bot(big_store, fake_time: FakeTime) -> AsyncIterator[TestClient]:
     store, folder = big_store
     settings = Settings(_env_file=None, CROSSBOT_CONTENT_DIR=folder, CROSSBOT_TEAMS_EMULATOR=True)  # type: ignore[call-arg]
-    app = build_app(Context(store, settings))
-    app[TEAMS_KEY].pacer.sleep = fake_time.sleep
-    app[TEAMS_KEY].pacer.clock = fake_time.clock
-    client = TestClient(TestServer(app, port=0))
-    await client.start_server()
+    client = await serve_teams(Context(store, settings), fake_time)
     yield client
     await client.close()
 

@@ -1,9 +1,4 @@
-"""initial tables
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-25 20:43:28.884601
-"""
+"""initial tables"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""campaign indexes: leaderboards as one covering-index scan, caps and pair checks direct
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-25 21:10:00
-"""
+"""campaign indexes: leaderboards as one covering-index scan, caps and pair checks direct"""
 
 from __future__ import annotations
 
@@ -11,8 +6,6 @@ from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

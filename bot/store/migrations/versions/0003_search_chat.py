@@ -1,9 +1,4 @@
-"""who-does learning: the questions asked (with feedback) and aliases learnt from them
-
-Revision ID: 0003_search_chat
-Revises: 0002
-Create Date: 2026-12-01 09:40:00
-"""
+"""who-does learning: the questions asked (with feedback) and aliases learnt from them"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from alembic import op
 
 revision = "0003_search_chat"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""dashboard: one-time sign-in links, browser sessions, referrals by last update
-
-Revision ID: 0004_dashboard
-Revises: 0003_search_chat
-Create Date: 2026-12-01 09:40:00
-"""
+"""dashboard: one-time sign-in links, browser sessions, referrals by last update"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from alembic import op
 
 revision = "0004_dashboard"
 down_revision = "0003_search_chat"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

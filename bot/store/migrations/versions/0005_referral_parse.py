@@ -1,9 +1,4 @@
-"""firm: the loaded firm's name, currency and time zone (from firm.yaml)
-
-Revision ID: 0005_referral_parse
-Revises: 0004_dashboard
-Create Date: 2026-12-01 09:40:00
-"""
+"""firm: the loaded firm's name, currency and time zone (from firm.yaml)"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from alembic import op
 
 revision = "0005_referral_parse"
 down_revision = "0004_dashboard"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,9 +1,4 @@
-"""inbox: deliveries stored before the ack, sent-message keys, the stash, referral confirmations
-
-Revision ID: 0006_inbox
-Revises: 0005_referral_parse
-Create Date: 2026-12-01 12:00:00
-"""
+"""inbox: deliveries stored before the ack, sent-message keys, the stash, referral confirmations"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from alembic import op
 
 revision = "0006_inbox"
 down_revision = "0005_referral_parse"
-branch_labels = None
-depends_on = None
 
 _TEXT = sqlmodel.sql.sqltypes.AutoString
 _WHEN = sqlmodel.sql.sqltypes.UTCDateTime

@@ -1,9 +1,4 @@
-"""chart cache: rendered charts shared by every replica
-
-Revision ID: 0007_chart_cache
-Revises: 0006_inbox
-Create Date: 2026-12-01 12:30:00
-"""
+"""chart cache: rendered charts shared by every replica"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from alembic import op
 
 revision = "0007_chart_cache"
 down_revision = "0006_inbox"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

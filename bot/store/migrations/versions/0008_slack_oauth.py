@@ -1,9 +1,4 @@
-"""slack oauth: installations, bots and OAuth states of Slack workspaces (OAuth mode)
-
-Revision ID: 0008_slack_oauth
-Revises: 0007_chart_cache
-Create Date: 2026-12-01 12:20:00
-"""
+"""slack oauth: installations, bots and OAuth states of Slack workspaces (OAuth mode)"""
 
 from __future__ import annotations
 
@@ -12,8 +7,6 @@ from alembic import op
 
 revision = "0008_slack_oauth"
 down_revision = "0007_chart_cache"
-branch_labels = None
-depends_on = None
 
 
 def _bot_columns() -> list[sa.Column[object]]:

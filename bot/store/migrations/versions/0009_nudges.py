@@ -1,9 +1,4 @@
-"""nudges: batching, snooze, "not relevant" feedback, and opting out
-
-Revision ID: 0009_nudges
-Revises: 0008_slack_oauth
-Create Date: 2026-12-01 12:00:00
-"""
+"""nudges: batching, snooze, "not relevant" feedback, and opting out"""
 
 from __future__ import annotations
 
@@ -13,8 +8,6 @@ from alembic import op
 
 revision = "0009_nudges"
 down_revision = "0008_slack_oauth"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

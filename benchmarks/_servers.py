@@ -1,0 +1,78 @@
+"""What the Slack benchmarks share: Slack's request signature, and servers on loopback ports.
+
+`load.py` and `slack_throughput.py` each play Slack (a Web API served in their own process)
+against a server under test in a child process, which reports the port it got. Not a
+benchmark itself; the scripts import it (`benchmarks/` is put on the path, not installed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing as mp
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_sdk.signature import SignatureVerifier
+
+
+def slack_signature(body: str, secret: str) -> dict[str, str]:
+    """Slack's v0 request signature headers for `body`, signed now."""
+    timestamp = str(int(time.time()))
+    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
+    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, int]:
+    """`app` on a free loopback port: its runner (to clean up) and the port."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, int(runner.addresses[0][1])
+
+
+def serve_until_stopped(build: Callable[[], web.Application], ports: Any, stop: Any) -> None:
+    """In a child process: serve `build()`, put its port on `ports`, return once `stop` is set.
+
+    The app is built inside the child's event loop, as aiohttp apps and their stores expect.
+    """
+
+    async def main() -> None:
+        runner, port = await serve(build())
+        ports.put(port)
+        await asyncio.to_thread(stop.wait)
+        await runner.cleanup()
+
+    asyncio.run(main())
+
+
+@contextlib.asynccontextmanager
+async def child_server(
+    target: Callable[..., None], *args: Any, timeout: float = 60.0
+) -> AsyncIterator[int]:
+    """Run `target(*args, ports, stop)` in a spawned process; yield the port it reports.
+
+    `target` is a module-level function (spawn pickles it) that ends in `serve_until_stopped`.
+    """
+    context = mp.get_context("spawn")
+    ports, stop = context.Queue(), context.Event()
+    process = context.Process(target=target, args=(*args, ports, stop))
+    process.start()
+    try:
+        yield await asyncio.to_thread(ports.get, True, timeout)
+    finally:
+        stop.set()
+        await asyncio.to_thread(process.join, 30)
+        if process.is_alive():
+            process.terminate()
+            process.join(10)
+
+
+def free_port() -> int:
+    """A loopback port free now, for a server that must be told its port before it starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
