@@ -15,8 +15,8 @@ from sqlmodel import select
 
 from bot.store import Store
 from bot.store.models import InboxItem
-from tests.conftest import REPO, SAMPLE_CONTENT
-from tests.slack.test_replicas import URL, Replica, _free_port, pg, until
+from tests.conftest import REPO, SAMPLE_CONTENT, free_port
+from tests.slack.test_replicas import URL, Replica, pg, until
 from tests.teams.conftest import FakeConnector, activity
 from tests.teams.test_teams_protocol import PRIYA_AAD
 
@@ -41,7 +41,7 @@ async def test_sigkill_mid_turn_then_restart_answers_once(
         "CROSSBOT_INBOX_LEASE_SECONDS": "3",
         "CROSSBOT_INBOX_POLL_SECONDS": "0.2",
     }
-    replica = Replica(_free_port(), env)
+    replica = Replica(free_port(), env)
     body = activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="who does employment law?")
     async with aiohttp.ClientSession() as http:
         replica.start()
