@@ -239,10 +239,24 @@ def infer_card(
     means no card, rather than a guess.
     """
     scorer = scorer or _default_scorer(directory)
-    scores = scorer(words, directory.cards)
+    least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
+    return best_card(scorer(words, directory.cards), least, directory, receivers, team)
+
+
+def best_card(
+    scores: dict[str, float],
+    least: float,
+    directory: Directory,
+    receivers: Sequence[str] = (),
+    team: str | None = None,
+) -> str | None:
+    """The card `infer_card` picks from a scorer's evidence (`least` names a card)."""
     if not scores:
         return None
-    least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
+    # No prior is above the owner's: a card whose evidence times that stays below the best
+    # evidence can't win, so only the contenders are weighed (a common word may give
+    # evidence to most cards of a big firm).
+    least = max(least, max(scores.values()) / OWNER_PRIOR)
     teams = {team.lower()} if team else set()
     for email in receivers:
         person = directory.person(email)
@@ -251,8 +265,10 @@ def infer_card(
     best: tuple[float, int, str | None] = (0.0, 0, None)
     # only the cards with evidence; on a tie the card listed first wins
     for card_id, evidence in scores.items():
+        if evidence < least:
+            continue
         place = directory.card_place(card_id)
-        if evidence < least or place is None:
+        if place is None:
             continue
         position, card = place
         prior = 1.0
