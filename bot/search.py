@@ -601,7 +601,11 @@ class SearchIndex:
         return by_team
 
     def offices(self) -> list[str]:
-        return sorted({p.office for p in self.people if p.office})
+        return list(self._offices)
+
+    @cached_property
+    def _offices(self) -> tuple[str, ...]:
+        return tuple(sorted({p.office for p in self.people if p.office}))
 
 
 @dataclass
