@@ -84,18 +84,38 @@ class KeywordCardScorer:
                     area_cards.setdefault(area, set()).add(column[card.id])
         total = max(len(self.cards), 1)
         self._idf = {w: math.log(1 + total / df) for w, df in document_frequency.items()}
-        postings: dict[str, dict[int, float]] = {}
-        for card_id, body in bodies.items():
-            for word in body:
-                postings.setdefault(word, {})[column[card_id]] = self.BODY_WEIGHT * self._idf[word]
-        for card_id, named in names_of.items():
-            for word in named:
-                postings.setdefault(word, {})[column[card_id]] = self.NAME_WEIGHT * self._idf[word]
-        self._postings = {word: _arrays(posting) for word, posting in postings.items()}
+        self._postings = self._posted(column, names_of, bodies)
         self._area_cards = {
             area: np.fromiter(sorted(found), dtype=np.int64) for area, found in area_cards.items()
         }
         self._terms = sorted(self._idf)
+
+    def _posted(
+        self, column: dict[str, int], names_of: dict[str, set[str]], bodies: dict[str, set[str]]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """word → (card columns, weights): a word in a card's name has the name's weight."""
+        term: dict[str, int] = {}
+        words: list[int] = []
+        columns: list[int] = []
+        named: list[bool] = []
+        for card_id, at in column.items():
+            for group, is_name in ((names_of[card_id], True), (bodies[card_id], False)):
+                said = group if is_name else group - names_of[card_id]
+                words += [term.setdefault(w, len(term)) for w in said]
+                columns += [at] * len(said)
+                named += [is_name] * len(said)
+        ids = np.asarray(words, dtype=np.int64)
+        idf = np.fromiter((self._idf[w] for w in term), dtype=np.float64, count=len(term))
+        share = np.where(np.asarray(named, dtype=bool), self.NAME_WEIGHT, self.BODY_WEIGHT)
+        order = np.argsort(ids, kind="stable")
+        sorted_columns = np.asarray(columns, dtype=np.int64)[order]
+        sorted_weights = (share * idf[ids])[order]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=len(term)))))
+        spans = zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        return {
+            w: (sorted_columns[lo:hi], sorted_weights[lo:hi])
+            for w, (lo, hi) in zip(term, spans, strict=True)
+        }
 
     def __call__(self, text: str, cards: Sequence[Card]) -> dict[str, float]:
         words = _tokens(text)
@@ -151,13 +171,6 @@ class KeywordCardScorer:
                 close, key=lambda w: (len(os.path.commonprefix([w, word])), w), default=None
             )
         return self._related_cache[word]
-
-
-def _arrays(posting: dict[int, float]) -> tuple[np.ndarray, np.ndarray]:
-    """A posting as (card columns, weights) arrays."""
-    columns = np.fromiter(posting.keys(), dtype=np.int64, count=len(posting))
-    weights = np.fromiter(posting.values(), dtype=np.float64, count=len(posting))
-    return columns, weights
 
 
 def _name_tokens(name: str) -> tuple[str, ...]:
