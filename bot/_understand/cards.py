@@ -254,7 +254,7 @@ for _group in _KIN_GROUPS:
 
 
 def _default_scorer(directory: Directory) -> CardScorer:
-    return directory._index.scorer
+    return directory.scorer or directory._index.scorer
 
 
 MIN_EVIDENCE = 4.0
