@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
@@ -113,7 +114,7 @@ class Catalog:
     firm: Firm | None = None  # None: read from a database no firm.yaml was loaded into
 
     def person(self, email: str) -> PersonRecord | None:
-        return self._people_by_email().get(email.strip().lower())
+        return self._people_by_email.get(email.strip().lower())
 
     def card(self, card_id: str) -> Card | None:
         return next((card for card in self.cards if card.id == card_id), None)
@@ -121,7 +122,9 @@ class Catalog:
     def teams(self) -> list[str]:
         return sorted({p.team for p in self.people} | {c.team for c in self.cards})
 
+    @cached_property
     def _people_by_email(self) -> dict[str, PersonRecord]:
+        """Built once per catalog (a turn looks up several people among thousands)."""
         return {p.email: p for p in self.people}
 
 

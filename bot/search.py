@@ -195,7 +195,10 @@ class SearchIndex:
         self._cover = self._coverage(segments)
         # Each card's main area weight, once: per question only the asked areas' columns
         # are read, so the work per question doesn't grow with the taxonomy.
-        self._cover_main = np.maximum(self._cover.max(axis=1, initial=0.0), _COVERED)
+        cover_main = np.maximum(self._cover.max(axis=1, initial=0.0), _COVERED)
+        # ...and how much each card is about each area relative to its main one, stored by
+        # area: a question reads a few contiguous rows, not a column of every card.
+        self._area_share = np.ascontiguousarray((self._cover / cover_main[:, None]).T)
         self._area_column = {a.id: n for n, a in enumerate(self.areas)}
         self.covered = self._covered_areas()
         names = _name_matcher(self.cards)
@@ -475,12 +478,11 @@ class SearchIndex:
     def _area_boost(self, areas: dict[str, float]) -> np.ndarray:
         if not areas:
             return np.zeros(len(self.cards), dtype=np.float32)
-        cols = [self._area_column[a] for a in areas]
+        rows = [self._area_column[a] for a in areas]
         strength = np.array([areas[a] for a in areas], dtype=np.float32)
         # How much each card is about each area, relative to its main area: a card that
         # mentions an area in passing gets little from it, the card about it gets all.
-        share = self._cover[:, cols] / self._cover_main[:, None]
-        return (share @ strength) / float(strength.sum())
+        return (strength @ self._area_share[rows]) / float(strength.sum())
 
     def _covered_areas(self) -> set[str]:
         """Areas some card is about: strongly enough, and not just in passing next to the
@@ -601,7 +603,11 @@ class SearchIndex:
         return by_team
 
     def offices(self) -> list[str]:
-        return sorted({p.office for p in self.people if p.office})
+        return list(self._offices)
+
+    @cached_property
+    def _offices(self) -> tuple[str, ...]:
+        return tuple(sorted({p.office for p in self.people if p.office}))
 
 
 @dataclass

@@ -17,7 +17,13 @@ from bot._understand.amounts import Amount, parse_amount
 from bot._understand.cards import CardScorer, KeywordCardScorer, infer_card
 from bot._understand.clients import ClientMention, client_mentions, resolve_client
 from bot._understand.directory import Directory, ReferralDraft
-from bot._understand.referral import looks_like_referral, normalise, parse_referral
+from bot._understand.referral import (
+    Reading,
+    looks_like_referral,
+    normalise,
+    parse_referral,
+    read_referral,
+)
 from bot._understand.status import StatusUpdate, parse_status_update
 
 __all__ = [
@@ -26,6 +32,7 @@ __all__ = [
     "ClientMention",
     "Directory",
     "KeywordCardScorer",
+    "Reading",
     "ReferralDraft",
     "StatusUpdate",
     "client_mentions",
@@ -35,5 +42,6 @@ __all__ = [
     "parse_amount",
     "parse_referral",
     "parse_status_update",
+    "read_referral",
     "resolve_client",
 ]

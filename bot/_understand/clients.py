@@ -130,8 +130,9 @@ def _without_suffix(name: str) -> str:
 
 def _loose(form: str) -> str:
     """A regex for a client name tolerant of spacing and curly apostrophes."""
-    parts = [re.escape(p) for p in form.split()]
-    return r"\s+".join(parts).replace("'", "['’]").replace("’", "['’]")
+    # either apostrophe stands for both (one pass: a second replace would rewrite the first's)
+    parts = [re.sub("['’]", "['’]", re.escape(p)) for p in form.split()]
+    return r"\s+".join(parts)
 
 
 def resolve_client(name: str, directory: Directory) -> tuple[str, bool]:

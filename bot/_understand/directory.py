@@ -10,6 +10,7 @@ from bot.catalog import Card, Catalog, Client, PersonRecord
 from bot.money import DEFAULT_CURRENCY
 
 if TYPE_CHECKING:
+    from bot._understand.cards import CardScorer
     from bot._understand.index import Index
 
 
@@ -18,12 +19,15 @@ class Directory:
     """The people, clients and service cards a parse can refer to.
 
     `currency` is the firm's currency, assumed when a value is given without one.
+    `scorer` infers cards when a parse is given none (default: a `KeywordCardScorer` over
+    `cards`, built on first use).
     """
 
     people: list[PersonRecord] = field(default_factory=list)
     clients: list[Client] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
     currency: str = DEFAULT_CURRENCY
+    scorer: CardScorer | None = None
 
     @classmethod
     def from_catalog(cls, catalog: Catalog, currency: str | None = None) -> Directory:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
 
 from bot._understand.amounts import Amount, amounts, parse_amount
-from bot._understand.cards import CardScorer, infer_card
+from bot._understand.cards import MIN_EVIDENCE, CardScorer, _default_scorer, best_card
 from bot._understand.clients import _ClientHit, _loose, _referral_client, resolve_client
 from bot._understand.directory import Directory, ReferralDraft
 from bot._understand.names import (
@@ -30,11 +33,67 @@ def parse_referral(
     scorer: CardScorer | None = None,
 ) -> ReferralDraft:
     """Read a referral from a sentence or a `/refer` command; see `ReferralDraft`."""
-    text = normalise(text)
-    slash = _SLASH.match(text)
-    if slash:
-        return _parse_slash(slash.group("rest"), speaker_email, directory, scorer)
-    return _parse_sentence(text, speaker_email, directory, scorer)
+    return read_referral(text, directory, scorer).draft(speaker_email)
+
+
+def read_referral(text: str, directory: Directory, scorer: CardScorer | None = None) -> Reading:
+    """A message to be read at most once, whatever a turn asks of it (see `Reading`)."""
+    return Reading(normalise(text), directory, scorer)
+
+
+@dataclass
+class _Parts:
+    """What a text says whoever the speaker is: the people, client, team, amount and topic."""
+
+    note: str
+    topic: str
+    client: _ClientHit | None
+    mentions: Sequence[_Mention]
+    team: _TeamHit | None
+    amount: Amount | None
+
+
+class Reading:
+    """One message read once per turn: whether it is a referral, and its draft per speaker.
+
+    A turn asks several things of one sentence (is it a referral? the draft for the
+    speaker, and the draft without the speaker, to tell "me" from no one). The names,
+    client, team, amount and card evidence don't depend on who speaks, so they are worked
+    out on the first question and shared by the rest; drafts are kept per speaker.
+    """
+
+    def __init__(self, text: str, directory: Directory, scorer: CardScorer | None = None):
+        self.text = text  # already `normalise`d
+        self.directory = directory
+        self.scorer = scorer
+        self._drafts: dict[str, ReferralDraft] = {}
+        self._scores: dict[str, dict[str, float]] = {}  # card evidence, by topic
+
+    @cached_property
+    def parts(self) -> _Parts:
+        """The speaker-independent reading (parsed on first use)."""
+        slash = _SLASH.match(self.text)
+        if slash:
+            return _parse_slash(slash.group("rest"), self.directory)
+        return _parse_sentence(self.text, self.directory)
+
+    def draft(self, speaker: str) -> ReferralDraft:
+        """The referral as `speaker` says it (a fresh copy: callers may change it)."""
+        key = speaker.strip().lower()
+        if key not in self._drafts:
+            self._drafts[key] = _draft(self.parts, key, self.directory, self._evidence)
+        return copy.deepcopy(self._drafts[key])
+
+    def looks_like_referral(self) -> bool:
+        """`looks_like_referral` of this text, sharing the parse with `draft`."""
+        return _looks_like(self.text, self.directory, self)
+
+    def _evidence(self, topic: str) -> tuple[dict[str, float], float]:
+        """The scorer's evidence per card and the least that names one, once per topic."""
+        scorer = self.scorer or _default_scorer(self.directory)
+        if topic not in self._scores:
+            self._scores[topic] = scorer(topic, self.directory.cards)
+        return self._scores[topic], float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
 
 
 MAX_CHARS = 1200  # a referral is a message, not a memo; bounds the work on pasted text
@@ -46,9 +105,7 @@ def normalise(text: str) -> str:
     return text.strip()[:MAX_CHARS]
 
 
-def _parse_sentence(
-    text: str, speaker: str, directory: Directory, scorer: CardScorer | None
-) -> ReferralDraft:
+def _parse_sentence(text: str, directory: Directory) -> _Parts:
     amount = parse_amount(text, directory.currency)
     amount_span = [(amount.start, amount.end)] if amount else []
     early = _find_people(text, directory, skip=amount_span)
@@ -57,12 +114,10 @@ def _parse_sentence(
     mentions = _find_people(text, directory, skip=skip)
     team = _find_team(text, directory)
     topic = _topic_words(text, client, mentions, team, directory)
-    return _draft(text, topic, speaker, directory, scorer, client, mentions, team, amount)
+    return _Parts(text, topic, client, mentions, team, amount)
 
 
-def _parse_slash(
-    rest: str, speaker: str, directory: Directory, scorer: CardScorer | None
-) -> ReferralDraft:
+def _parse_slash(rest: str, directory: Directory) -> _Parts:
     """`/refer <client> to <person|team> [for <service>] [value] [note]` (or `a | b | c | d`)."""
     if "|" in rest:
         parts = [p.strip() for p in rest.split("|")]
@@ -71,7 +126,7 @@ def _parse_slash(
     else:
         split = _receiver_split(rest, directory) or _explicit_split(rest, directory)
         if split is None:
-            return _parse_sentence(rest, speaker, directory, scorer)
+            return _parse_sentence(rest, directory)
         client_slot, receiver_slot = rest[: split[0]], rest[split[1] :]
         words = receiver_slot
     amount = parse_amount(rest, directory.currency)
@@ -84,7 +139,7 @@ def _parse_slash(
         words = receiver_slot[mentions[0].end :]
     team = _find_team(receiver_slot, directory) or _bare_team(receiver_slot, directory)
     topic = _topic_words(words, client, [], team if "|" in rest else None, directory)
-    return _draft(rest, topic, speaker, directory, scorer, client, mentions, team, amount)
+    return _Parts(rest, topic, client, mentions, team, amount)
 
 
 def _explicit_split(rest: str, directory: Directory) -> tuple[int, int] | None:
@@ -108,30 +163,27 @@ def _receiver_split(rest: str, directory: Directory) -> tuple[int, int] | None:
 
 
 def _draft(
-    note: str,
-    topic: str,
+    parts: _Parts,
     speaker: str,
     directory: Directory,
-    scorer: CardScorer | None,
-    client: _ClientHit | None,
-    mentions: Sequence[_Mention],
-    team: _TeamHit | None,
-    amount: Amount | None,
+    evidence: Callable[[str], tuple[dict[str, float], float]],
 ) -> ReferralDraft:
+    team, note = parts.team, parts.note
     to_team = team is not None and bool(team.team or team.card)
-    receiver, candidates, takes_it_on = _choose_receiver(mentions, speaker, note, to_team)
+    receiver, candidates, takes_it_on = _choose_receiver(parts.mentions, speaker, note, to_team)
     draft = ReferralDraft(note=note.strip())
-    if client:
-        draft.client, draft.client_known = client.name, client.known
+    if parts.client:
+        draft.client, draft.client_known = parts.client.name, parts.client.known
     draft.receiver, draft.receiver_candidates = receiver, candidates
-    if amount:
-        draft.value = amount.value
-        draft.currency = amount.currency or directory.currency
+    if parts.amount:
+        draft.value = parts.amount.value
+        draft.currency = parts.amount.currency or directory.currency
     if team and team.card:
         draft.card = team.card
-    elif not _NO_MATTER.search(topic):
+    elif not _NO_MATTER.search(parts.topic):
         receivers = [receiver] if receiver else candidates
-        draft.card = infer_card(topic, directory, receivers, team.team if team else None, scorer)
+        scores, least = evidence(parts.topic)
+        draft.card = best_card(scores, least, directory, receivers, team.team if team else None)
     if candidates and draft.card:
         draft.receiver_candidates = _by_fit(candidates, draft.card, directory)
         draft.receiver = _settled_by_card(candidates, draft.card, directory, takes_it_on)
@@ -321,16 +373,22 @@ def looks_like_referral(text: str, directory: Directory | None = None) -> bool:
     questions such as "who does employment law?" are not referrals. With a directory, a
     cue must come with someone to refer to, and a message without cue words counts when it
     names both a client (or a value) and a colleague or team to send it to.
+    `read_referral(text, directory).looks_like_referral()` says the same and keeps the
+    parse for the turn's draft.
     """
     text = normalise(text)
+    return _looks_like(text, directory, Reading(text, directory) if directory else None)
+
+
+def _looks_like(text: str, directory: Directory | None, reading: Reading | None) -> bool:
     if _is_lookup_question(text):
         return False
     cued = bool(_REFERRAL_CUES.search(text))
-    if directory is None:
+    if directory is None or reading is None:
         return cued
     if not cued and not may_name_a_receiver(text, directory):
         return False  # no one and no team to send a client to: no parse needed
-    draft = parse_referral(text, "", directory)
+    draft = reading.draft("")
     to_whom = bool(draft.receiver or draft.receiver_candidates or draft.receiver_team)
     if cued:
         return to_whom or draft.client is not None

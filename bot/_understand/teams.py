@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from bot._search.text import fold, stem
@@ -58,7 +59,10 @@ class TeamNames:
         names: list[tuple[str, str, str | None]] = []
         for card in directory.cards:
             names += [(form, card.team, card.id) for form in (card.title, *card.aliases)]
-        names += [(team, team, _team_card(team, directory)) for team in directory.teams()]
+        teams = directory.teams()
+        # each team's own card, by one pass over the cards (not one per team)
+        self.team_card = _team_cards(teams, directory)
+        names += [(team, team, self.team_card[team]) for team in teams]
         # a trie of stems: a node's "" entry is the first name ending there (a card's wins)
         self._trie: dict[str, Any] = {}
         for form, team, card_id in names:
@@ -71,15 +75,12 @@ class TeamNames:
         self.first_stems = self._trie.keys()  # the first words of every name
         # a team named by one of its words alone ("the audit team" for Audit & Assurance)
         by_word: dict[str, set[str]] = {}
-        for team in directory.teams():
+        for team in teams:
             for word in _words(team):
                 if word.stem and word.stem != "and":
                     by_word.setdefault(word.stem, set()).add(team)
         self.team_by_word = {w: next(iter(t)) for w, t in by_word.items() if len(t) == 1}
-        self.team_card = {team: _team_card(team, directory) for team in directory.teams()}
-        self.first_words = [
-            (_words(team)[0].folded, team) for team in directory.teams() if _words(team)
-        ]
+        self.first_words = [(_words(team)[0].folded, team) for team in teams if _words(team)]
 
     def at(self, words: list[_Word], index: int) -> tuple[_Name, int] | None:
         """The longest name starting at words[index], and the index just after it."""
@@ -98,14 +99,16 @@ class TeamNames:
 
 
 def _words(text: str) -> list[_Word]:
-    found = []
-    for match in _WORD.finditer(text):
-        raw = match.group()
-        folded = fold(raw).replace("'", "")
-        if raw == "&":
-            folded = "and"
-        found.append(_Word(stem(folded) if folded.isalnum() else folded, folded, *match.span()))
-    return found
+    return [_Word(*_spelled(m.group()), *m.span()) for m in _WORD.finditer(text)]
+
+
+@lru_cache(maxsize=100_000)
+def _spelled(raw: str) -> tuple[str, str]:
+    """(stem, folded) of one word as written: a firm's names share a small vocabulary, so
+    each word is folded and stemmed once (indexing 20,000 cards' names meets it again and
+    again)."""
+    folded = "and" if raw == "&" else fold(raw).replace("'", "")
+    return (stem(folded) if folded.isalnum() else folded), folded
 
 
 def may_name_a_team(text: str, directory: Directory) -> bool:
@@ -207,11 +210,12 @@ def _bare_team(slot: str, directory: Directory) -> _TeamHit | None:
     return _TeamHit(hit.team, hit.card, max(0, hit.start - shift), max(0, hit.end - shift))
 
 
-def _team_card(team: str, directory: Directory) -> str | None:
-    """The team's card named after the team ("Employment" → "Employment law"), if just one."""
-    named = [
-        c.id
-        for c in directory.cards
-        if c.team.lower() == team.lower() and c.title.lower().startswith(team.lower())
-    ]
-    return named[0] if len(named) == 1 else None
+def _team_cards(teams: list[str], directory: Directory) -> dict[str, str | None]:
+    """Each team's card named after the team ("Employment" → "Employment law"), if just one."""
+    named: dict[str, list[str]] = {team.lower(): [] for team in teams}
+    for card in directory.cards:
+        team = card.team.lower()
+        if team in named and card.title.lower().startswith(team):
+            named[team].append(card.id)
+    one = {team: ids[0] for team, ids in named.items() if len(ids) == 1}
+    return {team: one.get(team.lower()) for team in teams}

@@ -28,11 +28,13 @@ from bot.render import label, money, render
 from bot.store.models import DialogState, Person, Referral
 from bot.understand import (
     Directory,
+    Reading,
     ReferralDraft,
     looks_like_referral,
     parse_amount,
     parse_referral,
     parse_status_update,
+    read_referral,
     resolve_client,
 )
 
@@ -124,8 +126,9 @@ def _continue_flow(
         return _answer_which(turn, ctx, me, pending.data, text)
     draft = Draft.from_dict(pending.data)
     if step not in ("confirm", "duplicate"):
-        if _restarts(text, ctx):
-            return _start(turn, ctx, me, text)
+        restart = _restarts(text, ctx)
+        if restart is not None:
+            return _start(turn, ctx, me, text, restart)
         if text.rstrip().endswith("?"):
             return None  # a question of its own ("who does tax?"), not an answer
     if step == "client":
@@ -165,8 +168,9 @@ def _on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
     if update is not None and update.client and _in_hand(ctx, me, update.client, update.status):
         # "I've accepted the Acme referral" is news about one I hold, not a new referral.
         return _status_from_chat(turn, ctx, me, update.client, update.status, update)
-    if _BARE_START.match(text) or looks_like_referral(text, directory):
-        return _start(turn, ctx, me, text)
+    reading = read_referral(text, directory)  # read once, whatever this turn asks of it
+    if _BARE_START.match(text) or reading.looks_like_referral():
+        return _start(turn, ctx, me, text, reading)
     if update is None or not update.client:
         return None
     return _status_from_chat(turn, ctx, me, update.client, update.status, update)
@@ -223,28 +227,31 @@ def _directory(ctx: Context) -> Directory:
     return directory
 
 
-def _restarts(text: str, ctx: Context) -> bool:
-    """A whole new referral typed mid-flow starts over rather than answering the question."""
+def _restarts(text: str, ctx: Context) -> Reading | None:
+    """A whole new referral typed mid-flow starts over rather than answering the question:
+    its reading, kept for the draft, or None."""
     if not looks_like_referral(text):
-        return False
-    parsed = parse_referral(text, "", _directory(ctx))
-    return bool(parsed.client)
+        return None
+    reading = read_referral(text, _directory(ctx))
+    return reading if reading.draft("").client else None
 
 
-def _start(turn: Turn, ctx: Context, me: Person, text: str) -> list[Reply]:
-    parsed = _parse(text, me, ctx)
+def _start(
+    turn: Turn, ctx: Context, me: Person, text: str, reading: Reading | None = None
+) -> list[Reply]:
+    parsed = _parse(text, me, ctx, reading)
     note = parsed.note
     draft = Draft.parsed(parsed, note=note)
     return _next(turn, ctx, me, draft)
 
 
-def _parse(text: str, me: Person, ctx: Context) -> ReferralDraft:
+def _parse(text: str, me: Person, ctx: Context, reading: Reading | None = None) -> ReferralDraft:
     """Parse a referral; a receiver who is the speaker is kept, so `_infer` can say so."""
-    directory = _directory(ctx)
-    parsed = parse_referral(text, me.email, directory)
+    reading = reading or read_referral(text, _directory(ctx))
+    parsed = reading.draft(me.email)
     named = parsed.receiver or parsed.receiver_candidates or parsed.receiver_team
     # The parser passes over the speaker; asking again without a word would puzzle them.
-    if not named and parse_referral(text, "", directory).receiver == me.email:
+    if not named and reading.draft("").receiver == me.email:
         parsed.receiver = me.email
     return parsed
 

@@ -134,14 +134,16 @@ def _exact_names(index: SearchIndex) -> dict[str, Card]:
 
 def answer_search(result: SearchResult, catalog: Catalog, asker: str | None = None) -> Response:
     """The chat answer for a search result: best card first, or an honest no-match."""
-    people = {p.email: p for p in catalog.people}
     if not result.found:
         admins = [p for p in catalog.people if p.role == "admin"]
         text = render(
             "whodoes_no_match", question=result.question, reason=result.reason, admins=admins
         )
         return Response("whodoes_no_match", text, reason=result.reason or "weak")
-    owners = {m.card.id: [people[e] for e in m.card.owners if e in people] for m in result.matches}
+    owners = {
+        m.card.id: [p for e in m.card.owners if (p := catalog.person(e)) is not None]
+        for m in result.matches
+    }
     cards = [m.card.id for m in result.matches]
     if result.person is not None:
         text = render(
@@ -155,7 +157,7 @@ def answer_search(result: SearchResult, catalog: Catalog, asker: str | None = No
         return Response("whodoes_team", text, result.matches, owners, cards)
     best = result.matches[0].card
     others_first = [e for e in best.owners if e != asker] + [e for e in best.owners if e == asker]
-    contact = people.get(others_first[0]) if others_first else None
+    contact = catalog.person(others_first[0]) if others_first else None
     text = render(
         "whodoes_answer",
         card=best,
@@ -163,7 +165,7 @@ def answer_search(result: SearchResult, catalog: Catalog, asker: str | None = No
         is_you=contact is not None and contact.email == asker,
         positioning=_first_sentence(best.section("positioning")),
         questions=best.bullets("questions")[:2],
-        others=[(m.card, people.get(m.card.main_contact or "")) for m in result.matches[1:3]],
+        others=[(m.card, catalog.person(m.card.main_contact or "")) for m in result.matches[1:3]],
     )
     return Response("whodoes_answer", text, result.matches, owners, cards)
 

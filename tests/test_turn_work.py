@@ -1,0 +1,164 @@
+"""How much work a turn does, pinned as structure (never as times): a referral sentence is
+read once, card inference weighs only contenders, search's top k is a full sort's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot._understand import cards as cards_module
+from bot.catalog import Card, Catalog, Client, Person, load_catalog
+from bot.context import Context
+from bot.search import _top
+from bot.understand import (
+    Directory,
+    KeywordCardScorer,
+    client_mentions,
+    parse_referral,
+    read_referral,
+)
+from tests.conftest import PRIYA, SAMPLE_CONTENT
+
+HELEN = "helen.carmichael@hartwellfinch.example"
+
+
+class CountingScorer:
+    """The keyword scorer behind the `CardScorer` seam, counting how often it is asked."""
+
+    def __init__(self, cards: Sequence[Card]):
+        self.inner = KeywordCardScorer(cards)
+        self.calls = 0
+
+    def __call__(self, text: str, cards: Sequence[Card]) -> dict[str, float]:
+        self.calls += 1
+        return self.inner(text, cards)
+
+
+def _counting(ctx: Context) -> CountingScorer:
+    """Install a directory whose card inference is counted, as the referral dialog's own."""
+    scorer: CountingScorer | None = None
+
+    def build(catalog: Catalog) -> Directory:
+        nonlocal scorer
+        directory = Directory.from_catalog(catalog, ctx.firm().currency)
+        directory.scorer = scorer = CountingScorer(directory.cards)
+        return directory
+
+    ctx.cached("referral_directory", build)
+    assert scorer is not None
+    return scorer
+
+
+def test_a_referral_sentence_is_read_once_per_turn(chat, ctx: Context) -> None:
+    scorer = _counting(ctx)
+    helen = chat(HELEN)
+
+    [reply] = helen.send("I've introduced Northwind Foods to Priya for a TUPE transfer, maybe £20k")
+
+    # "is it a referral?", the draft for Helen and the draft for no one share one reading
+    assert reply.kind == "referral_ask_confirm"
+    assert scorer.calls == 1
+
+
+def test_a_referral_typed_mid_flow_is_read_once(chat, ctx: Context) -> None:
+    scorer = _counting(ctx)
+    helen = chat(HELEN)
+    [asked] = helen.send("log a referral")
+    assert asked.kind.startswith("referral_ask")
+    scorer.calls = 0
+
+    [reply] = helen.send("I've introduced Northwind Foods to Priya for a TUPE transfer")
+
+    assert reply.kind == "referral_ask_confirm"
+    assert scorer.calls == 1
+
+
+def test_drafts_of_one_reading_are_independent_copies() -> None:
+    directory = Directory.from_catalog(load_catalog(SAMPLE_CONTENT))
+    text = "I've introduced Northwind Foods to Priya for a TUPE transfer, maybe £20k"
+    reading = read_referral(text, directory)
+
+    first = reading.draft(HELEN)
+    first.client, first.missing = "Someone Else", ["client"]
+
+    assert reading.draft(HELEN) == parse_referral(text, HELEN, directory)
+    assert reading.draft(HELEN).client == "Northwind Foods Ltd"
+    assert reading.draft(PRIYA).receiver is None  # Priya can't refer a client to herself
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(min_value=0, max_value=6), min_size=1, max_size=60),
+    st.integers(min_value=1, max_value=8),
+)
+def test_top_k_is_the_full_stable_sort(values: list[int], k: int) -> None:
+    scores = np.asarray(values, dtype=np.float32) / 3  # few distinct values: many ties
+    assert _top(scores, k).tolist() == np.argsort(-scores, kind="stable")[:k].tolist()
+
+
+_EMAILS = [f"p{n}@firm.example" for n in range(4)]
+_TEAMS = ["Tax", "Audit", "Employment"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_EMAILS), st.sampled_from(_TEAMS)), min_size=1, max_size=12),
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12),
+    st.lists(st.sampled_from(_EMAILS), max_size=2),
+    st.sampled_from([None, *_TEAMS]),
+)
+def test_card_inference_weighing_only_contenders_picks_the_best(
+    owned: list[tuple[str, str]], evidence: list[int], receivers: list[str], team: str | None
+) -> None:
+    people = [Person(e, f"P {n}", _TEAMS[n % 3]) for n, e in enumerate(_EMAILS)]
+    cards = [Card(f"c{n}", f"Card {n}", t, owners=(o,)) for n, (o, t) in enumerate(owned)]
+    directory = Directory(people=people, cards=cards)
+    scores = {c.id: v / 4 for c, v in zip(cards, evidence, strict=False)}
+    least = 1.0
+
+    chosen = cards_module.best_card(scores, least, directory, receivers, team)
+
+    # every card weighed: evidence times its prior, ties to the card listed first
+    teams = {t.lower() for t in [team] if t} | {
+        p.team.lower() for p in people if p.email in receivers
+    }
+    weighed = [
+        (
+            scores[c.id]
+            * (
+                cards_module.OWNER_PRIOR
+                if set(receivers) & set(c.owners)
+                else cards_module.TEAM_PRIOR
+                if c.team.lower() in teams
+                else 1.0
+            ),
+            -n,
+            c.id,
+        )
+        for n, c in enumerate(cards)
+        if c.id in scores and scores[c.id] >= least
+    ]
+    best = max(weighed, default=(0.0, 0, None))
+    assert chosen == (best[2] if best[0] > 0 else None)
+
+
+def test_a_client_is_found_however_its_name_is_typed_and_only_when_all_its_words_are() -> None:
+    catalog = load_catalog(SAMPLE_CONTENT)
+    clients = [
+        Client("O'Brien Haulage", aliases=("OBH",)),
+        Client("The Fenwick Trust"),
+        Client("The Fenwick Partnership"),
+    ]
+    directory = Directory.from_catalog(Catalog(catalog.cards, catalog.people, clients))
+
+    def named(text: str) -> list[str]:
+        return [m.client for m in client_mentions(text, directory)]
+
+    assert named("Lunch with o’brien   haulage on Friday") == ["O'Brien Haulage"]
+    assert named("The Fenwick Trust wants a review") == ["The Fenwick Trust"]
+    assert named("the trust and the partnership both called") == []
+    assert named("obh called") == []  # a short all-capital alias matches its case
+    assert named("OBH called") == ["O'Brien Haulage"]
