@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot._understand import cards as cards_module
-from bot.catalog import Card, Catalog, Client, Person, load_catalog
+from bot.catalog import Card, Catalog, Client, PersonRecord, load_catalog
 from bot.context import Context
 from bot.search import _top
 from bot.understand import (
@@ -113,7 +113,7 @@ _TEAMS = ["Tax", "Audit", "Employment"]
 def test_card_inference_weighing_only_contenders_picks_the_best(
     owned: list[tuple[str, str]], evidence: list[int], receivers: list[str], team: str | None
 ) -> None:
-    people = [Person(e, f"P {n}", _TEAMS[n % 3]) for n, e in enumerate(_EMAILS)]
+    people = [PersonRecord(e, f"P {n}", _TEAMS[n % 3]) for n, e in enumerate(_EMAILS)]
     cards = [Card(f"c{n}", f"Card {n}", t, owners=(o,)) for n, (o, t) in enumerate(owned)]
     directory = Directory(people=people, cards=cards)
     scores = {c.id: v / 4 for c, v in zip(cards, evidence, strict=False)}
