@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -44,15 +44,22 @@ MAX_ATTEMPTS = 3
 BATCH = 100
 SQLITE_WORKERS = 4  # SQLite lets one writer in at a time: more threads only queue
 POSTGRES_WORKERS = 16
+IN_HAND_PER_THREAD = 16
 DONE_TTL = timedelta(days=7)  # longer than any platform retries a delivery
 STASH_TTL = timedelta(days=30)  # a button older than this answers "please ask again"
 
 
 def pool_size(store: Store, configured: int = 0) -> int:
-    """Concurrent items per process: as configured, else sized to the store."""
+    """Threads running turns per process: as configured, else sized to the store."""
     if configured > 0:
         return configured
     return SQLITE_WORKERS if store.url.startswith("sqlite") else POSTGRES_WORKERS
+
+
+def in_hand(threads: int) -> int:
+    """Items a worker holds at once for `threads` turn threads: most of an item's time is
+    spent waiting for the platform (paced posts), which needs no thread."""
+    return threads * IN_HAND_PER_THREAD
 
 
 def worker_name() -> str:
@@ -80,6 +87,37 @@ def claim_delivery(
     elsewhere (a retry). Raises when the database cannot be written: the caller answers
     5xx so that the platform retries.
     """
+    received = receive(store, platform, key, body, worker, meta=meta, lease=lease, now=now)
+    return received.id if received else None
+
+
+@dataclass(frozen=True)
+class Received:
+    """A delivery to process: its item id, and the item itself when it was stored just now
+    (claimed by the receiving worker, nothing sent yet), so the worker starts on it at once
+    without reading it back. `item` is None for a stale copy taken over."""
+
+    id: int
+    item: InboxItem | None = None
+
+
+def receive(
+    store: Store,
+    platform: str,
+    key: str,
+    body: dict[str, Any],
+    worker: str,
+    *,
+    meta: dict[str, Any] | None = None,
+    lease: timedelta = LEASE,
+    now: datetime | None = None,
+    count_attempt: bool = False,
+) -> Received | None:
+    """`claim_delivery`, telling a new item from a taken-over one (see `Received`).
+
+    `count_attempt` stores a new item with its first attempt counted, as `claim` would
+    have counted it, for a worker that starts on it without claiming it again.
+    """
     now = now or utcnow()
     try:
         with store.write() as session:
@@ -91,12 +129,15 @@ def claim_delivery(
                 received_at=now,
                 claimed_by=worker,
                 claimed_at=now,
+                attempts=1 if count_attempt else 0,
             )
             session.add(item)
             session.flush()
-            return item.id
+            assert item.id is not None
+            return Received(item.id, item)
     except IntegrityError:
-        return _take_over(store, platform, key, worker, lease, now)
+        taken = _take_over(store, platform, key, worker, lease, now)
+        return Received(taken) if taken is not None else None
 
 
 def _take_over(
@@ -153,19 +194,22 @@ def finish(store: Store, item_id: int, worker: str, now: datetime | None = None)
         )
 
 
-def renew(store: Store, item_id: int, worker: str, now: datetime | None = None) -> bool:
-    """Extend `worker`'s claim on an item still in hand."""
+def renew(store: Store, item_ids: Iterable[int], worker: str, now: datetime | None = None) -> int:
+    """Extend `worker`'s claims on items still in hand, in one statement; how many held."""
+    ids = list(item_ids)
+    if not ids:
+        return 0
     with store.write() as session:
         result = session.execute(
             update(InboxItem)
             .where(
-                col(InboxItem.id) == item_id,
+                col(InboxItem.id).in_(ids),
                 col(InboxItem.claimed_by) == worker,
                 col(InboxItem.done_at).is_(None),
             )
             .values(claimed_at=now or utcnow())
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def release(store: Store, item_ids: Iterable[int], worker: str) -> None:
@@ -219,11 +263,6 @@ def backlog(store: Store) -> int:
                 select(func.count()).select_from(InboxItem).where(col(InboxItem.done_at).is_(None))
             ).one()
         )
-
-
-def load(store: Store, item_id: int) -> InboxItem | None:
-    with store.read() as session:
-        return session.get(InboxItem, item_id)
 
 
 def prune(session: Session, now: datetime) -> None:
@@ -300,9 +339,15 @@ def _sent(store: Store, item_id: int) -> set[int]:
 class Worker:
     """Processes one platform's inbox items in this process, at most `concurrency` at once.
 
-    `submit` takes an item received here (already claimed by `name`); a poller picks up
-    items left unfinished by a dead process or a previous run. `stop` stops taking work,
-    waits for what is in hand and gives back what never started.
+    `submit` takes an item received here (already claimed by `name`); an item stored just
+    now is started on at once, without claiming or reading it again. A poller picks up
+    items left unfinished by a dead process or a previous run, and one statement renews
+    the claims of every item in hand. `stop` stops taking work, waits for what is in hand
+    and gives back what never started.
+
+    `concurrency` bounds the items in hand, not the CPU: an item waiting for Slack (a
+    paced post, a slow response_url) holds a place here but no thread, so the caller sizes
+    its own thread pool to the store and this bound a few times larger (`in_hand`).
     """
 
     def __init__(
@@ -328,20 +373,26 @@ class Worker:
         self._queued: set[int] = set()
         self._started: set[int] = set()
         self._skipped: set[int] = set()
+        self._fresh: dict[int, InboxItem] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._stopping = False
 
     def start(self) -> None:
         """Begin polling for items to resume (call inside the running loop)."""
         self._stopping = False
         self._poller = asyncio.ensure_future(self._poll())
+        self._renewer = asyncio.ensure_future(self._renew())
 
-    def submit(self, item_id: int) -> asyncio.Task[None] | None:
-        """Process an item soon (once, however often it is submitted)."""
+    def submit(self, item_id: int, item: InboxItem | None = None) -> asyncio.Task[None] | None:
+        """Process an item soon (once, however often it is submitted). `item` is the row
+        `receive` stored just now, claimed by this worker: no claim or read is needed."""
         if item_id in self._queued or self._stopping:
             return None
         self._queued.add(item_id)
+        if item is not None:
+            self._fresh[item_id] = item
         task = asyncio.ensure_future(self._run(item_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -370,6 +421,8 @@ class Worker:
         if self._poller is not None:
             self._poller.cancel()
         await self.drain(timeout)
+        if self._renewer is not None:
+            self._renewer.cancel()
         # Items in hand past the timeout stay claimed until their lease ends.
         unstarted = self._skipped | (self._queued - self._started)
         self._skipped = set()
@@ -385,42 +438,58 @@ class Worker:
                     self._skipped.add(item_id)
                     return
                 self._started.add(item_id)
-                await self._attempt(item_id)
+                await self._attempt(item_id, self._fresh.pop(item_id, None))
         finally:
             self._queued.discard(item_id)
             self._started.discard(item_id)
+            self._fresh.pop(item_id, None)
 
-    async def _attempt(self, item_id: int) -> None:
+    async def _attempt(self, item_id: int, fresh: InboxItem | None) -> None:
         try:
-            claimed = await asyncio.to_thread(
-                claim, self.store, item_id, self.name, self.lease, self.clock()
-            )
-            item = await asyncio.to_thread(load, self.store, item_id) if claimed else None
-            sent = await asyncio.to_thread(_sent, self.store, item_id) if item else set()
+            item, sent = await self._take(item_id, fresh)
         except Exception as exc:  # the database is down: the poller tries again later
             log_failure(log, "inbox claim failed", exc)
             return
         if item is None:
             return  # done, or another worker holds it
-        keeper = asyncio.ensure_future(self._keep(item_id))
         try:
             with delivering(self.store, item_id, sent):
                 await self.process(item)
-            keeper.cancel()
             await asyncio.to_thread(finish, self.store, item_id, self.name, self.clock())
         except Exception as exc:
             log_failure(log, "inbox item failed", exc, platform=self.platform)
             await self._give_back(item_id)
-        finally:
-            keeper.cancel()
 
-    async def _keep(self, item_id: int) -> None:
-        """Renew the claim while a slow item is in hand, so no one takes it over."""
+    async def _take(
+        self, item_id: int, fresh: InboxItem | None
+    ) -> tuple[InboxItem | None, set[int]]:
+        """The item and the sends already made for it, once this worker holds its claim.
+
+        An item stored just now by this worker is still ours while its claim is young (no
+        one may take it over before its lease ends) and has sent nothing: it starts as it
+        is. Any other is claimed (compare-and-set) and read.
+        """
+        if fresh is not None and self._young(fresh):
+            return fresh, set()
+        claimed = await asyncio.to_thread(
+            claim, self.store, item_id, self.name, self.lease, self.clock()
+        )
+        if not claimed:
+            return None, set()
+        return await asyncio.to_thread(_loaded, self.store, item_id)
+
+    def _young(self, item: InboxItem) -> bool:
+        claimed = item.claimed_at
+        return claimed is not None and self.clock() - _aware(claimed) < self.lease / 3
+
+    async def _renew(self) -> None:
+        """Keep the claims on every item in hand, so no one takes a slow one over."""
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
-                await asyncio.to_thread(renew, self.store, item_id, self.name, self.clock())
-            except Exception as exc:  # the database is away: the lease may lapse
+                held = set(self._started)
+                await asyncio.to_thread(renew, self.store, held, self.name, self.clock())
+            except Exception as exc:  # the database is away: the leases may lapse
                 log_failure(log, "inbox renew failed", exc)
 
     async def _give_back(self, item_id: int) -> None:
@@ -436,3 +505,17 @@ class Worker:
             except Exception as exc:  # the database is down: keep trying
                 log_failure(log, "inbox poll failed", exc)
             await asyncio.sleep(self.poll_seconds)
+
+
+def _loaded(store: Store, item_id: int) -> tuple[InboxItem | None, set[int]]:
+    """An item and the sends already made for it, read in one transaction."""
+    with store.read() as session:
+        item = session.get(InboxItem, item_id)
+        if item is None:
+            return None, set()
+        return item, set(session.exec(select(InboxSent.seq).where(InboxSent.item_id == item_id)))
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored time as an aware UTC one (SQLite gives it back naive)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
