@@ -16,6 +16,7 @@ that post is sent again (at least once, never lost).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -24,6 +25,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -33,6 +35,7 @@ from sqlmodel import Session, col, select
 
 from bot.logs import log_failure
 from bot.store import Store
+from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxItem, InboxSent, StashEntry, utcnow
 
 log = logging.getLogger(__name__)
@@ -121,23 +124,37 @@ def receive(
     now = now or utcnow()
     try:
         with store.write() as session:
-            item = InboxItem(
-                platform=platform,
-                key=key,
-                body=body,
-                meta=meta or {},
-                received_at=now,
-                claimed_by=worker,
-                claimed_at=now,
-                attempts=1 if count_attempt else 0,
-            )
-            session.add(item)
-            session.flush()
-            assert item.id is not None
-            return Received(item.id, item)
+            item = _stored(session, platform, key, body, meta, worker, now, int(count_attempt))
+            return Received(item.id or 0, item)
     except IntegrityError:
         taken = _take_over(store, platform, key, worker, lease, now)
         return Received(taken) if taken is not None else None
+
+
+def _stored(
+    session: Session,
+    platform: str,
+    key: str,
+    body: dict[str, Any],
+    meta: dict[str, Any] | None,
+    worker: str,
+    now: datetime,
+    attempts: int,
+) -> InboxItem:
+    """A new item, claimed by `worker` (IntegrityError if the delivery is known)."""
+    item = InboxItem(
+        platform=platform,
+        key=key,
+        body=body,
+        meta=meta or {},
+        received_at=now,
+        claimed_by=worker,
+        claimed_at=now,
+        attempts=attempts,
+    )
+    session.add(item)
+    session.flush()
+    return item
 
 
 def _take_over(
@@ -187,11 +204,15 @@ def _claim(
 def finish(store: Store, item_id: int, worker: str, now: datetime | None = None) -> None:
     """Mark an item done (only by the worker that holds it)."""
     with store.write() as session:
-        session.execute(
-            update(InboxItem)
-            .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
-            .values(done_at=now or utcnow())
-        )
+        _finish(session, item_id, worker, now or utcnow())
+
+
+def _finish(session: Session, item_id: int, worker: str, now: datetime) -> None:
+    session.execute(
+        update(InboxItem)
+        .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
+        .values(done_at=now)
+    )
 
 
 def renew(store: Store, item_ids: Iterable[int], worker: str, now: datetime | None = None) -> int:
@@ -276,12 +297,16 @@ def prune(session: Session, now: datetime) -> None:
 # -- sends, once each --------------------------------------------------------------------
 
 
+Recorder = Callable[[int, int], Awaitable[None]]  # (item id, seq) → recorded
+
+
 @dataclass
 class _Delivery:
     store: Store
     item_id: int
     sent: set[int] = field(default_factory=set)
     next_seq: int = 0
+    record: Recorder | None = None
 
 
 _current: ContextVar[_Delivery | None] = ContextVar("crossbot_inbox_delivery", default=None)
@@ -299,21 +324,30 @@ async def once(send: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> 
     result = await send(*args, **kwargs)
     delivery.sent.add(seq)
     try:
-        await asyncio.to_thread(_record_send, delivery.store, delivery.item_id, seq)
+        if delivery.record is not None:
+            await delivery.record(delivery.item_id, seq)
+        else:
+            await asyncio.to_thread(_record_send, delivery.store, delivery.item_id, seq)
     except Exception as exc:  # sent but not recorded: the at-least-once window
         log_failure(log, "inbox send not recorded", exc)
     return result
 
 
 @contextmanager
-def delivering(store: Store, item_id: int | None, sent: set[int] | None = None) -> Iterator[None]:
-    """Sends inside this block belong to inbox item `item_id` (none if it is None)."""
+def delivering(
+    store: Store,
+    item_id: int | None,
+    sent: set[int] | None = None,
+    record: Recorder | None = None,
+) -> Iterator[None]:
+    """Sends inside this block belong to inbox item `item_id` (none if it is None);
+    `record` writes each send's record (else a transaction of its own)."""
     if item_id is None:
         yield
         return
     if sent is None:
         sent = _sent(store, item_id)
-    token = _current.set(_Delivery(store, item_id, sent))
+    token = _current.set(_Delivery(store, item_id, sent, record=record))
     try:
         yield
     finally:
@@ -323,9 +357,14 @@ def delivering(store: Store, item_id: int | None, sent: set[int] | None = None) 
 def _record_send(store: Store, item_id: int, seq: int) -> None:
     try:
         with store.write() as session:
-            session.add(InboxSent(item_id=item_id, seq=seq))
+            _add_send(session, item_id, seq)
     except IntegrityError:
         pass  # recorded by an earlier attempt
+
+
+def _add_send(session: Session, item_id: int, seq: int) -> None:
+    session.add(InboxSent(item_id=item_id, seq=seq))
+    session.flush()  # a duplicate fails here, inside the caller's savepoint
 
 
 def _sent(store: Store, item_id: int) -> set[int]:
@@ -344,6 +383,10 @@ class Worker:
     items left unfinished by a dead process or a previous run, and one statement renews
     the claims of every item in hand. `stop` stops taking work, waits for what is in hand
     and gives back what never started.
+
+    Its own small writes (each delivery received, each send recorded, each item done) go
+    through one `GroupCommit`: what queues while a transaction commits is written in the
+    next, so a burst costs a few transactions, not three per delivery.
 
     `concurrency` bounds the items in hand, not the CPU: an item waiting for Slack (a
     paced post, a slow response_url) holds a place here but no thread, so the caller sizes
@@ -378,12 +421,38 @@ class Worker:
         self._poller: asyncio.Task[None] | None = None
         self._renewer: asyncio.Task[None] | None = None
         self._stopping = False
+        self.writes = GroupCommit(store)
 
     def start(self) -> None:
         """Begin polling for items to resume (call inside the running loop)."""
         self._stopping = False
         self._poller = asyncio.ensure_future(self._poll())
         self._renewer = asyncio.ensure_future(self._renew())
+
+    async def receive(
+        self, key: str, body: dict[str, Any], meta: dict[str, Any] | None = None
+    ) -> Received | None:
+        """`receive` for this worker's platform, written in the next group commit: the
+        item is stored (claimed by this worker, its first attempt counted) when this
+        returns. None for a delivery already done or in hand elsewhere; raises when the
+        database cannot take it (answer 5xx)."""
+        now = self.clock()
+        stored = partial(_stored, platform=self.platform, key=key, body=body, meta=meta)
+        try:
+            item = await self._write(partial(stored, worker=self.name, now=now, attempts=1))
+        except IntegrityError:  # a copy of a delivery seen before: done, or left stale
+            taken = await asyncio.to_thread(
+                _take_over, self.store, self.platform, key, self.name, self.lease, now
+            )
+            return Received(taken) if taken is not None else None
+        return Received(item.id or 0, item)
+
+    async def _write(self, write: Callable[[Session], T]) -> T:
+        return await asyncio.wrap_future(self.writes.submit(write))
+
+    async def _record(self, item_id: int, seq: int) -> None:
+        with contextlib.suppress(IntegrityError):  # recorded by an earlier attempt
+            await self._write(partial(_add_send, item_id=item_id, seq=seq))
 
     def submit(self, item_id: int, item: InboxItem | None = None) -> asyncio.Task[None] | None:
         """Process an item soon (once, however often it is submitted). `item` is the row
@@ -428,6 +497,7 @@ class Worker:
         self._skipped = set()
         if unstarted:
             await asyncio.to_thread(release, self.store, unstarted, self.name)
+        await asyncio.to_thread(self.writes.close)
 
     async def _run(self, item_id: int) -> None:
         if self._slots is None:
@@ -453,9 +523,9 @@ class Worker:
         if item is None:
             return  # done, or another worker holds it
         try:
-            with delivering(self.store, item_id, sent):
+            with delivering(self.store, item_id, sent, record=self._record):
                 await self.process(item)
-            await asyncio.to_thread(finish, self.store, item_id, self.name, self.clock())
+            await self._write(partial(_finish, item_id=item_id, worker=self.name, now=self.clock()))
         except Exception as exc:
             log_failure(log, "inbox item failed", exc, platform=self.platform)
             await self._give_back(item_id)

@@ -673,17 +673,7 @@ class SlackChannel:
             "team": str(context.get("team_id") or ""),
         }
         try:
-            received = await asyncio.to_thread(
-                inbox.receive,
-                self.ctx.store,
-                PLATFORM,
-                key,
-                body,
-                self.worker.name,
-                meta=meta,
-                lease=self.worker.lease,
-                count_attempt=True,  # the worker starts on it without claiming it again
-            )
+            received = await self.worker.receive(key, body, meta)
         except Exception as exc:  # nothing acknowledged: Slack retries
             log_failure(log, "slack inbox write failed", exc)
             context[INBOX_FAILED] = True
