@@ -16,7 +16,6 @@ that post is sent again (at least once, never lost).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -297,16 +296,12 @@ def prune(session: Session, now: datetime) -> None:
 # -- sends, once each --------------------------------------------------------------------
 
 
-Recorder = Callable[[int, int], Awaitable[None]]  # (item id, seq) → recorded
-
-
 @dataclass
 class _Delivery:
     store: Store
     item_id: int
     sent: set[int] = field(default_factory=set)
     next_seq: int = 0
-    record: Recorder | None = None
 
 
 _current: ContextVar[_Delivery | None] = ContextVar("crossbot_inbox_delivery", default=None)
@@ -324,30 +319,21 @@ async def once(send: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> 
     result = await send(*args, **kwargs)
     delivery.sent.add(seq)
     try:
-        if delivery.record is not None:
-            await delivery.record(delivery.item_id, seq)
-        else:
-            await asyncio.to_thread(_record_send, delivery.store, delivery.item_id, seq)
+        await asyncio.to_thread(_record_send, delivery.store, delivery.item_id, seq)
     except Exception as exc:  # sent but not recorded: the at-least-once window
         log_failure(log, "inbox send not recorded", exc)
     return result
 
 
 @contextmanager
-def delivering(
-    store: Store,
-    item_id: int | None,
-    sent: set[int] | None = None,
-    record: Recorder | None = None,
-) -> Iterator[None]:
-    """Sends inside this block belong to inbox item `item_id` (none if it is None);
-    `record` writes each send's record (else a transaction of its own)."""
+def delivering(store: Store, item_id: int | None, sent: set[int] | None = None) -> Iterator[None]:
+    """Sends inside this block belong to inbox item `item_id` (none if it is None)."""
     if item_id is None:
         yield
         return
     if sent is None:
         sent = _sent(store, item_id)
-    token = _current.set(_Delivery(store, item_id, sent, record=record))
+    token = _current.set(_Delivery(store, item_id, sent))
     try:
         yield
     finally:
@@ -357,14 +343,9 @@ def delivering(
 def _record_send(store: Store, item_id: int, seq: int) -> None:
     try:
         with store.write() as session:
-            _add_send(session, item_id, seq)
+            session.add(InboxSent(item_id=item_id, seq=seq))
     except IntegrityError:
         pass  # recorded by an earlier attempt
-
-
-def _add_send(session: Session, item_id: int, seq: int) -> None:
-    session.add(InboxSent(item_id=item_id, seq=seq))
-    session.flush()  # a duplicate fails here, inside the caller's savepoint
 
 
 def _sent(store: Store, item_id: int) -> set[int]:
@@ -384,9 +365,11 @@ class Worker:
     the claims of every item in hand. `stop` stops taking work, waits for what is in hand
     and gives back what never started.
 
-    Its own small writes (each delivery received, each send recorded, each item done) go
-    through one `GroupCommit`: what queues while a transaction commits is written in the
-    next, so a burst costs a few transactions, not three per delivery.
+    Each delivery received and each item done is written through one `GroupCommit`: what
+    queues while a transaction commits is written in the next, so a burst costs a few
+    transactions, not two per delivery. A send's record is not: it is written the moment
+    the platform has accepted the send, in a transaction of its own, because the time
+    until it commits is the window in which a crash makes the send go out twice.
 
     `concurrency` bounds the items in hand, not the CPU: an item waiting for Slack (a
     paced post, a slow response_url) holds a place here but no thread, so the caller sizes
@@ -449,10 +432,6 @@ class Worker:
 
     async def _write(self, write: Callable[[Session], T]) -> T:
         return await asyncio.wrap_future(self.writes.submit(write))
-
-    async def _record(self, item_id: int, seq: int) -> None:
-        with contextlib.suppress(IntegrityError):  # recorded by an earlier attempt
-            await self._write(partial(_add_send, item_id=item_id, seq=seq))
 
     def submit(self, item_id: int, item: InboxItem | None = None) -> asyncio.Task[None] | None:
         """Process an item soon (once, however often it is submitted). `item` is the row
@@ -523,7 +502,7 @@ class Worker:
         if item is None:
             return  # done, or another worker holds it
         try:
-            with delivering(self.store, item_id, sent, record=self._record):
+            with delivering(self.store, item_id, sent):
                 await self.process(item)
             await self._write(partial(_finish, item_id=item_id, worker=self.name, now=self.clock()))
         except Exception as exc:
