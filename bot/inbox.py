@@ -45,7 +45,7 @@ POLL_SECONDS = 2.0
 MAX_ATTEMPTS = 3
 BATCH = 100
 SQLITE_WORKERS = 4  # SQLite lets one writer in at a time: more threads only queue
-POSTGRES_WORKERS = 8  # turns are mostly CPU: more threads only queue for the interpreter
+POSTGRES_WORKERS = 4  # turns are mostly CPU: more threads only queue for the interpreter
 IN_HAND_PER_THREAD = 16
 DONE_TTL = timedelta(days=7)  # longer than any platform retries a delivery
 STASH_TTL = timedelta(days=30)  # a button older than this answers "please ask again"

@@ -4,9 +4,10 @@ The inbox writes a few rows per delivery (the delivery with its claim, a record 
 sent, the item done). Each as its own transaction takes the store's write lock (SQLite
 lets one writer in at a time) and, on PostgreSQL, a commit of its own; under load they
 queue behind each other and behind the turns' writes. Here one thread takes whatever has
-queued while the previous batch committed and writes it in one transaction: each write in
-its own savepoint, so one that fails (a duplicate key) fails alone; a caller hears back
-only after the commit, so nothing is acknowledged that a crash could lose.
+queued while the previous batch committed and writes it in one transaction. If a write
+fails (a duplicate key), the batch is written again with each write in its own savepoint,
+so that one fails alone. A caller hears back only after the commit, so nothing is
+acknowledged that a crash could lose.
 """
 
 from __future__ import annotations
@@ -84,15 +85,26 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Op]) -> None:
         ops = [(write, future) for write, future in batch if future.set_running_or_notify_cancel()]
-        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        if not ops:
+            return
         try:
-            with self.store.write() as session:
-                for write, future in ops:
-                    outcomes.append(_apply(session, write, future, alone=len(ops) == 1))
-        except BaseException as exc:  # the transaction failed: every write in it did
+            # Writes rarely fail (a duplicate delivery is a retry), and a savepoint each
+            # would triple the round trips: the batch is tried plainly first.
+            outcomes = self._transaction(ops, savepoints=False)
+        except Exception as exc:
+            if len(ops) == 1:
+                ops[0][1].set_exception(exc)
+                return
+            try:  # again, each write in its own savepoint, so that a failing one fails alone
+                outcomes = self._transaction(ops, savepoints=True)
+            except BaseException as again:  # the transaction failed: every write in it did
+                for _write, future in ops:
+                    future.set_exception(again)
+                return
+        except BaseException as exc:
             for _write, future in ops:
                 future.set_exception(exc)
-            return
+            raise
         self.batches += 1
         for future, value, error in outcomes:
             if error is None:
@@ -100,14 +112,18 @@ class GroupCommit:
             else:
                 future.set_exception(error)
 
-
-def _apply(
-    session: Session, write: Callable[[Session], Any], future: Future[Any], alone: bool
-) -> tuple[Future[Any], Any, BaseException | None]:
-    if alone:  # no savepoint needed: its failure is the transaction's
-        return future, write(session), None
-    try:
-        with session.begin_nested():
-            return future, write(session), None
-    except Exception as exc:
-        return future, None, exc
+    def _transaction(
+        self, ops: list[_Op], savepoints: bool
+    ) -> list[tuple[Future[Any], Any, BaseException | None]]:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        with self.store.write() as session:
+            for write, future in ops:
+                if not savepoints:
+                    outcomes.append((future, write(session), None))
+                    continue
+                try:
+                    with session.begin_nested():
+                        outcomes.append((future, write(session), None))
+                except Exception as exc:
+                    outcomes.append((future, None, exc))
+        return outcomes
