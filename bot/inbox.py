@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -304,6 +305,7 @@ class _Delivery:
     next_seq: int = 0
 
 
+_RECORDS = ThreadPoolExecutor(2, thread_name_prefix="crossbot-sent")
 _current: ContextVar[_Delivery | None] = ContextVar("crossbot_inbox_delivery", default=None)
 
 
@@ -319,7 +321,10 @@ async def once(send: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> 
     result = await send(*args, **kwargs)
     delivery.sent.add(seq)
     try:
-        await asyncio.to_thread(_record_send, delivery.store, delivery.item_id, seq)
+        # Threads of their own: queued behind other blocking work in the loop's default
+        # executor, a record would commit later, and the window below would be wider.
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(_RECORDS, _record_send, delivery.store, delivery.item_id, seq)
     except Exception as exc:  # sent but not recorded: the at-least-once window
         log_failure(log, "inbox send not recorded", exc)
     return result
