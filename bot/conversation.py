@@ -100,7 +100,8 @@ def handle(turn: Turn, ctx: Context) -> list[Reply]:
     try:
         turn = clean(turn)
         # The first time someone talks to Crossbot, a short tour comes before the answer.
-        return nudges.welcome_first_contact(turn, ctx) + _handle(turn, ctx)
+        with state.turn():  # the dialogue state is read once a turn
+            return nudges.welcome_first_contact(turn, ctx) + _handle(turn, ctx)
     except Exception as exc:
         log_failure(log, "turn failed", exc, platform=turn.platform, action=turn.action)
         return [Reply(render("error"), kind="error")]
@@ -147,7 +148,7 @@ def _pending(ctx: Context, me: Person, conversation: str) -> DialogState | None:
     if me.id is None:
         return None
     with ctx.store.read() as session:
-        return state.load(session, me.id, conversation)
+        return state.load_turn(session, me.id, conversation)
 
 
 def _route_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:

@@ -20,10 +20,12 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 from uuid import uuid4
 
@@ -33,6 +35,7 @@ from sqlmodel import Session, col, select
 
 from bot.logs import log_failure
 from bot.store import Store
+from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxItem, InboxSent, StashEntry, utcnow
 
 log = logging.getLogger(__name__)
@@ -43,16 +46,23 @@ POLL_SECONDS = 2.0
 MAX_ATTEMPTS = 3
 BATCH = 100
 SQLITE_WORKERS = 4  # SQLite lets one writer in at a time: more threads only queue
-POSTGRES_WORKERS = 16
+POSTGRES_WORKERS = 4  # turns are mostly CPU: more threads only queue for the interpreter
+IN_HAND_PER_THREAD = 16
 DONE_TTL = timedelta(days=7)  # longer than any platform retries a delivery
 STASH_TTL = timedelta(days=30)  # a button older than this answers "please ask again"
 
 
 def pool_size(store: Store, configured: int = 0) -> int:
-    """Concurrent items per process: as configured, else sized to the store."""
+    """Threads running turns per process: as configured, else sized to the store."""
     if configured > 0:
         return configured
     return SQLITE_WORKERS if store.url.startswith("sqlite") else POSTGRES_WORKERS
+
+
+def in_hand(threads: int) -> int:
+    """Items a worker holds at once for `threads` turn threads: most of an item's time is
+    spent waiting for the platform (paced posts), which needs no thread."""
+    return threads * IN_HAND_PER_THREAD
 
 
 def worker_name() -> str:
@@ -80,23 +90,71 @@ def claim_delivery(
     elsewhere (a retry). Raises when the database cannot be written: the caller answers
     5xx so that the platform retries.
     """
+    received = receive(store, platform, key, body, worker, meta=meta, lease=lease, now=now)
+    return received.id if received else None
+
+
+@dataclass(frozen=True)
+class Received:
+    """A delivery to process: its item id, and the item itself when it was stored just now
+    (claimed by the receiving worker, nothing sent yet), so the worker starts on it at once
+    without reading it back. `item` is None for a stale copy taken over."""
+
+    id: int
+    item: InboxItem | None = None
+
+
+def receive(
+    store: Store,
+    platform: str,
+    key: str,
+    body: dict[str, Any],
+    worker: str,
+    *,
+    meta: dict[str, Any] | None = None,
+    lease: timedelta = LEASE,
+    now: datetime | None = None,
+    count_attempt: bool = False,
+) -> Received | None:
+    """`claim_delivery`, telling a new item from a taken-over one (see `Received`).
+
+    `count_attempt` stores a new item with its first attempt counted, as `claim` would
+    have counted it, for a worker that starts on it without claiming it again.
+    """
     now = now or utcnow()
     try:
         with store.write() as session:
-            item = InboxItem(
-                platform=platform,
-                key=key,
-                body=body,
-                meta=meta or {},
-                received_at=now,
-                claimed_by=worker,
-                claimed_at=now,
-            )
-            session.add(item)
-            session.flush()
-            return item.id
+            item = _stored(session, platform, key, body, meta, worker, now, int(count_attempt))
+            return Received(item.id or 0, item)
     except IntegrityError:
-        return _take_over(store, platform, key, worker, lease, now)
+        taken = _take_over(store, platform, key, worker, lease, now)
+        return Received(taken) if taken is not None else None
+
+
+def _stored(
+    session: Session,
+    platform: str,
+    key: str,
+    body: dict[str, Any],
+    meta: dict[str, Any] | None,
+    worker: str,
+    now: datetime,
+    attempts: int,
+) -> InboxItem:
+    """A new item, claimed by `worker` (IntegrityError if the delivery is known)."""
+    item = InboxItem(
+        platform=platform,
+        key=key,
+        body=body,
+        meta=meta or {},
+        received_at=now,
+        claimed_by=worker,
+        claimed_at=now,
+        attempts=attempts,
+    )
+    session.add(item)
+    session.flush()
+    return item
 
 
 def _take_over(
@@ -146,26 +204,33 @@ def _claim(
 def finish(store: Store, item_id: int, worker: str, now: datetime | None = None) -> None:
     """Mark an item done (only by the worker that holds it)."""
     with store.write() as session:
-        session.execute(
-            update(InboxItem)
-            .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
-            .values(done_at=now or utcnow())
-        )
+        _finish(session, item_id, worker, now or utcnow())
 
 
-def renew(store: Store, item_id: int, worker: str, now: datetime | None = None) -> bool:
-    """Extend `worker`'s claim on an item still in hand."""
+def _finish(session: Session, item_id: int, worker: str, now: datetime) -> None:
+    session.execute(
+        update(InboxItem)
+        .where(col(InboxItem.id) == item_id, col(InboxItem.claimed_by) == worker)
+        .values(done_at=now)
+    )
+
+
+def renew(store: Store, item_ids: Iterable[int], worker: str, now: datetime | None = None) -> int:
+    """Extend `worker`'s claims on items still in hand, in one statement; how many held."""
+    ids = list(item_ids)
+    if not ids:
+        return 0
     with store.write() as session:
         result = session.execute(
             update(InboxItem)
             .where(
-                col(InboxItem.id) == item_id,
+                col(InboxItem.id).in_(ids),
                 col(InboxItem.claimed_by) == worker,
                 col(InboxItem.done_at).is_(None),
             )
             .values(claimed_at=now or utcnow())
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def release(store: Store, item_ids: Iterable[int], worker: str) -> None:
@@ -221,11 +286,6 @@ def backlog(store: Store) -> int:
         )
 
 
-def load(store: Store, item_id: int) -> InboxItem | None:
-    with store.read() as session:
-        return session.get(InboxItem, item_id)
-
-
 def prune(session: Session, now: datetime) -> None:
     """Forget done items (and their send records) and stash entries past their TTL."""
     old = select(InboxItem.id).where(col(InboxItem.received_at) < now - DONE_TTL)
@@ -245,6 +305,7 @@ class _Delivery:
     next_seq: int = 0
 
 
+_RECORDS = ThreadPoolExecutor(2, thread_name_prefix="crossbot-sent")
 _current: ContextVar[_Delivery | None] = ContextVar("crossbot_inbox_delivery", default=None)
 
 
@@ -260,7 +321,10 @@ async def once(send: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> 
     result = await send(*args, **kwargs)
     delivery.sent.add(seq)
     try:
-        await asyncio.to_thread(_record_send, delivery.store, delivery.item_id, seq)
+        # Threads of their own: queued behind other blocking work in the loop's default
+        # executor, a record would commit later, and the window below would be wider.
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(_RECORDS, _record_send, delivery.store, delivery.item_id, seq)
     except Exception as exc:  # sent but not recorded: the at-least-once window
         log_failure(log, "inbox send not recorded", exc)
     return result
@@ -300,9 +364,21 @@ def _sent(store: Store, item_id: int) -> set[int]:
 class Worker:
     """Processes one platform's inbox items in this process, at most `concurrency` at once.
 
-    `submit` takes an item received here (already claimed by `name`); a poller picks up
-    items left unfinished by a dead process or a previous run. `stop` stops taking work,
-    waits for what is in hand and gives back what never started.
+    `submit` takes an item received here (already claimed by `name`); an item stored just
+    now is started on at once, without claiming or reading it again. A poller picks up
+    items left unfinished by a dead process or a previous run, and one statement renews
+    the claims of every item in hand. `stop` stops taking work, waits for what is in hand
+    and gives back what never started.
+
+    Each delivery received and each item done is written through one `GroupCommit`: what
+    queues while a transaction commits is written in the next, so a burst costs a few
+    transactions, not two per delivery. A send's record is not: it is written the moment
+    the platform has accepted the send, in a transaction of its own, because the time
+    until it commits is the window in which a crash makes the send go out twice.
+
+    `concurrency` bounds the items in hand, not the CPU: an item waiting for Slack (a
+    paced post, a slow response_url) holds a place here but no thread, so the caller sizes
+    its own thread pool to the store and this bound a few times larger (`in_hand`).
     """
 
     def __init__(
@@ -328,20 +404,48 @@ class Worker:
         self._queued: set[int] = set()
         self._started: set[int] = set()
         self._skipped: set[int] = set()
+        self._fresh: dict[int, InboxItem] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._poller: asyncio.Task[None] | None = None
+        self._renewer: asyncio.Task[None] | None = None
         self._stopping = False
+        self.writes = GroupCommit(store)
 
     def start(self) -> None:
         """Begin polling for items to resume (call inside the running loop)."""
         self._stopping = False
         self._poller = asyncio.ensure_future(self._poll())
+        self._renewer = asyncio.ensure_future(self._renew())
 
-    def submit(self, item_id: int) -> asyncio.Task[None] | None:
-        """Process an item soon (once, however often it is submitted)."""
+    async def receive(
+        self, key: str, body: dict[str, Any], meta: dict[str, Any] | None = None
+    ) -> Received | None:
+        """`receive` for this worker's platform, written in the next group commit: the
+        item is stored (claimed by this worker, its first attempt counted) when this
+        returns. None for a delivery already done or in hand elsewhere; raises when the
+        database cannot take it (answer 5xx)."""
+        now = self.clock()
+        stored = partial(_stored, platform=self.platform, key=key, body=body, meta=meta)
+        try:
+            item = await self._write(partial(stored, worker=self.name, now=now, attempts=1))
+        except IntegrityError:  # a copy of a delivery seen before: done, or left stale
+            taken = await asyncio.to_thread(
+                _take_over, self.store, self.platform, key, self.name, self.lease, now
+            )
+            return Received(taken) if taken is not None else None
+        return Received(item.id or 0, item)
+
+    async def _write(self, write: Callable[[Session], T]) -> T:
+        return await asyncio.wrap_future(self.writes.submit(write))
+
+    def submit(self, item_id: int, item: InboxItem | None = None) -> asyncio.Task[None] | None:
+        """Process an item soon (once, however often it is submitted). `item` is the row
+        `receive` stored just now, claimed by this worker: no claim or read is needed."""
         if item_id in self._queued or self._stopping:
             return None
         self._queued.add(item_id)
+        if item is not None:
+            self._fresh[item_id] = item
         task = asyncio.ensure_future(self._run(item_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -370,11 +474,14 @@ class Worker:
         if self._poller is not None:
             self._poller.cancel()
         await self.drain(timeout)
+        if self._renewer is not None:
+            self._renewer.cancel()
         # Items in hand past the timeout stay claimed until their lease ends.
         unstarted = self._skipped | (self._queued - self._started)
         self._skipped = set()
         if unstarted:
             await asyncio.to_thread(release, self.store, unstarted, self.name)
+        await asyncio.to_thread(self.writes.close)
 
     async def _run(self, item_id: int) -> None:
         if self._slots is None:
@@ -385,42 +492,58 @@ class Worker:
                     self._skipped.add(item_id)
                     return
                 self._started.add(item_id)
-                await self._attempt(item_id)
+                await self._attempt(item_id, self._fresh.pop(item_id, None))
         finally:
             self._queued.discard(item_id)
             self._started.discard(item_id)
+            self._fresh.pop(item_id, None)
 
-    async def _attempt(self, item_id: int) -> None:
+    async def _attempt(self, item_id: int, fresh: InboxItem | None) -> None:
         try:
-            claimed = await asyncio.to_thread(
-                claim, self.store, item_id, self.name, self.lease, self.clock()
-            )
-            item = await asyncio.to_thread(load, self.store, item_id) if claimed else None
-            sent = await asyncio.to_thread(_sent, self.store, item_id) if item else set()
+            item, sent = await self._take(item_id, fresh)
         except Exception as exc:  # the database is down: the poller tries again later
             log_failure(log, "inbox claim failed", exc)
             return
         if item is None:
             return  # done, or another worker holds it
-        keeper = asyncio.ensure_future(self._keep(item_id))
         try:
             with delivering(self.store, item_id, sent):
                 await self.process(item)
-            keeper.cancel()
-            await asyncio.to_thread(finish, self.store, item_id, self.name, self.clock())
+            await self._write(partial(_finish, item_id=item_id, worker=self.name, now=self.clock()))
         except Exception as exc:
             log_failure(log, "inbox item failed", exc, platform=self.platform)
             await self._give_back(item_id)
-        finally:
-            keeper.cancel()
 
-    async def _keep(self, item_id: int) -> None:
-        """Renew the claim while a slow item is in hand, so no one takes it over."""
+    async def _take(
+        self, item_id: int, fresh: InboxItem | None
+    ) -> tuple[InboxItem | None, set[int]]:
+        """The item and the sends already made for it, once this worker holds its claim.
+
+        An item stored just now by this worker is still ours while its claim is young (no
+        one may take it over before its lease ends) and has sent nothing: it starts as it
+        is. Any other is claimed (compare-and-set) and read.
+        """
+        if fresh is not None and self._young(fresh):
+            return fresh, set()
+        claimed = await asyncio.to_thread(
+            claim, self.store, item_id, self.name, self.lease, self.clock()
+        )
+        if not claimed:
+            return None, set()
+        return await asyncio.to_thread(_loaded, self.store, item_id)
+
+    def _young(self, item: InboxItem) -> bool:
+        claimed = item.claimed_at
+        return claimed is not None and self.clock() - _aware(claimed) < self.lease / 3
+
+    async def _renew(self) -> None:
+        """Keep the claims on every item in hand, so no one takes a slow one over."""
         while True:
             await asyncio.sleep(self.lease.total_seconds() / 3)
             try:
-                await asyncio.to_thread(renew, self.store, item_id, self.name, self.clock())
-            except Exception as exc:  # the database is away: the lease may lapse
+                held = set(self._started)
+                await asyncio.to_thread(renew, self.store, held, self.name, self.clock())
+            except Exception as exc:  # the database is away: the leases may lapse
                 log_failure(log, "inbox renew failed", exc)
 
     async def _give_back(self, item_id: int) -> None:
@@ -436,3 +559,17 @@ class Worker:
             except Exception as exc:  # the database is down: keep trying
                 log_failure(log, "inbox poll failed", exc)
             await asyncio.sleep(self.poll_seconds)
+
+
+def _loaded(store: Store, item_id: int) -> tuple[InboxItem | None, set[int]]:
+    """An item and the sends already made for it, read in one transaction."""
+    with store.read() as session:
+        item = session.get(InboxItem, item_id)
+        if item is None:
+            return None, set()
+        return item, set(session.exec(select(InboxSent.seq).where(InboxSent.item_id == item_id)))
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored time as an aware UTC one (SQLite gives it back naive)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -562,7 +562,7 @@ class SlackChannel:
             ctx.store,
             PLATFORM,
             self._process,
-            concurrency=workers,
+            concurrency=inbox.in_hand(workers),
             lease=settings.inbox_lease,
             poll_seconds=settings.inbox_poll_seconds,
         )
@@ -673,26 +673,17 @@ class SlackChannel:
             "team": str(context.get("team_id") or ""),
         }
         try:
-            item_id = await asyncio.to_thread(
-                inbox.claim_delivery,
-                self.ctx.store,
-                PLATFORM,
-                key,
-                body,
-                self.worker.name,
-                meta=meta,
-                lease=self.worker.lease,
-            )
+            received = await self.worker.receive(key, body, meta)
         except Exception as exc:  # nothing acknowledged: Slack retries
             log_failure(log, "slack inbox write failed", exc)
             context[INBOX_FAILED] = True
             return BoltResponse(status=503, body="")
-        if item_id is not None:
+        if received is not None:
             if work_kind(body) == "view":
                 waiter = asyncio.get_running_loop().create_future()
-                self._view_waiters[item_id] = waiter
+                self._view_waiters[received.id] = waiter
                 context[VIEW_WAITER] = waiter
-            self.worker.submit(item_id)
+            self.worker.submit(received.id, received.item)
         return await next()
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
@@ -1000,8 +991,18 @@ class SlackChannel:
             await self._apologise(where)
 
     async def _deliver(self, replies: list[Reply], where: Where) -> None:
-        """Replies for elsewhere go there; forms open as modals; the rest answer here."""
-        here = await deliver_elsewhere(replies, self.messenger)
+        """The answer here first (the person is waiting for it; forms open as modals), then
+        the replies for other people and channels, whose posts may be paced, with a notice
+        here for anyone who could not be reached."""
+        here = [r for r in replies if not (r.to_person or r.to_channel)]
+        await self._answer_here(here, where)
+        if len(here) < len(replies):
+            elsewhere = [r for r in replies if r.to_person or r.to_channel]
+            notices = await deliver_elsewhere(elsewhere, self.messenger)
+            if notices:
+                await self._answer_here(notices, where)
+
+    async def _answer_here(self, here: list[Reply], where: Where) -> None:
         rest: list[Reply] = []
         for reply in here:
             if reply.form and await self._open_modal(reply, where):

@@ -7,15 +7,62 @@ beside the flow, so answering a question never costs a draft in progress.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, col, select
 
 from bot.store.models import DialogState, utcnow
+
+# What a turn has read, while it lasts: a plain sentence reads its flow and its follow-up
+# context in one query (`load_turn`), and a handler that recalls context then finds it here
+# instead of asking the database again. Any write to a conversation's rows forgets them.
+_Read = dict[tuple[int, str], dict[str, DialogState]]  # (person id, conversation) → rows
+_read: ContextVar[_Read | None] = ContextVar("crossbot_dialog_state_read", default=None)
+
+
+@contextmanager
+def turn() -> Iterator[None]:
+    """Rows read by `load_turn` inside this block are kept for it (one turn)."""
+    token = _read.set({})
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
+def load_turn(session: Session, person_id: int, conversation: str) -> DialogState | None:
+    """The flow in progress, read with every context row of the conversation (one query);
+    inside `turn()`, `recall` then answers from what was read."""
+    context = col(DialogState.conversation).startswith(
+        _context_key(conversation, ""), autoescape=True
+    )
+    rows = session.exec(
+        select(DialogState).where(
+            DialogState.person_id == person_id,
+            or_(col(DialogState.conversation) == conversation, context),
+        )
+    ).all()
+    found = {row.conversation: row for row in rows}
+    read = _read.get()
+    if read is not None:
+        read[(person_id, conversation)] = found
+    return found.get(conversation)
+
+
+def _written(person_id: int, key: str) -> None:
+    read = _read.get()
+    if not read:
+        return
+    for person, conversation in list(read):
+        if person == person_id and (key == conversation or key.startswith(f"{conversation}#")):
+            del read[(person, conversation)]
 
 
 def load(session: Session, person_id: int, conversation: str) -> DialogState | None:
@@ -35,6 +82,7 @@ def save(
     data: dict[str, Any] | None = None,
 ) -> DialogState:
     """Start or move a flow on (replacing any flow in progress in that conversation)."""
+    _written(person_id, conversation)
     state = load(session, person_id, conversation)
     if state is None:
         state = DialogState(person_id=person_id, conversation=conversation, flow=flow)
@@ -46,6 +94,7 @@ def save(
 
 
 def clear(session: Session, person_id: int, conversation: str) -> None:
+    _written(person_id, conversation)
     state = load(session, person_id, conversation)
     if state is not None:
         session.delete(state)
@@ -61,6 +110,7 @@ def put(
 ) -> None:
     """`save` in one statement (an upsert), for turns that don't need the row back:
     every who-does answer remembers its cards for follow-ups."""
+    _written(person_id, conversation)
     upsert = _upsert(session.get_bind().dialect.name)
     if upsert is None:
         save(session, person_id, conversation, flow, step, data)
@@ -91,6 +141,7 @@ def _upsert(dialect: str) -> Executable | None:
 
 def drop(session: Session, person_id: int, conversation: str) -> None:
     """`clear` in one statement (nothing is read first)."""
+    _written(person_id, conversation)
     session.execute(
         delete(DialogState)
         .where(col(DialogState.person_id) == person_id)
@@ -112,8 +163,11 @@ def remember(
 
 
 def recall(session: Session, person_id: int, conversation: str, topic: str) -> dict[str, Any]:
-    """What `remember` kept for this topic ({} when nothing)."""
-    row = load(session, person_id, _context_key(conversation, topic))
+    """What `remember` kept for this topic ({} when nothing); no query when this turn
+    has read it already (`load_turn`)."""
+    key = _context_key(conversation, topic)
+    read = (_read.get() or {}).get((person_id, conversation))
+    row = read.get(key) if read is not None else load(session, person_id, key)
     return dict(row.data) if row is not None else {}
 
 

@@ -29,6 +29,11 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
 Row = TypeVar("Row")
+# PostgreSQL connections per process: enough for every thread that holds one at once (the
+# turn threads, the inbox's group commit, the event loop's executor, the scheduler), so
+# that the acknowledgement path never queues for a connection behind turns.
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -36,7 +41,14 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     # hide_parameters: statement parameters (client names, notes) never reach a log line or
     # an exception message, whatever the log level.
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            hide_parameters=True,
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+        )
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if in_memory:

@@ -300,7 +300,8 @@ async def test_replies_for_other_people_are_delivered_as_dms(
     assert posts[dm_channel(SAM_ID)] == ["Priya referred Acme to you"]
     assert posts[dm_channel(OWEN_ID)] == ["Owen, heads up"]
     assert posts["CWINS"] == ["A win!"]
-    # Bethan is not in this Slack workspace: Priya is told rather than left to believe
-    here = posts[PRIYA_DM]
-    assert here[0] == "Sent to Sam"
-    assert "bethan.morris@hartwellfinch.example" in here[1]
+    # Priya's own answer goes first; Bethan is not in this Slack workspace, so Priya is
+    # then told rather than left to believe she was.
+    here = [section_texts(p) for p in slack.fake.of("chat.postMessage") if p["channel"] == PRIYA_DM]
+    assert here[0] == ["Sent to Sam"]
+    assert "bethan.morris@hartwellfinch.example" in here[1][0]

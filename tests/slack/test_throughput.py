@@ -1,0 +1,135 @@
+"""Throughput by design: a delivery is written once and worked on without being read back,
+and a turn reads its dialogue state once and stays within a budget of statements."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+from sqlalchemy import event
+from sqlmodel import select
+
+from bot import inbox
+from bot.context import Context
+from bot.conversation import handle
+from bot.messages import Turn
+from bot.store import Store
+from bot.store.models import InboxItem
+from tests.slack.conftest import PRIYA, PRIYA_DM, SlackDriver, section_texts
+
+# Statements a turn may make once the speaker has been welcomed (SQLite, sample firm).
+WHO_DOES_BUDGET = 6  # read the state; write the question asked and the follow-up context
+REFERRAL_SENTENCE_BUDGET = 12
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """Every SQL statement run on `store` inside the block (BEGINs included)."""
+    seen: list[str] = []
+
+    def saw(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(store.engine, "before_cursor_execute", saw)
+    try:
+        yield seen
+    finally:
+        event.remove(store.engine, "before_cursor_execute", saw)
+
+
+def _touching(seen: list[str], table: str) -> list[str]:
+    return [s for s in seen if re.search(rf"\b{table}\b", s)]
+
+
+async def test_a_dm_is_stored_once_and_worked_on_without_reading_it_back(
+    slack: SlackDriver,
+) -> None:
+    with statements(slack.channel.ctx.store) as seen:
+        status, _ = await slack.dm("who does employment law?")
+
+    assert status == 200
+    answers = [p for p in slack.fake.of("chat.postMessage") if p["channel"] == PRIYA_DM]
+    assert answers and section_texts(answers[-1])
+    inbox = _touching(seen, "inbox_item")
+    writes = [s for s in inbox if not s.startswith("SELECT")]
+    assert [s.split()[0] for s in writes] == ["INSERT", "UPDATE"]  # stored, then done
+    assert "done_at" in writes[1]
+    assert not [s for s in inbox if "inbox_item.body" in s]  # never read back
+    assert not [s for s in _touching(seen, "inbox_sent") if s.startswith("SELECT")]
+    with slack.channel.ctx.store.read() as session:
+        [item] = session.exec(select(InboxItem))
+    assert item.done_at is not None and item.attempts == 1
+
+
+async def test_an_item_older_than_its_claim_allows_is_claimed_again(slack: SlackDriver) -> None:
+    """Started long after it was stored, an item may have been taken over: the worker
+    claims it (compare-and-set) before doing anything."""
+    worker = slack.channel.worker
+    old = worker.clock() - worker.lease
+    store = slack.channel.ctx.store
+    body = {"type": "event_callback", "event_id": "EvOld", "event": {"type": "message"}}
+    received = inbox.receive(store, "slack", "event:EvOld", body, "elsewhere:1", now=old)
+    assert received is not None and received.item is not None
+
+    with statements(store) as seen:
+        task = worker.submit(received.id, received.item)
+        assert task is not None
+        await task
+
+    claims = [s for s in _touching(seen, "inbox_item") if s.startswith("UPDATE")]
+    assert claims and "claimed_by" in claims[0]
+    with store.read() as session:
+        item = session.get(InboxItem, received.id)
+    assert item is not None and item.claimed_by == worker.name and item.done_at is not None
+
+
+def _steady(ctx: Context) -> Context:
+    """A context whose content checks do not fall inside a measured turn."""
+    return Context(ctx.store, ctx.settings, content_check_seconds=3600)
+
+
+def _turn(ctx: Context, text: str, conversation: str = "slack:DTHROUGHPUT") -> list[str]:
+    with statements(ctx.store) as seen:
+        handle(Turn(PRIYA, conversation, text=text, platform="slack", is_direct=True), ctx)
+    return seen
+
+
+def test_a_plain_sentence_reads_the_dialogue_state_once(ctx: Context) -> None:
+    ctx = _steady(ctx)
+    _turn(ctx, "hello")  # the welcome comes first
+    _turn(ctx, "who does employment law?")  # leaves context for follow-ups
+
+    seen = _turn(ctx, "who does tax?")
+
+    reads = [s for s in _touching(seen, "dialogstate") if s.startswith("SELECT")]
+    assert len(reads) == 1  # the flow and the follow-up context together
+
+
+def test_turns_stay_within_their_statement_budget(ctx: Context) -> None:
+    ctx = _steady(ctx)
+    referral = "I referred Acme Logistics to Sam Patel for business tax"
+    for text in ("hello", "who does employment law?", referral):  # welcome, content loaded
+        _turn(ctx, text)
+
+    who_does = _turn(ctx, "who does tax?")
+    sentence = _turn(ctx, referral.replace("Acme Logistics", "Brightwater Foods"))
+
+    assert len(who_does) <= WHO_DOES_BUDGET
+    assert len(sentence) <= REFERRAL_SENTENCE_BUDGET
+
+
+def test_an_item_in_hand_has_its_claim_renewed_with_the_others(ctx: Context) -> None:
+    store = ctx.store
+    ids = []
+    for n in range(3):
+        got = inbox.receive(store, "slack", f"event:EvHand{n}", {}, "me:1")
+        assert got is not None
+        ids.append(got.id)
+    later = inbox.utcnow() + timedelta(seconds=30)
+
+    with statements(store) as seen:
+        held = inbox.renew(store, ids, "me:1", later)
+
+    assert held == 3 and len([s for s in seen if s.startswith("UPDATE")]) == 1
