@@ -73,27 +73,6 @@ def worker_name() -> str:
 # -- the delivery claim ------------------------------------------------------------------
 
 
-def claim_delivery(
-    store: Store,
-    platform: str,
-    key: str,
-    body: dict[str, Any],
-    worker: str,
-    *,
-    meta: dict[str, Any] | None = None,
-    lease: timedelta = LEASE,
-    now: datetime | None = None,
-) -> int | None:
-    """Store a delivery claimed by `worker`, or take over its unfinished, stale copy.
-
-    Returns the item id to process, or None for a delivery already done or in hand
-    elsewhere (a retry). Raises when the database cannot be written: the caller answers
-    5xx so that the platform retries.
-    """
-    received = receive(store, platform, key, body, worker, meta=meta, lease=lease, now=now)
-    return received.id if received else None
-
-
 @dataclass(frozen=True)
 class Received:
     """A delivery to process: its item id, and the item itself when it was stored just now
@@ -116,7 +95,11 @@ def receive(
     now: datetime | None = None,
     count_attempt: bool = False,
 ) -> Received | None:
-    """`claim_delivery`, telling a new item from a taken-over one (see `Received`).
+    """Store a delivery claimed by `worker`, or take over its unfinished, stale copy.
+
+    Returns what to process (see `Received`), or None for a delivery already done or in
+    hand elsewhere (a retry). Raises when the database cannot be written: the caller
+    answers 5xx so that the platform retries.
 
     `count_attempt` stores a new item with its first attempt counted, as `claim` would
     have counted it, for a worker that starts on it without claiming it again.

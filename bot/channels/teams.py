@@ -331,7 +331,7 @@ def _claim_activity(ctx: Context, event_id: str, activity: Activity, worker: str
     """The inbox item for an activity seen for the first time (or whose earlier attempt
     died unfinished); None for a replay. Raises `InboxUnavailable` if the store is down."""
     try:
-        return inbox.claim_delivery(
+        received = inbox.receive(
             ctx.store,
             PLATFORM,
             event_id,
@@ -342,6 +342,7 @@ def _claim_activity(ctx: Context, event_id: str, activity: Activity, worker: str
         )
     except Exception as exc:
         raise InboxUnavailable() from exc
+    return received.id if received else None
 
 
 def _save_reference(

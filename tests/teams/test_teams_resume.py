@@ -60,10 +60,11 @@ def left_by_a_dead_process(ctx: Context, body: dict[str, Any], claimed_ago: time
     """The rows a process killed mid-turn leaves: the activity, stored and claimed by it."""
     stored = Activity().deserialize(body)
     key = f"{body['conversation']['id']}|{body['id']}"
-    item_id = inbox.claim_delivery(
+    received = inbox.receive(
         ctx.store, "teams", key, stored.serialize(), "another-host:1234:dead", now=utcnow()
     )
-    assert item_id is not None
+    assert received is not None
+    item_id = received.id
     with ctx.store.write() as session:
         item = session.get(InboxItem, item_id)
         assert item is not None
