@@ -31,8 +31,11 @@ def referral(
     status: str = "new",
     value: float | None = None,
     step: timedelta = timedelta(hours=1),
+    card: str | None = None,
+    consent: str = "not_needed",
 ) -> Referral:
-    """A referral made at `at`, moved through its statuses one `step` apart."""
+    """A referral made at `at`, moved through its statuses one `step` apart (`consent`
+    "pending": waiting on the client's relationship owner)."""
     giver, taker = person(session, referrer), person(session, receiver)
     row = Referral(
         client_id=client(session, client_name).id,
@@ -40,6 +43,8 @@ def referral(
         receiver_id=taker.id,
         referrer_team=giver.team,
         receiver_team=taker.team,
+        card_id=card,
+        consent=consent,
         value=value,
         currency="GBP" if value else None,
         won_value=value if status == "won" else None,

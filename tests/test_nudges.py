@@ -37,6 +37,19 @@ CLIENTS = [
 ]
 
 
+# The buttons each nudge offers, as they read on every channel.
+NO_RESPONSE_BUTTONS = ["Accept", "Decline", "Snooze a week", "Not relevant"]
+NO_NEWS_BUTTONS = [
+    "Meeting held",
+    "Proposal sent",
+    "Won",
+    "Lost",
+    "Still going",
+    "Snooze a week",
+    "Not relevant",
+]
+CONSENT_BUTTONS = ["Go ahead", "Let's talk first", "Snooze a week", "Not relevant"]
+
 clock = frozen_clock(MONDAY, autouse=True)
 
 
@@ -70,11 +83,12 @@ def refer(
     at: datetime,
     status: str = "new",
     card: str | None = None,
+    consent: str = "not_needed",
 ) -> int:
     with ctx.store.write() as session:
-        row = factories.referral(session, client, referrer, receiver, at, status, value=12_000)
-        row.card_id = card
-        session.add(row)
+        row = factories.referral(
+            session, client, referrer, receiver, at, status, 12_000, card=card, consent=consent
+        )
         assert row.id is not None
         return row.id
 
@@ -99,7 +113,7 @@ async def test_no_response_waits_three_working_days(fresh_cards: Context, clock)
     [(email, reply)] = await send(fresh_cards)
     assert (email, reply.kind) == (PRIYA, "nudge_no_response")
     assert "Sam Patel" in reply.text and CLIENTS[0] in reply.text
-    assert labels(reply) == ["Accept", "Decline", "Snooze a week", "Not relevant"]
+    assert labels(reply) == NO_RESPONSE_BUTTONS
     assert [b.action for b in reply.buttons[:2]] == ["referral.accept", "referral.decline"]
 
 
@@ -112,15 +126,7 @@ async def test_no_news_asks_the_receiver_and_tells_the_others_honestly(
     dms = dict(await send(fresh_cards))
     assert set(dms) == {PRIYA, SAM, JAMES}
     ask = dms[PRIYA]
-    assert labels(ask) == [
-        "Meeting held",
-        "Proposal sent",
-        "Won",
-        "Lost",
-        "Still going",
-        "Snooze a week",
-        "Not relevant",
-    ]
+    assert labels(ask) == NO_NEWS_BUTTONS
     assert "no news yet" in dms[SAM].text and "no news yet" in dms[JAMES].text
     # "Still going" restarts the clock: no nudge a week on, a new one 14 days after the tap.
     still = next(b for b in ask.buttons if b.label == "Still going")
@@ -275,13 +281,7 @@ async def test_over_the_budget_without_a_digest_it_waits(ctx: Context, clock) ->
 
 def waiting_on_owner(ctx: Context, at: datetime) -> int:
     """Sam introduces Nikhil's client Acme to Priya at `at`; Nikhil has not said go yet."""
-    rid = refer(ctx, "Acme Logistics plc", SAM, PRIYA, at)
-    with ctx.store.write() as session:
-        row = session.get(Referral, rid)
-        assert row is not None
-        row.consent = "pending"
-        session.add(row)
-    return rid
+    return refer(ctx, "Acme Logistics plc", SAM, PRIYA, at, consent="pending")
 
 
 def consent_of(ctx: Context, rid: int) -> tuple[str, datetime | None]:
@@ -304,7 +304,7 @@ async def test_the_consent_reminder_is_a_nudge_with_snooze_and_not_relevant(
     reminder = dms[NIKHIL]
     assert reminder.kind == "nudge_consent" and f"#{rid}" in reminder.text
     assert "Wednesday 25 November" in reminder.text  # two working days after it was sent
-    assert labels(reminder) == ["Go ahead", "Let's talk first", "Snooze a week", "Not relevant"]
+    assert labels(reminder) == CONSENT_BUTTONS
     assert [dms[p].kind for p in (PRIYA, SAM)] == ["referral_consent_reminded_notice"] * 2
     assert all("Wednesday 25 November" in dms[p].text for p in (PRIYA, SAM))
     assert consent_of(fresh_cards, rid) == ("pending", MONDAY)
@@ -460,12 +460,7 @@ async def test_an_undelivered_nudge_is_kept_but_not_counted(fresh_cards: Context
 
 
 def test_no_nudge_to_the_receiver_while_the_owner_has_not_said_go(fresh_cards: Context) -> None:
-    rid = refer(fresh_cards, CLIENTS[0], SAM, PRIYA, MONDAY - timedelta(days=10))
-    with fresh_cards.store.write() as session:
-        row = session.get(Referral, rid)
-        assert row is not None
-        row.consent = "pending"
-        session.add(row)
+    refer(fresh_cards, CLIENTS[0], SAM, PRIYA, MONDAY - timedelta(days=10), consent="pending")
     # Only the owner hears, with the consent question (Blue Fin is Helen's client).
     assert [i.kind for i in preview(fresh_cards).items] == ["consent"]
 
