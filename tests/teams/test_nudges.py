@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import time_machine
 from aiohttp.test_utils import TestClient
 from sqlmodel import select
@@ -23,37 +25,36 @@ OWEN = "owen.gallagher@hartwellfinch.example"
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
-async def card_to_priya(
-    bot: TestClient, connector: FakeConnector, ctx: Context, *referral: Any, **options: Any
-) -> tuple[str, dict[str, Any], int]:
-    """Priya has said hello (so the bot can reach her); with `factories.referral(*referral,
-    **options)` written, the daily job's card to her: its text, its actions by title, and
-    the referral's id."""
-    await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
-    connector.activities.clear()
-    with ctx.store.write() as session:
-        rid = factories.referral(session, *referral, **options).id
-    await jobs.send_nudges(ctx, channel_of(bot).messenger, ctx.now())
-    [sent] = [a for a in connector.activities if a["conversation"].endswith("29:priya")]
-    card = sent["activity"]["attachments"][0]["content"]
-    text = " ".join(block.get("text", "") for block in card["body"])
-    assert rid is not None
-    return text, {a["title"]: a["data"] for a in card["actions"]}, rid
+CardTo = Callable[..., Awaitable[tuple[str, dict[str, Any], int]]]
+
+
+@pytest.fixture
+def card_to_priya(bot: TestClient, connector: FakeConnector, ctx: Context) -> CardTo:
+    """Priya has said hello (so the bot can reach her); with `factories.referral(session,
+    *referral, **options)` written, the daily job's card to her: its text, its actions by
+    title, and the referral's id."""
+
+    async def card(*referral: Any, **options: Any) -> tuple[str, dict[str, Any], int]:
+        await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
+        connector.activities.clear()
+        with ctx.store.write() as session:
+            rid = factories.referral(session, *referral, **options).id
+        await jobs.send_nudges(ctx, channel_of(bot).messenger, ctx.now())
+        [sent] = [a for a in connector.activities if a["conversation"].endswith("29:priya")]
+        content = sent["activity"]["attachments"][0]["content"]
+        text = " ".join(block.get("text", "") for block in content["body"])
+        assert rid is not None
+        return text, {a["title"]: a["data"] for a in content["actions"]}, rid
+
+    return card
 
 
 async def test_a_no_news_nudge_is_a_card_and_not_relevant_is_counted(
-    bot: TestClient, connector: FakeConnector, ctx: Context
+    bot: TestClient, connector: FakeConnector, ctx: Context, card_to_priya: CardTo
 ) -> None:
     with time_machine.travel(MONDAY, tick=True):
         text, actions, _ = await card_to_priya(
-            bot,
-            connector,
-            ctx,
-            "Northwind Foods Ltd",
-            SAM,
-            PRIYA,
-            MONDAY - timedelta(days=20),
-            "accepted",
+            "Northwind Foods Ltd", SAM, PRIYA, MONDAY - timedelta(days=20), "accepted"
         )
         assert "Northwind Foods Ltd" in text and "no news" in text.lower()
         assert list(actions) == NO_NEWS_BUTTONS
@@ -69,19 +70,12 @@ async def test_a_no_news_nudge_is_a_card_and_not_relevant_is_counted(
 
 
 async def test_the_consent_reminder_is_a_card_whose_go_ahead_records_consent(
-    bot: TestClient, connector: FakeConnector, ctx: Context
+    bot: TestClient, connector: FakeConnector, ctx: Context, card_to_priya: CardTo
 ) -> None:
     """Priya owns Brightpath; Sam's introduction of it to Owen waits on her go-ahead."""
     with time_machine.travel(MONDAY, tick=True):
         text, actions, rid = await card_to_priya(
-            bot,
-            connector,
-            ctx,
-            "Brightpath Care Group",
-            SAM,
-            OWEN,
-            MONDAY - timedelta(days=7),
-            consent="pending",
+            "Brightpath Care Group", SAM, OWEN, MONDAY - timedelta(days=7), consent="pending"
         )
         assert "gentle reminder" in text and f"#{rid}" in text
         assert list(actions) == CONSENT_BUTTONS
