@@ -20,6 +20,7 @@ NIKHIL = "nikhil.bose@hartwellfinch.example"  # owns Acme Logistics plc
 SAM_PATEL = "sam.patel@hartwellfinch.example"
 SAM_WHITAKER = "sam.whitaker@hartwellfinch.example"
 NADIA = "nadia.brooks@hartwellfinch.example"  # the other admin
+KIERAN = "kieran.walsh@hartwellfinch.example"
 
 
 def referrals_in(ctx: Context) -> list[Referral]:
@@ -50,15 +51,19 @@ def initial(reply: Reply) -> dict[str, str]:
     return {i.name: i.initial for i in reply.form.inputs}
 
 
-ACME_TO_PRIYA = "/refer Acme to Priya for employment £20k"
+ACME_TO_PRIYA = "/refer Acme to Priya for employment £20k"  # Nikhil's client: consent asked
+BLUE_FIN_TO_PRIYA = "/refer Blue Fin to Priya for employment £10k"  # Helen's own client
 
 
-def referred(chat: Callable[..., ConsoleChannel], text: str = ACME_TO_PRIYA) -> ConsoleChannel:
-    """Helen's chat once she has logged `text` and said yes to it."""
+def referred(
+    chat: Callable[..., ConsoleChannel], text: str = ACME_TO_PRIYA, receiver: str = PRIYA
+) -> int:
+    """Helen logs `text` and says yes to it: the referral's id, from the receiver's DM."""
     helen = chat(HELEN)
     helen.send(text)
-    helen.send("yes")
-    return helen
+    replies = helen.send("yes")
+    dm = next(r for r in replies if r.to_person == receiver)
+    return int(dm.buttons[0].value["id"])
 
 
 def mid_flow(
@@ -304,7 +309,8 @@ def test_only_admins_confirm_clients(chat) -> None:
 
 
 def test_duplicate_within_30_days_offers_to_update_the_existing_one(chat, ctx) -> None:
-    helen = referred(chat)
+    referred(chat)
+    helen = chat(HELEN)
     [question] = helen.send("/refer Acme to Priya for employment £35k")
     assert question.kind == "referral_ask_duplicate"
     assert "update the existing one" in question.text.lower()
@@ -316,13 +322,14 @@ def test_duplicate_within_30_days_offers_to_update_the_existing_one(chat, ctx) -
 
 
 def test_same_client_for_another_service_is_not_a_duplicate(chat, ctx) -> None:
-    helen = referred(chat, "/refer Acme to Kieran for data protection")
-    [reply] = helen.send("/refer Acme to Kieran for tech contracts")
+    referred(chat, "/refer Acme to Kieran for data protection", KIERAN)
+    [reply] = chat(HELEN).send("/refer Acme to Kieran for tech contracts")
     assert reply.kind == "referral_ask_confirm"
 
 
 def test_my_referrals_lists_sent_received_and_waiting(chat) -> None:
-    [mine] = referred(chat).send("my referrals")[:1]
+    referred(chat)
+    [mine] = chat(HELEN).send("my referrals")[:1]
     assert mine.kind == "referral_list"
     assert "Acme Logistics plc" in mine.text
     replies = chat(PRIYA).send("/referrals")
@@ -349,10 +356,7 @@ def test_something_else_at_the_confirmation_is_answered_normally(chat, ctx) -> N
 
 
 def test_my_referrals_offers_buttons_for_referrals_in_hand(chat) -> None:
-    helen = chat(HELEN)
-    helen.send("/refer Blue Fin to Priya for employment £10k")
-    replies = helen.send("yes")
-    rid = next(r for r in replies if r.to_person == PRIYA).buttons[0].value["id"]
+    rid = referred(chat, BLUE_FIN_TO_PRIYA)
     priya = chat(PRIYA)
     priya.press("referral.accept", {"id": rid})
     listing = priya.send("/referrals")

@@ -9,12 +9,21 @@ import time_machine
 from sqlmodel import select
 
 from bot import jobs, referrals
+from bot.channels.console import ConsoleChannel
 from bot.context import Context
 from bot.messages import Reply
 from bot.people import by_email
 from bot.store.models import Referral, ReferralEvent
 from tests.conftest import ADMIN, PRIYA, RecordingMessenger
-from tests.test_referral_chat import HELEN, NIKHIL, here, to
+from tests.test_referral_chat import (
+    ACME_TO_PRIYA,
+    BLUE_FIN_TO_PRIYA,
+    HELEN,
+    NIKHIL,
+    here,
+    referred,
+    to,
+)
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
@@ -24,20 +33,12 @@ FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 def log_acme(chat) -> int:
     """Helen (not the owner) introduces Nikhil's client Acme to Priya; returns the id."""
-    helen = chat(HELEN)
-    helen.send("/refer Acme to Priya for employment £20k")
-    replies = helen.send("yes")
-    dm = next(r for r in replies if r.to_person == PRIYA)
-    return int(dm.buttons[0].value["id"])
+    return referred(chat, ACME_TO_PRIYA)
 
 
 def log_blue_fin(chat) -> int:
     """Helen introduces her own client Blue Fin to Priya: no consent needed."""
-    helen = chat(HELEN)
-    helen.send("/refer Blue Fin to Priya for employment £10k")
-    replies = helen.send("yes")
-    dm = next(r for r in replies if r.to_person == PRIYA)
-    return int(dm.buttons[0].value["id"])
+    return referred(chat, BLUE_FIN_TO_PRIYA)
 
 
 def row(ctx: Context, referral_id: int) -> Referral:
@@ -55,6 +56,12 @@ def events(ctx: Context, referral_id: int) -> list[tuple[str | None, str]]:
             .order_by(ReferralEvent.id)  # type: ignore[arg-type]
         )
         return [(e.from_status, e.to_status) for e in rows]
+
+
+def answer(person: ConsoleChannel, action: str, referral_id: int) -> str:
+    """The kind of the one reply `person` gets for pressing `action` on the referral."""
+    [reply] = person.press(action, {"id": referral_id})
+    return reply.kind
 
 
 def recipients(replies: list[Reply]) -> set[str]:
@@ -131,10 +138,8 @@ def test_referrer_can_withdraw_and_the_receiver_and_owner_hear(chat, ctx) -> Non
 
 def test_receiver_cannot_withdraw_and_referrer_cannot_move(chat, ctx) -> None:
     rid = log_acme(chat)
-    [reply] = chat(PRIYA).press("referral.withdraw", {"id": rid})
-    assert reply.kind == "referral_refused_not_allowed"
-    [reply] = chat(HELEN).press("referral.accept", {"id": rid})
-    assert reply.kind == "referral_refused_not_allowed"
+    assert answer(chat(PRIYA), "referral.withdraw", rid) == "referral_refused_not_allowed"
+    assert answer(chat(HELEN), "referral.accept", rid) == "referral_refused_not_allowed"
     assert row(ctx, rid).status == "new"
 
 
@@ -175,10 +180,8 @@ def test_owner_is_asked_and_receiver_waits(chat, ctx) -> None:
     assert "go-ahead" in receiver_dm.text
     rid = int(receiver_dm.buttons[0].value["id"])
     assert row(ctx, rid).consent == "pending"
-    priya = chat(PRIYA)
-    priya.press("referral.accept", {"id": rid})
-    [wait] = priya.press("referral.meeting", {"id": rid})
-    assert wait.kind == "referral_refused_waiting_for_owner"
+    chat(PRIYA).press("referral.accept", {"id": rid})
+    assert answer(chat(PRIYA), "referral.meeting", rid) == "referral_refused_waiting_for_owner"
 
 
 def test_owner_go_ahead_tells_receiver_and_referrer(chat, ctx) -> None:
@@ -200,18 +203,14 @@ def test_owner_talk_first_holds_the_receiver(chat, ctx) -> None:
         PRIYA: ["referral_consent_talk_notice"],
     }
     assert row(ctx, rid).consent == "talk_first"
-    priya = chat(PRIYA)
-    priya.press("referral.accept", {"id": rid})
-    [wait] = priya.press("referral.proposal", {"id": rid})
-    assert wait.kind == "referral_refused_waiting_for_owner"
+    chat(PRIYA).press("referral.accept", {"id": rid})
+    assert answer(chat(PRIYA), "referral.proposal", rid) == "referral_refused_waiting_for_owner"
 
 
 def test_only_the_owner_answers_for_consent(chat, ctx) -> None:
     rid = log_acme(chat)
-    [reply] = chat(PRIYA).press("referral.consent_go", {"id": rid})
-    assert reply.kind == "referral_refused_not_owner"
-    [reply] = chat(JAMES).press("referral.consent_go", {"id": rid})
-    assert reply.kind == "referral_not_visible"
+    assert answer(chat(PRIYA), "referral.consent_go", rid) == "referral_refused_not_owner"
+    assert answer(chat(JAMES), "referral.consent_go", rid) == "referral_not_visible"
     assert row(ctx, rid).consent == "pending"
 
 
