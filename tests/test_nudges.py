@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot import digest, jobs, nudges, referrals
 from bot.context import Context
@@ -53,13 +53,18 @@ CONSENT_BUTTONS = ["Go ahead", "Let's talk first", "Snooze a week", "Not relevan
 clock = frozen_clock(MONDAY, autouse=True)
 
 
+def review_cards(session: Session, stale: str = "") -> None:
+    """Every card reviewed recently, but `stale`'s (last reviewed in September 2025)."""
+    for card in session.exec(select(ServiceCard)):
+        card.updated = date(2025, 9, 1) if card.id == stale else date(2026, 10, 1)
+        session.add(card)
+
+
 @pytest.fixture
 def fresh_cards(ctx: Context) -> Context:
     """Every card reviewed recently, so only the nudges a test sets up are due."""
     with ctx.store.write() as session:
-        for card in session.exec(select(ServiceCard)):
-            card.updated = date(2026, 10, 1)
-            session.add(card)
+        review_cards(session)
     return ctx
 
 
@@ -159,9 +164,7 @@ async def test_a_win_without_a_story_asks_the_ambassador_for_an_anonymous_one(
 
 async def test_a_stale_card_says_how_many_questions_it_answered_this_quarter(ctx: Context) -> None:
     with ctx.store.write() as session:
-        for card in session.exec(select(ServiceCard)):
-            card.updated = date(2026, 10, 1) if card.id != "employment" else date(2025, 9, 1)
-            session.add(card)
+        review_cards(session, stale="employment")
         for n, (at, feedback) in enumerate(
             [
                 (date(2026, 10, 5), ""),
@@ -246,9 +249,7 @@ async def test_at_most_two_a_day_and_five_a_week(fresh_cards: Context, clock) ->
 
 async def test_lower_priority_nudges_over_the_budget_go_into_the_digest(ctx: Context) -> None:
     with ctx.store.write() as session:
-        for card in session.exec(select(ServiceCard)):
-            card.updated = date(2026, 10, 1) if card.id != "employment" else date(2025, 9, 1)
-            session.add(card)
+        review_cards(session, stale="employment")
         priya = factories.person(session, PRIYA)
         priya.digest_opt_in = True
         session.add(priya)
@@ -265,9 +266,7 @@ async def test_lower_priority_nudges_over_the_budget_go_into_the_digest(ctx: Con
 
 async def test_over_the_budget_without_a_digest_it_waits(ctx: Context, clock) -> None:
     with ctx.store.write() as session:
-        for card in session.exec(select(ServiceCard)):
-            card.updated = date(2026, 10, 1) if card.id != "employment" else date(2025, 9, 1)
-            session.add(card)
+        review_cards(session, stale="employment")
     for client in CLIENTS[:2]:
         refer(ctx, client, SAM, PRIYA, MONDAY - timedelta(days=10))
     await send(ctx)
