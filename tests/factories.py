@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
+from bot.context import Context
 from bot.referrals import USUAL_PATH
 from bot.store.models import Client, Person, Referral, ReferralEvent
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def fetch(ctx: Context, model: type[Row], ident: int) -> Row:
+    """Row `ident` of `model` as the database holds it now (the test fails if there is none)."""
+    with ctx.store.read() as session:
+        row = session.get(model, ident)
+        assert row is not None, (model.__name__, ident)
+        return row
 
 
 def person(session: Session, email: str) -> Person:

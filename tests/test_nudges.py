@@ -284,10 +284,8 @@ def waiting_on_owner(ctx: Context, at: datetime) -> int:
 
 
 def consent_of(ctx: Context, rid: int) -> tuple[str, datetime | None]:
-    with ctx.store.read() as session:
-        row = session.get(Referral, rid)
-        assert row is not None
-        return row.consent, row.consent_reminded_at
+    row = factories.fetch(ctx, Referral, rid)
+    return row.consent, row.consent_reminded_at
 
 
 def lapse(ctx: Context) -> list[Reply]:

@@ -15,6 +15,7 @@ from bot.messages import Reply
 from bot.people import by_email
 from bot.store.models import Referral, ReferralEvent
 from tests.conftest import ADMIN, PRIYA, RecordingMessenger
+from tests.factories import fetch
 from tests.test_referral_chat import (
     ACME_TO_PRIYA,
     BLUE_FIN_TO_PRIYA,
@@ -39,13 +40,6 @@ def log_acme(chat) -> int:
 def log_blue_fin(chat) -> int:
     """Helen introduces her own client Blue Fin to Priya: no consent needed."""
     return referred(chat, BLUE_FIN_TO_PRIYA)
-
-
-def row(ctx: Context, referral_id: int) -> Referral:
-    with ctx.store.read() as session:
-        found = session.get(Referral, referral_id)
-        assert found is not None
-        return found
 
 
 def events(ctx: Context, referral_id: int) -> list[tuple[str | None, str]]:
@@ -83,7 +77,7 @@ def test_the_whole_road_to_won_tells_referrer_and_owner_each_time(chat, ctx) -> 
     assert form.form is not None and form.form.inputs[0].initial == "20,000 GBP"
     replies = priya.submit({"value": "£18k"})
     assert recipients(replies) == {HELEN, NIKHIL}
-    won = row(ctx, rid)
+    won = fetch(ctx, Referral, rid)
     assert (won.status, won.won_value, won.currency) == ("won", 18_000, "GBP")
     assert events(ctx, rid) == [
         (None, "new"),
@@ -102,7 +96,7 @@ def test_decline_tells_referrer_and_owner(chat, ctx) -> None:
     rid = log_acme(chat)
     replies = chat(PRIYA).press("referral.decline", {"id": rid})
     assert recipients(replies) == {HELEN, NIKHIL}
-    assert row(ctx, rid).status == "declined"
+    assert fetch(ctx, Referral, rid).status == "declined"
 
 
 def test_lost_records_the_reason(chat, ctx) -> None:
@@ -113,7 +107,7 @@ def test_lost_records_the_reason(chat, ctx) -> None:
     assert form.form is not None
     replies = priya.submit({"reason": "went with their usual firm"})
     assert recipients(replies) == {HELEN}  # Helen is referrer and owner: told once
-    lost = row(ctx, rid)
+    lost = fetch(ctx, Referral, rid)
     assert (lost.status, lost.reason) == ("lost", "went with their usual firm")
 
 
@@ -123,9 +117,9 @@ def test_park_and_resume(chat, ctx) -> None:
     priya.press("referral.accept", {"id": rid})
     replies = priya.press("referral.park", {"id": rid})
     assert recipients(replies) == {HELEN}
-    assert row(ctx, rid).status == "parked"
+    assert fetch(ctx, Referral, rid).status == "parked"
     priya.press("referral.meeting", {"id": rid})
-    assert row(ctx, rid).status == "meeting"
+    assert fetch(ctx, Referral, rid).status == "meeting"
 
 
 def test_referrer_can_withdraw_and_the_receiver_and_owner_hear(chat, ctx) -> None:
@@ -133,14 +127,14 @@ def test_referrer_can_withdraw_and_the_receiver_and_owner_hear(chat, ctx) -> Non
     replies = chat(HELEN).press("referral.withdraw", {"id": rid})
     assert here(replies)[0].kind == "referral_moved"
     assert recipients(replies) == {PRIYA, NIKHIL}
-    assert row(ctx, rid).status == "withdrawn"
+    assert fetch(ctx, Referral, rid).status == "withdrawn"
 
 
 def test_receiver_cannot_withdraw_and_referrer_cannot_move(chat, ctx) -> None:
     rid = log_acme(chat)
     assert answer(chat(PRIYA), "referral.withdraw", rid) == "referral_refused_not_allowed"
     assert answer(chat(HELEN), "referral.accept", rid) == "referral_refused_not_allowed"
-    assert row(ctx, rid).status == "new"
+    assert fetch(ctx, Referral, rid).status == "new"
 
 
 def test_status_update_in_a_sentence(chat, ctx) -> None:
@@ -148,11 +142,11 @@ def test_status_update_in_a_sentence(chat, ctx) -> None:
     priya = chat(PRIYA)
     priya.press("referral.accept", {"id": rid})
     [ask] = priya.send("Blue Fin went well, we won it, £18k")
-    assert ask.kind == "referral_status_confirm" and row(ctx, rid).status == "accepted"
+    assert ask.kind == "referral_status_confirm" and fetch(ctx, Referral, rid).status == "accepted"
     replies = priya.send("Yes, record it")
     assert here(replies)[0].kind == "referral_moved"
     assert recipients(replies) == {HELEN}
-    won = row(ctx, rid)
+    won = fetch(ctx, Referral, rid)
     assert (won.status, won.won_value) == ("won", 18_000)
 
 
@@ -161,7 +155,7 @@ def test_status_update_by_the_referrer_is_refused_kindly(chat, ctx) -> None:
     [reply] = chat(HELEN).send("Blue Fin went well, we won it")
     assert reply.kind == "referral_update_refused"
     assert "Priya Shah" in reply.text
-    assert row(ctx, rid).status == "new"
+    assert fetch(ctx, Referral, rid).status == "new"
 
 
 # -- owner's consent ---------------------------------------------------------------------
@@ -179,7 +173,7 @@ def test_owner_is_asked_and_receiver_waits(chat, ctx) -> None:
     receiver_dm = next(r for r in replies if r.to_person == PRIYA)
     assert "go-ahead" in receiver_dm.text
     rid = int(receiver_dm.buttons[0].value["id"])
-    assert row(ctx, rid).consent == "pending"
+    assert fetch(ctx, Referral, rid).consent == "pending"
     chat(PRIYA).press("referral.accept", {"id": rid})
     assert answer(chat(PRIYA), "referral.meeting", rid) == "referral_refused_waiting_for_owner"
 
@@ -192,7 +186,7 @@ def test_owner_go_ahead_tells_receiver_and_referrer(chat, ctx) -> None:
         HELEN: ["referral_consent_go_notice"],
         PRIYA: ["referral_consent_go_notice"],
     }
-    assert row(ctx, rid).consent == "given"
+    assert fetch(ctx, Referral, rid).consent == "given"
 
 
 def test_owner_talk_first_holds_the_receiver(chat, ctx) -> None:
@@ -202,7 +196,7 @@ def test_owner_talk_first_holds_the_receiver(chat, ctx) -> None:
         HELEN: ["referral_consent_talk_notice"],
         PRIYA: ["referral_consent_talk_notice"],
     }
-    assert row(ctx, rid).consent == "talk_first"
+    assert fetch(ctx, Referral, rid).consent == "talk_first"
     chat(PRIYA).press("referral.accept", {"id": rid})
     assert answer(chat(PRIYA), "referral.proposal", rid) == "referral_refused_waiting_for_owner"
 
@@ -211,13 +205,13 @@ def test_only_the_owner_answers_for_consent(chat, ctx) -> None:
     rid = log_acme(chat)
     assert answer(chat(PRIYA), "referral.consent_go", rid) == "referral_refused_not_owner"
     assert answer(chat(JAMES), "referral.consent_go", rid) == "referral_not_visible"
-    assert row(ctx, rid).consent == "pending"
+    assert fetch(ctx, Referral, rid).consent == "pending"
 
 
 def test_consent_setting_off_means_no_waiting(chat, ctx) -> None:
     ctx.settings.owner_consent = False
     rid = log_acme(chat)
-    assert row(ctx, rid).consent == "not_needed"
+    assert fetch(ctx, Referral, rid).consent == "not_needed"
     # The owner is still told.
     helen = chat(HELEN)
     helen.send("/refer Acme to Kieran for data protection")
@@ -248,7 +242,7 @@ async def test_silent_owner_is_reminded_once_then_it_proceeds_at_a_later_moment(
             "Snooze a week",
             "Not relevant",
         ]
-        assert row(ctx, rid).consent == "pending"
+        assert fetch(ctx, Referral, rid).consent == "pending"
         traveller.move_to(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
         assert await remind(ctx) == []  # one reminder only
         traveller.move_to(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
@@ -260,14 +254,14 @@ async def test_silent_owner_is_reminded_once_then_it_proceeds_at_a_later_moment(
         }
         owner_notice = next(r for r in replies if r.to_person == NIKHIL)
         assert "Let's talk first" in [b.label for b in owner_notice.buttons]
-        assert row(ctx, rid).consent == "lapsed"
+        assert fetch(ctx, Referral, rid).consent == "lapsed"
         traveller.move_to(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
         assert await remind(ctx) == []  # once only
         # The referral proceeds.
         priya = chat(PRIYA)
         priya.press("referral.accept", {"id": rid})
         priya.press("referral.meeting", {"id": rid})
-        assert row(ctx, rid).status == "meeting"
+        assert fetch(ctx, Referral, rid).status == "meeting"
 
 
 async def test_no_reminder_once_the_owner_answered(chat, ctx) -> None:
@@ -317,7 +311,7 @@ def test_a_third_person_cannot_see_or_act(chat, ctx) -> None:
     assert reply.kind == "referral_update_not_found"
     listing = james.send("my referrals")
     assert all("Acme Logistics" not in r.text for r in listing)
-    assert row(ctx, rid).status == "new"
+    assert fetch(ctx, Referral, rid).status == "new"
 
 
 def test_everyone_concerned_and_admins_can_see(chat, ctx) -> None:
@@ -362,7 +356,7 @@ def test_an_admin_move_tells_receiver_referrer_and_owner(chat, ctx) -> None:
     rid = log_acme(chat)
     replies = chat(ADMIN).press("referral.park", {"id": rid})
     assert recipients(replies) == {HELEN, PRIYA, NIKHIL}
-    assert row(ctx, rid).status == "parked"
+    assert fetch(ctx, Referral, rid).status == "parked"
 
 
 def test_each_change_is_one_event_with_its_actor(chat, ctx) -> None:
@@ -386,7 +380,7 @@ def test_news_about_a_referral_i_hold_is_not_a_new_referral(chat, ctx) -> None:
     assert ask.kind == "referral_status_confirm"
     replies = priya.send("Yes, record it")
     assert here(replies)[0].kind == "referral_moved"
-    assert row(ctx, rid).status == "accepted"
+    assert fetch(ctx, Referral, rid).status == "accepted"
     assert len(list_referrals(ctx)) == 1
 
 
