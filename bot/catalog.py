@@ -83,12 +83,17 @@ class PersonRecord:
 
 
 @dataclass(frozen=True)
-class Client:
+class ClientRecord:
     name: str
     aliases: tuple[str, ...] = ()
     sector: str = ""
     owner: str = ""
     services: tuple[str, ...] = ()
+
+
+# The old name, for bot/_understand/, bot/search.py and benchmarks/scale.py until they are
+# re-pointed at ClientRecord after their rewrites merge (#20); then this line goes.
+Client = ClientRecord
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ class Catalog:
 
     cards: list[Card] = field(default_factory=list)
     people: list[PersonRecord] = field(default_factory=list)
-    clients: list[Client] = field(default_factory=list)
+    clients: list[ClientRecord] = field(default_factory=list)
     folder: Path | None = None
     firm: Firm | None = None  # None: read from a database no firm.yaml was loaded into
 
@@ -438,10 +443,10 @@ def _platform_id_taken(
 
 def _read_clients(
     path: Path, emails: set[str] | None, card_ids: set[str], problems: list[Problem]
-) -> list[Client]:
+) -> list[ClientRecord]:
     if not path.exists():
         return []
-    clients: list[Client] = []
+    clients: list[ClientRecord] = []
     seen: set[str] = set()
     lines: dict[str, int] = {}
     for line, row in _read_csv(path, ("name",), problems, required=False):
@@ -475,7 +480,7 @@ def _read_clients(
         seen.add(name.casefold())
         lines[name] = line
         clients.append(
-            Client(
+            ClientRecord(
                 name=name,
                 aliases=tuple(_split(row.get("aliases"))),
                 sector=(row.get("sector") or "").strip(),
@@ -488,7 +493,7 @@ def _read_clients(
 
 
 def _names_that_are_aliases(
-    clients: list[Client], lines: dict[str, int], file: str, problems: list[Problem]
+    clients: list[ClientRecord], lines: dict[str, int], file: str, problems: list[Problem]
 ) -> None:
     """Warn about a client named like another client's alias: a mention would be ambiguous."""
     aliases = {
@@ -818,7 +823,7 @@ def from_store(session: Session) -> Catalog:
     return Catalog(cards=cards, people=people, clients=clients, firm=_stored_firm(session))
 
 
-def new_clients(session: Session, after_id: int) -> list[Client]:
+def new_clients(session: Session, after_id: int) -> list[ClientRecord]:
     """The live clients added after the row `after_id` (provisional ones from referrals)."""
     rows = session.exec(
         select(models.Client)
@@ -834,8 +839,8 @@ def new_clients(session: Session, after_id: int) -> list[Client]:
     return [_client(row, emails) for row in rows]
 
 
-def _client(row: models.Client, emails: dict[int | None, str]) -> Client:
-    return Client(
+def _client(row: models.Client, emails: dict[int | None, str]) -> ClientRecord:
+    return ClientRecord(
         name=row.name,
         aliases=tuple(row.aliases),
         sector=row.sector,

@@ -460,12 +460,10 @@ def _consent(
             continue  # `referrals.remind_silent_owners` proceeds without them in time
         proceeds = referrals.working_days_after(now, referrals.CONSENT_WORKING_DAYS, policy.zone)
         items.append(
-            NudgeItem(
-                key=f"consent:referral:{current.id}:person:{owner.id}",
-                person_id=owner.id,
-                email=owner.email,
-                name=owner.name,
-                kind="consent",
+            NudgeItem.to(
+                owner,
+                "consent",
+                f"referral:{current.id}",
                 subject=str(current.id),
                 since=referral.created_at,
                 data={
@@ -476,7 +474,6 @@ def _consent(
                 },
                 buttons=referrals.consent_buttons(current.id, referral.consent),
                 urgent=True,
-                digest=owner.digest_opt_in,
             )
         )
     return items

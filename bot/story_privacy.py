@@ -43,7 +43,7 @@ class PrivacyCheck:
 class KnownClients:
     """Every client the firm has known (retired and provisional too), ready to look for."""
 
-    def __init__(self, clients: list[content.Client]):
+    def __init__(self, clients: list[content.ClientRecord]):
         self.directory = Directory(clients=clients)
         self.sectors = {c.name: c.sector for c in clients}
         # Every word of a name or alias is in a text that mentions it (a legal suffix aside,
@@ -53,7 +53,7 @@ class KnownClients:
             (c, _required_words(f, f == c.name)) for c in clients for f in (c.name, *c.aliases)
         ]
         frequency = Counter(w for _, words in forms for w in set(words))
-        self._by_word: dict[str, list[tuple[content.Client, frozenset[str]]]] = {}
+        self._by_word: dict[str, list[tuple[content.ClientRecord, frozenset[str]]]] = {}
         for client, words in forms:
             if words:
                 rarest = min(words, key=lambda w: (frequency[w], w))
@@ -66,7 +66,7 @@ class KnownClients:
         if isinstance(cached, KnownClients):
             return cached
         rows = session.exec(select(Client)).all()
-        known = cls([content.Client(c.name, tuple(c.aliases), c.sector) for c in rows])
+        known = cls([content.ClientRecord(c.name, tuple(c.aliases), c.sector) for c in rows])
         session.info[_SESSION_KEY] = known
         return known
 

@@ -18,7 +18,7 @@ from sqlmodel import select
 from bot.context import Context
 from bot.store.models import Campaign, PointEvent, Referral, Story
 from tests.campaign_support import MONDAY, make_campaign, refer
-from tests.factories import client, person
+from tests.factories import client, fetch, person
 
 CLIENT = "Northwind Foods Ltd"  # relationship owner: James Thornton
 SECRET_NOTE = "board is nervous about the pension scheme"
@@ -101,20 +101,6 @@ def build(ctx: Context) -> Scene:
     return Scene(*ids)  # type: ignore[arg-type]
 
 
-def _referral(ctx: Context, referral_id: int) -> Referral:
-    with ctx.store.read() as session:
-        row = session.get(Referral, referral_id)
-        assert row is not None
-        return row
-
-
-def _story(ctx: Context, story_id: int) -> Story:
-    with ctx.store.read() as session:
-        row = session.get(Story, story_id)
-        assert row is not None
-        return row
-
-
 def _campaigns(ctx: Context) -> list[Campaign]:
     with ctx.store.read() as session:
         return list(session.exec(select(Campaign)))
@@ -155,32 +141,32 @@ MATRIX: list[tuple[Step, set[str], Check]] = [
     (
         Step("change status", "referral.park", lambda s: {"id": s.parked}),
         {"receiver", "admin"},
-        lambda ctx, s, seen: _referral(ctx, s.parked).status == "parked",
+        lambda ctx, s, seen: fetch(ctx, Referral, s.parked).status == "parked",
     ),
     (
         Step("accept", "referral.accept", lambda s: {"id": s.accepted}),
         {"receiver", "admin"},
-        lambda ctx, s, seen: _referral(ctx, s.accepted).status == "accepted",
+        lambda ctx, s, seen: fetch(ctx, Referral, s.accepted).status == "accepted",
     ),
     (
         Step("decline", "referral.decline", lambda s: {"id": s.declined}),
         {"receiver", "admin"},
-        lambda ctx, s, seen: _referral(ctx, s.declined).status == "declined",
+        lambda ctx, s, seen: fetch(ctx, Referral, s.declined).status == "declined",
     ),
     (
         Step("give go-ahead", "referral.consent_go", lambda s: {"id": s.consent}),
         {"owner", "admin"},
-        lambda ctx, s, seen: _referral(ctx, s.consent).consent == "given",
+        lambda ctx, s, seen: fetch(ctx, Referral, s.consent).consent == "given",
     ),
     (
         Step("approve a story", "story.approve", lambda s: {"story": s.story}),
         {"admin", "ambassador"},
-        lambda ctx, s, seen: _story(ctx, s.story).reviewed_by_id is not None,
+        lambda ctx, s, seen: fetch(ctx, Story, s.story).reviewed_by_id is not None,
     ),
     (
         Step("approve naming the client", "story.owner_approve", lambda s: {"story": s.naming}),
         {"owner"},
-        lambda ctx, s, seen: _story(ctx, s.naming).client_approval == "approved",
+        lambda ctx, s, seen: fetch(ctx, Story, s.naming).client_approval == "approved",
     ),
     (
         Step("start a campaign", "campaign.create", lambda s: dict(NEXT_WEEK)),

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
+from bot.context import Context
 from bot.referrals import USUAL_PATH
 from bot.store.models import Client, Person, Referral, ReferralEvent
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def fetch(ctx: Context, model: type[Row], ident: int) -> Row:
+    """Row `ident` of `model` as the database holds it now (the test fails if there is none)."""
+    with ctx.store.read() as session:
+        row = session.get(model, ident)
+        assert row is not None, (model.__name__, ident)
+        return row
 
 
 def person(session: Session, email: str) -> Person:
@@ -31,8 +43,11 @@ def referral(
     status: str = "new",
     value: float | None = None,
     step: timedelta = timedelta(hours=1),
+    card: str | None = None,
+    consent: str = "not_needed",
 ) -> Referral:
-    """A referral made at `at`, moved through its statuses one `step` apart."""
+    """A referral made at `at`, moved through its statuses one `step` apart (`consent`
+    "pending": waiting on the client's relationship owner)."""
     giver, taker = person(session, referrer), person(session, receiver)
     row = Referral(
         client_id=client(session, client_name).id,
@@ -40,6 +55,8 @@ def referral(
         receiver_id=taker.id,
         referrer_team=giver.team,
         receiver_team=taker.team,
+        card_id=card,
+        consent=consent,
         value=value,
         currency="GBP" if value else None,
         won_value=value if status == "won" else None,

@@ -4,6 +4,7 @@ alone, a failed commit fails them all, and nobody hears back before the commit."
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
 import pytest
@@ -16,7 +17,7 @@ from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxItem, utcnow
 
 
-def _add(key: str) -> object:
+def _add(key: str) -> Callable[[Session], int]:
     def write(session: Session) -> int:
         item = InboxItem(platform="test", key=key, body={}, meta={}, received_at=utcnow())
         session.add(item)
@@ -45,43 +46,47 @@ def _held(writes: GroupCommit) -> threading.Event:
     return go
 
 
-def test_writes_queued_during_a_commit_share_the_next_transaction() -> None:
-    store = Store("sqlite://")
-    writes = GroupCommit(store)
+def _queued(writes: GroupCommit, count: int) -> tuple[threading.Event, list[Future[int]]]:
+    """`count` writes queued behind one the writer is held in; set the event to let it go."""
     go = _held(writes)
-    futures: list[Future[int]] = [writes.submit(_add(f"k{n}")) for n in range(5)]  # type: ignore[arg-type]
+    return go, [writes.submit(_add(f"k{n}")) for n in range(count)]
+
+
+@pytest.fixture
+def writes() -> Iterator[GroupCommit]:
+    """A writer for a fresh in-memory database (its `store`)."""
+    writer = GroupCommit(Store("sqlite://"))
+    yield writer
+    writer.close()
+
+
+def test_writes_queued_during_a_commit_share_the_next_transaction(writes: GroupCommit) -> None:
+    go, futures = _queued(writes, 5)
     assert not any(f.done() for f in futures)  # nothing is reported before its commit
 
     go.set()
     ids = [f.result(10) for f in futures]
 
-    assert len(set(ids)) == 5 and _keys(store) == [f"k{n}" for n in range(5)]
+    assert len(set(ids)) == 5 and _keys(writes.store) == [f"k{n}" for n in range(5)]
     assert writes.batches == 2  # the held one, then the five together
-    writes.close()
 
 
-def test_a_failing_write_fails_alone() -> None:
-    store = Store("sqlite://")
-    writes = GroupCommit(store)
-    writes.submit(_add("taken")).result(10)  # type: ignore[arg-type]
+def test_a_failing_write_fails_alone(writes: GroupCommit) -> None:
+    writes.submit(_add("taken")).result(10)
     go = _held(writes)
-    before = writes.submit(_add("a"))  # type: ignore[arg-type]
-    twice = writes.submit(_add("taken"))  # type: ignore[arg-type]
-    after = writes.submit(_add("b"))  # type: ignore[arg-type]
+    before = writes.submit(_add("a"))
+    twice = writes.submit(_add("taken"))
+    after = writes.submit(_add("b"))
     go.set()
 
     with pytest.raises(IntegrityError):
         twice.result(10)
     assert before.result(10) and after.result(10)
-    assert _keys(store) == ["a", "b", "taken"]
-    writes.close()
+    assert _keys(writes.store) == ["a", "b", "taken"]
 
 
-def test_a_failed_commit_fails_every_write_in_it() -> None:
-    store = Store("sqlite://")
-    writes = GroupCommit(store)
-    go = _held(writes)
-    futures = [writes.submit(_add(f"k{n}")) for n in range(3)]  # type: ignore[arg-type]
+def test_a_failed_commit_fails_every_write_in_it(writes: GroupCommit) -> None:
+    go, futures = _queued(writes, 3)
 
     def doom_the_commit(session: Session) -> None:  # as a lost connection would at COMMIT
         def refuse(_session: Session) -> None:
@@ -96,19 +101,15 @@ def test_a_failed_commit_fails_every_write_in_it() -> None:
     for future in futures:
         with pytest.raises(OSError):
             future.result(10)
-    assert _keys(store) == []  # none of them was kept
-    writes.submit(_add("later")).result(10)  # type: ignore[arg-type]  # and the writer goes on
-    assert _keys(store) == ["later"]
-    writes.close()
+    assert _keys(writes.store) == []  # none of them was kept
+    writes.submit(_add("later")).result(10)  # and the writer goes on
+    assert _keys(writes.store) == ["later"]
 
 
-def test_close_writes_what_is_queued() -> None:
-    store = Store("sqlite://")
-    writes = GroupCommit(store)
-    go = _held(writes)
-    futures = [writes.submit(_add(f"k{n}")) for n in range(3)]  # type: ignore[arg-type]
+def test_close_writes_what_is_queued(writes: GroupCommit) -> None:
+    go, futures = _queued(writes, 3)
     go.set()
     writes.close(10)
 
     assert all(f.done() and f.exception() is None for f in futures)
-    assert _keys(store) == ["k0", "k1", "k2"]
+    assert _keys(writes.store) == ["k0", "k1", "k2"]

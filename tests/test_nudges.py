@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot import digest, jobs, nudges, referrals
 from bot.context import Context
@@ -37,16 +37,34 @@ CLIENTS = [
 ]
 
 
+# The buttons each nudge offers, as they read on every channel.
+NO_RESPONSE_BUTTONS = ["Accept", "Decline", "Snooze a week", "Not relevant"]
+NO_NEWS_BUTTONS = [
+    "Meeting held",
+    "Proposal sent",
+    "Won",
+    "Lost",
+    "Still going",
+    "Snooze a week",
+    "Not relevant",
+]
+CONSENT_BUTTONS = ["Go ahead", "Let's talk first", "Snooze a week", "Not relevant"]
+
 clock = frozen_clock(MONDAY, autouse=True)
+
+
+def review_cards(session: Session, stale: str = "") -> None:
+    """Every card reviewed recently, but `stale`'s (last reviewed in September 2025)."""
+    for card in session.exec(select(ServiceCard)):
+        card.updated = date(2025, 9, 1) if card.id == stale else date(2026, 10, 1)
+        session.add(card)
 
 
 @pytest.fixture
 def fresh_cards(ctx: Context) -> Context:
     """Every card reviewed recently, so only the nudges a test sets up are due."""
     with ctx.store.write() as session:
-        for card in session.exec(select(ServiceCard)):
-            card.updated = date(2026, 10, 1)
-            session.add(card)
+        review_cards(session)
     return ctx
 
 
@@ -70,11 +88,12 @@ def refer(
     at: datetime,
     status: str = "new",
     card: str | None = None,
+    consent: str = "not_needed",
 ) -> int:
     with ctx.store.write() as session:
-        row = factories.referral(session, client, referrer, receiver, at, status, value=12_000)
-        row.card_id = card
-        session.add(row)
+        row = factories.referral(
+            session, client, referrer, receiver, at, status, 12_000, card=card, consent=consent
+        )
         assert row.id is not None
         return row.id
 
@@ -99,7 +118,7 @@ async def test_no_response_waits_three_working_days(fresh_cards: Context, clock)
     [(email, reply)] = await send(fresh_cards)
     assert (email, reply.kind) == (PRIYA, "nudge_no_response")
     assert "Sam Patel" in reply.text and CLIENTS[0] in reply.text
-    assert labels(reply) == ["Accept", "Decline", "Snooze a week", "Not relevant"]
+    assert labels(reply) == NO_RESPONSE_BUTTONS
     assert [b.action for b in reply.buttons[:2]] == ["referral.accept", "referral.decline"]
 
 
@@ -112,15 +131,7 @@ async def test_no_news_asks_the_receiver_and_tells_the_others_honestly(
     dms = dict(await send(fresh_cards))
     assert set(dms) == {PRIYA, SAM, JAMES}
     ask = dms[PRIYA]
-    assert labels(ask) == [
-        "Meeting held",
-        "Proposal sent",
-        "Won",
-        "Lost",
-        "Still going",
-        "Snooze a week",
-        "Not relevant",
-    ]
+    assert labels(ask) == NO_NEWS_BUTTONS
     assert "no news yet" in dms[SAM].text and "no news yet" in dms[JAMES].text
     # "Still going" restarts the clock: no nudge a week on, a new one 14 days after the tap.
     still = next(b for b in ask.buttons if b.label == "Still going")
@@ -153,9 +164,7 @@ async def test_a_win_without_a_story_asks_the_ambassador_for_an_anonymous_one(
 
 async def test_a_stale_card_says_how_many_questions_it_answered_this_quarter(ctx: Context) -> None:
     with ctx.store.write() as session:
-        for card in session.exec(select(ServiceCard)):
-            card.updated = date(2026, 10, 1) if card.id != "employment" else date(2025, 9, 1)
-            session.add(card)
+        review_cards(session, stale="employment")
         for n, (at, feedback) in enumerate(
             [
                 (date(2026, 10, 5), ""),
@@ -240,9 +249,7 @@ async def test_at_most_two_a_day_and_five_a_week(fresh_cards: Context, clock) ->
 
 async def test_lower_priority_nudges_over_the_budget_go_into_the_digest(ctx: Context) -> None:
     with ctx.store.write() as session:
-        for card in session.exec(select(ServiceCard)):
-            card.updated = date(2026, 10, 1) if card.id != "employment" else date(2025, 9, 1)
-            session.add(card)
+        review_cards(session, stale="employment")
         priya = factories.person(session, PRIYA)
         priya.digest_opt_in = True
         session.add(priya)
@@ -259,9 +266,7 @@ async def test_lower_priority_nudges_over_the_budget_go_into_the_digest(ctx: Con
 
 async def test_over_the_budget_without_a_digest_it_waits(ctx: Context, clock) -> None:
     with ctx.store.write() as session:
-        for card in session.exec(select(ServiceCard)):
-            card.updated = date(2026, 10, 1) if card.id != "employment" else date(2025, 9, 1)
-            session.add(card)
+        review_cards(session, stale="employment")
     for client in CLIENTS[:2]:
         refer(ctx, client, SAM, PRIYA, MONDAY - timedelta(days=10))
     await send(ctx)
@@ -275,20 +280,12 @@ async def test_over_the_budget_without_a_digest_it_waits(ctx: Context, clock) ->
 
 def waiting_on_owner(ctx: Context, at: datetime) -> int:
     """Sam introduces Nikhil's client Acme to Priya at `at`; Nikhil has not said go yet."""
-    rid = refer(ctx, "Acme Logistics plc", SAM, PRIYA, at)
-    with ctx.store.write() as session:
-        row = session.get(Referral, rid)
-        assert row is not None
-        row.consent = "pending"
-        session.add(row)
-    return rid
+    return refer(ctx, "Acme Logistics plc", SAM, PRIYA, at, consent="pending")
 
 
 def consent_of(ctx: Context, rid: int) -> tuple[str, datetime | None]:
-    with ctx.store.read() as session:
-        row = session.get(Referral, rid)
-        assert row is not None
-        return row.consent, row.consent_reminded_at
+    row = factories.fetch(ctx, Referral, rid)
+    return row.consent, row.consent_reminded_at
 
 
 def lapse(ctx: Context) -> list[Reply]:
@@ -304,7 +301,7 @@ async def test_the_consent_reminder_is_a_nudge_with_snooze_and_not_relevant(
     reminder = dms[NIKHIL]
     assert reminder.kind == "nudge_consent" and f"#{rid}" in reminder.text
     assert "Wednesday 25 November" in reminder.text  # two working days after it was sent
-    assert labels(reminder) == ["Go ahead", "Let's talk first", "Snooze a week", "Not relevant"]
+    assert labels(reminder) == CONSENT_BUTTONS
     assert [dms[p].kind for p in (PRIYA, SAM)] == ["referral_consent_reminded_notice"] * 2
     assert all("Wednesday 25 November" in dms[p].text for p in (PRIYA, SAM))
     assert consent_of(fresh_cards, rid) == ("pending", MONDAY)
@@ -460,12 +457,7 @@ async def test_an_undelivered_nudge_is_kept_but_not_counted(fresh_cards: Context
 
 
 def test_no_nudge_to_the_receiver_while_the_owner_has_not_said_go(fresh_cards: Context) -> None:
-    rid = refer(fresh_cards, CLIENTS[0], SAM, PRIYA, MONDAY - timedelta(days=10))
-    with fresh_cards.store.write() as session:
-        row = session.get(Referral, rid)
-        assert row is not None
-        row.consent = "pending"
-        session.add(row)
+    refer(fresh_cards, CLIENTS[0], SAM, PRIYA, MONDAY - timedelta(days=10), consent="pending")
     # Only the owner hears, with the consent question (Blue Fin is Helen's client).
     assert [i.kind for i in preview(fresh_cards).items] == ["consent"]
 

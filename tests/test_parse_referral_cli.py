@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from bot.cli import app
 from bot.settings import get_settings
@@ -20,22 +20,18 @@ def firm(tmp_path: Path) -> Path:
     return write_firm(tmp_path / "firm")
 
 
-def run(args: list[str], stdin: str | None = None):  # noqa: ANN201 - typer's Result
+def run(args: list[str], stdin: str | None = None) -> Result:
     return CliRunner().invoke(app, args, input=stdin)
 
 
+def parse(firm: Path, *args: str, speaker: str | None = DANA, stdin: str | None = None) -> Result:
+    """`crossbot parse-referral --content FIRM --as SPEAKER ARGS` (no `--as` for None)."""
+    said_as = ["--as", speaker] if speaker else []
+    return run(["parse-referral", "--content", str(firm), *said_as, *args], stdin)
+
+
 def test_json_for_one_message(firm: Path) -> None:
-    result = run(
-        [
-            "parse-referral",
-            "--content",
-            str(firm),
-            "--as",
-            DANA,
-            "--json",
-            "I've introduced Acme to Priya for their TUPE issue, maybe £20k",
-        ]
-    )
+    result = parse(firm, "--json", "I've introduced Acme to Priya for their TUPE issue, maybe £20k")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert list(data) == KEYS
@@ -50,7 +46,7 @@ def test_json_for_one_message(firm: Path) -> None:
 
 
 def test_summary_without_json(firm: Path) -> None:
-    result = run(["parse-referral", "--content", str(firm), "--as", DANA, "refer Acme to Tom"])
+    result = parse(firm, "refer Acme to Tom")
     assert result.exit_code == 0, result.output
     assert "Acme Ltd" in result.stdout
     assert "Tom Ng" in result.stdout and "Tom Baker" in result.stdout  # the choice to make
@@ -66,7 +62,7 @@ def test_stdin_mode_plain_and_json_lines_in_order(firm: Path) -> None:
             json.dumps({"text": "referred Northwind Foods to the pensions team"}),
         ]
     )
-    result = run(["parse-referral", "--content", str(firm), "--as", DANA, "--json"], lines)
+    result = parse(firm, "--json", stdin=lines)
     assert result.exit_code == 0, result.output
     outputs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["client"] for o in outputs] == ["Blue Fin Hotels", "Acme Ltd", "Northwind Foods"]
@@ -78,29 +74,19 @@ def test_stdin_mode_plain_and_json_lines_in_order(firm: Path) -> None:
 def test_stdin_json_line_speaks_as_its_own_person(firm: Path) -> None:
     # Priya speaking cannot be her own receiver: the line's "as" must be used, not --as.
     line = json.dumps({"text": "refer Acme to Priya", "as": PRIYA})
-    result = run(["parse-referral", "--content", str(firm), "--as", DANA, "--json"], line)
+    result = parse(firm, "--json", stdin=line)
     assert json.loads(result.stdout)["receiver"] is None
 
 
 def test_unknown_speaker_is_a_kind_error(firm: Path) -> None:
-    result = run(
-        [
-            "parse-referral",
-            "--content",
-            str(firm),
-            "--as",
-            "nobody@nowhere.example",
-            "--json",
-            "refer Acme to Priya",
-        ]
-    )
+    result = parse(firm, "--json", "refer Acme to Priya", speaker="nobody@nowhere.example")
     assert result.exit_code == 2
     assert "nobody@nowhere.example" in result.output
     assert "Traceback" not in result.output
 
 
 def test_missing_speaker_is_a_kind_error(firm: Path) -> None:
-    result = run(["parse-referral", "--content", str(firm), "refer Acme to Priya"])
+    result = parse(firm, "refer Acme to Priya", speaker=None)
     assert result.exit_code == 2
     assert "--as" in result.output
 
@@ -113,7 +99,7 @@ def test_bad_stdin_lines_keep_their_place(firm: Path) -> None:
             "refer Acme to Priya",
         ]
     )
-    result = run(["parse-referral", "--content", str(firm), "--as", DANA, "--json"], lines)
+    result = parse(firm, "--json", stdin=lines)
     assert result.exit_code == 2
     outputs = [json.loads(line) for line in result.stdout.splitlines()]
     assert "ghost@ormsby.example" in outputs[0]["error"]
@@ -122,7 +108,7 @@ def test_bad_stdin_lines_keep_their_place(firm: Path) -> None:
 
 
 def test_unreadable_content_folder(tmp_path: Path) -> None:
-    result = run(["parse-referral", "--content", str(tmp_path / "absent"), "--as", DANA, "x"])
+    result = parse(tmp_path / "absent", "x")
     assert result.exit_code == 2
     assert "cards check" in result.output
     assert "Traceback" not in result.output

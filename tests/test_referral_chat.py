@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from sqlmodel import select
 
+from bot.channels.console import ConsoleChannel
 from bot.context import Context
 from bot.messages import Reply
 from bot.store.models import Client, DialogState, Referral
@@ -17,6 +20,7 @@ NIKHIL = "nikhil.bose@hartwellfinch.example"  # owns Acme Logistics plc
 SAM_PATEL = "sam.patel@hartwellfinch.example"
 SAM_WHITAKER = "sam.whitaker@hartwellfinch.example"
 NADIA = "nadia.brooks@hartwellfinch.example"  # the other admin
+KIERAN = "kieran.walsh@hartwellfinch.example"
 
 
 def referrals_in(ctx: Context) -> list[Referral]:
@@ -39,6 +43,40 @@ def here(replies: list[Reply]) -> list[Reply]:
 
 def actions(reply: Reply) -> list[str]:
     return [b.action for b in reply.buttons]
+
+
+def initial(reply: Reply) -> dict[str, str]:
+    """The values a form opens with, by input name."""
+    assert reply.form is not None
+    return {i.name: i.initial for i in reply.form.inputs}
+
+
+ACME_TO_PRIYA = "/refer Acme to Priya for employment £20k"  # Nikhil's client: consent asked
+BLUE_FIN_TO_PRIYA = "/refer Blue Fin to Priya for employment £10k"  # Helen's own client
+
+
+def referred(
+    chat: Callable[..., ConsoleChannel], text: str = ACME_TO_PRIYA, receiver: str = PRIYA
+) -> int:
+    """Helen logs `text` and says yes to it: the referral's id, from the receiver's DM."""
+    helen = chat(HELEN)
+    helen.send(text)
+    replies = helen.send("yes")
+    dm = next(r for r in replies if r.to_person == receiver)
+    return int(dm.buttons[0].value["id"])
+
+
+def mid_flow(
+    chat: Callable[..., ConsoleChannel], ctx: Context, start: str, said: str, kind: str
+) -> ConsoleChannel:
+    """Helen starts a referral with `start`, then says `said`: one reply of `kind`, and no
+    referral saved yet. Her chat, to carry on."""
+    helen = chat(HELEN)
+    helen.send(start)
+    [reply] = helen.send(said)
+    assert reply.kind == kind
+    assert referrals_in(ctx) == []
+    return helen
 
 
 def test_sentence_asks_for_confirmation_and_saves_nothing_until_confirmed(chat, ctx) -> None:
@@ -183,24 +221,19 @@ def test_cancel_drops_the_draft(chat, ctx) -> None:
 
 
 def test_typing_cancel_mid_flow_is_handled_by_the_core(chat, ctx) -> None:
-    helen = chat(HELEN)
-    helen.send("log a referral")
-    [reply] = helen.send("cancel")
-    assert reply.kind == "cancelled"
-    assert referrals_in(ctx) == []
+    mid_flow(chat, ctx, "log a referral", "cancel", "cancelled")
 
 
 def test_edit_shows_the_form_prefilled_and_submit_saves(chat, ctx) -> None:
     helen = chat(HELEN)
     helen.send("I've introduced Acme to Priya for their TUPE issue, maybe £20k")
     [form_reply] = helen.press("referral.edit")
-    form = form_reply.form
-    assert form is not None and form.submit_action == "referral.submit"
-    initial = {i.name: i.initial for i in form.inputs}
-    assert initial["client"] == "Acme Logistics plc"
-    assert initial["receiver"] == PRIYA
-    assert initial["service"] == "employment"
-    replies = helen.submit({**initial, "value": "£30k"})
+    assert form_reply.form is not None and form_reply.form.submit_action == "referral.submit"
+    values = initial(form_reply)
+    assert values["client"] == "Acme Logistics plc"
+    assert values["receiver"] == PRIYA
+    assert values["service"] == "employment"
+    replies = helen.submit({**values, "value": "£30k"})
     assert here(replies)[0].kind == "referral_saved"
     [saved] = referrals_in(ctx)
     assert saved.value == 30_000
@@ -236,19 +269,15 @@ def test_form_with_an_ambiguous_receiver_asks_before_saving(chat, ctx) -> None:
 
 def test_form_prefilled_from_a_card_button(chat) -> None:
     [reply] = chat(HELEN).press("referral.form", {"card": "employment"})
-    assert reply.form is not None
-    initial = {i.name: i.initial for i in reply.form.inputs}
-    assert initial["service"] == "employment"
-    assert initial["receiver"] == PRIYA  # the card's main contact
+    assert initial(reply)["service"] == "employment"
+    assert initial(reply)["receiver"] == PRIYA  # the card's main contact
 
 
 def test_form_prefilled_from_a_message_shortcut(chat) -> None:
     text = "Acme need help with a TUPE transfer, could Priya pick this up? £20k"
     [reply] = chat(HELEN).press("referral.form", {"text": text})
-    assert reply.form is not None
-    initial = {i.name: i.initial for i in reply.form.inputs}
-    assert initial["client"] == "Acme Logistics plc"
-    assert initial["note"] == text
+    assert initial(reply)["client"] == "Acme Logistics plc"
+    assert initial(reply)["note"] == text
 
 
 def test_unknown_client_becomes_provisional_and_admins_are_told(chat, ctx) -> None:
@@ -280,9 +309,8 @@ def test_only_admins_confirm_clients(chat) -> None:
 
 
 def test_duplicate_within_30_days_offers_to_update_the_existing_one(chat, ctx) -> None:
+    referred(chat)
     helen = chat(HELEN)
-    helen.send("/refer Acme to Priya for employment £20k")
-    helen.send("yes")
     [question] = helen.send("/refer Acme to Priya for employment £35k")
     assert question.kind == "referral_ask_duplicate"
     assert "update the existing one" in question.text.lower()
@@ -294,18 +322,14 @@ def test_duplicate_within_30_days_offers_to_update_the_existing_one(chat, ctx) -
 
 
 def test_same_client_for_another_service_is_not_a_duplicate(chat, ctx) -> None:
-    helen = chat(HELEN)
-    helen.send("/refer Acme to Kieran for data protection")
-    helen.send("yes")
-    [reply] = helen.send("/refer Acme to Kieran for tech contracts")
+    referred(chat, "/refer Acme to Kieran for data protection", KIERAN)
+    [reply] = chat(HELEN).send("/refer Acme to Kieran for tech contracts")
     assert reply.kind == "referral_ask_confirm"
 
 
 def test_my_referrals_lists_sent_received_and_waiting(chat) -> None:
-    helen = chat(HELEN)
-    helen.send("/refer Acme to Priya for employment £20k")
-    helen.send("yes")
-    [mine] = helen.send("my referrals")[:1]
+    referred(chat)
+    [mine] = chat(HELEN).send("my referrals")[:1]
     assert mine.kind == "referral_list"
     assert "Acme Logistics plc" in mine.text
     replies = chat(PRIYA).send("/referrals")
@@ -324,20 +348,15 @@ def test_help_buttons_reach_the_referral_handlers(chat) -> None:
 
 
 def test_something_else_at_the_confirmation_is_answered_normally(chat, ctx) -> None:
-    helen = chat(HELEN)
-    helen.send("I've introduced Acme to Priya")
-    [answer] = helen.send("who does employment law?")
-    assert answer.kind == "whodoes_answer"
-    assert referrals_in(ctx) == []
+    helen = mid_flow(
+        chat, ctx, "I've introduced Acme to Priya", "who does employment law?", "whodoes_answer"
+    )
     helen.press("referral.confirm")  # the draft is still there
     assert len(referrals_in(ctx)) == 1
 
 
 def test_my_referrals_offers_buttons_for_referrals_in_hand(chat) -> None:
-    helen = chat(HELEN)
-    helen.send("/refer Blue Fin to Priya for employment £10k")
-    replies = helen.send("yes")
-    rid = next(r for r in replies if r.to_person == PRIYA).buttons[0].value["id"]
+    rid = referred(chat, BLUE_FIN_TO_PRIYA)
     priya = chat(PRIYA)
     priya.press("referral.accept", {"id": rid})
     listing = priya.send("/referrals")
@@ -346,11 +365,9 @@ def test_my_referrals_offers_buttons_for_referrals_in_hand(chat) -> None:
 
 
 def test_someone_elses_referral_is_not_offered_as_a_duplicate(chat, ctx) -> None:
-    helen = chat(HELEN)
-    helen.send("/refer Acme to Priya for employment £20k")
-    helen.send("yes")
+    referred(chat)
     james = chat("james.thornton@hartwellfinch.example")  # cannot see Helen's referral
-    [reply] = james.send("/refer Acme to Priya for employment £20k")
+    [reply] = james.send(ACME_TO_PRIYA)
     assert reply.kind == "referral_ask_confirm"
     assert "Helen" not in reply.text
     james.send("yes")
@@ -358,20 +375,14 @@ def test_someone_elses_referral_is_not_offered_as_a_duplicate(chat, ctx) -> None
 
 
 def test_the_owner_is_offered_the_duplicate_they_can_see(chat, ctx) -> None:
-    helen = chat(HELEN)
-    helen.send("/refer Acme to Priya for employment £20k")
-    helen.send("yes")
+    referred(chat)
     [reply] = chat(NIKHIL).send("/refer Acme to Priya for employment")
     assert reply.kind == "referral_ask_duplicate"
     assert "Helen Carmichael already referred" in reply.text
 
 
 def test_a_question_mid_flow_is_answered_and_the_flow_waits(chat, ctx) -> None:
-    helen = chat(HELEN)
-    helen.send("log a referral")
-    [answer] = helen.send("who does employment law?")
-    assert answer.kind == "whodoes_answer"
-    assert referrals_in(ctx) == []
+    helen = mid_flow(chat, ctx, "log a referral", "who does employment law?", "whodoes_answer")
     [next_question] = helen.send("Acme")
     assert next_question.kind == "referral_ask_receiver"
 

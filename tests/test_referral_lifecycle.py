@@ -9,12 +9,22 @@ import time_machine
 from sqlmodel import select
 
 from bot import jobs, referrals
+from bot.channels.console import ConsoleChannel
 from bot.context import Context
 from bot.messages import Reply
 from bot.people import by_email
 from bot.store.models import Referral, ReferralEvent
 from tests.conftest import ADMIN, PRIYA, RecordingMessenger
-from tests.test_referral_chat import HELEN, NIKHIL, here, to
+from tests.factories import fetch
+from tests.test_referral_chat import (
+    ACME_TO_PRIYA,
+    BLUE_FIN_TO_PRIYA,
+    HELEN,
+    NIKHIL,
+    here,
+    referred,
+    to,
+)
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
@@ -24,27 +34,12 @@ FRIDAY = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 def log_acme(chat) -> int:
     """Helen (not the owner) introduces Nikhil's client Acme to Priya; returns the id."""
-    helen = chat(HELEN)
-    helen.send("/refer Acme to Priya for employment £20k")
-    replies = helen.send("yes")
-    dm = next(r for r in replies if r.to_person == PRIYA)
-    return int(dm.buttons[0].value["id"])
+    return referred(chat, ACME_TO_PRIYA)
 
 
 def log_blue_fin(chat) -> int:
     """Helen introduces her own client Blue Fin to Priya: no consent needed."""
-    helen = chat(HELEN)
-    helen.send("/refer Blue Fin to Priya for employment £10k")
-    replies = helen.send("yes")
-    dm = next(r for r in replies if r.to_person == PRIYA)
-    return int(dm.buttons[0].value["id"])
-
-
-def row(ctx: Context, referral_id: int) -> Referral:
-    with ctx.store.read() as session:
-        found = session.get(Referral, referral_id)
-        assert found is not None
-        return found
+    return referred(chat, BLUE_FIN_TO_PRIYA)
 
 
 def events(ctx: Context, referral_id: int) -> list[tuple[str | None, str]]:
@@ -55,6 +50,12 @@ def events(ctx: Context, referral_id: int) -> list[tuple[str | None, str]]:
             .order_by(ReferralEvent.id)  # type: ignore[arg-type]
         )
         return [(e.from_status, e.to_status) for e in rows]
+
+
+def answer(person: ConsoleChannel, action: str, referral_id: int) -> str:
+    """The kind of the one reply `person` gets for pressing `action` on the referral."""
+    [reply] = person.press(action, {"id": referral_id})
+    return reply.kind
 
 
 def recipients(replies: list[Reply]) -> set[str]:
@@ -76,7 +77,7 @@ def test_the_whole_road_to_won_tells_referrer_and_owner_each_time(chat, ctx) -> 
     assert form.form is not None and form.form.inputs[0].initial == "20,000 GBP"
     replies = priya.submit({"value": "£18k"})
     assert recipients(replies) == {HELEN, NIKHIL}
-    won = row(ctx, rid)
+    won = fetch(ctx, Referral, rid)
     assert (won.status, won.won_value, won.currency) == ("won", 18_000, "GBP")
     assert events(ctx, rid) == [
         (None, "new"),
@@ -95,7 +96,7 @@ def test_decline_tells_referrer_and_owner(chat, ctx) -> None:
     rid = log_acme(chat)
     replies = chat(PRIYA).press("referral.decline", {"id": rid})
     assert recipients(replies) == {HELEN, NIKHIL}
-    assert row(ctx, rid).status == "declined"
+    assert fetch(ctx, Referral, rid).status == "declined"
 
 
 def test_lost_records_the_reason(chat, ctx) -> None:
@@ -106,7 +107,7 @@ def test_lost_records_the_reason(chat, ctx) -> None:
     assert form.form is not None
     replies = priya.submit({"reason": "went with their usual firm"})
     assert recipients(replies) == {HELEN}  # Helen is referrer and owner: told once
-    lost = row(ctx, rid)
+    lost = fetch(ctx, Referral, rid)
     assert (lost.status, lost.reason) == ("lost", "went with their usual firm")
 
 
@@ -116,9 +117,9 @@ def test_park_and_resume(chat, ctx) -> None:
     priya.press("referral.accept", {"id": rid})
     replies = priya.press("referral.park", {"id": rid})
     assert recipients(replies) == {HELEN}
-    assert row(ctx, rid).status == "parked"
+    assert fetch(ctx, Referral, rid).status == "parked"
     priya.press("referral.meeting", {"id": rid})
-    assert row(ctx, rid).status == "meeting"
+    assert fetch(ctx, Referral, rid).status == "meeting"
 
 
 def test_referrer_can_withdraw_and_the_receiver_and_owner_hear(chat, ctx) -> None:
@@ -126,16 +127,14 @@ def test_referrer_can_withdraw_and_the_receiver_and_owner_hear(chat, ctx) -> Non
     replies = chat(HELEN).press("referral.withdraw", {"id": rid})
     assert here(replies)[0].kind == "referral_moved"
     assert recipients(replies) == {PRIYA, NIKHIL}
-    assert row(ctx, rid).status == "withdrawn"
+    assert fetch(ctx, Referral, rid).status == "withdrawn"
 
 
 def test_receiver_cannot_withdraw_and_referrer_cannot_move(chat, ctx) -> None:
     rid = log_acme(chat)
-    [reply] = chat(PRIYA).press("referral.withdraw", {"id": rid})
-    assert reply.kind == "referral_refused_not_allowed"
-    [reply] = chat(HELEN).press("referral.accept", {"id": rid})
-    assert reply.kind == "referral_refused_not_allowed"
-    assert row(ctx, rid).status == "new"
+    assert answer(chat(PRIYA), "referral.withdraw", rid) == "referral_refused_not_allowed"
+    assert answer(chat(HELEN), "referral.accept", rid) == "referral_refused_not_allowed"
+    assert fetch(ctx, Referral, rid).status == "new"
 
 
 def test_status_update_in_a_sentence(chat, ctx) -> None:
@@ -143,11 +142,11 @@ def test_status_update_in_a_sentence(chat, ctx) -> None:
     priya = chat(PRIYA)
     priya.press("referral.accept", {"id": rid})
     [ask] = priya.send("Blue Fin went well, we won it, £18k")
-    assert ask.kind == "referral_status_confirm" and row(ctx, rid).status == "accepted"
+    assert ask.kind == "referral_status_confirm" and fetch(ctx, Referral, rid).status == "accepted"
     replies = priya.send("Yes, record it")
     assert here(replies)[0].kind == "referral_moved"
     assert recipients(replies) == {HELEN}
-    won = row(ctx, rid)
+    won = fetch(ctx, Referral, rid)
     assert (won.status, won.won_value) == ("won", 18_000)
 
 
@@ -156,7 +155,7 @@ def test_status_update_by_the_referrer_is_refused_kindly(chat, ctx) -> None:
     [reply] = chat(HELEN).send("Blue Fin went well, we won it")
     assert reply.kind == "referral_update_refused"
     assert "Priya Shah" in reply.text
-    assert row(ctx, rid).status == "new"
+    assert fetch(ctx, Referral, rid).status == "new"
 
 
 # -- owner's consent ---------------------------------------------------------------------
@@ -174,11 +173,9 @@ def test_owner_is_asked_and_receiver_waits(chat, ctx) -> None:
     receiver_dm = next(r for r in replies if r.to_person == PRIYA)
     assert "go-ahead" in receiver_dm.text
     rid = int(receiver_dm.buttons[0].value["id"])
-    assert row(ctx, rid).consent == "pending"
-    priya = chat(PRIYA)
-    priya.press("referral.accept", {"id": rid})
-    [wait] = priya.press("referral.meeting", {"id": rid})
-    assert wait.kind == "referral_refused_waiting_for_owner"
+    assert fetch(ctx, Referral, rid).consent == "pending"
+    chat(PRIYA).press("referral.accept", {"id": rid})
+    assert answer(chat(PRIYA), "referral.meeting", rid) == "referral_refused_waiting_for_owner"
 
 
 def test_owner_go_ahead_tells_receiver_and_referrer(chat, ctx) -> None:
@@ -189,7 +186,7 @@ def test_owner_go_ahead_tells_receiver_and_referrer(chat, ctx) -> None:
         HELEN: ["referral_consent_go_notice"],
         PRIYA: ["referral_consent_go_notice"],
     }
-    assert row(ctx, rid).consent == "given"
+    assert fetch(ctx, Referral, rid).consent == "given"
 
 
 def test_owner_talk_first_holds_the_receiver(chat, ctx) -> None:
@@ -199,26 +196,22 @@ def test_owner_talk_first_holds_the_receiver(chat, ctx) -> None:
         HELEN: ["referral_consent_talk_notice"],
         PRIYA: ["referral_consent_talk_notice"],
     }
-    assert row(ctx, rid).consent == "talk_first"
-    priya = chat(PRIYA)
-    priya.press("referral.accept", {"id": rid})
-    [wait] = priya.press("referral.proposal", {"id": rid})
-    assert wait.kind == "referral_refused_waiting_for_owner"
+    assert fetch(ctx, Referral, rid).consent == "talk_first"
+    chat(PRIYA).press("referral.accept", {"id": rid})
+    assert answer(chat(PRIYA), "referral.proposal", rid) == "referral_refused_waiting_for_owner"
 
 
 def test_only_the_owner_answers_for_consent(chat, ctx) -> None:
     rid = log_acme(chat)
-    [reply] = chat(PRIYA).press("referral.consent_go", {"id": rid})
-    assert reply.kind == "referral_refused_not_owner"
-    [reply] = chat(JAMES).press("referral.consent_go", {"id": rid})
-    assert reply.kind == "referral_not_visible"
-    assert row(ctx, rid).consent == "pending"
+    assert answer(chat(PRIYA), "referral.consent_go", rid) == "referral_refused_not_owner"
+    assert answer(chat(JAMES), "referral.consent_go", rid) == "referral_not_visible"
+    assert fetch(ctx, Referral, rid).consent == "pending"
 
 
 def test_consent_setting_off_means_no_waiting(chat, ctx) -> None:
     ctx.settings.owner_consent = False
     rid = log_acme(chat)
-    assert row(ctx, rid).consent == "not_needed"
+    assert fetch(ctx, Referral, rid).consent == "not_needed"
     # The owner is still told.
     helen = chat(HELEN)
     helen.send("/refer Acme to Kieran for data protection")
@@ -249,7 +242,7 @@ async def test_silent_owner_is_reminded_once_then_it_proceeds_at_a_later_moment(
             "Snooze a week",
             "Not relevant",
         ]
-        assert row(ctx, rid).consent == "pending"
+        assert fetch(ctx, Referral, rid).consent == "pending"
         traveller.move_to(datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
         assert await remind(ctx) == []  # one reminder only
         traveller.move_to(datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
@@ -261,14 +254,14 @@ async def test_silent_owner_is_reminded_once_then_it_proceeds_at_a_later_moment(
         }
         owner_notice = next(r for r in replies if r.to_person == NIKHIL)
         assert "Let's talk first" in [b.label for b in owner_notice.buttons]
-        assert row(ctx, rid).consent == "lapsed"
+        assert fetch(ctx, Referral, rid).consent == "lapsed"
         traveller.move_to(datetime(2026, 11, 30, 10, 0, tzinfo=UTC))
         assert await remind(ctx) == []  # once only
         # The referral proceeds.
         priya = chat(PRIYA)
         priya.press("referral.accept", {"id": rid})
         priya.press("referral.meeting", {"id": rid})
-        assert row(ctx, rid).status == "meeting"
+        assert fetch(ctx, Referral, rid).status == "meeting"
 
 
 async def test_no_reminder_once_the_owner_answered(chat, ctx) -> None:
@@ -318,7 +311,7 @@ def test_a_third_person_cannot_see_or_act(chat, ctx) -> None:
     assert reply.kind == "referral_update_not_found"
     listing = james.send("my referrals")
     assert all("Acme Logistics" not in r.text for r in listing)
-    assert row(ctx, rid).status == "new"
+    assert fetch(ctx, Referral, rid).status == "new"
 
 
 def test_everyone_concerned_and_admins_can_see(chat, ctx) -> None:
@@ -363,7 +356,7 @@ def test_an_admin_move_tells_receiver_referrer_and_owner(chat, ctx) -> None:
     rid = log_acme(chat)
     replies = chat(ADMIN).press("referral.park", {"id": rid})
     assert recipients(replies) == {HELEN, PRIYA, NIKHIL}
-    assert row(ctx, rid).status == "parked"
+    assert fetch(ctx, Referral, rid).status == "parked"
 
 
 def test_each_change_is_one_event_with_its_actor(chat, ctx) -> None:
@@ -387,7 +380,7 @@ def test_news_about_a_referral_i_hold_is_not_a_new_referral(chat, ctx) -> None:
     assert ask.kind == "referral_status_confirm"
     replies = priya.send("Yes, record it")
     assert here(replies)[0].kind == "referral_moved"
-    assert row(ctx, rid).status == "accepted"
+    assert fetch(ctx, Referral, rid).status == "accepted"
     assert len(list_referrals(ctx)) == 1
 
 

@@ -7,6 +7,7 @@ import io
 from bot.channels.console import ConsoleChannel, run
 from bot.store.models import Referral
 from tests.conftest import ADMIN, PRIYA
+from tests.factories import fetch
 from tests.test_referral_chat import HELEN, NIKHIL
 
 RICHARD = "richard.pryce@hartwellfinch.example"  # owns Harbourside Estates Ltd
@@ -19,10 +20,8 @@ def say(channel: ConsoleChannel, *lines: str) -> str:
 
 
 def status(ctx, rid: int) -> tuple[str, str, float | None]:
-    with ctx.store.read() as session:
-        row = session.get(Referral, rid)
-        assert row is not None
-        return row.status, row.consent, row.won_value
+    row = fetch(ctx, Referral, rid)
+    return row.status, row.consent, row.won_value
 
 
 def newest(ctx) -> int:

@@ -30,6 +30,11 @@ def _digest_stories(ctx: Context) -> list[digest.StoryItem]:
         return digest.story_items(session, NOW - timedelta(days=7), NOW + timedelta(days=1))
 
 
+def naming(ctx: Context, **fields: str) -> dict[str, str]:
+    """A story of Sam's won referral of Northwind Foods (James's client) that asks to name it."""
+    return {**STORY, "referral": str(won_referral(ctx)), "name_client": "yes", **fields}
+
+
 def test_an_anonymous_story_naming_a_client_comes_back_with_the_sector(chat, digest_ctx):
     me = chat(SAM)
     story = {
@@ -65,9 +70,7 @@ def test_a_client_with_no_sector_is_described_kindly(chat, ctx):
 
 
 def test_a_named_story_may_name_only_its_own_client(chat, digest_ctx):
-    referral_id = won_referral(digest_ctx)
-    linked = {**STORY, "referral": str(referral_id), "name_client": "yes"}
-    other = {**linked, "body": "Northwind Foods liked it, and so did Blue Fin Hotels."}
+    other = naming(digest_ctx, body="Northwind Foods liked it, and so did Blue Fin Hotels.")
     replies = chat(SAM).press("story.submit", other)
     assert replies[0].kind == "story_problem" and "Blue Fin Hotels" in replies[0].text
     first_line = replies[0].text.split("\n", 1)[0]
@@ -77,14 +80,9 @@ def test_a_named_story_may_name_only_its_own_client(chat, digest_ctx):
 
 
 def test_keep_anonymous_hides_the_name_the_story_itself_wrote(chat, digest_ctx):
-    referral_id = won_referral(digest_ctx)
-    named = {
-        **STORY,
-        "referral": str(referral_id),
-        "name_client": "yes",
-        "title": "Northwind's TUPE win",
-        "body": "Northwind Foods Ltd asked us about TUPE.",
-    }
+    named = naming(
+        digest_ctx, title="Northwind's TUPE win", body="Northwind Foods Ltd asked us about TUPE."
+    )
     replies = chat(SAM).press("story.submit", named)
     ask = next(r for r in replies if r.kind == "story_owner_request")
     assert "Northwind" in ask.text  # the owner sees what would be published
@@ -99,13 +97,7 @@ def test_keep_anonymous_hides_the_name_the_story_itself_wrote(chat, digest_ctx):
 
 
 def test_an_approved_name_stays_in_the_digest(chat, digest_ctx):
-    referral_id = won_referral(digest_ctx)
-    named = {
-        **STORY,
-        "referral": str(referral_id),
-        "name_client": "yes",
-        "body": "Northwind asked us about TUPE.",
-    }
+    named = naming(digest_ctx, body="Northwind asked us about TUPE.")
     chat(SAM).press("story.submit", named)
     story = stories(digest_ctx)[0]
     chat(JAMES).press("story.owner_approve", {"story": story.id})
@@ -118,16 +110,9 @@ def test_reviewers_see_the_privacy_check(chat, digest_ctx):
     request = next(r for r in replies if r.kind == "story_review_request")
     assert "Privacy check" in request.text and "no client names" in request.text
 
-    referral_id = won_referral(digest_ctx)
-    named = {
-        **STORY,
-        "teams": "Employment",
-        "referral": str(referral_id),
-        "name_client": "yes",
-        "body": "Northwind asked us about TUPE.",
-    }
+    named = naming(digest_ctx, teams="Employment", body="Northwind asked us about TUPE.")
     with digest_ctx.store.write() as session:  # Owen may link the referral as its receiver
-        referral = session.get(factories.Referral, referral_id)
+        referral = session.get(factories.Referral, int(named["referral"]))
         assert referral is not None
         referral.receiver_id = factories.person(session, OWEN).id  # type: ignore[assignment]
     replies = chat(OWEN).press("story.submit", named)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot._understand import cards as cards_module
-from bot.catalog import Card, Catalog, Client, PersonRecord, load_catalog
+from bot.catalog import Card, Catalog, ClientRecord, PersonRecord, load_catalog
 from bot.context import Context
 from bot.search import _top
 from bot.understand import (
@@ -148,9 +148,9 @@ def test_card_inference_weighing_only_contenders_picks_the_best(
 def test_a_client_is_found_however_its_name_is_typed_and_only_when_all_its_words_are() -> None:
     catalog = load_catalog(SAMPLE_CONTENT)
     clients = [
-        Client("O'Brien Haulage", aliases=("OBH",)),
-        Client("The Fenwick Trust"),
-        Client("The Fenwick Partnership"),
+        ClientRecord("O'Brien Haulage", aliases=("OBH",)),
+        ClientRecord("The Fenwick Trust"),
+        ClientRecord("The Fenwick Partnership"),
     ]
     directory = Directory.from_catalog(Catalog(catalog.cards, catalog.people, clients))
 

@@ -114,38 +114,56 @@ def test_a_team_or_service_named_as_receiver_gives_its_card(
 # -- people ------------------------------------------------------------------------------
 
 
-def test_names_without_their_accents(us: Directory) -> None:
-    draft = parse(us, "Orla, can you help Kessler Foods with their data breach?")
-    assert draft.receiver == "orla.byrne" + US
+@pytest.mark.parametrize(
+    ("text", "receiver"),
+    [
+        pytest.param(
+            "Orla, can you help Kessler Foods with their data breach?",
+            "orla.byrne",
+            id="names_without_their_accents",
+        ),
+        pytest.param(
+            "Kessler Foods IRS audit, passing to Micheal Chen",
+            "michael.chen",
+            id="a_first_name_with_a_typo_before_an_exact_surname",
+        ),
+        pytest.param(
+            "Geoff asked me to loop in someone on Brightline's construction delay claim. "
+            "Emma's picking it up",
+            "emma.stone",
+            id="the_person_it_is_sent_to_not_the_first_named",
+        ),
+        pytest.param(
+            "<@U0AGEOFF> is on holiday so I'm sending Kessler Foods to Emma Stone",
+            "emma.stone",
+            id="someone_away_is_not_the_receiver",
+        ),
+    ],
+)
+def test_the_receiver_named(us: Directory, text: str, receiver: str) -> None:
+    assert parse(us, text).receiver == receiver + US
 
 
-def test_an_email_without_its_domain(us: Directory) -> None:
-    draft = parse(us, "/refer Kessler Foods to laura.keane for state tax nexus")
-    assert (draft.receiver, draft.card) == ("laura.keane" + US, "tax")
-
-
-def test_a_first_name_with_a_typo_before_an_exact_surname(us: Directory) -> None:
-    draft = parse(us, "Kessler Foods IRS audit, passing to Micheal Chen")
-    assert draft.receiver == "michael.chen" + US
-
-
-def test_the_person_it_is_sent_to_not_the_first_named(us: Directory) -> None:
-    draft = parse(
-        us,
-        "Geoff asked me to loop in someone on Brightline's construction delay claim. "
-        "Emma's picking it up",
-    )
-    assert draft.receiver == "emma.stone" + US
-
-
-def test_someone_away_is_not_the_receiver(us: Directory) -> None:
-    draft = parse(us, "<@U0AGEOFF> is on holiday so I'm sending Kessler Foods to Emma Stone")
-    assert draft.receiver == "emma.stone" + US
-
-
-def test_a_first_name_taking_the_matter_is_settled_by_its_card(us: Directory) -> None:
-    draft = parse(us, "Michael's taking the NLRB election for Kessler Foods")
-    assert (draft.receiver, draft.card) == ("michael.reyes" + US, "labor-employment")
+@pytest.mark.parametrize(
+    ("text", "receiver", "card"),
+    [
+        pytest.param(
+            "/refer Kessler Foods to laura.keane for state tax nexus",
+            "laura.keane",
+            "tax",
+            id="an_email_without_its_domain",
+        ),
+        pytest.param(
+            "Michael's taking the NLRB election for Kessler Foods",
+            "michael.reyes",
+            "labor-employment",
+            id="a_first_name_taking_the_matter_is_settled_by_its_card",
+        ),
+    ],
+)
+def test_the_receiver_and_card_named(us: Directory, text: str, receiver: str, card: str) -> None:
+    draft = parse(us, text)
+    assert (draft.receiver, draft.card) == (receiver + US, card)
 
 
 def test_a_first_name_merely_sent_to_is_still_asked(us: Directory) -> None:

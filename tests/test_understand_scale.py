@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from bot._understand.referral import may_name_a_receiver
-from bot.catalog import Client, load_catalog
+from bot.catalog import ClientRecord, load_catalog
 from bot.understand import Directory, looks_like_referral, parse_referral
 from tests.conftest import SAMPLE_CONTENT
 
@@ -44,7 +44,7 @@ _WORDS = """Ashdown Bracken Corrie Dunmore Elstow Fennick Garrow Hallam Ingleby 
 def test_clients_are_found_among_thousands() -> None:
     catalog = load_catalog(SAMPLE_CONTENT)
     crowd = [
-        Client(f"{a} {b} Holdings", aliases=(f"{a[:2]}{b[:2]}H".upper(),))
+        ClientRecord(f"{a} {b} Holdings", aliases=(f"{a[:2]}{b[:2]}H".upper(),))
         for a in _WORDS
         for b in _WORDS
         if a != b

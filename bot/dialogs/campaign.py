@@ -100,20 +100,8 @@ def _start_form(ctx: Context, values: dict[str, Any] | None = None) -> Reply:
                 "date",
                 initial=values.get("end", (first + timedelta(days=4)).isoformat()),
             ),
-            FormInput(
-                "teams",
-                label("teams_taking_part"),
-                required=False,
-                initial=values.get("teams", ""),
-                placeholder="empty = everyone",
-            ),
-            FormInput(
-                "offices",
-                label("offices_taking_part"),
-                required=False,
-                initial=values.get("offices", ""),
-                placeholder="empty = everyone",
-            ),
+            _everyone_unless_named("teams", label("teams_taking_part"), values),
+            _everyone_unless_named("offices", label("offices_taking_part"), values),
             FormInput(
                 "preset",
                 label("rules"),
@@ -125,6 +113,17 @@ def _start_form(ctx: Context, values: dict[str, Any] | None = None) -> Reply:
     )
     intro = render("campaign_form_intro", timezone=ctx.settings.timezone, presets=presets)
     return Reply(intro, form=form, kind="campaign_form_intro")
+
+
+def _everyone_unless_named(name: str, title: str, values: dict[str, Any]) -> FormInput:
+    """An optional list of teams or offices taking part: left empty, everyone takes part."""
+    return FormInput(
+        name,
+        title,
+        required=False,
+        initial=values.get(name, ""),
+        placeholder=label("empty_is_everyone"),
+    )
 
 
 def _create(turn: Turn, ctx: Context, me: Person) -> list[Reply]:

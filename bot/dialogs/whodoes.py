@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import learning, lookup
-from bot.catalog import Card, Catalog, Client, PersonRecord
+from bot.catalog import Card, Catalog, ClientRecord, PersonRecord
 from bot.context import Context
 from bot.dialogs import ActionHandler, CommandHandler, state
 from bot.messages import Button, Fact, Reply, Turn
@@ -369,7 +369,7 @@ def _unknown_answer(unknown: lookup.Unknown) -> Response:
     return Response("whodoes_unknown", text)
 
 
-def _client_answer(client: Client, catalog: Catalog) -> Response:
+def _client_answer(client: ClientRecord, catalog: Catalog) -> Response:
     # Privacy: name the relationship owner only; what the client buys is not shared here.
     owner = catalog.person(client.owner) if client.owner else None
     admins = [p for p in catalog.people if p.role == "admin"]

@@ -65,6 +65,65 @@ def section_texts(payload: dict) -> list[str]:
     return [b["text"]["text"] for b in payload["blocks"] if b.get("text")]
 
 
+def event_envelope(event: dict[str, Any], event_id: str, n: int, team: str = TEAM) -> str:
+    """The Events API envelope Slack posts around `event` (the `n`th: its time), as JSON."""
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": team,
+            "api_app_id": "A1",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": 1_700_000_000 + n,
+            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
+            "event": event,
+        }
+    )
+
+
+def button_payload(
+    action: str,
+    value: dict[str, Any] | str | None,
+    user: str,
+    trigger: str,
+    response_url: str,
+    container: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The `block_actions` payload Slack posts when `user` presses button `action` on a
+    message in their DM (or in `container`: another message, or the App Home view)."""
+    container = container or {
+        "type": "message",
+        "message_ts": "1700000000.000001",
+        "channel_id": dm_channel(user),
+        "is_ephemeral": False,
+    }
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "team": {"id": TEAM},
+        "user": {"id": user, "team_id": TEAM},
+        "api_app_id": "A1",
+        "trigger_id": trigger,
+        "container": container,
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action,
+                "block_id": "b1",
+                "text": {"type": "plain_text", "text": "x"},
+                "value": value if isinstance(value, str) else json.dumps(value or {}),
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }
+    if container["type"] == "message":
+        payload["channel"] = {"id": container["channel_id"]}
+        payload["message"] = {"ts": container["message_ts"], "type": "message"}
+        payload["response_url"] = response_url
+    else:
+        payload["view"] = {"id": "VHOME", "type": "home"}
+    return payload
+
+
 def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
     signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
@@ -117,18 +176,7 @@ class SlackDriver:
         self, event: dict[str, Any], event_id: str | None = None, team: str = TEAM
     ) -> str:
         n = next(self._ids)
-        return json.dumps(
-            {
-                "token": "legacy",
-                "team_id": team,
-                "api_app_id": "A1",
-                "type": "event_callback",
-                "event_id": event_id or f"Ev{n:04d}",
-                "event_time": 1_700_000_000 + n,
-                "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
-                "event": event,
-            }
-        )
+        return event_envelope(event, event_id or f"Ev{n:04d}", n, team)
 
     async def event(
         self,
@@ -170,36 +218,15 @@ class SlackDriver:
         channel: str | None = None,
     ) -> tuple[int, str]:
         n = next(self._ids)
-        container = container or {
-            "type": "message",
-            "message_ts": "1700000000.000001",
-            "channel_id": channel or "D" + user.lstrip("U"),
-            "is_ephemeral": False,
-        }
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": user, "team_id": TEAM},
-            "api_app_id": "A1",
-            "trigger_id": f"trigger.b{n}",
-            "container": container,
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action,
-                    "block_id": "b1",
-                    "text": {"type": "plain_text", "text": "x"},
-                    "value": value if isinstance(value, str) else json.dumps(value or {}),
-                    "action_ts": "1700000000.1",
-                }
-            ],
-        }
-        if container["type"] == "message":
-            payload["channel"] = {"id": container["channel_id"]}
-            payload["message"] = {"ts": container["message_ts"], "type": "message"}
-            payload["response_url"] = self.fake.response_url(f"btn{n}")
-        else:
-            payload["view"] = {"id": "VHOME", "type": "home"}
+        if container is None and channel is not None:
+            container = {
+                "type": "message",
+                "message_ts": "1700000000.000001",
+                "channel_id": channel,
+                "is_ephemeral": False,
+            }
+        response_url = self.fake.response_url(f"btn{n}")
+        payload = button_payload(action, value, user, f"trigger.b{n}", response_url, container)
         return await self.interact(payload)
 
     async def submit(

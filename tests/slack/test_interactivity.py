@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -120,14 +121,18 @@ async def test_a_button_in_app_home_answers_in_the_dm(slack: SlackDriver, probe:
     assert probe.turns[0].conversation == f"slack:{PRIYA_DM}"
 
 
+async def open_modal(slack: SlackDriver, probe: Probe, text: str) -> dict[str, Any]:
+    """The probe answers a press with `text` and the referral form: the modal it opens."""
+    probe.replies = [Reply(text, form=REFERRAL_FORM)]
+    await slack.press("probe.open", {})
+    [opened] = slack.fake.of("views.open")
+    return opened["view"]
+
+
 async def test_a_form_opens_as_a_modal_and_its_submission_becomes_a_turn(
     slack: SlackDriver, probe: Probe
 ) -> None:
-    probe.replies = [Reply("Who are you referring?", form=REFERRAL_FORM)]
-    await slack.press("probe.open", {})
-
-    [opened] = slack.fake.of("views.open")
-    view = opened["view"]
+    view = await open_modal(slack, probe, "Who are you referring?")
     assert (view["type"], view["title"]["text"], view["submit"]["text"]) == (
         "modal",
         "Log a referral",
@@ -174,12 +179,9 @@ async def test_a_form_opens_as_a_modal_and_its_submission_becomes_a_turn(
 async def test_a_form_shown_again_after_submit_updates_the_modal(
     slack: SlackDriver, probe: Probe
 ) -> None:
-    probe.replies = [Reply("", form=REFERRAL_FORM)]
-    await slack.press("probe.open", {})
-    [opened] = slack.fake.of("views.open")
-
+    view = await open_modal(slack, probe, "")
     probe.replies = [Reply("The client is missing", form=REFERRAL_FORM)]
-    status, body = await slack.submit(opened["view"], {})
+    status, body = await slack.submit(view, {})
 
     answer = json.loads(body)
     assert (status, answer["response_action"]) == (200, "update")

@@ -21,6 +21,7 @@ from tests.slack.conftest import (
     dm_channel,
     section_texts,
 )
+from tests.test_nudges import CONSENT_BUTTONS, NO_RESPONSE_BUTTONS
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 SAM_DM = dm_channel(SAM_ID)
@@ -39,12 +40,7 @@ async def test_a_no_response_nudge_is_a_dm_with_one_tap_buttons(
         assert posted["channel"] == PRIYA_DM
         assert "Blue Fin Hotels" in section_texts(posted)[0]
         buttons = [e for b in posted["blocks"] if b["type"] == "actions" for e in b["elements"]]
-        assert [b["text"]["text"] for b in buttons] == [
-            "Accept",
-            "Decline",
-            "Snooze a week",
-            "Not relevant",
-        ]
+        assert [b["text"]["text"] for b in buttons] == NO_RESPONSE_BUTTONS
         snooze = buttons[2]
         await slack.press(snooze["action_id"], snooze["value"])
 
@@ -63,12 +59,14 @@ async def test_the_consent_reminder_reaches_the_owner_with_its_answers_and_snooz
     """Sam owns Calder Valley; Priya's introduction of it to Owen waits on his go-ahead."""
     with time_machine.travel(MONDAY, tick=True):
         with ctx.store.write() as session:
-            row = factories.referral(
-                session, "Calder Valley Engineering Ltd", PRIYA, OWEN, MONDAY - timedelta(days=7)
-            )
-            row.consent = "pending"
-            session.add(row)
-            rid = row.id
+            rid = factories.referral(
+                session,
+                "Calder Valley Engineering Ltd",
+                PRIYA,
+                OWEN,
+                MONDAY - timedelta(days=7),
+                consent="pending",
+            ).id
         await jobs.send_nudges(ctx, slack.channel.messenger, ctx.now())
         [reminder] = [p for p in slack.fake.of("chat.postMessage") if p["channel"] == SAM_DM]
         assert "gentle reminder" in section_texts(reminder)[0] and f"#{rid}" in str(reminder)
@@ -78,7 +76,7 @@ async def test_the_consent_reminder_reaches_the_owner_with_its_answers_and_snooz
             if b["type"] == "actions"
             for e in b["elements"]
         }
-        assert list(buttons) == ["Go ahead", "Let's talk first", "Snooze a week", "Not relevant"]
+        assert list(buttons) == CONSENT_BUTTONS
         go = buttons["Go ahead"]
         await slack.press(go["action_id"], go["value"], user=SAM_ID)
     with ctx.store.read() as session:

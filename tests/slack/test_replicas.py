@@ -31,8 +31,17 @@ from bot.store import Store
 from bot.store.models import InboxItem, PointEvent, Referral, ReferralEvent
 from tests.conftest import REPO, SAMPLE_CONTENT, free_port
 from tests.postgres import reset_postgres
-from tests.slack.conftest import PRIYA, PRIYA_ID, SECRET, TOKEN, dm_channel, sign
-from tests.slack.fake_slack import BOT_USER, TEAM, FakeSlack
+from tests.slack.conftest import (
+    PRIYA,
+    PRIYA_ID,
+    SECRET,
+    TOKEN,
+    button_payload,
+    dm_channel,
+    event_envelope,
+    sign,
+)
+from tests.slack.fake_slack import FakeSlack
 
 pytestmark = pytest.mark.slow
 URL = os.environ.get("CROSSBOT_TEST_POSTGRES_URL", "")
@@ -151,47 +160,13 @@ class Cluster:
             "text": words,
             "ts": f"1700000100.{n:06d}",
         }
-        envelope = {
-            "token": "legacy",
-            "team_id": TEAM,
-            "api_app_id": "A1",
-            "type": "event_callback",
-            "event_id": f"EvR{n:05d}",
-            "event_time": 1_700_000_000 + n,
-            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-            "event": event,
-        }
-        return json.dumps(envelope)
+        return event_envelope(event, f"EvR{n:05d}", n)
 
     def press_body(self, user: str, action: str, value: dict[str, Any]) -> str:
         n = next(self._ids)
-        channel = dm_channel(user)
-        payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": user, "team_id": TEAM},
-            "api_app_id": "A1",
-            "trigger_id": f"trigger.r{n}",
-            "container": {
-                "type": "message",
-                "message_ts": "1700000000.000001",
-                "channel_id": channel,
-                "is_ephemeral": False,
-            },
-            "channel": {"id": channel},
-            "message": {"ts": "1700000000.000001", "type": "message"},
-            "response_url": self.fake.response_url(f"r{n}"),
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action,
-                    "block_id": "b1",
-                    "text": {"type": "plain_text", "text": "x"},
-                    "value": json.dumps(value),
-                    "action_ts": "1700000000.1",
-                }
-            ],
-        }
+        payload = button_payload(
+            action, value, user, f"trigger.r{n}", self.fake.response_url(f"r{n}")
+        )
         return urlencode({"payload": json.dumps(payload)})
 
     async def settled(self) -> None:
