@@ -248,16 +248,13 @@ class SearchIndex:
         if internal > max(service.values(), default=0.0) and (parsed.owned or not named):
             return SearchResult(question, reason="internal", areas=asked)
         covered = {a: s for a, s in service.items() if a in self.covered}
-        lexical = self._index.scores(parsed.query)
-        best = float(lexical.max())
-        if best <= 0 and not named:
+        prior = _AREA_WEIGHT * self._area_boost(covered)
+        ranking = self._index.top(parsed.query, max(limit, 1), prior, named, _NAME_WEIGHT)
+        if ranking.best <= 0 and not named:
             reason: Reason = "uncovered" if service and not covered else "weak"
             return SearchResult(question, reason=reason, areas=asked)
-        total = lexical / max(best, 1e-9) + _AREA_WEIGHT * self._area_boost(covered)
-        if named:
-            total[list(named)] += _NAME_WEIGHT
-        order = _top(total, max(limit, 1))
-        top = int(order[0])
+        order, scores = ranking.docs.tolist(), ranking.scores  # float32, compared as such
+        top = order[0]
         if not named:
             explained = self._explained(parsed, top)
             others = {a: s for a, s in service.items() if a not in covered}
@@ -283,12 +280,11 @@ class SearchIndex:
             if explained < self.evidence_floor:
                 return SearchResult(question, reason="weak", areas=asked)
         ceiling = 1 + _AREA_WEIGHT + _NAME_WEIGHT * bool(named)
-        head = float(total[top])
+        head = float(scores[0])
         matches = [
-            Match(self.cards[int(i)], round(min(1.0, float(total[i]) / ceiling), 3))
-            for i in order[:limit]
-            if total[i] > 0
-            and (int(i) == top or int(i) in named or total[i] >= _OTHER_MATCH * head)
+            Match(self.cards[i], round(min(1.0, float(score) / ceiling), 3))
+            for i, score in zip(order[:limit], scores[:limit], strict=False)
+            if score > 0 and (i == top or i in named or score >= _OTHER_MATCH * head)
         ]
         return SearchResult(question, matches=matches, areas=asked)
 
@@ -689,16 +685,6 @@ def _intentions(said: list[str]) -> list[str]:
 
 
 _INTENT = frozenset("planning plans plan planned hoping trying going intending aiming".split())
-
-
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the `k` best scores, best first (earlier cards win ties)."""
-    if k < len(scores):
-        part = np.argpartition(-scores, k - 1)[:k]
-        cut = scores[part].min()
-        part = np.nonzero(scores >= cut)[0]  # every tie at the cut, so order stays stable
-        return part[np.argsort(-scores[part], kind="stable")][:k]
-    return np.argsort(-scores, kind="stable")[:k]
 
 
 def _name_matcher(

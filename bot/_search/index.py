@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 
@@ -11,6 +12,20 @@ from bot._search.tokens import FIELDS, CardTokens
 
 K1 = 1.2
 B = 0.6
+_PRUNE_FROM = 5_000  # documents: below this, scoring them all is as quick
+_LONG = 16  # a posting holding this share of the documents (1/16) is worth skipping
+_MARGIN = 1 + 1e-4  # float32 sums may round up a little: bounds are taken this much larger
+_SLACK = 1e-4
+
+
+class Ranking(NamedTuple):
+    """The best documents, best first, their scores (float32), the best lexical score, and
+    whether the long postings were skipped."""
+
+    docs: np.ndarray
+    scores: np.ndarray
+    best: float
+    pruned: bool = False
 
 
 class FieldIndex:
@@ -86,6 +101,130 @@ class FieldIndex:
                 np.add.at(total, posting[0], posting[1] if weight == 1 else weight * posting[1])
         return total
 
+    def top(
+        self,
+        query: Mapping[str, float],
+        k: int,
+        prior: np.ndarray,
+        bonus: Collection[int] = (),
+        bonus_weight: float = 0.0,
+        prune: bool | None = None,
+    ) -> Ranking:
+        """The `k` best documents for `score / best score + prior`, plus `bonus_weight` for
+        the documents in `bonus`: best first, earlier documents winning ties.
+
+        Pruned (MaxScore): the terms with the longest postings are read only for the
+        documents the other terms reach, as long as what they could add to any other
+        document provably keeps it out of the top `k`; otherwise every document is scored.
+        Either way the answer is the exhaustive one (`prune=False`), to the last bit. By
+        default only big indexes prune: below `_PRUNE_FROM` documents scoring all is as quick.
+        """
+        terms = [(t, w) for term, w in query.items() if (t := self.term_ids.get(term)) is not None]
+        if prune or (prune is None and self.size >= _PRUNE_FROM):
+            found = self._pruned(terms, k, prior, bonus, bonus_weight)
+            if found is not None:
+                return found
+        lexical = self._scored(terms)
+        best = float(lexical.max()) if self.size else 0.0
+        total = lexical / max(best, 1e-9) + prior
+        if len(bonus):
+            total[list(bonus)] += bonus_weight
+        order = _top(total, max(k, 1))
+        return Ranking(order, total[order], best)
+
+    def _scored(self, terms: list[tuple[int, float]]) -> np.ndarray:
+        total = np.zeros(self.size, dtype=np.float32)
+        for tid, weight in terms:
+            docs, weights = self._row(tid)
+            np.add.at(total, docs, weights if weight == 1 else weight * weights)
+        return total
+
+    def _row(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.starts[tid], self.starts[tid + 1]
+        return self.docs[lo:hi], self.weights[lo:hi]
+
+    def _pruned(
+        self,
+        terms: list[tuple[int, float]],
+        k: int,
+        prior: np.ndarray,
+        bonus: Collection[int],
+        bonus_weight: float,
+    ) -> Ranking | None:
+        """`top` reading the long postings only for the documents that could make the top
+        `k`; None when no posting is long enough for that to pay."""
+        length = {t: int(self.starts[t + 1] - self.starts[t]) for t, _ in terms}
+        long = {t for t in length if length[t] * _LONG >= self.size}
+        if not long or len(long) == len(length):
+            return None
+        # What any document could score: its exact share from the short postings, and at
+        # most every long term's ceiling (a bound: it may have none of them).
+        partial = np.zeros(self.size, dtype=np.float32)
+        for tid, weight in terms:
+            if tid not in long:
+                docs, weights = self._row(tid)
+                np.add.at(partial, docs, weights if weight == 1 else weight * weights)
+        skipped = sum(weight * float(self.ceiling[t]) for t, weight in terms if t in long)
+        bound = partial * _MARGIN + skipped * _MARGIN
+        # The best score: no document bounded below a score some document has can have it.
+        seed = np.array([int(np.argmax(partial))], dtype=np.int64)
+        floor = float(self._scored_for(terms, seed)[0])
+        near = np.flatnonzero(bound >= floor)
+        if len(near) * _LONG > self.size:
+            return None  # the long terms could lift too many: scoring all is quicker
+        lexical = self._scored_for(terms, near)
+        best = max(float(lexical.max()), floor)
+        # The k-th best total among those scored so far bounds the top k from below.
+        limit = bound / max(best, 1e-9) + prior
+        if len(bonus):
+            limit[list(bonus)] += bonus_weight
+        known = _union(near, np.fromiter(bonus, dtype=np.int64, count=len(bonus)))
+        if len(known) < k:
+            known = _union(known, np.argpartition(-limit, k - 1)[:k])
+        totals = self._totals(
+            self._scored_for(terms, known), known, best, prior, bonus, bonus_weight
+        )
+        cut = float(np.partition(totals, len(totals) - k)[len(totals) - k]) - _SLACK
+        outside = limit >= cut
+        outside[known] = False
+        rest = np.flatnonzero(outside)
+        if len(rest):
+            known = np.concatenate((known, rest))  # each part sorted: `_scored_for` per part
+            more = self._scored_for(terms, rest)
+            totals = np.concatenate(
+                (totals, self._totals(more, rest, best, prior, bonus, bonus_weight))
+            )
+        order = np.lexsort((known, -totals))[:k]
+        return Ranking(known[order], totals[order], best, pruned=True)
+
+    def _scored_for(self, terms: list[tuple[int, float]], docs: np.ndarray) -> np.ndarray:
+        """`_scored` for the sorted `docs` only: the same additions in the same order, each
+        posting searched for the documents rather than read whole."""
+        total = np.zeros(len(docs), dtype=np.float32)
+        for tid, weight in terms:
+            row, weights = self._row(tid)
+            if not len(row):
+                continue
+            at = np.minimum(np.searchsorted(row, docs), len(row) - 1)
+            hit = row[at] == docs
+            values = weights[at[hit]]
+            total[hit] += values if weight == 1 else weight * values
+        return total
+
+    @staticmethod
+    def _totals(
+        lexical: np.ndarray,
+        docs: np.ndarray,
+        best: float,
+        prior: np.ndarray,
+        bonus: Collection[int],
+        bonus_weight: float,
+    ) -> np.ndarray:
+        total = lexical / best + prior[docs]
+        if len(bonus):
+            total[np.isin(docs, list(bonus))] += bonus_weight
+        return total
+
     def frequency(self, term: str) -> int:
         """How many documents have the term."""
         tid = self.term_ids.get(term)
@@ -103,3 +242,21 @@ class FieldIndex:
         """idf of a term; a term no document has counts as the rarest."""
         tid = self.term_ids.get(term)
         return self.max_idf if tid is None else float(self.idf[tid])
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the `k` best scores, best first (earlier documents win ties)."""
+    if k < len(scores):
+        part = np.argpartition(-scores, k - 1)[:k]
+        cut = scores[part].min()
+        part = np.nonzero(scores >= cut)[0]  # every tie at the cut, so order stays stable
+        return part[np.argsort(-scores[part], kind="stable")][:k]
+    return np.argsort(-scores, kind="stable")[:k]
+
+
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of two int arrays (np.union1d hashes: slow in numpy 2)."""
+    both = np.sort(np.concatenate((a, b)).astype(np.int64))
+    keep = np.ones(len(both), dtype=bool)
+    keep[1:] = both[1:] != both[:-1]
+    return both[keep]
