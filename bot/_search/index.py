@@ -157,6 +157,12 @@ class FieldIndex:
         long = {t for t in length if length[t] * _LONG >= self.size}
         if not long or len(long) == len(length):
             return None
+        # Some document has a short term's ceiling: unless the long terms together could
+        # add less than that, they could lift every document, and skipping them can't pay.
+        skipped = sum(weight * float(self.ceiling[t]) for t, weight in terms if t in long)
+        reached = max(weight * float(self.ceiling[t]) for t, weight in terms if t not in long)
+        if skipped * _MARGIN >= reached:
+            return None
         # What any document could score: its exact share from the short postings, and at
         # most every long term's ceiling (a bound: it may have none of them).
         partial = np.zeros(self.size, dtype=np.float32)
@@ -164,7 +170,6 @@ class FieldIndex:
             if tid not in long:
                 docs, weights = self._row(tid)
                 np.add.at(partial, docs, weights if weight == 1 else weight * weights)
-        skipped = sum(weight * float(self.ceiling[t]) for t, weight in terms if t in long)
         bound = partial * _MARGIN + skipped * _MARGIN
         # The best score: no document bounded below a score some document has can have it.
         seed = np.array([int(np.argmax(partial))], dtype=np.int64)
