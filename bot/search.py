@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -199,7 +199,7 @@ class SearchIndex:
         self._area_share = np.ascontiguousarray((self._cover / cover_main[:, None]).T)
         self._area_column = {a.id: n for n, a in enumerate(self.areas)}
         self.covered = self._covered_areas()
-        names = _name_matcher(self.cards)
+        names = _name_matcher(self.cards, self._index.frequency)
         self._name_matcher, self._name_cards, self._name_words, self._joined_names = names
         self.evidence_floor = EVIDENCE_FLOOR
         self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
@@ -688,7 +688,7 @@ _INTENT = frozenset("planning plans plan planned hoping trying going intending a
 
 
 def _name_matcher(
-    cards: Sequence[Card],
+    cards: Sequence[Card], frequency: Callable[[str], int]
 ) -> tuple[PhraseMatcher, list[list[int]], list[tuple[str, ...]], dict[str, str]]:
     """Every distinct title and alias as phrases of stems, for each phrase the cards that
     have it and the name's words, and the names written as one word ('buyout' for
@@ -706,7 +706,10 @@ def _name_matcher(
                 by_phrase.setdefault(form, (said, []))[1].append(number)
     phrases = list(by_phrase)
     holders = [sorted(set(by_phrase[p][1])) for p in phrases]
-    return PhraseMatcher(phrases), holders, [by_phrase[p][0] for p in phrases], joined
+    # each name filed under its rarest term on the cards: a question's common word ('law')
+    # then checks few names, however many cards say it
+    matcher = PhraseMatcher(phrases, rarity=frequency)
+    return matcher, holders, [by_phrase[p][0] for p in phrases], joined
 
 
 def _name_forms(name: str, joined: dict[str, str]) -> tuple[tuple[str, ...], set[tuple[str, ...]]]:

@@ -196,9 +196,8 @@ def _name_tokens(name: str) -> tuple[str, ...]:
 def _body_keys(tokens: CardTokens, size: int) -> np.ndarray:
     """card × `size` + stem id for each distinct stem of a card's prose (its sections), as
     the parser reads it: leaving out referral words and numbers."""
-    prose = np.flatnonzero(tokens.segment_field >= FIELDS.index(SECTION_FIELDS[0]))
     segments = tokens.token_segments()
-    in_prose = np.isin(segments, prose)
+    in_prose = tokens.segment_field[segments] >= FIELDS.index(SECTION_FIELDS[0])
     said = tokens.tokens[in_prose]
     cards = tokens.segment_card[segments[in_prose]].astype(np.int64)
     pairs, _ = distinct(cards * max(1, len(tokens.words)) + said)
