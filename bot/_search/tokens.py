@@ -103,7 +103,7 @@ def distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _tokenise(cards: Sequence[Card]) -> CardTokens:
     global builds
-    word_ids: dict[str, int] = {}
+    word_ids: dict[bytes, int] = {}
     tokens = array("i")
     ends: list[int] = []
     owners = array("i")
@@ -111,7 +111,7 @@ def _tokenise(cards: Sequence[Card]) -> CardTokens:
     for number, card in enumerate(cards):
         for field_number, parts in enumerate(_parts(card)):
             for part in parts:
-                said = folded_words(part)
+                said = _words(part)
                 try:
                     tokens.extend(map(word_ids.__getitem__, said))
                 except KeyError:  # a new word: give every word of this part an id, then again
@@ -122,7 +122,7 @@ def _tokenise(cards: Sequence[Card]) -> CardTokens:
                 ends.append(len(tokens))
                 owners.append(number)
                 fields.append(field_number)
-    words = list(word_ids)
+    words = [word.decode() for word in word_ids]
     stem_ids: dict[str, int] = {}
     stem_of = np.fromiter(
         (-1 if w in STOPWORDS else stem_ids.setdefault(stem(w), len(stem_ids)) for w in words),
@@ -140,6 +140,20 @@ def _tokenise(cards: Sequence[Card]) -> CardTokens:
         segment_card=np.frombuffer(owners, dtype=np.int32).copy(),
         segment_field=np.frombuffer(fields, dtype=np.int8).copy(),
     )
+
+
+def _words(folded: str) -> list[bytes]:
+    """`folded_words(folded)` as bytes: ASCII text split with a byte table, several times
+    quicker than `str.translate` on the megabytes of a big firm's cards."""
+    if folded.isascii():
+        found = folded.encode().translate(_SPACES).split()
+        if b"will" not in found:  # else the word's two senses are told apart as search does
+            return found
+    return [word.encode() for word in folded_words(folded)]
+
+
+# Everything but lower-case letters and digits separates words, as in `folded_words`.
+_SPACES = bytes(c if "0" <= chr(c) <= "9" or "a" <= chr(c) <= "z" else 32 for c in range(256))
 
 
 def _parts(card: Card) -> list[list[str]]:
