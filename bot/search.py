@@ -503,7 +503,7 @@ class SearchIndex:
         segment_weight = weight_of_field[tokens.segment_field]
         stems, segments = tokens.stem_tokens(), tokens.token_segments()
         hit = wanted_stem[stems] & (segment_weight[segments] > 0)
-        pairs, _ = distinct(stems[hit].astype(np.int64) * len(segment_weight) + segments[hit])
+        pairs = distinct(stems[hit].astype(np.int64) * len(segment_weight) + segments[hit])
         pair_terms = pairs // max(1, len(segment_weight))
         pair_segments = pairs % max(1, len(segment_weight))
         bounds = np.searchsorted(pair_terms, np.arange(len(tokens.stems) + 1))

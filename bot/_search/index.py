@@ -39,26 +39,29 @@ class FieldIndex:
     def __init__(self, tokens: CardTokens, weights: Mapping[str, float]):
         self.size = size = tokens.cards
         stems = tokens.stem_tokens()
-        segments = tokens.token_segments()
-        docs = tokens.segment_card[segments].astype(np.int64)
-        fields = tokens.segment_field[segments].astype(np.int64)
+        places = tokens.segment_card.astype(np.int64) * len(FIELDS) + tokens.segment_field
+        places = places[tokens.token_segments()]  # each token's (document, field), as one int
         field_weight = np.array([weights.get(f, 0.0) for f in FIELDS], dtype=np.float64)
-        kept = (stems >= 0) & (field_weight[fields] > 0)
-        stems, docs, fields = stems[kept], docs[kept], fields[kept]
+        kept = (stems >= 0) & (field_weight[places % len(FIELDS)] > 0)
+        stems, places = stems[kept], places[kept]
+        del kept
         # Each (document, field)'s length, and each field's average over the documents.
-        lengths = np.bincount(docs * len(FIELDS) + fields, minlength=size * len(FIELDS))
+        lengths = np.bincount(places, minlength=size * len(FIELDS))
         lengths = lengths.reshape(size, len(FIELDS)).astype(np.float64)
         average = np.maximum(1.0, lengths.sum(axis=0) / max(1, size))
-        norm = field_weight / (1 - B + B * lengths / average)
+        norm = (field_weight / (1 - B + B * lengths / average)).ravel()
         # Every (term, document) pair's weighted frequency at once: one sort, one bincount.
-        keys = stems.astype(np.int64) * max(1, size) + docs
-        order = np.argsort(keys, kind="stable")  # within a pair, in the order of the text
-        ordered = keys[order]
-        first = np.ones(len(ordered), dtype=bool)
-        first[1:] = ordered[1:] != ordered[:-1]
-        pairs = ordered[first]
-        tf = np.bincount(np.cumsum(first) - 1, weights=norm[docs, fields][order])
-        del keys, order, ordered, first, docs, fields
+        # Sorted by (term, document, field), a pair's tokens come in the order of the text
+        # (a card's fields are stored in order), so the sums are the text order's.
+        keys = np.sort(stems.astype(np.int64) * (max(1, size) * len(FIELDS)) + places)
+        del stems, places
+        place = keys % (max(1, size) * len(FIELDS))
+        keys //= len(FIELDS)  # (term, document)
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        pairs = keys[first]
+        tf = np.bincount(np.cumsum(first) - 1, weights=norm[place])
+        del keys, place, first
         terms = pairs // max(1, size)
         self.docs = (pairs % max(1, size)).astype(np.int32)
         counts = np.bincount(terms, minlength=len(tokens.stems))

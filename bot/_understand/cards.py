@@ -92,13 +92,13 @@ class KeywordCardScorer:
         vocabulary = {term: n for n, term in enumerate(tokens.stems)}
         names = [[vocabulary.setdefault(w, len(vocabulary)) for w in said] for said in named]
         size = max(1, len(vocabulary))
-        name_keys = np.fromiter(
-            (n * size + w for n, said in enumerate(names) for w in said), dtype=np.int64
+        name_keys = distinct(
+            np.fromiter((n * size + w for n, said in enumerate(names) for w in said), np.int64)
         )
-        keys = np.concatenate((name_keys, _body_keys(tokens, size)))
         # one entry per (card, word); a word in the card's name and prose counts as a name
-        keys, first = distinct(keys)
-        is_name = first < len(name_keys)
+        keys = distinct(np.concatenate((name_keys, _body_keys(tokens, size))))
+        place = np.minimum(np.searchsorted(name_keys, keys), max(len(name_keys) - 1, 0))
+        is_name = name_keys[place] == keys if len(name_keys) else np.zeros(len(keys), dtype=bool)
         cards, words = keys // size, keys % size
         terms = list(vocabulary)
         # document frequency over every card, as listed (a repeated id counts each time)
@@ -200,7 +200,7 @@ def _body_keys(tokens: CardTokens, size: int) -> np.ndarray:
     in_prose = tokens.segment_field[segments] >= FIELDS.index(SECTION_FIELDS[0])
     said = tokens.tokens[in_prose]
     cards = tokens.segment_card[segments[in_prose]].astype(np.int64)
-    pairs, _ = distinct(cards * max(1, len(tokens.words)) + said)
+    pairs = distinct(cards * max(1, len(tokens.words)) + said)
     cards, said = pairs // max(1, len(tokens.words)), pairs % max(1, len(tokens.words))
     allowed = np.fromiter(
         (not (w in REFERRAL_WORDS or w.isdigit()) for w in tokens.words),
@@ -209,7 +209,7 @@ def _body_keys(tokens: CardTokens, size: int) -> np.ndarray:
     )
     stems = tokens.stem_of[said]
     kept = allowed[said] & (stems >= 0)
-    return distinct(cards[kept] * size + stems[kept])[0]
+    return distinct(cards[kept] * size + stems[kept])
 
 
 class _Vocabulary:
