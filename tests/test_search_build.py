@@ -36,7 +36,10 @@ def test_the_shared_tokens_are_the_cards_words() -> None:
         "Tax",
         ("a@firm.example",),
         aliases=("R&D relief",),
-        sections={"what_we_do": "We file returns. And claim reliefs!\n- Group relief"},
+        sections={
+            "what_we_do": "We file returns. And claim reliefs!\n- Group relief",
+            "situations": "- A contested will\n- The client will sell",
+        },
     )
     found = tokens.card_tokens([card])
     segments = [
@@ -50,6 +53,8 @@ def test_the_shared_tokens_are_the_cards_words() -> None:
     assert ("what_we_do", ["we", "file", "returns"]) in segments
     assert ("what_we_do", ["and", "claim", "reliefs"]) in segments
     assert ("what_we_do", ["group", "relief"]) in segments
+    assert ("situations", ["a", "contested", "wills"]) in segments  # the document
+    assert ("situations", ["the", "client", "will", "sell"]) in segments  # the verb
     stems = {found.words[w]: s for w, s in enumerate(found.stem_of.tolist())}
     assert stems["we"] == -1  # a stopword
     assert found.stems[stems["reliefs"]] == found.stems[stems["relief"]] == "relief"

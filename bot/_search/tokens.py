@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot._search.text import STOPWORDS, fold, folded_words, stem
+from bot._search.text import STOPWORDS, fold, is_testament, stem
 from bot.catalog import Card
 
 # The parts of a card, in the order their segments are stored (a segment knows its field
@@ -101,26 +101,29 @@ def distinct(keys: np.ndarray) -> np.ndarray:
 
 def _tokenise(cards: Sequence[Card]) -> CardTokens:
     global builds
-    word_ids: dict[bytes, int] = {}
-    tokens = array("i")
-    ends: list[int] = []
+    # Every segment's words with a marker between segments, split once: the cost per
+    # segment is one `bytes.translate`, the cost per word a dictionary lookup.
+    segments: list[bytes] = []
     owners = array("i")
     fields = array("b")
     for number, card in enumerate(cards):
         for field_number, parts in enumerate(_parts(card)):
-            for part in parts:
-                said = _words(part)
-                try:
-                    tokens.extend(map(word_ids.__getitem__, said))
-                except KeyError:  # a new word: give every word of this part an id, then again
-                    for word in said:
-                        word_ids.setdefault(word, len(word_ids))
-                    del tokens[ends[-1] if ends else 0 :]
-                    tokens.extend(map(word_ids.__getitem__, said))
-                ends.append(len(tokens))
-                owners.append(number)
-                fields.append(field_number)
-    words = [word.decode() for word in word_ids]
+            segments.extend(part.encode().translate(_SPACES) for part in parts)
+            owners.extend([number] * len(parts))
+            fields.extend([field_number] * len(parts))
+    said = _MARK.join(segments).split() if segments else []
+    del segments
+    word_ids: dict[bytes, int] = {_MARK.strip(): -1}
+    for word in dict.fromkeys(said):
+        word_ids.setdefault(word, len(word_ids) - 1)
+    marked = np.fromiter(map(word_ids.__getitem__, said), dtype=np.int32, count=len(said))
+    del said
+    words = [word.decode() for word in list(word_ids)[1:]]
+    if "will" in words:
+        marked = _testaments(marked, words)
+    marks = np.flatnonzero(marked < 0)
+    ends = np.append(marks - np.arange(len(marks)), len(marked) - len(marks))
+    ends = ends if len(owners) else ends[:0]
     stem_ids: dict[str, int] = {}
     stem_of = np.fromiter(
         (-1 if w in STOPWORDS else stem_ids.setdefault(stem(w), len(stem_ids)) for w in words),
@@ -133,25 +136,27 @@ def _tokenise(cards: Sequence[Card]) -> CardTokens:
         words=words,
         stems=list(stem_ids),
         stem_of=stem_of,
-        tokens=np.frombuffer(tokens, dtype=np.int32).copy(),
+        tokens=marked[marked >= 0],
         segment_end=np.asarray(ends, dtype=np.int64),
         segment_card=np.frombuffer(owners, dtype=np.int32).copy(),
         segment_field=np.frombuffer(fields, dtype=np.int8).copy(),
     )
 
 
-def _words(folded: str) -> list[bytes]:
-    """`folded_words(folded)` as bytes: ASCII text split with a byte table, several times
-    quicker than `str.translate` on the megabytes of a big firm's cards."""
-    if folded.isascii():
-        found = folded.encode().translate(_SPACES).split()
-        if b"will" not in found:  # else the word's two senses are told apart as search does
-            return found
-    return [word.encode() for word in folded_words(folded)]
-
-
-# Everything but lower-case letters and digits separates words, as in `folded_words`.
-_SPACES = bytes(c if "0" <= chr(c) <= "9" or "a" <= chr(c) <= "z" else 32 for c in range(256))
+def _testaments(marked: np.ndarray, words: list[str]) -> np.ndarray:
+    """'will' the document becomes 'wills' (`words` gains it), as `folded_words` decides
+    within one segment; `marked` has -1 between segments."""
+    will = words.index("will")
+    wills = words.index("wills") if "wills" in words else len(words)
+    out = marked.copy()
+    for at in np.flatnonzero(marked == will).tolist():
+        before = int(marked[at - 1]) if at else -1
+        after = int(marked[at + 1]) if at + 1 < len(marked) else -1
+        if is_testament(words[before] if before >= 0 else "", words[after] if after >= 0 else ""):
+            out[at] = wills
+    if wills == len(words) and (out == wills).any():
+        words.append("wills")
+    return out
 
 
 def _parts(card: Card) -> list[list[str]]:
@@ -162,3 +167,9 @@ def _parts(card: Card) -> list[list[str]]:
         [fold(card.team)],
         *(_SEGMENT.split(fold(card.section(key))) for key in SECTION_FIELDS),
     ]
+
+
+# Everything but lower-case letters and digits separates words, as in `folded_words`
+# (folded text is ASCII); segments are joined with a mark no text keeps.
+_SPACES = bytes(c if "0" <= chr(c) <= "9" or "a" <= chr(c) <= "z" else 32 for c in range(256))
+_MARK = b" \x01 "
