@@ -38,11 +38,13 @@ class FieldIndex:
 
     def __init__(self, tokens: CardTokens, weights: Mapping[str, float]):
         self.size = size = tokens.cards
-        stems = tokens.stem_tokens()
-        places = tokens.segment_card.astype(np.int64) * len(FIELDS) + tokens.segment_field
-        places = places[tokens.token_segments()]  # each token's (document, field), as one int
         field_weight = np.array([weights.get(f, 0.0) for f in FIELDS], dtype=np.float64)
-        kept = (stems >= 0) & (field_weight[places % len(FIELDS)] > 0)
+        # Each token's (document, field) as one int32; int64 only where the term joins it.
+        segment_place = tokens.segment_card * len(FIELDS) + tokens.segment_field
+        segment_place[field_weight[tokens.segment_field] == 0] = -1  # a field not indexed
+        places = segment_place[tokens.token_segments()]
+        stems = tokens.stem_tokens()
+        kept = (stems >= 0) & (places >= 0)
         stems, places = stems[kept], places[kept]
         del kept
         # Each (document, field)'s length, and each field's average over the documents.
@@ -53,15 +55,24 @@ class FieldIndex:
         # Every (term, document) pair's weighted frequency at once: one sort, one bincount.
         # Sorted by (term, document, field), a pair's tokens come in the order of the text
         # (a card's fields are stored in order), so the sums are the text order's.
-        keys = np.sort(stems.astype(np.int64) * (max(1, size) * len(FIELDS)) + places)
-        del stems, places
-        place = keys % (max(1, size) * len(FIELDS))
+        span = max(1, size) * len(FIELDS)
+        keys = stems.astype(np.int64)
+        del stems
+        keys *= span
+        keys += places
+        del places
+        keys.sort()
+        place = (keys % span).astype(np.int32)
         keys //= len(FIELDS)  # (term, document)
         first = np.ones(len(keys), dtype=bool)
         first[1:] = keys[1:] != keys[:-1]
         pairs = keys[first]
-        tf = np.bincount(np.cumsum(first) - 1, weights=norm[place])
-        del keys, place, first
+        del keys
+        group = np.cumsum(first, dtype=np.int32)
+        group -= 1
+        del first
+        tf = np.bincount(group, weights=norm[place])
+        del group, place
         terms = pairs // max(1, size)
         self.docs = (pairs % max(1, size)).astype(np.int32)
         counts = np.bincount(terms, minlength=len(tokens.stems))

@@ -34,6 +34,7 @@ FIELDS = (
 )
 SECTION_FIELDS = FIELDS[3:]
 _SEGMENT = re.compile(r"[.!?;]\s+|\n")  # sentences, bullets and lines of a section
+_BATCH = 256  # cards tokenised together
 _CACHED = 2  # builds kept: the latest, and the one it replaces while that still answers
 
 
@@ -91,9 +92,11 @@ def forget() -> None:
 
 
 def distinct(keys: np.ndarray) -> np.ndarray:
-    """The distinct values of `keys`, ascending. (A sort: numpy 2's hashing `np.unique` and
-    a stable `argsort` are each many times slower on the millions of keys of a big firm.)"""
-    ordered = np.sort(keys)
+    """The distinct values of `keys` (sorted in place), ascending. (A sort: numpy 2's hashing
+    `np.unique` and a stable `argsort` are each many times slower on the millions of keys
+    of a big firm.)"""
+    keys.sort()
+    ordered = keys
     first = np.ones(len(ordered), dtype=bool)
     first[1:] = ordered[1:] != ordered[:-1]
     return ordered[first]
@@ -101,29 +104,34 @@ def distinct(keys: np.ndarray) -> np.ndarray:
 
 def _tokenise(cards: Sequence[Card]) -> CardTokens:
     global builds
-    # Every segment's words with a marker between segments, split once: the cost per
-    # segment is one `bytes.translate`, the cost per word a dictionary lookup.
-    segments: list[bytes] = []
+    word_ids: dict[bytes, int] = {_MARK.strip(): -1}  # -1 marks the end of a segment
+    marked = array("i")
     owners = array("i")
     fields = array("b")
-    for number, card in enumerate(cards):
-        for field_number, parts in enumerate(_parts(card)):
-            segments.extend(part.encode().translate(_SPACES) for part in parts)
-            owners.extend([number] * len(parts))
-            fields.extend([field_number] * len(parts))
-    said = _MARK.join(segments).split() if segments else []
-    del segments
-    word_ids: dict[bytes, int] = {_MARK.strip(): -1}
-    for word in dict.fromkeys(said):
-        word_ids.setdefault(word, len(word_ids) - 1)
-    marked = np.fromiter(map(word_ids.__getitem__, said), dtype=np.int32, count=len(said))
-    del said
+    for start in range(0, len(cards), _BATCH):
+        segments: list[bytes] = []
+        for number, card in enumerate(cards[start : start + _BATCH], start):
+            for field_number, parts in enumerate(_parts(card)):
+                segments.extend(part.encode().translate(_SPACES) for part in parts)
+                owners.extend([number] * len(parts))
+                fields.extend([field_number] * len(parts))
+        # A batch's segments joined with a mark and split once: the cost per segment is
+        # one `bytes.translate`, per word a dictionary lookup (batched, the words of a big
+        # firm never are all Python objects at once).
+        said = _MARK.join((*segments, b"")).split()
+        done = len(marked)
+        try:
+            marked.extend(map(word_ids.__getitem__, said))
+        except KeyError:  # new words: give them ids, then read the batch again
+            for word in dict.fromkeys(said):
+                word_ids.setdefault(word, len(word_ids) - 1)
+            del marked[done:]
+            marked.extend(map(word_ids.__getitem__, said))
     words = [word.decode() for word in list(word_ids)[1:]]
+    ids = np.frombuffer(marked, dtype=np.int32) if marked else np.zeros(0, dtype=np.int32)
     if "will" in words:
-        marked = _testaments(marked, words)
-    marks = np.flatnonzero(marked < 0)
-    ends = np.append(marks - np.arange(len(marks)), len(marked) - len(marks))
-    ends = ends if len(owners) else ends[:0]
+        ids = _testaments(ids, words)
+    marks = np.flatnonzero(ids < 0)
     stem_ids: dict[str, int] = {}
     stem_of = np.fromiter(
         (-1 if w in STOPWORDS else stem_ids.setdefault(stem(w), len(stem_ids)) for w in words),
@@ -136,8 +144,8 @@ def _tokenise(cards: Sequence[Card]) -> CardTokens:
         words=words,
         stems=list(stem_ids),
         stem_of=stem_of,
-        tokens=marked[marked >= 0],
-        segment_end=np.asarray(ends, dtype=np.int64),
+        tokens=ids[ids >= 0],
+        segment_end=(marks - np.arange(len(marks))).astype(np.int64),
         segment_card=np.frombuffer(owners, dtype=np.int32).copy(),
         segment_field=np.frombuffer(fields, dtype=np.int8).copy(),
     )

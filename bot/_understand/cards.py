@@ -198,9 +198,11 @@ def _body_keys(tokens: CardTokens, size: int) -> np.ndarray:
     the parser reads it: leaving out referral words and numbers."""
     segments = tokens.token_segments()
     in_prose = tokens.segment_field[segments] >= FIELDS.index(SECTION_FIELDS[0])
-    said = tokens.tokens[in_prose]
-    cards = tokens.segment_card[segments[in_prose]].astype(np.int64)
-    pairs = distinct(cards * max(1, len(tokens.words)) + said)
+    keys = tokens.segment_card[segments[in_prose]].astype(np.int64)
+    del segments
+    keys *= max(1, len(tokens.words))
+    keys += tokens.tokens[in_prose]
+    pairs = distinct(keys)
     cards, said = pairs // max(1, len(tokens.words)), pairs % max(1, len(tokens.words))
     allowed = np.fromiter(
         (not (w in REFERRAL_WORDS or w.isdigit()) for w in tokens.words),
