@@ -11,8 +11,9 @@ them: on a shared machine the wall clock mostly measures the neighbours. The mac
 average is printed at the start and the end.
 
 - content build: the search index and the referral parser's lookups, built from scratch
-  (CPU and wall; the search build tokenises the cards, the parser's reads those tokens), and the build's peak memory: traced (tracemalloc) and the resident set
-  it added in a child process (`ru_maxrss`);
+  (CPU and wall; the search build tokenises the cards, the parser's reads those tokens),
+  and the build's peak memory: traced (tracemalloc) and the resident set it added in a
+  child process (`ru_maxrss`);
 - per-turn p50 / p95 through `conversation.handle` on a SQLite store for a who-does
   question, a referral sentence, the confirm button and the leaderboard (each speaker has
   had a first turn, the welcome, before: it is timed apart, as "first contact");
