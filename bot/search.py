@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -35,15 +35,14 @@ from bot._search.text import (
     OWNERSHIP,
     PARTICLES,
     STOPWORDS,
-    content_stems,
     english_words,
     fold,
-    folded_words,
     phrasal,
     stem,
     terms,
     words,
 )
+from bot._search.tokens import FIELDS, CardTokens, card_tokens, distinct
 from bot._search.vocab import (
     Area,
     Glossary,
@@ -180,10 +179,9 @@ class SearchIndex:
         self.clients = list(clients)
         self.areas = list(areas)
         self._area_kind = {a.id: a.kind for a in self.areas}
-        self._known: set[str] = set()
-        segments: list[tuple[int, float, list[str]]] = []
-        docs = [_fields(n, card, self._known, segments) for n, card in enumerate(self.cards)]
-        self._index = FieldIndex(docs, FIELD_WEIGHTS)
+        tokens = card_tokens(self.cards)  # shared with the referral parser's card scorer
+        self._known: set[str] = set(tokens.words)
+        self._index = FieldIndex(tokens, FIELD_WEIGHTS)
         self._glossary_matcher, self._glossary_group = glossary.matcher()
         self._glossary = glossary
         phrases, self._phrase_area = [], []
@@ -192,7 +190,7 @@ class SearchIndex:
                 phrases.append(phrase)
                 self._phrase_area.append(number)
         self._area_matcher = PhraseMatcher(phrases)
-        self._cover = self._coverage(segments)
+        self._cover = self._coverage(tokens)
         # Each card's main area weight, once: per question only the asked areas' columns
         # are read, so the work per question doesn't grow with the taxonomy.
         cover_main = np.maximum(self._cover.max(axis=1, initial=0.0), _COVERED)
@@ -201,7 +199,7 @@ class SearchIndex:
         self._area_share = np.ascontiguousarray((self._cover / cover_main[:, None]).T)
         self._area_column = {a.id: n for n, a in enumerate(self.areas)}
         self.covered = self._covered_areas()
-        names = _name_matcher(self.cards)
+        names = _name_matcher(self.cards, self._index.frequency)
         self._name_matcher, self._name_cards, self._name_words, self._joined_names = names
         self.evidence_floor = EVIDENCE_FLOOR
         self._known.update(glossary.words, STOPWORDS, area_words(self.areas))
@@ -210,7 +208,7 @@ class SearchIndex:
         for known in sorted(w for w in self._known if len(w) >= 4):
             self._fuzzy_choices[known[0]].append(known)
         self._corrections: dict[str, str] = {}
-        self._sorted_terms = sorted(self._index.postings)
+        self._sorted_terms = sorted(self._index.terms)
 
     @classmethod
     def build(
@@ -250,16 +248,13 @@ class SearchIndex:
         if internal > max(service.values(), default=0.0) and (parsed.owned or not named):
             return SearchResult(question, reason="internal", areas=asked)
         covered = {a: s for a, s in service.items() if a in self.covered}
-        lexical = self._index.scores(parsed.query)
-        best = float(lexical.max())
-        if best <= 0 and not named:
+        prior = _AREA_WEIGHT * self._area_boost(covered)
+        ranking = self._index.top(parsed.query, max(limit, 1), prior, named, _NAME_WEIGHT)
+        if ranking.best <= 0 and not named:
             reason: Reason = "uncovered" if service and not covered else "weak"
             return SearchResult(question, reason=reason, areas=asked)
-        total = lexical / max(best, 1e-9) + _AREA_WEIGHT * self._area_boost(covered)
-        if named:
-            total[list(named)] += _NAME_WEIGHT
-        order = _top(total, max(limit, 1))
-        top = int(order[0])
+        order, scores = ranking.docs.tolist(), ranking.scores  # float32, compared as such
+        top = order[0]
         if not named:
             explained = self._explained(parsed, top)
             others = {a: s for a, s in service.items() if a not in covered}
@@ -285,12 +280,11 @@ class SearchIndex:
             if explained < self.evidence_floor:
                 return SearchResult(question, reason="weak", areas=asked)
         ceiling = 1 + _AREA_WEIGHT + _NAME_WEIGHT * bool(named)
-        head = float(total[top])
+        head = float(scores[0])
         matches = [
-            Match(self.cards[int(i)], round(min(1.0, float(total[i]) / ceiling), 3))
-            for i in order[:limit]
-            if total[i] > 0
-            and (int(i) == top or int(i) in named or total[i] >= _OTHER_MATCH * head)
+            Match(self.cards[i], round(min(1.0, float(score) / ceiling), 3))
+            for i, score in zip(order[:limit], scores[:limit], strict=False)
+            if score > 0 and (i == top or i in named or score >= _OTHER_MATCH * head)
         ]
         return SearchResult(question, matches=matches, areas=asked)
 
@@ -412,7 +406,7 @@ class SearchIndex:
         """Index terms of the same family that stemming kept apart ('bribe' and 'briberi')."""
         if len(term) < _FAMILY:
             return set()
-        found = {term[:k] for k in range(_FAMILY, len(term)) if term[:k] in self._index.postings}
+        found = {term[:k] for k in range(_FAMILY, len(term)) if self._index.has(term[:k])}
         start = bisect.bisect_left(self._sorted_terms, term)
         for other in self._sorted_terms[start : start + 8]:
             if not other.startswith(term):
@@ -493,36 +487,57 @@ class SearchIndex:
         about = (self._cover >= _COVERED) & (self._cover >= _DOMINANT * main)
         return {self.areas[a].id for a in np.nonzero(about.any(axis=0))[0]}
 
-    def _coverage(self, segments: list[tuple[int, float, list[str]]]) -> np.ndarray:
+    def _coverage(self, tokens: CardTokens) -> np.ndarray:
         """How strongly each card covers each area: its distinct phrases, each counted once
         with the weight of the most telling field it appears in.
 
-        On cards a phrase counts when all its terms are in one sentence, bullet or alias;
-        set intersections make that fast on thousands of cards.
+        On cards a phrase counts when all its terms are in one sentence, bullet or alias:
+        each phrase term's segments, intersected as sorted arrays.
         """
+        phrases = self._area_matcher.phrases
         # Only the terms of some phrase matter, which most words of a card are not.
-        wanted = {term for phrase in self._area_matcher.phrases for term in phrase}
-        holders: dict[str, set[int]] = defaultdict(set)
-        for number, (_, _, stems) in enumerate(segments):
-            for term in wanted.intersection(stems):
-                holders[term].add(number)
-        segment_doc = np.fromiter((s[0] for s in segments), dtype=np.int64, count=len(segments))
-        segment_weight = np.fromiter(
-            (s[1] for s in segments), dtype=np.float32, count=len(segments)
-        )
+        wanted = {self._index.term_ids.get(term, -1) for phrase in phrases for term in phrase}
+        wanted_stem = np.zeros(len(tokens.stems) + 1, dtype=bool)  # the last: stopwords (-1)
+        wanted_stem[[t for t in wanted if t >= 0]] = True
+        weight_of_field = np.array([_COVER_WEIGHTS.get(f, 0.0) for f in FIELDS], np.float32)
+        segment_weight = weight_of_field[tokens.segment_field]
+        stems, segments = tokens.stem_tokens(), tokens.token_segments()
+        hit = wanted_stem[stems] & (segment_weight[segments] > 0)
+        pairs = distinct(stems[hit].astype(np.int64) * len(segment_weight) + segments[hit])
+        pair_terms = pairs // max(1, len(segment_weight))
+        pair_segments = pairs % max(1, len(segment_weight))
+        bounds = np.searchsorted(pair_terms, np.arange(len(tokens.stems) + 1))
+        found_phrases: list[int] = []
+        found_segments: list[np.ndarray] = []
+        for pid, phrase in enumerate(phrases):
+            ids = [self._index.term_ids.get(term, -1) for term in phrase]
+            if min(ids) < 0:
+                continue
+            held = sorted((pair_segments[bounds[t] : bounds[t + 1]] for t in ids), key=len)
+            where = held[0]
+            for other in held[1:]:
+                if not len(where):
+                    break
+                where = np.intersect1d(where, other, assume_unique=True)
+            if len(where):
+                found_phrases.append(pid)
+                found_segments.append(where)
         cover = np.zeros((len(self.cards), len(self.areas)), dtype=np.float32)
-        for pid, phrase in enumerate(self._area_matcher.phrases):
-            found = [holders.get(term) for term in phrase]
-            if not all(found):
-                continue
-            sets = sorted((f for f in found if f is not None), key=len)
-            hits = sets[0].intersection(*sets[1:])
-            if not hits:
-                continue
-            where = np.fromiter(hits, dtype=np.int64, count=len(hits))
-            best = np.zeros(len(self.cards), dtype=np.float32)  # per card, its best field
-            np.maximum.at(best, segment_doc[where], segment_weight[where])
-            cover[:, self._phrase_area[pid]] += best
+        if not found_phrases:
+            return cover
+        lengths = [len(w) for w in found_segments]
+        where = np.concatenate(found_segments)
+        pids = np.repeat(np.asarray(found_phrases, dtype=np.int64), lengths)
+        cards = tokens.segment_card[where].astype(np.int64)
+        # Per (phrase, card) its best field; then each card's phrases added to their areas in
+        # phrase order, as one dense column per phrase would add them.
+        keys = pids * len(self.cards) + cards
+        order = np.lexsort((-segment_weight[where], keys))
+        keys, weights = keys[order], segment_weight[where][order]
+        first = np.concatenate(([True], keys[1:] != keys[:-1]))
+        keys, weights = keys[first], weights[first]
+        areas = np.asarray(self._phrase_area, dtype=np.int64)[keys // len(self.cards)]
+        np.add.at(cover, (keys % len(self.cards), areas), weights)
         return cover
 
     # -- people, teams, clients -----------------------------------------------------------
@@ -660,38 +675,6 @@ def _spelled_clients(clients: Sequence[Client]) -> list[tuple[str, Client]]:
     ]
 
 
-def _fields(
-    number: int,
-    card: Card,
-    vocabulary: set[str],
-    segments: list[tuple[int, float, list[str]]],
-) -> dict[str, list[str]]:
-    """A card's stemmed terms per field. Its words are added to `vocabulary`, and the
-    sentences, bullets and aliases of the fields that say what it covers to `segments`
-    as (card number, field weight, stems)."""
-    texts = {
-        "title": [fold(card.title)],
-        "aliases": [fold(alias) for alias in card.aliases],
-        "team": [fold(card.team)],
-        **{key: _SEGMENT.split(fold(card.section(key))) for key in _SECTION_FIELDS},
-    }
-    fields: dict[str, list[str]] = {}
-    seen: list[str] = []
-    for name, parts in texts.items():
-        weight = _COVER_WEIGHTS.get(name, 0.0)
-        stems: list[str] = []
-        for part in parts:
-            said = folded_words(part)
-            seen.extend(said)
-            kept = content_stems(said)
-            stems.extend(kept)
-            if weight and kept:
-                segments.append((number, weight, kept))
-        fields[name] = stems
-    vocabulary.update(seen)
-    return fields
-
-
 def _intentions(said: list[str]) -> list[str]:
     """Drop the verbs of intention: 'planning to sign' is about signing, not planning."""
     return [
@@ -704,18 +687,8 @@ def _intentions(said: list[str]) -> list[str]:
 _INTENT = frozenset("planning plans plan planned hoping trying going intending aiming".split())
 
 
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the `k` best scores, best first (earlier cards win ties)."""
-    if k < len(scores):
-        part = np.argpartition(-scores, k - 1)[:k]
-        cut = scores[part].min()
-        part = np.nonzero(scores >= cut)[0]  # every tie at the cut, so order stays stable
-        return part[np.argsort(-scores[part], kind="stable")][:k]
-    return np.argsort(-scores, kind="stable")[:k]
-
-
 def _name_matcher(
-    cards: Sequence[Card],
+    cards: Sequence[Card], frequency: Callable[[str], int]
 ) -> tuple[PhraseMatcher, list[list[int]], list[tuple[str, ...]], dict[str, str]]:
     """Every distinct title and alias as phrases of stems, for each phrase the cards that
     have it and the name's words, and the names written as one word ('buyout' for
@@ -733,7 +706,10 @@ def _name_matcher(
                 by_phrase.setdefault(form, (said, []))[1].append(number)
     phrases = list(by_phrase)
     holders = [sorted(set(by_phrase[p][1])) for p in phrases]
-    return PhraseMatcher(phrases), holders, [by_phrase[p][0] for p in phrases], joined
+    # each name filed under its rarest term on the cards: a question's common word ('law')
+    # then checks few names, however many cards say it
+    matcher = PhraseMatcher(phrases, rarity=frequency)
+    return matcher, holders, [by_phrase[p][0] for p in phrases], joined
 
 
 def _name_forms(name: str, joined: dict[str, str]) -> tuple[tuple[str, ...], set[tuple[str, ...]]]:
@@ -755,5 +731,3 @@ _FILLER = frozenset(
     "shouldnt couldnt wouldnt im ive id pls plz thanks thank cheers".split()
 )
 _CLIENT_WORDS = frozenset(("client", "clients", "customer", "customers"))
-_SEGMENT = re.compile(r"[.!?;]\s+|\n")
-_SECTION_FIELDS = ("what_we_do", "situations", "clients_we_want", "positioning", "questions")

@@ -9,10 +9,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot._search.index import _top
 from bot._understand import cards as cards_module
 from bot.catalog import Card, Catalog, ClientRecord, PersonRecord, load_catalog
 from bot.context import Context
-from bot.search import _top
 from bot.understand import (
     Directory,
     KeywordCardScorer,

@@ -3,80 +3,254 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping
+from typing import NamedTuple
 
 import numpy as np
 
+from bot._search.tokens import FIELDS, CardTokens
+
 K1 = 1.2
 B = 0.6
+_PRUNE_FROM = 5_000  # documents: below this, scoring them all is as quick
+_LONG = 16  # a posting holding this share of the documents (1/16) is worth skipping
+_MARGIN = 1 + 1e-4  # float32 sums may round up a little: bounds are taken this much larger
+_SLACK = 1e-4
+
+
+class Ranking(NamedTuple):
+    """The best documents, best first, their scores (float32), the best lexical score, and
+    whether the long postings were skipped."""
+
+    docs: np.ndarray
+    scores: np.ndarray
+    best: float
+    pruned: bool = False
 
 
 class FieldIndex:
     """BM25F: per-field weighted, length-normalised term frequencies, saturated once per term.
 
-    Term weights are precomputed per (term, document), so a query costs one vectorised
-    add per query term, whatever the number of documents.
+    Term weights are precomputed per (term, document) and stored term by term in three
+    flat arrays (compressed rows: documents int32, weights float32, row starts), so a query
+    costs one vectorised add per query term, whatever the number of documents.
     """
 
-    def __init__(self, docs: Sequence[Mapping[str, Sequence[str]]], weights: Mapping[str, float]):
-        self.size = len(docs)
-        avg = {
-            f: max(1.0, sum(len(d.get(f, ())) for d in docs) / max(1, len(docs))) for f in weights
-        }
-        all_terms: list[str] = []
-        token_docs: list[int] = []
-        token_weights: list[float] = []
-        for n, doc in enumerate(docs):
-            for fld, weight in weights.items():
-                toks = doc.get(fld, ())
-                if not toks:
-                    continue
-                norm = weight / (1 - B + B * len(toks) / avg[fld])
-                all_terms.extend(toks)
-                token_docs.extend([n] * len(toks))
-                token_weights.extend([norm] * len(toks))
-        vocabulary = {term: i for i, term in enumerate(dict.fromkeys(all_terms))}
-        token_terms = list(map(vocabulary.__getitem__, all_terms))
+    def __init__(self, tokens: CardTokens, weights: Mapping[str, float]):
+        self.size = size = tokens.cards
+        field_weight = np.array([weights.get(f, 0.0) for f in FIELDS], dtype=np.float64)
+        # Each token's (document, field) as one int32; int64 only where the term joins it.
+        segment_place = tokens.segment_card * len(FIELDS) + tokens.segment_field
+        segment_place[field_weight[tokens.segment_field] == 0] = -1  # a field not indexed
+        places = segment_place[tokens.token_segments()]
+        stems = tokens.stem_tokens()
+        kept = (stems >= 0) & (places >= 0)
+        stems, places = stems[kept], places[kept]
+        del kept
+        # Each (document, field)'s length, and each field's average over the documents.
+        lengths = np.bincount(places, minlength=size * len(FIELDS))
+        lengths = lengths.reshape(size, len(FIELDS)).astype(np.float64)
+        average = np.maximum(1.0, lengths.sum(axis=0) / max(1, size))
+        norm = (field_weight / (1 - B + B * lengths / average)).ravel()
         # Every (term, document) pair's weighted frequency at once: one sort, one bincount.
-        keys = np.asarray(token_terms, dtype=np.int64) * max(1, self.size) + np.asarray(
-            token_docs, dtype=np.int64
-        )
-        pairs, inverse = np.unique(keys, return_inverse=True)
-        tf_sorted = np.bincount(inverse, weights=np.asarray(token_weights, dtype=np.float64))
-        terms_arr = (pairs // max(1, self.size)).astype(np.int64)
-        docs_sorted = (pairs % max(1, self.size)).astype(np.int32)
-        counts = np.bincount(terms_arr, minlength=len(vocabulary))
-        idf = np.log(1 + (self.size - counts + 0.5) / (counts + 0.5))
-        weight_sorted = (np.repeat(idf, counts) * tf_sorted * (K1 + 1) / (K1 + tf_sorted)).astype(
-            np.float32
-        )
-        bounds = np.concatenate(([0], np.cumsum(counts)))
-        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self.idf: dict[str, float] = {}
-        for term, tid in vocabulary.items():
-            lo, hi = bounds[tid], bounds[tid + 1]
-            self.postings[term] = (docs_sorted[lo:hi], weight_sorted[lo:hi])
-            self.idf[term] = float(idf[tid])
-        self.max_idf = math.log(1 + (self.size + 0.5) / 0.5)
+        # Sorted by (term, document, field), a pair's tokens come in the order of the text
+        # (a card's fields are stored in order), so the sums are the text order's.
+        span = max(1, size) * len(FIELDS)
+        keys = stems.astype(np.int64)
+        del stems
+        keys *= span
+        keys += places
+        del places
+        keys.sort()
+        place = (keys % span).astype(np.int32)
+        keys //= len(FIELDS)  # (term, document)
+        first = np.ones(len(keys), dtype=bool)
+        first[1:] = keys[1:] != keys[:-1]
+        pairs = keys[first]
+        del keys
+        group = np.cumsum(first, dtype=np.int32)
+        group -= 1
+        del first
+        tf = np.bincount(group, weights=norm[place])
+        del group, place
+        terms = pairs // max(1, size)
+        self.docs = (pairs % max(1, size)).astype(np.int32)
+        counts = np.bincount(terms, minlength=len(tokens.stems))
+        idf = np.log(1 + (size - counts + 0.5) / (counts + 0.5))
+        self.weights = (np.repeat(idf, counts) * tf * (K1 + 1) / (K1 + tf)).astype(np.float32)
+        self.starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        present = np.flatnonzero(counts)
+        self.term_ids = {tokens.stems[t]: int(t) for t in present}
+        self.idf = idf
+        # The most any one document gets from each term: bounds for pruning (`best`).
+        self.ceiling = np.zeros(len(counts), dtype=np.float32)
+        if len(present):
+            self.ceiling[present] = np.maximum.reduceat(self.weights, self.starts[present])
+        self.max_idf = math.log(1 + (size + 0.5) / 0.5)
+
+    @property
+    def terms(self) -> Iterable[str]:
+        """Every term some document has."""
+        return self.term_ids.keys()
+
+    def has(self, term: str) -> bool:
+        return term in self.term_ids
+
+    def posting(self, term: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The documents that have the term (ascending) and its weight in each, or None."""
+        tid = self.term_ids.get(term)
+        if tid is None:
+            return None
+        lo, hi = self.starts[tid], self.starts[tid + 1]
+        return self.docs[lo:hi], self.weights[lo:hi]
 
     def scores(self, query: Mapping[str, float]) -> np.ndarray:
         """BM25F score of every document for weighted query terms."""
         total = np.zeros(self.size, dtype=np.float32)
         for term, weight in query.items():
-            posting = self.postings.get(term)
+            posting = self.posting(term)
             if posting is not None:
                 # `add.at` adds in one pass (numpy ≥ 1.25): a third of `total[docs] += ...`
                 # at 20,000 cards, where a question's terms reach most of them
                 np.add.at(total, posting[0], posting[1] if weight == 1 else weight * posting[1])
         return total
 
+    def top(
+        self,
+        query: Mapping[str, float],
+        k: int,
+        prior: np.ndarray,
+        bonus: Collection[int] = (),
+        bonus_weight: float = 0.0,
+        prune: bool | None = None,
+    ) -> Ranking:
+        """The `k` best documents for `score / best score + prior`, plus `bonus_weight` for
+        the documents in `bonus`: best first, earlier documents winning ties.
+
+        Pruned (MaxScore): the terms with the longest postings are read only for the
+        documents the other terms reach, as long as what they could add to any other
+        document provably keeps it out of the top `k`; otherwise every document is scored.
+        Either way the answer is the exhaustive one (`prune=False`), to the last bit. By
+        default only big indexes prune: below `_PRUNE_FROM` documents scoring all is as quick.
+        """
+        terms = [(t, w) for term, w in query.items() if (t := self.term_ids.get(term)) is not None]
+        if prune or (prune is None and self.size >= _PRUNE_FROM):
+            found = self._pruned(terms, k, prior, bonus, bonus_weight)
+            if found is not None:
+                return found
+        lexical = self._scored(terms)
+        best = float(lexical.max()) if self.size else 0.0
+        total = lexical / max(best, 1e-9) + prior
+        if len(bonus):
+            total[list(bonus)] += bonus_weight
+        order = _top(total, max(k, 1))
+        return Ranking(order, total[order], best)
+
+    def _scored(self, terms: list[tuple[int, float]]) -> np.ndarray:
+        total = np.zeros(self.size, dtype=np.float32)
+        for tid, weight in terms:
+            docs, weights = self._row(tid)
+            np.add.at(total, docs, weights if weight == 1 else weight * weights)
+        return total
+
+    def _row(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.starts[tid], self.starts[tid + 1]
+        return self.docs[lo:hi], self.weights[lo:hi]
+
+    def _pruned(
+        self,
+        terms: list[tuple[int, float]],
+        k: int,
+        prior: np.ndarray,
+        bonus: Collection[int],
+        bonus_weight: float,
+    ) -> Ranking | None:
+        """`top` reading the long postings only for the documents that could make the top
+        `k`; None when no posting is long enough for that to pay."""
+        length = {t: int(self.starts[t + 1] - self.starts[t]) for t, _ in terms}
+        long = {t for t in length if length[t] * _LONG >= self.size}
+        if not long or len(long) == len(length):
+            return None
+        # Some document has a short term's ceiling: unless the long terms together could
+        # add less than that, they could lift every document, and skipping them can't pay.
+        skipped = sum(weight * float(self.ceiling[t]) for t, weight in terms if t in long)
+        reached = max(weight * float(self.ceiling[t]) for t, weight in terms if t not in long)
+        if skipped * _MARGIN >= reached:
+            return None
+        # What any document could score: its exact share from the short postings, and at
+        # most every long term's ceiling (a bound: it may have none of them).
+        partial = np.zeros(self.size, dtype=np.float32)
+        for tid, weight in terms:
+            if tid not in long:
+                docs, weights = self._row(tid)
+                np.add.at(partial, docs, weights if weight == 1 else weight * weights)
+        bound = partial * _MARGIN + skipped * _MARGIN
+        # The best score: no document bounded below a score some document has can have it.
+        seed = np.array([int(np.argmax(partial))], dtype=np.int64)
+        floor = float(self._scored_for(terms, seed)[0])
+        near = np.flatnonzero(bound >= floor)
+        if len(near) * _LONG > self.size:
+            return None  # the long terms could lift too many: scoring all is quicker
+        lexical = self._scored_for(terms, near)
+        best = max(float(lexical.max()), floor)
+        # The k-th best total among those scored so far bounds the top k from below.
+        limit = bound / max(best, 1e-9) + prior
+        if len(bonus):
+            limit[list(bonus)] += bonus_weight
+        known = _union(near, np.fromiter(bonus, dtype=np.int64, count=len(bonus)))
+        if len(known) < k:
+            known = _union(known, np.argpartition(-limit, k - 1)[:k])
+        totals = self._totals(
+            self._scored_for(terms, known), known, best, prior, bonus, bonus_weight
+        )
+        cut = float(np.partition(totals, len(totals) - k)[len(totals) - k]) - _SLACK
+        outside = limit >= cut
+        outside[known] = False
+        rest = np.flatnonzero(outside)
+        if len(rest):
+            known = np.concatenate((known, rest))  # each part sorted: `_scored_for` per part
+            more = self._scored_for(terms, rest)
+            totals = np.concatenate(
+                (totals, self._totals(more, rest, best, prior, bonus, bonus_weight))
+            )
+        order = np.lexsort((known, -totals))[:k]
+        return Ranking(known[order], totals[order], best, pruned=True)
+
+    def _scored_for(self, terms: list[tuple[int, float]], docs: np.ndarray) -> np.ndarray:
+        """`_scored` for the sorted `docs` only: the same additions in the same order, each
+        posting searched for the documents rather than read whole."""
+        total = np.zeros(len(docs), dtype=np.float32)
+        for tid, weight in terms:
+            row, weights = self._row(tid)
+            if not len(row):
+                continue
+            at = np.minimum(np.searchsorted(row, docs), len(row) - 1)
+            hit = row[at] == docs
+            values = weights[at[hit]]
+            total[hit] += values if weight == 1 else weight * values
+        return total
+
+    @staticmethod
+    def _totals(
+        lexical: np.ndarray,
+        docs: np.ndarray,
+        best: float,
+        prior: np.ndarray,
+        bonus: Collection[int],
+        bonus_weight: float,
+    ) -> np.ndarray:
+        total = lexical / best + prior[docs]
+        if len(bonus):
+            total[np.isin(docs, list(bonus))] += bonus_weight
+        return total
+
     def frequency(self, term: str) -> int:
         """How many documents have the term."""
-        posting = self.postings.get(term)
-        return 0 if posting is None else len(posting[0])
+        tid = self.term_ids.get(term)
+        return 0 if tid is None else int(self.starts[tid + 1] - self.starts[tid])
 
     def contains(self, term: str, doc: int) -> bool:
-        posting = self.postings.get(term)
+        posting = self.posting(term)
         if posting is None:
             return False
         docs = posting[0]  # sorted: one binary search
@@ -85,4 +259,23 @@ class FieldIndex:
 
     def term_idf(self, term: str) -> float:
         """idf of a term; a term no document has counts as the rarest."""
-        return self.idf.get(term, self.max_idf)
+        tid = self.term_ids.get(term)
+        return self.max_idf if tid is None else float(self.idf[tid])
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the `k` best scores, best first (earlier documents win ties)."""
+    if k < len(scores):
+        part = np.argpartition(-scores, k - 1)[:k]
+        cut = scores[part].min()
+        part = np.nonzero(scores >= cut)[0]  # every tie at the cut, so order stays stable
+        return part[np.argsort(-scores[part], kind="stable")][:k]
+    return np.argsort(-scores, kind="stable")[:k]
+
+
+def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of two int arrays (np.union1d hashes: slow in numpy 2)."""
+    both = np.sort(np.concatenate((a, b)).astype(np.int64))
+    keep = np.ones(len(both), dtype=bool)
+    keep[1:] = both[1:] != both[:-1]
+    return both[keep]

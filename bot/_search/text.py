@@ -79,9 +79,15 @@ def _testaments(found: list[str]) -> list[str]:
             continue
         before = found[i - 1] if i else ""
         after = found[i + 1] if i + 1 < len(found) else ""
-        if before in _BEFORE_NOUN or after in _AFTER_NOUN or not after:
+        if is_testament(before, after):
             out[i] = "wills"
     return out
+
+
+def is_testament(before: str, after: str) -> bool:
+    """Whether 'will' between these words ("" at either end) is the document: 'a will',
+    'will dispute', a will at the end; else it is the verb."""
+    return before in _BEFORE_NOUN or after in _AFTER_NOUN or not after
 
 
 @lru_cache(maxsize=200_000)

@@ -6,14 +6,13 @@ import bisect
 import math
 import os
 import re
-from collections import Counter
 from collections.abc import Callable, Container, Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bot._search.text import content_stems, words
+from bot._search.tokens import FIELDS, SECTION_FIELDS, CardTokens, card_tokens, distinct
 from bot._search.vocab import PhraseMatcher
 from bot._understand.text import REFERRAL_WORDS
 from bot._understand.text import tokens as _tokens
@@ -58,13 +57,11 @@ class KeywordCardScorer:
         # postings with numpy rather than card by card.
         self._ids = list(dict.fromkeys(card.id for card in self.cards))
         column = {card_id: n for n, card_id in enumerate(self._ids)}
-        names_of: dict[str, set[str]] = {}
-        bodies: dict[str, set[str]] = {}
         self._phrases: dict[str, list[tuple[int, tuple[str, ...]]]] = {}  # by first word
         area_cards: dict[str, set[int]] = {}
-        document_frequency: Counter[str] = Counter()
         name_areas: dict[tuple[str, ...], Iterable[str]] = {}  # titles repeat across cards
         spelled_tokens: dict[str, tuple[str, ...]] = {}  # ...and so do their words
+        named: list[tuple[str, ...]] = []  # each card's name words
         for card in self.cards:
             spelled = (card.title, *card.aliases, card.id.replace("-", " "))
             names = []
@@ -74,48 +71,64 @@ class KeywordCardScorer:
                 names.append(spelled_tokens[written])
             for phrase in dict.fromkeys(n for n in names if len(n) > 1):
                 self._phrases.setdefault(phrase[0], []).append((column[card.id], phrase))
-            names_of[card.id] = {w for n in names for w in n}
-            bodies[card.id] = _token_set(" ".join(card.sections.values()))
-            document_frequency.update(names_of[card.id] | bodies[card.id])
+            named.append(tuple(dict.fromkeys(w for n in names for w in n)))
             for name in names[:-1]:
                 if name not in name_areas:
                     name_areas[name] = self._vocabulary.areas(list(name)).keys()
                 for area in name_areas[name]:
                     area_cards.setdefault(area, set()).add(column[card.id])
-        total = max(len(self.cards), 1)
-        self._idf = {w: math.log(1 + total / df) for w, df in document_frequency.items()}
-        self._postings = self._posted(column, names_of, bodies)
+        self._idf, self._postings = self._posted(column, named)
         self._area_cards = {
             area: np.fromiter(sorted(found), dtype=np.int64) for area, found in area_cards.items()
         }
         self._terms = sorted(self._idf)
 
     def _posted(
-        self, column: dict[str, int], names_of: dict[str, set[str]], bodies: dict[str, set[str]]
-    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """word → (card columns, weights): a word in a card's name has the name's weight."""
-        term: dict[str, int] = {}
-        words: list[int] = []
-        columns: list[int] = []
-        named: list[bool] = []
-        for card_id, at in column.items():
-            for group, is_name in ((names_of[card_id], True), (bodies[card_id], False)):
-                said = group if is_name else group - names_of[card_id]
-                words += [term.setdefault(w, len(term)) for w in said]
-                columns += [at] * len(said)
-                named += [is_name] * len(said)
-        ids = np.asarray(words, dtype=np.int64)
-        idf = np.fromiter((self._idf[w] for w in term), dtype=np.float64, count=len(term))
-        share = np.where(np.asarray(named, dtype=bool), self.NAME_WEIGHT, self.BODY_WEIGHT)
-        order = np.argsort(ids, kind="stable")
-        sorted_columns = np.asarray(columns, dtype=np.int64)[order]
-        sorted_weights = (share * idf[ids])[order]
-        bounds = np.concatenate(([0], np.cumsum(np.bincount(ids, minlength=len(term)))))
-        spans = zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True)
-        return {
-            w: (sorted_columns[lo:hi], sorted_weights[lo:hi])
-            for w, (lo, hi) in zip(term, spans, strict=True)
+        self, column: dict[str, int], named: list[tuple[str, ...]]
+    ) -> tuple[dict[str, float], dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """Each word's idf, and word → (card columns, weights): a word in a card's name has
+        the name's weight. The cards' prose is read from the tokens search built."""
+        tokens = card_tokens(self.cards)
+        vocabulary = {term: n for n, term in enumerate(tokens.stems)}
+        names = [[vocabulary.setdefault(w, len(vocabulary)) for w in said] for said in named]
+        size = max(1, len(vocabulary))
+        name_keys = distinct(
+            np.fromiter((n * size + w for n, said in enumerate(names) for w in said), np.int64)
+        )
+        # one entry per (card, word); a word in the card's name and prose counts as a name
+        keys = distinct(np.concatenate((name_keys, _body_keys(tokens, size))))
+        place = np.minimum(np.searchsorted(name_keys, keys), max(len(name_keys) - 1, 0))
+        is_name = name_keys[place] == keys if len(name_keys) else np.zeros(len(keys), dtype=bool)
+        cards, words = keys // size, keys % size
+        terms = list(vocabulary)
+        # document frequency over every card, as listed (a repeated id counts each time)
+        df = np.bincount(words, minlength=len(terms))
+        total = max(len(self.cards), 1)
+        idf = {terms[w]: math.log(1 + total / int(df[w])) for w in np.flatnonzero(df).tolist()}
+        # the postings hold each distinct id once: the last card listed with it
+        last = {card.id: n for n, card in enumerate(self.cards)}
+        position_column = np.full(max(1, len(self.cards)), -1, dtype=np.int64)
+        for card_id, at in last.items():
+            position_column[at] = column[card_id]
+        kept = position_column[cards] >= 0
+        columns, words, is_name = position_column[cards[kept]], words[kept], is_name[kept]
+        word_idf = np.zeros(len(terms), dtype=np.float64)
+        for w in np.flatnonzero(df).tolist():
+            word_idf[w] = idf[terms[w]]
+        share = np.where(is_name, self.NAME_WEIGHT, self.BODY_WEIGHT)
+        order = np.lexsort((columns, words))
+        sorted_columns = columns[order].astype(np.int32)
+        sorted_weights = (share * word_idf[words])[order]
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(words, minlength=len(terms)))))
+        present = np.flatnonzero(np.diff(bounds)).tolist()
+        postings = {
+            terms[w]: (
+                sorted_columns[bounds[w] : bounds[w + 1]],
+                sorted_weights[bounds[w] : bounds[w + 1]],
+            )
+            for w in present
         }
+        return idf, postings
 
     def __call__(self, text: str, cards: Sequence[Card]) -> dict[str, float]:
         words = _tokens(text)
@@ -180,10 +193,25 @@ def _name_tokens(name: str) -> tuple[str, ...]:
     return tuple(_tokens(name))
 
 
-def _token_set(text: str) -> set[str]:
-    """The set of `_tokens(text)`, stemming each distinct word once (card bodies repeat)."""
-    said = [w for w in set(words(text)) if w not in REFERRAL_WORDS and not w.isdigit()]
-    return set(content_stems(said))
+def _body_keys(tokens: CardTokens, size: int) -> np.ndarray:
+    """card × `size` + stem id for each distinct stem of a card's prose (its sections), as
+    the parser reads it: leaving out referral words and numbers."""
+    segments = tokens.token_segments()
+    in_prose = tokens.segment_field[segments] >= FIELDS.index(SECTION_FIELDS[0])
+    keys = tokens.segment_card[segments[in_prose]].astype(np.int64)
+    del segments
+    keys *= max(1, len(tokens.words))
+    keys += tokens.tokens[in_prose]
+    pairs = distinct(keys)
+    cards, said = pairs // max(1, len(tokens.words)), pairs % max(1, len(tokens.words))
+    allowed = np.fromiter(
+        (not (w in REFERRAL_WORDS or w.isdigit()) for w in tokens.words),
+        dtype=bool,
+        count=len(tokens.words),
+    )
+    stems = tokens.stem_of[said]
+    kept = allowed[said] & (stems >= 0)
+    return distinct(cards[kept] * size + stems[kept])
 
 
 class _Vocabulary:

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 
 _LEGAL_SUFFIX = r"(?:ltd|limited|llp|plc|inc|llc|gmbh|bv|nv|sa|sas|spa|ag|pty|co|corp)"
+_PUNCTUATION = re.compile(r"[^\w\s&]")  # compiled once: `client_key` folds every client
+_SUFFIX = re.compile(rf"\b{_LEGAL_SUFFIX}\b")
 # A capitalised word; a full stop ends it when a new sentence starts ("Bakeries. Owner").
 _CAP_WORD = r"[A-Z][\w'’-]*(?:\.[\w'’-]+)*(?:\.(?!\s+[A-Z]))?"
 _CAP_TOKEN = rf"(?:{_CAP_WORD}|&|[A-Z0-9]{{2,}}|(?:ltd|plc|llp|inc|limited|llc)\b\.?)"
@@ -170,8 +172,8 @@ def _same_shape(a: str, b: str) -> bool:
 
 def client_key(name: str) -> str:
     """A name folded for comparison: case, punctuation and legal suffixes ignored."""
-    folded = re.sub(r"[^\w\s&]", "", name.lower().replace("’", "'"))
-    folded = re.sub(rf"\b{_LEGAL_SUFFIX}\b", " ", folded)
+    folded = _PUNCTUATION.sub("", name.lower().replace("’", "'"))
+    folded = _SUFFIX.sub(" ", folded)
     return " ".join(folded.replace("&", " and ").split())
 
 

@@ -65,8 +65,13 @@ class TeamNames:
         names += [(team, team, self.team_card[team]) for team in teams]
         # a trie of stems: a node's "" entry is the first name ending there (a card's wins)
         self._trie: dict[str, Any] = {}
+        stems_of: dict[str, tuple[str, ...]] = {}  # a big firm's titles repeat: each read once
         for form, team, card_id in names:
-            stems = tuple(w.stem for w in _words(form) if w.stem not in ("", "and"))
+            stems = stems_of.get(form)
+            if stems is None:
+                stems = stems_of[form] = tuple(
+                    w.stem for w in _words(form) if w.stem not in ("", "and")
+                )
             if stems:
                 node = self._trie
                 for part in stems:

@@ -1,0 +1,108 @@
+"""Building search and the parser's card scorer at scale: one tokenisation, exact pruning."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from bot._search import tokens
+from bot._search.index import FieldIndex
+from bot.catalog import Card, load_catalog
+from bot.dialogs.whodoes import build_index
+from bot.search import FIELD_WEIGHTS
+from bot.understand import Directory, KeywordCardScorer, infer_card
+from tests.conftest import SAMPLE_CONTENT
+
+
+def test_a_content_build_tokenises_each_card_once() -> None:
+    catalog = load_catalog(SAMPLE_CONTENT)
+    tokens.forget()
+    before = tokens.builds
+    index = build_index(catalog)
+    directory = Directory.from_catalog(catalog)
+    assert infer_card("their TUPE transfer next month", directory) == "employment"
+    assert index.search("who handles redundancies?").found
+    assert tokens.builds == before + 1  # the scorer read what search tokenised
+    KeywordCardScorer(catalog.cards[1:])  # other cards: tokenised afresh
+    assert tokens.builds == before + 2
+
+
+def test_the_shared_tokens_are_the_cards_words() -> None:
+    card = Card(
+        "tax",
+        "Corporate Tax",
+        "Tax",
+        ("a@firm.example",),
+        aliases=("R&D relief",),
+        sections={
+            "what_we_do": "We file returns. And claim reliefs!\n- Group relief",
+            "situations": "- A contested will\n- The client will sell",
+        },
+    )
+    found = tokens.card_tokens([card])
+    segments = [
+        (tokens.FIELDS[field], [found.words[w] for w in found.tokens[start:end]])
+        for field, start, end in zip(
+            found.segment_field, np.r_[0, found.segment_end[:-1]], found.segment_end, strict=True
+        )
+    ]
+    assert ("title", ["corporate", "tax"]) in segments
+    assert ("aliases", ["rd", "relief"]) in segments
+    assert ("what_we_do", ["we", "file", "returns"]) in segments
+    assert ("what_we_do", ["and", "claim", "reliefs"]) in segments
+    assert ("what_we_do", ["group", "relief"]) in segments
+    assert ("situations", ["a", "contested", "wills"]) in segments  # the document
+    assert ("situations", ["the", "client", "will", "sell"]) in segments  # the verb
+    stems = {found.words[w]: s for w, s in enumerate(found.stem_of.tolist())}
+    assert stems["we"] == -1  # a stopword
+    assert found.stems[stems["reliefs"]] == found.stems[stems["relief"]] == "relief"
+
+
+def _firm(cards: int, seed: int) -> list[Card]:
+    """Cards whose words follow a Zipf-like law: a few words on most cards, many rare."""
+    rng = random.Random(seed)
+    vocabulary = [f"w{n}x" for n in range(3000)]
+    weights = [1 / (n + 1) for n in range(len(vocabulary))]
+
+    def text(n: int) -> str:
+        return " ".join(rng.choices(vocabulary, weights, k=n))
+
+    return [
+        Card(
+            f"card-{n}",
+            text(3),
+            f"team {n % 7}",
+            ("a@firm.example",),
+            aliases=(text(2),),
+            sections={"what_we_do": f"{text(25)}. {text(15)}", "situations": text(20)},
+        )
+        for n in range(cards)
+    ]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_pruned_top_k_is_the_exhaustive_top_k(seed: int) -> None:
+    rng = random.Random(seed)
+    cards = _firm(1200, seed)
+    index = FieldIndex(tokens.card_tokens(cards), FIELD_WEIGHTS)
+    common = [f"w{n}x" for n in range(12)]  # on most cards: their postings are long
+    pruned = 0
+    for _ in range(150):
+        asked = rng.sample(common, rng.randint(1, 3)) + [
+            f"w{rng.randint(12, 2999)}x" for _ in range(rng.randint(0, 4))
+        ]
+        query = {term: rng.choice((1.0, 1.0, 0.5, 0.35)) for term in asked}
+        prior = np.zeros(len(cards), dtype=np.float32)
+        some = rng.sample(range(len(cards)), rng.randint(0, 200))
+        prior[some] = 0.8 * np.asarray([rng.random() for _ in some], dtype=np.float32)
+        bonus = set(rng.sample(range(len(cards)), rng.randint(0, 2)))
+        for k in (1, 3, 10):
+            fast = index.top(query, k, prior, bonus, 1.0, prune=True)
+            slow = index.top(query, k, prior, bonus, 1.0, prune=False)
+            assert fast.docs.tolist() == slow.docs.tolist()
+            assert fast.scores.tobytes() == slow.scores.tobytes()  # to the last bit
+            assert fast.best == slow.best
+            pruned += fast.pruned
+    assert pruned >= 150  # most questions skipped a long posting: the test tests pruning
