@@ -9,7 +9,13 @@ median and fastest wall-clock time and the median CPU time (user + system) of ea
 
 - `crossbot ask, building`: no content snapshot yet (a fresh cache folder each run), so
   it opens the store, reads the catalog and builds the index, then saves the snapshot;
-- `crossbot ask`: the same question again, answered from the snapshot (`bot/snapshot.py`).
+- `crossbot ask`: the same question again, answered from the snapshot (`bot/snapshot.py`);
+- `crossbot ask, no bytecode`: the same, with Python compiling Crossbot's modules from source
+  each time (`PYTHONDONTWRITEBYTECODE=1` and no `.pyc` beside them, as in a container that
+  sets it without `compileall`).
+
+Every other row runs as an installed package does, with compiled bytecode: each command is
+run once first with its `.pyc` files written to a scratch `PYTHONPYCACHEPREFIX`.
 
 It ends with the modules a snapshot answer imported that it should not (the store's side,
 matplotlib, alembic, the router). On a busy machine compare the rows with each other, not
@@ -63,34 +69,42 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        env["CROSSBOT_DATABASE_URL"] = f"sqlite:///{folder / 'cold.db'}"
-        env["CROSSBOT_CONTENT_DIR"] = str(args.content.resolve())
-        env["CROSSBOT_CACHE_DIR"] = str(folder / "cache")
+        crossbot = {
+            "PYTHONPATH": str(REPO),
+            "CROSSBOT_DATABASE_URL": f"sqlite:///{folder / 'cold.db'}",
+            "CROSSBOT_CONTENT_DIR": str(args.content.resolve()),
+            "CROSSBOT_CACHE_DIR": str(folder / "cache"),
+        }
+        outside = {k: v for k, v in os.environ.items() if not k.startswith("PYTHONPYCACHE")}
+        outside.pop("PYTHONDONTWRITEBYTECODE", None)
+        env = {**outside, **crossbot, "PYTHONPYCACHEPREFIX": str(folder / "bytecode")}
+        from_source = {**outside, **crossbot, "PYTHONDONTWRITEBYTECODE": "1"}
         python = [sys.executable]
         ask = [*python, "-m", "bot", "ask", args.question]
         timed([*python, "-m", "bot", "load", str(args.content.resolve())], env, folder)
         commands = {
-            "python -c pass": ([*python, "-c", "pass"], False),
-            "import sqlmodel": ([*python, "-c", "import sqlmodel"], False),
-            "crossbot --help": ([*python, "-m", "bot", "--help"], False),
-            "crossbot ask, building": (ask, True),
-            "crossbot ask": (ask, False),
+            "python -c pass": ([*python, "-c", "pass"], env),
+            "import sqlmodel": ([*python, "-c", "import sqlmodel"], env),
+            "crossbot --help": ([*python, "-m", "bot", "--help"], env),
+            "crossbot ask, building": (ask, env),
+            "crossbot ask": (ask, env),
+            "crossbot ask, no bytecode": (ask, from_source),
         }
         load = ", ".join(f"{n:.2f}" for n in os.getloadavg())
         print(f"cold start, {args.runs} runs each, content {args.content}, load average {load}")
-        print(f"  {'':<24} {'wall median':>11} {'fastest':>8} {'CPU median':>11}")
-        for label, (command, building) in commands.items():
+        print(f"  {'':<26} {'wall median':>11} {'fastest':>8} {'CPU median':>11}")
+        for label, (command, base) in commands.items():
+            timed(command, base, folder)  # writes the bytecode (and the snapshot)
             walls, cpus = [], []
             for run in range(args.runs):
-                run_env = env
-                if building:  # no snapshot to read: a cache folder of its own
-                    run_env = {**env, "CROSSBOT_CACHE_DIR": str(folder / f"cache-{run}")}
+                run_env = base
+                if label.endswith("building"):  # no snapshot to read: a cache of its own
+                    run_env = {**base, "CROSSBOT_CACHE_DIR": str(folder / f"cache-{run}")}
                 wall, cpu, _ = timed(command, run_env, folder)
                 walls.append(wall)
                 cpus.append(cpu)
             wall_median, cpu_median = statistics.median(walls), statistics.median(cpus)
-            print(f"  {label:<24} {wall_median:9.2f} s {min(walls):6.2f} s {cpu_median:9.2f} s")
+            print(f"  {label:<26} {wall_median:9.2f} s {min(walls):6.2f} s {cpu_median:9.2f} s")
         _, _, trace = timed([*python, "-X", "importtime", *ask[1:]], env, folder)
         imported = {line.rsplit("|", 1)[-1].strip() for line in trace.splitlines()}
         found = [name for name in UNWANTED if name in imported]

@@ -32,16 +32,24 @@ if TYPE_CHECKING:
     from bot.store import Store, models
     from bot.understand import Directory, ReferralDraft
 
-app = typer.Typer(
-    help="Crossbot: who does what, referrals and cross-selling weeks, in Slack and Teams.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-cards_app = typer.Typer(help="Service cards.", no_args_is_help=True)
-db_app = typer.Typer(help="The database.", no_args_is_help=True)
-person_app = typer.Typer(help="Data-protection requests about one person.", no_args_is_help=True)
-dashboard_app = typer.Typer(help="The business-development dashboard.", no_args_is_help=True)
+
+def _commands(help_text: str) -> typer.Typer:
+    """A command group with plain help and usage errors: Typer's rich rendering imports rich
+    and markdown-it, more than a second of `crossbot --help` or of a mistyped option."""
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+
+app = _commands("Crossbot: who does what, referrals and cross-selling weeks, in Slack and Teams.")
+cards_app = _commands("Service cards.")
+db_app = _commands("The database.")
+person_app = _commands("Data-protection requests about one person.")
+dashboard_app = _commands("The business-development dashboard.")
 app.add_typer(cards_app, name="cards")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(db_app, name="db")
@@ -278,7 +286,7 @@ def _ask_source(content: Path | None, settings: Settings) -> tuple[str, tuple[ob
         return f"database:{settings.database_url}", None
     vocabulary = settings.content_dir.resolve()  # its glossary and areas shape the index
     built_from = (version, str(vocabulary), folder_stamp(vocabulary), shaping)
-    return f"database:{settings.database_url}", built_from
+    return f"database:{version[0]}", built_from  # the file, wherever the URL is relative to
 
 
 def _ask_catalog(content: Path | None) -> tuple[Catalog, Path | None]:

@@ -55,7 +55,8 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def content_version(url: str) -> tuple[Any, ...] | None:
-    """The database's migration heads and content figures, or None if not plainly readable."""
+    """(the resolved file, its migration heads, a digest of its content); None when not
+    plainly readable."""
     path = sqlite_path(url)
     if path is None or not path.is_file():
         return None
