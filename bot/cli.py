@@ -6,7 +6,7 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -236,7 +236,7 @@ def ask(
     """Answer "who does X?" from the service cards."""
     from bot.dialogs import whodoes
 
-    catalog, index = _ask_index(content)
+    catalog, index, keep = _ask_index(content)
     last: list[str] | None = None
     questions = [question] if question is not None else (line.strip() for line in _lines("? "))
     for text in questions:
@@ -247,12 +247,17 @@ def ask(
         typer.echo(json.dumps(_ask_json(text, response)) if as_json else response.text)
         if not as_json and question is None:
             typer.echo()
+    keep()
 
 
-def _ask_index(content: Path | None) -> tuple[Catalog, SearchIndex]:
-    """The firm to search and its index: from the snapshot of the same content if one was
-    saved (`bot/snapshot.py`), else read and built, and saved for the next question."""
-    from bot import snapshot
+def _ask_index(content: Path | None) -> tuple[Catalog, SearchIndex, Callable[[], None]]:
+    """The firm to search, its index, and `keep`, to call once the questions are answered.
+
+    Both come from the snapshot of the same content if one was saved (`bot/snapshot.py`),
+    else are read and built. `keep` saves the snapshot when there was none, or when the
+    answers looked up word frequencies it didn't hold (wordfreq: half a second to load).
+    """
+    from bot import search, snapshot
     from bot.dialogs import whodoes
 
     settings = _settings()
@@ -261,14 +266,20 @@ def _ask_index(content: Path | None) -> tuple[Catalog, SearchIndex]:
     wanted = snapshot.key(*built_from) if built_from is not None else None
     saved = snapshot.load(path, wanted) if wanted is not None else None
     if saved is not None:
-        catalog, index, currency = saved
+        catalog, index, currency, frequencies = saved
         use_firm_currency(currency)
-        return catalog, index
-    catalog, folder = _ask_catalog(content)
-    index = whodoes.build_index(catalog, folder)
-    if wanted is not None:
-        snapshot.save(path, wanted, (catalog, index, firm_currency()))
-    return catalog, index
+        search.add_known_zipf(frequencies)
+    else:
+        catalog, folder = _ask_catalog(content)
+        index = whodoes.build_index(catalog, folder)
+        frequencies = {}
+
+    def keep() -> None:
+        known = search.known_zipf()
+        if wanted is not None and (saved is None or len(known) > len(frequencies)):
+            snapshot.save(path, wanted, (catalog, index, firm_currency(), known))
+
+    return catalog, index, keep
 
 
 def _ask_source(content: Path | None, settings: Settings) -> tuple[str, tuple[object, ...] | None]:

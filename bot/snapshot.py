@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1  # bump when what a snapshot holds changes shape
+FORMAT = 2  # bump when what a snapshot holds changes shape
 _CODE = Path(__file__).resolve().parent  # the bot package: its code and shipped data
 log = logging.getLogger(__name__)
 

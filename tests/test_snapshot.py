@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from sqlmodel import text
 
-from bot import snapshot
+from bot import search, snapshot
+from bot._search.rarity import information
 from bot.catalog import load_into, read_folder
 from bot.store import Store
 from bot.store.models import LearnedAlias
@@ -82,6 +83,7 @@ def test_a_repeated_question_is_answered_from_the_snapshot_without_the_store(fir
     assert again == first
     assert "bot.snapshot" in imported and "bot.dialogs.whodoes" in imported
     assert not imported & set(THE_STORE)
+    assert "wordfreq" not in imported  # the words' frequencies were kept with the snapshot
     assert firm.snapshots() == [saved]
 
 
@@ -129,6 +131,13 @@ def test_a_snapshot_that_cannot_be_written_is_skipped(tmp_path: Path):
     path = snapshot.path_for(blocked, "folder:/firm")
     snapshot.save(path, "k", "value")  # no exception: the answer goes on without it
     assert snapshot.load(path, "k") is None
+
+
+def test_word_frequencies_kept_by_a_snapshot_answer_without_wordfreq():
+    word = "qzxvbnmw"  # no English word: wordfreq would say 0
+    search.add_known_zipf({word: 3.5})
+    assert search.known_zipf()[word] == 3.5
+    assert information(word) == 7.0 - 3.5
 
 
 def test_the_probe_reads_plain_sqlite_files_at_the_head_only(tmp_path: Path):
