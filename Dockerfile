@@ -16,8 +16,11 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY prompts ./prompts
 COPY content /content
-# Editable, so the templates in /app/prompts are found beside the code.
+# Editable, so the templates in /app/prompts are found beside the code. Compiled once here:
+# PYTHONDONTWRITEBYTECODE stops writing .pyc, not reading them, so no process (a `crossbot
+# ask`, a replica's start) compiles Crossbot's modules from source again.
 RUN pip install -e '.[postgres]' \
+    && python -m compileall -q /app/bot \
     && useradd --system --uid 10001 --home-dir /data --create-home crossbot \
     && chown -R crossbot /data
 

@@ -14,16 +14,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import frontmatter
 import yaml
-from sqlmodel import Session, select
 
 from bot.firm import Firm, read_firm
 from bot.inbound import clean_text
-from bot.store import models
-from bot.store.models import utcnow
+
+# The database half of this module (`load_into`, `from_store`, `new_clients`) imports
+# SQLModel and the store's models when it runs: reading a folder, or a question answered
+# from a content snapshot, never needs them (about a second of start-up).
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from bot.store import models
 
 SECTIONS: dict[str, str] = {
     "what we do": "what_we_do",
@@ -645,6 +650,8 @@ def load_into(session: Session, catalog: Catalog, progress: Progress | None = No
 
 
 def _load_firm(session: Session, firm: Firm) -> None:
+    from bot.store import models
+
     row = session.get(models.Firm, 1)
     if row is None:
         session.add(
@@ -655,6 +662,10 @@ def _load_firm(session: Session, firm: Firm) -> None:
 
 
 def _load_teams(session: Session, catalog: Catalog) -> None:
+    from sqlmodel import select
+
+    from bot.store import models
+
     known = {t.name for t in session.exec(select(models.Team))}
     for name in catalog.teams():
         if name not in known:
@@ -664,6 +675,10 @@ def _load_teams(session: Session, catalog: Catalog) -> None:
 def _load_people(
     session: Session, catalog: Catalog, summary: LoadSummary, progress: Progress | None
 ) -> dict[str, models.Person]:
+    from sqlmodel import select
+
+    from bot.store import models
+
     rows = {p.email: p for p in session.exec(select(models.Person))}
     total = len(catalog.people)
     for n, person in enumerate(catalog.people, 1):
@@ -711,6 +726,11 @@ def _release_platform_ids(catalog: Catalog, rows: dict[str, models.Person]) -> N
 def _load_cards(
     session: Session, catalog: Catalog, summary: LoadSummary, progress: Progress | None
 ) -> None:
+    from sqlmodel import select
+
+    from bot.store import models
+    from bot.store.models import utcnow
+
     rows = {c.id: c for c in session.exec(select(models.ServiceCard))}
     total = len(catalog.cards)
     for n, card in enumerate(catalog.cards, 1):
@@ -743,6 +763,10 @@ def _load_cards(
 def _load_clients(
     session: Session, catalog: Catalog, people: dict[str, models.Person], summary: LoadSummary
 ) -> None:
+    from sqlmodel import select
+
+    from bot.store import models
+
     rows = {c.name.casefold(): c for c in session.exec(select(models.Client))}
     for client in catalog.clients:
         owner = people.get(client.owner)
@@ -781,6 +805,10 @@ def _assign(row: Any, values: dict[str, Any], keep_if_empty: tuple[str, ...] = (
 
 def from_store(session: Session) -> Catalog:
     """The catalog as the database holds it: active people, live cards and clients."""
+    from sqlmodel import select
+
+    from bot.store import models
+
     people_rows = session.exec(select(models.Person).where(models.Person.active)).all()
     by_id = {p.id: p for p in session.exec(select(models.Person))}
     learned = _learned_aliases(session)
@@ -825,6 +853,10 @@ def from_store(session: Session) -> Catalog:
 
 def new_clients(session: Session, after_id: int) -> list[ClientRecord]:
     """The live clients added after the row `after_id` (provisional ones from referrals)."""
+    from sqlmodel import select
+
+    from bot.store import models
+
     rows = session.exec(
         select(models.Client)
         .where(models.Client.id > after_id)  # type: ignore[operator]
@@ -851,6 +883,10 @@ def _client(row: models.Client, emails: dict[int | None, str]) -> ClientRecord:
 
 def _learned_aliases(session: Session) -> dict[str, list[str]]:
     """Aliases accepted from people's questions (`bot.learning`): a reload keeps them."""
+    from sqlmodel import select
+
+    from bot.store import models
+
     learned: dict[str, list[str]] = {}
     for row in session.exec(select(models.LearnedAlias).order_by(models.LearnedAlias.id)):  # type: ignore[arg-type]
         learned.setdefault(row.card_id, []).append(row.alias)
@@ -869,6 +905,8 @@ def _with_learned(aliases: list[str], learned: list[str]) -> tuple[str, ...]:
 
 def _stored_firm(session: Session) -> Firm | None:
     """The firm the last load described (None before any load)."""
+    from bot.store import models
+
     row = session.get(models.Firm, 1)
     if row is None:
         return None

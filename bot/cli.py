@@ -6,41 +6,50 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 import yaml
 from pydantic import ValidationError
-from sqlmodel import select
 
 from bot.catalog import Catalog, Problem, has_errors, load_into, read_folder
-from bot.context import Context
 from bot.firm import Firm
-from bot.money import use_firm_currency
-from bot.people import by_email
+from bot.money import firm_currency, use_firm_currency
 from bot.render import render
 from bot.settings import Settings, get_settings
-from bot.store import Store, current_revision, models
 
-# Only what `ask` and `--help` need is imported here; each command imports the rest (the
-# router and its dialogs, the digest, the server, matplotlib) when it runs.
+# Only what `ask` and `--help` need is imported here; each command imports the rest when
+# it runs: the store (SQLAlchemy, SQLModel, the models: a second of start-up), the router
+# and its dialogs, the digest, the server, matplotlib. A question answered from a content
+# snapshot (`_ask_index`) never opens the store.
 if TYPE_CHECKING:
+    from bot.context import Context
     from bot.dialogs import whodoes
     from bot.messages import Messenger
+    from bot.search import SearchIndex
+    from bot.store import Store, models
     from bot.understand import Directory, ReferralDraft
 
-app = typer.Typer(
-    help="Crossbot: who does what, referrals and cross-selling weeks, in Slack and Teams.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-cards_app = typer.Typer(help="Service cards.", no_args_is_help=True)
-db_app = typer.Typer(help="The database.", no_args_is_help=True)
-person_app = typer.Typer(help="Data-protection requests about one person.", no_args_is_help=True)
-dashboard_app = typer.Typer(help="The business-development dashboard.", no_args_is_help=True)
+
+def _commands(help_text: str) -> typer.Typer:
+    """A command group with plain help and usage errors: Typer's rich rendering imports rich
+    and markdown-it, more than a second of `crossbot --help` or of a mistyped option."""
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+
+app = _commands("Crossbot: who does what, referrals and cross-selling weeks, in Slack and Teams.")
+cards_app = _commands("Service cards.")
+db_app = _commands("The database.")
+person_app = _commands("Data-protection requests about one person.")
+dashboard_app = _commands("The business-development dashboard.")
 app.add_typer(cards_app, name="cards")
 app.add_typer(dashboard_app, name="dashboard")
 app.add_typer(db_app, name="db")
@@ -99,6 +108,8 @@ def _settings() -> Settings:
 
 
 def _store(settings: Settings | None = None) -> Store:
+    from bot.store import Store
+
     settings = settings or _settings()
     try:
         return Store(settings.database_url)
@@ -112,6 +123,8 @@ def _context() -> Context:
 
     Amounts are shown in the currency of the firm the database holds (`Context.firm`).
     """
+    from bot.context import Context
+
     settings = _settings()
     ctx = Context(_store(settings), settings)
     use_firm_currency(ctx.firm().currency)
@@ -142,7 +155,11 @@ def _lines(prompt: str) -> Iterator[str]:
 
 
 def _chat(ctx: Context, email: str) -> None:
+    from sqlmodel import select
+
     from bot.channels.console import ConsoleChannel, run
+    from bot.people import by_email
+    from bot.store import models
 
     with ctx.store.read() as session:
         person = by_email(session, email)
@@ -219,8 +236,7 @@ def ask(
     """Answer "who does X?" from the service cards."""
     from bot.dialogs import whodoes
 
-    catalog, folder = _ask_catalog(content)
-    index = whodoes.build_index(catalog, folder)
+    catalog, index, keep = _ask_index(content)
     last: list[str] | None = None
     questions = [question] if question is not None else (line.strip() for line in _lines("? "))
     for text in questions:
@@ -231,6 +247,57 @@ def ask(
         typer.echo(json.dumps(_ask_json(text, response)) if as_json else response.text)
         if not as_json and question is None:
             typer.echo()
+    keep()
+
+
+def _ask_index(content: Path | None) -> tuple[Catalog, SearchIndex, Callable[[], None]]:
+    """The firm to search, its index, and `keep`, to call once the questions are answered.
+
+    Both come from the snapshot of the same content if one was saved (`bot/snapshot.py`),
+    else are read and built. `keep` saves the snapshot when there was none, or when the
+    answers looked up word frequencies it didn't hold (wordfreq: half a second to load).
+    """
+    from bot import search, snapshot
+    from bot.dialogs import whodoes
+
+    settings = _settings()
+    source, built_from = _ask_source(content, settings)
+    path = snapshot.path_for(settings.cache_dir, source)
+    wanted = snapshot.key(*built_from) if built_from is not None else None
+    saved = snapshot.load(path, wanted) if wanted is not None else None
+    if saved is not None:
+        catalog, index, currency, frequencies = saved
+        use_firm_currency(currency)
+        search.add_known_zipf(frequencies)
+    else:
+        catalog, folder = _ask_catalog(content)
+        index = whodoes.build_index(catalog, folder)
+        frequencies = {}
+
+    def keep() -> None:
+        known = search.known_zipf()
+        if wanted is not None and (saved is None or len(known) > len(frequencies)):
+            snapshot.save(path, wanted, (catalog, index, firm_currency(), known))
+
+    return catalog, index, keep
+
+
+def _ask_source(content: Path | None, settings: Settings) -> tuple[str, tuple[object, ...] | None]:
+    """Which content a question reads, and everything its index is built from; None for the
+    latter when only opening the store would tell (PostgreSQL, a migration due)."""
+    from bot.snapshot import folder_stamp
+    from bot.store.probe import content_version
+
+    shaping = (settings.currency, settings.timezone)
+    if content is not None:
+        folder = content.resolve()
+        return f"folder:{folder}", (folder_stamp(folder), shaping)
+    version = content_version(settings.database_url)
+    if version is None:
+        return f"database:{settings.database_url}", None
+    vocabulary = settings.content_dir.resolve()  # its glossary and areas shape the index
+    built_from = (version, str(vocabulary), folder_stamp(vocabulary), shaping)
+    return f"database:{version[0]}", built_from  # the file, wherever the URL is relative to
 
 
 def _ask_catalog(content: Path | None) -> tuple[Catalog, Path | None]:
@@ -337,7 +404,9 @@ def demo(
 ) -> None:
     """Load the sample firm into a fresh local database, seed some activity, and chat
     (with --serve: run the server and print a dashboard sign-in link for the demo admin)."""
+    from bot.context import Context
     from bot.seed import seed_demo
+    from bot.store import Store
 
     folder = sample_content_dir()
     catalog, problems = read_folder(folder)
@@ -369,7 +438,10 @@ def demo(
 
 def _serve_demo(ctx: Context, email: str | None, port: int | None) -> None:
     """The server on the demo database, with a sign-in link for the demo admin."""
+    from sqlmodel import select
+
     from bot.server import serve as run_server
+    from bot.store import models
 
     with ctx.store.read() as session:
         people = list(session.exec(select(models.Person).where(models.Person.active)))
@@ -422,6 +494,8 @@ def dashboard_link(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (also done automatically at start)."""
+    from bot.store import current_revision
+
     store = _store()
     typer.echo(
         render("cli_db_upgraded", revision=current_revision(store.engine), url=_safe_url(store.url))
@@ -430,6 +504,10 @@ def db_upgrade() -> None:
 
 def _default_person(ctx: Context) -> str:
     """Who the terminal speaks as when `--as` is not given: an ambassador, or anyone."""
+    from sqlmodel import select
+
+    from bot.store import models
+
     with ctx.store.read() as session:
         people = list(session.exec(select(models.Person).where(models.Person.active)))
     if not people:

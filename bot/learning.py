@@ -13,7 +13,6 @@ Privacy: a question's text reaches only admins and those card owners; it is neve
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from bot.catalog import Card, Catalog
 from bot.messages import Button, Reply
+from bot.questions import FRAME_WORDS, alias_text, name_key, words_of
 from bot.render import label, render
 from bot.store.models import AskedQuestion, LearnedAlias, utcnow
 
@@ -35,17 +35,8 @@ KEEP_ANY = timedelta(days=180)
 WEEKLY_ITEMS = 15  # at most this many questions per person per week
 CLOSEST = 3  # alias buttons offered per question
 NOTE_CHARS = 500
-_ALIAS_CHARS = 200
 
-_WORD = re.compile(r"[\w][\w'’&-]*")
-# Words that only frame a question ("who does", "do we have anyone for"): not what it's about.
-_FRAME = frozenset(
-    "who whos who's does do did can could help helps with anyone anybody someone somebody is "
-    "are there we our us have has a an the for on about me i need needs know knows which "
-    "what team teams advise advises advice any one handles handle covers cover deal deals "
-    "looking look please hi hello hey when if".split()
-)
-_STOP = _FRAME | frozenset("and or of to in at by it its this that be my your their".split())
+_STOP = FRAME_WORDS | frozenset("and or of to in at by it its this that be my your their".split())
 
 
 @dataclass(frozen=True)
@@ -110,30 +101,6 @@ def add_note(session: Session, question_id: int, note: str) -> bool:
 
 
 # -- aliases -------------------------------------------------------------------------------
-
-
-def words_of(text: str) -> list[str]:
-    return [w.strip("'’-") for w in _WORD.findall(text.casefold()) if w.strip("'’-")]
-
-
-def name_key(text: str) -> str:
-    """What a question or alias is about, framing words dropped: 'who does CFIUS?' -> 'cfius'.
-
-    Two texts with the same key name the same thing."""
-    return " ".join(w for w in words_of(text) if w not in _FRAME)
-
-
-def alias_text(question: str) -> str:
-    """A question as a card alias: its framing lead-in and closing punctuation trimmed."""
-    found = list(_WORD.finditer(question))
-    start = 0
-    for match in found:
-        if match.group().casefold().strip("'’") not in _FRAME:
-            start = match.start()
-            break
-    else:
-        return question.strip()[:_ALIAS_CHARS]
-    return question[start:].strip().rstrip("?!. ").strip()[:_ALIAS_CHARS]
 
 
 def may_add_alias(

@@ -30,7 +30,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from bot._search.index import FieldIndex
-from bot._search.rarity import information, zipf
+from bot._search.rarity import add_known_zipf, information, known_zipf, zipf
 from bot._search.text import (
     OWNERSHIP,
     PARTICLES,
@@ -53,7 +53,15 @@ from bot._search.vocab import (
 )
 from bot.catalog import Card, Client, PersonRecord
 
-__all__ = ["EVIDENCE_FLOOR", "Match", "SearchIndex", "SearchResult", "load_vocabulary"]
+__all__ = [
+    "EVIDENCE_FLOOR",
+    "Match",
+    "SearchIndex",
+    "SearchResult",
+    "add_known_zipf",  # word frequencies kept by `crossbot ask`'s content snapshot
+    "known_zipf",
+    "load_vocabulary",
+]
 
 # How much each part of a card counts. Names people use (title, aliases) count most;
 # the situations are what people describe when they don't know the name of the service.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field("sqlite:///./crossbot.db", alias="CROSSBOT_DATABASE_URL")
     content_dir: Path = Field(Path("./content"), alias="CROSSBOT_CONTENT_DIR")
+    # Content snapshots of `crossbot ask` (bot/snapshot.py): a cache, safe to delete.
+    cache_dir: Path = Field(default_factory=lambda: _user_cache(), alias="CROSSBOT_CACHE_DIR")
     # Both default to the content folder's firm.yaml, then to Europe/London and GBP.
     timezone: str = Field("Europe/London", alias="CROSSBOT_TIMEZONE")
     currency: str = Field("GBP", alias="CROSSBOT_CURRENCY")
@@ -141,6 +144,12 @@ class Settings(BaseSettings):
         currency = self.currency if "currency" in self.model_fields_set else firm.currency
         timezone = self.timezone if "timezone" in self.model_fields_set else firm.timezone
         return Firm(name=firm.name, currency=currency, timezone=timezone)
+
+
+def _user_cache() -> Path:
+    """`$XDG_CACHE_HOME/crossbot`, else `~/.cache/crossbot`."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "crossbot"
 
 
 @lru_cache

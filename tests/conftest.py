@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +29,10 @@ from tests.postgres import reset_postgres
 # A first-contact welcome would come before every test's first answer: the welcome's own
 # tests (tests/test_nudges_chat.py) switch it back on.
 os.environ.setdefault("CROSSBOT_NUDGE_WELCOME", "false")
+# `crossbot ask` saves content snapshots (bot/snapshot.py): never into the user's own cache.
+if "CROSSBOT_CACHE_DIR" not in os.environ:
+    os.environ["CROSSBOT_CACHE_DIR"] = tempfile.mkdtemp(prefix="crossbot-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["CROSSBOT_CACHE_DIR"], True)
 
 # The campaign tests' `clock` and `week`; the story tests' `digest_ctx`.
 pytest_plugins = ["tests.campaign_support", "tests.story_support"]

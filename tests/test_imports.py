@@ -46,6 +46,8 @@ def test_importing_the_cli_leaves_the_heavy_modules_alone():
     loaded = _modules_after("import bot.cli")
     assert "bot.cli" in loaded
     assert not loaded & set(NOT_FOR_A_QUESTION)
+    # The store's side (a second of start-up) waits for a command that opens the database.
+    assert not loaded & {"sqlalchemy", "sqlmodel", "bot.store.models", "bot.context"}
 
 
 def test_the_server_and_router_import_no_matplotlib_or_alembic():

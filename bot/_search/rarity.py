@@ -7,11 +7,15 @@ a word is in English at large carries over from firm to firm; `wordfreq` measure
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 # Zipf frequency is log10 of a word's frequency per billion words: about 7 for "the",
 # 5 for "company", 3 for "payroll", 0 for a word wordfreq has never seen.
 _CEILING = 7.0
+# Frequencies looked up, by folded word (wordfreq's own answers; bounded for a long server).
+_ZIPF: dict[str, float] = {}
+_KEEP = 500_000
 
 
 @lru_cache(maxsize=100_000)
@@ -22,6 +26,21 @@ def information(word: str) -> float:
 
 def zipf(word: str) -> float:
     """The word's Zipf frequency in general English (0 when wordfreq doesn't know it)."""
-    from wordfreq import zipf_frequency  # a third of a second to import: only when asked
+    found = _ZIPF.get(word)
+    if found is None:
+        from wordfreq import zipf_frequency  # half a second with its word list: only when asked
 
-    return float(zipf_frequency(word, "en"))
+        if len(_ZIPF) >= _KEEP:
+            _ZIPF.clear()
+        found = _ZIPF[word] = float(zipf_frequency(word, "en"))
+    return found
+
+
+def known_zipf() -> dict[str, float]:
+    """Every frequency looked up in this process so far (a content snapshot keeps them)."""
+    return dict(_ZIPF)
+
+
+def add_known_zipf(frequencies: Mapping[str, float]) -> None:
+    """Frequencies an earlier process looked up: asked again, they need no wordfreq."""
+    _ZIPF.update(frequencies)

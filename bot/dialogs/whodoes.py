@@ -11,15 +11,21 @@ import re
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot import learning, lookup
+from bot import lookup
 from bot.catalog import Card, Catalog, ClientRecord, PersonRecord
-from bot.context import Context
-from bot.dialogs import ActionHandler, CommandHandler, state
+from bot.dialogs import ActionHandler, CommandHandler
 from bot.messages import Button, Fact, Reply, Turn
+from bot.questions import name_key
 from bot.render import label, render
 from bot.search import Match, SearchIndex, SearchResult, load_vocabulary
-from bot.store.models import DialogState, Person
+
+# `respond` answers from a catalog and an index alone (`crossbot ask`); only the chat
+# handlers below touch the database, and they import the store's side when they run.
+if TYPE_CHECKING:
+    from bot.context import Context
+    from bot.store.models import DialogState, Person
 
 FLOW = "whodoes"
 # A plain sentence shorter than this is searched only if it names a card ("TUPE").
@@ -110,7 +116,7 @@ def _search(text: str, index: SearchIndex) -> SearchResult:
     result = index.search(text)
     if result.person is not None or result.team is not None:
         return result  # about someone, or a team: search's answer stands
-    named = _exact_names(index).get(learning.name_key(text))
+    named = _exact_names(index).get(name_key(text))
     if named is None or (result.matches and result.matches[0].card.id == named.id):
         return result
     others = [m for m in result.matches if m.card.id != named.id][:2]
@@ -121,12 +127,12 @@ _NAMES: weakref.WeakKeyDictionary[SearchIndex, dict[str, Card]] = weakref.WeakKe
 
 
 def _exact_names(index: SearchIndex) -> dict[str, Card]:
-    """Each card's title and aliases as `learning.name_key`s, worked out once per index."""
+    """Each card's title and aliases as `name_key`s, worked out once per index."""
     if index not in _NAMES:
         names: dict[str, Card] = {}
         for card in index.cards:
             for name in (card.title, *card.aliases):
-                names.setdefault(learning.name_key(name), card)
+                names.setdefault(name_key(name), card)
         names.pop("", None)
         _NAMES[index] = names
     return _NAMES[index]
@@ -282,6 +288,8 @@ def continue_flow(turn: Turn, ctx: Context, me: Person, pending: DialogState) ->
 def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
     """A follow-up to the last answer ("anyone in Leeds?", "tell me more"), a question, or
     a situation ("founder wants to sell up") when search can answer it."""
+    from bot.dialogs import state
+
     if me.id is not None:
         with ctx.store.read() as session:
             last = state.recall(session, me.id, turn.conversation, FLOW).get("cards", [])
@@ -291,7 +299,7 @@ def on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
     if _QUESTION.search(turn.text):
         return answer(turn, ctx, me, turn.text)
     index = _index(ctx)
-    named = learning.name_key(turn.text) in _exact_names(index)
+    named = name_key(turn.text) in _exact_names(index)
     if not named and not _situation(turn.text):
         return None
     catalog = ctx.catalog()
@@ -317,6 +325,9 @@ def _remember(
 ) -> Response:
     """Keep the answer's cards for follow-ups, and the question for learning
     (`bot.learning`): an answer, or a no-match, from search."""
+    from bot import learning
+    from bot.dialogs import state
+
     if me.id is None:
         return response
     learn = response.matches or response.kind == "whodoes_no_match"

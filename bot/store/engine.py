@@ -23,6 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from bot.store.probe import script_heads
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -199,17 +201,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
-_REVISION = re.compile(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.M)
-_DOWN_REVISION = re.compile(r"^down_revision\b[^=]*=(.*)$", re.M)
-
-
 def _at_head(engine: Engine) -> bool:
     """Whether the database's applied revisions are exactly the heads of the migration files.
 
     Anything unexpected (an unreadable file, no version table, a failing query) answers
     False, and alembic decides.
     """
-    heads = _script_heads()
+    heads = script_heads()
     if not heads:
         return False
     try:
@@ -220,20 +218,6 @@ def _at_head(engine: Engine) -> bool:
             return {row[0] for row in rows} == heads
     except SQLAlchemyError:
         return False
-
-
-def _script_heads() -> set[str]:
-    """The revisions no migration file names as its `down_revision` (alembic's heads)."""
-    revisions: set[str] = set()
-    parents: set[str] = set()
-    for path in (MIGRATIONS / "versions").glob("*.py"):
-        text = path.read_text(encoding="utf-8")
-        revision, down = _REVISION.search(text), _DOWN_REVISION.search(text)
-        if revision is None or down is None:
-            return set()
-        revisions.add(revision[1])
-        parents.update(re.findall(r"[\"']([^\"']+)[\"']", down[1]))
-    return revisions - parents
 
 
 def current_revision(engine: Engine) -> str | None:

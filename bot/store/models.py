@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from bot.store import slack_tables  # noqa: F401  (registers the Slack install tables)
+
 
 def utcnow() -> datetime:
     """Aware UTC now: every timestamp in the store is timezone-aware UTC."""
