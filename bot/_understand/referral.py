@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot._understand.amounts import Amount, amounts, parse_amount
-from bot._understand.cards import MIN_EVIDENCE, CardScorer, _default_scorer, best_card
+from bot._understand.cards import (
+    MIN_EVIDENCE,
+    CardScorer,
+    _default_scorer,
+    best_card,
+    contenders,
+)
 from bot._understand.clients import _ClientHit, _loose, _referral_client, resolve_client
 from bot._understand.directory import Directory, ReferralDraft
 from bot._understand.names import (
@@ -80,6 +86,8 @@ class Reading:
     def draft(self, speaker: str) -> ReferralDraft:
         """The referral as `speaker` says it (a fresh copy: callers may change it)."""
         key = speaker.strip().lower()
+        if not any(key in m.emails for m in self.parts.mentions):
+            key = ""  # the speaker matters only when named: the draft is everyone's
         if key not in self._drafts:
             self._drafts[key] = _draft(self.parts, key, self.directory, self._evidence)
         return copy.deepcopy(self._drafts[key])
@@ -91,9 +99,11 @@ class Reading:
     def _evidence(self, topic: str) -> tuple[dict[str, float], float]:
         """The scorer's evidence per card and the least that names one, once per topic."""
         scorer = self.scorer or _default_scorer(self.directory)
+        least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
         if topic not in self._scores:
-            self._scores[topic] = scorer(topic, self.directory.cards)
-        return self._scores[topic], float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
+            # only the contenders are kept: each draft then weighs a few cards, not thousands
+            self._scores[topic] = contenders(scorer(topic, self.directory.cards), least)
+        return self._scores[topic], least
 
 
 MAX_CHARS = 1200  # a referral is a message, not a memo; bounds the work on pasted text
