@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import nullcontext
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
