@@ -48,6 +48,7 @@ __all__ = [
     "confirm_client",
     "consent",
     "create",
+    "client_and_owner",
     "client_named",
     "find_duplicate",
     "funnel",
@@ -191,15 +192,37 @@ _LIVE_CLIENT_NAMED = select(Client).where(
 )
 
 
+_LIVE_CLIENT_AND_OWNER = (
+    select(Client, Person)
+    .outerjoin(Person, col(Person.id) == Client.owner_id)
+    .where(Client.name == bindparam("name"), Client.retired == False)  # noqa: E712
+)
+
+
 def client_named(session: Session, name: str) -> Client | None:
     """A live client by name or alias (case-insensitive), provisional ones included."""
-    wanted = name.strip().casefold()
-    if not wanted:
+    if not name.strip():
         return None
     # A name as the parser resolved it is usually the stored one, found on the name's index.
     exact = session.exec(_LIVE_CLIENT_NAMED, params={"name": name.strip()}).first()
-    if exact is not None:
-        return exact
+    return exact if exact is not None else _client_folded(session, name)
+
+
+def client_and_owner(session: Session, name: str) -> tuple[Client | None, Person | None]:
+    """`client_named` and the client's relationship owner (one statement for a stored name)."""
+    if not name.strip():
+        return None, None
+    row = session.exec(_LIVE_CLIENT_AND_OWNER, params={"name": name.strip()}).first()
+    if row is not None:
+        return row[0], row[1]
+    client = _client_folded(session, name)
+    owner = session.get(Person, client.owner_id) if client and client.owner_id else None
+    return client, owner
+
+
+def _client_folded(session: Session, name: str) -> Client | None:
+    """`client_named` for a name not written as stored: case folded, or an alias."""
+    wanted = name.strip().casefold()
     live = select(Client).where(Client.retired == False).order_by(col(Client.id))  # noqa: E712
     if wanted.isascii() and not set(wanted) & set('"\\%_'):
         # The database narrows thousands of clients to the few that can match (its lower()

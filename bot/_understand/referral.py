@@ -27,7 +27,6 @@ from bot._understand.names import (
     may_name_a_person,
 )
 from bot._understand.teams import _bare_team, _find_team, _TeamHit, may_name_a_team
-from bot._understand.text import overlaps as _overlaps
 
 _SLASH = re.compile(r"^\s*/refer(?:ral)?\b\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 
@@ -336,7 +335,7 @@ def _topic_words(
     spans += [(a.start, a.end) for _, a in amounts(text, directory.currency)]
     if team and team.card is None and team.team:
         spans.append((team.start, team.end))
-    kept = "".join(" " if _overlaps(i, i + 1, spans) else ch for i, ch in enumerate(text))
+    kept = _blanked(text, spans)
     if client:
         known = directory.client(client.name)
         forms = [client.name, *(known.aliases if known else ())]
@@ -344,6 +343,16 @@ def _topic_words(
             kept = re.sub(_loose(form), " ", kept, flags=re.IGNORECASE)
     kept = _SLACK_MENTION.sub(" ", _EMAIL.sub(" ", kept))
     return kept
+
+
+def _blanked(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` with every character inside a span made a space (positions kept)."""
+    chars = list(text)
+    for start, end in spans:
+        start, end = max(start, 0), min(end, len(chars))
+        if start < end:
+            chars[start:end] = " " * (end - start)
+    return "".join(chars)
 
 
 def _missing(draft: ReferralDraft) -> list[str]:

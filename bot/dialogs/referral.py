@@ -450,11 +450,9 @@ def _look_up(ctx: Context, me: Person, draft: Draft) -> _Rows:
     rows = _Rows()
     with ctx.store.read() as session:
         rows.receiver = ctx.person(draft.receiver, session) if draft.receiver else None
-        rows.client = referrals.client_named(session, draft.client or "")
+        rows.client, rows.owner = referrals.client_and_owner(session, draft.client or "")
         if rows.client is None or rows.client.id is None:
             return rows
-        if rows.client.owner_id:
-            rows.owner = session.get(Person, rows.client.owner_id)
         if rows.receiver is not None and rows.receiver.id is not None:
             found = referrals.find_duplicate(
                 session, rows.client.id, rows.receiver.id, draft.card, ctx.now(), seen_by=me
