@@ -6,13 +6,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import func, inspect
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bot.catalog import Catalog, from_store, new_clients
 from bot.firm import Firm
@@ -94,15 +95,18 @@ class Context:
         if thread is not None:
             thread.join(timeout)
 
-    def person(self, email: str) -> Person | None:
-        """The person with this email, or None; a fresh object each call (callers may change it)."""
+    def person(self, email: str, session: Session | None = None) -> Person | None:
+        """The person with this email, or None; a fresh object each call (callers may change it).
+
+        Not cached yet, they are read in `session` when one is open (saving a transaction).
+        """
         key = email.strip().lower()
         now = time.monotonic()
         version = self.store.people_version  # read before the query: see Store.people_version
         hit = self._people.get(key)
         if hit is None or hit[1] != version or now - hit[0] >= self.content_check_seconds:
-            with self.store.read() as session:
-                found = by_email(session, key)
+            with nullcontext(session) if session is not None else self.store.read() as reader:
+                found = by_email(reader, key)
                 values = found.model_dump() if found is not None else None
             if len(self._people) >= PEOPLE_CACHE_SIZE:
                 self._people.clear()

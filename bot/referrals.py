@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, cast, func
+from sqlalchemy import ColumnElement, String, bindparam, cast, func
 from sqlmodel import Session, col, or_, select
 
 from bot import campaigns
@@ -48,6 +48,7 @@ __all__ = [
     "confirm_client",
     "consent",
     "create",
+    "client_and_owner",
     "client_named",
     "find_duplicate",
     "funnel",
@@ -184,11 +185,44 @@ class Mine:
 # -- looking things up -------------------------------------------------------------------
 
 
+# Built once, so SQLAlchemy neither rebuilds nor re-keys them on every turn.
+_LIVE_CLIENT_NAMED = select(Client).where(
+    Client.name == bindparam("name"),
+    Client.retired == False,  # noqa: E712
+)
+
+
+_LIVE_CLIENT_AND_OWNER = (
+    select(Client, Person)
+    .outerjoin(Person, col(Person.id) == Client.owner_id)
+    .where(Client.name == bindparam("name"), Client.retired == False)  # noqa: E712
+)
+
+
 def client_named(session: Session, name: str) -> Client | None:
     """A live client by name or alias (case-insensitive), provisional ones included."""
-    wanted = name.strip().casefold()
-    if not wanted:
+    if not name.strip():
         return None
+    # A name as the parser resolved it is usually the stored one, found on the name's index.
+    exact = session.exec(_LIVE_CLIENT_NAMED, params={"name": name.strip()}).first()
+    return exact if exact is not None else _client_folded(session, name)
+
+
+def client_and_owner(session: Session, name: str) -> tuple[Client | None, Person | None]:
+    """`client_named` and the client's relationship owner (one statement for a stored name)."""
+    if not name.strip():
+        return None, None
+    row = session.exec(_LIVE_CLIENT_AND_OWNER, params={"name": name.strip()}).first()
+    if row is not None:
+        return row[0], row[1]
+    client = _client_folded(session, name)
+    owner = session.get(Person, client.owner_id) if client and client.owner_id else None
+    return client, owner
+
+
+def _client_folded(session: Session, name: str) -> Client | None:
+    """`client_named` for a name not written as stored: case folded, or an alias."""
+    wanted = name.strip().casefold()
     live = select(Client).where(Client.retired == False).order_by(col(Client.id))  # noqa: E712
     if wanted.isascii() and not set(wanted) & set('"\\%_'):
         # The database narrows thousands of clients to the few that can match (its lower()
@@ -307,6 +341,20 @@ def view(session: Session, referral: Referral) -> View:
     )
 
 
+_DUPLICATES = select(Referral).where(
+    Referral.client_id == bindparam("client"),
+    Referral.receiver_id == bindparam("receiver"),
+    Referral.created_at >= bindparam("since"),
+    col(Referral.status).not_in(["withdrawn", "declined"]),
+)
+_DUPLICATES_FOR_CARD = _DUPLICATES.where(Referral.card_id == bindparam("card")).order_by(
+    col(Referral.created_at).desc()
+)
+_DUPLICATES_FOR_NO_CARD = _DUPLICATES.where(col(Referral.card_id).is_(None)).order_by(
+    col(Referral.created_at).desc()
+)
+
+
 def find_duplicate(
     session: Session,
     client_id: int,
@@ -320,14 +368,9 @@ def find_duplicate(
     With `seen_by`, only one that person may see counts: asking "update the existing
     one?" about someone else's referral would reveal it.
     """
-    query = select(Referral).where(
-        Referral.client_id == client_id,
-        Referral.receiver_id == receiver_id,
-        Referral.created_at >= now - DUPLICATE_WINDOW,
-        col(Referral.status).not_in(["withdrawn", "declined"]),
-    )
-    query = query.where(Referral.card_id == card_id if card_id else col(Referral.card_id).is_(None))
-    rows = session.exec(query.order_by(col(Referral.created_at).desc())).all()
+    query = _DUPLICATES_FOR_CARD if card_id else _DUPLICATES_FOR_NO_CARD
+    values = {"client": client_id, "receiver": receiver_id, "since": now - DUPLICATE_WINDOW}
+    rows = session.exec(query, params={**values, "card": card_id} if card_id else values).all()
     return next((r for r in rows if seen_by is None or can_see(seen_by, r, session)), None)
 
 

@@ -1,5 +1,6 @@
 """How much work a turn does, pinned as structure (never as times): a referral sentence is
-read once, card inference weighs only contenders, search's top k is a full sort's."""
+read once and its database reads share one session, card inference weighs only contenders,
+search's top k is a full sort's."""
 
 from __future__ import annotations
 
@@ -9,10 +10,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import referrals
 from bot._search.index import _top
 from bot._understand import cards as cards_module
+from bot._understand.referral import _blanked
+from bot._understand.text import overlaps
 from bot.catalog import Card, Catalog, ClientRecord, PersonRecord, load_catalog
 from bot.context import Context
+from bot.conversation import handle
+from bot.messages import Turn
 from bot.understand import (
     Directory,
     KeywordCardScorer,
@@ -21,6 +27,7 @@ from bot.understand import (
     read_referral,
 )
 from tests.conftest import PRIYA, SAMPLE_CONTENT
+from tests.slack.test_throughput import statements
 
 HELEN = "helen.carmichael@hartwellfinch.example"
 
@@ -162,3 +169,87 @@ def test_a_client_is_found_however_its_name_is_typed_and_only_when_all_its_words
     assert named("the trust and the partnership both called") == []
     assert named("obh called") == []  # a short all-capital alias matches its case
     assert named("OBH called") == ["O'Brien Haulage"]
+
+
+def _sentence(ctx: Context, text: str, conversation: str) -> list[str]:
+    """The statements one turn of Helen's makes."""
+    with statements(ctx.store) as seen:
+        handle(Turn(HELEN, conversation, text=text, platform="slack", is_direct=True), ctx)
+    return seen
+
+
+def test_a_referral_sentence_reads_the_database_in_one_session(ctx: Context) -> None:
+    ctx = Context(ctx.store, ctx.settings, content_check_seconds=3600)  # no content check
+    for text in ("hello", "I've introduced Acme Logistics to Priya for an employment tribunal"):
+        _sentence(ctx, text, "slack:DWARM")  # the welcome; Priya now in the people cache
+
+    seen = _sentence(
+        ctx, "I've introduced Northwind Foods to Priya for a TUPE transfer, maybe £20k", "slack:D2"
+    )
+
+    begins = [s for s in seen if s.startswith("BEGIN")]
+    # the flow in progress; the client, its owner and any duplicate; the draft kept
+    assert begins == ["BEGIN DEFERRED", "BEGIN DEFERRED", "BEGIN IMMEDIATE"]
+    assert len([s for s in seen if s.startswith("SELECT") and " FROM client" in s]) == 1
+    assert not [s for s in seen if s.startswith("SELECT person.")]  # people from the cache
+    assert len(seen) <= 7
+
+
+def test_a_stored_client_name_finds_the_client_and_its_owner(ctx: Context) -> None:
+    with ctx.store.read() as session:
+        stored = referrals.client_and_owner(session, "Northwind Foods Ltd")
+        folded = referrals.client_and_owner(session, "northwind foods ltd")
+        alias = referrals.client_and_owner(session, "Northwind Group")
+        unknown = referrals.client_and_owner(session, "Nobody Holdings")
+        named = referrals.client_named(session, "Northwind Group")
+
+    for client, owner in (stored, folded, alias):
+        assert client is not None and client.name == "Northwind Foods Ltd"
+        assert owner is not None and owner.email == "james.thornton@hartwellfinch.example"
+    assert named is not None and named.name == "Northwind Foods Ltd"
+    assert unknown == (None, None)
+
+
+def test_a_speaker_the_sentence_does_not_name_gets_everyones_draft() -> None:
+    directory = Directory.from_catalog(load_catalog(SAMPLE_CONTENT))
+    reading = read_referral("Priya, Northwind Foods need help with a TUPE transfer", directory)
+
+    assert reading.draft(HELEN) == reading.draft("")
+    assert reading.draft("").receiver == PRIYA
+    assert reading.draft(PRIYA).receiver is None  # naming yourself is not a receiver
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_EMAILS), st.sampled_from(_TEAMS)), min_size=1, max_size=12),
+    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12),
+    st.lists(st.sampled_from(_EMAILS), max_size=2),
+    st.sampled_from([None, *_TEAMS]),
+)
+def test_only_contenders_are_kept_and_the_same_card_wins(
+    owned: list[tuple[str, str]], evidence: list[int], receivers: list[str], team: str | None
+) -> None:
+    people = [PersonRecord(e, f"P {n}", _TEAMS[n % 3]) for n, e in enumerate(_EMAILS)]
+    cards = [Card(f"c{n}", f"Card {n}", t, owners=(o,)) for n, (o, t) in enumerate(owned)]
+    directory = Directory(people=people, cards=cards)
+    scores = {c.id: v / 4 for c, v in zip(cards, evidence, strict=False) if v}
+
+    kept = cards_module.contenders(scores, 1.0)
+
+    assert set(kept) <= set(scores)
+    assert cards_module.best_card(kept, 1.0, directory, receivers, team) == (
+        cards_module.best_card(scores, 1.0, directory, receivers, team)
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet="ab ", max_size=30),
+    st.lists(st.tuples(st.integers(-3, 33), st.integers(-3, 33)), max_size=4),
+)
+def test_topic_words_blank_exactly_the_characters_inside_a_span(
+    text: str, spans: list[tuple[int, int]]
+) -> None:
+    one_by_one = "".join(" " if overlaps(i, i + 1, spans) else c for i, c in enumerate(text))
+
+    assert _blanked(text, spans) == one_by_one

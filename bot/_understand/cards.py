@@ -152,7 +152,9 @@ class KeywordCardScorer:
             held = self._area_cards.get(area)
             if held is not None:
                 scores[held] += bonus
-        evidence = {self._ids[n]: float(scores[n]) for n in np.flatnonzero(scores > 0)}
+        said = np.flatnonzero(scores > 0)
+        ids = self._ids  # plain lists: indexing numpy per card costs more than the scoring
+        evidence = dict(zip([ids[n] for n in said.tolist()], scores[said].tolist(), strict=True))
         if len(cards) != len(self.cards):
             wanted = {c.id for c in cards}
             return {c: v for c, v in evidence.items() if c in wanted}
@@ -306,6 +308,15 @@ def infer_card(
     scorer = scorer or _default_scorer(directory)
     least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
     return best_card(scorer(words, directory.cards), least, directory, receivers, team)
+
+
+def contenders(scores: dict[str, float], least: float) -> dict[str, float]:
+    """The evidence `best_card` can pick from: a card below the best evidence over the
+    highest prior (or below `least`) never wins, whoever receives it."""
+    if not scores:
+        return scores
+    floor = max(least, max(scores.values()) / OWNER_PRIOR)
+    return {card_id: value for card_id, value in scores.items() if value >= floor}
 
 
 def best_card(

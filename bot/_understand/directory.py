@@ -54,7 +54,15 @@ class Directory:
         return sorted({p.team for p in self.people} | {c.team for c in self.cards})
 
     def cards_owned_by(self, email: str) -> list[Card]:
-        return [c for c in self.cards if email in c.owners]
+        return list(self._cards_by_owner.get(email, ()))
+
+    @cached_property
+    def _cards_by_owner(self) -> dict[str, list[Card]]:
+        by_owner: dict[str, list[Card]] = {}
+        for card in self.cards:
+            for email in dict.fromkeys(card.owners):
+                by_owner.setdefault(email, []).append(card)
+        return by_owner
 
     @cached_property
     def _by_email(self) -> dict[str, PersonRecord]:

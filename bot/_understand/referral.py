@@ -10,7 +10,13 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from bot._understand.amounts import Amount, amounts, parse_amount
-from bot._understand.cards import MIN_EVIDENCE, CardScorer, _default_scorer, best_card
+from bot._understand.cards import (
+    MIN_EVIDENCE,
+    CardScorer,
+    _default_scorer,
+    best_card,
+    contenders,
+)
 from bot._understand.clients import _ClientHit, _loose, _referral_client, resolve_client
 from bot._understand.directory import Directory, ReferralDraft
 from bot._understand.names import (
@@ -21,7 +27,6 @@ from bot._understand.names import (
     may_name_a_person,
 )
 from bot._understand.teams import _bare_team, _find_team, _TeamHit, may_name_a_team
-from bot._understand.text import overlaps as _overlaps
 
 _SLASH = re.compile(r"^\s*/refer(?:ral)?\b\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
 
@@ -80,6 +85,8 @@ class Reading:
     def draft(self, speaker: str) -> ReferralDraft:
         """The referral as `speaker` says it (a fresh copy: callers may change it)."""
         key = speaker.strip().lower()
+        if not any(key in m.emails for m in self.parts.mentions):
+            key = ""  # the speaker matters only when named: the draft is everyone's
         if key not in self._drafts:
             self._drafts[key] = _draft(self.parts, key, self.directory, self._evidence)
         return copy.deepcopy(self._drafts[key])
@@ -91,9 +98,11 @@ class Reading:
     def _evidence(self, topic: str) -> tuple[dict[str, float], float]:
         """The scorer's evidence per card and the least that names one, once per topic."""
         scorer = self.scorer or _default_scorer(self.directory)
+        least = float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
         if topic not in self._scores:
-            self._scores[topic] = scorer(topic, self.directory.cards)
-        return self._scores[topic], float(getattr(scorer, "min_evidence", MIN_EVIDENCE))
+            # only the contenders are kept: each draft then weighs a few cards, not thousands
+            self._scores[topic] = contenders(scorer(topic, self.directory.cards), least)
+        return self._scores[topic], least
 
 
 MAX_CHARS = 1200  # a referral is a message, not a memo; bounds the work on pasted text
@@ -326,7 +335,7 @@ def _topic_words(
     spans += [(a.start, a.end) for _, a in amounts(text, directory.currency)]
     if team and team.card is None and team.team:
         spans.append((team.start, team.end))
-    kept = "".join(" " if _overlaps(i, i + 1, spans) else ch for i, ch in enumerate(text))
+    kept = _blanked(text, spans)
     if client:
         known = directory.client(client.name)
         forms = [client.name, *(known.aliases if known else ())]
@@ -334,6 +343,16 @@ def _topic_words(
             kept = re.sub(_loose(form), " ", kept, flags=re.IGNORECASE)
     kept = _SLACK_MENTION.sub(" ", _EMAIL.sub(" ", kept))
     return kept
+
+
+def _blanked(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """`text` with every character inside a span made a space (positions kept)."""
+    chars = list(text)
+    for start, end in spans:
+        start, end = max(start, 0), min(end, len(chars))
+        if start < end:
+            chars[start:end] = " " * (end - start)
+    return "".join(chars)
 
 
 def _missing(draft: ReferralDraft) -> list[str]:

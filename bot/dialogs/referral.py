@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import uuid4
-
-from sqlmodel import Session
 
 from bot import referrals
 from bot.catalog import Card, Catalog
@@ -22,10 +21,9 @@ from bot.context import Context
 from bot.dialogs import ActionHandler, CommandHandler, core, state
 from bot.dialogs.referral_draft import Draft
 from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
-from bot.people import by_email
 from bot.referrals import ReferralError
 from bot.render import label, money, render
-from bot.store.models import DialogState, Person, Referral
+from bot.store.models import Client, DialogState, Person, Referral
 from bot.understand import (
     Directory,
     Reading,
@@ -414,10 +412,10 @@ def _choose_card(turn: Turn, ctx: Context, me: Person, draft: Draft, card_id: st
 
 
 def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
-    duplicate = _duplicate_of(ctx, me, draft)
-    if duplicate is not None:
-        draft.duplicate = duplicate.id
-        text = render("referral_duplicate", r=duplicate, me=me)
+    rows = _look_up(ctx, me, draft)
+    if rows.duplicate is not None:
+        draft.duplicate = rows.duplicate.id
+        text = render("referral_duplicate", r=rows.duplicate, me=me)
         buttons = [
             Button(label("update_the_existing_one"), "referral.update", {}, "primary"),
             Button(label("cancel"), "referral.cancel", {}),
@@ -428,7 +426,7 @@ def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) ->
         Button(label("edit"), "referral.edit", {}),
         Button(label("cancel"), "referral.cancel", {}, "danger"),
     ]
-    summary = _summary(ctx, me, draft)
+    summary = _summary(ctx, me, draft, rows)
     draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
     text = render("referral_confirm", d=summary, me=me)
     replies = _ask(turn, ctx, me, draft, "confirm", text, buttons)
@@ -436,28 +434,40 @@ def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) ->
     return replies
 
 
-def _duplicate_of(ctx: Context, me: Person, draft: Draft) -> referrals.View | None:
+@dataclass
+class _Rows:
+    """What the database says about a draft, read together before confirming it."""
+
+    client: Client | None = None
+    owner: Person | None = None  # the client's relationship owner
+    receiver: Person | None = None
+    duplicate: referrals.View | None = None  # one the referrer may see, within 30 days
+
+
+def _look_up(ctx: Context, me: Person, draft: Draft) -> _Rows:
+    """The draft's client, its owner, the receiver and any duplicate, in one read session
+    (the receiver from the context's cache of people when it holds them, as the speaker)."""
+    rows = _Rows()
     with ctx.store.read() as session:
-        client = referrals.client_named(session, draft.client or "")
-        receiver = _person(session, draft.receiver)
-        if client is None or client.id is None or receiver is None or receiver.id is None:
-            return None
-        found = referrals.find_duplicate(
-            session, client.id, receiver.id, draft.card, ctx.now(), seen_by=me
-        )
-        return referrals.view(session, found) if found else None
+        rows.receiver = ctx.person(draft.receiver, session) if draft.receiver else None
+        rows.client, rows.owner = referrals.client_and_owner(session, draft.client or "")
+        if rows.client is None or rows.client.id is None:
+            return rows
+        if rows.receiver is not None and rows.receiver.id is not None:
+            found = referrals.find_duplicate(
+                session, rows.client.id, rows.receiver.id, draft.card, ctx.now(), seen_by=me
+            )
+            rows.duplicate = referrals.view(session, found) if found else None
+    return rows
 
 
-def _summary(ctx: Context, me: Person, draft: Draft) -> dict[str, Any]:
+def _summary(ctx: Context, me: Person, draft: Draft, rows: _Rows) -> dict[str, Any]:
     """The draft with names resolved, for the confirmation."""
     directory = _directory(ctx)
-    with ctx.store.read() as session:
-        client = referrals.client_named(session, draft.client or "")
-        owner = session.get(Person, client.owner_id) if client and client.owner_id else None
-        receiver_row = _person(session, draft.receiver)
+    client, owner = rows.client, rows.owner
     receiver = directory.person(draft.receiver) if draft.receiver else None
     card = directory.card(draft.card) if draft.card else None
-    receiver_id = receiver_row.id if receiver_row else None
+    receiver_id = rows.receiver.id if rows.receiver else None
     needs_consent = ctx.settings.owner_consent and referrals.needs_consent(
         owner.id if owner else None, me.id, receiver_id
     )
@@ -530,10 +540,6 @@ def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
         kind="referral_saved",
     )
     return [mine, *outcome.notices]
-
-
-def _person(session: Session, email: str | None) -> Person | None:
-    return by_email(session, email) if email else None
 
 
 # -- buttons of the flow -----------------------------------------------------------------
@@ -681,7 +687,7 @@ def _on_submit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) ->
         and not draft.candidates
         and (draft.card or len(options) <= 1)
     )
-    if complete and _duplicate_of(ctx, me, draft) is None:
+    if complete and _look_up(ctx, me, draft).duplicate is None:
         return _save(turn, ctx, me, draft)
     return _next(turn, ctx, me, draft)
 

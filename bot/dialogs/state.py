@@ -7,13 +7,14 @@ beside the flow, so answering a question never costs a draft in progress.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, or_
+from sqlalchemy import bindparam, delete, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, col, select
@@ -37,18 +38,23 @@ def turn() -> Iterator[None]:
         _read.reset(token)
 
 
+# Built once (every plain sentence runs it), so SQLAlchemy doesn't rebuild it per turn.
+_TURN_ROWS = select(DialogState).where(
+    DialogState.person_id == bindparam("person"),
+    or_(
+        col(DialogState.conversation) == bindparam("conversation"),
+        col(DialogState.conversation).like(bindparam("context"), escape="/"),
+    ),
+)
+_LIKE_SPECIAL = re.compile(r"[/%_]")
+
+
 def load_turn(session: Session, person_id: int, conversation: str) -> DialogState | None:
     """The flow in progress, read with every context row of the conversation (one query);
     inside `turn()`, `recall` then answers from what was read."""
-    context = col(DialogState.conversation).startswith(
-        _context_key(conversation, ""), autoescape=True
-    )
-    rows = session.exec(
-        select(DialogState).where(
-            DialogState.person_id == person_id,
-            or_(col(DialogState.conversation) == conversation, context),
-        )
-    ).all()
+    prefix = _LIKE_SPECIAL.sub(r"/\g<0>", _context_key(conversation, ""))
+    params = {"person": person_id, "conversation": conversation, "context": f"{prefix}%"}
+    rows = session.exec(_TURN_ROWS, params=params).all()
     found = {row.conversation: row for row in rows}
     read = _read.get()
     if read is not None:

@@ -21,7 +21,7 @@ from tests.slack.conftest import PRIYA, PRIYA_DM, SlackDriver, section_texts
 
 # Statements a turn may make once the speaker has been welcomed (SQLite, sample firm).
 WHO_DOES_BUDGET = 6  # read the state; write the question asked and the follow-up context
-REFERRAL_SENTENCE_BUDGET = 12
+REFERRAL_SENTENCE_BUDGET = 8  # state; client (by name, alias), duplicates; the draft kept
 
 
 @contextmanager
