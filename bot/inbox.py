@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 from bot.logs import log_failure
 from bot.store import Store
 from bot.store.group_commit import GroupCommit
-from bot.store.models import InboxItem, InboxSent, StashEntry, utcnow
+from bot.store.models import InboxDecision, InboxItem, InboxSent, StashEntry, utcnow
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -273,6 +273,7 @@ def prune(session: Session, now: datetime) -> None:
     """Forget done items (and their send records) and stash entries past their TTL."""
     old = select(InboxItem.id).where(col(InboxItem.received_at) < now - DONE_TTL)
     session.execute(delete(InboxSent).where(col(InboxSent.item_id).in_(old)))
+    session.execute(delete(InboxDecision).where(col(InboxDecision.item_id).in_(old)))
     session.execute(delete(InboxItem).where(col(InboxItem.received_at) < now - DONE_TTL))
     session.execute(delete(StashEntry).where(col(StashEntry.created_at) < now - STASH_TTL))
 
@@ -281,15 +282,20 @@ def prune(session: Session, now: datetime) -> None:
 
 
 @dataclass
-class _Delivery:
+class Delivery:
+    """The inbox item being processed: its sends so far, and its turns' decisions
+    (`bot.outbox`). `resumed` is False for an item stored just now, which has neither."""
+
     store: Store
     item_id: int
     sent: set[int] = field(default_factory=set)
     next_seq: int = 0
+    resumed: bool = True
+    next_decision: int = 0
 
 
 _RECORDS = ThreadPoolExecutor(2, thread_name_prefix="crossbot-sent")
-_current: ContextVar[_Delivery | None] = ContextVar("crossbot_inbox_delivery", default=None)
+_current: ContextVar[Delivery | None] = ContextVar("crossbot_inbox_delivery", default=None)
 
 
 async def once(send: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T | None:
@@ -313,15 +319,23 @@ async def once(send: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> 
     return result
 
 
+def current() -> Delivery | None:
+    """The inbox item this task is processing, if any."""
+    return _current.get()
+
+
 @contextmanager
-def delivering(store: Store, item_id: int | None, sent: set[int] | None = None) -> Iterator[None]:
-    """Sends inside this block belong to inbox item `item_id` (none if it is None)."""
+def delivering(
+    store: Store, item_id: int | None, sent: set[int] | None = None, *, resumed: bool = True
+) -> Iterator[None]:
+    """Sends inside this block belong to inbox item `item_id` (none if it is None).
+    `resumed` False: the item was stored just now, so no attempt has sent or decided yet."""
     if item_id is None:
         yield
         return
     if sent is None:
         sent = _sent(store, item_id)
-    token = _current.set(_Delivery(store, item_id, sent))
+    token = _current.set(Delivery(store, item_id, sent, resumed=resumed))
     try:
         yield
     finally:
@@ -490,7 +504,7 @@ class Worker:
         if item is None:
             return  # done, or another worker holds it
         try:
-            with delivering(self.store, item_id, sent):
+            with delivering(self.store, item_id, sent, resumed=item is not fresh):
                 await self.process(item)
             await self._write(partial(_finish, item_id=item_id, worker=self.name, now=self.clock()))
         except Exception as exc:

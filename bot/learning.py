@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import snowballstemmer
 from sqlalchemy import delete, or_
 from sqlmodel import Session, col, select
 
+from bot._search.text import stemmer
 from bot.catalog import Card, Catalog
 from bot.messages import Button, Reply
 from bot.questions import FRAME_WORDS, alias_text, name_key, words_of
@@ -304,7 +304,4 @@ def _card_text(card: Card) -> str:
 
 def _stems(text: str) -> list[str]:
     kept = [w for w in words_of(text) if w not in _STOP and len(w) >= 3]
-    return list(_STEMMER.stemWords(kept))
-
-
-_STEMMER = snowballstemmer.stemmer("english")
+    return list(stemmer().stemWords(kept))

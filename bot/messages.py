@@ -6,7 +6,8 @@ Block Kit, Adaptive Cards or plain text; nothing below them knows which platform
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, Protocol
 
 
@@ -92,6 +93,42 @@ class Reply:
     to_channel: str | None = None
     private: bool = False
     kind: str = ""  # the template it came from, for tests and logs
+
+
+def form_to_data(form: Form) -> dict[str, Any]:
+    """A form as JSON data (for the stash and the outbox)."""
+    return asdict(form)
+
+
+def form_from_data(data: dict[str, Any]) -> Form:
+    """The form `form_to_data` stored."""
+    inputs = [
+        FormInput(**{**field, "options": [tuple(o) for o in field.get("options") or []]})
+        for field in data.get("inputs") or []
+    ]
+    return Form(**{**data, "inputs": inputs})
+
+
+def reply_to_data(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON data (a chart's image as base64)."""
+    data = asdict(reply)
+    if reply.image is not None:
+        data["image"] = base64.b64encode(reply.image).decode("ascii")
+    return data
+
+
+def reply_from_data(data: dict[str, Any]) -> Reply:
+    """The reply `reply_to_data` stored."""
+    image, form = data.get("image"), data.get("form")
+    return Reply(
+        **{
+            **data,
+            "facts": [Fact(**f) for f in data.get("facts") or []],
+            "buttons": [Button(**b) for b in data.get("buttons") or []],
+            "form": form_from_data(form) if form else None,
+            "image": base64.b64decode(image) if image else None,
+        }
+    )
 
 
 class Messenger(Protocol):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 import snowballstemmer
 
-_STEMMER = snowballstemmer.stemmer("english")
 _WORD = re.compile(r"[a-z0-9]+")
 _APOSTROPHE = re.compile(r"'s\b|'(?=\w)")  # "client's" -> "client", "won't" -> "wont"
 _IT = re.compile(r"\bIT\b")
@@ -96,9 +96,21 @@ def stem(word: str) -> str:
     US, UK and Australian spellings of a word share a stem ('labor'/'labour')."""
     if len(word) <= 3 or word.isdigit():
         return word
-    found = str(_STEMMER.stemWord(spelling(word)))
+    found = str(stemmer().stemWord(spelling(word)))
     if found == word and word[-1] == "s" and word[-2] in "aeio" and len(word) <= 6:
         return word[:-1]  # 'NDAs', 'SPAs', 'CVAs': Snowball keeps an acronym's plural s
+    return found
+
+
+_LOCAL = threading.local()
+
+
+def stemmer() -> snowballstemmer.basestemmer.BaseStemmer:
+    """This thread's English Snowball stemmer: a stemmer keeps the word it is working on in
+    itself, so one shared by the turn threads gives wrong stems or an IndexError."""
+    found = getattr(_LOCAL, "stemmer", None)
+    if found is None:
+        found = _LOCAL.stemmer = snowballstemmer.stemmer("english")
     return found
 
 

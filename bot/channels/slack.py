@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
 from uuid import uuid4
@@ -51,7 +52,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import inbox
+from bot import inbox, outbox
 from bot.channels import deliver_elsewhere, slack_oauth
 from bot.channels.slack_blocks import (
     CHOICES_ACTION,
@@ -73,11 +74,11 @@ from bot.channels.slack_blocks import (
     read_value,
 )
 from bot.channels.slack_limits import REFUSALS
-from bot.channels.stash import StoredStash, form_from_data, form_to_data
+from bot.channels.stash import StoredStash
 from bot.context import Context
 from bot.conversation import choices_for, handle
 from bot.logs import log_failure
-from bot.messages import Button, Reply, Turn, Unreachable
+from bot.messages import Button, Reply, Turn, Unreachable, form_from_data, form_to_data
 from bot.people import by_email, by_platform_id, remember_platform_id
 from bot.render import render
 from bot.settings import Settings
@@ -623,7 +624,8 @@ class SlackChannel:
     async def answer(self, turn: Turn) -> list[Reply]:
         """The router's replies, computed in a worker thread (the domain is synchronous)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._domain, handle, turn, self.ctx)
+        route = outbox.deciding(partial(handle, turn, self.ctx))
+        return await loop.run_in_executor(self._domain, route)
 
     async def handle_http(self, request: web.Request) -> web.Response:
         """`POST /slack/events`: Bolt verifies the signature and timestamp (401 otherwise).

@@ -8,12 +8,10 @@ restarts and are shared by every replica; housekeeping forgets them after
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 from uuid import uuid4
 
 from bot.channels.slack_blocks import Stash
-from bot.messages import Form, FormInput
 from bot.store import Store
 from bot.store.models import StashEntry
 
@@ -37,17 +35,3 @@ class StoredStash(Stash):
         with self.store.read() as session:
             row = session.get(StashEntry, key)
             return row.value.get("v") if row else None
-
-
-def form_to_data(form: Form) -> dict[str, Any]:
-    """A form as JSON data (for the stash)."""
-    return asdict(form)
-
-
-def form_from_data(data: dict[str, Any]) -> Form:
-    """The form `form_to_data` stored."""
-    inputs = [
-        FormInput(**{**field, "options": [tuple(o) for o in field.get("options") or []]})
-        for field in data.get("inputs") or []
-    ]
-    return Form(**{**data, "inputs": inputs})

@@ -24,6 +24,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from types import SimpleNamespace
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -54,7 +55,7 @@ from msrest.exceptions import HttpOperationError
 from sqlmodel import select
 from sqlmodel.sql.expression import SelectOfScalar
 
-from bot import inbox
+from bot import inbox, outbox
 from bot.channels import deliver_elsewhere
 from bot.channels import teams_extension as extension
 from bot.channels.teams_size import fit
@@ -678,10 +679,12 @@ class TeamsChannel(Bot):
             is_direct=is_personal(activity),
             event_id=activity.id,
         )
-        replies = await asyncio.to_thread(self.router, turn, self.ctx)
-        here = await deliver_elsewhere(replies, self.messenger)
-        for reply in here:
+        replies = await asyncio.to_thread(outbox.deciding(partial(self.router, turn, self.ctx)))
+        here, elsewhere = _split(replies)
+        for reply in here:  # the speaker first: they are waiting; notices to others follow
             await self._answer(context, turn, reply)
+        for notice in await deliver_elsewhere(elsewhere, self.messenger):
+            await self._answer(context, turn, notice)
 
     async def _on_invoke(self, context: TurnContext) -> None:
         """The message extension: "Log as referral" opens a task module, its form submits."""
@@ -709,15 +712,17 @@ class TeamsChannel(Bot):
             is_direct=True,
             event_id=activity.id,
         )
-        replies = await asyncio.to_thread(self.router, turn, self.ctx)
-        here = await deliver_elsewhere(replies, self.messenger)
+        replies = await asyncio.to_thread(outbox.deciding(partial(self.router, turn, self.ctx)))
+        here, elsewhere = _split(replies)
         form = next((r for r in here if r.form), None)
         if form is None and not submitting and here:
             form = here[0]  # what stands in the way (say, an unknown speaker), in the dialog
         response = extension.task_card(form) if form else extension.close_task()
         await context.send_activity(extension.invoke_response(response))
-        for reply in (r for r in here if r is not form):
+        for reply in (r for r in here if r is not form):  # the speaker first, as above
             await self._answer_privately(context, email, reply)
+        for notice in await deliver_elsewhere(elsewhere, self.messenger):
+            await self._answer_privately(context, email, notice)
 
     def _personal_key(self, email: str) -> str | None:
         """The conversation id of someone's one-to-one chat with the bot, when known."""
@@ -944,6 +949,12 @@ def mount(
 
     app.router.add_post(ROUTE, messages)
     return channel
+
+
+def _split(replies: list[Reply]) -> tuple[list[Reply], list[Reply]]:
+    """The replies for the speaker, and those addressed to other people or channels."""
+    here = [r for r in replies if not (r.to_person or r.to_channel)]
+    return here, [r for r in replies if r.to_person or r.to_channel]
 
 
 def _from_this_machine(request: web.Request) -> bool:

@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -141,6 +142,27 @@ class Store:
             yield
 
     @contextmanager
+    def one_transaction(self) -> Iterator[SharedTransaction]:
+        """Every `write` in this block (in this thread) joins one transaction, committed
+        when the block ends and rolled back if it raises; once a write has begun, `read`
+        joins it too, so the block reads what it wrote. Each `write` is a savepoint: a
+        failing one is undone alone, as its own transaction would have been.
+
+        A turn runs in one, so that the replies it decides on are committed with the state
+        it changed (`bot.outbox`). The first write takes the transaction (and, on SQLite,
+        this process's write lock) until the block ends."""
+        shared = SharedTransaction(self)
+        token = _SHARED.set(shared)
+        try:
+            yield shared
+            shared.end(commit=True)
+        except BaseException:
+            shared.end(commit=False)
+            raise
+        finally:
+            _SHARED.reset(token)
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on any error.
 
@@ -150,6 +172,11 @@ class Store:
         while a lock wakes the next writer at once. Other processes still meet the busy
         timeout.
         """
+        shared = _SHARED.get()
+        if shared is not None and shared.store is self:
+            with shared.session.begin_nested():
+                yield shared.session
+            return
         with self._write_lock, Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -163,11 +190,61 @@ class Store:
         """A read-only session (a deferred transaction on SQLite, so readers never queue)."""
         # Closing (not rolling back) ends the transaction without expiring what was read,
         # so the objects stay usable after the block.
+        shared = _SHARED.get()
+        if shared is not None and shared.store is self and shared.began:
+            yield shared.session
+            return
         with self._read_lock, Session(self._reader, expire_on_commit=False) as session:
             yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class SharedTransaction:
+    """The one transaction of a `Store.one_transaction` block, begun by its first write."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._session: Session | None = None
+        self._lock: contextlib.ExitStack | None = None
+
+    @property
+    def began(self) -> bool:
+        """Whether anything in the block has written (the transaction is open)."""
+        return self._session is not None
+
+    @property
+    def session(self) -> Session:
+        """The block's session, begun (and this process's write lock taken) on first use."""
+        if self._session is None:
+            lock = contextlib.ExitStack()
+            lock.enter_context(self.store._write_lock)
+            self._lock = lock
+            self._session = Session(self.store.engine, expire_on_commit=False)
+        return self._session
+
+    def end(self, commit: bool) -> None:
+        session, lock = self._session, self._lock
+        self._session = self._lock = None
+        if session is None:
+            return
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+            if lock is not None:
+                lock.close()
+
+
+# The `one_transaction` block this thread (or task) is in, if any.
+_SHARED: ContextVar[SharedTransaction | None] = ContextVar("crossbot_shared_tx", default=None)
 
 
 def locked(session: Session, model: type[Row], key: Any) -> Row | None:

@@ -274,6 +274,19 @@ class InboxSent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow)
 
 
+class InboxDecision(SQLModel, table=True):
+    """What the n-th turn of an inbox item decided to say, committed in the transaction of
+    the state it changed, so a resumed item sends these replies instead of routing again."""
+
+    __tablename__ = "inbox_decision"
+    __table_args__ = (UniqueConstraint("item_id", "n", name="uq_inbox_decision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(index=True)
+    n: int
+    replies: list[dict[str, Any]] = _json()
+
+
 class StashEntry(SQLModel, table=True):
     """What a platform message cannot carry (a form, an oversized button value), by key,
     so any replica, or this one after a restart, can continue the conversation."""

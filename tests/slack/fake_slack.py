@@ -3,7 +3,8 @@
 It speaks the real wire format (form or JSON bodies, `{"ok": ...}` answers, 429 with
 `Retry-After`) on a real port, records every call (method + params), serves the upload
 URLs of `files_upload_v2` and the `response_url`s of slash commands and buttons, and can be
-told to fail the next calls of a method.
+told to fail the next calls of a method, or to hold one unanswered (as a process that dies
+while Slack is taking its message would leave it).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class FakeSlack:
     _failures: dict[str, list[tuple[int, dict[str, str]]]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    _holds: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    held: asyncio.Event = field(default_factory=asyncio.Event)  # a held call has arrived
     _runner: web.AppRunner | None = None
     socket: web.WebSocketResponse | None = None  # the Socket Mode connection, once open
     socket_open: asyncio.Event = field(default_factory=asyncio.Event)
@@ -62,6 +65,10 @@ class FakeSlack:
     def refuse_next(self, method: str, error: str) -> None:
         """Answer the next call of `method` with HTTP 200 and `{"ok": false, "error": error}`."""
         self.refusals[method].append(error)
+
+    def hold(self, method: str, nth: int = 1) -> None:
+        """Never answer the `nth` call of `method` from now on (it is not accepted)."""
+        self._holds[method].append(len(self.requested(method)) + nth)
 
     def tokens(self, method: str) -> list[str]:
         """The token of every successful call of `method`."""
@@ -121,6 +128,10 @@ class FakeSlack:
         params = await self._params(request)
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         token = str(params.get("token") or token)
+        if len(self.requested(method)) + 1 in self._holds.get(method, []):
+            self.calls.append(Call(method, params, status=0, ok=False, token=token))
+            self.held.set()
+            await asyncio.Event().wait()  # until the caller gives up, or the server stops
         if self._failures.get(method):
             status, headers = self._failures[method].pop(0)
             self.calls.append(Call(method, params, status, token=token))

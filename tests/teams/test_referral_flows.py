@@ -124,6 +124,21 @@ async def log_acme(teams: Teams) -> dict[str, list[dict[str, Any]]]:
     return teams.new()
 
 
+async def test_the_referrer_is_answered_before_the_receiver_and_owner_are_told(
+    teams: Teams, connector: FakeConnector
+) -> None:
+    await teams.say(HELEN, "I've introduced Acme to Priya for their TUPE issue, maybe £12,345")
+    [ask] = teams.new()[HELEN]
+    sent_before = len(connector.activities)
+
+    await teams.tap(HELEN, ask, "Confirm")
+
+    order = [a["conversation"] for a in connector.activities[sent_before:]]
+    chats = {email: f"a:personal-chat-{user}" for email, (user, _) in PEOPLE.items()}
+    assert order[0] == chats[HELEN]  # she pressed Confirm and is waiting: she hears first
+    assert sorted(order[1:]) == sorted([chats[PRIYA], chats[NIKHIL]])
+
+
 async def test_sentence_to_won_with_consent_later_and_the_story_prompt(
     teams: Teams, bot: TestClient, ctx: Context
 ) -> None:

@@ -71,6 +71,12 @@ async def test_sigkill_mid_turn_then_restart_answers_once(
         finally:
             replica.stop()
 
-    [sent] = connector.activities
-    assert sent["conversation"] == body["conversation"]["id"] and sent["reply_to"] == body["id"]
-    assert "Employment law" in str(sent["activity"])
+    # The turn's replies, each once, as replies to the message: the first-time welcome (the
+    # send the process died in, so never delivered) and then the answer.
+    welcome, answer = connector.activities
+    assert all(
+        sent["conversation"] == body["conversation"]["id"] and sent["reply_to"] == body["id"]
+        for sent in (welcome, answer)
+    )
+    assert welcome["activity"]["text"] == connector.stalled[0]["text"]
+    assert "Employment law" in str(answer["activity"])

@@ -1,0 +1,70 @@
+"""The outbox: what a turn decides to say is committed with what it changed.
+
+A turn for an inbox item runs in one transaction (`Store.one_transaction`). When it changed
+anything, its replies go into the same transaction (table `inbox_decision`, by item and the
+n-th turn of the item), so a turn that saved a referral cannot lose the notices to the
+receiver and the relationship owner. A resumed item replays the stored replies instead of
+routing again (which would find the work done and say only "Already saved"), and sends
+already made for it are skipped (`bot.inbox.once`): the notices arrive exactly once, but
+for a crash between the platform accepting a message and our record of it.
+
+A turn that changed nothing stores nothing: routing it again decides the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot import inbox
+from bot.messages import Reply, reply_from_data, reply_to_data
+from bot.store import Store
+from bot.store.models import InboxDecision
+
+Route = Callable[[], list[Reply]]
+
+
+def deciding(route: Route) -> Route:
+    """`route` (the router, for one turn) bound to the inbox item this task is processing:
+    call it in the event loop, run what it returns in a turn thread. Outside an item,
+    `route` itself."""
+    delivery = inbox.current()
+    if delivery is None:
+        return route
+    n, delivery.next_decision = delivery.next_decision, delivery.next_decision + 1
+    return partial(_decided, delivery.store, delivery.item_id, n, delivery.resumed, route)
+
+
+def _decided(store: Store, item_id: int, n: int, resumed: bool, route: Route) -> list[Reply]:
+    """The replies an earlier attempt stored, or `route`'s, stored with what it changed."""
+    if resumed:
+        stored = _stored(store, item_id, n)
+        if stored is not None:
+            return stored
+    try:
+        with store.one_transaction() as turn:
+            replies = route()
+            if turn.began:  # it changed something: the replies go with it
+                data = [reply_to_data(r) for r in replies]
+                turn.session.add(InboxDecision(item_id=item_id, n=n, replies=data))
+    except IntegrityError:
+        # Another attempt at the item (its claim had lapsed) decided first: nothing of this
+        # one was committed, and the item goes on with that attempt's replies.
+        stored = _stored(store, item_id, n)
+        if stored is None:
+            raise
+        return stored
+    return replies
+
+
+def _stored(store: Store, item_id: int, n: int) -> list[Reply] | None:
+    with store.read() as session:
+        row = session.exec(
+            select(InboxDecision.replies).where(
+                InboxDecision.item_id == item_id, InboxDecision.n == n
+            )
+        ).first()
+    return None if row is None else [reply_from_data(r) for r in row]

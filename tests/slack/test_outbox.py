@@ -1,0 +1,124 @@
+"""A turn that dies after saving and before its notices went out loses none of them.
+
+Helen confirms a referral. The referral is saved and Slack takes her answer, then the
+process dies while Slack is taking the receiver's notice (the fake holds that call
+unanswered and the worker is ended there, as SIGKILL would end it). Another replica takes
+the item over once the lease has run out: the replies stored with the referral are sent
+again, those already sent are skipped, and everyone hears exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+import time_machine
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from sqlmodel import select
+
+from bot.channels import slack as slack_channel
+from bot.store.models import InboxDecision, Referral, ReferralEvent, utcnow
+from tests.slack.conftest import (
+    PRIYA_ID,
+    FakePacer,
+    SlackDriver,
+    dm_channel,
+    section_texts,
+    sign,
+)
+from tests.slack.test_referral_flows import HELEN_ID, NIKHIL_ID, Inboxes, _buttons, cast, text
+
+__all__ = ["cast"]  # the referral scene's people, as in its own tests
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
+
+
+async def _confirm_prompt(slack: SlackDriver, inboxes: Inboxes) -> dict[str, Any]:
+    await slack.dm("I've introduced Acme to Priya for their TUPE issue, maybe £12,345", HELEN_ID)
+    [*_, ask] = inboxes.new()[HELEN_ID]
+    return ask
+
+
+def _press_body(slack: SlackDriver, message: dict[str, Any], label: str) -> str:
+    [button] = [b for b in _buttons(message) if b["text"]["text"] == label]
+    channel = dm_channel(HELEN_ID)
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0001"},
+        "user": {"id": HELEN_ID, "team_id": "T0001"},
+        "api_app_id": "A1",
+        "trigger_id": "trigger.outbox",
+        "container": {
+            "type": "message",
+            "message_ts": "1700000000.000001",
+            "channel_id": channel,
+            "is_ephemeral": False,
+        },
+        "channel": {"id": channel},
+        "message": {"ts": "1700000000.000001", "type": "message"},
+        "response_url": slack.fake.response_url("outbox"),
+        "actions": [
+            {
+                "type": "button",
+                "action_id": button["action_id"],
+                "block_id": "b1",
+                "text": {"type": "plain_text", "text": label},
+                "value": button["value"],
+                "action_ts": "1700000000.1",
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def _post_raw_form(slack: SlackDriver, body: str) -> int:
+    """A signed interaction, without waiting for the work it starts."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(body)}
+    response = await slack.client.post("/slack/events", data=body, headers=headers)
+    return response.status
+
+
+async def _dies_while_slack_takes_the_second_post(slack: SlackDriver, body: str) -> None:
+    """Press, let the worker save and post once, then end it inside its second post."""
+    slack.fake.hold("chat.postMessage", nth=2)
+    assert await _post_raw_form(slack, body) == 200
+    await asyncio.wait_for(slack.fake.held.wait(), timeout=30)
+    for task in list(slack.channel.worker._tasks):  # the process is gone: nothing more runs
+        task.cancel()
+    await asyncio.gather(*slack.channel.worker._tasks, return_exceptions=True)
+
+
+async def test_a_turn_that_died_after_saving_sends_every_notice_once_when_resumed(
+    slack: SlackDriver,
+) -> None:
+    inboxes = Inboxes(slack)
+    ask = await _confirm_prompt(slack, inboxes)
+
+    await _dies_while_slack_takes_the_second_post(slack, _press_body(slack, ask, "Confirm"))
+    before = inboxes.new()
+    with slack.channel.ctx.store.read() as session:
+        assert len(session.exec(select(Referral)).all()) == 1  # saved before it died
+        decided = session.exec(select(InboxDecision).order_by(InboxDecision.id.desc())).first()
+    assert decided is not None  # what to say was saved with it
+    assert {r["kind"] for r in decided.replies} >= {"referral_new_owner"}
+    assert set(before) == {HELEN_ID}  # only Helen's answer went out
+
+    other = slack_channel.SlackChannel(  # another replica, on the same database
+        slack.channel.ctx, pacer=FakePacer(), backoff=FixedValueRetryIntervalCalculator(0)
+    )
+    with time_machine.travel(utcnow() + other.worker.lease * 2, tick=True):
+        assert await other.worker.resume() == 1
+        await other.drain()
+
+    after = inboxes.new()
+    assert set(after) == {PRIYA_ID, NIKHIL_ID}  # Helen's answer is not sent twice
+    [offer] = after[PRIYA_ID]
+    assert "Acme Logistics plc" in text(offer)
+    [asked] = after[NIKHIL_ID]
+    assert "your client" in text(asked)
+    assert "Logged as #" in " ".join(section_texts(before[HELEN_ID][0]))
+    with slack.channel.ctx.store.read() as session:
+        assert len(session.exec(select(Referral)).all()) == 1
+        assert len(session.exec(select(ReferralEvent)).all()) == 1

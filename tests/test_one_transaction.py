@@ -1,0 +1,57 @@
+"""`Store.one_transaction`: a turn's writes commit together, or not at all."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from bot.store import Store
+from bot.store.models import Team
+
+pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
+
+
+def _teams(store: Store) -> list[str]:
+    with store.read() as session:
+        return sorted(t.name for t in session.exec(select(Team)))
+
+
+def test_writes_commit_together_at_the_end_and_reads_see_them_before(store: Store) -> None:
+    with store.one_transaction() as turn:
+        with store.write() as session:
+            session.add(Team(name="Tax"))
+        with store.write() as session:
+            session.add(Team(name="Audit"))
+        assert turn.began
+        assert _teams(store) == ["Audit", "Tax"]  # this block reads what it wrote
+
+    assert _teams(store) == ["Audit", "Tax"]
+
+
+def test_a_failing_write_is_undone_alone(store: Store) -> None:
+    with store.one_transaction():
+        with store.write() as session:
+            session.add(Team(name="Tax"))
+        with pytest.raises(IntegrityError), store.write() as session:
+            session.add(Team(name="Tax"))  # the name is unique
+        with store.write() as session:
+            session.add(Team(name="Audit"))
+
+    assert _teams(store) == ["Audit", "Tax"]
+
+
+def test_a_block_that_raises_commits_nothing(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.one_transaction():
+        with store.write() as session:
+            session.add(Team(name="Tax"))
+        raise RuntimeError("the process stops here")
+
+    assert _teams(store) == []
+
+
+def test_a_block_that_only_reads_opens_no_transaction(store: Store) -> None:
+    with store.one_transaction() as turn:
+        assert _teams(store) == []
+
+    assert not turn.began
