@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from search_speed import generate  # noqa: E402
 
 from bot._search.tokens import forget as forget_tokens  # noqa: E402
-from bot.catalog import Catalog, Client, PersonRecord, load_catalog, load_into  # noqa: E402
+from bot.catalog import Catalog, ClientRecord, PersonRecord, load_catalog, load_into  # noqa: E402
 from bot.context import Context  # noqa: E402
 from bot.conversation import handle  # noqa: E402
 from bot.messages import Turn  # noqa: E402
@@ -88,11 +88,13 @@ def synthetic_firm(content: Catalog, cards: int, people: int, seed: int = 7) -> 
         {w.capitalize() for c in content.clients for w in _WORD.findall(c.name)}
         | {w.capitalize() for w in _glossary_words()}
     )
-    clients: dict[str, Client] = {}
+    clients: dict[str, ClientRecord] = {}
     while len(clients) < max(cards, 500):
         name = f"{rng.choice(stems)} {rng.choice(stems)} {rng.choice(_CLIENT_ENDINGS)}"
         acronym = "".join(w[0] for w in name.split()).upper() + str(len(clients) % 97)
-        clients.setdefault(name.lower(), Client(name, aliases=(acronym,), owner=rng.choice(owners)))
+        clients.setdefault(
+            name.lower(), ClientRecord(name, aliases=(acronym,), owner=rng.choice(owners))
+        )
     return replace(content, cards=grown, people=staff, clients=list(clients.values()))
 
 

@@ -96,11 +96,6 @@ class ClientRecord:
     services: tuple[str, ...] = ()
 
 
-# The old name, for bot/_understand/, bot/search.py and benchmarks/scale.py until they are
-# re-pointed at ClientRecord after their rewrites merge (#20); then this line goes.
-Client = ClientRecord
-
-
 @dataclass(frozen=True)
 class Problem:
     level: Literal["error", "warning"]

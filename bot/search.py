@@ -51,7 +51,7 @@ from bot._search.vocab import (
     load_areas,
     load_glossary,
 )
-from bot.catalog import Card, Client, PersonRecord
+from bot.catalog import Card, ClientRecord, PersonRecord
 
 __all__ = [
     "EVIDENCE_FLOOR",
@@ -178,7 +178,7 @@ class SearchIndex:
         self,
         cards: Sequence[Card],
         people: Sequence[PersonRecord],
-        clients: Sequence[Client],
+        clients: Sequence[ClientRecord],
         glossary: Glossary,
         areas: Sequence[Area],
     ):
@@ -223,7 +223,7 @@ class SearchIndex:
         cls,
         cards: Sequence[Card],
         people: Sequence[PersonRecord] = (),
-        clients: Sequence[Client] = (),
+        clients: Sequence[ClientRecord] = (),
         glossary: Glossary | None = None,
         areas: Sequence[Area] | None = None,
     ) -> SearchIndex:
@@ -595,16 +595,16 @@ class SearchIndex:
         named = [t for t, spelled in self._names.teams if set(before) <= set(spelled.split())]
         return named[0] if len(named) == 1 else None
 
-    def find_client(self, question: str) -> Client | None:
+    def find_client(self, question: str) -> ClientRecord | None:
         """The client a question names (by name or alias), if any."""
         text = f" {' '.join(words(question))} "
-        best: tuple[int, Client] | None = None
+        best: tuple[int, ClientRecord] | None = None
         for spelled, client in self._names.clients:
             if spelled in text and (best is None or len(spelled) > best[0]):
                 best = (len(spelled), client)
         return best[1] if best else None
 
-    def add_clients(self, clients: Sequence[Client]) -> None:
+    def add_clients(self, clients: Sequence[ClientRecord]) -> None:
         """New clients (from referrals, say), findable at once without indexing cards again."""
         self.clients.extend(clients)
         if "_names" in self.__dict__:
@@ -643,12 +643,14 @@ class _Names:
     by_first: dict[str, list[PersonRecord]]
     spelled: dict[str, PersonRecord]  # "priya shah" -> the person (the last of namesakes)
     teams: list[tuple[str, str]]  # (team, " its words "), longest first
-    clients: list[tuple[str, Client]]  # (" name or alias ", client)
+    clients: list[tuple[str, ClientRecord]]  # (" name or alias ", client)
     rank: dict[str, int] = field(default_factory=dict)  # "priya shah" -> first in by_length
     longest: int = 0  # most words in a name
 
     @classmethod
-    def of(cls, people: list[PersonRecord], cards: list[Card], clients: list[Client]) -> _Names:
+    def of(
+        cls, people: list[PersonRecord], cards: list[Card], clients: list[ClientRecord]
+    ) -> _Names:
         by_length: list[tuple[str, PersonRecord]] = []
         by_last: dict[str, list[PersonRecord]] = defaultdict(list)
         by_first: dict[str, list[PersonRecord]] = defaultdict(list)
@@ -673,7 +675,7 @@ class _Names:
         return found
 
 
-def _spelled_clients(clients: Sequence[Client]) -> list[tuple[str, Client]]:
+def _spelled_clients(clients: Sequence[ClientRecord]) -> list[tuple[str, ClientRecord]]:
     """(" name or alias ", client) for every way of writing each client."""
     return [
         (f" {' '.join(words(name))} ", client)

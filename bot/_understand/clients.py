@@ -14,7 +14,7 @@ from bot._understand.names import _Mention
 from bot._understand.phrases import ClientForms
 from bot._understand.text import fold_name
 from bot._understand.text import overlaps as _overlaps
-from bot.catalog import Client
+from bot.catalog import ClientRecord
 
 if TYPE_CHECKING:
     from bot._understand.directory import Directory
@@ -61,23 +61,23 @@ class _ClientHit:
     end: int
 
 
-def client_forms(clients: Iterable[Client]) -> list[tuple[str, Client]]:
+def client_forms(clients: Iterable[ClientRecord]) -> list[tuple[str, ClientRecord]]:
     """Every way of writing each client (name, name without suffix, aliases), longest first."""
     forms = [(form, c) for c in clients for form in _forms_of(c)]
     return sorted(forms, key=lambda pair: len(pair[0]), reverse=True)
 
 
-def _forms_of(client: Client) -> list[str]:
+def _forms_of(client: ClientRecord) -> list[str]:
     forms = dict.fromkeys((client.name, _without_suffix(client.name), *client.aliases))
     return [form for form in forms if form]
 
 
-def client_index(clients: Iterable[Client]) -> ClientForms:
+def client_index(clients: Iterable[ClientRecord]) -> ClientForms:
     """The index of every client's forms that `_known_clients` and `resolve_client` read."""
     return phrases.client_forms(client_forms(clients), client_pattern, client_key)
 
 
-def add_client(forms: ClientForms, client: Client) -> None:
+def add_client(forms: ClientForms, client: ClientRecord) -> None:
     """File a new client (one made by a referral, say) in an existing index."""
     for form in sorted(_forms_of(client), key=len, reverse=True):
         forms.add(form, client)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from bot.catalog import Card, Catalog, Client, PersonRecord
+from bot.catalog import Card, Catalog, ClientRecord, PersonRecord
 from bot.money import DEFAULT_CURRENCY
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class Directory:
     """
 
     people: list[PersonRecord] = field(default_factory=list)
-    clients: list[Client] = field(default_factory=list)
+    clients: list[ClientRecord] = field(default_factory=list)
     cards: list[Card] = field(default_factory=list)
     currency: str = DEFAULT_CURRENCY
     scorer: CardScorer | None = None
@@ -46,7 +46,7 @@ class Directory:
         """The card with this id and its position in `cards`."""
         return self._cards_by_id.get(card_id)
 
-    def client(self, name: str) -> Client | None:
+    def client(self, name: str) -> ClientRecord | None:
         """The client with this canonical name."""
         return self._index.client_by_name.get(name)
 
@@ -68,7 +68,7 @@ class Directory:
     def _by_email(self) -> dict[str, PersonRecord]:
         return {p.email.lower(): p for p in self.people}
 
-    def add_clients(self, clients: list[Client]) -> None:
+    def add_clients(self, clients: list[ClientRecord]) -> None:
         """New clients (from referrals, say), added to the lookups in place."""
         self.clients.extend(clients)
         if "_index" in self.__dict__:  # built already: extend it rather than build it again

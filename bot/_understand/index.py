@@ -11,7 +11,7 @@ from bot._understand.clients import add_client, client_index
 from bot._understand.directory import Directory
 from bot._understand.teams import TeamNames
 from bot._understand.text import fold_name
-from bot.catalog import Client, PersonRecord
+from bot.catalog import ClientRecord, PersonRecord
 
 _NICKNAME_TEXT = """alexander alex; alexandra alex; andrew andy; anthony tony; benjamin ben;
     catherine kate cathy; katherine kate; christopher chris; christine chris; daniel dan;
@@ -56,7 +56,7 @@ class Index:
             if len(emails) == 1 and re.search(r"[._]", local)
         }
         self.clients = client_index(directory.clients)
-        self.client_by_name: dict[str, Client] = {}
+        self.client_by_name: dict[str, ClientRecord] = {}
         for client in directory.clients:
             self.client_by_name.setdefault(client.name, client)
         self.services = {t.lower() for t in directory.teams()}
@@ -70,7 +70,7 @@ class Index:
         """Built on the first card inference: the cheap first check needs names only."""
         return KeywordCardScorer(self._cards)
 
-    def add_clients(self, clients: Iterable[Client]) -> None:
+    def add_clients(self, clients: Iterable[ClientRecord]) -> None:
         """File more clients (from referrals, say) without building the rest again."""
         for client in clients:
             add_client(self.clients, client)

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.catalog import Client
+from bot.catalog import ClientRecord
 
 _FIRST_WORD = re.compile(r"\w+")
 # (−length, filing order, form, client, the form's words lower-cased)
-_Form = tuple[int, int, str, Client, frozenset[str]]
+_Form = tuple[int, int, str, ClientRecord, frozenset[str]]
 
 
 @dataclass
@@ -32,14 +32,14 @@ class ClientForms:
     key: Callable[[str], str]
     by_first: dict[str, list[_Form]] = field(default_factory=dict)
     anywhere: list[_Form] = field(default_factory=list)
-    exact: dict[str, Client] = field(default_factory=dict)
+    exact: dict[str, ClientRecord] = field(default_factory=dict)
     keys: list[str] = field(default_factory=list)  # folded forms of 6+ letters, for typos
-    key_clients: list[Client] = field(default_factory=list)
+    key_clients: list[ClientRecord] = field(default_factory=list)
     sorted_keys: list[tuple[str, str]] = field(default_factory=list)  # (key, client name)
     count: int = 0  # forms filed so far: among forms of one length, the first filed wins
     _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
-    def add(self, form: str, client: Client) -> None:
+    def add(self, form: str, client: ClientRecord) -> None:
         """File one way of writing a client (longer forms are tried first)."""
         said = frozenset(w.lower() for w in _FIRST_WORD.findall(form))
         entry = (-len(form), self.count, form, client, said)
@@ -56,7 +56,7 @@ class ClientForms:
             self.key_clients.append(client)
         bisect.insort(self.sorted_keys, (key, client.name))
 
-    def matches(self, text: str) -> list[tuple[int, int, int, int, Client]]:
+    def matches(self, text: str) -> list[tuple[int, int, int, int, ClientRecord]]:
         """Every form found in `text` as (−length, filing order, start, end, client), sorted."""
         said = {w.lower() for w in _FIRST_WORD.findall(text)}
         candidates = list(self.anywhere)
@@ -72,7 +72,7 @@ class ClientForms:
                 found.append((rank, order, match.start(), match.end(), client))
         return sorted(found, key=lambda f: f[:4])
 
-    def typo_of(self, key: str, same_shape: Callable[[str, str], bool]) -> Client | None:
+    def typo_of(self, key: str, same_shape: Callable[[str, str], bool]) -> ClientRecord | None:
         """The client whose folded form is closest to `key` (ratio ≥ 88, same word shape)."""
         found = process.extract(key, self.keys, scorer=fuzz.ratio, score_cutoff=88, limit=None)
         for _, _, position in sorted(found, key=lambda f: (-f[1], f[2])):
@@ -97,7 +97,7 @@ class ClientForms:
 
 
 def client_forms(
-    pairs: Iterable[tuple[str, Client]],
+    pairs: Iterable[tuple[str, ClientRecord]],
     pattern: Callable[[str], re.Pattern[str]],
     key: Callable[[str], str],
 ) -> ClientForms:
