@@ -1130,3 +1130,9 @@ ACTIONS: dict[str, ActionHandler] = {
     "referral.park": _mover("parked"),
     "referral.withdraw": _mover("withdrawn"),
 }
+
+
+def warm(ctx: Context) -> None:
+    """Build the parser's directory now (a process about to serve turns), not on the first
+    referral."""
+    _directory(ctx)
