@@ -419,6 +419,7 @@ class Tally:
     accept_unanswered: int = 0  # pressed, answer never came (may or may not be stored)
     unexpected: Counter[str] = field(default_factory=Counter)  # answers without the next button
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds the servers (and their turn processes) used meanwhile
 
     @property
     def all_answers(self) -> list[float]:
@@ -695,12 +696,33 @@ async def run_crossbot(
         await start_replicas(replicas, url, firm, slack.url, logs, servers, turn_processes)
         warm = await warm_up(firm, slack, [s.port for s in servers])
         ports = [s.port for s in servers]
+        pids = [s.process.pid for s in servers]
+        before = cpu_seconds(pids)
         tally = await Users(firm, slack, ports, live=True, think=think).run(seconds)
+        tally.cpu = cpu_seconds(pids) - before
         await asyncio.sleep(1.0)  # stragglers: work acknowledged just before the deadline
     finally:
         await asyncio.to_thread(stop_replicas, servers)
         await runner.cleanup()
     return Outcome(label, tally, consistency(url, tally, warm))
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes and their live descendants so far (from
+    /proc: Linux only; 0 elsewhere). Independent of what else runs on the machine."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, seen, todo = 0, set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return total / tick
 
 
 async def warm_up(firm: Firm, slack: FakeSlack, ports: list[int]) -> Tally:
@@ -747,7 +769,7 @@ def report(outcomes: list[Outcome], users: int, seconds: float, think: float) ->
     )
     header = (
         f"{'scenario':<36} {'acks/s':>7} {'ans/s':>7} {'ack p50':>8} {'p95':>6} {'p99':>6}"
-        f" {'ans p50':>8} {'p95':>6} {'errors':>7} {'ratio':>6}"
+        f" {'ans p50':>8} {'p95':>6} {'errors':>7} {'ratio':>6} {'cpu ms/ans':>10}"
     )
     print(header)
     for outcome in outcomes:
@@ -756,12 +778,17 @@ def report(outcomes: list[Outcome], users: int, seconds: float, think: float) ->
         rate = len(answers) / t.seconds if t.seconds else 0.0
         errors = sum(t.errors.values())
         ratio = f"{rate / bare_rate:.2f}" if bare_rate else "-"
+        cpu = f"{1000 * t.cpu / len(answers):.1f}" if t.cpu and answers else "-"
         print(
             f"{outcome.label:<36} {len(t.acks) / t.seconds if t.seconds else 0:>7.0f} {rate:>7.0f}"
             f" {_ms(t.acks, 0.5):>8} {_ms(t.acks, 0.95):>6} {_ms(t.acks, 0.99):>6}"
-            f" {_ms(answers, 0.5):>8} {_ms(answers, 0.95):>6} {errors:>7} {ratio:>6}"
+            f" {_ms(answers, 0.5):>8} {_ms(answers, 0.95):>6} {errors:>7} {ratio:>6} {cpu:>10}"
         )
     print("ratio = completed answers/s relative to bare Bolt's in the same run (target >= 0.5)")
+    print(
+        "cpu ms/ans = CPU the replicas and their turn processes used per completed answer"
+        " (user + system, from /proc; what else runs on the machine does not change it)"
+    )
     for outcome in outcomes:
         t = outcome.tally
         kinds = ", ".join(
