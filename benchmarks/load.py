@@ -2,6 +2,7 @@
 
     python benchmarks/load.py [--users 200] [--seconds 30] [--content DIR]
                               [--postgres URL] [--replicas 1,2] [--skip-sqlite]
+                              [--turn-processes 0,2]
 
 Each simulated user is a person of the firm who, for a bounded time (at most 60 s), loops:
 asks "who does X?" in a DM, logs a referral in a sentence, presses Confirm, has the
@@ -11,6 +12,8 @@ for the answer before the next step, and an answer is complete when this process
 also plays the Slack Web API on a port of its own, receives the post. Scenarios: one and two
 `crossbot serve` processes on SQLite and (with `--postgres`, a scratch database that is
 emptied) on PostgreSQL, and a bare Bolt app that answers every request with a constant.
+With `--turn-processes`, each replica runs its turns in that many worker processes beside
+the receiver (`CROSSBOT_TURN_PROCESSES`; 0: in threads of the replica's one process).
 
 Printed per scenario: acks/s and completed answers/s, ack p50/p95/p99, answer p50/p95,
 errors (non-200 acks, answers that never came), and a consistency check read from the
@@ -302,7 +305,13 @@ class Replica:
 
 
 async def start_replicas(
-    count: int, url: str, firm: Firm, api_url: str, logs: Path, replicas: list[Replica]
+    count: int,
+    url: str,
+    firm: Firm,
+    api_url: str,
+    logs: Path,
+    replicas: list[Replica],
+    turn_processes: int = 0,
 ) -> None:
     """`count` `crossbot serve` processes on the database at `url`, each answering /healthz."""
     env = {
@@ -313,6 +322,7 @@ async def start_replicas(
         "CROSSBOT_SLACK_API_URL": api_url + "/api/",
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_BOT_TOKEN": TOKEN,
+        "CROSSBOT_TURN_PROCESSES": str(turn_processes),
     }
     for n in range(count):
         port, log = free_port(), logs / f"replica{n}.log"
@@ -409,6 +419,7 @@ class Tally:
     accept_unanswered: int = 0  # pressed, answer never came (may or may not be stored)
     unexpected: Counter[str] = field(default_factory=Counter)  # answers without the next button
     seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds the servers (and their turn processes) used meanwhile
 
     @property
     def all_answers(self) -> list[float]:
@@ -668,22 +679,50 @@ class Outcome:
 
 
 async def run_crossbot(
-    label: str, url: str, replicas: int, firm: Firm, seconds: float, think: float, logs: Path
+    label: str,
+    url: str,
+    replicas: int,
+    firm: Firm,
+    seconds: float,
+    think: float,
+    logs: Path,
+    turn_processes: int = 0,
 ) -> Outcome:
     prepare_database(url, firm)
     slack = FakeSlack(firm.emails)
     runner = await slack.start()
     servers: list[Replica] = []
     try:
-        await start_replicas(replicas, url, firm, slack.url, logs, servers)
+        await start_replicas(replicas, url, firm, slack.url, logs, servers, turn_processes)
         warm = await warm_up(firm, slack, [s.port for s in servers])
         ports = [s.port for s in servers]
+        pids = [s.process.pid for s in servers]
+        before = cpu_seconds(pids)
         tally = await Users(firm, slack, ports, live=True, think=think).run(seconds)
+        tally.cpu = cpu_seconds(pids) - before
         await asyncio.sleep(1.0)  # stragglers: work acknowledged just before the deadline
     finally:
         await asyncio.to_thread(stop_replicas, servers)
         await runner.cleanup()
     return Outcome(label, tally, consistency(url, tally, warm))
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds of these processes and their live descendants so far (from
+    /proc: Linux only; 0 elsewhere). Independent of what else runs on the machine."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total, seen, todo = 0, set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return total / tick
 
 
 async def warm_up(firm: Firm, slack: FakeSlack, ports: list[int]) -> Tally:
@@ -729,8 +768,8 @@ def report(outcomes: list[Outcome], users: int, seconds: float, think: float) ->
         " /leaderboard); latencies are from the request to the answer's arrival"
     )
     header = (
-        f"{'scenario':<24} {'acks/s':>7} {'ans/s':>7} {'ack p50':>8} {'p95':>6} {'p99':>6}"
-        f" {'ans p50':>8} {'p95':>6} {'errors':>7} {'ratio':>6}"
+        f"{'scenario':<36} {'acks/s':>7} {'ans/s':>7} {'ack p50':>8} {'p95':>6} {'p99':>6}"
+        f" {'ans p50':>8} {'p95':>6} {'errors':>7} {'ratio':>6} {'cpu ms/ans':>10}"
     )
     print(header)
     for outcome in outcomes:
@@ -739,12 +778,17 @@ def report(outcomes: list[Outcome], users: int, seconds: float, think: float) ->
         rate = len(answers) / t.seconds if t.seconds else 0.0
         errors = sum(t.errors.values())
         ratio = f"{rate / bare_rate:.2f}" if bare_rate else "-"
+        cpu = f"{1000 * t.cpu / len(answers):.1f}" if t.cpu and answers else "-"
         print(
-            f"{outcome.label:<24} {len(t.acks) / t.seconds if t.seconds else 0:>7.0f} {rate:>7.0f}"
+            f"{outcome.label:<36} {len(t.acks) / t.seconds if t.seconds else 0:>7.0f} {rate:>7.0f}"
             f" {_ms(t.acks, 0.5):>8} {_ms(t.acks, 0.95):>6} {_ms(t.acks, 0.99):>6}"
-            f" {_ms(answers, 0.5):>8} {_ms(answers, 0.95):>6} {errors:>7} {ratio:>6}"
+            f" {_ms(answers, 0.5):>8} {_ms(answers, 0.95):>6} {errors:>7} {ratio:>6} {cpu:>10}"
         )
     print("ratio = completed answers/s relative to bare Bolt's in the same run (target >= 0.5)")
+    print(
+        "cpu ms/ans = CPU the replicas and their turn processes used per completed answer"
+        " (user + system, from /proc; what else runs on the machine does not change it)"
+    )
     for outcome in outcomes:
         t = outcome.tally
         kinds = ", ".join(
@@ -769,6 +813,9 @@ async def main(argv: list[str] | None = None) -> list[Outcome]:
     )
     parser.add_argument("--postgres", default="", help="a scratch PostgreSQL URL (emptied)")
     parser.add_argument("--replicas", default="1,2", help="replica counts to run, e.g. 1,2")
+    parser.add_argument(
+        "--turn-processes", default="0", help="turn processes per replica to run, e.g. 0,2"
+    )
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-bolt", action="store_true")
     args = parser.parse_args(argv)
@@ -776,6 +823,7 @@ async def main(argv: list[str] | None = None) -> list[Outcome]:
     seconds = max(1.0, min(args.seconds, MAX_SECONDS))
     think = max(0.0, min(args.think, 10.0))
     counts = [max(1, min(int(n), 8)) for n in args.replicas.split(",") if n.strip()]
+    pools = [max(0, min(int(n), 8)) for n in args.turn_processes.split(",") if n.strip()]
 
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="crossbot-load-") as scratch:
@@ -786,14 +834,15 @@ async def main(argv: list[str] | None = None) -> list[Outcome]:
         stores = [] if args.skip_sqlite else [("SQLite", "")]
         stores += [("PostgreSQL", args.postgres)] if args.postgres else []
         for store_name, url in stores:
-            for n in counts:
-                logs = folder / f"{store_name}-{n}"
+            for n, pool in itertools.product(counts, pools):
+                logs = folder / f"{store_name}-{n}-{pool}"
                 logs.mkdir()
                 database = url or f"sqlite:///{logs / 'crossbot.db'}"
                 label = f"{store_name}, {n} replica{'s' if n > 1 else ''}"
+                label += f" x{pool} turn procs" if pool else ""
                 try:
                     outcomes.append(
-                        await run_crossbot(label, database, n, firm, seconds, think, logs)
+                        await run_crossbot(label, database, n, firm, seconds, think, logs, pool)
                     )
                 except RuntimeError as exc:  # a replica that did not start: say so, go on
                     print(f"{label}: not run: {exc}", file=sys.stderr)

@@ -1,3 +1,4 @@
 from bot.cli import main
 
-main()
+if __name__ == "__main__":  # not when a turn process (spawned) imports the main module
+    main()

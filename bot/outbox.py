@@ -14,6 +14,7 @@ A turn that changed nothing stores nothing: routing it again decides the same.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 from sqlalchemy.exc import IntegrityError
@@ -27,21 +28,42 @@ from bot.store.models import InboxDecision
 Route = Callable[[], list[Reply]]
 
 
+@dataclass(frozen=True)
+class Decision:
+    """Which decision of which inbox item a turn is: the n-th turn of item `item_id`.
+    Plain data, so a turn process can decide it too (`bot.turn_processes`)."""
+
+    item_id: int
+    n: int
+    resumed: bool
+
+
+def next_decision() -> Decision | None:
+    """The decision the next turn of the inbox item this task is processing makes (call it
+    in the event loop); None outside an item."""
+    delivery = inbox.current()
+    if delivery is None:
+        return None
+    n, delivery.next_decision = delivery.next_decision, delivery.next_decision + 1
+    return Decision(delivery.item_id, n, delivery.resumed)
+
+
 def deciding(route: Route) -> Route:
     """`route` (the router, for one turn) bound to the inbox item this task is processing:
     call it in the event loop, run what it returns in a turn thread. Outside an item,
     `route` itself."""
-    delivery = inbox.current()
-    if delivery is None:
+    delivery, decision = inbox.current(), next_decision()
+    if delivery is None or decision is None:
         return route
-    n, delivery.next_decision = delivery.next_decision, delivery.next_decision + 1
-    return partial(_decided, delivery.store, delivery.item_id, n, delivery.resumed, route)
+    return partial(decide, delivery.store, decision, route)
 
 
-def _decided(store: Store, item_id: int, n: int, resumed: bool, route: Route) -> list[Reply]:
+def decide(store: Store, decision: Decision | None, route: Route) -> list[Reply]:
     """The replies an earlier attempt stored, or `route`'s, stored with what it changed."""
-    if resumed:
-        stored = _stored(store, item_id, n)
+    if decision is None:
+        return route()
+    if decision.resumed:
+        stored = _stored(store, decision)
         if stored is not None:
             return stored
     try:
@@ -49,22 +71,24 @@ def _decided(store: Store, item_id: int, n: int, resumed: bool, route: Route) ->
             replies = route()
             if turn.began:  # it changed something: the replies go with it
                 data = [reply_to_data(r) for r in replies]
-                turn.session.add(InboxDecision(item_id=item_id, n=n, replies=data))
+                turn.session.add(
+                    InboxDecision(item_id=decision.item_id, n=decision.n, replies=data)
+                )
     except IntegrityError:
         # Another attempt at the item (its claim had lapsed) decided first: nothing of this
         # one was committed, and the item goes on with that attempt's replies.
-        stored = _stored(store, item_id, n)
+        stored = _stored(store, decision)
         if stored is None:
             raise
         return stored
     return replies
 
 
-def _stored(store: Store, item_id: int, n: int) -> list[Reply] | None:
+def _stored(store: Store, decision: Decision) -> list[Reply] | None:
     with store.read() as session:
         row = session.exec(
             select(InboxDecision.replies).where(
-                InboxDecision.item_id == item_id, InboxDecision.n == n
+                InboxDecision.item_id == decision.item_id, InboxDecision.n == decision.n
             )
         ).first()
     return None if row is None else [reply_from_data(r) for r in row]

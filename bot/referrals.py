@@ -147,6 +147,7 @@ class Outcome:
     event: ReferralEvent | None = None
     notices: list[Reply] = field(default_factory=list)
     provisional_client: bool = False
+    current: View | None = None  # the referral as it now reads (`view`), when already built
 
 
 @dataclass
@@ -311,6 +312,11 @@ def allowed(from_status: str, to_status: str) -> bool:
     if from_status == "parked":
         return to_status in _STAGE and to_status != "new"
     return to_status in _STAGE and _STAGE[to_status] > _STAGE[from_status]
+
+
+def current_view(session: Session, outcome: Outcome) -> View:
+    """The referral of `outcome` as it now reads: the view the change built, else a new one."""
+    return outcome.current or view(session, outcome.referral)
 
 
 def view(session: Session, referral: Referral) -> View:
@@ -499,7 +505,7 @@ def create(
         notices.append(_to_owner(current, asks_owner))
     if provisional:
         notices += _to_admins(session, current)
-    return Outcome(referral, event, notices, provisional)
+    return Outcome(referral, event, notices, provisional, current)
 
 
 def update_existing(
@@ -532,7 +538,7 @@ def update_existing(
         )
         for who in _others(current, actor, include_receiver=True)
     ]
-    return Outcome(referral, event, notices)
+    return Outcome(referral, event, notices, current=current)
 
 
 # -- moving it on ------------------------------------------------------------------------
@@ -576,7 +582,7 @@ def move(
         )
         for who in _others(current, actor, include_receiver=True)
     ]
-    return Outcome(referral, event, notices)
+    return Outcome(referral, event, notices, current=current)
 
 
 def consent(
@@ -611,7 +617,7 @@ def consent(
         for who in _others(current, owner, include_receiver=True)
         if who.id != (current.owner.id if current.owner else None)
     ]
-    return Outcome(referral, event, notices)
+    return Outcome(referral, event, notices, current=current)
 
 
 def working_days_after(start: datetime, days: int, zone: ZoneInfo) -> datetime:

@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     inbox_workers: int = Field(0, alias="CROSSBOT_INBOX_WORKERS", ge=0)
     inbox_lease_seconds: float = Field(120.0, alias="CROSSBOT_INBOX_LEASE_SECONDS", gt=0)
     inbox_poll_seconds: float = Field(2.0, alias="CROSSBOT_INBOX_POLL_SECONDS", gt=0)
+    # Turns in this many worker processes beside the receiver (docs/deployment.md); 0: in
+    # threads of the serving process.
+    turn_processes: int = Field(0, alias="CROSSBOT_TURN_PROCESSES", ge=0, le=64)
 
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")

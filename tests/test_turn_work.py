@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy import Connection, event
 
 from bot import referrals
 from bot._search.index import _top
@@ -172,9 +173,20 @@ def test_a_client_is_found_however_its_name_is_typed_and_only_when_all_its_words
 
 
 def _sentence(ctx: Context, text: str, conversation: str) -> list[str]:
-    """The statements one turn of Helen's makes."""
+    """The statements one turn of Helen's makes, each transaction's kind first ("BEGIN
+    IMMEDIATE" for a write, which goes to SQLite directly and so is not a statement seen)."""
     with statements(ctx.store) as seen:
-        handle(Turn(HELEN, conversation, text=text, platform="slack", is_direct=True), ctx)
+
+        def began(connection: Connection) -> None:
+            kind = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+            if kind == "IMMEDIATE":
+                seen.append("BEGIN IMMEDIATE")
+
+        event.listen(ctx.store.engine, "begin", began)
+        try:
+            handle(Turn(HELEN, conversation, text=text, platform="slack", is_direct=True), ctx)
+        finally:
+            event.remove(ctx.store.engine, "begin", began)
     return seen
 
 

@@ -52,7 +52,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import inbox, outbox
+from bot import inbox, outbox, turn_processes
 from bot.channels import deliver_elsewhere, slack_oauth
 from bot.channels.slack_blocks import (
     CHOICES_ACTION,
@@ -84,6 +84,7 @@ from bot.render import render
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import InboxItem
+from bot.turn_processes import TurnProcesses
 
 log = logging.getLogger(__name__)
 # The SDK logs request bodies (message texts) at DEBUG and response_urls at INFO; these
@@ -559,11 +560,12 @@ class SlackChannel:
         self._verifier = SignatureVerifier(self.signing_secret or "-")
         self.registered: list[tuple[str, str]] = []
         workers = inbox.pool_size(ctx.store, settings.inbox_workers)
+        self._turns = _turn_processes(ctx)
         self.worker = inbox.Worker(
             ctx.store,
             PLATFORM,
             self._process,
-            concurrency=inbox.in_hand(workers),
+            concurrency=inbox.in_hand(self._turns.processes if self._turns else workers),
             lease=settings.inbox_lease,
             poll_seconds=settings.inbox_poll_seconds,
         )
@@ -622,7 +624,10 @@ class SlackChannel:
         return await slack_oauth.handle_oauth(self.oauth, request)
 
     async def answer(self, turn: Turn) -> list[Reply]:
-        """The router's replies, computed in a worker thread (the domain is synchronous)."""
+        """The router's replies, computed in a turn process when configured, else in a
+        worker thread (the domain is synchronous)."""
+        if self._turns is not None:
+            return await self._turns.answer(turn, outbox.next_decision())
         loop = asyncio.get_running_loop()
         route = outbox.deciding(partial(handle, turn, self.ctx))
         return await loop.run_in_executor(self._domain, route)
@@ -711,6 +716,8 @@ class SlackChannel:
                 await socket.close_async()
             await session.close()
             self._domain.shutdown(wait=False)
+            if self._turns is not None:
+                await asyncio.to_thread(self._turns.close)
 
     def spawn(self, work: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
         """Run work after the ack, tracked so shutdown (and tests) can wait for it."""
@@ -1093,6 +1100,17 @@ class SlackChannel:
             if name:
                 names[user] = name
         return inbound_text(raw, names.get, bot_user)
+
+
+def _turn_processes(ctx: Context) -> TurnProcesses | None:
+    """The turn processes `CROSSBOT_TURN_PROCESSES` asks for (None: turns in threads)."""
+    wanted = ctx.settings.turn_processes
+    if wanted <= 0:
+        return None
+    if not turn_processes.available(ctx.store.url):
+        log.warning("an in-memory database: turns run in threads, not in processes")
+        return None
+    return TurnProcesses(ctx.store.url, ctx.settings, wanted)
 
 
 def work_kind(body: dict[str, Any]) -> str | None:

@@ -529,7 +529,7 @@ def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
                 session, me, new, ctx.now(), owner_consent=ctx.settings.owner_consent
             )
             state.clear(session, me.id, turn.conversation)
-            saved = referrals.view(session, outcome.referral)
+            saved = referrals.current_view(session, outcome)
     except ReferralError as error:
         if error.code == "duplicate":
             return _confirm_or_duplicate(turn, ctx, me, draft)
@@ -604,7 +604,7 @@ def _update(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> li
                 note=draft.note or "",
             )
             state.clear(session, me.id, turn.conversation)
-            updated = referrals.view(session, outcome.referral)
+            updated = referrals.current_view(session, outcome)
     except ReferralError as error:
         return [_error_reply(error)]
     mine = Reply(render("referral_updated", r=updated), kind="referral_updated")
@@ -799,7 +799,7 @@ def _move(
             outcome = referrals.move(
                 session, referral_id, me, to_status, ctx.now(), value, currency, reason
             )
-            current = referrals.view(session, outcome.referral)
+            current = referrals.current_view(session, outcome)
             owner = current.owner.id if current.owner else None
             buttons = referrals.actions_for(me, outcome.referral, owner)
     except ReferralError as error:
@@ -815,7 +815,7 @@ def _consent(ctx: Context, me: Person, payload: dict[str, Any], go_ahead: bool) 
     try:
         with ctx.store.write() as session:
             outcome = referrals.consent(session, referral_id, me, go_ahead, ctx.now())
-            current = referrals.view(session, outcome.referral)
+            current = referrals.current_view(session, outcome)
             buttons = referrals.actions_for(me, outcome.referral, me.id)
     except ReferralError as error:
         return [_error_reply(error, ctx, me)]
@@ -1136,3 +1136,9 @@ ACTIONS: dict[str, ActionHandler] = {
     "referral.park": _mover("parked"),
     "referral.withdraw": _mover("withdrawn"),
 }
+
+
+def warm(ctx: Context) -> None:
+    """Build the parser's directory now (a process about to serve turns), not on the first
+    referral."""
+    _directory(ctx)

@@ -100,10 +100,13 @@ def save(
 
 
 def clear(session: Session, person_id: int, conversation: str) -> None:
+    """End the flow in progress, if any (one statement)."""
     _written(person_id, conversation)
-    state = load(session, person_id, conversation)
-    if state is not None:
-        session.delete(state)
+    session.execute(
+        delete(DialogState).where(
+            col(DialogState.person_id) == person_id, col(DialogState.conversation) == conversation
+        )
+    )
 
 
 def put(

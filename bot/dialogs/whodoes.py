@@ -419,3 +419,8 @@ _FILLER = frozenset(
 def _first_sentence(text: str) -> str:
     match = re.match(r"(.+?[.!?])(\s|$)", text.strip(), re.S)
     return (match.group(1) if match else text).strip()
+
+
+def warm(ctx: Context) -> None:
+    """Build the search index now (a process about to serve turns), not on the first question."""
+    _index(ctx)

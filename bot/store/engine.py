@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -24,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
+from bot.store._writers import WriterLock, begin_immediate
 from bot.store.probe import script_heads
 
 if TYPE_CHECKING:
@@ -82,7 +82,12 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _begin_sqlite_transaction(connection: Any) -> None:
-    kind = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    options = connection.get_execution_options()
+    kind = options.get("sqlite_begin", "IMMEDIATE")
+    if kind == "IMMEDIATE":
+        raw = connection.connection.dbapi_connection
+        if begin_immediate(raw, BUSY_TIMEOUT_MS, bool(options.get(_PRIORITY))):
+            return  # polled for the write lock (see bot/store/_writers.py)
     connection.exec_driver_sql(f"BEGIN {kind}")
 
 
@@ -91,6 +96,7 @@ _PERSON_WRITE = re.compile(
     r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?person"?[\s(]', re.I
 )
 _PERSON_WRITTEN = "crossbot.person_written"
+_PRIORITY = "crossbot_priority"
 
 
 class Store:
@@ -104,17 +110,12 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self._reader = self.engine.execution_options(sqlite_begin="DEFERRED")
+        self._priority = self.engine.execution_options(**{_PRIORITY: True})
         self._people_writes = itertools.count(1)
-        self._write_lock: threading.RLock | contextlib.nullcontext[None] = (
-            threading.RLock() if url.startswith("sqlite") else contextlib.nullcontext()
-        )
+        self._writers = WriterLock() if url.startswith("sqlite") else None
         # An in-memory database is one connection shared by every thread (StaticPool):
         # readers must take turns with writers too, or their transactions interleave.
-        self._read_lock = (
-            self._write_lock
-            if url in ("sqlite://", "sqlite:///:memory:")
-            else contextlib.nullcontext()
-        )
+        self._readers_wait = url in ("sqlite://", "sqlite:///:memory:")
         self.people_version = 0
         event.listen(self.engine, "before_cursor_execute", self._saw_statement)
         event.listen(self.engine, "commit", self._saw_end)
@@ -138,8 +139,14 @@ class Store:
     def serialised(self) -> Iterator[None]:
         """Take turns with this process's writers, for code that opens its own connections
         on our engine (slack_sdk's OAuth stores): on SQLite they must not interleave."""
-        with self._write_lock:
+        with self._turn():
             yield
+
+    def _turn(self, priority: bool = False) -> contextlib.AbstractContextManager[None]:
+        """This process's turn to write (nothing to wait for on PostgreSQL)."""
+        if self._writers is None:
+            return contextlib.nullcontext()
+        return self._writers.held(priority)
 
     @contextmanager
     def one_transaction(self) -> Iterator[SharedTransaction]:
@@ -163,21 +170,26 @@ class Store:
             _SHARED.reset(token)
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
+    def write(self, priority: bool = False) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on any error.
 
         On SQLite, writers of this process take turns on a lock first: SQLite lets one
         writer in at a time anyway, and a thread that finds the database locked sleeps in
         SQLite's busy handler (1, 2, 5, 10... ms) long after the writer before it is done,
-        while a lock wakes the next writer at once. Other processes still meet the busy
-        timeout.
+        while a lock wakes the next writer at once. Between processes, a writer polls for
+        the file's write lock every millisecond (`bot/store/_writers.py`).
+
+        A `priority` write (the inbox storing deliveries, which acknowledgements wait for)
+        goes before the other writers of this process that are waiting, and polls for the
+        file's lock more often than they do.
         """
         shared = _SHARED.get()
         if shared is not None and shared.store is self:
             with shared.session.begin_nested():
                 yield shared.session
             return
-        with self._write_lock, Session(self.engine, expire_on_commit=False) as session:
+        bind = self._priority if priority else self.engine
+        with self._turn(priority), Session(bind, expire_on_commit=False) as session:
             try:
                 yield session
                 session.commit()
@@ -194,7 +206,8 @@ class Store:
         if shared is not None and shared.store is self and shared.began:
             yield shared.session
             return
-        with self._read_lock, Session(self._reader, expire_on_commit=False) as session:
+        waits = self._turn() if self._readers_wait else contextlib.nullcontext()
+        with waits, Session(self._reader, expire_on_commit=False) as session:
             yield session
 
     def dispose(self) -> None:
@@ -219,7 +232,7 @@ class SharedTransaction:
         """The block's session, begun (and this process's write lock taken) on first use."""
         if self._session is None:
             lock = contextlib.ExitStack()
-            lock.enter_context(self.store._write_lock)
+            lock.enter_context(self.store._turn())
             self._lock = lock
             self._session = Session(self.store.engine, expire_on_commit=False)
         return self._session

@@ -116,7 +116,9 @@ class GroupCommit:
         self, ops: list[_Op], savepoints: bool
     ) -> list[tuple[Future[Any], Any, BaseException | None]]:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
-        with self.store.write() as session:
+        # Priority: a delivery's acknowledgement waits for this commit, not for the turns
+        # waiting to write (bot/store/_writers.py).
+        with self.store.write(priority=True) as session:
             for write, future in ops:
                 if not savepoints:
                     outcomes.append((future, write(session), None))

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import event
 from sqlmodel import select
@@ -16,17 +17,26 @@ from bot.context import Context
 from bot.conversation import handle
 from bot.messages import Turn
 from bot.store import Store
-from bot.store.models import InboxItem
+from bot.store.models import InboxItem, Person, Referral
 from tests.slack.conftest import PRIYA, PRIYA_DM, SlackDriver, section_texts
 
 # Statements a turn may make once the speaker has been welcomed (SQLite, sample firm).
 WHO_DOES_BUDGET = 6  # read the state; write the question asked and the follow-up context
 REFERRAL_SENTENCE_BUDGET = 8  # state; client (by name, alias), duplicates; the draft kept
+# Confirm: read the draft; lock the referrer, look for a double press, the receiver, the
+# client and a duplicate; insert the referral and its event; the campaign's points; the
+# receiver's and owner's names and the card title, once, for the answer and the notices;
+# end the flow in one statement.
+CONFIRM_BUDGET = 14
+# Accept: lock and move the referral, append its event, the campaign's points, then the
+# client, the people and the card, read once for the answer and the notices.
+ACCEPT_BUDGET = 7
 
 
 @contextmanager
 def statements(store: Store) -> Iterator[list[str]]:
-    """Every SQL statement run on `store` inside the block (BEGINs included)."""
+    """Every SQL statement run on `store` inside the block: a read's BEGIN included, not a
+    write's BEGIN IMMEDIATE on SQLite (sent to SQLite directly, `bot/store/_writers.py`)."""
     seen: list[str] = []
 
     def saw(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
@@ -90,9 +100,16 @@ def _steady(ctx: Context) -> Context:
     return Context(ctx.store, ctx.settings, content_check_seconds=3600)
 
 
-def _turn(ctx: Context, text: str, conversation: str = "slack:DTHROUGHPUT") -> list[str]:
+def _turn(
+    ctx: Context,
+    text: str = "",
+    conversation: str = "slack:DTHROUGHPUT",
+    person: str = PRIYA,
+    **press: Any,
+) -> list[str]:
+    turn = Turn(person, conversation, text=text, platform="slack", is_direct=True, **press)
     with statements(ctx.store) as seen:
-        handle(Turn(PRIYA, conversation, text=text, platform="slack", is_direct=True), ctx)
+        handle(turn, ctx)
     return seen
 
 
@@ -133,3 +150,34 @@ def test_an_item_in_hand_has_its_claim_renewed_with_the_others(ctx: Context) -> 
         held = inbox.renew(store, ids, "me:1", later)
 
     assert held == 3 and len([s for s in seen if s.startswith("UPDATE")]) == 1
+
+
+def test_confirm_and_accept_stay_within_their_statement_budget(ctx: Context) -> None:
+    ctx = _steady(ctx)
+    referral = "I referred Acme Logistics to Sam Patel for business tax"
+    for text in ("hello", "who does employment law?", referral):
+        _turn(ctx, text)
+
+    confirm = _turn(ctx, action="referral.confirm")
+    with ctx.store.read() as session:
+        [saved] = session.exec(select(Referral))
+        receiver = session.get(Person, saved.receiver_id)
+    assert receiver is not None
+    _turn(ctx, "hello", "slack:DRECEIVER", receiver.email)  # the receiver's welcome first
+    accept = _turn(
+        ctx,
+        conversation="slack:DRECEIVER",
+        person=receiver.email,
+        action="referral.accept",
+        payload={"id": saved.id},
+    )
+
+    with ctx.store.read() as session:
+        assert session.get(Referral, saved.id).status == "accepted"  # type: ignore[union-attr]
+    assert len(confirm) <= CONFIRM_BUDGET
+    assert len(accept) <= ACCEPT_BUDGET
+    # Each is read once, for the answer and every notice alike.
+    for seen in (confirm, accept):
+        assert len([s for s in seen if s.startswith("SELECT servicecard.")]) <= 1
+        assert len([s for s in seen if s.startswith("SELECT client.")]) <= 1
+    assert len([s for s in _touching(confirm, "dialogstate") if s.startswith("SELECT")]) == 1

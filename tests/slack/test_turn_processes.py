@@ -1,0 +1,91 @@
+"""Turns in worker processes beside the receiver (`CROSSBOT_TURN_PROCESSES`): the same
+answers and state changes as in one process, and a turn process that dies is replaced."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
+from sqlmodel import select
+
+from bot.catalog import load_catalog, load_into
+from bot.channels import slack as slack_channel
+from bot.context import Context
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.models import Referral
+from tests.conftest import SAMPLE_CONTENT
+from tests.slack.conftest import PRIYA_DM, FakePacer, FakeSlack, SlackDriver, section_texts
+
+
+@pytest.fixture
+async def slack(
+    tmp_path: Path, slack_settings: Settings, fake: FakeSlack
+) -> AsyncIterator[SlackDriver]:
+    """Our server on a SQLite file, its turns in one worker process."""
+    store = Store(f"sqlite:///{tmp_path / 'crossbot.db'}")
+    with store.write() as session:
+        load_into(session, load_catalog(SAMPLE_CONTENT))
+    settings = slack_settings.model_copy(update={"turn_processes": 1})
+    ctx = Context(store, settings)
+    app = web.Application()
+    channel = slack_channel.SlackChannel(
+        ctx, pacer=FakePacer(), backoff=FixedValueRetryIntervalCalculator(0)
+    )
+    slack_channel.mount(app, ctx, channel)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    yield SlackDriver(client, channel, fake)
+    await client.close()  # stops the turn processes with the app
+    store.dispose()
+
+
+def _answers(slack: SlackDriver) -> list[dict]:
+    return [p for p in slack.fake.of("chat.postMessage") if p["channel"] == PRIYA_DM]
+
+
+def _turn_processes() -> list[multiprocessing.Process]:
+    return [p for p in multiprocessing.active_children() if p.is_alive()]
+
+
+async def test_a_question_is_answered_from_a_turn_process(slack: SlackDriver) -> None:
+    status, _ = await slack.dm("who does employment law?")
+
+    assert status == 200
+    assert _turn_processes(), "the turn ran in a worker process"
+    texts = " ".join(t for p in _answers(slack) for t in section_texts(p))
+    assert "Employment" in texts
+
+
+async def test_a_confirmed_referral_is_saved_once(slack: SlackDriver) -> None:
+    await slack.dm("I referred Acme Logistics to Sam Patel for business tax")
+    [offer] = [p for p in _answers(slack) if "referral.confirm" in str(p.get("blocks"))]
+
+    await slack.press("referral.confirm", {})
+    await slack.press("referral.confirm", {})  # a double press
+
+    with slack.channel.ctx.store.read() as session:
+        saved = session.exec(select(Referral)).all()
+    assert offer and len(saved) == 1
+
+
+async def test_a_turn_process_that_dies_is_replaced(slack: SlackDriver) -> None:
+    await slack.dm("who does employment law?")
+    for process in _turn_processes():
+        assert process.pid is not None
+        os.kill(process.pid, signal.SIGKILL)
+        process.join(10)
+    before = len(_answers(slack))
+
+    status, _ = await slack.dm("who does tax?")
+
+    assert status == 200
+    assert len(_answers(slack)) == before + 1
+    assert _turn_processes(), "new turn processes serve the next turns"
