@@ -20,7 +20,7 @@ from bot.channels import slack as slack_channel
 from bot.context import Context
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.models import Referral
+from bot.store.models import InboxDecision, Referral
 from tests.conftest import SAMPLE_CONTENT
 from tests.slack.conftest import PRIYA_DM, FakePacer, FakeSlack, SlackDriver, section_texts
 
@@ -73,7 +73,11 @@ async def test_a_confirmed_referral_is_saved_once(slack: SlackDriver) -> None:
 
     with slack.channel.ctx.store.read() as session:
         saved = session.exec(select(Referral)).all()
+        decided = session.exec(select(InboxDecision)).all()
     assert offer and len(saved) == 1
+    # the turn process committed the Confirm's replies with the referral (`bot.outbox`), so
+    # a resumed press would send them rather than route again
+    assert any(r.get("text", "").startswith("Logged as #1") for d in decided for r in d.replies)
 
 
 async def test_a_turn_process_that_dies_is_replaced(slack: SlackDriver) -> None:
