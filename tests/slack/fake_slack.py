@@ -50,6 +50,7 @@ class FakeSlack:
     )
     _holds: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     held: asyncio.Event = field(default_factory=asyncio.Event)  # a held call has arrived
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event)  # held calls let go
     _runner: web.AppRunner | None = None
     socket: web.WebSocketResponse | None = None  # the Socket Mode connection, once open
     socket_open: asyncio.Event = field(default_factory=asyncio.Event)
@@ -108,6 +109,7 @@ class FakeSlack:
         return self
 
     async def stop(self) -> None:
+        self._stopping.set()  # else the server's cleanup waits a minute for a held call
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -131,7 +133,8 @@ class FakeSlack:
         if len(self.requested(method)) + 1 in self._holds.get(method, []):
             self.calls.append(Call(method, params, status=0, ok=False, token=token))
             self.held.set()
-            await asyncio.Event().wait()  # until the caller gives up, or the server stops
+            await self._stopping.wait()  # until the caller gives up, or the server stops
+            return web.json_response({"ok": False, "error": "fake_stopped"}, status=503)
         if self._failures.get(method):
             status, headers = self._failures[method].pop(0)
             self.calls.append(Call(method, params, status, token=token))
