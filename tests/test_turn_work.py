@@ -109,21 +109,28 @@ def test_top_k_is_the_full_stable_sort(values: list[int], k: int) -> None:
 
 _EMAILS = [f"p{n}@firm.example" for n in range(4)]
 _TEAMS = ["Tax", "Audit", "Employment"]
-
-
-@settings(max_examples=200, deadline=None)
-@given(
+# Cards owned by (email, team), each card's evidence, the receivers named, the team named.
+_CARD_CASES = (
     st.lists(st.tuples(st.sampled_from(_EMAILS), st.sampled_from(_TEAMS)), min_size=1, max_size=12),
     st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12),
     st.lists(st.sampled_from(_EMAILS), max_size=2),
     st.sampled_from([None, *_TEAMS]),
 )
+
+
+def _small_firm(owned: list[tuple[str, str]]) -> tuple[list[Card], Directory]:
+    """A card per (owner, team) pair, among four people in three teams."""
+    people = [PersonRecord(e, f"P {n}", _TEAMS[n % 3]) for n, e in enumerate(_EMAILS)]
+    cards = [Card(f"c{n}", f"Card {n}", t, owners=(o,)) for n, (o, t) in enumerate(owned)]
+    return cards, Directory(people=people, cards=cards)
+
+
+@settings(max_examples=200, deadline=None)
+@given(*_CARD_CASES)
 def test_card_inference_weighing_only_contenders_picks_the_best(
     owned: list[tuple[str, str]], evidence: list[int], receivers: list[str], team: str | None
 ) -> None:
-    people = [PersonRecord(e, f"P {n}", _TEAMS[n % 3]) for n, e in enumerate(_EMAILS)]
-    cards = [Card(f"c{n}", f"Card {n}", t, owners=(o,)) for n, (o, t) in enumerate(owned)]
-    directory = Directory(people=people, cards=cards)
+    cards, directory = _small_firm(owned)
     scores = {c.id: v / 4 for c, v in zip(cards, evidence, strict=False)}
     least = 1.0
 
@@ -131,7 +138,7 @@ def test_card_inference_weighing_only_contenders_picks_the_best(
 
     # every card weighed: evidence times its prior, ties to the card listed first
     teams = {t.lower() for t in [team] if t} | {
-        p.team.lower() for p in people if p.email in receivers
+        p.team.lower() for p in directory.people if p.email in receivers
     }
     weighed = [
         (
@@ -232,18 +239,11 @@ def test_a_speaker_the_sentence_does_not_name_gets_everyones_draft() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(
-    st.lists(st.tuples(st.sampled_from(_EMAILS), st.sampled_from(_TEAMS)), min_size=1, max_size=12),
-    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12),
-    st.lists(st.sampled_from(_EMAILS), max_size=2),
-    st.sampled_from([None, *_TEAMS]),
-)
+@given(*_CARD_CASES)
 def test_only_contenders_are_kept_and_the_same_card_wins(
     owned: list[tuple[str, str]], evidence: list[int], receivers: list[str], team: str | None
 ) -> None:
-    people = [PersonRecord(e, f"P {n}", _TEAMS[n % 3]) for n, e in enumerate(_EMAILS)]
-    cards = [Card(f"c{n}", f"Card {n}", t, owners=(o,)) for n, (o, t) in enumerate(owned)]
-    directory = Directory(people=people, cards=cards)
+    cards, directory = _small_firm(owned)
     scores = {c.id: v / 4 for c, v in zip(cards, evidence, strict=False) if v}
 
     kept = cards_module.contenders(scores, 1.0)
