@@ -148,17 +148,6 @@ def _upsert(dialect: str) -> Executable | None:
     )
 
 
-def drop(session: Session, person_id: int, conversation: str) -> None:
-    """`clear` in one statement (nothing is read first)."""
-    _written(person_id, conversation)
-    session.execute(
-        delete(DialogState)
-        .where(col(DialogState.person_id) == person_id)
-        .where(col(DialogState.conversation) == conversation)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def _context_key(conversation: str, topic: str) -> str:
     # A conversation key of its own, so the row never collides with the flow in progress.
     return f"{conversation}#{topic}"
@@ -181,4 +170,4 @@ def recall(session: Session, person_id: int, conversation: str, topic: str) -> d
 
 
 def forget(session: Session, person_id: int, conversation: str, topic: str) -> None:
-    drop(session, person_id, _context_key(conversation, topic))
+    clear(session, person_id, _context_key(conversation, topic))
