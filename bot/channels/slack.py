@@ -115,7 +115,7 @@ SCOPES = {
     "chat:write": "chat.postMessage, chat.postEphemeral",
     "commands": "the slash commands and the message shortcut",
     "files:write": "files_upload_v2 for charts",
-    "im:history": "message.im events (DMs to the bot)",
+    "im:history": "message.im events (DMs to the bot); a resumed post's look in its DM",
     "im:write": "conversations.open, to DM people",
     "users:read": "users.info",
     "users:read.email": "users.info email and users.lookupByEmail, to map people",
@@ -358,7 +358,11 @@ class SlackMessenger:
         self, channel: str, thread_ts: str | None, key: str, since: datetime | None
     ) -> bool:
         """Whether a post of ours carrying send `key` is in `channel` (in the thread, for a
-        reply) since `since`: conversations.history / .replies with all metadata."""
+        reply) since `since`: conversations.history / .replies with all metadata. Only DMs
+        are looked in (im:history); reading channels would need scopes the bot does not
+        ask for, so a channel post is sent again (at least once)."""
+        if not channel.startswith("D"):
+            return False
         args: dict[str, Any] = {"channel": channel, "include_all_metadata": True}
         args |= {"limit": HISTORY_PAGE}
         if since is not None:
