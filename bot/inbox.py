@@ -9,8 +9,9 @@ next start) and runs them concurrently in a bounded pool.
 
 Sends made while processing an item go through `once`: each is numbered (item id, n) and
 recorded after the platform accepted it, so a resumed item skips what already went out.
-The one window left is a crash between the platform accepting a post and our record of it:
-that post is sent again (at least once, never lost).
+A crash between the platform accepting a send and our record of it would send it again; a
+platform that can find its own messages closes that window with a `Keyed` send: the call
+carries its key, and a resumed item looks for that key before sending again.
 """
 
 from __future__ import annotations
@@ -298,22 +299,63 @@ class Delivery:
     next_seq: int = 0
     resumed: bool = True
     next_decision: int = 0
+    since: datetime | None = None  # when the item was received: no send of it is older
+
+
+@dataclass(frozen=True)
+class Keyed:
+    """How a platform finds a send it already made. `tag(key)` is the call's extra keyword
+    arguments that carry the key; `seen(key, since)` says whether a message with that key
+    went out since `since`. `seen` is asked only for a resumed item's unrecorded send."""
+
+    tag: Callable[[str], dict[str, Any]]
+    seen: Callable[[str, datetime | None], Awaitable[bool]]
 
 
 _RECORDS = ThreadPoolExecutor(2, thread_name_prefix="crossbot-sent")
 _current: ContextVar[Delivery | None] = ContextVar("crossbot_inbox_delivery", default=None)
 
 
-async def once(send: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T | None:
+async def once(
+    send: Callable[..., Awaitable[T]], *args: Any, keyed: Keyed | None = None, **kwargs: Any
+) -> T | None:
     """`await send(*args, **kwargs)` for the item being processed, unless a previous attempt
-    at the same item already made this call (then None). Outside an item, just call it."""
+    at the same item already made this call (then None). Outside an item, just call it.
+
+    With `keyed`, the call carries its key (`send_key`), and a resumed item whose record
+    of it is missing first asks the platform whether it went out (then records it, None).
+    """
     delivery = _current.get()
     if delivery is None:
         return await send(*args, **kwargs)
     seq, delivery.next_seq = delivery.next_seq, delivery.next_seq + 1
     if seq in delivery.sent:
         return None
+    if keyed is not None:
+        key = send_key(delivery.item_id, seq)
+        kwargs = {**kwargs, **keyed.tag(key)}
+        if delivery.resumed and await _went_out(keyed, key, delivery.since):
+            await _record(delivery, seq)
+            return None
     result = await send(*args, **kwargs)
+    await _record(delivery, seq)
+    return result
+
+
+def send_key(item_id: int, seq: int) -> str:
+    """The key a keyed send carries: its item and its number within the item."""
+    return f"{item_id}:{seq}"
+
+
+async def _went_out(keyed: Keyed, key: str, since: datetime | None) -> bool:
+    try:
+        return await keyed.seen(key, since)
+    except Exception as exc:  # cannot tell: send again (at least once, never lost)
+        log_failure(log, "inbox send lookup failed", exc)
+        return False
+
+
+async def _record(delivery: Delivery, seq: int) -> None:
     delivery.sent.add(seq)
     try:
         # Threads of their own: queued behind other blocking work in the loop's default
@@ -322,7 +364,6 @@ async def once(send: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> 
         await loop.run_in_executor(_RECORDS, _record_send, delivery.store, delivery.item_id, seq)
     except Exception as exc:  # sent but not recorded: the at-least-once window
         log_failure(log, "inbox send not recorded", exc)
-    return result
 
 
 def current() -> Delivery | None:
@@ -332,16 +373,23 @@ def current() -> Delivery | None:
 
 @contextmanager
 def delivering(
-    store: Store, item_id: int | None, sent: set[int] | None = None, *, resumed: bool = True
+    store: Store,
+    item_id: int | None,
+    sent: set[int] | None = None,
+    *,
+    resumed: bool = True,
+    since: datetime | None = None,
 ) -> Iterator[None]:
     """Sends inside this block belong to inbox item `item_id` (none if it is None).
-    `resumed` False: the item was stored just now, so no attempt has sent or decided yet."""
+    `resumed` False: the item was stored just now, so no attempt has sent or decided yet.
+    `since`: when the item was received (where a keyed send looks for itself)."""
     if item_id is None:
         yield
         return
     if sent is None:
         sent = _sent(store, item_id)
-    token = _current.set(Delivery(store, item_id, sent, resumed=resumed))
+    moment = _aware(since) if since is not None else None
+    token = _current.set(Delivery(store, item_id, sent, resumed=resumed, since=moment))
     try:
         yield
     finally:
@@ -510,7 +558,8 @@ class Worker:
         if item is None:
             return  # done, or another worker holds it
         try:
-            with delivering(self.store, item_id, sent, resumed=item is not fresh):
+            resumed = item is not fresh
+            with delivering(self.store, item_id, sent, resumed=resumed, since=item.received_at):
                 await self.process(item)
             await self._write(partial(_finish, item_id=item_id, worker=self.name, now=self.clock()))
         except Exception as exc:

@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import parse_qs
@@ -114,7 +115,7 @@ SCOPES = {
     "chat:write": "chat.postMessage, chat.postEphemeral",
     "commands": "the slash commands and the message shortcut",
     "files:write": "files_upload_v2 for charts",
-    "im:history": "message.im events (DMs to the bot)",
+    "im:history": "message.im events (DMs to the bot); a resumed post's look in its DM",
     "im:write": "conversations.open, to DM people",
     "users:read": "users.info",
     "users:read.email": "users.info email and users.lookupByEmail, to map people",
@@ -128,6 +129,10 @@ SERVER_ERROR_RETRIES = 3
 VIEW_ACK_BUDGET = 2.0  # seconds to try answering a modal submit inline (Slack allows 3)
 OPTIONS_BUDGET = 2.5  # seconds to find a menu's options (Slack shows none after 3)
 DRAIN_SECONDS = 10.0
+SEND_EVENT = "crossbot_send"  # the metadata event type that carries a post's send key
+HISTORY_PAGE = 200  # messages per conversations.history page when a resumed post looks
+HISTORY_PAGES = 5  # at most this many pages: a burst's channel is a DM, a few messages
+CLOCK_SLACK = timedelta(minutes=5)  # look back this much before receipt: the clocks differ
 UNREACHABLE_ERRORS = frozenset(
     {"channel_not_found", "not_in_channel", "is_archived", "user_not_found", "users_not_found"}
 )
@@ -335,6 +340,7 @@ class SlackMessenger:
         try:
             await inbox.once(
                 self.client.chat_postMessage,
+                keyed=inbox.Keyed(send_metadata, partial(self._posted, channel, thread_ts)),
                 channel=channel,
                 text=text,
                 blocks=blocks,
@@ -347,6 +353,32 @@ class SlackMessenger:
             log.warning("chat.postMessage refused the payload: %s", _error(exc))
             notice = render("slack_too_big")
             await self.client.chat_postMessage(channel=channel, text=notice, thread_ts=thread_ts)
+
+    async def _posted(
+        self, channel: str, thread_ts: str | None, key: str, since: datetime | None
+    ) -> bool:
+        """Whether a post of ours carrying send `key` is in `channel` (in the thread, for a
+        reply) since `since`: conversations.history / .replies with all metadata. Only DMs
+        are looked in (im:history); reading channels would need scopes the bot does not
+        ask for, so a channel post is sent again (at least once)."""
+        if not channel.startswith("D"):
+            return False
+        args: dict[str, Any] = {"channel": channel, "include_all_metadata": True}
+        args |= {"limit": HISTORY_PAGE}
+        if since is not None:
+            args["oldest"] = f"{(since - CLOCK_SLACK).timestamp():.6f}"
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            if thread_ts:
+                page = await self.client.conversations_replies(ts=thread_ts, cursor=cursor, **args)
+            else:
+                page = await self.client.conversations_history(cursor=cursor, **args)
+            if any(sent_key(m) == key for m in page.get("messages") or []):
+                return True
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                return False
+        return False
 
     async def upload_images(
         self, channel: str, replies: list[Reply], thread_ts: str | None = None
@@ -479,6 +511,20 @@ class SlackMessenger:
             person = by_email(session, email)
             if person is not None:
                 remember_platform_id(session, person, "slack", user)
+
+
+def send_metadata(key: str) -> dict[str, Any]:
+    """chat.postMessage's `metadata` argument carrying a send key (`inbox.Keyed.tag`)."""
+    return {"metadata": {"event_type": SEND_EVENT, "event_payload": {"key": key}}}
+
+
+def sent_key(message: dict[str, Any]) -> str | None:
+    """The send key a message from conversations.history carries, if it is one of ours."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != SEND_EVENT:
+        return None
+    key = (metadata.get("event_payload") or {}).get("key")
+    return str(key) if key is not None else None
 
 
 def _error(exc: SlackApiError) -> str:

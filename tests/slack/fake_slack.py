@@ -4,7 +4,9 @@ It speaks the real wire format (form or JSON bodies, `{"ok": ...}` answers, 429 
 `Retry-After`) on a real port, records every call (method + params), serves the upload
 URLs of `files_upload_v2` and the `response_url`s of slash commands and buttons, and can be
 told to fail the next calls of a method, or to hold one unanswered (as a process that dies
-while Slack is taking its message would leave it).
+while Slack is taking its message would leave it), or to take one and never answer (as a
+process killed just after Slack took its message would leave it). Posted messages are kept
+with their metadata and answered by conversations.history / conversations.replies.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -49,6 +52,8 @@ class FakeSlack:
         default_factory=lambda: defaultdict(list)
     )
     _holds: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    _swallows: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     held: asyncio.Event = field(default_factory=asyncio.Event)  # a held call has arrived
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)  # held calls let go
     _runner: web.AppRunner | None = None
@@ -70,6 +75,11 @@ class FakeSlack:
     def hold(self, method: str, nth: int = 1) -> None:
         """Never answer the `nth` call of `method` from now on (it is not accepted)."""
         self._holds[method].append(len(self.requested(method)) + nth)
+
+    def take_and_hold(self, method: str, nth: int = 1) -> None:
+        """Accept the `nth` call of `method` from now on (it is done, and in the history),
+        but never answer it."""
+        self._swallows[method].append(len(self.requested(method)) + nth)
 
     def tokens(self, method: str) -> list[str]:
         """The token of every successful call of `method`."""
@@ -120,7 +130,7 @@ class FakeSlack:
         else:
             params = dict(await request.post())
         params.update(request.query)
-        for key in ("blocks", "view", "files", "attachments"):
+        for key in ("blocks", "view", "files", "attachments", "metadata"):
             if isinstance(params.get(key), str):
                 params[key] = json.loads(params[key])
         return params
@@ -134,6 +144,12 @@ class FakeSlack:
             self.calls.append(Call(method, params, status=0, ok=False, token=token))
             self.held.set()
             await self._stopping.wait()  # until the caller gives up, or the server stops
+            return web.json_response({"ok": False, "error": "fake_stopped"}, status=503)
+        if len(self.requested(method)) + 1 in self._swallows.get(method, []):
+            answer = self._answer(method, params, token)
+            self.calls.append(Call(method, params, ok=bool(answer.get("ok")), token=token))
+            self.held.set()
+            await self._stopping.wait()
             return web.json_response({"ok": False, "error": "fake_stopped"}, status=503)
         if self._failures.get(method):
             status, headers = self._failures[method].pop(0)
@@ -187,8 +203,12 @@ class FakeSlack:
         if method == "conversations.open":
             return ok | {"channel": {"id": "D" + str(params.get("users", "")).lstrip("U")}}
         if method in ("chat.postMessage", "chat.postEphemeral"):
-            ts = f"1700000000.{next(self._ts):06d}"
+            ts = f"{int(time.time())}.{next(self._ts):06d}"
+            if method == "chat.postMessage":
+                self._keep(params, ts)
             return ok | {"channel": params.get("channel"), "ts": ts, "message_ts": ts}
+        if method in ("conversations.history", "conversations.replies"):
+            return ok | self._history(method, params)
         if method in ("views.open", "views.publish", "views.update"):
             return ok | {"view": {"id": "V1", **(params.get("view") or {})}}
         if method == "files.getUploadURLExternal":
@@ -198,6 +218,34 @@ class FakeSlack:
                 "files": [{"id": "F1", "title": params.get("files", [{}])[0].get("title")}]
             }
         return ok
+
+    def _keep(self, params: dict[str, Any], ts: str) -> None:
+        message: dict[str, Any] = {"type": "message", "user": BOT_USER, "bot_id": "BBOT", "ts": ts}
+        message["text"] = params.get("text", "")
+        for key in ("blocks", "thread_ts", "metadata"):
+            if params.get(key):
+                message[key] = params[key]
+        self.messages[str(params.get("channel"))].append(message)
+
+    def _history(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """One page, newest first, as Slack answers: top-level messages for history, a
+        thread's parent and replies for replies; metadata only with include_all_metadata."""
+        kept = self.messages.get(str(params.get("channel")), [])
+        oldest = float(params.get("oldest") or 0)
+        if method == "conversations.history":
+            found = [m for m in kept if m.get("thread_ts", m["ts"]) == m["ts"]]
+        else:
+            thread = str(params.get("ts"))
+            found = [m for m in kept if thread in (m["ts"], m.get("thread_ts"))]
+        found = [m for m in reversed(found) if float(m["ts"]) > oldest]
+        start = int(params.get("cursor") or 0)
+        limit = int(params.get("limit") or 100)
+        page = found[start : start + limit]
+        if str(params.get("include_all_metadata")).lower() not in ("1", "true"):
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(found)
+        cursor = str(start + limit) if more else ""
+        return {"messages": page, "has_more": more, "response_metadata": {"next_cursor": cursor}}
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         """Socket Mode: say hello, then relay envelopes out and acks back."""

@@ -26,6 +26,8 @@ METHOD_SCOPES = {
     "files_upload_v2": {"files:write"},
     "views_open": set(),
     "views_publish": set(),
+    "conversations_history": {"im:history"},  # a resumed post looks only in DMs
+    "conversations_replies": {"im:history"},
 }
 EVENT_SCOPES = {"app_mention": {"app_mentions:read"}, "message.im": {"im:history"}}
 

@@ -5,6 +5,10 @@ process dies while Slack is taking the receiver's notice (the fake holds that ca
 unanswered and the worker is ended there, as SIGKILL would end it). Another replica takes
 the item over once the lease has run out: the replies stored with the referral are sent
 again, those already sent are skipped, and everyone hears exactly once.
+
+The narrower window too: Slack takes Helen's answer and the process dies before it records
+that (the fake takes the post and never answers). The resumed item finds the answer's send
+key in the DM's history and does not post it again.
 """
 
 from __future__ import annotations
@@ -83,6 +87,16 @@ async def _post_raw_form(slack: SlackDriver, body: str) -> int:
 async def _dies_while_slack_takes_the_second_post(slack: SlackDriver, body: str) -> None:
     """Press, let the worker save and post once, then end it inside its second post."""
     slack.fake.hold("chat.postMessage", nth=2)
+    await _press_and_die(slack, body)
+
+
+async def _dies_after_slack_took_the_first_post(slack: SlackDriver, body: str) -> None:
+    """Press; Slack takes the first post, and the worker ends before it hears so."""
+    slack.fake.take_and_hold("chat.postMessage", nth=1)
+    await _press_and_die(slack, body)
+
+
+async def _press_and_die(slack: SlackDriver, body: str) -> None:
     assert await _post_raw_form(slack, body) == 200
     await asyncio.wait_for(slack.fake.held.wait(), timeout=30)
     for task in list(slack.channel.worker._tasks):  # the process is gone: nothing more runs
@@ -105,12 +119,7 @@ async def test_a_turn_that_died_after_saving_sends_every_notice_once_when_resume
     assert {r["kind"] for r in decided.replies} >= {"referral_new_owner"}
     assert set(before) == {HELEN_ID}  # only Helen's answer went out
 
-    other = slack_channel.SlackChannel(  # another replica, on the same database
-        slack.channel.ctx, pacer=FakePacer(), backoff=FixedValueRetryIntervalCalculator(0)
-    )
-    with time_machine.travel(utcnow() + other.worker.lease * 2, tick=True):
-        assert await other.worker.resume() == 1
-        await other.drain()
+    await _taken_over(slack)
 
     after = inboxes.new()
     assert set(after) == {PRIYA_ID, NIKHIL_ID}  # Helen's answer is not sent twice
@@ -122,3 +131,37 @@ async def test_a_turn_that_died_after_saving_sends_every_notice_once_when_resume
     with slack.channel.ctx.store.read() as session:
         assert len(session.exec(select(Referral)).all()) == 1
         assert len(session.exec(select(ReferralEvent)).all()) == 1
+
+
+async def _taken_over(slack: SlackDriver) -> None:
+    """Another replica, on the same database, resumes the item once its lease ran out."""
+    other = slack_channel.SlackChannel(
+        slack.channel.ctx, pacer=FakePacer(), backoff=FixedValueRetryIntervalCalculator(0)
+    )
+    with time_machine.travel(utcnow() + other.worker.lease * 2, tick=True):
+        assert await other.worker.resume() == 1
+        await other.drain()
+
+
+async def test_a_post_slack_took_before_the_process_died_is_not_posted_again(
+    slack: SlackDriver,
+) -> None:
+    inboxes = Inboxes(slack)
+    ask = await _confirm_prompt(slack, inboxes)
+
+    await _dies_after_slack_took_the_first_post(slack, _press_body(slack, ask, "Confirm"))
+    before = inboxes.new()
+    assert set(before) == {HELEN_ID}  # Slack has her answer; the process never heard so
+    [answer] = before[HELEN_ID]
+    assert answer["metadata"]["event_type"] == slack_channel.SEND_EVENT
+    assert not slack.fake.requested("conversations.history")  # the first attempt never looks
+
+    await _taken_over(slack)
+
+    after = inboxes.new()
+    assert set(after) == {PRIYA_ID, NIKHIL_ID}  # Helen's answer is not posted again
+    looked = {h["channel"] for h in slack.fake.of("conversations.history")}
+    assert dm_channel(HELEN_ID) in looked  # found there, with its key
+    assert "Logged as #" in " ".join(section_texts(answer))
+    with slack.channel.ctx.store.read() as session:
+        assert len(session.exec(select(Referral)).all()) == 1
