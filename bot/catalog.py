@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import frontmatter
 import yaml
@@ -626,6 +626,7 @@ class LoadSummary:
 
 
 Progress = Callable[[str, int, int], None]
+_T = TypeVar("_T")
 
 
 def load_into(session: Session, catalog: Catalog, progress: Progress | None = None) -> LoadSummary:
@@ -675,8 +676,7 @@ def _load_people(
     from bot.store import models
 
     rows = {p.email: p for p in session.exec(select(models.Person))}
-    total = len(catalog.people)
-    for n, person in enumerate(catalog.people, 1):
+    for person in _reported(catalog.people, "people", progress):
         values: dict[str, Any] = {
             "name": person.name,
             "team": person.team,
@@ -695,8 +695,6 @@ def _load_people(
             summary.count("added", "people")
         elif _assign(row, values, keep_if_empty=("slack_id", "teams_id")):
             summary.count("updated", "people")
-        if progress and (n % 500 == 0 or n == total):
-            progress("people", n, total)
     listed = {p.email for p in catalog.people}
     for email, row in rows.items():
         if email not in listed and row.active:
@@ -727,8 +725,7 @@ def _load_cards(
     from bot.store.models import utcnow
 
     rows = {c.id: c for c in session.exec(select(models.ServiceCard))}
-    total = len(catalog.cards)
-    for n, card in enumerate(catalog.cards, 1):
+    for card in _reported(catalog.cards, "cards", progress):
         values: dict[str, Any] = {
             "title": card.title,
             "team": card.team,
@@ -745,8 +742,6 @@ def _load_cards(
         elif _assign(row, values):
             row.changed_at = utcnow()
             summary.count("updated", "cards")
-        if progress and (n % 500 == 0 or n == total):
-            progress("cards", n, total)
     listed = {c.id for c in catalog.cards}
     for card_id, row in rows.items():
         if card_id not in listed and not row.retired:
@@ -785,6 +780,15 @@ def _load_clients(
         if key not in listed and not row.retired and not row.provisional:
             row.retired = True
             summary.count("retired", "clients")
+
+
+def _reported(items: Sequence[_T], kind: str, progress: Progress | None) -> Iterator[_T]:
+    """`items` one by one, telling `progress` after every 500th and the last."""
+    total = len(items)
+    for n, item in enumerate(items, 1):
+        yield item
+        if progress and (n % 500 == 0 or n == total):
+            progress(kind, n, total)
 
 
 def _assign(row: Any, values: dict[str, Any], keep_if_empty: tuple[str, ...] = ()) -> bool:

@@ -503,21 +503,24 @@ def _answer_confirm(
 ) -> list[Reply] | None:
     if _EDIT.match(text):
         return _edit(turn, ctx, me, {})
-    if _NO.match(text):
-        return _cancel(turn, ctx, me, {})
-    if _YES.match(text):
-        return _save(turn, ctx, me, draft)
-    return None  # something else entirely: let the other handlers answer it
+    return _yes_or_no(turn, ctx, me, text, lambda: _save(turn, ctx, me, draft))
 
 
 def _answer_duplicate(
     turn: Turn, ctx: Context, me: Person, draft: Draft, text: str
 ) -> list[Reply] | None:
+    return _yes_or_no(turn, ctx, me, text, lambda: _update(turn, ctx, me, {}))
+
+
+def _yes_or_no(
+    turn: Turn, ctx: Context, me: Person, text: str, yes: Callable[[], list[Reply]]
+) -> list[Reply] | None:
+    """A typed answer to a yes/no question: no cancels the draft, yes runs `yes`."""
     if _NO.match(text):
         return _cancel(turn, ctx, me, {})
     if _YES.match(text):
-        return _update(turn, ctx, me, {})
-    return None
+        return yes()
+    return None  # something else entirely: let the other handlers answer it
 
 
 def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
