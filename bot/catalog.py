@@ -697,8 +697,7 @@ def _load_people(
             summary.count("updated", "people")
     listed = {p.email for p in catalog.people}
     for email, row in rows.items():
-        if email not in listed and row.active:
-            row.active = False
+        if email not in listed and _assign(row, {"active": False}):
             summary.count("retired", "people")
     _release_platform_ids(catalog, rows)
     session.flush()
@@ -722,7 +721,6 @@ def _load_cards(
     from sqlmodel import select
 
     from bot.store import models
-    from bot.store.models import utcnow
 
     rows = {c.id: c for c in session.exec(select(models.ServiceCard))}
     for card in _reported(catalog.cards, "cards", progress):
@@ -740,13 +738,10 @@ def _load_cards(
             session.add(models.ServiceCard(id=card.id, **values))
             summary.count("added", "cards")
         elif _assign(row, values):
-            row.changed_at = utcnow()
             summary.count("updated", "cards")
     listed = {c.id for c in catalog.cards}
     for card_id, row in rows.items():
-        if card_id not in listed and not row.retired:
-            row.retired = True
-            row.changed_at = utcnow()
+        if card_id not in listed and _assign(row, {"retired": True}):
             summary.count("retired", "cards")
 
 
@@ -777,8 +772,7 @@ def _load_clients(
     listed = {c.name.casefold() for c in catalog.clients}
     for key, row in rows.items():
         # Provisional clients came from referrals, not from the folder: keep them.
-        if key not in listed and not row.retired and not row.provisional:
-            row.retired = True
+        if key not in listed and not row.provisional and _assign(row, {"retired": True}):
             summary.count("retired", "clients")
 
 
@@ -792,6 +786,10 @@ def _reported(items: Sequence[_T], kind: str, progress: Progress | None) -> Iter
 
 
 def _assign(row: Any, values: dict[str, Any], keep_if_empty: tuple[str, ...] = ()) -> bool:
+    """Set the values that differ and stamp the row's `changed_at` if any did (a rename
+    keeps a table's count and highest id: the stamp is how `Context` sees it)."""
+    from bot.store.models import utcnow
+
     changed = False
     for key, value in values.items():
         if key in keep_if_empty and not value:
@@ -799,6 +797,8 @@ def _assign(row: Any, values: dict[str, Any], keep_if_empty: tuple[str, ...] = (
         if getattr(row, key) != value:
             setattr(row, key, value)
             changed = True
+    if changed and hasattr(row, "changed_at"):  # the firm row has no stamp: it is read whole
+        row.changed_at = utcnow()
     return changed
 
 
