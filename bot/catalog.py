@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import frontmatter
 import yaml
@@ -626,6 +626,7 @@ class LoadSummary:
 
 
 Progress = Callable[[str, int, int], None]
+_T = TypeVar("_T")
 
 
 def load_into(session: Session, catalog: Catalog, progress: Progress | None = None) -> LoadSummary:
@@ -675,8 +676,7 @@ def _load_people(
     from bot.store import models
 
     rows = {p.email: p for p in session.exec(select(models.Person))}
-    total = len(catalog.people)
-    for n, person in enumerate(catalog.people, 1):
+    for person in _reported(catalog.people, "people", progress):
         values: dict[str, Any] = {
             "name": person.name,
             "team": person.team,
@@ -695,12 +695,9 @@ def _load_people(
             summary.count("added", "people")
         elif _assign(row, values, keep_if_empty=("slack_id", "teams_id")):
             summary.count("updated", "people")
-        if progress and (n % 500 == 0 or n == total):
-            progress("people", n, total)
     listed = {p.email for p in catalog.people}
     for email, row in rows.items():
-        if email not in listed and row.active:
-            row.active = False
+        if email not in listed and _assign(row, {"active": False}):
             summary.count("retired", "people")
     _release_platform_ids(catalog, rows)
     session.flush()
@@ -724,11 +721,9 @@ def _load_cards(
     from sqlmodel import select
 
     from bot.store import models
-    from bot.store.models import utcnow
 
     rows = {c.id: c for c in session.exec(select(models.ServiceCard))}
-    total = len(catalog.cards)
-    for n, card in enumerate(catalog.cards, 1):
+    for card in _reported(catalog.cards, "cards", progress):
         values: dict[str, Any] = {
             "title": card.title,
             "team": card.team,
@@ -743,15 +738,10 @@ def _load_cards(
             session.add(models.ServiceCard(id=card.id, **values))
             summary.count("added", "cards")
         elif _assign(row, values):
-            row.changed_at = utcnow()
             summary.count("updated", "cards")
-        if progress and (n % 500 == 0 or n == total):
-            progress("cards", n, total)
     listed = {c.id for c in catalog.cards}
     for card_id, row in rows.items():
-        if card_id not in listed and not row.retired:
-            row.retired = True
-            row.changed_at = utcnow()
+        if card_id not in listed and _assign(row, {"retired": True}):
             summary.count("retired", "cards")
 
 
@@ -782,12 +772,24 @@ def _load_clients(
     listed = {c.name.casefold() for c in catalog.clients}
     for key, row in rows.items():
         # Provisional clients came from referrals, not from the folder: keep them.
-        if key not in listed and not row.retired and not row.provisional:
-            row.retired = True
+        if key not in listed and not row.provisional and _assign(row, {"retired": True}):
             summary.count("retired", "clients")
 
 
+def _reported(items: Sequence[_T], kind: str, progress: Progress | None) -> Iterator[_T]:
+    """`items` one by one, telling `progress` after every 500th and the last."""
+    total = len(items)
+    for n, item in enumerate(items, 1):
+        yield item
+        if progress and (n % 500 == 0 or n == total):
+            progress(kind, n, total)
+
+
 def _assign(row: Any, values: dict[str, Any], keep_if_empty: tuple[str, ...] = ()) -> bool:
+    """Set the values that differ and stamp the row's `changed_at` if any did (a rename
+    keeps a table's count and highest id: the stamp is how `Context` sees it)."""
+    from bot.store.models import utcnow
+
     changed = False
     for key, value in values.items():
         if key in keep_if_empty and not value:
@@ -795,6 +797,8 @@ def _assign(row: Any, values: dict[str, Any], keep_if_empty: tuple[str, ...] = (
         if getattr(row, key) != value:
             setattr(row, key, value)
             changed = True
+    if changed and hasattr(row, "changed_at"):  # the firm row has no stamp: it is read whole
+        row.changed_at = utcnow()
     return changed
 
 

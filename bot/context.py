@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import func, inspect
 from sqlalchemy.orm import make_transient_to_detached
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.catalog import Catalog, from_store, new_clients
 from bot.firm import Firm
@@ -154,10 +154,14 @@ class Context:
         """Add clients created since `old` in place; False when more than that changed."""
         if self._rebuild is not None and self._rebuild.is_alive():
             return False  # the rebuild reads every client anyway
+        known = old.clients[1] or 0
         with self.store.read() as session:
-            added = new_clients(session, old.clients[1] or 0)
-        if old.clients[0] + len(added) != version.clients[0]:
-            return False
+            added = new_clients(session, known)
+            edited = session.exec(
+                select(func.max(Client.changed_at)).where(col(Client.id) <= known)
+            ).one()
+        if edited != old.clients[2] or old.clients[0] + len(added) != version.clients[0]:
+            return False  # a load edited a client too: the rebuild reads them all
         catalog: Catalog = self._cache["catalog"]
         self._cache["catalog"] = replace(catalog, clients=[*catalog.clients, *added])
         for name in list(self._builders):
@@ -204,11 +208,16 @@ class Context:
     def _content_version(self) -> _Version:
         with self.store.read() as session:
             cards = session.exec(select(func.count(), func.max(ServiceCard.changed_at))).one()
+            # Count and highest id see rows added; the latest change stamp sees rows edited.
             people = session.exec(
-                select(func.count(), func.max(Person.id)).where(Person.active)
+                select(func.count(), func.max(Person.id), func.max(Person.changed_at)).where(
+                    Person.active
+                )
             ).one()
             # Provisional clients created by referrals must reach the parser's directory too.
-            clients = session.exec(select(func.count(), func.max(Client.id))).one()
+            clients = session.exec(
+                select(func.count(), func.max(Client.id), func.max(Client.changed_at))
+            ).one()
             # An alias accepted from a question is part of its card at once (bot.learning).
             aliases = session.exec(select(func.count(), func.max(LearnedAlias.id))).one()
             firm = session.exec(select(FirmRow.name, FirmRow.currency, FirmRow.timezone)).first()
@@ -219,6 +228,6 @@ class _Version(NamedTuple):
     """What the content caches were built from, part by part."""
 
     cards: tuple[Any, ...]  # cards and the aliases learnt for them
-    people: tuple[Any, ...]
-    clients: tuple[Any, ...]  # (count, highest id)
+    people: tuple[Any, ...]  # (count, highest id, latest change)
+    clients: tuple[Any, ...]  # (count, highest id, latest change)
     firm: tuple[Any, ...]

@@ -135,6 +135,22 @@ class NudgeItem:
             digest=person.digest_opt_in,
         )
 
+    @classmethod
+    def on_referral(
+        cls,
+        person: Person,
+        kind: str,
+        referral_id: int | None,
+        since: datetime,
+        data: dict[str, Any],
+        buttons: list[Button],
+        urgent: bool = False,
+        cause: str = "",
+    ) -> NudgeItem:
+        """`to` for a nudge about one referral (`cause` tells apart two of the same rule)."""
+        about = f"referral:{referral_id}:{cause}" if cause else f"referral:{referral_id}"
+        return cls.to(person, kind, about, str(referral_id), since, data, buttons, urgent)
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -460,11 +476,10 @@ def _consent(
             continue  # `referrals.remind_silent_owners` proceeds without them in time
         proceeds = referrals.working_days_after(now, referrals.CONSENT_WORKING_DAYS, policy.zone)
         items.append(
-            NudgeItem.to(
+            NudgeItem.on_referral(
                 owner,
                 "consent",
-                f"referral:{current.id}",
-                subject=str(current.id),
+                current.id,
                 since=referral.created_at,
                 data={
                     "referral": current.id,
@@ -498,10 +513,9 @@ def _item(
             buttons.append(
                 Button(label("still_going"), "nudge.still_going", {"referral": referral.id})
             )
-    about = f"referral:{referral.id}:{cause}" if cause else f"referral:{referral.id}"
     since = referral.updated_at
-    return NudgeItem.to(
-        person, rule, about, str(referral.id), since, data, buttons, urgent=urgent and receiver
+    return NudgeItem.on_referral(
+        person, rule, referral.id, since, data, buttons, urgent and receiver, cause
     )
 
 
@@ -522,11 +536,10 @@ def _close_loop(session: Session, people: dict[int | None, Person]) -> list[Nudg
             continue
         # No client name: the ambassador may not be a party to the referral.
         items.append(
-            NudgeItem.to(
+            NudgeItem.on_referral(
                 who,
                 "close_loop",
-                f"referral:{referral.id}",
-                subject=str(referral.id),
+                referral.id,
                 since=referral.updated_at,
                 data={
                     "referral": referral.id,

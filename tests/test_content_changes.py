@@ -11,6 +11,7 @@ import pytest
 from bot.catalog import Card, Catalog, load_catalog, load_into
 from bot.context import Context
 from bot.search import SearchIndex
+from bot.store.models import Client
 from bot.understand import Directory, parse_referral
 from tests.conftest import PRIYA, SAMPLE_CONTENT
 
@@ -105,3 +106,50 @@ def test_refresh_reloads_at_once(ctx: Context, tmp_path: Path) -> None:
     ctx.refresh()
     index = ctx.cached("search_index", lambda c: SearchIndex.build(c.cards))
     assert any(c.id == "space-law" for c in index.cards)
+
+
+def test_a_renamed_person_and_a_client_given_an_alias_are_seen_without_a_refresh(
+    live: Context,
+) -> None:
+    before = live.catalog()
+    person, client = before.people[0], before.clients[0]
+    renamed = replace(person, name=f"{person.name} Renamed")
+    aliased = replace(client, aliases=(*client.aliases, "Renamed Alias Co"))
+    catalog = load_catalog(SAMPLE_CONTENT)
+    with live.store.write() as session:  # as a `crossbot load` in another process would
+        load_into(
+            session,
+            replace(
+                catalog,
+                people=[renamed if p.email == person.email else p for p in catalog.people],
+                clients=[aliased if c.name == client.name else c for c in catalog.clients],
+            ),
+        )
+
+    live.catalog()  # the check finds the change; the rebuild runs off the request path
+    live.wait_for_rebuild(30)
+
+    after = live.catalog()
+    assert next(p for p in after.people if p.email == person.email).name == renamed.name
+    assert "Renamed Alias Co" in next(c for c in after.clients if c.name == client.name).aliases
+
+
+def test_a_client_edited_while_another_is_added_is_not_only_added_in_place(
+    live: Context,
+) -> None:
+    first = live.catalog().clients[0]
+    catalog = load_catalog(SAMPLE_CONTENT)
+    edited = replace(first, sector="Renamed sector")
+    with live.store.write() as session:  # a load, and a referral's provisional client
+        load_into(
+            session,
+            replace(catalog, clients=[edited if c == first else c for c in catalog.clients]),
+        )
+        session.add(Client(name="Quillon Marine", provisional=True))
+
+    live.catalog()
+    live.wait_for_rebuild(30)
+
+    after = {c.name: c for c in live.catalog().clients}
+    assert "Quillon Marine" in after
+    assert after[first.name].sector == "Renamed sector"

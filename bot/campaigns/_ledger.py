@@ -339,11 +339,8 @@ def reverse_award(
     if _key_taken(session, key):
         raise CampaignError("already_reversed", point_id=point_id)
     reversal = PointEvent(
+        **original.model_dump(include={"campaign_id", "person_id", "team", "office"}),
         key=key,
-        campaign_id=original.campaign_id,
-        person_id=original.person_id,
-        team=original.team,
-        office=original.office,
         kind=REVERSAL,
         points=-original.points,
         source=f"reversed by #{by.id}: {reason}"[:250],  # an id, not an email: forgettable

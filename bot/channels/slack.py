@@ -27,7 +27,7 @@ import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -256,6 +256,7 @@ class _Bounded(OrderedDict[str, str]):
         return value
 
 
+@dataclass(eq=False)
 class SlackMessenger:
     """The outbound port for Slack: channel posts, DMs, ephemeral messages, uploads.
 
@@ -265,23 +266,16 @@ class SlackMessenger:
     ids are only remembered in memory, per workspace, and people are found by email.
     """
 
-    def __init__(
-        self,
-        client: AsyncWebClient,
-        store: Store,
-        pacer: Pacer,
-        stash: Stash,
-        persist_ids: bool = True,
-    ) -> None:
-        self.client = client
-        self.store = store
-        self.pacer = pacer
-        self.stash = stash
-        self.persist_ids = persist_ids
-        self.session: aiohttp.ClientSession | None = None  # shared with the Web API client
-        self._emails = _Bounded()
-        self._dms = _Bounded()
-        self._ids = _Bounded()  # email → user id in this workspace
+    client: AsyncWebClient
+    store: Store
+    pacer: Pacer
+    stash: Stash
+    persist_ids: bool = True
+    # shared with the Web API client
+    session: aiohttp.ClientSession | None = field(default=None, init=False)
+    _emails: _Bounded = field(default_factory=_Bounded, init=False)
+    _dms: _Bounded = field(default_factory=_Bounded, init=False)
+    _ids: _Bounded = field(default_factory=_Bounded, init=False)  # email → user id here
 
     @classmethod
     def for_context(
@@ -1103,10 +1097,10 @@ class SlackChannel:
         form = reply.form
         assert form is not None
         slack_ids: dict[str, str] = {}
-        for field in form.inputs:
-            if field.kind == "person" and field.initial:
+        for entry in form.inputs:
+            if entry.kind == "person" and entry.initial:
                 with contextlib.suppress(Unreachable, SlackApiError):  # else the picker is empty
-                    slack_ids[field.initial] = await self.messenger.user_id_for(field.initial)
+                    slack_ids[entry.initial] = await self.messenger.user_id_for(entry.initial)
         metadata = {"a": form.submit_action, "c": form.context, "cv": conversation}
         return modal_view(form, reply.text, metadata, self.stash, slack_ids)
 

@@ -24,6 +24,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 from types import SimpleNamespace
 from typing import Any, TypeVar
@@ -133,22 +134,15 @@ class Pacer:
         return delay
 
 
+@dataclass(eq=False)
 class Retrier:
     """Retries connector calls Teams asks us to retry, with exponential backoff and jitter."""
 
-    def __init__(
-        self,
-        sleep: Sleep,
-        rng: Callable[[], float] = random.random,
-        attempts: int = 5,
-        base: float = 0.5,
-        cap: float = 30.0,
-    ) -> None:
-        self.sleep = sleep
-        self.rng = rng
-        self.attempts = attempts
-        self.base = base
-        self.cap = cap
+    sleep: Sleep
+    rng: Callable[[], float] = random.random
+    attempts: int = 5
+    base: float = 0.5
+    cap: float = 30.0
 
     async def __call__(self, call: Callable[[], Awaitable[T]]) -> T:
         for attempt in range(self.attempts):

@@ -15,6 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import uuid4
 
+from sqlmodel import Session
+
 from bot import referrals
 from bot.catalog import Card, Catalog
 from bot.context import Context
@@ -503,21 +505,24 @@ def _answer_confirm(
 ) -> list[Reply] | None:
     if _EDIT.match(text):
         return _edit(turn, ctx, me, {})
-    if _NO.match(text):
-        return _cancel(turn, ctx, me, {})
-    if _YES.match(text):
-        return _save(turn, ctx, me, draft)
-    return None  # something else entirely: let the other handlers answer it
+    return _yes_or_no(turn, ctx, me, text, lambda: _save(turn, ctx, me, draft))
 
 
 def _answer_duplicate(
     turn: Turn, ctx: Context, me: Person, draft: Draft, text: str
 ) -> list[Reply] | None:
+    return _yes_or_no(turn, ctx, me, text, lambda: _update(turn, ctx, me, {}))
+
+
+def _yes_or_no(
+    turn: Turn, ctx: Context, me: Person, text: str, yes: Callable[[], list[Reply]]
+) -> list[Reply] | None:
+    """A typed answer to a yes/no question: no cancels the draft, yes runs `yes`."""
     if _NO.match(text):
         return _cancel(turn, ctx, me, {})
     if _YES.match(text):
-        return _update(turn, ctx, me, {})
-    return None
+        return yes()
+    return None  # something else entirely: let the other handlers answer it
 
 
 def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
@@ -710,7 +715,7 @@ def _move_by_button(
 ) -> list[Reply]:
     referral_id = _id(payload)
     if referral_id is None:
-        return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
+        return [_not_visible()]
     if to_status in ("won", "lost") and not payload.get("submitted"):
         # Only someone who may record the outcome gets its form: no form, then a refusal.
         refusal = _refusal(ctx, me, referral_id, to_status)
@@ -761,10 +766,10 @@ def _refusal(ctx: Context, me: Person, referral_id: int, to_status: str) -> Repl
 def _outcome_form(ctx: Context, me: Person, referral_id: int, to_status: str) -> Reply:
     """Won asks for the value; lost asks why (both optional)."""
     with ctx.store.read() as session:
-        referral = session.get(Referral, referral_id)
-        if referral is None or not referrals.can_see(me, referral, session):
-            return Reply(render("referral_not_visible"), kind="referral_not_visible")
-        current = referrals.view(session, referral)
+        seen = _seen(session, me, referral_id)
+    if seen is None:
+        return _not_visible()
+    current = seen[1]
     context = {"id": referral_id, "submitted": True}
     if to_status == "won":
         initial = _exact(current.value, current.currency)
@@ -811,7 +816,7 @@ def _move(
 def _consent(ctx: Context, me: Person, payload: dict[str, Any], go_ahead: bool) -> list[Reply]:
     referral_id = _id(payload)
     if referral_id is None:
-        return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
+        return [_not_visible()]
     try:
         with ctx.store.write() as session:
             outcome = referrals.consent(session, referral_id, me, go_ahead, ctx.now())
@@ -836,12 +841,11 @@ def _on_consent_talk(turn: Turn, ctx: Context, me: Person, payload: dict[str, An
 
 
 def _on_show(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
-    referral_id = _id(payload)
     with ctx.store.read() as session:
-        referral = session.get(Referral, referral_id) if referral_id else None
-        if referral is None or not referrals.can_see(me, referral, session):
-            return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
-        current = referrals.view(session, referral)
+        seen = _seen(session, me, _id(payload))
+        if seen is None:
+            return [_not_visible()]
+        referral, current = seen
         buttons = referrals.actions_for(me, referral, current.owner.id if current.owner else None)
     facts = [
         Fact(label("client"), current.client),
@@ -907,13 +911,11 @@ def _on_status_ask(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]
     """The referral picked for a status sentence: now ask to confirm the change on it."""
     referral_id, to_status = _id(payload), str(payload.get("status") or "")
     with ctx.store.read() as session:
-        referral = session.get(Referral, referral_id) if referral_id else None
-        visible = referral is not None and referrals.can_see(me, referral, session)
-        current = referrals.view(session, referral) if referral and visible else None
-    if current is None or to_status not in referrals.ACTION_STATUSES.values():
-        return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
+        seen = _seen(session, me, referral_id)
+    if seen is None or to_status not in referrals.ACTION_STATUSES.values():
+        return [_not_visible()]
     data = {k: v for k, v in payload.items() if k not in ("status", "id")}
-    return _status_confirm(ctx, me, current, to_status, data)
+    return _status_confirm(ctx, me, seen[1], to_status, data)
 
 
 def _status_confirm(
@@ -1037,12 +1039,11 @@ def _go_ahead_from_chat(turn: Turn, ctx: Context, me: Person, rest: str) -> list
 
 def _on_consent_ask(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
     """A typed go-ahead changes what the receiver may do: it is recorded only on Confirm."""
-    referral_id = _id(payload)
     with ctx.store.read() as session:
-        referral = session.get(Referral, referral_id) if referral_id else None
-        if referral is None or not referrals.can_see(me, referral, session):
-            return [Reply(render("referral_not_visible"), kind="referral_not_visible")]
-        current = referrals.view(session, referral)
+        seen = _seen(session, me, _id(payload))
+    if seen is None:
+        return [_not_visible()]
+    current = seen[1]
     buttons = [
         Button(label("confirm"), "referral.consent_go", {"id": current.id}, "primary"),
         Button(label("not_now"), "referral.keep", {"id": current.id}),
@@ -1077,12 +1078,26 @@ def _id(payload: dict[str, Any]) -> int | None:
         return None
 
 
+def _seen(
+    session: Session, me: Person, referral_id: int | None
+) -> tuple[Referral, referrals.View] | None:
+    """The referral and its view, if `me` may see it (None alike for missing and hidden)."""
+    referral = session.get(Referral, referral_id) if referral_id else None
+    if referral is None or not referrals.can_see(me, referral, session):
+        return None
+    return referral, referrals.view(session, referral)
+
+
+def _not_visible() -> Reply:
+    return Reply(render("referral_not_visible"), kind="referral_not_visible")
+
+
 def _error_reply(
     error: ReferralError, ctx: Context | None = None, me: Person | None = None
 ) -> Reply:
     """Kind words for a change that could not be made (never revealing others' referrals)."""
     if error.code == "not_visible":
-        return Reply(render("referral_not_visible"), kind="referral_not_visible")
+        return _not_visible()
     current = None
     if error.referral_id is not None and ctx is not None:
         with ctx.store.read() as session:

@@ -344,20 +344,20 @@ def _form(draft: Draft, story_id: int | None = None) -> Reply:
             "title",
             label("title"),
             initial=draft.title,
-            placeholder="Tax and Corporate win together",
+            placeholder=label("story_title_example"),
         ),
         FormInput(
             "body",
             label("what_happened_2"),
             "textarea",
             initial=draft.body,
-            placeholder="The client's problem, who spotted it, what the teams did together",
+            placeholder=label("story_body_example"),
         ),
         FormInput(
             "teams",
             label("teams_involved"),
             initial=", ".join(draft.teams),
-            placeholder="Tax, Corporate",
+            placeholder=label("story_teams_example"),
         ),
         FormInput(
             "referral",
@@ -380,10 +380,10 @@ def _form(draft: Draft, story_id: int | None = None) -> Reply:
     return Reply(
         render("story_form_intro", editing=story_id is not None),
         form=Form(
-            label("edit_story") if story_id else "Share a win",
+            label("edit_story") if story_id else label("share_a_win"),
             "story.submit",
             inputs,
-            "Save" if story_id else "Post",
+            label("save") if story_id else label("post"),
             context,
         ),
         kind="story_form",

@@ -40,6 +40,8 @@ class Person(SQLModel, table=True):
     digest_opt_in: bool = False
     leaderboard_opt_in: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    # When a load last edited the row: Context's content check reads the latest (indexed).
+    changed_at: datetime | None = Field(default=None, index=True)
 
     @property
     def is_admin(self) -> bool:
@@ -73,6 +75,8 @@ class Client(SQLModel, table=True):
     provisional: bool = False  # created from a referral, waiting for an admin to confirm
     retired: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+    # When a load last edited the row: Context's content check reads the latest (indexed).
+    changed_at: datetime | None = Field(default=None, index=True)
 
 
 class Referral(SQLModel, table=True):

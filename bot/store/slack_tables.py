@@ -16,8 +16,18 @@ BOTS = "slack_bots"
 OAUTH_STATES = "slack_oauth_states"
 
 
-def _bot_columns() -> list[Column[object]]:
+def _workspace_columns(*enterprise: Column[object]) -> list[Column[object]]:
+    """Where the app is installed and its bot token: what both kinds of row begin with
+    (`enterprise` adds columns after the enterprise's name, as slack_sdk orders them)."""
     return [
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("client_id", String(32), nullable=False),
+        Column("app_id", String(32), nullable=False),
+        Column("enterprise_id", String(32)),
+        Column("enterprise_name", String(200)),
+        *enterprise,
+        Column("team_id", String(32)),
+        Column("team_name", String(200)),
         Column("bot_token", String(200)),
         Column("bot_id", String(32)),
         Column("bot_user_id", String(32)),
@@ -30,15 +40,7 @@ def _bot_columns() -> list[Column[object]]:
 installations = Table(
     INSTALLATIONS,
     SQLModel.metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("client_id", String(32), nullable=False),
-    Column("app_id", String(32), nullable=False),
-    Column("enterprise_id", String(32)),
-    Column("enterprise_name", String(200)),
-    Column("enterprise_url", String(200)),
-    Column("team_id", String(32)),
-    Column("team_name", String(200)),
-    *_bot_columns(),
+    *_workspace_columns(Column("enterprise_url", String(200))),
     Column("user_id", String(32), nullable=False),
     Column("user_token", String(200)),
     Column("user_scopes", String(1000)),
@@ -59,14 +61,7 @@ installations = Table(
 bots = Table(
     BOTS,
     SQLModel.metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("client_id", String(32), nullable=False),
-    Column("app_id", String(32), nullable=False),
-    Column("enterprise_id", String(32)),
-    Column("enterprise_name", String(200)),
-    Column("team_id", String(32)),
-    Column("team_name", String(200)),
-    *_bot_columns(),
+    *_workspace_columns(),
     Column("is_enterprise_install", Boolean, default=False, nullable=False),
     Column("installed_at", DateTime, nullable=False, default=func.now()),
     Index(f"{BOTS}_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
