@@ -216,6 +216,9 @@ class SearchIndex:
         for known in sorted(w for w in self._known if len(w) >= 4):
             self._fuzzy_choices[known[0]].append(known)
         self._corrections: dict[str, str] = {}
+        # per term and per glossary group, once: a question's parse then only looks them up
+        self._relatives_of: dict[str, frozenset[str]] = {}
+        self._group_terms = [frozenset(t for p in g for t in p) for g in glossary.groups]
         self._sorted_terms = sorted(self._index.terms)
 
     @classmethod
@@ -410,8 +413,14 @@ class SearchIndex:
                 found.add(folded)
         return found
 
-    def _relatives(self, term: str) -> set[str]:
+    def _relatives(self, term: str) -> frozenset[str]:
         """Index terms of the same family that stemming kept apart ('bribe' and 'briberi')."""
+        found = self._relatives_of.get(term)
+        if found is None:
+            found = self._relatives_of[term] = frozenset(self._family(term))
+        return found
+
+    def _family(self, term: str) -> set[str]:
         if len(term) < _FAMILY:
             return set()
         found = {term[:k] for k in range(_FAMILY, len(term)) if self._index.has(term[:k])}
@@ -428,8 +437,7 @@ class SearchIndex:
         """For each question term that is part of a glossary wording, the equivalent terms."""
         found: dict[str, set[str]] = {}
         for pid in sorted(self._glossary_matcher.find(stems)):
-            group = self._glossary.groups[self._glossary_group[pid]]
-            extra = {t for phrase in group for t in phrase}
+            extra = self._group_terms[self._glossary_group[pid]]
             for term in self._glossary_matcher.phrases[pid]:
                 found.setdefault(term, set()).update(extra - {term})
         return found
