@@ -584,9 +584,11 @@ class SearchIndex:
         rest = [w for w in said if w not in STOPWORDS and w not in _ABOUT_SURFACE]
         if not 2 <= len(rest) <= 3 or not self.people:
             return None
-        names = self._names.spelled
-        found = process.extractOne(" ".join(rest), list(names), scorer=fuzz.ratio, score_cutoff=85)
-        return names[found[0]] if found else None
+        names = self._names
+        found = process.extractOne(
+            " ".join(rest), names.spellings, scorer=fuzz.ratio, score_cutoff=85
+        )
+        return names.spelled[found[0]] if found else None
 
     def find_team(self, question: str) -> str | None:
         """The team a question names, if any: its whole name, or the words before "team"
@@ -654,6 +656,7 @@ class _Names:
     clients: list[tuple[str, ClientRecord]]  # (" name or alias ", client)
     rank: dict[str, int] = field(default_factory=dict)  # "priya shah" -> first in by_length
     longest: int = 0  # most words in a name
+    spellings: list[str] = field(default_factory=list)  # `spelled`'s keys, for fuzzy matching
 
     @classmethod
     def of(
@@ -679,7 +682,7 @@ class _Names:
                 rank.setdefault(said_name.strip(), n)
         longest = max((len(name.split()) for name in rank), default=0)
         found = cls(by_length, by_last, by_first, spelled, teams, _spelled_clients(clients))
-        found.rank, found.longest = rank, longest
+        found.rank, found.longest, found.spellings = rank, longest, list(spelled)
         return found
 
 

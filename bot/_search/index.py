@@ -151,11 +151,12 @@ class FieldIndex:
             found = self._pruned(terms, k, prior, bonus, bonus_weight)
             if found is not None:
                 return found
-        lexical = self._scored(terms)
-        best = float(lexical.max()) if self.size else 0.0
-        total = lexical / max(best, 1e-9) + prior
+        total = self._scored(terms)  # fresh: normalised and added to in place
+        best = float(total.max()) if self.size else 0.0
+        total /= max(best, 1e-9)
+        total += prior
         if len(bonus):
-            total[list(bonus)] += bonus_weight
+            total[np.fromiter(bonus, dtype=np.intp, count=len(bonus))] += bonus_weight
         order = _top(total, max(k, 1))
         return Ranking(order, total[order], best)
 
