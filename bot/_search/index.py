@@ -284,8 +284,7 @@ class FieldIndex:
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the `k` best scores, best first (earlier documents win ties)."""
     if k < len(scores):
-        part = np.argpartition(-scores, k - 1)[:k]
-        cut = scores[part].min()
+        cut = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th best value
         part = np.nonzero(scores >= cut)[0]  # every tie at the cut, so order stays stable
         return part[np.argsort(-scores[part], kind="stable")][:k]
     return np.argsort(-scores, kind="stable")[:k]
