@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot.store.models import Person
 
+# Built once: every turn looks a person up, and SQLAlchemy then reuses its compiled form
+# without working out the statement's cache key again.
+_BY_EMAIL = select(Person).where(Person.email == bindparam("email"))
+
 
 def by_email(session: Session, email: str) -> Person | None:
-    return session.exec(select(Person).where(Person.email == email.strip().lower())).first()
+    return session.exec(_BY_EMAIL, params={"email": email.strip().lower()}).first()
 
 
 def by_platform_id(session: Session, platform: str, user_id: str) -> Person | None:

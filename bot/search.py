@@ -216,6 +216,9 @@ class SearchIndex:
         for known in sorted(w for w in self._known if len(w) >= 4):
             self._fuzzy_choices[known[0]].append(known)
         self._corrections: dict[str, str] = {}
+        # per term and per glossary group, once: a question's parse then only looks them up
+        self._relatives_of: dict[str, frozenset[str]] = {}
+        self._group_terms = [frozenset(t for p in g for t in p) for g in glossary.groups]
         self._sorted_terms = sorted(self._index.terms)
 
     @classmethod
@@ -410,8 +413,14 @@ class SearchIndex:
                 found.add(folded)
         return found
 
-    def _relatives(self, term: str) -> set[str]:
+    def _relatives(self, term: str) -> frozenset[str]:
         """Index terms of the same family that stemming kept apart ('bribe' and 'briberi')."""
+        found = self._relatives_of.get(term)
+        if found is None:
+            found = self._relatives_of[term] = frozenset(self._family(term))
+        return found
+
+    def _family(self, term: str) -> set[str]:
         if len(term) < _FAMILY:
             return set()
         found = {term[:k] for k in range(_FAMILY, len(term)) if self._index.has(term[:k])}
@@ -428,8 +437,7 @@ class SearchIndex:
         """For each question term that is part of a glossary wording, the equivalent terms."""
         found: dict[str, set[str]] = {}
         for pid in sorted(self._glossary_matcher.find(stems)):
-            group = self._glossary.groups[self._glossary_group[pid]]
-            extra = {t for phrase in group for t in phrase}
+            extra = self._group_terms[self._glossary_group[pid]]
             for term in self._glossary_matcher.phrases[pid]:
                 found.setdefault(term, set()).update(extra - {term})
         return found
@@ -576,9 +584,11 @@ class SearchIndex:
         rest = [w for w in said if w not in STOPWORDS and w not in _ABOUT_SURFACE]
         if not 2 <= len(rest) <= 3 or not self.people:
             return None
-        names = self._names.spelled
-        found = process.extractOne(" ".join(rest), list(names), scorer=fuzz.ratio, score_cutoff=85)
-        return names[found[0]] if found else None
+        names = self._names
+        found = process.extractOne(
+            " ".join(rest), names.spellings, scorer=fuzz.ratio, score_cutoff=85
+        )
+        return names.spelled[found[0]] if found else None
 
     def find_team(self, question: str) -> str | None:
         """The team a question names, if any: its whole name, or the words before "team"
@@ -646,6 +656,7 @@ class _Names:
     clients: list[tuple[str, ClientRecord]]  # (" name or alias ", client)
     rank: dict[str, int] = field(default_factory=dict)  # "priya shah" -> first in by_length
     longest: int = 0  # most words in a name
+    spellings: list[str] = field(default_factory=list)  # `spelled`'s keys, for fuzzy matching
 
     @classmethod
     def of(
@@ -671,7 +682,7 @@ class _Names:
                 rank.setdefault(said_name.strip(), n)
         longest = max((len(name.split()) for name in rank), default=0)
         found = cls(by_length, by_last, by_first, spelled, teams, _spelled_clients(clients))
-        found.rank, found.longest = rank, longest
+        found.rank, found.longest, found.spellings = rank, longest, list(spelled)
         return found
 
 

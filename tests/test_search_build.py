@@ -106,3 +106,19 @@ def test_the_pruned_top_k_is_the_exhaustive_top_k(seed: int) -> None:
             assert fast.best == slow.best
             pruned += fast.pruned
     assert pruned >= 150  # most questions skipped a long posting: the test tests pruning
+
+
+def test_long_postings_kept_as_full_rows_score_as_the_postings_do() -> None:
+    rng = random.Random(3)
+    cards = _firm(600, 3)
+    index = FieldIndex(tokens.card_tokens(cards), FIELD_WEIGHTS)
+    sparse = FieldIndex(tokens.card_tokens(cards), FIELD_WEIGHTS)
+    sparse._dense = {}  # every posting scattered, as before the full rows
+    assert index._dense  # the common words' postings are long enough to be rows
+    for _ in range(40):
+        asked = rng.sample([f"w{n}x" for n in range(12)], 2) + [f"w{rng.randint(12, 2999)}x"]
+        query = {term: rng.choice((1.0, 0.5, 0.35)) for term in asked}
+        prior = np.zeros(len(cards), dtype=np.float32)
+        dense, scattered = (i.top(query, 5, prior, {7}, 1.0, prune=False) for i in (index, sparse))
+        assert dense.docs.tolist() == scattered.docs.tolist()
+        assert dense.scores.tobytes() == scattered.scores.tobytes()  # to the last bit

@@ -16,6 +16,7 @@ _PRUNE_FROM = 5_000  # documents: below this, scoring them all is as quick
 _LONG = 16  # a posting holding this share of the documents (1/16) is worth skipping
 _MARGIN = 1 + 1e-4  # float32 sums may round up a little: bounds are taken this much larger
 _SLACK = 1e-4
+_DENSE = 8  # a posting holding this share of the documents (1/8) is also kept as a full row
 
 
 class Ranking(NamedTuple):
@@ -87,6 +88,18 @@ class FieldIndex:
         if len(present):
             self.ceiling[present] = np.maximum.reduceat(self.weights, self.starts[present])
         self.max_idf = math.log(1 + (size + 0.5) / 0.5)
+        self._dense = self._dense_rows(counts)
+
+    def _dense_rows(self, counts: np.ndarray) -> dict[int, np.ndarray]:
+        """The long postings as full rows (zero where a document hasn't the term): adding a
+        row is one contiguous add, several times quicker than scattering a long posting,
+        and adding zero changes no sum, so the scores are the same to the last bit."""
+        long = np.flatnonzero(counts * _DENSE >= max(1, self.size)).tolist()
+        rows = np.zeros((len(long), self.size), dtype=np.float32)
+        for row, tid in zip(rows, long, strict=True):
+            docs, weights = self._row(tid)
+            row[docs] = weights
+        return dict(zip(long, rows, strict=True))
 
     @property
     def terms(self) -> Iterable[str]:
@@ -138,17 +151,22 @@ class FieldIndex:
             found = self._pruned(terms, k, prior, bonus, bonus_weight)
             if found is not None:
                 return found
-        lexical = self._scored(terms)
-        best = float(lexical.max()) if self.size else 0.0
-        total = lexical / max(best, 1e-9) + prior
+        total = self._scored(terms)  # fresh: normalised and added to in place
+        best = float(total.max()) if self.size else 0.0
+        total /= max(best, 1e-9)
+        total += prior
         if len(bonus):
-            total[list(bonus)] += bonus_weight
+            total[np.fromiter(bonus, dtype=np.intp, count=len(bonus))] += bonus_weight
         order = _top(total, max(k, 1))
         return Ranking(order, total[order], best)
 
     def _scored(self, terms: list[tuple[int, float]]) -> np.ndarray:
         total = np.zeros(self.size, dtype=np.float32)
         for tid, weight in terms:
+            dense = self._dense.get(tid)
+            if dense is not None:
+                total += dense if weight == 1 else weight * dense
+                continue
             docs, weights = self._row(tid)
             np.add.at(total, docs, weights if weight == 1 else weight * weights)
         return total
@@ -266,8 +284,7 @@ class FieldIndex:
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the `k` best scores, best first (earlier documents win ties)."""
     if k < len(scores):
-        part = np.argpartition(-scores, k - 1)[:k]
-        cut = scores[part].min()
+        cut = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th best value
         part = np.nonzero(scores >= cut)[0]  # every tie at the cut, so order stays stable
         return part[np.argsort(-scores[part], kind="stable")][:k]
     return np.argsort(-scores, kind="stable")[:k]

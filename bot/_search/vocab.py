@@ -26,6 +26,7 @@ class PhraseMatcher:
         rarity: Callable[[str], float] | None = None,
     ):
         self.phrases: list[tuple[str, ...]] = []
+        self._terms: list[frozenset[str]] = []  # each phrase's terms, for one subset test
         self._by_term: dict[str, list[int]] = defaultdict(list)
         # A phrase needs all its terms, so it is enough to look it up by one of them: the
         # rarest keeps the candidates few (by default the longest, usually the rarest).
@@ -33,6 +34,7 @@ class PhraseMatcher:
         for phrase in phrases:
             pid = len(self.phrases)
             self.phrases.append(phrase)
+            self._terms.append(frozenset(phrase))
             self._by_term[min(phrase, key=rank)].append(pid)
 
     def find(self, text_terms: Sequence[str]) -> set[int]:
@@ -41,17 +43,17 @@ class PhraseMatcher:
         for i, term in enumerate(text_terms):
             positions[term].append(i)
         found: set[int] = set()
-        for term in positions.keys() & self._by_term.keys():
+        present = set(positions)
+        for term in present & self._by_term.keys():
             for pid in self._by_term[term]:
-                phrase = self.phrases[pid]
-                if len(phrase) == 1 or self._occurs(phrase, positions):
+                # most candidates lack a term: one subset test in C rules them out
+                if self._terms[pid] <= present and self._near(self.phrases[pid], positions):
                     found.add(pid)
         return found
 
     @staticmethod
-    def _occurs(phrase: tuple[str, ...], positions: dict[str, list[int]]) -> bool:
-        if any(term not in positions for term in phrase):
-            return False
+    def _near(phrase: tuple[str, ...], positions: dict[str, list[int]]) -> bool:
+        """Whether the phrase's terms (all present) occur close together."""
         if len(phrase) == 1:
             return True
         window = len(phrase) + 2

@@ -99,7 +99,10 @@ class KeywordCardScorer:
         keys = distinct(np.concatenate((name_keys, _body_keys(tokens, size))))
         place = np.minimum(np.searchsorted(name_keys, keys), max(len(name_keys) - 1, 0))
         is_name = name_keys[place] == keys if len(name_keys) else np.zeros(len(keys), dtype=bool)
-        cards, words = keys // size, keys % size
+        del place
+        # int32 and each temporary dropped once read: a big firm has millions of pairs
+        cards, words = (keys // size).astype(np.int32), (keys % size).astype(np.int32)
+        del keys
         terms = list(vocabulary)
         # document frequency over every card, as listed (a repeated id counts each time)
         df = np.bincount(words, minlength=len(terms))
@@ -107,18 +110,24 @@ class KeywordCardScorer:
         idf = {terms[w]: math.log(1 + total / int(df[w])) for w in np.flatnonzero(df).tolist()}
         # the postings hold each distinct id once: the last card listed with it
         last = {card.id: n for n, card in enumerate(self.cards)}
-        position_column = np.full(max(1, len(self.cards)), -1, dtype=np.int64)
+        position_column = np.full(max(1, len(self.cards)), -1, dtype=np.int32)
         for card_id, at in last.items():
             position_column[at] = column[card_id]
-        kept = position_column[cards] >= 0
-        columns, words, is_name = position_column[cards[kept]], words[kept], is_name[kept]
+        columns = position_column[cards]
+        del cards
+        kept = columns >= 0
+        columns, words, is_name = columns[kept], words[kept], is_name[kept]
+        del kept
         word_idf = np.zeros(len(terms), dtype=np.float64)
         for w in np.flatnonzero(df).tolist():
             word_idf[w] = idf[terms[w]]
-        share = np.where(is_name, self.NAME_WEIGHT, self.BODY_WEIGHT)
         order = np.lexsort((columns, words))
-        sorted_columns = columns[order].astype(np.int32)
-        sorted_weights = (share * word_idf[words])[order]
+        sorted_columns = columns[order]
+        del columns
+        share = np.where(is_name[order], self.NAME_WEIGHT, self.BODY_WEIGHT)
+        del is_name
+        sorted_weights = share * word_idf[words[order]]
+        del share, order
         bounds = np.concatenate(([0], np.cumsum(np.bincount(words, minlength=len(terms)))))
         present = np.flatnonzero(np.diff(bounds)).tolist()
         postings = {
@@ -198,22 +207,41 @@ def _name_tokens(name: str) -> tuple[str, ...]:
 def _body_keys(tokens: CardTokens, size: int) -> np.ndarray:
     """card × `size` + stem id for each distinct stem of a card's prose (its sections), as
     the parser reads it: leaving out referral words and numbers."""
-    segments = tokens.token_segments()
-    in_prose = tokens.segment_field[segments] >= FIELDS.index(SECTION_FIELDS[0])
-    keys = tokens.segment_card[segments[in_prose]].astype(np.int64)
-    del segments
-    keys *= max(1, len(tokens.words))
-    keys += tokens.tokens[in_prose]
-    pairs = distinct(keys)
-    cards, said = pairs // max(1, len(tokens.words)), pairs % max(1, len(tokens.words))
     allowed = np.fromiter(
         (not (w in REFERRAL_WORDS or w.isdigit()) for w in tokens.words),
         dtype=bool,
         count=len(tokens.words),
     )
-    stems = tokens.stem_of[said]
-    kept = allowed[said] & (stems >= 0)
-    return distinct(cards[kept] * size + stems[kept])
+    stem_of = np.where(allowed, tokens.stem_of, -1)
+    # A batch of cards at a time: their pairs are distinct from every other batch's and
+    # come after the earlier ones', so the whole is the batches' joined, while the peak
+    # memory is one batch's tokens rather than every card's (the biggest part of a build).
+    edges = np.searchsorted(
+        tokens.segment_card, np.arange(0, tokens.cards + _KEY_BATCH, _KEY_BATCH)
+    )
+    found = [
+        _prose_keys(tokens, stem_of, int(lo), int(hi), size)
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        if hi > lo
+    ]
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+
+
+def _prose_keys(tokens: CardTokens, stem_of: np.ndarray, lo: int, hi: int, size: int) -> np.ndarray:
+    """`_body_keys` for the segments `lo:hi`."""
+    start = int(tokens.segment_end[lo - 1]) if lo else 0
+    ends = tokens.segment_end[lo:hi] - start
+    segments = np.repeat(np.arange(lo, hi, dtype=np.int32), np.diff(ends, prepend=0))
+    stems = stem_of[tokens.tokens[start : int(tokens.segment_end[hi - 1])]]
+    kept = (tokens.segment_field[segments] >= _FIRST_PROSE) & (stems >= 0)
+    keys = tokens.segment_card[segments[kept]].astype(np.int64)
+    keys *= size
+    keys += stems[kept]
+    return distinct(keys)
+
+
+_KEY_BATCH = 1024  # cards whose prose keys are made at once (bounds the build's peak memory)
+_FIRST_PROSE = FIELDS.index(SECTION_FIELDS[0])
 
 
 class _Vocabulary:
