@@ -18,7 +18,7 @@ from bot.conversation import handle
 from bot.messages import Turn
 from bot.store import Store
 from bot.store.models import InboxItem, Person, Referral
-from tests.slack.conftest import PRIYA, PRIYA_DM, SlackDriver, section_texts
+from tests.slack.conftest import PRIYA, PRIYA_DM, PRIYA_ID, SAM, SlackDriver, section_texts
 
 # Statements a turn may make once the speaker has been welcomed (SQLite, sample firm).
 WHO_DOES_BUDGET = 6  # read the state; write the question asked and the follow-up context
@@ -93,6 +93,24 @@ async def test_an_item_older_than_its_claim_allows_is_claimed_again(slack: Slack
     with store.read() as session:
         item = session.get(InboxItem, received.id)
     assert item is not None and item.claimed_by == worker.name and item.done_at is not None
+
+
+async def test_a_persons_slack_id_is_read_once_per_process(slack: SlackDriver) -> None:
+    """Posting to someone by email finds their Slack id in memory after the first time:
+    whoever has written to the bot, and whoever's id the store knows."""
+    store, messenger = slack.channel.ctx.store, slack.channel.default_messenger
+    with store.write() as session:
+        sam = session.exec(select(Person).where(Person.email == SAM)).one()
+        sam.slack_id = "U0SAMSTORED"
+        session.add(sam)
+    await slack.dm("who does employment law?")  # Priya writes: her id is known from then
+
+    with statements(store) as seen:
+        ids = [await messenger.user_id_for(email) for email in (PRIYA, SAM, SAM, PRIYA)]
+
+    assert ids == [PRIYA_ID, "U0SAMSTORED", "U0SAMSTORED", PRIYA_ID]
+    assert len(_touching(seen, "person")) == 1  # Sam's, once
+    assert not slack.fake.of("users.lookupByEmail")
 
 
 def _steady(ctx: Context) -> Context:
