@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # Turns in this many worker processes beside the receiver (docs/deployment.md); 0: in
     # threads of the serving process.
     turn_processes: int = Field(0, alias="CROSSBOT_TURN_PROCESSES", ge=0, le=64)
+    # How often (ms) a thread holding the interpreter lets another in (Python's default 5):
+    # each step of an acknowledgement may wait this long for a turn thread (performance.md).
+    switch_interval_ms: float = Field(1.0, alias="CROSSBOT_SWITCH_INTERVAL_MS", gt=0, le=100)
 
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, text
 from sqlmodel import SQLModel, select
 
 from bot.store import Store, current_revision
+from bot.store._writers import WriterLock
 from bot.store.engine import alembic_config
 from bot.store.models import JobRun, Person, utcnow
 
@@ -89,3 +90,42 @@ def test_concurrent_read_then_write_transactions_all_commit(tmp_path: Path) -> N
     assert errors == []
     with Store(url, migrate=False).engine.connect() as connection:
         assert connection.execute(text("select count(*) from jobrun")).scalar() == 60
+
+
+def _queued_writers(lock: WriterLock, kinds: list[bool]) -> list[int]:
+    """The order in which writers of `kinds` (True: priority), all queued behind a holder,
+    get `lock`."""
+    order: list[int] = []
+    started = threading.Barrier(len(kinds) + 1)
+
+    def write(n: int, priority: bool) -> None:
+        started.wait()
+        with lock.held(priority):
+            order.append(n)
+
+    with lock.held():
+        threads = [threading.Thread(target=write, args=(n, p)) for n, p in enumerate(kinds)]
+        for thread in threads:
+            thread.start()
+        started.wait()
+        while sum(lock._waiting.values()) < len(kinds):  # all queued behind this holder
+            threading.Event().wait(0.001)
+    for thread in threads:
+        thread.join(10)
+    return order
+
+
+def test_priority_writers_go_before_the_others_and_every_writer_gets_its_turn() -> None:
+    kinds = [False, True, False, False, True, False]
+
+    order = _queued_writers(WriterLock(), kinds)
+
+    assert sorted(order) == list(range(len(kinds)))  # none left waiting
+    assert {order[0], order[1]} == {n for n, p in enumerate(kinds) if p}
+
+
+def test_the_writer_lock_is_reentrant() -> None:
+    lock = WriterLock()
+    with lock.held(), lock.held(priority=True):
+        pass
+    assert sorted(_queued_writers(lock, [False, True])) == [0, 1]  # let go after both

@@ -439,7 +439,10 @@ class SlackMessenger:
             email = (profile.get("email") or "").strip().lower() or None
             if email and self.persist_ids:
                 await asyncio.to_thread(self._remember, user, email)
-        return self._emails.remember(user, email) if email else None
+        if not email:
+            return None
+        self._ids.remember(email, user)  # a reply to them later needs no lookup either
+        return self._emails.remember(user, email)
 
     async def name_for(self, user: str) -> str | None:
         """How to write a mentioned user in the text the router reads: their name."""
@@ -453,9 +456,11 @@ class SlackMessenger:
 
     async def user_id_for(self, email: str) -> str:
         known = self._ids.get(email.lower())
-        user = known or (await asyncio.to_thread(self._stored_slack_id, email))
+        if known:
+            return known
+        user = await asyncio.to_thread(self._stored_slack_id, email)
         if user:
-            return user
+            return self._ids.remember(email.lower(), user)  # one read per person, not per post
         try:
             response = await self.client.users_lookupByEmail(email=email)
         except SlackApiError as exc:

@@ -29,13 +29,20 @@ FAST_POLL_SECONDS = 2.0  # then SQLite's own busy handler waits (up to the busy 
 
 
 class WriterLock:
-    """A re-entrant lock where priority holders go before the others waiting."""
+    """A re-entrant lock where priority holders go before the others waiting.
+
+    A release wakes one waiter, of the kind that goes next: waking them all made every
+    waiting turn thread take the interpreter only to wait again, on every write.
+    """
 
     def __init__(self) -> None:
-        self._state = threading.Condition(threading.Lock())
+        lock = threading.Lock()
+        self._lock = lock
+        self._priority = threading.Condition(lock)
+        self._others = threading.Condition(lock)
         self._owner: int | None = None
         self._depth = 0
-        self._priority_waiting = 0
+        self._waiting = {True: 0, False: 0}  # by priority
 
     @contextmanager
     def held(self, priority: bool = False) -> Iterator[None]:
@@ -48,24 +55,25 @@ class WriterLock:
 
     def _acquire(self, priority: bool) -> None:
         me = threading.get_ident()
-        with self._state:
+        turn = self._priority if priority else self._others
+        with self._lock:
             if self._owner == me:
                 self._depth += 1
                 return
-            self._priority_waiting += priority
+            self._waiting[priority] += 1
             try:
-                while self._owner is not None or (self._priority_waiting and not priority):
-                    self._state.wait()
+                while self._owner is not None or (self._waiting[True] and not priority):
+                    turn.wait()
             finally:
-                self._priority_waiting -= priority
+                self._waiting[priority] -= 1
             self._owner, self._depth = me, 1
 
     def _release(self) -> None:
-        with self._state:
+        with self._lock:
             self._depth -= 1
             if self._depth == 0:
                 self._owner = None
-                self._state.notify_all()
+                (self._priority if self._waiting[True] else self._others).notify()
 
 
 def begin_immediate(dbapi_connection: Any, busy_timeout_ms: int, priority: bool) -> bool:

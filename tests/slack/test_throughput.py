@@ -4,21 +4,25 @@ and a turn reads its dialogue state once and stays within a budget of statements
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from aiohttp import web
 from sqlalchemy import event
 from sqlmodel import select
 
-from bot import inbox
+from bot import inbox, server
 from bot.context import Context
 from bot.conversation import handle
 from bot.messages import Turn
+from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import InboxItem, Person, Referral
-from tests.slack.conftest import PRIYA, PRIYA_DM, SlackDriver, section_texts
+from tests.slack.conftest import PRIYA, PRIYA_DM, PRIYA_ID, SAM, SlackDriver, section_texts
 
 # Statements a turn may make once the speaker has been welcomed (SQLite, sample firm).
 WHO_DOES_BUDGET = 6  # read the state; write the question asked and the follow-up context
@@ -93,6 +97,43 @@ async def test_an_item_older_than_its_claim_allows_is_claimed_again(slack: Slack
     with store.read() as session:
         item = session.get(InboxItem, received.id)
     assert item is not None and item.claimed_by == worker.name and item.done_at is not None
+
+
+async def test_a_persons_slack_id_is_read_once_per_process(slack: SlackDriver) -> None:
+    """Posting to someone by email finds their Slack id in memory after the first time:
+    whoever has written to the bot, and whoever's id the store knows."""
+    store, messenger = slack.channel.ctx.store, slack.channel.default_messenger
+    with store.write() as session:
+        sam = session.exec(select(Person).where(Person.email == SAM)).one()
+        sam.slack_id = "U0SAMSTORED"
+        session.add(sam)
+    await slack.dm("who does employment law?")  # Priya writes: her id is known from then
+
+    with statements(store) as seen:
+        ids = [await messenger.user_id_for(email) for email in (PRIYA, SAM, SAM, PRIYA)]
+
+    assert ids == [PRIYA_ID, "U0SAMSTORED", "U0SAMSTORED", PRIYA_ID]
+    assert len(_touching(seen, "person")) == 1  # Sam's, once
+    assert not slack.fake.of("users.lookupByEmail")
+
+
+@pytest.mark.parametrize("ms", [1.0, 0.5])
+def test_the_server_lets_the_event_loop_in_every_switch_interval(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch, ms: float
+) -> None:
+    """Acks share the interpreter with turn threads: `serve` shortens the slice a thread
+    holds it for to the setting, before it starts answering."""
+    during: list[float] = []
+    monkeypatch.setattr(web, "run_app", lambda *_a, **_k: during.append(sys.getswitchinterval()))
+    before = sys.getswitchinterval()
+    try:
+        server.serve(Context(ctx.store, Settings(CROSSBOT_SWITCH_INTERVAL_MS=ms)))
+    finally:
+        sys.setswitchinterval(before)
+
+    assert during == [pytest.approx(ms / 1000)]
+    default = Settings.model_fields["switch_interval_ms"].default
+    assert default < 1000 * before  # by default shorter than Python's own
 
 
 def _steady(ctx: Context) -> Context:
