@@ -165,3 +165,26 @@ async def test_a_post_slack_took_before_the_process_died_is_not_posted_again(
     assert "Logged as #" in " ".join(section_texts(answer))
     with slack.channel.ctx.store.read() as session:
         assert len(session.exec(select(Referral)).all()) == 1
+
+
+async def test_a_post_is_sent_again_when_the_history_cannot_be_read(
+    slack: SlackDriver,
+) -> None:
+    """The check is for doubles only: when Slack won't show the history, the resumed item
+    posts again rather than risk losing the answer (at least once, never lost)."""
+    inboxes = Inboxes(slack)
+    ask = await _confirm_prompt(slack, inboxes)
+
+    await _dies_after_slack_took_the_first_post(slack, _press_body(slack, ask, "Confirm"))
+    [answer] = inboxes.new()[HELEN_ID]
+    slack.fake.refuse_next("conversations.history", "missing_scope")
+
+    await _taken_over(slack)
+
+    after = inboxes.new()
+    assert set(after) == {HELEN_ID, PRIYA_ID, NIKHIL_ID}
+    [again] = after[HELEN_ID]
+    assert section_texts(again) == section_texts(answer)
+    assert slack.fake.requested("conversations.history")  # it did look, and could not tell
+    with slack.channel.ctx.store.read() as session:
+        assert len(session.exec(select(Referral)).all()) == 1
