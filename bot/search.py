@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -90,6 +90,9 @@ _DOMINANT = 0.25  # ...and when that area weighs at least this share of the card
 _EXPANSION_WEIGHT = 0.35  # glossary synonyms count less than the words asked
 _RELATIVE_WEIGHT = 0.5  # so do words of the same family ('bribes' for 'bribery')
 _FAMILY = 5  # shortest shared stem that makes two words one family
+# Per-word memos hold words people typed, so they would grow without end in a long-running
+# server; past this many they start again (every entry can be worked out anew).
+MEMO_LIMIT = 50_000
 _AREA_WEIGHT = 0.8  # share of the final score that comes from the area map
 _OTHER_MATCH = 0.55  # other matches must score at least this share of the best one
 # Below this share of the question's information (its words weighted by their rarity in
@@ -417,6 +420,7 @@ class SearchIndex:
         """Index terms of the same family that stemming kept apart ('bribe' and 'briberi')."""
         found = self._relatives_of.get(term)
         if found is None:
+            _make_room(self._relatives_of)
             found = self._relatives_of[term] = frozenset(self._family(term))
         return found
 
@@ -454,6 +458,7 @@ class SearchIndex:
                 scorer=Levenshtein.distance,
                 score_cutoff=edits,
             )
+            _make_room(self._corrections)
             self._corrections[word] = found[0] if found else word
         return self._corrections[word]
 
@@ -752,3 +757,9 @@ _FILLER = frozenset(
     "shouldnt couldnt wouldnt im ive id pls plz thanks thank cheers".split()
 )
 _CLIENT_WORDS = frozenset(("client", "clients", "customer", "customers"))
+
+
+def _make_room(memo: dict[str, Any]) -> None:
+    """Empty a per-word memo that has reached MEMO_LIMIT, before adding to it."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()

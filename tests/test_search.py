@@ -181,3 +181,16 @@ def test_sample_firm_held_out_questions() -> None:
         got = [m.card.id for m in respond(item["q"], index, catalog).matches]
         right += (not got) if not item["expect"] else bool(set(got) & set(item["expect"]))
     assert right / len(items) >= 0.9
+
+
+def test_per_word_memos_stay_bounded_in_a_long_running_server(
+    firm: tuple[Catalog, SearchIndex], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    catalog, _ = firm
+    index = build_index(catalog)
+    monkeypatch.setattr("bot.search.MEMO_LIMIT", 3)
+    for n in range(20):  # words nobody wrote before: each one is worked out and remembered
+        index.search(f"who advises on zqxvbn{'a' * n}ing and plorkification{'e' * n}")
+        assert len(index._corrections) <= 3
+        assert len(index._relatives_of) <= 3
+    assert top(index, "who advises on emploment law") == "employment"  # still corrects
