@@ -357,8 +357,11 @@ class SlackMessenger:
         ask for, so a channel post is sent again (at least once)."""
         if not channel.startswith("D"):
             return False
-        args: dict[str, Any] = {"channel": channel, "include_all_metadata": True}
-        args |= {"limit": HISTORY_PAGE}
+        args: dict[str, Any] = {
+            "channel": channel,
+            "include_all_metadata": True,
+            "limit": HISTORY_PAGE,
+        }
         if since is not None:
             args["oldest"] = f"{(since - CLOCK_SLACK).timestamp():.6f}"
         cursor: str | None = None

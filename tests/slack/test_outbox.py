@@ -143,16 +143,21 @@ async def _taken_over(slack: SlackDriver) -> None:
         await other.drain()
 
 
+async def _answered_then_died(slack: SlackDriver) -> tuple[Inboxes, dict[str, Any]]:
+    """Helen confirms; Slack takes her answer and the worker ends before it hears so."""
+    inboxes = Inboxes(slack)
+    ask = await _confirm_prompt(slack, inboxes)
+    await _dies_after_slack_took_the_first_post(slack, _press_body(slack, ask, "Confirm"))
+    before = inboxes.new()
+    assert set(before) == {HELEN_ID}  # only her answer went out before the end
+    [answer] = before[HELEN_ID]
+    return inboxes, answer
+
+
 async def test_a_post_slack_took_before_the_process_died_is_not_posted_again(
     slack: SlackDriver,
 ) -> None:
-    inboxes = Inboxes(slack)
-    ask = await _confirm_prompt(slack, inboxes)
-
-    await _dies_after_slack_took_the_first_post(slack, _press_body(slack, ask, "Confirm"))
-    before = inboxes.new()
-    assert set(before) == {HELEN_ID}  # Slack has her answer; the process never heard so
-    [answer] = before[HELEN_ID]
+    inboxes, answer = await _answered_then_died(slack)
     assert answer["metadata"]["event_type"] == slack_channel.SEND_EVENT
     assert not slack.fake.requested("conversations.history")  # the first attempt never looks
 
@@ -172,11 +177,7 @@ async def test_a_post_is_sent_again_when_the_history_cannot_be_read(
 ) -> None:
     """The check is for doubles only: when Slack won't show the history, the resumed item
     posts again rather than risk losing the answer (at least once, never lost)."""
-    inboxes = Inboxes(slack)
-    ask = await _confirm_prompt(slack, inboxes)
-
-    await _dies_after_slack_took_the_first_post(slack, _press_body(slack, ask, "Confirm"))
-    [answer] = inboxes.new()[HELEN_ID]
+    inboxes, answer = await _answered_then_died(slack)
     slack.fake.refuse_next("conversations.history", "missing_scope")
 
     await _taken_over(slack)
