@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.web_log import AccessLogger
@@ -42,6 +43,7 @@ _SECURITY_HEADERS = {
 }
 
 Builder = Callable[[Any, _pages.Viewer], dict[str, Any]]
+DatedView = Callable[[Any, _pages.Viewer, datetime, ZoneInfo], Any]  # a page as of a moment
 
 
 @dataclass
@@ -141,14 +143,18 @@ class Dashboard:
             raise self._stop(self.message("csrf", 403, signed))
         return signed, data
 
+    def as_of_now(self, key: str, view: DatedView) -> Builder:
+        """A page's builder: `view` as of now in the firm's zone, given to the template as `key`."""
+
+        def build(session: Any, viewer: _pages.Viewer) -> dict[str, Any]:
+            return {key: view(session, viewer, self.now(), self.ctx.settings.zone)}
+
+        return build
+
     # -- pages ------------------------------------------------------------------------------
 
     async def overview(self, request: web.Request) -> web.Response:
-        def build(session: Any, viewer: _pages.Viewer) -> dict[str, Any]:
-            zone = self.ctx.settings.zone
-            return {"o": _pages.overview(session, viewer, self.now(), zone)}
-
-        return await self.page(request, "overview", build)
+        return await self.page(request, "overview", self.as_of_now("o", _pages.overview))
 
     async def referral_list(self, request: web.Request) -> web.Response:
         filters = _pages.Filters.parse(dict(request.query))
@@ -220,11 +226,7 @@ class Dashboard:
         return await self.page(request, "cards", build)
 
     async def campaigns(self, request: web.Request) -> web.Response:
-        def build(session: Any, viewer: _pages.Viewer) -> dict[str, Any]:
-            zone = self.ctx.settings.zone
-            return {"c": _pages.campaigns_page(session, viewer, self.now(), zone)}
-
-        return await self.page(request, "campaigns", build)
+        return await self.page(request, "campaigns", self.as_of_now("c", _pages.campaigns_page))
 
     async def sessions(self, request: web.Request) -> web.Response:
         def build(session: Any, viewer: _pages.Viewer) -> dict[str, Any]:
