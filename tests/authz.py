@@ -117,7 +117,19 @@ NEXT_WEEK |= {"end": str((MONDAY + timedelta(days=18)).date())}
 
 # (step, who may, how to tell it happened: from the database, or from what they were shown)
 Check = Callable[[Context, Scene, str], bool]
-MATRIX: list[tuple[Step, set[str], Check]] = [
+Row = tuple[Step, set[str], Check]
+
+
+def _receiver_moves(name: str, action: str, row: Callable[[Scene], int], status: str) -> Row:
+    """A button only the receiver (or an admin) may press, moving referral `row` to `status`."""
+    return (
+        Step(name, action, lambda s: {"id": row(s)}),
+        {"receiver", "admin"},
+        lambda ctx, s, seen: fetch(ctx, Referral, row(s)).status == status,
+    )
+
+
+MATRIX: list[Row] = [
     (
         Step("view details", "referral.show", lambda s: {"id": s.shown}),
         {"referrer", "receiver", "owner", "admin"},
@@ -138,21 +150,9 @@ MATRIX: list[tuple[Step, set[str], Check]] = [
         set(),
         lambda ctx, s, seen: "can't find that" not in seen,
     ),
-    (
-        Step("change status", "referral.park", lambda s: {"id": s.parked}),
-        {"receiver", "admin"},
-        lambda ctx, s, seen: fetch(ctx, Referral, s.parked).status == "parked",
-    ),
-    (
-        Step("accept", "referral.accept", lambda s: {"id": s.accepted}),
-        {"receiver", "admin"},
-        lambda ctx, s, seen: fetch(ctx, Referral, s.accepted).status == "accepted",
-    ),
-    (
-        Step("decline", "referral.decline", lambda s: {"id": s.declined}),
-        {"receiver", "admin"},
-        lambda ctx, s, seen: fetch(ctx, Referral, s.declined).status == "declined",
-    ),
+    _receiver_moves("change status", "referral.park", lambda s: s.parked, "parked"),
+    _receiver_moves("accept", "referral.accept", lambda s: s.accepted, "accepted"),
+    _receiver_moves("decline", "referral.decline", lambda s: s.declined, "declined"),
     (
         Step("give go-ahead", "referral.consent_go", lambda s: {"id": s.consent}),
         {"owner", "admin"},
