@@ -60,13 +60,13 @@ T = TypeVar("T")
 S = TypeVar("S")  # the synchronous slack_sdk store a `_Threaded` wraps
 
 
-async def _off_loop(store: Store, call: Callable[..., T], *args: Any) -> T:
+async def _off_loop(store: Store, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run one of slack_sdk's store calls in a thread, taking turns with our own writers:
     it opens its own connections, which on SQLite must not interleave with ours."""
 
     def serialised() -> T:
         with store.serialised():
-            return call(*args)
+            return call(*args, **kwargs)
 
     return await asyncio.to_thread(serialised)
 
@@ -101,11 +101,10 @@ class ThreadedInstallationStore(_Threaded[SQLAlchemyInstallationStore], AsyncIns
     ) -> Bot | None:
         return await _off_loop(
             self.store,
-            lambda: self.sync.find_bot(
-                enterprise_id=enterprise_id,
-                team_id=team_id,
-                is_enterprise_install=is_enterprise_install,
-            ),
+            self.sync.find_bot,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
         )
 
     async def async_find_installation(
@@ -118,17 +117,16 @@ class ThreadedInstallationStore(_Threaded[SQLAlchemyInstallationStore], AsyncIns
     ) -> Installation | None:
         return await _off_loop(
             self.store,
-            lambda: self.sync.find_installation(
-                enterprise_id=enterprise_id,
-                team_id=team_id,
-                user_id=user_id,
-                is_enterprise_install=is_enterprise_install,
-            ),
+            self.sync.find_installation,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
+            is_enterprise_install=is_enterprise_install,
         )
 
     async def async_delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
         await _off_loop(
-            self.store, lambda: self.sync.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+            self.store, self.sync.delete_bot, enterprise_id=enterprise_id, team_id=team_id
         )
 
     async def async_delete_installation(
@@ -136,9 +134,10 @@ class ThreadedInstallationStore(_Threaded[SQLAlchemyInstallationStore], AsyncIns
     ) -> None:
         await _off_loop(
             self.store,
-            lambda: self.sync.delete_installation(
-                enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
-            ),
+            self.sync.delete_installation,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            user_id=user_id,
         )
 
 
