@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, select
 
@@ -79,3 +79,11 @@ def referral(
         )
         previous = to_status
     return row
+
+
+def referral_id(ctx: Context, *args: Any, **options: Any) -> int:
+    """`referral(session, *args, **options)` in a transaction of its own: the new row's id."""
+    with ctx.store.write() as session:
+        row = referral(session, *args, **options)
+        assert row.id is not None
+        return row.id

@@ -39,10 +39,7 @@ def digest_ctx(ctx: Context) -> Context:
 
 def won_referral(ctx: Context, client: str = "Northwind Foods Ltd") -> int:
     """A referral of `client` from Sam to Priya, won for £30,000: its id."""
-    with ctx.store.write() as session:
-        row = factories.referral(session, client, SAM, PRIYA, NOW, "won", 30_000)
-        assert row.id is not None
-        return row.id
+    return factories.referral_id(ctx, client, SAM, PRIYA, NOW, "won", 30_000)
 
 
 def stories(ctx: Context) -> list[Story]:

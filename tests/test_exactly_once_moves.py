@@ -103,9 +103,10 @@ def test_approve_and_decline_at_once_review_once(chat, channel_ctx) -> None:
 
 
 def test_owner_consent_pressed_three_times_publishes_once(chat, channel_ctx) -> None:
-    with channel_ctx.store.write() as session:
-        won = factories.referral(session, "Northwind Foods Ltd", SAM, PRIYA, MONDAY, "won", 30_000)
-    chat(SAM).press("story.submit", {**STORY, "referral": str(won.id), "name_client": "yes"})
+    won = factories.referral_id(
+        channel_ctx, "Northwind Foods Ltd", SAM, PRIYA, MONDAY, "won", 30_000
+    )
+    chat(SAM).press("story.submit", {**STORY, "referral": str(won), "name_client": "yes"})
     story = _story(channel_ctx)
     assert story.client_approval == "pending"
     james = chat(JAMES)  # the client's relationship owner

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -80,22 +81,9 @@ def preview(ctx: Context) -> nudges.Plan:
         return nudges.plan(session, ctx.now(), nudges.Policy.from_settings(ctx.settings))
 
 
-def refer(
-    ctx: Context,
-    client: str,
-    referrer: str,
-    receiver: str,
-    at: datetime,
-    status: str = "new",
-    card: str | None = None,
-    consent: str = "not_needed",
-) -> int:
-    with ctx.store.write() as session:
-        row = factories.referral(
-            session, client, referrer, receiver, at, status, 12_000, card=card, consent=consent
-        )
-        assert row.id is not None
-        return row.id
+def refer(ctx: Context, *referral: Any, **options: Any) -> int:
+    """A referral worth £12,000 (`factories.referral`'s arguments): its id."""
+    return factories.referral_id(ctx, *referral, value=12_000, **options)
 
 
 def labels(reply: Reply) -> list[str]:

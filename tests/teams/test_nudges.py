@@ -37,13 +37,11 @@ def card_to_priya(bot: TestClient, connector: FakeConnector, ctx: Context) -> Ca
     async def card(*referral: Any, **options: Any) -> tuple[str, dict[str, Any], int]:
         await post(bot, activity(connector, user_id="29:priya", aad=PRIYA_AAD, text="hello"))
         connector.activities.clear()
-        with ctx.store.write() as session:
-            rid = factories.referral(session, *referral, **options).id
+        rid = factories.referral_id(ctx, *referral, **options)
         await jobs.send_nudges(ctx, channel_of(bot).messenger, ctx.now())
         [sent] = [a for a in connector.activities if a["conversation"].endswith("29:priya")]
         content = sent["activity"]["attachments"][0]["content"]
         text = " ".join(block.get("text", "") for block in content["body"])
-        assert rid is not None
         return text, {a["title"]: a["data"] for a in content["actions"]}, rid
 
     return card
