@@ -18,7 +18,7 @@ from bot.campaigns import award_for_referral_event, create_campaign, start_campa
 from bot.context import Context
 from bot.store.models import Campaign, Person, PointEvent, Referral, ReferralEvent
 from tests.conftest import frozen_clock
-from tests.factories import client
+from tests.factories import referral
 
 MONDAY = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)  # London is on UTC in winter
 FRIDAY = date(2026, 12, 4)
@@ -73,29 +73,12 @@ def refer(
     card: str | None = None,
     value: float | None = None,
 ) -> tuple[Referral, list[PointEvent]]:
-    """A referral logged at `now`, with its first audit event and whatever it scored."""
-    assert referrer.id and receiver.id
-    referral = Referral(
-        client_id=client(session, client_name).id or 0,
-        referrer_id=referrer.id,
-        receiver_id=receiver.id,
-        card_id=card,
-        referrer_team=referrer.team,
-        receiver_team=receiver.team,
-        value=value,
-        currency="GBP" if value else None,
-        created_at=now,
-        updated_at=now,
+    """A referral logged at `now` (`factories.referral`), and whatever its logging scored."""
+    row = referral(
+        session, client_name, referrer.email, receiver.email, now, value=value, card=card
     )
-    session.add(referral)
-    session.flush()
-    assert referral.id is not None
-    event = ReferralEvent(
-        referral_id=referral.id, actor_id=referrer.id, at=now, from_status=None, to_status="new"
-    )
-    session.add(event)
-    session.flush()
-    return referral, award_for_referral_event(session, referral, event, now)
+    logged = select(ReferralEvent).where(ReferralEvent.referral_id == row.id)
+    return row, award_for_referral_event(session, row, session.exec(logged).one(), now)
 
 
 def step(
