@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from bot.catalog import load_catalog, load_into
@@ -12,7 +13,7 @@ from bot.conversation import MAX_MESSAGE_CHARS, handle
 from bot.dialogs import state
 from bot.messages import Turn
 from bot.store import Store
-from bot.store.models import Person
+from bot.store.models import DialogState, Person
 from tests.conftest import ADMIN, PRIYA, SAMPLE_CONTENT
 
 
@@ -122,3 +123,18 @@ def test_dialogue_state_survives_a_restart(tmp_path: Path) -> None:
         assert saved is not None
         assert (saved.flow, saved.step, saved.data) == ("referral", "value", {"client": "Acme"})
         assert state.load(session, priya.id, "console") is None  # per conversation
+
+
+@pytest.mark.parametrize("upsert", [True, False], ids=["upsert", "orm-fallback"])
+def test_saving_a_flow_again_moves_the_one_row_on(ctx: Context, monkeypatch, upsert) -> None:
+    if not upsert:  # a database without an upsert statement
+        monkeypatch.setattr(state, "_upsert", lambda dialect: None)
+    with ctx.store.write() as session:
+        priya = session.exec(select(Person).where(Person.email == PRIYA)).one()
+        assert priya.id is not None
+        state.save(session, priya.id, "console", "referral", "client", {"receiver": "x"})
+    with ctx.store.write() as session:
+        state.save(session, priya.id, "console", "referral", "value", {"client": "Acme"})
+    with ctx.store.read() as session:
+        [row] = session.exec(select(DialogState)).all()
+    assert (row.flow, row.step, row.data) == ("referral", "value", {"client": "Acme"})

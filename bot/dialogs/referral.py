@@ -327,7 +327,7 @@ def _ask(
 ) -> list[Reply]:
     assert me.id is not None
     with ctx.store.write() as session:
-        state.put(session, me.id, turn.conversation, FLOW, step, draft.to_dict())
+        state.save(session, me.id, turn.conversation, FLOW, step, draft.to_dict())
     return [Reply(text, buttons=buttons or [], kind=f"referral_ask_{step}")]
 
 

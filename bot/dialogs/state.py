@@ -86,17 +86,29 @@ def save(
     flow: str,
     step: str = "",
     data: dict[str, Any] | None = None,
-) -> DialogState:
-    """Start or move a flow on (replacing any flow in progress in that conversation)."""
+) -> None:
+    """Start or move a flow on (replacing any flow in progress in that conversation), in one
+    statement where the database has an upsert: every who-does answer saves its context."""
     _written(person_id, conversation)
-    state = load(session, person_id, conversation)
-    if state is None:
-        state = DialogState(person_id=person_id, conversation=conversation, flow=flow)
-        session.add(state)
-    state.flow, state.step = flow, step
-    state.data = dict(data or {})  # a new object, so SQLAlchemy sees the JSON change
-    state.updated_at = utcnow()
-    return state
+    values = {
+        "person_id": person_id,
+        "conversation": conversation,
+        "flow": flow,
+        "step": step,
+        "data": dict(data or {}),  # a new object, so SQLAlchemy sees the JSON change
+        "updated_at": utcnow(),
+    }
+    upsert = _upsert(session.get_bind().dialect.name)
+    if upsert is None:
+        _save_row(session, values)
+    else:
+        session.connection().execute(upsert, values)
+
+
+def _save_row(session: Session, values: dict[str, Any]) -> None:
+    """`save` through the ORM: the row changed, or a new one."""
+    row = load(session, values["person_id"], values["conversation"])
+    session.add(row.sqlmodel_update(values) if row else DialogState(**values))
 
 
 def clear(session: Session, person_id: int, conversation: str) -> None:
@@ -107,32 +119,6 @@ def clear(session: Session, person_id: int, conversation: str) -> None:
             col(DialogState.person_id) == person_id, col(DialogState.conversation) == conversation
         )
     )
-
-
-def put(
-    session: Session,
-    person_id: int,
-    conversation: str,
-    flow: str,
-    step: str = "",
-    data: dict[str, Any] | None = None,
-) -> None:
-    """`save` in one statement (an upsert), for turns that don't need the row back:
-    every who-does answer remembers its cards for follow-ups."""
-    _written(person_id, conversation)
-    upsert = _upsert(session.get_bind().dialect.name)
-    if upsert is None:
-        save(session, person_id, conversation, flow, step, data)
-        return
-    values = {
-        "person_id": person_id,
-        "conversation": conversation,
-        "flow": flow,
-        "step": step,
-        "data": dict(data or {}),
-        "updated_at": utcnow(),
-    }
-    session.connection().execute(upsert, values)
 
 
 @cache
@@ -157,7 +143,7 @@ def remember(
     session: Session, person_id: int, conversation: str, topic: str, data: dict[str, Any]
 ) -> None:
     """Keep what the last answer on `topic` was about, beside any flow in progress."""
-    put(session, person_id, _context_key(conversation, topic), topic, data=data)
+    save(session, person_id, _context_key(conversation, topic), topic, data=data)
 
 
 def recall(session: Session, person_id: int, conversation: str, topic: str) -> dict[str, Any]:
