@@ -107,12 +107,17 @@ def store(backend: str) -> Iterator[Store]:
     store.dispose()
 
 
+def load_sample(store: Store) -> Store:
+    """`store` with the sample firm loaded into it (again: a reload keeps what was learned)."""
+    with store.write() as session:
+        load_into(session, load_catalog(SAMPLE_CONTENT))
+    return store
+
+
 @pytest.fixture
 def ctx(store: Store, settings: Settings) -> Context:
     """A context over an in-memory database holding the sample firm."""
-    with store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
-    return Context(store, settings)
+    return Context(load_sample(store), settings)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from bot.context import Context
 from bot.settings import Settings
 from bot.store import Store, current_revision
 from bot.store.models import Person, ServiceCard
-from tests.conftest import PRIYA, SAMPLE_CONTENT
+from tests.conftest import PRIYA, SAMPLE_CONTENT, load_sample
 from tests.postgres import reset_postgres
 
 pytestmark = pytest.mark.slow
@@ -44,9 +44,7 @@ def test_migrations_and_load_on_postgres(pg_store: Store) -> None:
 
 
 def test_conversation_on_postgres(pg_store: Store) -> None:
-    with pg_store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
-    ctx = Context(pg_store, Settings(_env_file=None))  # type: ignore[call-arg]
+    ctx = Context(load_sample(pg_store), Settings(_env_file=None))  # type: ignore[call-arg]
     channel = ConsoleChannel(ctx, PRIYA)
     [answer] = channel.send("who does employment law?")
     assert "Employment law" in answer.text and "Owen Gallagher" in answer.text  # not herself

@@ -11,7 +11,6 @@ import time_machine
 from sqlmodel import select
 
 from bot import jobs
-from bot.catalog import load_catalog, load_into
 from bot.context import Context
 from bot.scheduler import (
     Job,
@@ -25,7 +24,7 @@ from bot.scheduler import (
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import DigestIssue, JobRun
-from tests.conftest import SAMPLE_CONTENT, RecordingMessenger, frozen_clock
+from tests.conftest import RecordingMessenger, frozen_clock, load_sample
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
@@ -196,9 +195,7 @@ async def test_jobs_that_need_a_messenger_wait_for_one(ctx: Context):
 
 @pytest.fixture
 def two_replicas(database_url: str):
-    first, second = Store(database_url), Store(database_url)
-    with first.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
+    first, second = load_sample(Store(database_url)), Store(database_url)
     settings = Settings(_env_file=None, CROSSBOT_DIGEST_CHANNEL="C-DIGEST")  # type: ignore[call-arg]
     yield Context(first, settings), Context(second, settings)
     first.dispose()

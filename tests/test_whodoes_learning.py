@@ -7,12 +7,11 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from bot import jobs, learning, scheduler
-from bot.catalog import load_catalog, load_into
 from bot.context import Context
 from bot.messages import Reply
 from bot.privacy import export_person, forget_person
 from bot.store.models import AskedQuestion, LearnedAlias
-from tests.conftest import ADMIN, PRIYA, SAMPLE_CONTENT, RecordingMessenger, frozen_clock
+from tests.conftest import ADMIN, PRIYA, RecordingMessenger, frozen_clock, load_sample
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # the weekly slot: Monday 09:00 London
 ASKED = MONDAY - timedelta(days=2)
@@ -118,8 +117,7 @@ async def test_an_accepted_alias_answers_the_next_identical_question(
     assert after.text.startswith("**Commercial property**")
 
     # A reload of the same folder keeps the learned alias, and so does the answer.
-    with ctx.store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
+    load_sample(ctx.store)
     ctx.refresh()
     card = ctx.catalog().card("commercial-property")
     assert card is not None and "zqxv vrrk" in card.aliases

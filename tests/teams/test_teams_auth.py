@@ -17,13 +17,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from sqlmodel import select
 
-from bot.catalog import load_catalog, load_into
 from bot.context import Context
 from bot.server import build_app
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import ConversationRef, InboxItem
-from tests.conftest import PRIYA, SAMPLE_CONTENT
+from tests.conftest import PRIYA, load_sample
 from tests.teams.conftest import TENANT, FakeConnector, activity
 from tests.teams.test_teams_protocol import PRIYA_AAD
 
@@ -140,9 +139,7 @@ async def test_replies_go_only_to_the_service_url_the_token_vouches_for(
 
 async def test_a_default_server_has_no_teams_endpoint(tmp_path: Path, connector) -> None:
     """Slack only (no MicrosoftAppId, no emulator mode): an unsigned activity finds nothing."""
-    store = Store(f"sqlite:///{tmp_path / 'slack-only.db'}")  # the scheduler runs too
-    with store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
+    store = load_sample(Store(f"sqlite:///{tmp_path / 'slack-only.db'}"))  # the scheduler runs too
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s"
     )
