@@ -5,6 +5,7 @@ search's top k is a full sort's."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from hypothesis import given, settings
@@ -109,30 +110,38 @@ def test_top_k_is_the_full_stable_sort(values: list[int], k: int) -> None:
 
 _EMAILS = [f"p{n}@firm.example" for n in range(4)]
 _TEAMS = ["Tax", "Audit", "Employment"]
-# Cards owned by (email, team), each card's evidence, the receivers named, the team named.
-_CARD_CASES = (
-    st.lists(st.tuples(st.sampled_from(_EMAILS), st.sampled_from(_TEAMS)), min_size=1, max_size=12),
-    st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12),
-    st.lists(st.sampled_from(_EMAILS), max_size=2),
-    st.sampled_from([None, *_TEAMS]),
-)
 
 
-def _small_firm(owned: list[tuple[str, str]]) -> tuple[list[Card], Directory]:
-    """A card per (owner, team) pair, among four people in three teams."""
+@dataclass(frozen=True)
+class _CardCase:
+    """A small firm's cards with the evidence for each, the receivers named, the team named."""
+
+    cards: list[Card]
+    directory: Directory
+    scores: dict[str, float]
+    receivers: list[str]
+    team: str | None
+
+
+@st.composite
+def _card_cases(draw: st.DrawFn) -> _CardCase:
+    """A card per (owner, team) drawn, among four people in three teams, and its evidence."""
+    owner_and_team = st.tuples(st.sampled_from(_EMAILS), st.sampled_from(_TEAMS))
+    owned = draw(st.lists(owner_and_team, min_size=1, max_size=12))
+    evidence = draw(st.lists(st.integers(min_value=0, max_value=40), min_size=1, max_size=12))
     people = [PersonRecord(e, f"P {n}", _TEAMS[n % 3]) for n, e in enumerate(_EMAILS)]
     cards = [Card(f"c{n}", f"Card {n}", t, owners=(o,)) for n, (o, t) in enumerate(owned)]
-    return cards, Directory(people=people, cards=cards)
+    scores = {c.id: v / 4 for c, v in zip(cards, evidence, strict=False)}
+    receivers = draw(st.lists(st.sampled_from(_EMAILS), max_size=2))
+    team = draw(st.sampled_from([None, *_TEAMS]))
+    return _CardCase(cards, Directory(people=people, cards=cards), scores, receivers, team)
 
 
 @settings(max_examples=200, deadline=None)
-@given(*_CARD_CASES)
-def test_card_inference_weighing_only_contenders_picks_the_best(
-    owned: list[tuple[str, str]], evidence: list[int], receivers: list[str], team: str | None
-) -> None:
-    cards, directory = _small_firm(owned)
-    scores = {c.id: v / 4 for c, v in zip(cards, evidence, strict=False)}
-    least = 1.0
+@given(_card_cases())
+def test_card_inference_weighing_only_contenders_picks_the_best(case: _CardCase) -> None:
+    cards, directory, scores = case.cards, case.directory, case.scores
+    receivers, team, least = case.receivers, case.team, 1.0
 
     chosen = cards_module.best_card(scores, least, directory, receivers, team)
 
@@ -239,12 +248,10 @@ def test_a_speaker_the_sentence_does_not_name_gets_everyones_draft() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(*_CARD_CASES)
-def test_only_contenders_are_kept_and_the_same_card_wins(
-    owned: list[tuple[str, str]], evidence: list[int], receivers: list[str], team: str | None
-) -> None:
-    cards, directory = _small_firm(owned)
-    scores = {c.id: v / 4 for c, v in zip(cards, evidence, strict=False) if v}
+@given(_card_cases())
+def test_only_contenders_are_kept_and_the_same_card_wins(case: _CardCase) -> None:
+    scores = {card: score for card, score in case.scores.items() if score}
+    directory, receivers, team = case.directory, case.receivers, case.team
 
     kept = cards_module.contenders(scores, 1.0)
 
