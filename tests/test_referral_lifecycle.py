@@ -42,6 +42,13 @@ def log_blue_fin(chat) -> int:
     return referred(chat, BLUE_FIN_TO_PRIYA)
 
 
+def accepted_blue_fin(chat) -> int:
+    """`log_blue_fin`, then Priya accepts it; returns the id."""
+    rid = log_blue_fin(chat)
+    chat(PRIYA).press("referral.accept", {"id": rid})
+    return rid
+
+
 def events(ctx: Context, referral_id: int) -> list[tuple[str | None, str]]:
     with ctx.store.read() as session:
         rows = session.exec(
@@ -100,9 +107,8 @@ def test_decline_tells_referrer_and_owner(chat, ctx) -> None:
 
 
 def test_lost_records_the_reason(chat, ctx) -> None:
-    rid = log_blue_fin(chat)
+    rid = accepted_blue_fin(chat)
     priya = chat(PRIYA)
-    priya.press("referral.accept", {"id": rid})
     [form] = priya.press("referral.lost", {"id": rid})
     assert form.form is not None
     replies = priya.submit({"reason": "went with their usual firm"})
@@ -112,9 +118,8 @@ def test_lost_records_the_reason(chat, ctx) -> None:
 
 
 def test_park_and_resume(chat, ctx) -> None:
-    rid = log_blue_fin(chat)
+    rid = accepted_blue_fin(chat)
     priya = chat(PRIYA)
-    priya.press("referral.accept", {"id": rid})
     replies = priya.press("referral.park", {"id": rid})
     assert recipients(replies) == {HELEN}
     assert fetch(ctx, Referral, rid).status == "parked"
@@ -149,9 +154,8 @@ def test_a_button_pressed_by_the_wrong_person_is_refused_and_changes_nothing(
 
 
 def test_status_update_in_a_sentence(chat, ctx) -> None:
-    rid = log_blue_fin(chat)
+    rid = accepted_blue_fin(chat)
     priya = chat(PRIYA)
-    priya.press("referral.accept", {"id": rid})
     [ask] = priya.send("Blue Fin went well, we won it, £18k")
     assert ask.kind == "referral_status_confirm" and fetch(ctx, Referral, rid).status == "accepted"
     replies = priya.send("Yes, record it")
@@ -364,8 +368,7 @@ def test_an_admin_move_tells_receiver_referrer_and_owner(chat, ctx) -> None:
 
 
 def test_each_change_is_one_event_with_its_actor(chat, ctx) -> None:
-    rid = log_blue_fin(chat)
-    chat(PRIYA).press("referral.accept", {"id": rid})
+    rid = accepted_blue_fin(chat)
     with ctx.store.read() as session:
         priya = by_email(session, PRIYA)
         helen = by_email(session, HELEN)
@@ -423,17 +426,15 @@ def test_points_are_awarded_in_the_same_transaction_during_a_campaign(chat, ctx)
                 status="running",
             )
         )
-    rid = log_blue_fin(chat)
-    chat(PRIYA).press("referral.accept", {"id": rid})
+    accepted_blue_fin(chat)
     with ctx.store.read() as session:
         kinds = {p.kind for p in session.exec(select(PointEvent))}
     assert {"logged", "accepted"} <= kinds
 
 
 def test_a_win_offers_to_share_it_as_a_story(chat, ctx) -> None:
-    rid = log_blue_fin(chat)
+    rid = accepted_blue_fin(chat)
     priya = chat(PRIYA)
-    priya.press("referral.accept", {"id": rid})
     priya.send("Blue Fin went well, we won it, £18k")
     moved = here(priya.send("Yes, record it"))[0]
     story = next(b for b in moved.buttons if b.action == "story.from_referral")
