@@ -6,9 +6,9 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 import yaml
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from bot.search import SearchIndex
     from bot.store import Store, models
     from bot.understand import Directory, ReferralDraft
+
+
+T = TypeVar("T")
 
 
 def _commands(help_text: str) -> typer.Typer:
@@ -672,6 +675,14 @@ def _messenger(ctx: Context) -> Messenger:
         _fail(str(exc))
 
 
+def _send(ctx: Context, send: Callable[[Messenger], Coroutine[Any, Any, T]]) -> T:
+    """Run `send` with the configured platform's messenger, to post from the command line."""
+    messenger = _messenger(ctx)
+    import asyncio  # only the commands that post need it (0.2 s at every start)
+
+    return asyncio.run(send(messenger))
+
+
 @app.command()
 def digest(
     preview: Annotated[
@@ -702,16 +713,13 @@ def digest(
         return
     if not ctx.settings.digest_channel:
         _fail(render("cli_digest_no_channel"))
-    messenger = _messenger(ctx)
 
-    async def post() -> tuple[dict[str, object], dict[str, object] | None]:
+    async def post(messenger: Messenger) -> tuple[dict[str, object], dict[str, object] | None]:
         result = await jobs.post_digest(ctx, messenger, now)
         sent = await jobs.send_personal_digests(ctx, messenger, now) if personal else None
         return result, sent
 
-    import asyncio  # only the commands that post need it (0.2 s at every start)
-
-    result, sent = asyncio.run(post())
+    result, sent = _send(ctx, post)
     typer.echo(
         render(
             "cli_digest_posted", result=result, channel=ctx.settings.digest_channel, personal=sent
@@ -738,10 +746,7 @@ def nudges(
             )
         typer.echo(render("nudges_preview", plan=planned))
         return
-    messenger = _messenger(ctx)
-    import asyncio
-
-    result = asyncio.run(jobs.send_nudges(ctx, messenger, now))
+    result = _send(ctx, lambda messenger: jobs.send_nudges(ctx, messenger, now))
     typer.echo(render("nudges_sent", **result))
 
 
