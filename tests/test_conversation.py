@@ -7,14 +7,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.catalog import load_catalog, load_into
 from bot.context import Context
 from bot.conversation import MAX_MESSAGE_CHARS, handle
 from bot.dialogs import state
 from bot.messages import Turn
 from bot.store import Store
 from bot.store.models import DialogState, Person
-from tests.conftest import ADMIN, PRIYA, SAMPLE_CONTENT
+from tests.conftest import ADMIN, PRIYA, load_sample
 
 
 def kinds(replies) -> list[str]:
@@ -109,9 +108,8 @@ def test_cancel_clears_a_flow(chat, ctx: Context) -> None:
 
 def test_dialogue_state_survives_a_restart(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
-    store = Store(url)
+    store = load_sample(Store(url))
     with store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
         priya = session.exec(select(Person).where(Person.email == PRIYA)).one()
         assert priya.id is not None
         state.save(session, priya.id, "slack:D1", "referral", "value", {"client": "Acme"})

@@ -11,7 +11,6 @@ from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot import campaigns, digest, jobs
-from bot.catalog import load_catalog, load_into
 from bot.context import Context
 from bot.store import Store
 from bot.store.models import (
@@ -22,7 +21,7 @@ from bot.store.models import (
     Story,
 )
 from tests import factories
-from tests.conftest import SAMPLE_CONTENT, RecordingMessenger, frozen_clock, load_benchmark
+from tests.conftest import RecordingMessenger, frozen_clock, load_benchmark, load_sample
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
@@ -285,9 +284,8 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     from bot.settings import get_settings
 
     url = f"sqlite:///{tmp_path / 'crossbot.db'}"
-    store = Store(url)
+    store = load_sample(Store(url))
     with store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
         factories.referral(session, "Northwind Foods Ltd", SAM, PRIYA, WEEK + timedelta(days=1))
     store.dispose()
     for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "MicrosoftAppId"):
