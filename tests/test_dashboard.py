@@ -31,7 +31,6 @@ from bot.store.models import (
     Client,
     DashboardLink,
     DashboardSession,
-    Person,
     Referral,
     Story,
 )
@@ -556,12 +555,7 @@ async def test_demo_serve_prints_a_link_and_the_overview_shows_the_demo(tmp_path
 def test_the_scale_benchmark_runs_small(tmp_path: Path) -> None:
     bench = load_benchmark("dashboard_scale")
     store = Store(f"sqlite:///{tmp_path / 'bench.db'}")
-    bench.generate(store, people=200, referrals=1_000)
-    bench.add_campaign(store, people=200, events=2_000)
-    with store.write() as session:
-        admin = session.get(Person, 2)
-        assert admin is not None
-        admin.role = "admin"
+    bench.build_firm(store, people=200, referrals=1_000, events=2_000)
     ctx = Context(store, Settings(_env_file=None), now=lambda: bench.NOW)  # type: ignore[call-arg]
     emails = ["person1@bigfirm.example", "person7@bigfirm.example"]
 
