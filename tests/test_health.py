@@ -24,12 +24,9 @@ pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
 @asynccontextmanager
 async def served(store: Store) -> AsyncIterator[TestClient]:
-    client = TestClient(TestServer(build_app(Context(store, Settings(_env_file=None))), port=0))  # type: ignore[call-arg]
-    await client.start_server()
-    try:
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    async with TestClient(TestServer(build_app(Context(store, settings)), port=0)) as client:
         yield client
-    finally:
-        await client.close()
 
 
 async def test_healthy_database_answers_ok(store: Store):

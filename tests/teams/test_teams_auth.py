@@ -37,10 +37,8 @@ async def secured(ctx: Context) -> AsyncIterator[TestClient]:
         MicrosoftAppPassword="s3cret",
         MicrosoftAppTenantId=TENANT,
     )
-    client = TestClient(TestServer(build_app(Context(ctx.store, settings)), port=0))
-    await client.start_server()
-    yield client
-    await client.close()
+    async with TestClient(TestServer(build_app(Context(ctx.store, settings)), port=0)) as client:
+        yield client
 
 
 @pytest.mark.parametrize(
@@ -143,14 +141,10 @@ async def test_a_default_server_has_no_teams_endpoint(tmp_path: Path, connector)
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s"
     )
-    client = TestClient(TestServer(build_app(Context(store, settings)), port=0))
-    await client.start_server()
-    try:
+    async with TestClient(TestServer(build_app(Context(store, settings)), port=0)) as client:
         body = activity(connector, user_id="29:x", name=PRIYA, text="my referrals")
         response = await client.post("/api/messages", json=body)
         health = await client.get("/healthz")
-    finally:
-        await client.close()
 
     assert response.status == 404 and health.status == 200
     assert connector.activities == []
@@ -164,9 +158,7 @@ async def test_emulator_mode_says_so_and_answers_this_machine_only(
     ctx: Context, connector: FakeConnector, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = Settings(_env_file=None, CROSSBOT_TEAMS_EMULATOR="true")  # type: ignore[call-arg]
-    client = TestClient(TestServer(build_app(Context(ctx.store, settings)), port=0))
-    await client.start_server()
-    try:
+    async with TestClient(TestServer(build_app(Context(ctx.store, settings)), port=0)) as client:
         body = activity(connector, user_id="29:x", name=PRIYA, text="hello")
         proxied = await client.post(
             "/api/messages", json=body, headers={"X-Forwarded-For": "203.0.113.9"}
@@ -176,8 +168,6 @@ async def test_emulator_mode_says_so_and_answers_this_machine_only(
             json=activity(connector, user_id="29:x", name=PRIYA, serviceUrl="https://evil.example"),
         )
         local = await client.post("/api/messages", json=body)
-    finally:
-        await client.close()
 
     assert "CROSSBOT_TEAMS_EMULATOR" in caplog.text
     assert proxied.status == 403 and elsewhere.status == 400

@@ -35,12 +35,8 @@ async def serving(ctx: Context, fake_time: FakeTime) -> AsyncIterator[TestClient
     channel = app[TEAMS_KEY]
     channel.pacer.clock, channel.pacer.sleep = fake_time.clock, fake_time.sleep
     channel.retry.sleep = fake_time.sleep
-    client = TestClient(TestServer(app, port=0))
-    await client.start_server()
-    try:
+    async with TestClient(TestServer(app, port=0)) as client:
         yield client
-    finally:
-        await client.close()
 
 
 async def resumed(client: TestClient) -> TeamsChannel:
