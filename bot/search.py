@@ -259,17 +259,17 @@ class SearchIndex:
         named = self._named(parsed)
         service = {a: s for a, s in parsed.areas.items() if self._area_kind[a] == "service"}
         internal = max((s for a, s in parsed.areas.items() if a not in service), default=0.0)
-        if internal > max(service.values(), default=0.0) and (parsed.owned or not named):
+        if internal > max(service.values(), default=0.0) and (parsed.owned or not len(named)):
             return SearchResult(question, reason="internal", areas=asked)
         covered = {a: s for a, s in service.items() if a in self.covered}
         prior = _AREA_WEIGHT * self._area_boost(covered)
         ranking = self._index.top(parsed.query, max(limit, 1), prior, named, _NAME_WEIGHT)
-        if ranking.best <= 0 and not named:
+        if ranking.best <= 0 and not len(named):
             reason: Reason = "uncovered" if service and not covered else "weak"
             return SearchResult(question, reason=reason, areas=asked)
         order, scores = ranking.docs.tolist(), ranking.scores  # float32, compared as such
         top = order[0]
-        if not named:
+        if not len(named):
             explained = self._explained(parsed, top)
             others = {a: s for a, s in service.items() if a not in covered}
             uncovered = max(others, key=others.__getitem__, default="")
@@ -293,16 +293,16 @@ class SearchIndex:
                 return SearchResult(question, reason="uncovered", areas=asked)
             if explained < self.evidence_floor:
                 return SearchResult(question, reason="weak", areas=asked)
-        ceiling = 1 + _AREA_WEIGHT + _NAME_WEIGHT * bool(named)
+        ceiling = 1 + _AREA_WEIGHT + _NAME_WEIGHT * bool(len(named))
         head = float(scores[0])
         matches = [
             Match(self.cards[i], round(min(1.0, float(score) / ceiling), 3))
             for i, score in zip(order[:limit], scores[:limit], strict=False)
-            if score > 0 and (i == top or i in named or score >= _OTHER_MATCH * head)
+            if score > 0 and (i == top or score >= _OTHER_MATCH * head or _holds(named, i))
         ]
         return SearchResult(question, matches=matches, areas=asked)
 
-    def _named(self, parsed: _Question) -> set[int]:
+    def _named(self, parsed: _Question) -> np.ndarray:
         """Cards whose title or an alias the question says (in any order, any spelling),
         unless the question says more precisely an area no card covers ('conveyancing'
         names a card, 'residential conveyancing' may be what the firm doesn't do)."""
@@ -312,13 +312,19 @@ class SearchIndex:
             if self._area_kind[area] == "service" and area not in self.covered
             for phrase in phrases
         ]
-        found: set[int] = set()
-        for pid in self._name_matcher.find(parsed.names):
-            name = {stem(w) for w in self._name_words[pid]}
-            if self._common_name(pid) or any(name < phrase for phrase in narrower):
-                continue
-            found.update(self._name_cards[pid])
-        return found
+        found = [
+            self._name_cards[pid]
+            for pid in self._name_matcher.find(parsed.names)
+            if not self._common_name(pid) and not self._narrowed(pid, narrower)
+        ]
+        return distinct(np.concatenate(found)) if found else np.zeros(0, dtype=np.intp)
+
+    def _narrowed(self, pid: int, narrower: list[set[str]]) -> bool:
+        """Whether the name is part of a narrower phrase the question says."""
+        if not narrower:
+            return False
+        name = {stem(w) for w in self._name_words[pid]}
+        return any(name < phrase for phrase in narrower)
 
     def _common_name(self, pid: int) -> bool:
         """A one-word name that is a common English word ('property', 'planning') says too
@@ -701,6 +707,12 @@ def _spelled_clients(clients: Sequence[ClientRecord]) -> list[tuple[str, ClientR
     ]
 
 
+def _holds(docs: np.ndarray, doc: int) -> bool:
+    """Whether the sorted `docs` hold `doc` (one binary search)."""
+    at = int(np.searchsorted(docs, doc))
+    return at < len(docs) and int(docs[at]) == doc
+
+
 def _intentions(said: list[str]) -> list[str]:
     """Drop the verbs of intention: 'planning to sign' is about signing, not planning."""
     return [
@@ -715,7 +727,7 @@ _INTENT = frozenset("planning plans plan planned hoping trying going intending a
 
 def _name_matcher(
     cards: Sequence[Card], frequency: Callable[[str], int]
-) -> tuple[PhraseMatcher, list[list[int]], list[tuple[str, ...]], dict[str, str]]:
+) -> tuple[PhraseMatcher, list[np.ndarray], list[tuple[str, ...]], dict[str, str]]:
     """Every distinct title and alias as phrases of stems, for each phrase the cards that
     have it and the name's words, and the names written as one word ('buyout' for
     'buy-out', and 'buyout' itself), so that a question writing two words as one, or one
@@ -731,7 +743,7 @@ def _name_matcher(
             for form in forms:
                 by_phrase.setdefault(form, (said, []))[1].append(number)
     phrases = list(by_phrase)
-    holders = [sorted(set(by_phrase[p][1])) for p in phrases]
+    holders = [distinct(np.asarray(by_phrase[p][1], dtype=np.intp)) for p in phrases]
     # each name filed under its rarest term on the cards: a question's common word ('law')
     # then checks few names, however many cards say it
     matcher = PhraseMatcher(phrases, rarity=frequency)

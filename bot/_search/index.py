@@ -16,6 +16,7 @@ _PRUNE_FROM = 5_000  # documents: below this, scoring them all is as quick
 _LONG = 16  # a posting holding this share of the documents (1/16) is worth skipping
 _MARGIN = 1 + 1e-4  # float32 sums may round up a little: bounds are taken this much larger
 _SLACK = 1e-4
+_GROUPS = 32  # `_top` bounds the k-th best score by the best of each of this many columns
 _DENSE = 8  # a posting holding this share of the documents (1/8) is also kept as a full row
 
 
@@ -80,6 +81,9 @@ class FieldIndex:
         idf = np.log(1 + (size - counts + 0.5) / (counts + 0.5))
         self.weights = (np.repeat(idf, counts) * tf * (K1 + 1) / (K1 + tf)).astype(np.float32)
         self.starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        # ...and as Python ints: a question slices a posting per term, and a numpy scalar
+        # index costs several times a list's
+        self._bounds: list[int] = self.starts.tolist()
         present = np.flatnonzero(counts)
         self.term_ids = {tokens.stems[t]: int(t) for t in present}
         self.idf = idf
@@ -114,26 +118,23 @@ class FieldIndex:
         tid = self.term_ids.get(term)
         if tid is None:
             return None
-        lo, hi = self.starts[tid], self.starts[tid + 1]
-        return self.docs[lo:hi], self.weights[lo:hi]
+        return self._row(tid)
 
     def scores(self, query: Mapping[str, float]) -> np.ndarray:
         """BM25F score of every document for weighted query terms."""
-        total = np.zeros(self.size, dtype=np.float32)
-        for term, weight in query.items():
-            posting = self.posting(term)
-            if posting is not None:
-                # `add.at` adds in one pass (numpy ≥ 1.25): a third of `total[docs] += ...`
-                # at 20,000 cards, where a question's terms reach most of them
-                np.add.at(total, posting[0], posting[1] if weight == 1 else weight * posting[1])
-        return total
+        return self._scored(self._ids(query))
+
+    def _ids(self, query: Mapping[str, float]) -> list[tuple[int, float]]:
+        """The query's terms some document has, as (term id, weight)."""
+        ids = self.term_ids
+        return [(t, w) for term, w in query.items() if (t := ids.get(term)) is not None]
 
     def top(
         self,
         query: Mapping[str, float],
         k: int,
         prior: np.ndarray,
-        bonus: Collection[int] = (),
+        bonus: Collection[int] | np.ndarray = (),
         bonus_weight: float = 0.0,
         prune: bool | None = None,
     ) -> Ranking:
@@ -146,33 +147,36 @@ class FieldIndex:
         Either way the answer is the exhaustive one (`prune=False`), to the last bit. By
         default only big indexes prune: below `_PRUNE_FROM` documents scoring all is as quick.
         """
-        terms = [(t, w) for term, w in query.items() if (t := self.term_ids.get(term)) is not None]
+        terms, extra = self._ids(query), _docs(bonus)
         if prune or (prune is None and self.size >= _PRUNE_FROM):
-            found = self._pruned(terms, k, prior, bonus, bonus_weight)
+            found = self._pruned(terms, k, prior, extra, bonus_weight)
             if found is not None:
                 return found
         total = self._scored(terms)  # fresh: normalised and added to in place
         best = float(total.max()) if self.size else 0.0
         total /= max(best, 1e-9)
         total += prior
-        if len(bonus):
-            total[np.fromiter(bonus, dtype=np.intp, count=len(bonus))] += bonus_weight
+        total[extra] += bonus_weight
         order = _top(total, max(k, 1))
         return Ranking(order, total[order], best)
 
     def _scored(self, terms: list[tuple[int, float]]) -> np.ndarray:
         total = np.zeros(self.size, dtype=np.float32)
+        scaled = None  # one buffer for every weighted full row: no N-sized array per term
         for tid, weight in terms:
             dense = self._dense.get(tid)
-            if dense is not None:
-                total += dense if weight == 1 else weight * dense
-                continue
-            docs, weights = self._row(tid)
-            np.add.at(total, docs, weights if weight == 1 else weight * weights)
+            if dense is None:
+                docs, weights = self._row(tid)
+                np.add.at(total, docs, weights if weight == 1 else weight * weights)
+            elif weight == 1:
+                total += dense
+            else:
+                scaled = np.multiply(dense, weight, out=scaled)  # as `weight * dense`, to the bit
+                total += scaled
         return total
 
     def _row(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.starts[tid], self.starts[tid + 1]
+        lo, hi = self._bounds[tid], self._bounds[tid + 1]
         return self.docs[lo:hi], self.weights[lo:hi]
 
     def _pruned(
@@ -180,12 +184,13 @@ class FieldIndex:
         terms: list[tuple[int, float]],
         k: int,
         prior: np.ndarray,
-        bonus: Collection[int],
+        bonus: np.ndarray,
         bonus_weight: float,
     ) -> Ranking | None:
         """`top` reading the long postings only for the documents that could make the top
         `k`; None when no posting is long enough for that to pay."""
-        length = {t: int(self.starts[t + 1] - self.starts[t]) for t, _ in terms}
+        bounds = self._bounds
+        length = {t: bounds[t + 1] - bounds[t] for t, _ in terms}
         long = {t for t in length if length[t] * _LONG >= self.size}
         if not long or len(long) == len(length):
             return None
@@ -213,9 +218,8 @@ class FieldIndex:
         best = max(float(lexical.max()), floor)
         # The k-th best total among those scored so far bounds the top k from below.
         limit = bound / max(best, 1e-9) + prior
-        if len(bonus):
-            limit[list(bonus)] += bonus_weight
-        known = _union(near, np.fromiter(bonus, dtype=np.int64, count=len(bonus)))
+        limit[bonus] += bonus_weight
+        known = _union(near, bonus)
         if len(known) < k:
             known = _union(known, np.argpartition(-limit, k - 1)[:k])
         totals = self._totals(
@@ -254,18 +258,18 @@ class FieldIndex:
         docs: np.ndarray,
         best: float,
         prior: np.ndarray,
-        bonus: Collection[int],
+        bonus: np.ndarray,
         bonus_weight: float,
     ) -> np.ndarray:
         total = lexical / best + prior[docs]
         if len(bonus):
-            total[np.isin(docs, list(bonus))] += bonus_weight
+            total[np.isin(docs, bonus)] += bonus_weight
         return total
 
     def frequency(self, term: str) -> int:
         """How many documents have the term."""
         tid = self.term_ids.get(term)
-        return 0 if tid is None else int(self.starts[tid + 1] - self.starts[tid])
+        return 0 if tid is None else self._bounds[tid + 1] - self._bounds[tid]
 
     def contains(self, term: str, doc: int) -> bool:
         posting = self.posting(term)
@@ -283,11 +287,28 @@ class FieldIndex:
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the `k` best scores, best first (earlier documents win ties)."""
-    if k < len(scores):
-        cut = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th best value
-        part = np.nonzero(scores >= cut)[0]  # every tie at the cut, so order stays stable
-        return part[np.argsort(-scores[part], kind="stable")][:k]
+    if k * _GROUPS < len(scores):
+        # Split into `_GROUPS` rows; each column's best is a score some document has, so the
+        # k-th best of those bounds the k-th best score from below: only the few documents
+        # at or above it are partitioned (reducing down the rows is one contiguous pass).
+        width = len(scores) // _GROUPS
+        peaks = scores[: width * _GROUPS].reshape(_GROUPS, width).max(axis=0)
+        floor = np.partition(peaks, width - k)[width - k]
+        part = np.flatnonzero(scores >= floor)
+        near = scores[part]
+        if k < len(part):
+            cut = np.partition(near, len(part) - k)[len(part) - k]  # the k-th best value
+            keep = near >= cut  # every tie at the cut, so order stays stable
+            part, near = part[keep], near[keep]
+        return part[np.argsort(-near, kind="stable")][:k]
     return np.argsort(-scores, kind="stable")[:k]
+
+
+def _docs(docs: Collection[int] | np.ndarray) -> np.ndarray:
+    """Document numbers as an index array (an array is taken as it is)."""
+    if isinstance(docs, np.ndarray):
+        return docs
+    return np.fromiter(docs, dtype=np.intp, count=len(docs))
 
 
 def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
