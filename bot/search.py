@@ -137,7 +137,7 @@ class SearchResult:
 @dataclass
 class _Question:
     terms: list[str]
-    query: dict[str, float]
+    query: list[dict[str, float]]  # weighted terms, in one part per word asked (`_parts`)
     areas: dict[str, float]
     synonyms: dict[str, set[str]] = field(default_factory=dict)  # term -> glossary equivalents
     words: list[tuple[str, str]] = field(default_factory=list)  # (word, its stem), as said
@@ -408,8 +408,9 @@ class SearchIndex:
             area_phrases[area].append(phrase)
         mine = bool(OWNERSHIP.intersection(said)) and not _CLIENT_WORDS.intersection(said)
         phrases = dict(area_phrases)
+        parts = _parts(query, stems, synonyms)
         return _Question(
-            stems, query, areas, synonyms, kept, dict(area_terms), names, mine, verbs, phrases
+            stems, parts, areas, synonyms, kept, dict(area_terms), names, mine, verbs, phrases
         )
 
     def _proper_nouns(self, question: str) -> set[str]:
@@ -705,6 +706,22 @@ def _spelled_clients(clients: Sequence[ClientRecord]) -> list[tuple[str, ClientR
         for name in (client.name, *client.aliases)
         if words(name)
     ]
+
+
+def _parts(
+    query: dict[str, float], stems: list[str], synonyms: dict[str, set[str]]
+) -> list[dict[str, float]]:
+    """The query in one part per word asked: its stem, its glossary equivalents and its
+    relatives, each term in the first part that has it. A word's part recurs from question
+    to question, so the index keeps its sum rather than adding its terms every time."""
+    parts: list[dict[str, float]] = []
+    claimed: set[str] = set()
+    for term in dict.fromkeys(stems):
+        part = {t: query[t] for t in (term, *synonyms.get(term, ())) if t not in claimed}
+        claimed.update(part)
+        parts.append(part)
+    rest = {t: w for t, w in query.items() if t not in claimed}  # none, as built: kept whole
+    return [*parts, rest] if rest else parts
 
 
 def _holds(docs: np.ndarray, doc: int) -> bool:

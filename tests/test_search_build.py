@@ -99,8 +99,8 @@ def test_the_pruned_top_k_is_the_exhaustive_top_k(seed: int) -> None:
         prior[some] = 0.8 * np.asarray([rng.random() for _ in some], dtype=np.float32)
         bonus = set(rng.sample(range(len(cards)), rng.randint(0, 2)))
         for k in (1, 3, 10):
-            fast = index.top(query, k, prior, bonus, 1.0, prune=True)
-            slow = index.top(query, k, prior, bonus, 1.0, prune=False)
+            fast = index.top([query], k, prior, bonus, 1.0, prune=True)
+            slow = index.top([query], k, prior, bonus, 1.0, prune=False)
             assert fast.docs.tolist() == slow.docs.tolist()
             assert fast.scores.tobytes() == slow.scores.tobytes()  # to the last bit
             assert fast.best == slow.best
@@ -119,6 +119,6 @@ def test_long_postings_kept_as_full_rows_score_as_the_postings_do() -> None:
         asked = rng.sample([f"w{n}x" for n in range(12)], 2) + [f"w{rng.randint(12, 2999)}x"]
         query = {term: rng.choice((1.0, 0.5, 0.35)) for term in asked}
         prior = np.zeros(len(cards), dtype=np.float32)
-        dense, scattered = (i.top(query, 5, prior, {7}, 1.0, prune=False) for i in (index, sparse))
+        dense, scattered = (i.top([query], 5, prior, {7}, 1.0, prune=False) for i in (index, sparse))
         assert dense.docs.tolist() == scattered.docs.tolist()
         assert dense.scores.tobytes() == scattered.scores.tobytes()  # to the last bit

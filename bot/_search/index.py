@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -18,6 +18,9 @@ _MARGIN = 1 + 1e-4  # float32 sums may round up a little: bounds are taken this 
 _SLACK = 1e-4
 _GROUPS = 32  # `_top` bounds the k-th best score by the best of each of this many columns
 _DENSE = 8  # a posting holding this share of the documents (1/8) is also kept as a full row
+_PART_BYTES = 32 * 2**20  # the summed rows of recent query parts, at most (then they start again)
+
+Part = tuple[tuple[int, float], ...]  # a query part's (term id, weight)s, by term id
 
 
 class Ranking(NamedTuple):
@@ -93,6 +96,8 @@ class FieldIndex:
             self.ceiling[present] = np.maximum.reduceat(self.weights, self.starts[present])
         self.max_idf = math.log(1 + (size + 0.5) / 0.5)
         self._dense = self._dense_rows(counts)
+        self._parts: dict[Part, np.ndarray] = {}  # a part's summed row, read-only
+        self._part_limit = max(1, _PART_BYTES // (4 * max(1, size)))
 
     def _dense_rows(self, counts: np.ndarray) -> dict[int, np.ndarray]:
         """The long postings as full rows (zero where a document hasn't the term): adding a
@@ -120,18 +125,23 @@ class FieldIndex:
             return None
         return self._row(tid)
 
-    def scores(self, query: Mapping[str, float]) -> np.ndarray:
-        """BM25F score of every document for weighted query terms."""
+    def scores(self, query: Sequence[Mapping[str, float]]) -> np.ndarray:
+        """BM25F score of every document for a query in parts of weighted terms."""
         return self._scored(self._ids(query))
 
-    def _ids(self, query: Mapping[str, float]) -> list[tuple[int, float]]:
-        """The query's terms some document has, as (term id, weight)."""
+    def _ids(self, query: Sequence[Mapping[str, float]]) -> list[Part]:
+        """Each part's terms some document has, as (term id, weight) by term id: the order
+        of the additions, so a part's sum is the same whichever question it comes from."""
         ids = self.term_ids
-        return [(t, w) for term, w in query.items() if (t := ids.get(term)) is not None]
+        parts = (
+            tuple(sorted((t, w) for term, w in part.items() if (t := ids.get(term)) is not None))
+            for part in query
+        )
+        return [part for part in parts if part]
 
     def top(
         self,
-        query: Mapping[str, float],
+        query: Sequence[Mapping[str, float]],
         k: int,
         prior: np.ndarray,
         bonus: Collection[int] | np.ndarray = (),
@@ -141,18 +151,21 @@ class FieldIndex:
         """The `k` best documents for `score / best score + prior`, plus `bonus_weight` for
         the documents in `bonus`: best first, earlier documents winning ties.
 
-        Pruned (MaxScore): the terms with the longest postings are read only for the
-        documents the other terms reach, as long as what they could add to any other
-        document provably keeps it out of the top `k`; otherwise every document is scored.
-        Either way the answer is the exhaustive one (`prune=False`), to the last bit. By
-        default only big indexes prune: below `_PRUNE_FROM` documents scoring all is as quick.
+        A document's score adds up each part of the query (its terms' weights), then the
+        parts: a part that recurs (a word and its equivalents, from question to question)
+        is one cached row. Pruned (MaxScore): the terms with the longest postings are read
+        only for the documents the other terms reach, as long as what they could add to any
+        other document provably keeps it out of the top `k`; otherwise every document is
+        scored. Either way the answer is the exhaustive one (`prune=False`), to the last
+        bit. By default only big indexes prune: below `_PRUNE_FROM` documents scoring all
+        is as quick.
         """
-        terms, extra = self._ids(query), _docs(bonus)
+        parts, extra = self._ids(query), _docs(bonus)
         if prune or (prune is None and self.size >= _PRUNE_FROM):
-            found = self._pruned(terms, k, prior, extra, bonus_weight)
+            found = self._pruned(parts, k, prior, extra, bonus_weight)
             if found is not None:
                 return found
-        total = self._scored(terms)  # fresh: normalised and added to in place
+        total = self._scored(parts)  # fresh: normalised and added to in place
         best = float(total.max()) if self.size else 0.0
         total /= max(best, 1e-9)
         total += prior
@@ -160,10 +173,30 @@ class FieldIndex:
         order = _top(total, max(k, 1))
         return Ranking(order, total[order], best)
 
-    def _scored(self, terms: list[tuple[int, float]]) -> np.ndarray:
+    def _scored(self, parts: list[Part]) -> np.ndarray:
         total = np.zeros(self.size, dtype=np.float32)
+        for part in parts:
+            if len(part) == 1:  # adding its one term is adding its row: no row to keep
+                self._add(total, part)
+            else:
+                total += self._summed(part)
+        return total
+
+    def _summed(self, part: Part) -> np.ndarray:
+        """A part's row: its terms' weights added up for every document, kept for next time."""
+        row = self._parts.get(part)
+        if row is None:
+            row = self._add(np.zeros(self.size, dtype=np.float32), part)
+            row.flags.writeable = False  # shared by the questions that ask it
+            if len(self._parts) >= self._part_limit:
+                self._parts.clear()  # bounded memory; each row can be summed anew
+            self._parts[part] = row
+        return row
+
+    def _add(self, total: np.ndarray, part: Part) -> np.ndarray:
+        """`total` plus each of the part's terms, in order (in place)."""
         scaled = None  # one buffer for every weighted full row: no N-sized array per term
-        for tid, weight in terms:
+        for tid, weight in part:
             dense = self._dense.get(tid)
             if dense is None:
                 docs, weights = self._row(tid)
@@ -181,7 +214,7 @@ class FieldIndex:
 
     def _pruned(
         self,
-        terms: list[tuple[int, float]],
+        parts: list[Part],
         k: int,
         prior: np.ndarray,
         bonus: np.ndarray,
@@ -189,6 +222,7 @@ class FieldIndex:
     ) -> Ranking | None:
         """`top` reading the long postings only for the documents that could make the top
         `k`; None when no posting is long enough for that to pay."""
+        terms = [term for part in parts for term in part]
         bounds = self._bounds
         length = {t: bounds[t + 1] - bounds[t] for t, _ in terms}
         long = {t for t in length if length[t] * _LONG >= self.size}
@@ -210,11 +244,11 @@ class FieldIndex:
         bound = partial * _MARGIN + skipped * _MARGIN
         # The best score: no document bounded below a score some document has can have it.
         seed = np.array([int(np.argmax(partial))], dtype=np.int64)
-        floor = float(self._scored_for(terms, seed)[0])
+        floor = float(self._scored_for(parts, seed)[0])
         near = np.flatnonzero(bound >= floor)
         if len(near) * _LONG > self.size:
             return None  # the long terms could lift too many: scoring all is quicker
-        lexical = self._scored_for(terms, near)
+        lexical = self._scored_for(parts, near)
         best = max(float(lexical.max()), floor)
         # The k-th best total among those scored so far bounds the top k from below.
         limit = bound / max(best, 1e-9) + prior
@@ -223,7 +257,7 @@ class FieldIndex:
         if len(known) < k:
             known = _union(known, np.argpartition(-limit, k - 1)[:k])
         totals = self._totals(
-            self._scored_for(terms, known), known, best, prior, bonus, bonus_weight
+            self._scored_for(parts, known), known, best, prior, bonus, bonus_weight
         )
         cut = float(np.partition(totals, len(totals) - k)[len(totals) - k]) - _SLACK
         outside = limit >= cut
@@ -231,25 +265,28 @@ class FieldIndex:
         rest = np.flatnonzero(outside)
         if len(rest):
             known = np.concatenate((known, rest))  # each part sorted: `_scored_for` per part
-            more = self._scored_for(terms, rest)
+            more = self._scored_for(parts, rest)
             totals = np.concatenate(
                 (totals, self._totals(more, rest, best, prior, bonus, bonus_weight))
             )
         order = np.lexsort((known, -totals))[:k]
         return Ranking(known[order], totals[order], best, pruned=True)
 
-    def _scored_for(self, terms: list[tuple[int, float]], docs: np.ndarray) -> np.ndarray:
+    def _scored_for(self, parts: list[Part], docs: np.ndarray) -> np.ndarray:
         """`_scored` for the sorted `docs` only: the same additions in the same order, each
         posting searched for the documents rather than read whole."""
         total = np.zeros(len(docs), dtype=np.float32)
-        for tid, weight in terms:
-            row, weights = self._row(tid)
-            if not len(row):
-                continue
-            at = np.minimum(np.searchsorted(row, docs), len(row) - 1)
-            hit = row[at] == docs
-            values = weights[at[hit]]
-            total[hit] += values if weight == 1 else weight * values
+        for part in parts:
+            summed = np.zeros(len(docs), dtype=np.float32)
+            for tid, weight in part:
+                row, weights = self._row(tid)
+                if not len(row):
+                    continue
+                at = np.minimum(np.searchsorted(row, docs), len(row) - 1)
+                hit = row[at] == docs
+                values = weights[at[hit]]
+                summed[hit] += values if weight == 1 else weight * values
+            total += summed
         return total
 
     @staticmethod
