@@ -312,12 +312,13 @@ class SearchIndex:
             if self._area_kind[area] == "service" and area not in self.covered
             for phrase in phrases
         ]
-        found = [
-            self._name_cards[pid]
-            for pid in self._name_matcher.find(parsed.names)
-            if not self._common_name(pid) and not self._narrowed(pid, narrower)
-        ]
-        return distinct(np.concatenate(found)) if found else np.zeros(0, dtype=np.intp)
+        # marked on a row of every card: names a big firm repeats hold thousands of cards,
+        # and sorting them all is slower than marking them
+        held = np.zeros(len(self.cards), dtype=bool)
+        for pid in self._name_matcher.find(parsed.names):
+            if not self._common_name(pid) and not self._narrowed(pid, narrower):
+                held[self._name_cards[pid]] = True
+        return np.flatnonzero(held)
 
     def _narrowed(self, pid: int, narrower: list[set[str]]) -> bool:
         """Whether the name is part of a narrower phrase the question says."""
@@ -504,6 +505,8 @@ class SearchIndex:
         strength = np.array([areas[a] for a in areas], dtype=np.float32)
         # How much each card is about each area, relative to its main area: a card that
         # mentions an area in passing gets little from it, the card about it gets all.
+        if len(rows) == 1:  # the product below, to the bit, without a matrix product's set-up
+            return (self._area_share[rows[0]] * strength[0]) / float(strength[0])
         return (strength @ self._area_share[rows]) / float(strength.sum())
 
     def _covered_areas(self) -> set[str]:

@@ -95,6 +95,9 @@ class FieldIndex:
         if len(present):
             self.ceiling[present] = np.maximum.reduceat(self.weights, self.starts[present])
         self.max_idf = math.log(1 + (size + 0.5) / 0.5)
+        # per term, as Python values: `_pruned` decides from them whether skipping can pay
+        self._long: list[bool] = (counts * _LONG >= size).tolist()
+        self._ceilings: list[float] = self.ceiling.tolist()
         self._dense = self._dense_rows(counts)
         self._parts: dict[Part, np.ndarray] = {}  # a part's summed row, read-only
         self._part_limit = max(1, _PART_BYTES // (4 * max(1, size)))
@@ -223,15 +226,14 @@ class FieldIndex:
         """`top` reading the long postings only for the documents that could make the top
         `k`; None when no posting is long enough for that to pay."""
         terms = [term for part in parts for term in part]
-        bounds = self._bounds
-        length = {t: bounds[t + 1] - bounds[t] for t, _ in terms}
-        long = {t for t in length if length[t] * _LONG >= self.size}
-        if not long or len(long) == len(length):
+        long = {t for t, _ in terms if self._long[t]}
+        if not long or len(long) == len({t for t, _ in terms}):
             return None
         # Some document has a short term's ceiling: unless the long terms together could
         # add less than that, they could lift every document, and skipping them can't pay.
-        skipped = sum(weight * float(self.ceiling[t]) for t, weight in terms if t in long)
-        reached = max(weight * float(self.ceiling[t]) for t, weight in terms if t not in long)
+        ceilings = self._ceilings
+        skipped = sum(weight * ceilings[t] for t, weight in terms if t in long)
+        reached = max(weight * ceilings[t] for t, weight in terms if t not in long)
         if skipped * _MARGIN >= reached:
             return None
         # What any document could score: its exact share from the short postings, and at
