@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from itertools import groupby
 from typing import NamedTuple
 
 import numpy as np
@@ -20,7 +21,7 @@ _GROUPS = 32  # `_top` bounds the k-th best score by the best of each of this ma
 _DENSE = 8  # a posting holding this share of the documents (1/8) is also kept as a full row
 _PART_BYTES = 32 * 2**20  # the summed rows of recent query parts, at most (then they start again)
 
-Part = tuple[tuple[int, float], ...]  # a query part's (term id, weight)s, by term id
+Part = tuple[tuple[int, float], ...]  # a query part's (term id, weight)s, by weight and id
 
 
 class Ranking(NamedTuple):
@@ -133,11 +134,16 @@ class FieldIndex:
         return self._scored(self._ids(query))
 
     def _ids(self, query: Sequence[Mapping[str, float]]) -> list[Part]:
-        """Each part's terms some document has, as (term id, weight) by term id: the order
-        of the additions, so a part's sum is the same whichever question it comes from."""
+        """Each part's terms some document has, as (term id, weight) by weight, then id: the
+        order of the additions, so a part's sum is the same whichever question it is in."""
         ids = self.term_ids
         parts = (
-            tuple(sorted((t, w) for term, w in part.items() if (t := ids.get(term)) is not None))
+            tuple(
+                sorted(
+                    ((t, w) for term, w in part.items() if (t := ids.get(term)) is not None),
+                    key=lambda term: (term[1], term[0]),
+                )
+            )
             for part in query
         )
         return [part for part in parts if part]
@@ -197,18 +203,27 @@ class FieldIndex:
         return row
 
     def _add(self, total: np.ndarray, part: Part) -> np.ndarray:
-        """`total` plus each of the part's terms, in order (in place)."""
-        scaled = None  # one buffer for every weighted full row: no N-sized array per term
-        for tid, weight in part:
-            dense = self._dense.get(tid)
-            if dense is None:
-                docs, weights = self._row(tid)
-                np.add.at(total, docs, weights if weight == 1 else weight * weights)
-            elif weight == 1:
-                total += dense
-            else:
-                scaled = np.multiply(dense, weight, out=scaled)  # as `weight * dense`, to the bit
-                total += scaled
+        """`total` plus the part (in place): the terms of each weight added up, then that sum
+        times the weight, so the glossary's many equivalents cost one add each."""
+        for weight, tids in _by_weight(part):
+            if len(tids) == 1:  # its sum is its row
+                self._add_term(total, tids[0], weight)
+                continue
+            summed = np.zeros(self.size, dtype=np.float32)
+            for tid in tids:
+                self._add_term(summed, tid, 1.0)
+            total += summed if weight == 1 else np.multiply(summed, weight, out=summed)
+        return total
+
+    def _add_term(self, total: np.ndarray, tid: int, weight: float) -> np.ndarray:
+        dense = self._dense.get(tid)
+        if dense is None:
+            docs, weights = self._row(tid)
+            np.add.at(total, docs, weights if weight == 1 else weight * weights)
+        elif weight == 1:
+            total += dense
+        else:
+            total += weight * dense
         return total
 
     def _row(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
@@ -280,14 +295,15 @@ class FieldIndex:
         total = np.zeros(len(docs), dtype=np.float32)
         for part in parts:
             summed = np.zeros(len(docs), dtype=np.float32)
-            for tid, weight in part:
-                row, weights = self._row(tid)
-                if not len(row):
-                    continue
-                at = np.minimum(np.searchsorted(row, docs), len(row) - 1)
-                hit = row[at] == docs
-                values = weights[at[hit]]
-                summed[hit] += values if weight == 1 else weight * values
+            for weight, tids in _by_weight(part):
+                alike = np.zeros(len(docs), dtype=np.float32)
+                for tid in tids:
+                    row, weights = self._row(tid)
+                    if len(row):
+                        at = np.minimum(np.searchsorted(row, docs), len(row) - 1)
+                        hit = row[at] == docs
+                        alike[hit] += weights[at[hit]]
+                summed += alike if weight == 1 else weight * alike
             total += summed
         return total
 
@@ -341,6 +357,11 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
             part, near = part[keep], near[keep]
         return part[np.argsort(-near, kind="stable")][:k]
     return np.argsort(-scores, kind="stable")[:k]
+
+
+def _by_weight(part: Part) -> list[tuple[float, list[int]]]:
+    """A part's terms grouped by weight (a part is ordered by weight)."""
+    return [(w, [t for t, _ in terms]) for w, terms in groupby(part, key=lambda term: term[1])]
 
 
 def _docs(docs: Collection[int] | np.ndarray) -> np.ndarray:
