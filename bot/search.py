@@ -193,7 +193,9 @@ class SearchIndex:
         tokens = card_tokens(self.cards)  # shared with the referral parser's card scorer
         self._known: set[str] = set(tokens.words)
         self._index = FieldIndex(tokens, FIELD_WEIGHTS)
-        self._glossary_matcher, self._glossary_group = glossary.matcher()
+        # each wording filed under its rarest term on the cards, as names are (`_expansions`
+        # sorts what it finds, so the filing changes nothing but the work)
+        self._glossary_matcher, self._glossary_group = glossary.matcher(self._index.frequency)
         self._glossary = glossary
         phrases, self._phrase_area = [], []
         for number, area in enumerate(self.areas):

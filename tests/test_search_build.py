@@ -123,6 +123,9 @@ def test_long_postings_kept_as_full_rows_score_as_the_postings_do() -> None:
         dense, scattered = (i.top([query], 5, prior, {7}, 1.0, False) for i in (index, sparse))
         assert dense.docs.tolist() == scattered.docs.tolist()
         assert dense.scores.tobytes() == scattered.scores.tobytes()  # to the last bit
+        for term in asked:  # a full row and a posting hold the same documents
+            held = [doc for doc in range(len(cards)) if index.contains(term, doc)]
+            assert held == [doc for doc in range(len(cards)) if sparse.contains(term, doc)]
 
 
 def test_a_query_part_kept_scores_as_summed_afresh_and_the_kept_parts_are_bounded(

@@ -327,10 +327,13 @@ class FieldIndex:
         return 0 if tid is None else self._bounds[tid + 1] - self._bounds[tid]
 
     def contains(self, term: str, doc: int) -> bool:
-        posting = self.posting(term)
-        if posting is None:
+        tid = self.term_ids.get(term)
+        if tid is None:
             return False
-        docs = posting[0]  # sorted: one binary search
+        dense = self._dense.get(tid)
+        if dense is not None:  # every weight is positive: a full row is 0 only where it's not
+            return bool(dense[doc])
+        docs = self._row(tid)[0]  # sorted: one binary search
         at = int(np.searchsorted(docs, doc))
         return at < len(docs) and int(docs[at]) == doc
 
