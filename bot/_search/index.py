@@ -39,7 +39,8 @@ class FieldIndex:
 
     Term weights are precomputed per (term, document) and stored term by term in three
     flat arrays (compressed rows: documents int32, weights float32, row starts), so a query
-    costs one vectorised add per query term, whatever the number of documents.
+    costs one vectorised add per query term, whatever the number of documents, and one per
+    part of it already asked (its summed row is kept).
     """
 
     def __init__(self, tokens: CardTokens, weights: Mapping[str, float]):
