@@ -137,7 +137,7 @@ class SearchResult:
 @dataclass
 class _Question:
     terms: list[str]
-    query: dict[str, float]
+    query: list[dict[str, float]]  # weighted terms, in one part per word asked (`_parts`)
     areas: dict[str, float]
     synonyms: dict[str, set[str]] = field(default_factory=dict)  # term -> glossary equivalents
     words: list[tuple[str, str]] = field(default_factory=list)  # (word, its stem), as said
@@ -193,7 +193,9 @@ class SearchIndex:
         tokens = card_tokens(self.cards)  # shared with the referral parser's card scorer
         self._known: set[str] = set(tokens.words)
         self._index = FieldIndex(tokens, FIELD_WEIGHTS)
-        self._glossary_matcher, self._glossary_group = glossary.matcher()
+        # each wording filed under its rarest term on the cards, as names are (`_expansions`
+        # sorts what it finds, so the filing changes nothing but the work)
+        self._glossary_matcher, self._glossary_group = glossary.matcher(self._index.frequency)
         self._glossary = glossary
         phrases, self._phrase_area = [], []
         for number, area in enumerate(self.areas):
@@ -259,17 +261,17 @@ class SearchIndex:
         named = self._named(parsed)
         service = {a: s for a, s in parsed.areas.items() if self._area_kind[a] == "service"}
         internal = max((s for a, s in parsed.areas.items() if a not in service), default=0.0)
-        if internal > max(service.values(), default=0.0) and (parsed.owned or not named):
+        if internal > max(service.values(), default=0.0) and (parsed.owned or not len(named)):
             return SearchResult(question, reason="internal", areas=asked)
         covered = {a: s for a, s in service.items() if a in self.covered}
         prior = _AREA_WEIGHT * self._area_boost(covered)
         ranking = self._index.top(parsed.query, max(limit, 1), prior, named, _NAME_WEIGHT)
-        if ranking.best <= 0 and not named:
+        if ranking.best <= 0 and not len(named):
             reason: Reason = "uncovered" if service and not covered else "weak"
             return SearchResult(question, reason=reason, areas=asked)
         order, scores = ranking.docs.tolist(), ranking.scores  # float32, compared as such
         top = order[0]
-        if not named:
+        if not len(named):
             explained = self._explained(parsed, top)
             others = {a: s for a, s in service.items() if a not in covered}
             uncovered = max(others, key=others.__getitem__, default="")
@@ -293,16 +295,16 @@ class SearchIndex:
                 return SearchResult(question, reason="uncovered", areas=asked)
             if explained < self.evidence_floor:
                 return SearchResult(question, reason="weak", areas=asked)
-        ceiling = 1 + _AREA_WEIGHT + _NAME_WEIGHT * bool(named)
+        ceiling = 1 + _AREA_WEIGHT + _NAME_WEIGHT * bool(len(named))
         head = float(scores[0])
         matches = [
             Match(self.cards[i], round(min(1.0, float(score) / ceiling), 3))
             for i, score in zip(order[:limit], scores[:limit], strict=False)
-            if score > 0 and (i == top or i in named or score >= _OTHER_MATCH * head)
+            if score > 0 and (i == top or score >= _OTHER_MATCH * head or _holds(named, i))
         ]
         return SearchResult(question, matches=matches, areas=asked)
 
-    def _named(self, parsed: _Question) -> set[int]:
+    def _named(self, parsed: _Question) -> np.ndarray:
         """Cards whose title or an alias the question says (in any order, any spelling),
         unless the question says more precisely an area no card covers ('conveyancing'
         names a card, 'residential conveyancing' may be what the firm doesn't do)."""
@@ -312,13 +314,20 @@ class SearchIndex:
             if self._area_kind[area] == "service" and area not in self.covered
             for phrase in phrases
         ]
-        found: set[int] = set()
+        # marked on a row of every card: names a big firm repeats hold thousands of cards,
+        # and sorting them all is slower than marking them
+        held = np.zeros(len(self.cards), dtype=bool)
         for pid in self._name_matcher.find(parsed.names):
-            name = {stem(w) for w in self._name_words[pid]}
-            if self._common_name(pid) or any(name < phrase for phrase in narrower):
-                continue
-            found.update(self._name_cards[pid])
-        return found
+            if not self._common_name(pid) and not self._narrowed(pid, narrower):
+                held[self._name_cards[pid]] = True
+        return np.flatnonzero(held)
+
+    def _narrowed(self, pid: int, narrower: list[set[str]]) -> bool:
+        """Whether the name is part of a narrower phrase the question says."""
+        if not narrower:
+            return False
+        name = {stem(w) for w in self._name_words[pid]}
+        return any(name < phrase for phrase in narrower)
 
     def _common_name(self, pid: int) -> bool:
         """A one-word name that is a common English word ('property', 'planning') says too
@@ -402,8 +411,9 @@ class SearchIndex:
             area_phrases[area].append(phrase)
         mine = bool(OWNERSHIP.intersection(said)) and not _CLIENT_WORDS.intersection(said)
         phrases = dict(area_phrases)
+        parts = _parts(query, stems, synonyms)
         return _Question(
-            stems, query, areas, synonyms, kept, dict(area_terms), names, mine, verbs, phrases
+            stems, parts, areas, synonyms, kept, dict(area_terms), names, mine, verbs, phrases
         )
 
     def _proper_nouns(self, question: str) -> set[str]:
@@ -497,6 +507,8 @@ class SearchIndex:
         strength = np.array([areas[a] for a in areas], dtype=np.float32)
         # How much each card is about each area, relative to its main area: a card that
         # mentions an area in passing gets little from it, the card about it gets all.
+        if len(rows) == 1:  # the product below, to the bit, without a matrix product's set-up
+            return (self._area_share[rows[0]] * strength[0]) / float(strength[0])
         return (strength @ self._area_share[rows]) / float(strength.sum())
 
     def _covered_areas(self) -> set[str]:
@@ -701,6 +713,28 @@ def _spelled_clients(clients: Sequence[ClientRecord]) -> list[tuple[str, ClientR
     ]
 
 
+def _parts(
+    query: dict[str, float], stems: list[str], synonyms: dict[str, set[str]]
+) -> list[dict[str, float]]:
+    """The query in one part per word asked: its stem, its glossary equivalents and its
+    relatives, each term in the first part that has it. A word's part recurs from question
+    to question, so the index keeps its sum rather than adding its terms every time."""
+    parts: list[dict[str, float]] = []
+    claimed: set[str] = set()
+    for term in dict.fromkeys(stems):
+        part = {t: query[t] for t in (term, *synonyms.get(term, ())) if t not in claimed}
+        claimed.update(part)
+        parts.append(part)
+    rest = {t: w for t, w in query.items() if t not in claimed}  # none, as built: kept whole
+    return [*parts, rest] if rest else parts
+
+
+def _holds(docs: np.ndarray, doc: int) -> bool:
+    """Whether the sorted `docs` hold `doc` (one binary search)."""
+    at = int(np.searchsorted(docs, doc))
+    return at < len(docs) and int(docs[at]) == doc
+
+
 def _intentions(said: list[str]) -> list[str]:
     """Drop the verbs of intention: 'planning to sign' is about signing, not planning."""
     return [
@@ -715,7 +749,7 @@ _INTENT = frozenset("planning plans plan planned hoping trying going intending a
 
 def _name_matcher(
     cards: Sequence[Card], frequency: Callable[[str], int]
-) -> tuple[PhraseMatcher, list[list[int]], list[tuple[str, ...]], dict[str, str]]:
+) -> tuple[PhraseMatcher, list[np.ndarray], list[tuple[str, ...]], dict[str, str]]:
     """Every distinct title and alias as phrases of stems, for each phrase the cards that
     have it and the name's words, and the names written as one word ('buyout' for
     'buy-out', and 'buyout' itself), so that a question writing two words as one, or one
@@ -731,7 +765,7 @@ def _name_matcher(
             for form in forms:
                 by_phrase.setdefault(form, (said, []))[1].append(number)
     phrases = list(by_phrase)
-    holders = [sorted(set(by_phrase[p][1])) for p in phrases]
+    holders = [distinct(np.asarray(by_phrase[p][1], dtype=np.intp)) for p in phrases]
     # each name filed under its rarest term on the cards: a question's common word ('law')
     # then checks few names, however many cards say it
     matcher = PhraseMatcher(phrases, rarity=frequency)

@@ -93,14 +93,15 @@ def test_the_pruned_top_k_is_the_exhaustive_top_k(seed: int) -> None:
         asked = rng.sample(common, rng.randint(1, 3)) + [
             f"w{rng.randint(12, 2999)}x" for _ in range(rng.randint(0, 4))
         ]
-        query = {term: rng.choice((1.0, 1.0, 0.5, 0.35)) for term in asked}
+        weights = {term: rng.choice((1.0, 1.0, 0.5, 0.35)) for term in asked}
+        query = _split(weights, rng)
         prior = np.zeros(len(cards), dtype=np.float32)
         some = rng.sample(range(len(cards)), rng.randint(0, 200))
         prior[some] = 0.8 * np.asarray([rng.random() for _ in some], dtype=np.float32)
         bonus = set(rng.sample(range(len(cards)), rng.randint(0, 2)))
         for k in (1, 3, 10):
             fast = index.top(query, k, prior, bonus, 1.0, prune=True)
-            slow = index.top(query, k, prior, bonus, 1.0, prune=False)
+            slow = index.top(query, k, prior, bonus, 1.0, prune=False)  # parts kept after k=1
             assert fast.docs.tolist() == slow.docs.tolist()
             assert fast.scores.tobytes() == slow.scores.tobytes()  # to the last bit
             assert fast.best == slow.best
@@ -119,6 +120,33 @@ def test_long_postings_kept_as_full_rows_score_as_the_postings_do() -> None:
         asked = rng.sample([f"w{n}x" for n in range(12)], 2) + [f"w{rng.randint(12, 2999)}x"]
         query = {term: rng.choice((1.0, 0.5, 0.35)) for term in asked}
         prior = np.zeros(len(cards), dtype=np.float32)
-        dense, scattered = (i.top(query, 5, prior, {7}, 1.0, prune=False) for i in (index, sparse))
+        dense, scattered = (i.top([query], 5, prior, {7}, 1.0, False) for i in (index, sparse))
         assert dense.docs.tolist() == scattered.docs.tolist()
         assert dense.scores.tobytes() == scattered.scores.tobytes()  # to the last bit
+        for term in asked:  # a full row and a posting hold the same documents
+            held = [doc for doc in range(len(cards)) if index.contains(term, doc)]
+            assert held == [doc for doc in range(len(cards)) if sparse.contains(term, doc)]
+
+
+def test_a_query_part_kept_scores_as_summed_afresh_and_the_kept_parts_are_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("bot._search.index._PART_BYTES", 3 * 4 * 600)  # three rows of 600
+    rng = random.Random(4)
+    index = FieldIndex(tokens.card_tokens(_firm(600, 4)), FIELD_WEIGHTS)
+    words = [f"w{n}x" for n in range(12)] + [f"w{n}x" for n in range(12, 40)]
+    asked = [_split({t: rng.choice((1.0, 0.5, 0.35)) for t in rng.sample(words, 5)}, rng)]
+    asked += [asked[0]] * 3 + [_split({t: 1.0 for t in rng.sample(words, 4)}, rng)]
+    for query in asked * 4:
+        kept = index.scores(query)
+        index._parts.clear()
+        assert kept.tobytes() == index.scores(query).tobytes()  # to the last bit
+        assert 0 < len(index._parts) <= 3
+
+
+def _split(weights: dict[str, float], rng: random.Random) -> list[dict[str, float]]:
+    """A query's weighted terms in one to three parts, as a question's words split them."""
+    parts: list[dict[str, float]] = [{} for _ in range(rng.randint(1, 3))]
+    for term, weight in weights.items():
+        rng.choice(parts)[term] = weight
+    return parts

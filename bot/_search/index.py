@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from itertools import groupby
 from typing import NamedTuple
 
 import numpy as np
@@ -16,7 +17,11 @@ _PRUNE_FROM = 5_000  # documents: below this, scoring them all is as quick
 _LONG = 16  # a posting holding this share of the documents (1/16) is worth skipping
 _MARGIN = 1 + 1e-4  # float32 sums may round up a little: bounds are taken this much larger
 _SLACK = 1e-4
+_GROUPS = 32  # `_top` bounds the k-th best score by the best of each of this many columns
 _DENSE = 8  # a posting holding this share of the documents (1/8) is also kept as a full row
+_PART_BYTES = 32 * 2**20  # the summed rows of recent query parts, at most (then they start again)
+
+Part = tuple[tuple[int, float], ...]  # a query part's (term id, weight)s, by weight and id
 
 
 class Ranking(NamedTuple):
@@ -34,7 +39,8 @@ class FieldIndex:
 
     Term weights are precomputed per (term, document) and stored term by term in three
     flat arrays (compressed rows: documents int32, weights float32, row starts), so a query
-    costs one vectorised add per query term, whatever the number of documents.
+    costs one vectorised add per query term, whatever the number of documents, and one per
+    part of it already asked (its summed row is kept).
     """
 
     def __init__(self, tokens: CardTokens, weights: Mapping[str, float]):
@@ -80,6 +86,9 @@ class FieldIndex:
         idf = np.log(1 + (size - counts + 0.5) / (counts + 0.5))
         self.weights = (np.repeat(idf, counts) * tf * (K1 + 1) / (K1 + tf)).astype(np.float32)
         self.starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+        # ...and as Python ints: a question slices a posting per term, and a numpy scalar
+        # index costs several times a list's
+        self._bounds: list[int] = self.starts.tolist()
         present = np.flatnonzero(counts)
         self.term_ids = {tokens.stems[t]: int(t) for t in present}
         self.idf = idf
@@ -88,7 +97,12 @@ class FieldIndex:
         if len(present):
             self.ceiling[present] = np.maximum.reduceat(self.weights, self.starts[present])
         self.max_idf = math.log(1 + (size + 0.5) / 0.5)
+        # per term, as Python values: `_pruned` decides from them whether skipping can pay
+        self._long: list[bool] = (counts * _LONG >= size).tolist()
+        self._ceilings: list[float] = self.ceiling.tolist()
         self._dense = self._dense_rows(counts)
+        self._parts: dict[Part, np.ndarray] = {}  # a part's summed row, read-only
+        self._part_limit = max(1, _PART_BYTES // (4 * max(1, size)))
 
     def _dense_rows(self, counts: np.ndarray) -> dict[int, np.ndarray]:
         """The long postings as full rows (zero where a document hasn't the term): adding a
@@ -114,85 +128,128 @@ class FieldIndex:
         tid = self.term_ids.get(term)
         if tid is None:
             return None
-        lo, hi = self.starts[tid], self.starts[tid + 1]
-        return self.docs[lo:hi], self.weights[lo:hi]
+        return self._row(tid)
 
-    def scores(self, query: Mapping[str, float]) -> np.ndarray:
-        """BM25F score of every document for weighted query terms."""
-        total = np.zeros(self.size, dtype=np.float32)
-        for term, weight in query.items():
-            posting = self.posting(term)
-            if posting is not None:
-                # `add.at` adds in one pass (numpy ≥ 1.25): a third of `total[docs] += ...`
-                # at 20,000 cards, where a question's terms reach most of them
-                np.add.at(total, posting[0], posting[1] if weight == 1 else weight * posting[1])
-        return total
+    def scores(self, query: Sequence[Mapping[str, float]]) -> np.ndarray:
+        """BM25F score of every document for a query in parts of weighted terms."""
+        return self._scored(self._ids(query))
+
+    def _ids(self, query: Sequence[Mapping[str, float]]) -> list[Part]:
+        """Each part's terms some document has, as (term id, weight) by weight, then id: the
+        order of the additions, so a part's sum is the same whichever question it is in."""
+        ids = self.term_ids
+        parts = (
+            tuple(
+                sorted(
+                    ((t, w) for term, w in part.items() if (t := ids.get(term)) is not None),
+                    key=lambda term: (term[1], term[0]),
+                )
+            )
+            for part in query
+        )
+        return [part for part in parts if part]
 
     def top(
         self,
-        query: Mapping[str, float],
+        query: Sequence[Mapping[str, float]],
         k: int,
         prior: np.ndarray,
-        bonus: Collection[int] = (),
+        bonus: Collection[int] | np.ndarray = (),
         bonus_weight: float = 0.0,
         prune: bool | None = None,
     ) -> Ranking:
         """The `k` best documents for `score / best score + prior`, plus `bonus_weight` for
         the documents in `bonus`: best first, earlier documents winning ties.
 
-        Pruned (MaxScore): the terms with the longest postings are read only for the
-        documents the other terms reach, as long as what they could add to any other
-        document provably keeps it out of the top `k`; otherwise every document is scored.
-        Either way the answer is the exhaustive one (`prune=False`), to the last bit. By
-        default only big indexes prune: below `_PRUNE_FROM` documents scoring all is as quick.
+        A document's score adds up each part of the query (its terms' weights), then the
+        parts: a part that recurs (a word and its equivalents, from question to question)
+        is one cached row. Pruned (MaxScore): the terms with the longest postings are read
+        only for the documents the other terms reach, as long as what they could add to any
+        other document provably keeps it out of the top `k`; otherwise every document is
+        scored. Either way the answer is the exhaustive one (`prune=False`), to the last
+        bit. By default only big indexes prune: below `_PRUNE_FROM` documents scoring all
+        is as quick.
         """
-        terms = [(t, w) for term, w in query.items() if (t := self.term_ids.get(term)) is not None]
+        parts, extra = self._ids(query), _docs(bonus)
         if prune or (prune is None and self.size >= _PRUNE_FROM):
-            found = self._pruned(terms, k, prior, bonus, bonus_weight)
+            found = self._pruned(parts, k, prior, extra, bonus_weight)
             if found is not None:
                 return found
-        total = self._scored(terms)  # fresh: normalised and added to in place
+        total = self._scored(parts)  # fresh: normalised and added to in place
         best = float(total.max()) if self.size else 0.0
         total /= max(best, 1e-9)
         total += prior
-        if len(bonus):
-            total[np.fromiter(bonus, dtype=np.intp, count=len(bonus))] += bonus_weight
+        total[extra] += bonus_weight
         order = _top(total, max(k, 1))
         return Ranking(order, total[order], best)
 
-    def _scored(self, terms: list[tuple[int, float]]) -> np.ndarray:
+    def _scored(self, parts: list[Part]) -> np.ndarray:
         total = np.zeros(self.size, dtype=np.float32)
-        for tid, weight in terms:
-            dense = self._dense.get(tid)
-            if dense is not None:
-                total += dense if weight == 1 else weight * dense
+        for part in parts:
+            if len(part) == 1:  # adding its one term is adding its row: no row to keep
+                self._add(total, part)
+            else:
+                total += self._summed(part)
+        return total
+
+    def _summed(self, part: Part) -> np.ndarray:
+        """A part's row: its terms' weights added up for every document, kept for next time."""
+        row = self._parts.get(part)
+        if row is None:
+            row = self._add(np.zeros(self.size, dtype=np.float32), part)
+            row.flags.writeable = False  # shared by the questions that ask it
+            if len(self._parts) >= self._part_limit:
+                self._parts.clear()  # bounded memory; each row can be summed anew
+            self._parts[part] = row
+        return row
+
+    def _add(self, total: np.ndarray, part: Part) -> np.ndarray:
+        """`total` plus the part (in place): the terms of each weight added up, then that sum
+        times the weight, so the glossary's many equivalents cost one add each."""
+        for weight, tids in _by_weight(part):
+            if len(tids) == 1:  # its sum is its row
+                self._add_term(total, tids[0], weight)
                 continue
+            summed = np.zeros(self.size, dtype=np.float32)
+            for tid in tids:
+                self._add_term(summed, tid, 1.0)
+            total += summed if weight == 1 else np.multiply(summed, weight, out=summed)
+        return total
+
+    def _add_term(self, total: np.ndarray, tid: int, weight: float) -> np.ndarray:
+        dense = self._dense.get(tid)
+        if dense is None:
             docs, weights = self._row(tid)
             np.add.at(total, docs, weights if weight == 1 else weight * weights)
+        elif weight == 1:
+            total += dense
+        else:
+            total += weight * dense
         return total
 
     def _row(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.starts[tid], self.starts[tid + 1]
+        lo, hi = self._bounds[tid], self._bounds[tid + 1]
         return self.docs[lo:hi], self.weights[lo:hi]
 
     def _pruned(
         self,
-        terms: list[tuple[int, float]],
+        parts: list[Part],
         k: int,
         prior: np.ndarray,
-        bonus: Collection[int],
+        bonus: np.ndarray,
         bonus_weight: float,
     ) -> Ranking | None:
         """`top` reading the long postings only for the documents that could make the top
         `k`; None when no posting is long enough for that to pay."""
-        length = {t: int(self.starts[t + 1] - self.starts[t]) for t, _ in terms}
-        long = {t for t in length if length[t] * _LONG >= self.size}
-        if not long or len(long) == len(length):
+        terms = [term for part in parts for term in part]
+        long = {t for t, _ in terms if self._long[t]}
+        if not long or len(long) == len({t for t, _ in terms}):
             return None
         # Some document has a short term's ceiling: unless the long terms together could
         # add less than that, they could lift every document, and skipping them can't pay.
-        skipped = sum(weight * float(self.ceiling[t]) for t, weight in terms if t in long)
-        reached = max(weight * float(self.ceiling[t]) for t, weight in terms if t not in long)
+        ceilings = self._ceilings
+        skipped = sum(weight * ceilings[t] for t, weight in terms if t in long)
+        reached = max(weight * ceilings[t] for t, weight in terms if t not in long)
         if skipped * _MARGIN >= reached:
             return None
         # What any document could score: its exact share from the short postings, and at
@@ -205,21 +262,20 @@ class FieldIndex:
         bound = partial * _MARGIN + skipped * _MARGIN
         # The best score: no document bounded below a score some document has can have it.
         seed = np.array([int(np.argmax(partial))], dtype=np.int64)
-        floor = float(self._scored_for(terms, seed)[0])
+        floor = float(self._scored_for(parts, seed)[0])
         near = np.flatnonzero(bound >= floor)
         if len(near) * _LONG > self.size:
             return None  # the long terms could lift too many: scoring all is quicker
-        lexical = self._scored_for(terms, near)
+        lexical = self._scored_for(parts, near)
         best = max(float(lexical.max()), floor)
         # The k-th best total among those scored so far bounds the top k from below.
         limit = bound / max(best, 1e-9) + prior
-        if len(bonus):
-            limit[list(bonus)] += bonus_weight
-        known = _union(near, np.fromiter(bonus, dtype=np.int64, count=len(bonus)))
+        limit[bonus] += bonus_weight
+        known = _union(near, bonus)
         if len(known) < k:
             known = _union(known, np.argpartition(-limit, k - 1)[:k])
         totals = self._totals(
-            self._scored_for(terms, known), known, best, prior, bonus, bonus_weight
+            self._scored_for(parts, known), known, best, prior, bonus, bonus_weight
         )
         cut = float(np.partition(totals, len(totals) - k)[len(totals) - k]) - _SLACK
         outside = limit >= cut
@@ -227,25 +283,29 @@ class FieldIndex:
         rest = np.flatnonzero(outside)
         if len(rest):
             known = np.concatenate((known, rest))  # each part sorted: `_scored_for` per part
-            more = self._scored_for(terms, rest)
+            more = self._scored_for(parts, rest)
             totals = np.concatenate(
                 (totals, self._totals(more, rest, best, prior, bonus, bonus_weight))
             )
         order = np.lexsort((known, -totals))[:k]
         return Ranking(known[order], totals[order], best, pruned=True)
 
-    def _scored_for(self, terms: list[tuple[int, float]], docs: np.ndarray) -> np.ndarray:
+    def _scored_for(self, parts: list[Part], docs: np.ndarray) -> np.ndarray:
         """`_scored` for the sorted `docs` only: the same additions in the same order, each
         posting searched for the documents rather than read whole."""
         total = np.zeros(len(docs), dtype=np.float32)
-        for tid, weight in terms:
-            row, weights = self._row(tid)
-            if not len(row):
-                continue
-            at = np.minimum(np.searchsorted(row, docs), len(row) - 1)
-            hit = row[at] == docs
-            values = weights[at[hit]]
-            total[hit] += values if weight == 1 else weight * values
+        for part in parts:
+            summed = np.zeros(len(docs), dtype=np.float32)
+            for weight, tids in _by_weight(part):
+                alike = np.zeros(len(docs), dtype=np.float32)
+                for tid in tids:
+                    row, weights = self._row(tid)
+                    if len(row):
+                        at = np.minimum(np.searchsorted(row, docs), len(row) - 1)
+                        hit = row[at] == docs
+                        alike[hit] += weights[at[hit]]
+                summed += alike if weight == 1 else weight * alike
+            total += summed
         return total
 
     @staticmethod
@@ -254,24 +314,27 @@ class FieldIndex:
         docs: np.ndarray,
         best: float,
         prior: np.ndarray,
-        bonus: Collection[int],
+        bonus: np.ndarray,
         bonus_weight: float,
     ) -> np.ndarray:
         total = lexical / best + prior[docs]
         if len(bonus):
-            total[np.isin(docs, list(bonus))] += bonus_weight
+            total[np.isin(docs, bonus)] += bonus_weight
         return total
 
     def frequency(self, term: str) -> int:
         """How many documents have the term."""
         tid = self.term_ids.get(term)
-        return 0 if tid is None else int(self.starts[tid + 1] - self.starts[tid])
+        return 0 if tid is None else self._bounds[tid + 1] - self._bounds[tid]
 
     def contains(self, term: str, doc: int) -> bool:
-        posting = self.posting(term)
-        if posting is None:
+        tid = self.term_ids.get(term)
+        if tid is None:
             return False
-        docs = posting[0]  # sorted: one binary search
+        dense = self._dense.get(tid)
+        if dense is not None:  # every weight is positive: a full row is 0 only where it's not
+            return bool(dense[doc])
+        docs = self._row(tid)[0]  # sorted: one binary search
         at = int(np.searchsorted(docs, doc))
         return at < len(docs) and int(docs[at]) == doc
 
@@ -283,11 +346,33 @@ class FieldIndex:
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
     """Indices of the `k` best scores, best first (earlier documents win ties)."""
-    if k < len(scores):
-        cut = np.partition(scores, len(scores) - k)[len(scores) - k]  # the k-th best value
-        part = np.nonzero(scores >= cut)[0]  # every tie at the cut, so order stays stable
-        return part[np.argsort(-scores[part], kind="stable")][:k]
+    if k * _GROUPS < len(scores):
+        # Split into `_GROUPS` rows; each column's best is a score some document has, so the
+        # k-th best of those bounds the k-th best score from below: only the few documents
+        # at or above it are partitioned (reducing down the rows is one contiguous pass).
+        width = len(scores) // _GROUPS
+        peaks = scores[: width * _GROUPS].reshape(_GROUPS, width).max(axis=0)
+        floor = np.partition(peaks, width - k)[width - k]
+        part = np.flatnonzero(scores >= floor)
+        near = scores[part]
+        if k < len(part):
+            cut = np.partition(near, len(part) - k)[len(part) - k]  # the k-th best value
+            keep = near >= cut  # every tie at the cut, so order stays stable
+            part, near = part[keep], near[keep]
+        return part[np.argsort(-near, kind="stable")][:k]
     return np.argsort(-scores, kind="stable")[:k]
+
+
+def _by_weight(part: Part) -> list[tuple[float, list[int]]]:
+    """A part's terms grouped by weight (a part is ordered by weight)."""
+    return [(w, [t for t, _ in terms]) for w, terms in groupby(part, key=lambda term: term[1])]
+
+
+def _docs(docs: Collection[int] | np.ndarray) -> np.ndarray:
+    """Document numbers as an index array (an array is taken as it is)."""
+    if isinstance(docs, np.ndarray):
+        return docs
+    return np.fromiter(docs, dtype=np.intp, count=len(docs))
 
 
 def _union(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -26,16 +26,17 @@ class PhraseMatcher:
         rarity: Callable[[str], float] | None = None,
     ):
         self.phrases: list[tuple[str, ...]] = []
-        self._terms: list[frozenset[str]] = []  # each phrase's terms, for one subset test
-        self._by_term: dict[str, list[int]] = defaultdict(list)
+        # each phrase as (id, its terms for one subset test, the phrase), by one of its terms
+        self._by_term: dict[str, list[tuple[int, frozenset[str], tuple[str, ...]]]] = defaultdict(
+            list
+        )
         # A phrase needs all its terms, so it is enough to look it up by one of them: the
         # rarest keeps the candidates few (by default the longest, usually the rarest).
         rank = rarity or (lambda term: -len(term))
         for phrase in phrases:
             pid = len(self.phrases)
             self.phrases.append(phrase)
-            self._terms.append(frozenset(phrase))
-            self._by_term[min(phrase, key=rank)].append(pid)
+            self._by_term[min(phrase, key=rank)].append((pid, frozenset(phrase), phrase))
 
     def find(self, text_terms: Sequence[str]) -> set[int]:
         """Ids of the phrases that occur in `text_terms`."""
@@ -45,9 +46,9 @@ class PhraseMatcher:
         found: set[int] = set()
         present = set(positions)
         for term in present & self._by_term.keys():
-            for pid in self._by_term[term]:
+            for pid, terms, phrase in self._by_term[term]:
                 # most candidates lack a term: one subset test in C rules them out
-                if self._terms[pid] <= present and self._near(self.phrases[pid], positions):
+                if terms <= present and (len(phrase) == 1 or self._near(phrase, positions)):
                     found.add(pid)
         return found
 
@@ -77,14 +78,17 @@ class Glossary:
             self.groups.append(phrases)
             self.words.update(w for p in [term, *synonyms] for w in words(p))
 
-    def matcher(self) -> tuple[PhraseMatcher, list[int]]:
-        """A matcher over every wording, and for each phrase id the group it belongs to."""
+    def matcher(
+        self, rarity: Callable[[str], float] | None = None
+    ) -> tuple[PhraseMatcher, list[int]]:
+        """A matcher over every wording (filed by `rarity`, as `PhraseMatcher`), and for
+        each phrase id the group it belongs to."""
         phrases, owner = [], []
         for gid, group in enumerate(self.groups):
             for phrase in group:
                 phrases.append(phrase)
                 owner.append(gid)
-        return PhraseMatcher(phrases), owner
+        return PhraseMatcher(phrases, rarity), owner
 
 
 @dataclass(frozen=True)
