@@ -301,7 +301,6 @@ class Delivery:
     resumed: bool = True
     next_decision: int = 0
     since: datetime | None = None  # when the item was received: no send of it is older
-    writes: GroupCommit | None = None  # the worker's group commit, for the send records
     let_go: Callable[[], None] | None = None  # gives back the item's place in the worker
 
 
@@ -361,13 +360,6 @@ async def _went_out(keyed: Keyed, key: str, since: datetime | None) -> bool:
 async def _record(delivery: Delivery, seq: int) -> None:
     delivery.sent.add(seq)
     try:
-        if delivery.writes is not None:
-            # The worker's group commit writes ahead of the turns waiting for the write
-            # lock: a record of its own queued behind them for up to a second, and the
-            # window below was as wide.
-            write = partial(_add_sent, item_id=delivery.item_id, seq=seq)
-            await asyncio.wrap_future(delivery.writes.submit(write))
-            return
         # Threads of their own: queued behind other blocking work in the loop's default
         # executor, a record would commit later, and the window below would be wider.
         loop = asyncio.get_running_loop()
@@ -400,13 +392,12 @@ def delivering(
     *,
     resumed: bool = True,
     since: datetime | None = None,
-    writes: GroupCommit | None = None,
     let_go: Callable[[], None] | None = None,
 ) -> Iterator[None]:
     """Sends inside this block belong to inbox item `item_id` (none if it is None).
     `resumed` False: the item was stored just now, so no attempt has sent or decided yet.
     `since`: when the item was received (where a keyed send looks for itself).
-    `writes`: where the send records are written; `let_go`: what `answered` calls."""
+    `let_go`: what `answered` calls (gives the item's place in its worker back)."""
     if item_id is None:
         yield
         return
@@ -414,7 +405,7 @@ def delivering(
         sent = _sent(store, item_id)
     moment = _aware(since) if since is not None else None
     delivery = Delivery(store, item_id, sent, resumed=resumed, since=moment)
-    delivery.writes, delivery.let_go = writes, let_go
+    delivery.let_go = let_go
     token = _current.set(delivery)
     try:
         yield
@@ -423,7 +414,10 @@ def delivering(
 
 
 def _record_send(store: Store, item_id: int, seq: int) -> None:
-    with store.write() as session:
+    # Priority: behind the turns waiting for SQLite's write lock, a record waited up to a
+    # second under load, and the at-least-once window was as wide. In a transaction of
+    # its own, not the group commit's: queued behind a burst's receipts, it was wider.
+    with store.write(priority=True) as session:
         _add_sent(session, item_id, seq)
 
 
@@ -449,11 +443,11 @@ class Worker:
     the claims of every item in hand. `stop` stops taking work, waits for what is in hand
     and gives back what never started.
 
-    Each delivery received, each send made and each item done is written through one
-    `GroupCommit`: what queues while a transaction commits is written in the next, so a
-    burst costs a few transactions, not three per delivery, and none waits behind the
-    turns for the write lock. A send's record matters most: the time until it commits is
-    the window in which a crash makes the send go out twice.
+    Each delivery received and each item done is written through one `GroupCommit`: what
+    queues while a transaction commits is written in the next, so a burst costs a few
+    transactions, not two per delivery. A send's record is not: it is written the moment
+    the platform has accepted the send, in a priority transaction of its own, because the
+    time until it commits is the window in which a crash makes the send go out twice.
 
     `concurrency` bounds the items in hand, not the CPU: an item waiting for Slack (a
     slow response_url) holds a place here but no thread, so the caller sizes its own
@@ -606,7 +600,6 @@ class Worker:
                 sent,
                 resumed=resumed,
                 since=item.received_at,
-                writes=self.writes,
                 let_go=let_go,
             ):
                 await self.process(item)

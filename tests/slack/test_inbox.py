@@ -263,20 +263,3 @@ async def test_a_notice_held_up_in_slack_does_not_hold_up_the_next_answer(
         for task in list(worker._tasks):  # the held post would wait for ever
             task.cancel()
         await asyncio.gather(*worker._tasks, return_exceptions=True)
-
-
-async def test_each_send_is_recorded_through_the_group_commit(
-    slack: SlackDriver, probe: Probe
-) -> None:
-    probe.replies = [Reply("noted"), Reply("heads up", to_person=SAM)]
-    before = slack.channel.worker.writes.batches
-
-    await slack.dm("probe")
-
-    with slack.channel.ctx.store.read() as session:
-        [item] = session.exec(select(InboxItem))
-        sent = session.exec(select(InboxSent.seq).where(InboxSent.item_id == item.id)).all()
-    assert sorted(sent) == [0, 1] and item.done_at is not None
-    # the item stored, its two sends recorded and its end: one after the other, so four
-    # group commits (a record in a transaction of its own would not be one of them)
-    assert slack.channel.worker.writes.batches - before == 4
