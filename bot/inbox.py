@@ -144,6 +144,7 @@ def _stored(
 
 
 _INSERT = insert(InboxItem).returning(col(InboxItem.id))
+_INSERT_SENT = insert(InboxSent)
 _FINISH = (
     update(InboxItem)
     .where(col(InboxItem.id) == bindparam("item"), col(InboxItem.claimed_by) == bindparam("by"))
@@ -300,6 +301,7 @@ class Delivery:
     resumed: bool = True
     next_decision: int = 0
     since: datetime | None = None  # when the item was received: no send of it is older
+    let_go: Callable[[], None] | None = None  # gives back the item's place in the worker
 
 
 @dataclass(frozen=True)
@@ -362,8 +364,19 @@ async def _record(delivery: Delivery, seq: int) -> None:
         # executor, a record would commit later, and the window below would be wider.
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(_RECORDS, _record_send, delivery.store, delivery.item_id, seq)
+    except IntegrityError:
+        pass  # recorded by an earlier attempt
     except Exception as exc:  # sent but not recorded: the at-least-once window
         log_failure(log, "inbox send not recorded", exc)
+
+
+def answered() -> None:
+    """The person who asked has their answer: the rest of the item being processed (the
+    notices to other people, whose channels may be paced for seconds) goes on without
+    holding one of the worker's places, so it holds up no one else's answer."""
+    delivery = _current.get()
+    if delivery is not None and delivery.let_go is not None:
+        delivery.let_go()
 
 
 def current() -> Delivery | None:
@@ -379,17 +392,21 @@ def delivering(
     *,
     resumed: bool = True,
     since: datetime | None = None,
+    let_go: Callable[[], None] | None = None,
 ) -> Iterator[None]:
     """Sends inside this block belong to inbox item `item_id` (none if it is None).
     `resumed` False: the item was stored just now, so no attempt has sent or decided yet.
-    `since`: when the item was received (where a keyed send looks for itself)."""
+    `since`: when the item was received (where a keyed send looks for itself).
+    `let_go`: what `answered` calls (gives the item's place in its worker back)."""
     if item_id is None:
         yield
         return
     if sent is None:
         sent = _sent(store, item_id)
     moment = _aware(since) if since is not None else None
-    token = _current.set(Delivery(store, item_id, sent, resumed=resumed, since=moment))
+    delivery = Delivery(store, item_id, sent, resumed=resumed, since=moment)
+    delivery.let_go = let_go
+    token = _current.set(delivery)
     try:
         yield
     finally:
@@ -397,11 +414,16 @@ def delivering(
 
 
 def _record_send(store: Store, item_id: int, seq: int) -> None:
-    try:
-        with store.write() as session:
-            session.add(InboxSent(item_id=item_id, seq=seq))
-    except IntegrityError:
-        pass  # recorded by an earlier attempt
+    # Priority: behind the turns waiting for SQLite's write lock, a record waited up to a
+    # second under load, and the at-least-once window was as wide. In a transaction of
+    # its own, not the group commit's: queued behind a burst's receipts, it was wider.
+    with store.write(priority=True) as session:
+        _add_sent(session, item_id, seq)
+
+
+def _add_sent(session: Session, item_id: int, seq: int) -> None:
+    """Record a send (IntegrityError if an earlier attempt recorded it)."""
+    session.connection().execute(_INSERT_SENT, {"item_id": item_id, "seq": seq})
 
 
 def _sent(store: Store, item_id: int) -> set[int]:
@@ -424,12 +446,14 @@ class Worker:
     Each delivery received and each item done is written through one `GroupCommit`: what
     queues while a transaction commits is written in the next, so a burst costs a few
     transactions, not two per delivery. A send's record is not: it is written the moment
-    the platform has accepted the send, in a transaction of its own, because the time
-    until it commits is the window in which a crash makes the send go out twice.
+    the platform has accepted the send, in a priority transaction of its own, because the
+    time until it commits is the window in which a crash makes the send go out twice.
 
     `concurrency` bounds the items in hand, not the CPU: an item waiting for Slack (a
-    paced post, a slow response_url) holds a place here but no thread, so the caller sizes
-    its own thread pool to the store and this bound a few times larger (`in_hand`).
+    slow response_url) holds a place here but no thread, so the caller sizes its own
+    thread pool to the store and this bound a few times larger (`in_hand`). Once the
+    person who asked has their answer (`answered`), the item gives its place back: its
+    notices to others, paced in busy channels, hold up no one's answer.
     """
 
     def __init__(
@@ -537,19 +561,30 @@ class Worker:
     async def _run(self, item_id: int) -> None:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.concurrency)
+        slots, held = self._slots, [False]
+
+        def let_go() -> None:  # once: at `answered`, or when the item ends
+            if held[0]:
+                held[0] = False
+                slots.release()
+
         try:
-            async with self._slots:
-                if self._stopping:
-                    self._skipped.add(item_id)
-                    return
-                self._started.add(item_id)
-                await self._attempt(item_id, self._fresh.pop(item_id, None))
+            await slots.acquire()
+            held[0] = True
+            if self._stopping:
+                self._skipped.add(item_id)
+                return
+            self._started.add(item_id)
+            await self._attempt(item_id, self._fresh.pop(item_id, None), let_go)
         finally:
+            let_go()
             self._queued.discard(item_id)
             self._started.discard(item_id)
             self._fresh.pop(item_id, None)
 
-    async def _attempt(self, item_id: int, fresh: InboxItem | None) -> None:
+    async def _attempt(
+        self, item_id: int, fresh: InboxItem | None, let_go: Callable[[], None] | None = None
+    ) -> None:
         try:
             item, sent = await self._take(item_id, fresh)
         except Exception as exc:  # the database is down: the poller tries again later
@@ -559,7 +594,14 @@ class Worker:
             return  # done, or another worker holds it
         try:
             resumed = item is not fresh
-            with delivering(self.store, item_id, sent, resumed=resumed, since=item.received_at):
+            with delivering(
+                self.store,
+                item_id,
+                sent,
+                resumed=resumed,
+                since=item.received_at,
+                let_go=let_go,
+            ):
                 await self.process(item)
             await self._write(partial(_finish, item_id=item_id, worker=self.name, now=self.clock()))
         except Exception as exc:

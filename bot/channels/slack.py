@@ -12,7 +12,8 @@ written to the durable inbox with its delivery claim (`bot.inbox`; 503 if the da
 cannot take it, so Slack retries), then acknowledged; the inbox worker does the work (the
 domain is synchronous and runs in worker threads) and each post is recorded so a resumed
 item does not post twice. Web API 429s wait for `Retry-After`, 5xx back off, and channel
-posts are paced to ~1 per second.
+posts are paced to ~1 per second per channel (short bursts allowed), the answer to the
+person who asked before the notices to others.
 Nothing here logs a token, a message text or a referral detail.
 """
 
@@ -24,7 +25,7 @@ import json
 import logging
 import re
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -129,6 +130,7 @@ SERVER_ERROR_RETRIES = 3
 VIEW_ACK_BUDGET = 2.0  # seconds to try answering a modal submit inline (Slack allows 3)
 OPTIONS_BUDGET = 2.5  # seconds to find a menu's options (Slack shows none after 3)
 DRAIN_SECONDS = 10.0
+PACE_BURST = 3  # posts a channel may take at once (Slack: "short bursts >1 allowed")
 SEND_EVENT = "crossbot_send"  # the metadata event type that carries a post's send key
 HISTORY_PAGE = 200  # messages per conversations.history page when a resumed post looks
 HISTORY_PAGES = 5  # at most this many pages: a burst's channel is a DM, a few messages
@@ -210,10 +212,12 @@ def retry_handlers(backoff: RetryIntervalCalculator | None = None) -> list[Async
 
 
 class Pacer:
-    """Spaces posts to one channel `interval` seconds apart (Slack allows ~1 per second).
+    """Paces posts to each channel as Slack asks: about one a second, short bursts allowed.
 
-    Each post reserves the next free slot of its channel, so concurrent senders queue up
-    fairly; other channels never wait. `clock` and `sleep` are injectable for tests.
+    A token bucket per channel: `burst` posts at once, then one every `interval` seconds.
+    A post that finds its channel's bucket empty queues; an answer (`answer=True`: the
+    person is waiting for it) goes before the notices queued there, which keep their
+    order. Other channels never wait. `clock` and `sleep` are injectable for tests.
     """
 
     def __init__(
@@ -221,20 +225,80 @@ class Pacer:
         interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        burst: int = PACE_BURST,
     ) -> None:
         self.interval = interval
         self.clock = clock
         self.sleep = sleep
-        self._next: dict[str, float] = {}
+        self.burst = max(1, burst)
+        self._lanes: dict[str, _Lane] = {}
 
-    async def wait(self, channel: str) -> None:
+    async def wait(self, channel: str, answer: bool = False) -> None:
+        """Return when a post to `channel` may go out."""
         now = self.clock()
-        slot = max(now, self._next.get(channel, now))
-        self._next[channel] = slot + self.interval
-        if len(self._next) > 10_000:  # forget channels that are free again
-            self._next = {c: t for c, t in self._next.items() if t > now}
-        if slot > now:
-            await self.sleep(slot - now)
+        lane = self._lanes.get(channel)
+        if lane is None:
+            if len(self._lanes) >= 10_000:  # forget channels that are free again
+                self._lanes = {c: q for c, q in self._lanes.items() if q.busy(now)}
+            lane = self._lanes[channel] = _Lane(now)
+        if not lane.queued() and self._take(lane, now):
+            return
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        (lane.answers if answer else lane.others).append(turn)
+        if lane.server is None:
+            lane.server = asyncio.ensure_future(self._serve(lane))
+        await turn
+
+    def _take(self, lane: _Lane, now: float) -> bool:
+        """Take a token from `lane`'s bucket if it has one."""
+        if now < self._ready(lane):
+            return False
+        lane.due = max(lane.due, now) + self.interval
+        return True
+
+    def _ready(self, lane: _Lane) -> float:
+        """When `lane`'s bucket next holds a token (`due` less the burst's allowance)."""
+        return lane.due - (self.burst - 1) * self.interval
+
+    async def _serve(self, lane: _Lane) -> None:
+        """Let the queued posts of one channel go, one per token, answers first."""
+        try:
+            while lane.queued():
+                delay = self._ready(lane) - self.clock()
+                if delay > 0:
+                    await self.sleep(delay)
+                    continue
+                turn = lane.next()
+                if turn is not None and self._take(lane, self.clock()):
+                    turn.set_result(None)
+        finally:
+            lane.server = None
+
+
+@dataclass(eq=False)
+class _Lane:
+    """One channel's bucket (`due`: when it would be empty again at one post per interval
+    without bursts) and the posts queued for it."""
+
+    due: float
+    answers: deque[asyncio.Future[None]] = field(default_factory=deque)
+    others: deque[asyncio.Future[None]] = field(default_factory=deque)
+    server: asyncio.Future[None] | None = None
+
+    def queued(self) -> bool:
+        return bool(self.answers or self.others)
+
+    def busy(self, now: float) -> bool:
+        return self.queued() or self.due > now
+
+    def next(self) -> asyncio.Future[None] | None:
+        """The next waiting post (an answer first), skipping those given up on."""
+        for queue in (self.answers, self.others):
+            while queue:
+                turn = queue.popleft()
+                if not turn.done():
+                    return turn
+        return None
 
 
 class DeliveryFailed(Exception):
@@ -316,21 +380,29 @@ class SlackMessenger:
         await self.send(await self.dm_channel(user), [reply])
 
     # --- sending -----------------------------------------------------------------------
-    async def send(self, channel: str, replies: list[Reply], thread_ts: str | None = None) -> None:
-        """Post replies as one message (more if over 50 blocks), then upload their charts."""
+    async def send(
+        self,
+        channel: str,
+        replies: list[Reply],
+        thread_ts: str | None = None,
+        *,
+        answer: bool = False,
+    ) -> None:
+        """Post replies as one message (more if over 50 blocks), then upload their charts.
+        `answer`: the person is waiting for these, so they go before paced notices."""
         replies = [self.form_as_button(r) if r.form else r for r in replies]
         shown = [r for r in replies if r.text or r.facts or r.buttons]
         if shown:
             for blocks in message_blocks(shown, self.stash):
-                await self._post_message(channel, fallback_text(shown), blocks, thread_ts)
-        await self.upload_images(channel, replies, thread_ts)
+                await self._post_message(channel, fallback_text(shown), blocks, thread_ts, answer)
+        await self.upload_images(channel, replies, thread_ts, answer=answer)
 
     async def _post_message(
-        self, channel: str, text: str, blocks: list[Any], thread_ts: str | None
+        self, channel: str, text: str, blocks: list[Any], thread_ts: str | None, answer: bool
     ) -> None:
         """chat.postMessage; a payload Slack still refuses as too big is replaced by a
         plain notice saying so, instead of vanishing."""
-        await self.pacer.wait(channel)
+        await self.pacer.wait(channel, answer)
         try:
             await inbox.once(
                 self.client.chat_postMessage,
@@ -378,11 +450,16 @@ class SlackMessenger:
         return False
 
     async def upload_images(
-        self, channel: str, replies: list[Reply], thread_ts: str | None = None
+        self,
+        channel: str,
+        replies: list[Reply],
+        thread_ts: str | None = None,
+        *,
+        answer: bool = False,
     ) -> None:
         for reply in replies:
             if reply.image:
-                await self.pacer.wait(channel)
+                await self.pacer.wait(channel, answer)
                 await inbox.once(
                     self.client.files_upload_v2,
                     channel=channel,
@@ -1053,6 +1130,7 @@ class SlackChannel:
         here for anyone who could not be reached."""
         here = [r for r in replies if not (r.to_person or r.to_channel)]
         await self._answer_here(here, where)
+        inbox.answered()
         if len(here) < len(replies):
             elsewhere = [r for r in replies if r.to_person or r.to_channel]
             notices = await deliver_elsewhere(elsewhere, self.messenger)
@@ -1071,7 +1149,7 @@ class SlackChannel:
             public = [r for r in rest if where.is_im or not r.private]
             private = [r for r in rest if not (where.is_im or not r.private)]
         if public:
-            await self.messenger.send(where.channel, public, where.thread_ts)
+            await self.messenger.send(where.channel, public, where.thread_ts, answer=True)
         if private:
             await self._send_private(private, where)
 
@@ -1082,11 +1160,13 @@ class SlackChannel:
             try:
                 await self.messenger.respond(where.response_url, shown)
             except DeliveryFailed:  # the URL expired (30 minutes, 5 uses): say it in the DM
-                await self.messenger.send(await self.messenger.dm_channel(where.user), shown)
+                dm = await self.messenger.dm_channel(where.user)
+                await self.messenger.send(dm, shown, answer=True)
         elif shown:
             await self.messenger.ephemeral(where.channel, where.user, shown, where.thread_ts)
         if any(r.image for r in replies):  # an ephemeral message cannot hold a file
-            await self.messenger.upload_images(await self.messenger.dm_channel(where.user), replies)
+            dm = await self.messenger.dm_channel(where.user)
+            await self.messenger.upload_images(dm, replies, answer=True)
 
     async def _open_modal(self, reply: Reply, where: Where) -> bool:
         """Open a form as a modal if this interaction still has its (single-use) trigger."""
@@ -1134,7 +1214,7 @@ class SlackChannel:
         sorry = Reply(render("error"), kind="error", private=True)
         try:
             if where.is_im and not where.ephemeral_only:
-                await self.messenger.send(where.channel, [sorry], where.thread_ts)
+                await self.messenger.send(where.channel, [sorry], where.thread_ts, answer=True)
             else:
                 await self._send_private([sorry], where)
         except Exception as exc:  # Slack itself is unreachable; nothing more to do

@@ -15,7 +15,10 @@ from bot.channels import slack as slack_channel
 from bot.context import Context
 from bot.messages import Button, Form, FormInput, Reply
 from bot.store.models import InboxItem, InboxSent, utcnow
-from tests.slack.conftest import PRIYA_DM, PRIYA_ID, Probe, SlackDriver, sign
+from tests.slack.conftest import ADMIN_ID, PRIYA_DM, PRIYA_ID, SAM, SAM_ID, Probe, SlackDriver, sign
+
+ADMIN_DM, SAM_DM = "D" + ADMIN_ID.lstrip("U"), "D" + SAM_ID.lstrip("U")
+POST = "chat.postMessage"
 
 
 def _dm_body(slack: SlackDriver, text_: str, event_id: str) -> str:
@@ -229,3 +232,34 @@ async def test_shutdown_gives_back_what_never_started(slack: SlackDriver) -> Non
     finished = [i for i in ids if rows[i].done_at is not None]
     assert finished and left == len(ids) - len(finished)
     assert all(rows[i].claimed_by is None for i in ids if i not in finished)  # free for others
+
+
+async def test_a_notice_held_up_in_slack_does_not_hold_up_the_next_answer(
+    slack: SlackDriver, probe: Probe
+) -> None:
+    """Once the person who asked has their answer, the item's notices to others (paced,
+    or slow) give back its place: with one place, the next person is still answered."""
+    worker = slack.channel.worker
+    worker.concurrency = 1
+    worker._slots = None
+    probe.replies = [Reply("noted"), Reply("heads up", to_person=SAM)]
+    slack.fake.hold("chat.postMessage", nth=2)  # the notice to Sam: never answered
+    try:
+        assert await _post_raw(slack, _dm_body(slack, "probe", "EvHeld")) == 200
+        await asyncio.wait_for(slack.fake.held.wait(), timeout=10)
+
+        event = {"type": "message", "channel_type": "im", "channel": ADMIN_DM}
+        event |= {"user": ADMIN_ID, "text": "probe", "ts": "1700000100.000002"}
+        assert await _post_raw(slack, slack.event_body(event, "EvNext")) == 200
+        for _ in range(500):
+            if ADMIN_DM in [p["channel"] for p in slack.fake.of("chat.postMessage")]:
+                break
+            await asyncio.sleep(0.01)
+
+        posts = [(c.params["channel"], c.status) for c in slack.fake.calls if c.method == POST]
+        # Priya's answer; the notice to Sam, held; Alex's answer all the same
+        assert posts[:3] == [(PRIYA_DM, 200), (SAM_DM, 0), (ADMIN_DM, 200)]
+    finally:
+        for task in list(worker._tasks):  # the held post would wait for ever
+            task.cancel()
+        await asyncio.gather(*worker._tasks, return_exceptions=True)

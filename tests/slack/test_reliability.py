@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -159,16 +160,34 @@ async def test_the_messenger_reports_unknown_channels_as_unreachable(
     assert [p["channel"] for p in slack.fake.of("chat.postMessage")] == [PRIYA_DM]
 
 
-async def test_the_pacer_spaces_posts_per_channel() -> None:
+async def test_the_pacer_allows_a_short_burst_then_one_post_a_second_per_channel() -> None:
     pacer = FakePacer()
+    burst = slack_channel.PACE_BURST
 
-    for channel in ["C1", "C1", "C2", "C1"]:
+    for channel in ["C1"] * burst + ["C2"] + ["C1"] * 2:
         await pacer.wait(channel)
 
-    assert pacer.slept == [1.0, 1.0]  # C1's second and third posts; C2 never waits
+    assert pacer.slept == [1.0, 1.0]  # C1's posts past the burst; C2 never waits
     pacer.now += 5
-    await pacer.wait("C1")
-    assert pacer.slept == [1.0, 1.0]  # a quiet channel is free again
+    for _ in range(burst):
+        await pacer.wait("C1")
+    assert pacer.slept == [1.0, 1.0]  # a quiet channel has its whole burst again
+
+
+async def test_an_answer_goes_before_the_notices_queued_in_its_channel() -> None:
+    pacer = FakePacer()
+    order: list[str] = []
+
+    async def post(name: str, answer: bool = False) -> None:
+        await pacer.wait("D1", answer)
+        order.append(name)
+
+    for _ in range(slack_channel.PACE_BURST):
+        await pacer.wait("D1")  # the burst is spent
+    await asyncio.gather(post("notice 1"), post("notice 2"), post("answer", answer=True))
+
+    assert order == ["answer", "notice 1", "notice 2"]
+    assert pacer.slept == [1.0, 1.0, 1.0]  # still one post a second
 
 
 async def test_the_server_mounts_slack_when_configured(
@@ -242,14 +261,11 @@ async def test_a_standalone_messenger_sends_without_a_server(
         Context(ctx.store, slack_settings), pacer=pacer
     )
 
-    await messenger.post("CDIGEST", Reply("This week's wins"))
-    await messenger.post("CDIGEST", Reply("…and a spotlight"))
+    wins = [f"Win {n}" for n in range(slack_channel.PACE_BURST + 1)]
+    for win in wins:
+        await messenger.post("CDIGEST", Reply(win))
     await messenger.dm(PRIYA, Reply("A nudge"))
 
     posts = [(p["channel"], p["text"]) for p in fake.of("chat.postMessage")]
-    assert posts == [
-        ("CDIGEST", "This week's wins"),
-        ("CDIGEST", "…and a spotlight"),
-        (PRIYA_DM, "A nudge"),
-    ]
-    assert pacer.slept == [1.0]  # the digest channel's second post waited its turn
+    assert posts == [("CDIGEST", win) for win in wins] + [(PRIYA_DM, "A nudge")]
+    assert pacer.slept == [1.0]  # the digest channel's post past the burst waited its turn
