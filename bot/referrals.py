@@ -498,8 +498,8 @@ def create(
     )
     session.add(referral)
     session.flush()
+    current = view(session, referral)  # first: its people are then at hand for the points
     event = _append(session, referral, referrer, None, "new", now, new.note.strip())
-    current = view(session, referral)
     notices = [_to_receiver(current)]
     if current.owner and current.owner.id not in (referrer.id, receiver.id):
         notices.append(_to_owner(current, asks_owner))
@@ -571,8 +571,8 @@ def move(
         referral.reason = reason.strip()
     session.add(referral)
     text = (reason or note).strip()
+    current = view(session, referral)  # first: its people are then at hand for the points
     event = _append(session, referral, actor, from_status, to_status, now, text)
-    current = view(session, referral)
     notices = [
         Reply(
             render("referral_status_notice", r=current, actor=actor, before=from_status),

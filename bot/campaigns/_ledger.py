@@ -10,11 +10,12 @@ ledger; an admin's reversal is a compensating row.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, Executable, String, cast, func, literal, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.campaigns._lifecycle import is_participant, running_campaign
@@ -139,6 +140,15 @@ def point_key(campaign_id: int, source: str, person_id: int, kind: str) -> str:
     return f"{campaign_id}:{source}:{person_id}:{kind}"
 
 
+@cache
+def _insert_award(dialect: str) -> Executable:
+    """One ledger row unless its key is taken (a replay, or a concurrent writer that took
+    it first): one statement, no savepoint, built once so SQLAlchemy compiles it once."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = PointEvent.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
+
+
 def _award(
     session: Session,
     campaign: Campaign,
@@ -153,13 +163,10 @@ def _award(
     assert campaign.id is not None and person.id is not None
     if points <= 0 or not is_participant(campaign, person):
         return None
-    key = point_key(campaign.id, source, person.id, kind)
-    if _key_taken(session, key):
-        return None  # a replay: this event already scored
     if _over_daily_cap(session, campaign, rules, person.id, kind, now):
         return None
     award = PointEvent(
-        key=key,
+        key=point_key(campaign.id, source, person.id, kind),
         campaign_id=campaign.id,
         person_id=person.id,
         team=person.team,
@@ -169,13 +176,10 @@ def _award(
         source=source,
         at=now,
     )
-    try:
-        # A savepoint: a concurrent writer that took the key first costs only this row.
-        with session.begin_nested():
-            session.add(award)
-    except IntegrityError:
-        return None
-    return award
+    row = award.model_dump(exclude={"id"})
+    statement = _insert_award(session.get_bind().dialect.name)
+    award.id = session.connection().execute(statement, row).scalar()
+    return award if award.id is not None else None  # None: the key was taken
 
 
 def _over_daily_cap(
@@ -251,15 +255,16 @@ def _is_duplicate(
     return earlier is not None
 
 
-def _pair_referral_ids(session: Session, a: int, b: int) -> list[int]:
-    rows = session.exec(
-        select(Referral.id).where(
-            or_(
-                (col(Referral.referrer_id) == a) & (col(Referral.receiver_id) == b),
-                (col(Referral.referrer_id) == b) & (col(Referral.receiver_id) == a),
-            )
-        )
+def _between(a: int, b: int) -> ColumnElement[bool]:
+    """Referrals from either of two people to the other."""
+    return or_(
+        (col(Referral.referrer_id) == a) & (col(Referral.receiver_id) == b),
+        (col(Referral.referrer_id) == b) & (col(Referral.receiver_id) == a),
     )
+
+
+def _pair_referral_ids(session: Session, a: int, b: int) -> list[int]:
+    rows = session.exec(select(Referral.id).where(_between(a, b)))
     return [r for r in rows if r is not None]
 
 
@@ -269,26 +274,25 @@ def _pair_capped(
     cap = rules.get("pair_cap")
     if cap is None:
         return False
-    ids = _pair_referral_ids(session, referral.referrer_id, referral.receiver_id)
-    sources = [f"referral:{i}" for i in ids if i != referral.id]
-    if not sources:
-        return False
+    # One statement: whether this referral scored already, and how many of the pair's
+    # other referrals did (their ledger sources, "referral:<id>", built in SQL).
+    a, b = referral.referrer_id, referral.receiver_id
+    others = select(literal("referral:") + cast(Referral.id, String)).where(
+        _between(a, b), Referral.id != referral.id
+    )
+    scored_in = PointEvent.campaign_id == campaign.id, PointEvent.points > 0
     mine = f"referral:{referral.id}"
-    already = session.exec(
-        select(PointEvent.id).where(
-            PointEvent.campaign_id == campaign.id, PointEvent.source == mine, PointEvent.points > 0
-        )
-    ).first()
-    if already is not None:
-        return False  # this referral is within the cap already; its later steps score
-    scored = session.exec(
-        select(func.count(func.distinct(PointEvent.source))).where(
-            PointEvent.campaign_id == campaign.id,
-            col(PointEvent.source).in_(sources),
-            PointEvent.points > 0,
-        )
+    already = select(PointEvent.id).where(PointEvent.source == mine, *scored_in).exists()
+    scored = select(func.count(func.distinct(PointEvent.source))).where(
+        col(PointEvent.source).in_(others), *scored_in
+    )
+    any_other = select(Referral.id).where(_between(a, b), Referral.id != referral.id).exists()
+    within, count, paired = session.exec(
+        select(already, scored.scalar_subquery(), any_other)  # type: ignore[call-overload]
     ).one()
-    return int(scored) >= int(cap)
+    if not paired or within:
+        return False  # this referral is within the cap already; its later steps score
+    return int(count) >= int(cap)
 
 
 def _flag_reciprocal(
@@ -303,17 +307,19 @@ def _flag_reciprocal(
     threshold = rules.get("reciprocal_flag_at")
     if not threshold or referrer.id is None or receiver.id is None or referrer.id == receiver.id:
         return
-    counts = {}
-    for a, b in ((referrer.id, receiver.id), (receiver.id, referrer.id)):
-        counts[(a, b)] = session.exec(
-            select(func.count(col(Referral.id))).where(
-                Referral.referrer_id == a,
-                Referral.receiver_id == b,
-                Referral.created_at >= campaign.starts_at,
-                Referral.created_at < campaign.ends_at,
-            )
-        ).one()
-    if min(counts.values()) < int(threshold):
+    # Both directions counted in one statement.
+    pair = (col(Referral.referrer_id) == referrer.id) & (col(Referral.receiver_id) == receiver.id)
+    back = (col(Referral.referrer_id) == receiver.id) & (col(Referral.receiver_id) == referrer.id)
+    there, back_again = session.exec(
+        select(
+            func.count(col(Referral.id)).filter(pair), func.count(col(Referral.id)).filter(back)
+        ).where(
+            or_(pair, back),
+            Referral.created_at >= campaign.starts_at,
+            Referral.created_at < campaign.ends_at,
+        )
+    ).one()
+    if min(there, back_again) < int(threshold):
         return
     low, high = sorted((referrer.id, receiver.id))
     for admin in admins(session):
