@@ -525,18 +525,24 @@ def _yes_or_no(
     return None  # something else entirely: let the other handlers answer it
 
 
-def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
+def _save(turn: Turn, ctx: Context, me: Person, draft: Draft | None) -> list[Reply]:
+    """Save the draft; with none given (the Confirm button), the draft waiting for it is
+    read in the same transaction as the save (one transaction, and a second press finds
+    the flow already ended)."""
     assert me.id is not None
-    new = draft.to_new()
     try:
         with ctx.store.write() as session:
+            if draft is None:
+                draft = _waiting_for_confirmation(session, me, turn)
+            if draft is None:
+                return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
             outcome = referrals.create(
-                session, me, new, ctx.now(), owner_consent=ctx.settings.owner_consent
+                session, me, draft.to_new(), ctx.now(), owner_consent=ctx.settings.owner_consent
             )
             state.clear(session, me.id, turn.conversation)
             saved = referrals.current_view(session, outcome)
     except ReferralError as error:
-        if error.code == "duplicate":
+        if error.code == "duplicate" and draft is not None:
             return _confirm_or_duplicate(turn, ctx, me, draft)
         return [_error_reply(error)]
     mine = Reply(
@@ -545,6 +551,14 @@ def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
         kind="referral_saved",
     )
     return [mine, *outcome.notices]
+
+
+def _waiting_for_confirmation(session: Session, me: Person, turn: Turn) -> Draft | None:
+    assert me.id is not None
+    pending = state.load(session, me.id, turn.conversation)
+    if pending is None or pending.flow != FLOW or pending.step != "confirm":
+        return None
+    return Draft.from_dict(pending.data)
 
 
 # -- buttons of the flow -----------------------------------------------------------------
@@ -558,10 +572,7 @@ def _pending(ctx: Context, me: Person, turn: Turn) -> DialogState | None:
 
 
 def _on_confirm(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
-    pending = _pending(ctx, me, turn)
-    if pending is None or pending.step != "confirm":
-        return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-    return _save(turn, ctx, me, Draft.from_dict(pending.data))
+    return _save(turn, ctx, me, None)
 
 
 def _edit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
