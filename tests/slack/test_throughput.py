@@ -26,11 +26,11 @@ from tests.slack.conftest import PRIYA, PRIYA_DM, PRIYA_ID, SAM, SlackDriver, se
 
 # Statements a turn may make once the speaker has been welcomed (SQLite, sample firm).
 WHO_DOES_BUDGET = 6  # read the state; write the question asked and the follow-up context
-REFERRAL_SENTENCE_BUDGET = 8  # state; client (by name, alias), duplicates; the draft kept
-# Confirm, in one transaction: read the draft; lock the referrer, look for a double press, the receiver, the
-# client and a duplicate; insert the referral and its event; the campaign's points; the
-# receiver's and owner's names and the card title, once, for the answer and the notices;
-# end the flow in one statement.
+REFERRAL_SENTENCE_BUDGET = 7  # state; client (by name, alias), duplicates; the draft kept
+# Confirm, in one transaction: read the draft; lock the referrer, look for a double press,
+# the receiver, the client and a duplicate; insert the referral and its event; the
+# campaign's points; the receiver's and owner's names and the card title, once, for the
+# answer and the notices; end the flow in one statement.
 CONFIRM_BUDGET = 13
 # Accept: lock and move the referral, append its event, the campaign's points, then the
 # client, the people and the card, read once for the answer and the notices.
