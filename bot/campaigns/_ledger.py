@@ -10,11 +10,12 @@ ledger; an admin's reversal is a compensating row.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Executable, String, bindparam, cast, func, literal, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.campaigns._lifecycle import is_participant, running_campaign
@@ -139,6 +140,15 @@ def point_key(campaign_id: int, source: str, person_id: int, kind: str) -> str:
     return f"{campaign_id}:{source}:{person_id}:{kind}"
 
 
+@cache
+def _insert_award(dialect: str) -> Executable:
+    """One ledger row unless its key is taken (a replay, or a concurrent writer that took
+    it first): one statement, no savepoint, built once so SQLAlchemy compiles it once."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = PointEvent.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
+
+
 def _award(
     session: Session,
     campaign: Campaign,
@@ -153,13 +163,10 @@ def _award(
     assert campaign.id is not None and person.id is not None
     if points <= 0 or not is_participant(campaign, person):
         return None
-    key = point_key(campaign.id, source, person.id, kind)
-    if _key_taken(session, key):
-        return None  # a replay: this event already scored
     if _over_daily_cap(session, campaign, rules, person.id, kind, now):
         return None
     award = PointEvent(
-        key=key,
+        key=point_key(campaign.id, source, person.id, kind),
         campaign_id=campaign.id,
         person_id=person.id,
         team=person.team,
@@ -169,13 +176,22 @@ def _award(
         source=source,
         at=now,
     )
-    try:
-        # A savepoint: a concurrent writer that took the key first costs only this row.
-        with session.begin_nested():
-            session.add(award)
-    except IntegrityError:
-        return None
-    return award
+    row = award.model_dump(exclude={"id"})
+    statement = _insert_award(session.get_bind().dialect.name)
+    award.id = session.connection().execute(statement, row).scalar()
+    return award if award.id is not None else None  # None: the key was taken
+
+
+# The statements every award runs, built once at import: SQLAlchemy then neither rebuilds
+# them nor works out their cache keys per turn.
+_DAY_COUNT = select(func.count(col(PointEvent.id))).where(
+    PointEvent.campaign_id == bindparam("campaign"),
+    PointEvent.person_id == bindparam("person"),
+    PointEvent.kind == bindparam("kind"),
+    PointEvent.points > 0,
+    PointEvent.at >= bindparam("start"),
+    PointEvent.at < bindparam("end"),
+)
 
 
 def _over_daily_cap(
@@ -190,16 +206,8 @@ def _over_daily_cap(
     if cap is None:
         return False
     start, end = day_bounds(now, get_settings_zone())
-    count = session.exec(
-        select(func.count(col(PointEvent.id))).where(
-            PointEvent.campaign_id == campaign.id,
-            PointEvent.person_id == person_id,
-            PointEvent.kind == kind,
-            PointEvent.points > 0,
-            PointEvent.at >= start,
-            PointEvent.at < end,
-        )
-    ).one()
+    values = {"campaign": campaign.id, "person": person_id, "kind": kind}
+    count = session.exec(_DAY_COUNT, params={**values, "start": start, "end": end}).one()
     return int(count) >= int(cap)
 
 
@@ -228,39 +236,58 @@ def _blocked(
     return _pair_capped(session, campaign, rules, referral)
 
 
+_EARLIER = select(Referral.id).where(
+    Referral.client_id == bindparam("client"),
+    col(Referral.id) < bindparam("referral"),
+    Referral.created_at >= bindparam("since"),
+    col(Referral.status).not_in(_NOT_DUPLICATE_OF),
+)
+_EARLIER_FOR_CARD = _EARLIER.where(Referral.card_id == bindparam("target"))
+_EARLIER_FOR_TEAM = _EARLIER.where(Referral.receiver_team == bindparam("target"))
+
+
 def _is_duplicate(
     session: Session, rules: dict[str, Any], referral: Referral, receiver_team: str
 ) -> bool:
     """An earlier live referral of the same client to the same service or team."""
     since = referral.created_at - timedelta(days=int(rules.get("duplicate_window_days", 90)))
-    same_target = (
-        Referral.card_id == referral.card_id
-        if referral.card_id
-        else Referral.receiver_team == receiver_team
-    )
-    earlier = session.exec(
-        select(Referral.id).where(
-            Referral.client_id == referral.client_id,
-            Referral.id != referral.id,
-            col(Referral.id) < (referral.id or 0),
-            Referral.created_at >= since,
-            col(Referral.status).not_in(_NOT_DUPLICATE_OF),
-            same_target,
-        )
-    ).first()
-    return earlier is not None
+    query = _EARLIER_FOR_CARD if referral.card_id else _EARLIER_FOR_TEAM
+    values = {"client": referral.client_id, "referral": referral.id or 0, "since": since}
+    target = referral.card_id or receiver_team
+    return session.exec(query, params={**values, "target": target}).first() is not None
+
+
+# Referrals from one of two people (`a`, `b`) to the other, and either way.
+_A_TO_B = (col(Referral.referrer_id) == bindparam("a")) & (
+    col(Referral.receiver_id) == bindparam("b")
+)
+_B_TO_A = (col(Referral.referrer_id) == bindparam("b")) & (
+    col(Referral.receiver_id) == bindparam("a")
+)
+_BETWEEN = or_(_A_TO_B, _B_TO_A)
 
 
 def _pair_referral_ids(session: Session, a: int, b: int) -> list[int]:
-    rows = session.exec(
-        select(Referral.id).where(
-            or_(
-                (col(Referral.referrer_id) == a) & (col(Referral.receiver_id) == b),
-                (col(Referral.referrer_id) == b) & (col(Referral.receiver_id) == a),
-            )
-        )
-    )
+    rows = session.exec(select(Referral.id).where(_BETWEEN), params={"a": a, "b": b})
     return [r for r in rows if r is not None]
+
+
+def _pair_cap_statement() -> Any:
+    """Whether this referral scored already, whether the pair made others, and how many of
+    those scored (their ledger sources, "referral:<id>", built in SQL): one statement."""
+    others = select(Referral.id).where(_BETWEEN, Referral.id != bindparam("referral"))
+    scored_in = (PointEvent.campaign_id == bindparam("campaign"), PointEvent.points > 0)
+    sources = select(literal("referral:") + cast(Referral.id, String)).where(
+        _BETWEEN, Referral.id != bindparam("referral")
+    )
+    already = select(PointEvent.id).where(PointEvent.source == bindparam("mine"), *scored_in)
+    scored = select(func.count(func.distinct(PointEvent.source))).where(
+        col(PointEvent.source).in_(sources), *scored_in
+    )
+    return select(already.exists(), others.exists(), scored.scalar_subquery())
+
+
+_PAIR_CAP = _pair_cap_statement()
 
 
 def _pair_capped(
@@ -269,26 +296,21 @@ def _pair_capped(
     cap = rules.get("pair_cap")
     if cap is None:
         return False
-    ids = _pair_referral_ids(session, referral.referrer_id, referral.receiver_id)
-    sources = [f"referral:{i}" for i in ids if i != referral.id]
-    if not sources:
-        return False
-    mine = f"referral:{referral.id}"
-    already = session.exec(
-        select(PointEvent.id).where(
-            PointEvent.campaign_id == campaign.id, PointEvent.source == mine, PointEvent.points > 0
-        )
-    ).first()
-    if already is not None:
+    values = {"a": referral.referrer_id, "b": referral.receiver_id, "campaign": campaign.id}
+    mine = {"referral": referral.id, "mine": f"referral:{referral.id}"}
+    within, paired, count = session.exec(_PAIR_CAP, params={**values, **mine}).one()
+    if within or not paired:
         return False  # this referral is within the cap already; its later steps score
-    scored = session.exec(
-        select(func.count(func.distinct(PointEvent.source))).where(
-            PointEvent.campaign_id == campaign.id,
-            col(PointEvent.source).in_(sources),
-            PointEvent.points > 0,
-        )
-    ).one()
-    return int(scored) >= int(cap)
+    return int(count) >= int(cap)
+
+
+_RECIPROCAL = select(
+    func.count(col(Referral.id)).filter(_A_TO_B), func.count(col(Referral.id)).filter(_B_TO_A)
+).where(
+    _BETWEEN,
+    Referral.created_at >= bindparam("starts"),
+    Referral.created_at < bindparam("ends"),
+)
 
 
 def _flag_reciprocal(
@@ -303,17 +325,10 @@ def _flag_reciprocal(
     threshold = rules.get("reciprocal_flag_at")
     if not threshold or referrer.id is None or receiver.id is None or referrer.id == receiver.id:
         return
-    counts = {}
-    for a, b in ((referrer.id, receiver.id), (receiver.id, referrer.id)):
-        counts[(a, b)] = session.exec(
-            select(func.count(col(Referral.id))).where(
-                Referral.referrer_id == a,
-                Referral.receiver_id == b,
-                Referral.created_at >= campaign.starts_at,
-                Referral.created_at < campaign.ends_at,
-            )
-        ).one()
-    if min(counts.values()) < int(threshold):
+    values = {"a": referrer.id, "b": receiver.id}
+    window = {"starts": campaign.starts_at, "ends": campaign.ends_at}
+    there, back_again = session.exec(_RECIPROCAL, params={**values, **window}).one()
+    if min(there, back_again) < int(threshold):
         return
     low, high = sorted((referrer.id, receiver.id))
     for admin in admins(session):
@@ -373,15 +388,19 @@ def pending_flags(session: Session, now: datetime) -> list[Reply]:
 # -- ideas that became referrals (linked when the referral is logged) -------------------
 
 
+_UNLINKED_IDEA = (
+    select(Idea)
+    .where(col(Idea.referral_id).is_(None), Idea.text == bindparam("text"))
+    .order_by(col(Idea.id).desc())
+)
+
+
 def _link_idea(session: Session, referral: Referral) -> None:
     """A referral logged from an idea's pre-filled form carries the idea's text as its note."""
     if not referral.note or referral.id is None:
         return
-    idea = session.exec(
-        select(Idea)
-        .where(col(Idea.referral_id).is_(None), Idea.text == " ".join(referral.note.split()))
-        .order_by(col(Idea.id).desc())
-    ).first()
+    text = " ".join(referral.note.split())
+    idea = session.exec(_UNLINKED_IDEA, params={"text": text}).first()
     if idea is not None and idea.id is not None:
         link_idea_to_referral(session, idea.id, referral.id)
 

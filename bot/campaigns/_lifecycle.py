@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -19,14 +20,21 @@ from bot.store.models import (
     Person,
 )
 
+# Built once: every referral step and every board asks it.
+_RUNNING = (
+    select(Campaign)
+    .where(
+        Campaign.status != "ended",
+        Campaign.starts_at <= bindparam("now"),
+        Campaign.ends_at > bindparam("now"),
+    )
+    .order_by(col(Campaign.starts_at).desc())
+)
+
 
 def running_campaign(session: Session, now: datetime) -> Campaign | None:
     """The campaign whose window holds `now` (whether or not its start was announced yet)."""
-    return session.exec(
-        select(Campaign)
-        .where(Campaign.status != "ended", Campaign.starts_at <= now, Campaign.ends_at > now)
-        .order_by(col(Campaign.starts_at).desc())
-    ).first()
+    return session.exec(_RUNNING, params={"now": now}).first()
 
 
 def upcoming_campaign(session: Session, now: datetime) -> Campaign | None:

@@ -414,26 +414,32 @@ def _choose_card(turn: Turn, ctx: Context, me: Person, draft: Draft, card_id: st
 
 
 def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
-    rows = _look_up(ctx, me, draft)
+    """Ask to confirm the draft, or whether to update the duplicate found: the look-up and
+    the draft kept for the answer in one transaction."""
+    assert me.id is not None
+    with ctx.store.write() as session:
+        rows = _look_up(ctx, me, draft, session)
+        if rows.duplicate is not None:
+            draft.duplicate = rows.duplicate.id
+        else:
+            draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
+        step = "confirm" if rows.duplicate is None else "duplicate"
+        state.put(session, me.id, turn.conversation, FLOW, step, draft.to_dict())
     if rows.duplicate is not None:
-        draft.duplicate = rows.duplicate.id
         text = render("referral_duplicate", r=rows.duplicate, me=me)
         buttons = [
             Button(label("update_the_existing_one"), "referral.update", {}, "primary"),
             Button(label("cancel"), "referral.cancel", {}),
         ]
-        return _ask(turn, ctx, me, draft, "duplicate", text, buttons)
+        return [Reply(text, buttons=buttons, kind="referral_ask_duplicate")]
     buttons = [
         Button(label("confirm"), "referral.confirm", {}, "primary"),
         Button(label("edit"), "referral.edit", {}),
         Button(label("cancel"), "referral.cancel", {}, "danger"),
     ]
     summary = _summary(ctx, me, draft, rows)
-    draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
     text = render("referral_confirm", d=summary, me=me)
-    replies = _ask(turn, ctx, me, draft, "confirm", text, buttons)
-    replies[0].facts = _facts(summary)
-    return replies
+    return [Reply(text, buttons=buttons, kind="referral_ask_confirm", facts=_facts(summary))]
 
 
 @dataclass
@@ -446,20 +452,19 @@ class _Rows:
     duplicate: referrals.View | None = None  # one the referrer may see, within 30 days
 
 
-def _look_up(ctx: Context, me: Person, draft: Draft) -> _Rows:
-    """The draft's client, its owner, the receiver and any duplicate, in one read session
-    (the receiver from the context's cache of people when it holds them, as the speaker)."""
+def _look_up(ctx: Context, me: Person, draft: Draft, session: Session) -> _Rows:
+    """The draft's client, its owner, the receiver and any duplicate (the receiver from the
+    context's cache of people when it holds them, as the speaker)."""
     rows = _Rows()
-    with ctx.store.read() as session:
-        rows.receiver = ctx.person(draft.receiver, session) if draft.receiver else None
-        rows.client, rows.owner = referrals.client_and_owner(session, draft.client or "")
-        if rows.client is None or rows.client.id is None:
-            return rows
-        if rows.receiver is not None and rows.receiver.id is not None:
-            found = referrals.find_duplicate(
-                session, rows.client.id, rows.receiver.id, draft.card, ctx.now(), seen_by=me
-            )
-            rows.duplicate = referrals.view(session, found) if found else None
+    rows.receiver = ctx.person(draft.receiver, session) if draft.receiver else None
+    rows.client, rows.owner = referrals.client_and_owner(session, draft.client or "")
+    if rows.client is None or rows.client.id is None:
+        return rows
+    if rows.receiver is not None and rows.receiver.id is not None:
+        found = referrals.find_duplicate(
+            session, rows.client.id, rows.receiver.id, draft.card, ctx.now(), seen_by=me
+        )
+        rows.duplicate = referrals.view(session, found) if found else None
     return rows
 
 
@@ -525,18 +530,24 @@ def _yes_or_no(
     return None  # something else entirely: let the other handlers answer it
 
 
-def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
+def _save(turn: Turn, ctx: Context, me: Person, draft: Draft | None) -> list[Reply]:
+    """Save the draft; with none given (the Confirm button), the draft waiting for it is
+    read in the same transaction as the save (one transaction, and a second press finds
+    the flow already ended)."""
     assert me.id is not None
-    new = draft.to_new()
     try:
         with ctx.store.write() as session:
+            if draft is None:
+                draft = _waiting_for_confirmation(session, me, turn)
+            if draft is None:
+                return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
             outcome = referrals.create(
-                session, me, new, ctx.now(), owner_consent=ctx.settings.owner_consent
+                session, me, draft.to_new(), ctx.now(), owner_consent=ctx.settings.owner_consent
             )
             state.clear(session, me.id, turn.conversation)
             saved = referrals.current_view(session, outcome)
     except ReferralError as error:
-        if error.code == "duplicate":
+        if error.code == "duplicate" and draft is not None:
             return _confirm_or_duplicate(turn, ctx, me, draft)
         return [_error_reply(error)]
     mine = Reply(
@@ -545,6 +556,14 @@ def _save(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
         kind="referral_saved",
     )
     return [mine, *outcome.notices]
+
+
+def _waiting_for_confirmation(session: Session, me: Person, turn: Turn) -> Draft | None:
+    assert me.id is not None
+    pending = state.load(session, me.id, turn.conversation)
+    if pending is None or pending.flow != FLOW or pending.step != "confirm":
+        return None
+    return Draft.from_dict(pending.data)
 
 
 # -- buttons of the flow -----------------------------------------------------------------
@@ -558,10 +577,7 @@ def _pending(ctx: Context, me: Person, turn: Turn) -> DialogState | None:
 
 
 def _on_confirm(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
-    pending = _pending(ctx, me, turn)
-    if pending is None or pending.step != "confirm":
-        return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-    return _save(turn, ctx, me, Draft.from_dict(pending.data))
+    return _save(turn, ctx, me, None)
 
 
 def _edit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> list[Reply]:
@@ -692,8 +708,11 @@ def _on_submit(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) ->
         and not draft.candidates
         and (draft.card or len(options) <= 1)
     )
-    if complete and _look_up(ctx, me, draft).duplicate is None:
-        return _save(turn, ctx, me, draft)
+    if complete:
+        with ctx.store.read() as session:
+            duplicate = _look_up(ctx, me, draft, session).duplicate
+        if duplicate is None:
+            return _save(turn, ctx, me, draft)
     return _next(turn, ctx, me, draft)
 
 

@@ -21,20 +21,26 @@ from bot.conversation import handle
 from bot.messages import Turn
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.models import InboxItem, Person, Referral
+from bot.store.models import Campaign, InboxItem, Person, PointEvent, Referral
 from tests.slack.conftest import PRIYA, PRIYA_DM, PRIYA_ID, SAM, SlackDriver, section_texts
 
 # Statements a turn may make once the speaker has been welcomed (SQLite, sample firm).
 WHO_DOES_BUDGET = 6  # read the state; write the question asked and the follow-up context
-REFERRAL_SENTENCE_BUDGET = 8  # state; client (by name, alias), duplicates; the draft kept
-# Confirm: read the draft; lock the referrer, look for a double press, the receiver, the
-# client and a duplicate; insert the referral and its event; the campaign's points; the
-# receiver's and owner's names and the card title, once, for the answer and the notices;
-# end the flow in one statement.
-CONFIRM_BUDGET = 14
+REFERRAL_SENTENCE_BUDGET = 7  # state; client (by name, alias), duplicates; the draft kept
+# Confirm, in one transaction: read the draft; lock the referrer, look for a double press,
+# the receiver, the client and a duplicate; insert the referral and its event; the
+# campaign's points; the receiver's and owner's names and the card title, once, for the
+# answer and the notices; end the flow in one statement.
+CONFIRM_BUDGET = 13
 # Accept: lock and move the referral, append its event, the campaign's points, then the
 # client, the people and the card, read once for the answer and the notices.
 ACCEPT_BUDGET = 7
+# With a campaign running, on top: the reciprocal pair, the duplicate and the pair cap (one
+# statement each), and per award the day's cap and the insert (Confirm: the referrer's;
+# Accept: the referrer's and the receiver's). Before: 10 and 16 (a key look-up and a
+# savepoint per award, both people read again, two counts per pair check).
+CONFIRM_POINTS_BUDGET = 5
+ACCEPT_POINTS_BUDGET = 7
 
 
 @contextmanager
@@ -193,7 +199,8 @@ def test_an_item_in_hand_has_its_claim_renewed_with_the_others(ctx: Context) -> 
     assert held == 3 and len([s for s in seen if s.startswith("UPDATE")]) == 1
 
 
-def test_confirm_and_accept_stay_within_their_statement_budget(ctx: Context) -> None:
+def _confirm_and_accept(ctx: Context) -> tuple[list[str], list[str]]:
+    """The statements of a referral's Confirm, then of its receiver's Accept."""
     ctx = _steady(ctx)
     referral = "I referred Acme Logistics to Sam Patel for business tax"
     for text in ("hello", "who does employment law?", referral):
@@ -215,6 +222,12 @@ def test_confirm_and_accept_stay_within_their_statement_budget(ctx: Context) -> 
 
     with ctx.store.read() as session:
         assert session.get(Referral, saved.id).status == "accepted"  # type: ignore[union-attr]
+    return confirm, accept
+
+
+def test_confirm_and_accept_stay_within_their_statement_budget(ctx: Context) -> None:
+    confirm, accept = _confirm_and_accept(ctx)
+
     assert len(confirm) <= CONFIRM_BUDGET
     assert len(accept) <= ACCEPT_BUDGET
     # Each is read once, for the answer and every notice alike.
@@ -222,3 +235,16 @@ def test_confirm_and_accept_stay_within_their_statement_budget(ctx: Context) -> 
         assert len([s for s in seen if s.startswith("SELECT servicecard.")]) <= 1
         assert len([s for s in seen if s.startswith("SELECT client.")]) <= 1
     assert len([s for s in _touching(confirm, "dialogstate") if s.startswith("SELECT")]) == 1
+
+
+def test_points_cost_confirm_and_accept_a_few_statements(ctx: Context, week: Campaign) -> None:
+    confirm, accept = _confirm_and_accept(ctx)
+
+    with ctx.store.read() as session:
+        kinds = sorted(p.kind for p in session.exec(select(PointEvent)))
+    assert kinds == ["accepted", "accepted", "logged"]  # the referrer's two, the receiver's
+    assert len(confirm) <= CONFIRM_BUDGET + CONFIRM_POINTS_BUDGET
+    assert len(accept) <= ACCEPT_BUDGET + ACCEPT_POINTS_BUDGET
+    # An award is one insert (its unique key settles a replay): no look-up, no savepoint.
+    for seen in (confirm, accept):
+        assert not [s for s in seen if "SAVEPOINT" in s or 'pointevent."key" =' in s]
