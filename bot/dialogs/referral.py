@@ -424,7 +424,7 @@ def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) ->
         else:
             draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
         step = "confirm" if rows.duplicate is None else "duplicate"
-        state.put(session, me.id, turn.conversation, FLOW, step, draft.to_dict())
+        state.save(session, me.id, turn.conversation, FLOW, step, draft.to_dict())
     if rows.duplicate is not None:
         text = render("referral_duplicate", r=rows.duplicate, me=me)
         buttons = [
