@@ -404,8 +404,7 @@ def delivering(
     if sent is None:
         sent = _sent(store, item_id)
     moment = _aware(since) if since is not None else None
-    delivery = Delivery(store, item_id, sent, resumed=resumed, since=moment)
-    delivery.let_go = let_go
+    delivery = Delivery(store, item_id, sent, resumed=resumed, since=moment, let_go=let_go)
     token = _current.set(delivery)
     try:
         yield

@@ -420,10 +420,10 @@ def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) ->
     with ctx.store.write() as session:
         rows = _look_up(ctx, me, draft, session)
         if rows.duplicate is not None:
-            draft.duplicate = rows.duplicate.id
+            draft.duplicate, step = rows.duplicate.id, "duplicate"
         else:
             draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
-        step = "confirm" if rows.duplicate is None else "duplicate"
+            step = "confirm"
         state.save(session, me.id, turn.conversation, FLOW, step, draft.to_dict())
     if rows.duplicate is not None:
         text = render("referral_duplicate", r=rows.duplicate, me=me)
@@ -559,20 +559,22 @@ def _save(turn: Turn, ctx: Context, me: Person, draft: Draft | None) -> list[Rep
 
 
 def _waiting_for_confirmation(session: Session, me: Person, turn: Turn) -> Draft | None:
-    assert me.id is not None
-    pending = state.load(session, me.id, turn.conversation)
-    if pending is None or pending.flow != FLOW or pending.step != "confirm":
-        return None
-    return Draft.from_dict(pending.data)
+    pending = _flow_in(session, me, turn)
+    return Draft.from_dict(pending.data) if pending and pending.step == "confirm" else None
 
 
 # -- buttons of the flow -----------------------------------------------------------------
 
 
 def _pending(ctx: Context, me: Person, turn: Turn) -> DialogState | None:
-    assert me.id is not None
     with ctx.store.read() as session:
-        pending = state.load(session, me.id, turn.conversation)
+        return _flow_in(session, me, turn)
+
+
+def _flow_in(session: Session, me: Person, turn: Turn) -> DialogState | None:
+    """This flow's state in the turn's conversation, if this flow is the one in progress."""
+    assert me.id is not None
+    pending = state.load(session, me.id, turn.conversation)
     return pending if pending is not None and pending.flow == FLOW else None
 
 
