@@ -258,20 +258,21 @@ class SearchIndex:
         about = self._about_someone(question, parsed, limit)
         if about is not None:
             return about
-        named = self._named(parsed)
+        named = self._named(parsed)  # sorted card numbers
+        any_named = len(named) > 0
         service = {a: s for a, s in parsed.areas.items() if self._area_kind[a] == "service"}
         internal = max((s for a, s in parsed.areas.items() if a not in service), default=0.0)
-        if internal > max(service.values(), default=0.0) and (parsed.owned or not len(named)):
+        if internal > max(service.values(), default=0.0) and (parsed.owned or not any_named):
             return SearchResult(question, reason="internal", areas=asked)
         covered = {a: s for a, s in service.items() if a in self.covered}
         prior = _AREA_WEIGHT * self._area_boost(covered)
         ranking = self._index.top(parsed.query, max(limit, 1), prior, named, _NAME_WEIGHT)
-        if ranking.best <= 0 and not len(named):
+        if ranking.best <= 0 and not any_named:
             reason: Reason = "uncovered" if service and not covered else "weak"
             return SearchResult(question, reason=reason, areas=asked)
         order, scores = ranking.docs.tolist(), ranking.scores  # float32, compared as such
         top = order[0]
-        if not len(named):
+        if not any_named:
             explained = self._explained(parsed, top)
             others = {a: s for a, s in service.items() if a not in covered}
             uncovered = max(others, key=others.__getitem__, default="")
@@ -295,7 +296,7 @@ class SearchIndex:
                 return SearchResult(question, reason="uncovered", areas=asked)
             if explained < self.evidence_floor:
                 return SearchResult(question, reason="weak", areas=asked)
-        ceiling = 1 + _AREA_WEIGHT + _NAME_WEIGHT * bool(len(named))
+        ceiling = 1 + _AREA_WEIGHT + _NAME_WEIGHT * any_named
         head = float(scores[0])
         matches = [
             Match(self.cards[i], round(min(1.0, float(score) / ceiling), 3))
