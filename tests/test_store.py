@@ -35,10 +35,11 @@ def test_fresh_database_is_migrated_to_head(tmp_path: Path) -> None:
 
 
 def test_migrations_match_the_models() -> None:
-    """A model changed without a migration shows up here as a difference."""
+    """A model changed without a migration, or a migration's column changed (name, type,
+    nullability, index), shows up here as a difference."""
     store = Store("sqlite://")
     with store.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": False})
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, SQLModel.metadata) == []
 
 

@@ -10,34 +10,38 @@ revision = "0004_dashboard"
 down_revision = "0003_search_chat"
 
 
-def upgrade() -> None:
+def _create_token_table(name: str, *columns: sa.Column[object]) -> None:
+    """A table of hashed bearer tokens, each a person's, found by hash or by person.
+
+    `columns` come after id, token_hash and person_id, in the order given.
+    """
     op.create_table(
-        "dashboardlink",
+        name,
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("person_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        *columns,
         sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("token_hash"),
     )
-    op.create_index("ix_dashboardlink_person_id", "dashboardlink", ["person_id"])
-    op.create_table(
+    op.create_index(f"ix_{name}_person_id", name, ["person_id"])
+
+
+def upgrade() -> None:
+    _create_token_table(
+        "dashboardlink",
+        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    )
+    _create_token_table(
         "dashboardsession",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("person_id", sa.Integer(), nullable=False),
         sa.Column("csrf_token", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
         sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("last_seen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("ended_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
-        sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("token_hash"),
     )
-    op.create_index("ix_dashboardsession_person_id", "dashboardsession", ["person_id"])
     op.create_index("ix_referral_updated_at", "referral", ["updated_at"])
     op.create_index("ix_referralevent_funnel", "referralevent", ["to_status", "referral_id"])
 
