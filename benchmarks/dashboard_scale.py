@@ -16,7 +16,6 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +29,7 @@ from digest_scale import NOW, generate  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
+from benchmarks._firm import sqlite_store  # noqa: E402
 from bot.context import Context  # noqa: E402
 from bot.dashboard import issue_link  # noqa: E402
 from bot.server import build_app  # noqa: E402
@@ -160,10 +160,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--db", type=Path, help="reuse (or create and keep) this SQLite file")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        path = args.db or Path(folder) / "dashboard_scale.db"
-        fresh = not path.exists()
-        store = Store(f"sqlite:///{path}")
+    with sqlite_store(args.db, "dashboard_scale.db") as (store, fresh):
         began = time.perf_counter()
         if fresh:
             build_firm(store, args.people, args.referrals, args.points)
@@ -174,7 +171,6 @@ def main() -> None:
         ctx = Context(store, settings, now=lambda: NOW)  # the generated firm's "now"
         emails = ["person1@bigfirm.example", "person0@bigfirm.example", "person7@bigfirm.example"]
         results = asyncio.run(time_pages(ctx, emails, args.repeat))
-        store.dispose()
     print(
         f"firm: {args.people:,} people, {args.referrals:,} referrals, {args.points:,} point events "
         f"(generated in {generated:.1f} s); {args.repeat} requests per page, over HTTP"

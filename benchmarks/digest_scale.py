@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
 
+from benchmarks._firm import sqlite_store  # noqa: E402
 from bot import digest  # noqa: E402
 from bot.charts import weekly_by_team_chart  # noqa: E402
 from bot.referrals import USUAL_PATH  # noqa: E402
@@ -179,10 +179,9 @@ def main() -> None:
     parser.add_argument("--referrals", type=int, default=50_000)
     parser.add_argument("--keep", type=Path, help="keep the generated database here")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        path = args.keep or Path(folder) / "digest_scale.db"
-        path.unlink(missing_ok=True)
-        store = Store(f"sqlite:///{path}")
+    if args.keep:
+        args.keep.unlink(missing_ok=True)  # generated afresh every time
+    with sqlite_store(args.keep, "digest_scale.db") as (store, _):
         started = time.perf_counter()
         generate(store, args.people, args.referrals)
         generated = time.perf_counter() - started
@@ -198,7 +197,6 @@ def main() -> None:
         with store.read() as session:
             personal = digest.personal_digests(session, NOW)
         personal_seconds = time.perf_counter() - started
-        store.dispose()
     print(
         f"firm: {args.people:,} people, {args.referrals:,} referrals "
         f"(generated in {generated:.1f} s)"

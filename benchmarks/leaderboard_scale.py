@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert  # noqa: E402
 from sqlmodel import select  # noqa: E402
 
+from benchmarks._firm import sqlite_store  # noqa: E402
 from bot.campaigns import compute_boards, team_race  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -89,28 +89,25 @@ def main() -> None:
     parser.add_argument("--db", type=Path, default=None, help="reuse or create this SQLite file")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    folder = tempfile.TemporaryDirectory()
-    path = args.db or Path(folder.name) / "bench.db"
-    fresh = not path.exists()
-    store = Store(f"sqlite:///{path}")
     zone = Settings(_env_file=None).zone  # type: ignore[call-arg]
     start = datetime(2026, 11, 16, 0, 0, tzinfo=UTC)
     now = start + timedelta(days=6, hours=12)
-    if fresh:
-        began = time.perf_counter()
-        build(store, args.events, args.people, start)
-        print(f"built {args.events:,} point events in {time.perf_counter() - began:.1f} s")
-    with store.read() as session:
-        campaign = session.exec(select(Campaign)).first()
-        assert campaign is not None
-        timings, race = [], []
-        for _ in range(args.repeat):
+    with sqlite_store(args.db, "bench.db") as (store, fresh):
+        if fresh:
             began = time.perf_counter()
-            boards = compute_boards(session, campaign, now, zone)
-            timings.append(time.perf_counter() - began)
-            began = time.perf_counter()
-            team_race(session, campaign, now, zone)
-            race.append(time.perf_counter() - began)
+            build(store, args.events, args.people, start)
+            print(f"built {args.events:,} point events in {time.perf_counter() - began:.1f} s")
+        with store.read() as session:
+            campaign = session.exec(select(Campaign)).first()
+            assert campaign is not None
+            timings, race = [], []
+            for _ in range(args.repeat):
+                began = time.perf_counter()
+                boards = compute_boards(session, campaign, now, zone)
+                timings.append(time.perf_counter() - began)
+                began = time.perf_counter()
+                team_race(session, campaign, now, zone)
+                race.append(time.perf_counter() - began)
     best = min(timings)
     print(
         f"boards over {args.events:,} point events: {best:.3f} s "
@@ -118,7 +115,6 @@ def main() -> None:
         f"{len(boards.offices)} offices) — target ≤ 1 s: {'met' if best <= 1 else 'MISSED'}"
     )
     print(f"team race series (chart data): {min(race):.3f} s")
-    store.dispose()
 
 
 if __name__ == "__main__":
