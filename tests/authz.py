@@ -77,23 +77,16 @@ def build(ctx: Context) -> Scene:
         first_award = session.exec(select(PointEvent).order_by(PointEvent.id)).first()  # type: ignore[arg-type]
         assert first_award is not None and first_award.id is not None
         northwind = client(session, CLIENT)
-        story = Story(
-            author_id=referrer.id,
-            title="A win",
-            body="Both teams.",
-            teams=["Tax"],
-            client_id=northwind.id,
-            referral_id=shown.id,
-        )
-        naming = Story(
-            author_id=referrer.id,
-            title="Named win",
-            body="Both teams.",
-            teams=["Tax"],
-            client_id=northwind.id,
-            name_client=True,
-            client_approval="pending",
-        )
+        # Two of the referrer's stories about Northwind, told apart by what each adds: one
+        # from a referral, one asking to name the client.
+        about = {
+            "author_id": referrer.id,
+            "client_id": northwind.id,
+            "body": "Both teams.",
+            "teams": ["Tax"],
+        }
+        story = Story(title="A win", referral_id=shown.id, **about)
+        naming = Story(title="Named win", name_client=True, client_approval="pending", **about)
         session.add_all([story, naming])
         session.flush()
         ids = [r.id for r in rows] + [story.id, naming.id, first_award.id, campaign.id]
