@@ -101,6 +101,19 @@ class Referral(SQLModel, table=True):
     # Indexed by migration 0003_dashboard: "waiting longest" reads the oldest open ones first.
     updated_at: datetime = Field(default_factory=utcnow, index=True)
 
+    @classmethod
+    def between(cls, referrer: Person, receiver: Person, **fields: Any) -> Referral:
+        """A referral from `referrer` to `receiver`, with the teams they are in today: a later
+        move of team leaves the referral counted where it was made."""
+        assert referrer.id is not None and receiver.id is not None
+        return cls(
+            referrer_id=referrer.id,
+            receiver_id=receiver.id,
+            referrer_team=referrer.team,
+            receiver_team=receiver.team,
+            **fields,
+        )
+
 
 class ReferralEvent(SQLModel, table=True):
     """The audit trail: one row per change of a referral, never updated."""
