@@ -184,6 +184,13 @@ class PointEvent(SQLModel, table=True):
     reverses_id: int | None = Field(default=None, foreign_key="pointevent.id")
     at: datetime = Field(default_factory=utcnow, index=True)
 
+    @classmethod
+    def earned_by(cls, person: Person, **fields: Any) -> PointEvent:
+        """Points for `person`, counted for the team and office they are in when they earn
+        them (the boards group the ledger by the row's own team and office)."""
+        assert person.id is not None
+        return cls(person_id=person.id, team=person.team, office=person.office, **fields)
+
 
 class Idea(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
