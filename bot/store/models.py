@@ -1,4 +1,8 @@
-"""The tables. Plain SQLModel classes; the queries live beside the concept that owns them."""
+"""The tables. Plain SQLModel classes; the queries live beside the concept that owns them.
+
+A row that keeps the team (and office) its people are in today is built by a named constructor
+(`Referral.between`, `PointEvent.earned_by`), so the copying is written once.
+"""
 
 from __future__ import annotations
 
