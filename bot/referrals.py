@@ -481,13 +481,11 @@ def create(
     if existing is not None:
         raise ReferralError("duplicate", existing)
     asks_owner = owner_consent and needs_consent(client.owner_id, referrer.id, receiver.id)
-    referral = Referral(
+    referral = Referral.between(
+        referrer,
+        receiver,
         client_id=client.id,
-        referrer_id=referrer.id,
-        receiver_id=receiver.id,
         card_id=new.card,
-        referrer_team=referrer.team,
-        receiver_team=receiver.team,
         value=new.value,
         currency=(new.currency or firm_currency()) if new.value is not None else None,
         note=new.note.strip(),

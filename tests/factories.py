@@ -49,12 +49,10 @@ def referral(
     """A referral made at `at`, moved through its statuses one `step` apart (`consent`
     "pending": waiting on the client's relationship owner)."""
     giver, taker = person(session, referrer), person(session, receiver)
-    row = Referral(
+    row = Referral.between(
+        giver,
+        taker,
         client_id=client(session, client_name).id,
-        referrer_id=giver.id,
-        receiver_id=taker.id,
-        referrer_team=giver.team,
-        receiver_team=taker.team,
         card_id=card,
         consent=consent,
         value=value,

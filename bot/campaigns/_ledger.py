@@ -165,12 +165,10 @@ def _award(
         return None
     if _over_daily_cap(session, campaign, rules, person.id, kind, now):
         return None
-    award = PointEvent(
+    award = PointEvent.earned_by(
+        person,
         key=point_key(campaign.id, source, person.id, kind),
         campaign_id=campaign.id,
-        person_id=person.id,
-        team=person.team,
-        office=person.office,
         kind=kind,
         points=points,
         source=source,

@@ -125,25 +125,14 @@ def _continue_flow(
     if step == "which":
         return _answer_which(turn, ctx, me, pending.data, text)
     draft = Draft.from_dict(pending.data)
-    if step not in ("confirm", "duplicate"):
+    if step not in _YES_OR_NO_STEPS:
         restart = _restarts(text, ctx)
         if restart is not None:
             return _start(turn, ctx, me, text, restart)
         if text.rstrip().endswith("?"):
             return None  # a question of its own ("who does tax?"), not an answer
-    if step == "client":
-        return _answer_client(turn, ctx, me, draft, text)
-    if step == "receiver":
-        return _answer_receiver(turn, ctx, me, draft, text)
-    if step == "choose":
-        return _answer_choice(turn, ctx, me, draft, text)
-    if step == "card":
-        return _answer_card(turn, ctx, me, draft, text)
-    if step == "confirm":
-        return _answer_confirm(turn, ctx, me, draft, text)
-    if step == "duplicate":
-        return _answer_duplicate(turn, ctx, me, draft, text)
-    return None
+    answer = _ANSWERS.get(step)
+    return answer(turn, ctx, me, draft, text) if answer else None
 
 
 def _on_message(turn: Turn, ctx: Context, me: Person) -> list[Reply] | None:
@@ -1144,6 +1133,20 @@ def _mover(to_status: str) -> ActionHandler:
     """A lifecycle button: move the referral in the payload to `to_status`."""
     return _action(lambda turn, ctx, me, payload: _move_by_button(ctx, me, to_status, payload))
 
+
+_DraftAnswer = Callable[[Turn, Context, Person, Draft, str], list[Reply] | None]
+# The step the draft waits at -> what reads the answer to its question ("which" is not here:
+# it waits with a list of referrals, not a draft).
+_ANSWERS: dict[str, _DraftAnswer] = {
+    "client": _answer_client,
+    "receiver": _answer_receiver,
+    "choose": _answer_choice,
+    "card": _answer_card,
+    "confirm": _answer_confirm,
+    "duplicate": _answer_duplicate,
+}
+# Steps that ask yes or no: the answer is read as yes or no, not as a new referral or a question.
+_YES_OR_NO_STEPS = frozenset({"confirm", "duplicate"})
 
 COMMANDS: dict[str, CommandHandler] = {"refer": command, "referrals": list_command}
 ACTIONS: dict[str, ActionHandler] = {

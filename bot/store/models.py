@@ -1,4 +1,8 @@
-"""The tables. Plain SQLModel classes; the queries live beside the concept that owns them."""
+"""The tables. Plain SQLModel classes; the queries live beside the concept that owns them.
+
+A row that keeps the team (and office) its people are in today is built by a named constructor
+(`Referral.between`, `PointEvent.earned_by`), so the copying is written once.
+"""
 
 from __future__ import annotations
 
@@ -101,6 +105,19 @@ class Referral(SQLModel, table=True):
     # Indexed by migration 0003_dashboard: "waiting longest" reads the oldest open ones first.
     updated_at: datetime = Field(default_factory=utcnow, index=True)
 
+    @classmethod
+    def between(cls, referrer: Person, receiver: Person, **fields: Any) -> Referral:
+        """A referral from `referrer` to `receiver`, with the teams they are in today: a later
+        move of team leaves the referral counted where it was made."""
+        assert referrer.id is not None and receiver.id is not None
+        return cls(
+            referrer_id=referrer.id,
+            receiver_id=receiver.id,
+            referrer_team=referrer.team,
+            receiver_team=receiver.team,
+            **fields,
+        )
+
 
 class ReferralEvent(SQLModel, table=True):
     """The audit trail: one row per change of a referral, never updated."""
@@ -170,6 +187,13 @@ class PointEvent(SQLModel, table=True):
     source: str = ""
     reverses_id: int | None = Field(default=None, foreign_key="pointevent.id")
     at: datetime = Field(default_factory=utcnow, index=True)
+
+    @classmethod
+    def earned_by(cls, person: Person, **fields: Any) -> PointEvent:
+        """Points for `person`, counted for the team and office they are in when they earn
+        them (the boards group the ledger by the row's own team and office)."""
+        assert person.id is not None
+        return cls(person_id=person.id, team=person.team, office=person.office, **fields)
 
 
 class Idea(SQLModel, table=True):
