@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -13,11 +14,27 @@ from sqlmodel import Session, col
 
 from bot.campaigns._lifecycle import _MEMBER_COLUMNS, Member, last_day, participants
 from bot.local_time import local_day, local_midnight
+from bot.store import Store
 from bot.store.models import (
     Campaign,
     Person,
     PointEvent,
 )
+
+# What a campaign's head counts are counted from: who is active, in which team and office.
+# Count and highest id see rows added or removed, the active count a person forgotten or
+# deactivated, and a load stamps `changed_at` on every row it edits (a team or office
+# moved). So a change any replica makes shows here.
+_PEOPLE_STAMP = sa_select(
+    func.count(),
+    func.sum(case((col(Person.active), 1), else_=0)),
+    func.max(Person.id),
+    func.max(Person.changed_at),
+)
+_Heads = tuple[dict[str, int], dict[str, int]]
+_HEADS: dict[tuple[object, ...], _Heads] = {}
+_HEADS_LOCK = threading.Lock()
+HEADS_CACHE_SIZE = 64
 
 
 @dataclass
@@ -107,7 +124,7 @@ def compute_boards(
         .where(col(PointEvent.campaign_id) == campaign.id)
         .group_by(col(PointEvent.person_id), col(PointEvent.team), col(PointEvent.office))
     ).all()
-    people = {p.id: p for p in participants(session, campaign)}
+    heads_team, heads_office = headcounts(session, campaign)
     per_person: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     per_team: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_office: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -115,29 +132,49 @@ def compute_boards(
         for bucket, key in ((per_person, person_id), (per_team, team), (per_office, office)):
             bucket[key][0] += int(total or 0)
             bucket[key][1] += int(before or 0)
-    heads_team: dict[str, int] = defaultdict(int)
-    heads_office: dict[str, int] = defaultdict(int)
-    for person in people.values():
-        heads_team[person.team] += 1
-        if person.office:
-            heads_office[person.office] += 1
     boards = Boards(campaign=campaign)
-    boards.people = _people_board(session, per_person, people, started_today)
+    boards.people = _people_board(session, per_person, started_today)
     boards.teams = _group_board(per_team, heads_team, started_today)
     boards.offices = _group_board(per_office, heads_office, started_today)
     return boards
 
 
+def headcounts(session: Session, campaign: Campaign) -> _Heads:
+    """How many people take part in `campaign`, per team and per office.
+
+    Counted from every person row, then kept in memory until the person table changes: a
+    write in this process (`Store.people_version`) or, on any replica, a row added,
+    removed or stamped (`_PEOPLE_STAMP`, one indexed query)."""
+    written = Store.people_written(session)
+    stamp = tuple(session.execute(_PEOPLE_STAMP).one())  # before the rows: see the end
+    key = (session.get_bind().pool, tuple(campaign.teams), tuple(campaign.offices))
+    version = (written, stamp)
+    with _HEADS_LOCK:
+        hit = _HEADS.get((*key, version))
+    if hit is not None and written is not None:
+        return hit
+    heads: _Heads = (defaultdict(int), defaultdict(int))
+    for person in participants(session, campaign):
+        heads[0][person.team] += 1
+        if person.office:
+            heads[1][person.office] += 1
+    counted = (dict(heads[0]), dict(heads[1]))
+    with _HEADS_LOCK:
+        if len(_HEADS) >= HEADS_CACHE_SIZE:
+            _HEADS.clear()
+        # Stored under the stamp read before the rows: a change in between makes the next
+        # call count again, never keep a count older than its key.
+        _HEADS[(*key, version)] = counted
+    return counted
+
+
 def _people_board(
-    session: Session,
-    sums: dict[int, list[int]],
-    people: dict[int, Member],
-    started_today: bool,
+    session: Session, sums: dict[int, list[int]], started_today: bool
 ) -> list[Standing]:
-    missing = {pid for pid in sums if pid not in people}
-    if missing:  # scored earlier, since left the campaign's teams: still on the board
-        query = sa_select(*_MEMBER_COLUMNS).where(col(Person.id).in_(missing))
-        people.update({row[0]: Member(*row) for row in session.execute(query).all()})
+    # Only those who scored, read afresh (opt-ins change often): some may have left the
+    # campaign's teams since, and stay on the board.
+    query = sa_select(*_MEMBER_COLUMNS).where(col(Person.id).in_(list(sums)))
+    people = {row[0]: Member(*row) for row in session.execute(query).all()} if sums else {}
     scored = {str(pid): float(v[0]) for pid, v in sums.items() if v[0] > 0}
     before = {str(pid): float(v[1]) for pid, v in sums.items() if v[1] > 0 and not started_today}
     today_ranks, yesterday_ranks = _ranks(scored), _ranks(before)
@@ -203,9 +240,7 @@ def team_race(
         .where(col(PointEvent.campaign_id) == campaign.id, col(PointEvent.at) <= now)
         .group_by(col(PointEvent.team))
     ).all()
-    heads: dict[str, int] = defaultdict(int)
-    for person in participants(session, campaign):
-        heads[person.team] += 1
+    heads = headcounts(session, campaign)[0]
     series = {
         row[0]: [float(v or 0) / max(heads.get(row[0], 0), 1) for v in row[1:]]
         for row in rows
