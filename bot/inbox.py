@@ -551,8 +551,8 @@ class Worker:
             return Received(taken) if taken is not None else None
         return Received(item.id or 0, item)
 
-    async def _write(self, write: Callable[[Session], T]) -> T:
-        return await asyncio.wrap_future(self.writes.submit(write))
+    async def _write(self, write: Callable[[Session], T], *, lazy: bool = False) -> T:
+        return await asyncio.wrap_future(self.writes.submit(write, lazy=lazy))
 
     def submit(self, item_id: int, item: InboxItem | None = None) -> asyncio.Task[None] | None:
         """Process an item soon (once, however often it is submitted). `item` is the row
@@ -647,8 +647,10 @@ class Worker:
                 assert delivery is not None
                 deferred = delivery.deferred
                 await self.process(item)
+            if let_go is not None:
+                let_go()  # the item's work is done: its end is written without a place
             done = partial(_finish, item_id=item_id, worker=self.name, now=self.clock())
-            await self._write(partial(done, sent=deferred))
+            await self._write(partial(done, sent=deferred), lazy=True)
         except Exception as exc:
             log_failure(log, "inbox item failed", exc, platform=self.platform)
             await self._give_back(item_id, deferred)
