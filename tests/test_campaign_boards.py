@@ -232,3 +232,27 @@ def test_boards_see_people_points_and_opt_ins_changed_on_another_replica(
     ]
     assert after.team("Employment").headcount == employment.headcount - 2  # type: ignore[union-attr]
     assert after.team("Tax").headcount == tax.headcount + 1  # type: ignore[union-attr]
+
+
+def test_a_person_forgotten_on_another_replica_is_not_named_on_the_board(
+    tmp_path: Path, settings, clock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'crossbot.db'}"
+    here = Context(load_sample(Store(url)), settings)
+    there = Store(url)
+    week = make_campaign(here)
+    _ideas(here, PRIYA, 1, later(hours=1))
+
+    def names() -> list[str]:
+        with here.store.read() as s:
+            return [p.name for p in compute_boards(s, week, later(hours=2), settings.zone).people]
+
+    with there.write() as s:  # she left first: no longer active, still on the board
+        row = person(s, PRIYA)
+        row.active = False
+        s.add(row)
+    assert names() == ["Priya Shah"]
+    with there.write() as s:
+        forgotten = forget_person(s, PRIYA)
+    assert forgotten is not None
+    assert names() == [forgotten.name]

@@ -12,19 +12,18 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from bot.campaigns._lifecycle import _MEMBER_COLUMNS, Member, last_day, participants
+from bot.campaigns._lifecycle import _MEMBER_COLUMNS, Member, is_participant, last_day
 from bot.local_time import local_day, local_midnight
-from bot.store import Store
 from bot.store.models import (
     Campaign,
     Person,
     PointEvent,
 )
 
-# What a campaign's head counts are counted from: who is active, in which team and office.
-# Count and highest id see rows added or removed, the active count a person forgotten or
-# deactivated, and a load stamps `changed_at` on every row it edits (a team or office
-# moved). So a change any replica makes shows here.
+# Whether the people a board names and counts have changed, on any replica: count and
+# highest id see rows added or removed, the active count a person forgotten or deactivated,
+# and a load (or `crossbot person forget`) stamps `changed_at` on every row it edits (a
+# rename, a team or office moved). Opt-ins are not in it: boards read them afresh.
 _PEOPLE_STAMP = sa_select(
     func.count(),
     func.sum(case((col(Person.active), 1), else_=0)),
@@ -32,9 +31,20 @@ _PEOPLE_STAMP = sa_select(
     func.max(Person.changed_at),
 )
 _Heads = tuple[dict[str, int], dict[str, int]]
-_HEADS: dict[tuple[object, ...], _Heads] = {}
-_HEADS_LOCK = threading.Lock()
-HEADS_CACHE_SIZE = 64
+
+
+@dataclass
+class _Roster:
+    """Every person as boards see them, read at one stamp, and head counts per campaign."""
+
+    stamp: tuple[object, ...]
+    members: dict[int, Member]
+    heads: dict[tuple[tuple[str, ...], tuple[str, ...]], _Heads] = field(default_factory=dict)
+
+
+_ROSTERS: dict[object, _Roster] = {}  # by connection pool: one per database
+_ROSTERS_LOCK = threading.Lock()
+ROSTERS_CACHE_SIZE = 64
 
 
 @dataclass
@@ -113,68 +123,95 @@ def compute_boards(
     baseline = since or local_midnight(local_day(now, zone), zone)
     cutoff = max(baseline, campaign.starts_at)
     started_today = cutoff <= campaign.starts_at
+    roster = _roster(session)  # before the ledger: see _roster
     rows = session.execute(
         sa_select(
             col(PointEvent.person_id),
             col(PointEvent.team),
             col(PointEvent.office),
+            col(Person.leaderboard_opt_in),  # read afresh: opting in or out stamps nothing
             func.sum(PointEvent.points),
             func.sum(case((col(PointEvent.at) < cutoff, PointEvent.points), else_=0)),
         )
+        .outerjoin(Person, col(Person.id) == col(PointEvent.person_id))
         .where(col(PointEvent.campaign_id) == campaign.id)
-        .group_by(col(PointEvent.person_id), col(PointEvent.team), col(PointEvent.office))
+        .group_by(
+            col(PointEvent.person_id),
+            col(PointEvent.team),
+            col(PointEvent.office),
+            col(Person.leaderboard_opt_in),
+        )
     ).all()
-    heads_team, heads_office = headcounts(session, campaign)
+    heads_team, heads_office = _headcounts(session, roster, campaign)
     per_person: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     per_team: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_office: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for person_id, team, office, total, before in rows:
+    opted_in: dict[int, bool] = {}
+    for person_id, team, office, opt_in, total, before in rows:
+        opted_in[person_id] = bool(opt_in)
         for bucket, key in ((per_person, person_id), (per_team, team), (per_office, office)):
             bucket[key][0] += int(total or 0)
             bucket[key][1] += int(before or 0)
     boards = Boards(campaign=campaign)
-    boards.people = _people_board(session, per_person, started_today)
+    boards.people = _people_board(session, per_person, roster.members, opted_in, started_today)
     boards.teams = _group_board(per_team, heads_team, started_today)
     boards.offices = _group_board(per_office, heads_office, started_today)
     return boards
 
 
-def headcounts(session: Session, campaign: Campaign) -> _Heads:
-    """How many people take part in `campaign`, per team and per office.
+def _roster(session: Session) -> _Roster:
+    """Every person row as boards need it, read again only when `_PEOPLE_STAMP` moved (one
+    query; the 5,000 rows of a big firm cost far more to read and count on every board).
 
-    Counted from every person row, then kept in memory until the person table changes: a
-    write in this process (`Store.people_version`) or, on any replica, a row added,
-    removed or stamped (`_PEOPLE_STAMP`, one indexed query)."""
-    written = Store.people_written(session)
-    stamp = tuple(session.execute(_PEOPLE_STAMP).one())  # before the rows: see the end
-    key = (session.get_bind().pool, tuple(campaign.teams), tuple(campaign.offices))
-    version = (written, stamp)
-    with _HEADS_LOCK:
-        hit = _HEADS.get((*key, version))
-    if hit is not None and written is not None:
-        return hit
-    heads: _Heads = (defaultdict(int), defaultdict(int))
-    for person in participants(session, campaign):
-        heads[0][person.team] += 1
-        if person.office:
-            heads[1][person.office] += 1
-    counted = (dict(heads[0]), dict(heads[1]))
-    with _HEADS_LOCK:
-        if len(_HEADS) >= HEADS_CACHE_SIZE:
-            _HEADS.clear()
-        # Stored under the stamp read before the rows: a change in between makes the next
-        # call count again, never keep a count older than its key.
-        _HEADS[(*key, version)] = counted
+    Kept under the stamp read before the rows: a change in between makes the next board
+    read them again, so no roster is ever older than its stamp."""
+    stamp = tuple(session.execute(_PEOPLE_STAMP).one())
+    pool = session.get_bind().pool  # type: ignore[union-attr]
+    with _ROSTERS_LOCK:
+        roster = _ROSTERS.get(pool)
+    if roster is not None and roster.stamp == stamp:
+        return roster
+    rows = session.execute(sa_select(*_MEMBER_COLUMNS)).all()
+    roster = _Roster(stamp, {row[0]: Member(*row) for row in rows})
+    with _ROSTERS_LOCK:
+        if len(_ROSTERS) >= ROSTERS_CACHE_SIZE:
+            _ROSTERS.clear()
+        _ROSTERS[pool] = roster
+    return roster
+
+
+def _headcounts(session: Session, roster: _Roster, campaign: Campaign) -> _Heads:
+    """How many people take part in `campaign` (per team, per office), counted once per
+    roster."""
+    key = (tuple(campaign.teams), tuple(campaign.offices))
+    counted = roster.heads.get(key)
+    if counted is None:
+        heads: _Heads = (defaultdict(int), defaultdict(int))
+        for person in roster.members.values():
+            if is_participant(campaign, person):
+                heads[0][person.team] += 1
+                if person.office:
+                    heads[1][person.office] += 1
+        counted = roster.heads[key] = (dict(heads[0]), dict(heads[1]))
     return counted
 
 
+def headcounts(session: Session, campaign: Campaign) -> _Heads:
+    """How many people take part in `campaign`, per team and per office."""
+    return _headcounts(session, _roster(session), campaign)
+
+
 def _people_board(
-    session: Session, sums: dict[int, list[int]], started_today: bool
+    session: Session,
+    sums: dict[int, list[int]],
+    members: dict[int, Member],
+    opted_in: dict[int, bool],
+    started_today: bool,
 ) -> list[Standing]:
-    # Only those who scored, read afresh (opt-ins change often): some may have left the
-    # campaign's teams since, and stay on the board.
-    query = sa_select(*_MEMBER_COLUMNS).where(col(Person.id).in_(list(sums)))
-    people = {row[0]: Member(*row) for row in session.execute(query).all()} if sums else {}
+    people, missing = members, {pid for pid in sums if pid not in members}
+    if missing:  # added after the roster's stamp was read (PostgreSQL reads see new rows)
+        query = sa_select(*_MEMBER_COLUMNS).where(col(Person.id).in_(missing))
+        people = {**members, **{row[0]: Member(*row) for row in session.execute(query).all()}}
     scored = {str(pid): float(v[0]) for pid, v in sums.items() if v[0] > 0}
     before = {str(pid): float(v[1]) for pid, v in sums.items() if v[1] > 0 and not started_today}
     today_ranks, yesterday_ranks = _ranks(scored), _ranks(before)
@@ -190,7 +227,7 @@ def _people_board(
                 movement=_movement(key, today_ranks, yesterday_ranks),
                 new=not started_today and key not in yesterday_ranks,
                 person_id=person.id,
-                opted_in=person.leaderboard_opt_in,
+                opted_in=opted_in.get(person.id, person.leaderboard_opt_in),
                 team=person.team,
             )
         )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, event, inspect
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.pool import Pool, StaticPool
+from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
 from bot.store._writers import WriterLock, begin_immediate
@@ -118,7 +117,6 @@ class Store:
         # readers must take turns with writers too, or their transactions interleave.
         self._readers_wait = url in ("sqlite://", "sqlite:///:memory:")
         self.people_version = 0
-        _STORES[self.engine.pool] = self  # the one thing its option engines share
         event.listen(self.engine, "before_cursor_execute", self._saw_statement)
         event.listen(self.engine, "commit", self._saw_end)
         event.listen(self.engine, "rollback", self._saw_end)
@@ -136,13 +134,6 @@ class Store:
         # Readers that looked between the statement and the commit saw the old rows.
         if conn.info.pop(_PERSON_WRITTEN, False):
             self.people_version = next(self._people_writes)
-
-    @staticmethod
-    def people_written(session: Session) -> int | None:
-        """`people_version` of the store `session` is bound to (None: not a Store's), for
-        code that holds only a session."""
-        store = _STORES.get(session.get_bind().pool)  # type: ignore[union-attr]
-        return None if store is None else store.people_version
 
     @contextmanager
     def serialised(self) -> Iterator[None]:
@@ -265,8 +256,6 @@ class SharedTransaction:
                 lock.close()
 
 
-# Each engine's Store, for `Store.people_written`.
-_STORES: weakref.WeakKeyDictionary[Pool, Store] = weakref.WeakKeyDictionary()
 # The `one_transaction` block this thread (or task) is in, if any.
 _SHARED: ContextVar[SharedTransaction | None] = ContextVar("crossbot_shared_tx", default=None)
 
