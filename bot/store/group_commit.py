@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlmodel import Session
 
@@ -90,7 +90,7 @@ class GroupCommit:
         while True:
             if entry is _STOP:
                 return batch, True
-            op, lazy = entry  # type: ignore[misc]
+            op, lazy = cast(tuple[_Op, bool], entry)
             batch.append(op)
             if not lazy:
                 urgent = True
