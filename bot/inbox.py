@@ -11,7 +11,9 @@ Sends made while processing an item go through `once`: each is numbered (item id
 recorded after the platform accepted it, so a resumed item skips what already went out.
 A crash between the platform accepting a send and our record of it would send it again; a
 platform that can find its own messages closes that window with a `Keyed` send: the call
-carries its key, and a resumed item looks for that key before sending again.
+carries its key, and a resumed item looks for that key before sending again. A send the
+platform can find so (`Keyed.findable`) needs no prompt record: its record is written with
+the item's finishing write, in the worker's group commit.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any, TypeVar
 from uuid import uuid4
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -145,6 +148,11 @@ def _stored(
 
 _INSERT = insert(InboxItem).returning(col(InboxItem.id))
 _INSERT_SENT = insert(InboxSent)
+# A deferred record may meet one an attempt that took the item over wrote: either is right.
+_INSERT_SENT_ONCE = {
+    "sqlite": sqlite.insert(InboxSent).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(InboxSent).on_conflict_do_nothing(),
+}
 _FINISH = (
     update(InboxItem)
     .where(col(InboxItem.id) == bindparam("item"), col(InboxItem.claimed_by) == bindparam("by"))
@@ -202,8 +210,19 @@ def finish(store: Store, item_id: int, worker: str, now: datetime | None = None)
         _finish(session, item_id, worker, now or utcnow())
 
 
-def _finish(session: Session, item_id: int, worker: str, now: datetime) -> None:
+def _finish(
+    session: Session, item_id: int, worker: str, now: datetime, sent: Iterable[int] = ()
+) -> None:
+    _add_deferred(session, item_id, sent)
     session.connection().execute(_FINISH, {"item": item_id, "by": worker, "done": now})
+
+
+def _add_deferred(session: Session, item_id: int, seqs: Iterable[int]) -> None:
+    """Record sends whose record was deferred (`Delivery.deferred`), once each."""
+    rows = [{"item_id": item_id, "seq": seq} for seq in seqs]
+    if rows:
+        connection = session.connection()
+        connection.execute(_INSERT_SENT_ONCE[connection.dialect.name], rows)
 
 
 def renew(store: Store, item_ids: Iterable[int], worker: str, now: datetime | None = None) -> int:
@@ -224,12 +243,17 @@ def renew(store: Store, item_ids: Iterable[int], worker: str, now: datetime | No
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def release(store: Store, item_ids: Iterable[int], worker: str) -> None:
-    """Give back unfinished items, so that another worker takes them at once."""
+def release(
+    store: Store, item_ids: Iterable[int], worker: str, sent: dict[int, list[int]] | None = None
+) -> None:
+    """Give back unfinished items, so that another worker takes them at once; `sent`: the
+    deferred send records of each (`Delivery.deferred`), written first."""
     ids = list(item_ids)
     if not ids:
         return
     with store.write() as session:
+        for item_id, seqs in (sent or {}).items():
+            _add_deferred(session, item_id, seqs)
         session.execute(
             update(InboxItem)
             .where(
@@ -302,16 +326,24 @@ class Delivery:
     next_decision: int = 0
     since: datetime | None = None  # when the item was received: no send of it is older
     let_go: Callable[[], None] | None = None  # gives back the item's place in the worker
+    # Findable sends not recorded yet: the worker writes them with the item's finish (or
+    # its release). Only a worker that does so sets `defer`.
+    defer: bool = False
+    deferred: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Keyed:
     """How a platform finds a send it already made. `tag(key)` is the call's extra keyword
     arguments that carry the key; `seen(key, since)` says whether a message with that key
-    went out since `since`. `seen` is asked only for a resumed item's unrecorded send."""
+    went out since `since`. `seen` is asked only for a resumed item's unrecorded send.
+
+    `findable`: `seen` can find this send (a Slack DM, not a channel). Its record can then
+    wait for the item's end: until it is written, a resumed item finds the send instead."""
 
     tag: Callable[[str], dict[str, Any]]
     seen: Callable[[str, datetime | None], Awaitable[bool]]
+    findable: bool = False
 
 
 _RECORDS = ThreadPoolExecutor(2, thread_name_prefix="crossbot-sent")
@@ -340,7 +372,11 @@ async def once(
             await _record(delivery, seq)
             return None
     result = await send(*args, **kwargs)
-    await _record(delivery, seq)
+    if keyed is not None and keyed.findable and delivery.defer:
+        delivery.sent.add(seq)
+        delivery.deferred.append(seq)  # no transaction of its own (see Keyed.findable)
+    else:
+        await _record(delivery, seq)
     return result
 
 
@@ -393,21 +429,25 @@ def delivering(
     resumed: bool = True,
     since: datetime | None = None,
     let_go: Callable[[], None] | None = None,
-) -> Iterator[None]:
-    """Sends inside this block belong to inbox item `item_id` (none if it is None).
-    `resumed` False: the item was stored just now, so no attempt has sent or decided yet.
-    `since`: when the item was received (where a keyed send looks for itself).
-    `let_go`: what `answered` calls (gives the item's place in its worker back)."""
+    defer: bool = False,
+) -> Iterator[Delivery | None]:
+    """Sends inside this block belong to inbox item `item_id` (none if it is None); yields
+    the item's `Delivery`. `resumed` False: the item was stored just now, so no attempt has
+    sent or decided yet. `since`: when the item was received (where a keyed send looks for
+    itself). `let_go`: what `answered` calls (gives the item's place in its worker back).
+    `defer`: the caller writes `Delivery.deferred` when the item ends (`Keyed.findable`)."""
     if item_id is None:
-        yield
+        yield None
         return
     if sent is None:
         sent = _sent(store, item_id)
     moment = _aware(since) if since is not None else None
-    delivery = Delivery(store, item_id, sent, resumed=resumed, since=moment, let_go=let_go)
+    delivery = Delivery(
+        store, item_id, sent, resumed=resumed, since=moment, let_go=let_go, defer=defer
+    )
     token = _current.set(delivery)
     try:
-        yield
+        yield delivery
     finally:
         _current.reset(token)
 
@@ -444,9 +484,11 @@ class Worker:
 
     Each delivery received and each item done is written through one `GroupCommit`: what
     queues while a transaction commits is written in the next, so a burst costs a few
-    transactions, not two per delivery. A send's record is not: it is written the moment
-    the platform has accepted the send, in a priority transaction of its own, because the
-    time until it commits is the window in which a crash makes the send go out twice.
+    transactions, not two per delivery. A send the platform can find again (a Slack DM,
+    `Keyed.findable`) is recorded with the item done. Any other send's record is written
+    the moment the platform has accepted the send, in a priority transaction of its own,
+    because the time until it commits is the window in which a crash makes the send go
+    out twice.
 
     `concurrency` bounds the items in hand, not the CPU: an item waiting for Slack (a
     slow response_url) holds a place here but no thread, so the caller sizes its own
@@ -509,8 +551,8 @@ class Worker:
             return Received(taken) if taken is not None else None
         return Received(item.id or 0, item)
 
-    async def _write(self, write: Callable[[Session], T]) -> T:
-        return await asyncio.wrap_future(self.writes.submit(write))
+    async def _write(self, write: Callable[[Session], T], *, lazy: bool = False) -> T:
+        return await asyncio.wrap_future(self.writes.submit(write, lazy=lazy))
 
     def submit(self, item_id: int, item: InboxItem | None = None) -> asyncio.Task[None] | None:
         """Process an item soon (once, however often it is submitted). `item` is the row
@@ -591,21 +633,27 @@ class Worker:
             return
         if item is None:
             return  # done, or another worker holds it
+        deferred: list[int] = []
         try:
-            resumed = item is not fresh
             with delivering(
                 self.store,
                 item_id,
                 sent,
-                resumed=resumed,
+                resumed=item is not fresh,
                 since=item.received_at,
                 let_go=let_go,
-            ):
+                defer=True,
+            ) as delivery:
+                assert delivery is not None
+                deferred = delivery.deferred
                 await self.process(item)
-            await self._write(partial(_finish, item_id=item_id, worker=self.name, now=self.clock()))
+            if let_go is not None:
+                let_go()  # the item's work is done: its end is written without a place
+            done = partial(_finish, item_id=item_id, worker=self.name, now=self.clock())
+            await self._write(partial(done, sent=deferred), lazy=True)
         except Exception as exc:
             log_failure(log, "inbox item failed", exc, platform=self.platform)
-            await self._give_back(item_id)
+            await self._give_back(item_id, deferred)
 
     async def _take(
         self, item_id: int, fresh: InboxItem | None
@@ -639,9 +687,10 @@ class Worker:
             except Exception as exc:  # the database is away: the leases may lapse
                 log_failure(log, "inbox renew failed", exc)
 
-    async def _give_back(self, item_id: int) -> None:
+    async def _give_back(self, item_id: int, sent: list[int] | None = None) -> None:
         try:
-            await asyncio.to_thread(release, self.store, [item_id], self.name)
+            records = {item_id: sent} if sent else None
+            await asyncio.to_thread(release, self.store, [item_id], self.name, records)
         except Exception as exc:  # left on its lease
             log_failure(log, "inbox release failed", exc)
 

@@ -28,6 +28,7 @@ from bot.store.models import (
     Referral,
     ReferralEvent,
     Story,
+    utcnow,
 )
 
 
@@ -97,6 +98,7 @@ def forget_person(session: Session, email: str) -> Forgotten | None:
     person.slack_id = person.teams_id = None
     person.active = False
     person.digest_opt_in = person.leaderboard_opt_in = False
+    person.changed_at = utcnow()  # what every replica's boards name them by has changed
     session.add(person)
     states = session.exec(delete(DialogState).where(col(DialogState.person_id) == pid))  # type: ignore[call-overload]
     refs = session.exec(delete(ConversationRef).where(col(ConversationRef.person_id) == pid))  # type: ignore[call-overload]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from bot.campaigns import compute_boards, record_idea, team_race
+from bot.catalog import load_catalog, load_into
+from bot.channels.console import ConsoleChannel
 from bot.charts import team_race_chart
+from bot.context import Context
+from bot.privacy import forget_person
 from bot.store import Store
 from bot.store.models import Campaign, Person
 from tests.campaign_support import (
@@ -21,10 +26,11 @@ from tests.campaign_support import (
     PRIYA,
     SAM,
     later,
+    make_campaign,
     refer,
     step,
 )
-from tests.conftest import load_benchmark
+from tests.conftest import SAMPLE_CONTENT, load_benchmark, load_sample
 from tests.factories import person
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
@@ -188,3 +194,65 @@ def test_me_before_anyone_scores_claims_no_rank_for_my_team(ctx, week, chat) -> 
     [me] = chat(PRIYA).send("/leaderboard me")
     assert "#1" not in me.text
     assert "Employment hasn't scored yet" in me.text
+
+
+def test_boards_see_people_points_and_opt_ins_changed_on_another_replica(
+    tmp_path: Path, settings, clock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'crossbot.db'}"
+    here = Context(load_sample(Store(url)), settings)
+    there = Context(Store(url), settings)  # another replica on the same database
+    week = make_campaign(here)
+    _ideas(here, PRIYA, 1, later(hours=1))
+
+    def boards():
+        with here.store.read() as s:
+            return compute_boards(s, week, later(hours=2), settings.zone)
+
+    before = boards()  # the head counts are kept from here on
+    employment, tax = before.team("Employment"), before.team("Tax")
+    assert employment is not None and tax is not None
+    assert [(p.name, p.opted_in) for p in before.people] == [("Priya Shah", False)]
+
+    ConsoleChannel(there, PRIYA).send("/crossbot leaderboard on")
+    _ideas(there, SAM, 2, later(hours=1))
+    catalog = load_catalog(SAMPLE_CONTENT)  # a load moves Owen to Tax
+    moved = [replace(p, team="Tax") if p.email == OWEN else p for p in catalog.people]
+    with there.store.write() as s:
+        load_into(s, replace(catalog, people=moved))
+    assert boards().team("Tax").headcount == tax.headcount + 1  # type: ignore[union-attr]
+    with there.store.write() as s:  # neither adds nor removes a row
+        forget_person(s, "bethan.morris@hartwellfinch.example")
+
+    after = boards()
+    # Sam's ideas count at once, Priya's opt-in too; each idea is worth 2 points.
+    assert [(p.name, p.points, p.opted_in) for p in after.people] == [
+        ("Sam Patel", 4, False),
+        ("Priya Shah", 2, True),
+    ]
+    assert after.team("Employment").headcount == employment.headcount - 2  # type: ignore[union-attr]
+    assert after.team("Tax").headcount == tax.headcount + 1  # type: ignore[union-attr]
+
+
+def test_a_person_forgotten_on_another_replica_is_not_named_on_the_board(
+    tmp_path: Path, settings, clock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'crossbot.db'}"
+    here = Context(load_sample(Store(url)), settings)
+    there = Store(url)
+    week = make_campaign(here)
+    _ideas(here, PRIYA, 1, later(hours=1))
+
+    def names() -> list[str]:
+        with here.store.read() as s:
+            return [p.name for p in compute_boards(s, week, later(hours=2), settings.zone).people]
+
+    with there.write() as s:  # she left first: no longer active, still on the board
+        row = person(s, PRIYA)
+        row.active = False
+        s.add(row)
+    assert names() == ["Priya Shah"]
+    with there.write() as s:
+        forgotten = forget_person(s, PRIYA)
+    assert forgotten is not None
+    assert names() == [forgotten.name]

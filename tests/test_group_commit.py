@@ -113,3 +113,31 @@ def test_close_writes_what_is_queued(writes: GroupCommit) -> None:
 
     assert all(f.done() and f.exception() is None for f in futures)
     assert _keys(writes.store) == ["k0", "k1", "k2"]
+
+
+def test_a_lazy_write_waits_for_an_urgent_one_and_shares_its_transaction() -> None:
+    writes = GroupCommit(Store("sqlite://"), linger=30.0)  # longer than the test takes
+    try:
+        done = writes.submit(_add("finished"), lazy=True)
+        received = writes.submit(_add("received"))
+        assert received.result(10) and done.result(10)
+        assert writes.batches == 1
+        assert _keys(writes.store) == ["finished", "received"]
+    finally:
+        writes.close()
+
+
+def test_a_lazy_write_alone_is_committed_once_its_linger_is_over() -> None:
+    writes = GroupCommit(Store("sqlite://"), linger=0.001)
+    try:
+        assert writes.submit(_add("finished"), lazy=True).result(10)
+        assert writes.batches == 1 and _keys(writes.store) == ["finished"]
+    finally:
+        writes.close()
+
+
+def test_close_writes_lazy_writes_at_once() -> None:
+    writes = GroupCommit(Store("sqlite://"), linger=30.0)
+    done = writes.submit(_add("finished"), lazy=True)
+    writes.close(10)
+    assert done.result(0) and _keys(writes.store) == ["finished"]

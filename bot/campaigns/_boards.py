@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -11,13 +12,39 @@ from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from bot.campaigns._lifecycle import _MEMBER_COLUMNS, Member, last_day, participants
+from bot.campaigns._lifecycle import _MEMBER_COLUMNS, Member, is_participant, last_day
 from bot.local_time import local_day, local_midnight
 from bot.store.models import (
     Campaign,
     Person,
     PointEvent,
 )
+
+# Whether the people a board names and counts have changed, on any replica: count and
+# highest id see rows added or removed, the active count a person forgotten or deactivated,
+# and a load (or `crossbot person forget`) stamps `changed_at` on every row it edits (a
+# rename, a team or office moved). Opt-ins are not in it: boards read them afresh.
+_PEOPLE_STAMP = sa_select(
+    func.count(),
+    func.sum(case((col(Person.active), 1), else_=0)),
+    func.max(Person.id),
+    func.max(Person.changed_at),
+)
+_Heads = tuple[dict[str, int], dict[str, int]]
+
+
+@dataclass
+class _Roster:
+    """Every person as boards see them, read at one stamp, and head counts per campaign."""
+
+    stamp: tuple[object, ...]
+    members: dict[int, Member]
+    heads: dict[tuple[tuple[str, ...], tuple[str, ...]], _Heads] = field(default_factory=dict)
+
+
+_ROSTERS: dict[object, _Roster] = {}  # by connection pool: one per database
+_ROSTERS_LOCK = threading.Lock()
+ROSTERS_CACHE_SIZE = 64
 
 
 @dataclass
@@ -96,48 +123,95 @@ def compute_boards(
     baseline = since or local_midnight(local_day(now, zone), zone)
     cutoff = max(baseline, campaign.starts_at)
     started_today = cutoff <= campaign.starts_at
+    roster = _roster(session)  # before the ledger: see _roster
     rows = session.execute(
         sa_select(
             col(PointEvent.person_id),
             col(PointEvent.team),
             col(PointEvent.office),
+            col(Person.leaderboard_opt_in),  # read afresh: opting in or out stamps nothing
             func.sum(PointEvent.points),
             func.sum(case((col(PointEvent.at) < cutoff, PointEvent.points), else_=0)),
         )
+        .outerjoin(Person, col(Person.id) == col(PointEvent.person_id))
         .where(col(PointEvent.campaign_id) == campaign.id)
-        .group_by(col(PointEvent.person_id), col(PointEvent.team), col(PointEvent.office))
+        .group_by(
+            col(PointEvent.person_id),
+            col(PointEvent.team),
+            col(PointEvent.office),
+            col(Person.leaderboard_opt_in),
+        )
     ).all()
-    people = {p.id: p for p in participants(session, campaign)}
+    heads_team, heads_office = _headcounts(session, roster, campaign)
     per_person: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     per_team: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     per_office: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for person_id, team, office, total, before in rows:
+    opted_in: dict[int, bool] = {}
+    for person_id, team, office, opt_in, total, before in rows:
+        opted_in[person_id] = bool(opt_in)
         for bucket, key in ((per_person, person_id), (per_team, team), (per_office, office)):
             bucket[key][0] += int(total or 0)
             bucket[key][1] += int(before or 0)
-    heads_team: dict[str, int] = defaultdict(int)
-    heads_office: dict[str, int] = defaultdict(int)
-    for person in people.values():
-        heads_team[person.team] += 1
-        if person.office:
-            heads_office[person.office] += 1
     boards = Boards(campaign=campaign)
-    boards.people = _people_board(session, per_person, people, started_today)
+    boards.people = _people_board(session, per_person, roster.members, opted_in, started_today)
     boards.teams = _group_board(per_team, heads_team, started_today)
     boards.offices = _group_board(per_office, heads_office, started_today)
     return boards
 
 
+def _roster(session: Session) -> _Roster:
+    """Every person row as boards need it, read again only when `_PEOPLE_STAMP` moved (one
+    query; the 5,000 rows of a big firm cost far more to read and count on every board).
+
+    Kept under the stamp read before the rows: a change in between makes the next board
+    read them again, so no roster is ever older than its stamp."""
+    stamp = tuple(session.execute(_PEOPLE_STAMP).one())
+    pool = session.get_bind().pool  # type: ignore[union-attr]
+    with _ROSTERS_LOCK:
+        roster = _ROSTERS.get(pool)
+    if roster is not None and roster.stamp == stamp:
+        return roster
+    rows = session.execute(sa_select(*_MEMBER_COLUMNS)).all()
+    roster = _Roster(stamp, {row[0]: Member(*row) for row in rows})
+    with _ROSTERS_LOCK:
+        if len(_ROSTERS) >= ROSTERS_CACHE_SIZE:
+            _ROSTERS.clear()
+        _ROSTERS[pool] = roster
+    return roster
+
+
+def _headcounts(session: Session, roster: _Roster, campaign: Campaign) -> _Heads:
+    """How many people take part in `campaign` (per team, per office), counted once per
+    roster."""
+    key = (tuple(campaign.teams), tuple(campaign.offices))
+    counted = roster.heads.get(key)
+    if counted is None:
+        heads: _Heads = (defaultdict(int), defaultdict(int))
+        for person in roster.members.values():
+            if is_participant(campaign, person):
+                heads[0][person.team] += 1
+                if person.office:
+                    heads[1][person.office] += 1
+        counted = roster.heads[key] = (dict(heads[0]), dict(heads[1]))
+    return counted
+
+
+def headcounts(session: Session, campaign: Campaign) -> _Heads:
+    """How many people take part in `campaign`, per team and per office."""
+    return _headcounts(session, _roster(session), campaign)
+
+
 def _people_board(
     session: Session,
     sums: dict[int, list[int]],
-    people: dict[int, Member],
+    members: dict[int, Member],
+    opted_in: dict[int, bool],
     started_today: bool,
 ) -> list[Standing]:
-    missing = {pid for pid in sums if pid not in people}
-    if missing:  # scored earlier, since left the campaign's teams: still on the board
+    people, missing = members, {pid for pid in sums if pid not in members}
+    if missing:  # added after the roster's stamp was read (PostgreSQL reads see new rows)
         query = sa_select(*_MEMBER_COLUMNS).where(col(Person.id).in_(missing))
-        people.update({row[0]: Member(*row) for row in session.execute(query).all()})
+        people = {**members, **{row[0]: Member(*row) for row in session.execute(query).all()}}
     scored = {str(pid): float(v[0]) for pid, v in sums.items() if v[0] > 0}
     before = {str(pid): float(v[1]) for pid, v in sums.items() if v[1] > 0 and not started_today}
     today_ranks, yesterday_ranks = _ranks(scored), _ranks(before)
@@ -153,7 +227,7 @@ def _people_board(
                 movement=_movement(key, today_ranks, yesterday_ranks),
                 new=not started_today and key not in yesterday_ranks,
                 person_id=person.id,
-                opted_in=person.leaderboard_opt_in,
+                opted_in=opted_in.get(person.id, person.leaderboard_opt_in),
                 team=person.team,
             )
         )
@@ -203,9 +277,7 @@ def team_race(
         .where(col(PointEvent.campaign_id) == campaign.id, col(PointEvent.at) <= now)
         .group_by(col(PointEvent.team))
     ).all()
-    heads: dict[str, int] = defaultdict(int)
-    for person in participants(session, campaign):
-        heads[person.team] += 1
+    heads = headcounts(session, campaign)[0]
     series = {
         row[0]: [float(v or 0) / max(heads.get(row[0], 0), 1) for v in row[1:]]
         for row in rows

@@ -406,7 +406,11 @@ class SlackMessenger:
         try:
             await inbox.once(
                 self.client.chat_postMessage,
-                keyed=inbox.Keyed(send_metadata, partial(self._posted, channel, thread_ts)),
+                keyed=inbox.Keyed(
+                    send_metadata,
+                    partial(self._posted, channel, thread_ts),
+                    findable=_in_dm(channel),
+                ),
                 channel=channel,
                 text=text,
                 blocks=blocks,
@@ -427,7 +431,7 @@ class SlackMessenger:
         reply) since `since`: conversations.history / .replies with all metadata. Only DMs
         are looked in (im:history); reading channels would need scopes the bot does not
         ask for, so a channel post is sent again (at least once)."""
-        if not channel.startswith("D"):
+        if not _in_dm(channel):
             return False
         args: dict[str, Any] = {
             "channel": channel,
@@ -595,6 +599,11 @@ class SlackMessenger:
 def send_metadata(key: str) -> dict[str, Any]:
     """chat.postMessage's `metadata` argument carrying a send key (`inbox.Keyed.tag`)."""
     return {"metadata": {"event_type": SEND_EVENT, "event_payload": {"key": key}}}
+
+
+def _in_dm(channel: str) -> bool:
+    """Whether `channel` is a DM, whose history the bot may read (im:history)."""
+    return channel.startswith("D")
 
 
 def sent_key(message: dict[str, Any]) -> str | None:

@@ -8,15 +8,20 @@ queued while the previous batch committed and writes it in one transaction. If a
 fails (a duplicate key), the batch is written again with each write in its own savepoint,
 so that one fails alone. A caller hears back only after the commit, so nothing is
 acknowledged that a crash could lose.
+
+A write nobody is waiting on (an item done: `lazy`) does not start a transaction of its
+own at once: it waits up to `LINGER_SECONDS` for an urgent one (a delivery, whose
+acknowledgement waits) to ride with, so a delivery and another's end share one commit.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from sqlmodel import Session
 
@@ -24,6 +29,7 @@ from bot.store.engine import Store
 
 T = TypeVar("T")
 MAX_BATCH = 256  # writes in one transaction (a bound on how long the write lock is held)
+LINGER_SECONDS = 0.02  # how long lazy writes wait for an urgent one (deliveries: ~10 ms apart)
 
 _Op = tuple[Callable[[Session], Any], "Future[Any]"]
 _STOP = object()
@@ -32,20 +38,24 @@ _STOP = object()
 class GroupCommit:
     """A writer thread for `store`; `submit` a function of a session, get a future."""
 
-    def __init__(self, store: Store, max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self, store: Store, max_batch: int = MAX_BATCH, linger: float = LINGER_SECONDS
+    ) -> None:
         self.store = store
         self.max_batch = max_batch
+        self.linger = linger
         self.batches = 0  # transactions committed (for tests and benchmarks)
-        self._queue: queue.SimpleQueue[_Op | object] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[_Op, bool] | object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, write: Callable[[Session], T]) -> Future[T]:
+    def submit(self, write: Callable[[Session], T], *, lazy: bool = False) -> Future[T]:
         """Run `write(session)` in the next batch; the future holds its result once the
-        batch has committed (or the exception it or the commit raised)."""
+        batch has committed (or the exception it or the commit raised). `lazy`: no one
+        waits on it, so its batch may wait up to `linger` seconds for an urgent write."""
         future: Future[T] = Future()
         self._ensure_thread()
-        self._queue.put((write, future))
+        self._queue.put(((write, future), lazy))
         return future
 
     def close(self, timeout: float | None = None) -> None:
@@ -67,21 +77,39 @@ class GroupCommit:
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch: list[_Op] = []
-            first = self._queue.get()
-            while True:
-                if first is _STOP:
-                    stopping = True
-                else:
-                    batch.append(first)  # type: ignore[arg-type]
-                if stopping or len(batch) >= self.max_batch:
-                    break
-                try:
-                    first = self._queue.get_nowait()
-                except queue.Empty:
-                    break
+            batch, stopping = self._next_batch()
             if batch:
                 self._commit(batch)
+
+    def _next_batch(self) -> tuple[list[_Op], bool]:
+        """What queued (waiting for the first write); a batch of lazy writes only waits a
+        little for an urgent one. True when `close` was asked for."""
+        batch: list[_Op] = []
+        urgent, deadline = False, 0.0
+        entry = self._queue.get()
+        while True:
+            if entry is _STOP:
+                return batch, True
+            op, lazy = cast(tuple[_Op, bool], entry)
+            batch.append(op)
+            if not lazy:
+                urgent = True
+            elif not deadline:
+                deadline = time.monotonic() + self.linger
+            if len(batch) >= self.max_batch:
+                return batch, False
+            try:
+                entry = self._queue.get_nowait()
+                continue
+            except queue.Empty:
+                pass
+            left = deadline - time.monotonic()
+            if urgent or left <= 0:
+                return batch, False
+            try:
+                entry = self._queue.get(timeout=left)
+            except queue.Empty:
+                return batch, False
 
     def _commit(self, batch: list[_Op]) -> None:
         ops = [(write, future) for write, future in batch if future.set_running_or_notify_cancel()]

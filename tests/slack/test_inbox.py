@@ -263,3 +263,83 @@ async def test_a_notice_held_up_in_slack_does_not_hold_up_the_next_answer(
         for task in list(worker._tasks):  # the held post would wait for ever
             task.cancel()
         await asyncio.gather(*worker._tasks, return_exceptions=True)
+
+
+def _recorded(store: inbox.Store, item_id: int) -> set[int]:
+    with store.read() as session:
+        return set(session.exec(select(InboxSent.seq).where(InboxSent.item_id == item_id)))
+
+
+async def _one_item(store: inbox.Store, process: object) -> int:
+    worker = inbox.Worker(store, "test", process)  # type: ignore[arg-type]
+    received = await worker.receive("delivery-1", {})
+    assert received is not None
+    await worker.submit(received.id, received.item)  # type: ignore[misc]
+    await asyncio.to_thread(worker.writes.close)
+    return received.id
+
+
+def _keyed(findable: bool) -> inbox.Keyed:
+    async def never_seen(_key: str, _since: object) -> bool:
+        return False
+
+    return inbox.Keyed(lambda key: {"key": key}, never_seen, findable=findable)
+
+
+async def test_a_dm_post_is_recorded_with_the_item_done_and_a_channel_post_at_once() -> None:
+    store = inbox.Store()
+    recorded_during: list[set[int]] = []
+
+    async def send(**_kwargs: object) -> None:
+        return None
+
+    async def process(item: InboxItem) -> None:
+        await inbox.once(send, keyed=_keyed(findable=True))  # a DM: a resumed item finds it
+        await inbox.once(send, keyed=_keyed(findable=False))  # a channel: it cannot
+        await inbox.once(send)  # a response_url: no key at all
+        recorded_during.append(_recorded(store, item.id or 0))
+
+    item_id = await _one_item(store, process)
+
+    assert recorded_during == [{1, 2}]  # the DM post's record waits for the item's end
+    assert _recorded(store, item_id) == {0, 1, 2}
+    with store.read() as session:
+        assert session.get(InboxItem, item_id).done_at is not None  # type: ignore[union-attr]
+
+
+async def test_a_failed_item_keeps_its_dm_posts_recorded_for_the_retry() -> None:
+    store = inbox.Store()
+    sent: list[str] = []
+
+    async def send(key: str) -> None:
+        sent.append(key)
+
+    async def process(_item: InboxItem) -> None:
+        await inbox.once(send, keyed=_keyed(findable=True))
+        raise RuntimeError("the turn failed after its answer went out")
+
+    item_id = await _one_item(store, process)
+
+    assert sent == [f"{item_id}:0"]
+    assert _recorded(store, item_id) == {0}  # written with the release: the retry skips it
+    with store.read() as session:
+        item = session.get(InboxItem, item_id)
+        assert item is not None and item.done_at is None and item.claimed_by is None
+
+
+async def test_a_deferred_record_another_attempt_wrote_first_still_lets_the_item_finish() -> None:
+    store = inbox.Store()
+
+    async def send(**_kwargs: object) -> None:
+        return None
+
+    async def process(item: InboxItem) -> None:
+        await inbox.once(send, keyed=_keyed(findable=True))
+        with store.write() as session:  # an attempt that took the item over recorded it too
+            session.add(InboxSent(item_id=item.id or 0, seq=0))
+
+    item_id = await _one_item(store, process)
+
+    assert _recorded(store, item_id) == {0}
+    with store.read() as session:
+        assert session.get(InboxItem, item_id).done_at is not None  # type: ignore[union-attr]
