@@ -9,6 +9,7 @@ ledger; an admin's reversal is a compensating row.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -48,14 +49,19 @@ from bot.store.models import (
 
 
 def award_for_referral_event(
-    session: Session, referral: Referral, event: ReferralEvent, now: datetime
+    session: Session,
+    referral: Referral,
+    event: ReferralEvent,
+    now: datetime,
+    people: Mapping[int, Person] | None = None,
 ) -> list[PointEvent]:
     """Points earned by a referral's change of status, if a campaign is running.
 
     Logging earns the referrer a token amount. Accepted, first meeting and won score only
     when the receiver confirms the step (the event's actor is the receiver); the receiver
     earns a share for doing the work. Self-referrals, own-team referrals (unless the rules
-    allow them), duplicates and pairs over their cap score nothing.
+    allow them), duplicates and pairs over their cap score nothing. `people`: the
+    referrer and receiver when read already this turn (else they are read here).
     """
     if event.to_status == "new" and event.from_status is None:
         kind = "logged"
@@ -70,8 +76,9 @@ def award_for_referral_event(
     if kind == "logged" and referral.created_at < campaign.starts_at:
         return []
     rules = rules_of(campaign)
-    referrer = session.get(Person, referral.referrer_id)
-    receiver = session.get(Person, referral.receiver_id)
+    known = people or {}
+    referrer = known.get(referral.referrer_id) or session.get(Person, referral.referrer_id)
+    receiver = known.get(referral.receiver_id) or session.get(Person, referral.receiver_id)
     if referrer is None or receiver is None:
         return []
     _flag_reciprocal(session, campaign, rules, referrer, receiver, now)
