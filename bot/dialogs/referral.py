@@ -404,24 +404,32 @@ def _choose_card(turn: Turn, ctx: Context, me: Person, draft: Draft, card_id: st
 
 
 def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
-    """Ask to confirm the draft, or whether to update the duplicate found: the look-up and
-    the draft kept for the answer in one transaction."""
+    """Ask to confirm the draft, or whether to update the duplicate found. The draft's rows
+    are read and the question worded first; the write then looks for a duplicate (which
+    decides the step) and keeps the draft for the answer."""
     assert me.id is not None
+    with ctx.store.read() as session:
+        rows = _look_up(ctx, me, draft, session, duplicates=False)
+    question = _confirm_question(ctx, me, draft, rows)
     with ctx.store.write() as session:
-        rows = _look_up(ctx, me, draft, session)
-        if rows.duplicate is not None:
-            draft.duplicate, step = rows.duplicate.id, "duplicate"
+        duplicate = _duplicate(ctx, me, draft, rows, session)
+        if duplicate is not None:
+            draft.duplicate, step = duplicate.id, "duplicate"
         else:
             draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
             step = "confirm"
         state.save(session, me.id, turn.conversation, FLOW, step, draft.to_dict())
-    if rows.duplicate is not None:
-        text = render("referral_duplicate", r=rows.duplicate, me=me)
-        buttons = [
-            Button(label("update_the_existing_one"), "referral.update", {}, "primary"),
-            Button(label("cancel"), "referral.cancel", {}),
-        ]
-        return [Reply(text, buttons=buttons, kind="referral_ask_duplicate")]
+    if duplicate is None:
+        return [question]
+    text = render("referral_duplicate", r=duplicate, me=me)
+    buttons = [
+        Button(label("update_the_existing_one"), "referral.update", {}, "primary"),
+        Button(label("cancel"), "referral.cancel", {}),
+    ]
+    return [Reply(text, buttons=buttons, kind="referral_ask_duplicate")]
+
+
+def _confirm_question(ctx: Context, me: Person, draft: Draft, rows: _Rows) -> Reply:
     buttons = [
         Button(label("confirm"), "referral.confirm", {}, "primary"),
         Button(label("edit"), "referral.edit", {}),
@@ -429,7 +437,7 @@ def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) ->
     ]
     summary = _summary(ctx, me, draft, rows)
     text = render("referral_confirm", d=summary, me=me)
-    return [Reply(text, buttons=buttons, kind="referral_ask_confirm", facts=_facts(summary))]
+    return Reply(text, buttons=buttons, kind="referral_ask_confirm", facts=_facts(summary))
 
 
 @dataclass
@@ -442,20 +450,30 @@ class _Rows:
     duplicate: referrals.View | None = None  # one the referrer may see, within 30 days
 
 
-def _look_up(ctx: Context, me: Person, draft: Draft, session: Session) -> _Rows:
-    """The draft's client, its owner, the receiver and any duplicate (the receiver from the
-    context's cache of people when it holds them, as the speaker)."""
+def _look_up(
+    ctx: Context, me: Person, draft: Draft, session: Session, duplicates: bool = True
+) -> _Rows:
+    """The draft's client, its owner, the receiver and (with `duplicates`) any duplicate
+    (the receiver from the context's cache of people when it holds them, as the speaker)."""
     rows = _Rows()
     rows.receiver = ctx.person(draft.receiver, session) if draft.receiver else None
     rows.client, rows.owner = referrals.client_and_owner(session, draft.client or "")
-    if rows.client is None or rows.client.id is None:
-        return rows
-    if rows.receiver is not None and rows.receiver.id is not None:
-        found = referrals.find_duplicate(
-            session, rows.client.id, rows.receiver.id, draft.card, ctx.now(), seen_by=me
-        )
-        rows.duplicate = referrals.view(session, found) if found else None
+    if duplicates:
+        rows.duplicate = _duplicate(ctx, me, draft, rows, session)
     return rows
+
+
+def _duplicate(
+    ctx: Context, me: Person, draft: Draft, rows: _Rows, session: Session
+) -> referrals.View | None:
+    """A referral the draft repeats, that the referrer may see, within 30 days."""
+    client, receiver = rows.client, rows.receiver
+    if client is None or client.id is None or receiver is None or receiver.id is None:
+        return None
+    found = referrals.find_duplicate(
+        session, client.id, receiver.id, draft.card, ctx.now(), seen_by=me
+    )
+    return referrals.view(session, found) if found else None
 
 
 def _summary(ctx: Context, me: Person, draft: Draft, rows: _Rows) -> dict[str, Any]:
