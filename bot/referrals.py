@@ -578,8 +578,13 @@ def create(
     now: datetime,
     owner_consent: bool = True,
 ) -> Outcome:
-    """`plan_create` and `apply_create` in one transaction (see both)."""
-    return apply_create(session, plan_create(session, referrer, new, now, owner_consent), now)
+    """`plan_create` and `apply_create` in one transaction (see both); the outcome's
+    referral is the session's row, so later moves in the session show on it."""
+    outcome = apply_create(session, plan_create(session, referrer, new, now, owner_consent), now)
+    row = session.get(Referral, outcome.referral.id)
+    assert row is not None
+    outcome.referral = row
+    return outcome
 
 
 def update_existing(
