@@ -101,7 +101,7 @@ def handle(turn: Turn, ctx: Context) -> list[Reply]:
         turn = clean(turn)
         # The first time someone talks to Crossbot, a short tour comes before the answer.
         with state.turn():  # the dialogue state is read once a turn
-            return nudges.welcome_first_contact(turn, ctx) + _handle(turn, ctx)
+            return nudges.welcome_first_contact(turn, ctx, lambda: _handle(turn, ctx))
     except Exception as exc:
         log_failure(log, "turn failed", exc, platform=turn.platform, action=turn.action)
         return [Reply(render("error"), kind="error")]

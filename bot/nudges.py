@@ -25,9 +25,12 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Executable
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot import learning, referrals
@@ -64,6 +67,7 @@ __all__ = [
     "spent",
     "still_going",
     "unsent",
+    "was_welcomed",
     "welcome_once",
 ]
 
@@ -403,15 +407,36 @@ def batched(session: Session, person_ids: set[int], now: datetime) -> dict[int, 
     return dict(found)
 
 
+def _welcome_key(person_id: int) -> str:
+    return f"welcome:person:{person_id}"
+
+
+def was_welcomed(session: Session, person_id: int) -> bool:
+    """Whether `person_id` was welcomed already (here or on another replica)."""
+    key = _welcome_key(person_id)
+    return session.exec(select(Nudge.id).where(Nudge.key == key)).first() is not None
+
+
+@cache
+def _insert_once(dialect: str) -> Executable:
+    """A nudge row unless its key is taken: one statement, built (and compiled) once."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Nudge.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
+
+
 def welcome_once(session: Session, person: Person, now: datetime) -> bool:
-    """Record that `person` was welcomed; False if they already were (here or elsewhere)."""
+    """Record that `person` was welcomed; False if they already were (here or elsewhere).
+
+    One insert whose unique key decides: two replicas racing here, the second waits for the
+    first's commit and then inserts nothing."""
     assert person.id is not None
-    key = f"welcome:person:{person.id}"
-    if session.exec(select(Nudge.id).where(Nudge.key == key)).first() is not None:
-        return False
-    # Two replicas racing here: the unique key fails one commit (the caller's to catch).
-    session.add(Nudge(key=key, person_id=person.id, kind="welcome", due_at=now, sent_at=now))
-    return True
+    key = _welcome_key(person.id)
+    row = Nudge(key=key, person_id=person.id, kind="welcome", due_at=now, sent_at=now)
+    statement = _insert_once(session.get_bind().dialect.name)
+    return (
+        session.connection().execute(statement, row.model_dump(exclude={"id"})).scalar() is not None
+    )
 
 
 # -- the rules --------------------------------------------------------------------------------

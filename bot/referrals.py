@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, bindparam, cast, func, insert
+from sqlalchemy import ColumnElement, Executable, String, bindparam, cast, func, insert, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, or_, select
 
 from bot import campaigns
@@ -324,8 +326,14 @@ def view(session: Session, referral: Referral) -> View:
     ids = {referral.referrer_id, referral.receiver_id}
     if client and client.owner_id:
         ids.add(client.owner_id)
-    people = by_ids(session, ids)
     card = session.get(ServiceCard, referral.card_id) if referral.card_id else None
+    return _view(referral, client, by_ids(session, ids), card.title if card else None)
+
+
+def _view(
+    referral: Referral, client: Client | None, people: dict[int, Person], card_title: str | None
+) -> View:
+    """The view of a referral from rows already read."""
     assert referral.id is not None
     return View(
         id=referral.id,
@@ -335,7 +343,7 @@ def view(session: Session, referral: Referral) -> View:
         receiver=people[referral.receiver_id],
         owner=people.get(client.owner_id) if client and client.owner_id else None,
         card=referral.card_id,
-        card_title=card.title if card else None,
+        card_title=card_title,
         status=referral.status,
         value=referral.value,
         currency=referral.currency,
@@ -443,27 +451,29 @@ def mine(session: Session, person: Person, limit: int = 10) -> Mine:
 # -- creating ----------------------------------------------------------------------------
 
 
-def create(
+@dataclass
+class Creation:
+    """A referral worked out before it is saved (`apply_create` saves it): the row to
+    insert, still without an id, and what its answer and notices name."""
+
+    referral: Referral
+    referrer: Person
+    new: NewReferral
+    client: Client | None  # None: a provisional client is made when it is saved
+    people: dict[int, Person]  # the referrer, the receiver and the client's owner
+    card_title: str | None
+    owner_consent: bool
+
+
+def plan_create(
     session: Session,
     referrer: Person,
     new: NewReferral,
     now: datetime,
     owner_consent: bool = True,
-) -> Outcome:
-    """Save a confirmed referral and tell the receiver, the owner and (if needed) admins.
-
-    A client not known is created as provisional, owned by the referrer until an admin
-    confirms it. With `owner_consent`, a referral of someone else's client waits for the
-    owner's go-ahead. Raises `ReferralError("duplicate")` for a repeat within 30 days, and
-    `ReferralError("already_saved")` for a confirmation already saved (a double press).
-    """
-    _lock_person(session, referrer)  # one creation per referrer at a time, on any replica
-    if new.confirmation:
-        saved = session.exec(
-            select(Referral).where(Referral.confirmation == new.confirmation)
-        ).first()
-        if saved is not None:
-            raise ReferralError("already_saved", saved)
+) -> Creation:
+    """What `create` reads, on any session (a read one included): the receiver, the client,
+    the people and the card. Raises `ReferralError` for an unknown receiver or oneself."""
     receiver = by_email(session, new.receiver)
     if receiver is None or not receiver.active:
         raise ReferralError("unknown_receiver", email=new.receiver)
@@ -471,39 +481,110 @@ def create(
         raise ReferralError("self_referral")
     assert referrer.id is not None and receiver.id is not None
     client = client_named(session, new.client) or _retired_client(session, new.client)
-    provisional = client is None
-    if client is None:
-        client = Client(name=new.client.strip(), owner_id=referrer.id, provisional=True)
-        session.add(client)
-        session.flush()
-    assert client.id is not None
-    existing = find_duplicate(session, client.id, receiver.id, new.card, now, seen_by=referrer)
-    if existing is not None:
-        raise ReferralError("duplicate", existing)
-    asks_owner = owner_consent and needs_consent(client.owner_id, referrer.id, receiver.id)
     referral = Referral.between(
         referrer,
         receiver,
-        client_id=client.id,
+        client_id=client.id if client and client.id else 0,
         card_id=new.card,
         value=new.value,
         currency=(new.currency or firm_currency()) if new.value is not None else None,
         note=new.note.strip(),
-        consent="pending" if asks_owner else "not_needed",
         confirmation=new.confirmation or None,
         created_at=now,
         updated_at=now,
     )
-    session.add(referral)
-    session.flush()
-    current = view(session, referral)  # first: its people are then at hand for the points
-    event = _append(session, referral, referrer, None, "new", now, new.note.strip())
+    owner = client.owner_id if client else None
+    people = by_ids(session, {referrer.id, receiver.id} | ({owner} if owner else set()))
+    card = session.get(ServiceCard, new.card) if new.card else None
+    title = card.title if card else None
+    return Creation(referral, referrer, new, client, people, title, owner_consent)
+
+
+def apply_create(session: Session, planned: Creation, now: datetime) -> Outcome:
+    """Save a planned referral and tell the receiver, the owner and (if needed) admins.
+
+    The write reads only what decides the outcome, afresh: a duplicate, and (for a client
+    not known when planned) the client, created as provisional when still unknown, owned
+    by the referrer until an admin confirms it. With `owner_consent`, a referral of someone
+    else's client waits for the owner's go-ahead. Raises `ReferralError("duplicate")` for a
+    repeat within 30 days, and `ReferralError("already_saved")` for a confirmation already
+    saved (a double press: the insert's unique key decides, on any replica).
+    """
+    referral, referrer, new = planned.referral, planned.referrer, planned.new
+    receiver = planned.people[referral.receiver_id]
+    assert referrer.id is not None and receiver.id is not None
+    if session.get_bind().dialect.name != "sqlite":  # SQLite's writes are serial already
+        _lock_person(session, referrer)  # one creation per referrer at a time, on any replica
+    client, provisional = (
+        (planned.client, False) if planned.client else _client_for(session, new.client, referrer)
+    )
+    assert client.id is not None
+    existing = find_duplicate(session, client.id, receiver.id, new.card, now, seen_by=referrer)
+    if existing is not None:
+        # The first of two presses is the duplicate the second finds: saved already.
+        same = new.confirmation and existing.confirmation == new.confirmation
+        raise ReferralError("already_saved" if same else "duplicate", existing)
+    asks_owner = planned.owner_consent and needs_consent(client.owner_id, referrer.id, receiver.id)
+    referral.client_id = client.id
+    referral.consent = "pending" if asks_owner else "not_needed"
+    statement = _insert_referral(session.get_bind().dialect.name)
+    referral.id = (
+        session.connection().execute(statement, referral.model_dump(exclude={"id"})).scalar()
+    )
+    if referral.id is None:  # the confirmation's key is taken: saved already
+        saved = session.exec(
+            select(Referral).where(Referral.confirmation == new.confirmation)
+        ).first()
+        raise ReferralError("already_saved", saved)
+    people = planned.people
+    if client.owner_id and client.owner_id not in people:  # a client made since the plan
+        people = {**people, **by_ids(session, {client.owner_id})}
+    current = _view(referral, client, people, planned.card_title)
+    event = _event(referral, referrer, None, "new", now, referral.note)
+    _record(session, referral, event, current)
     notices = [_to_receiver(current)]
     if current.owner and current.owner.id not in (referrer.id, receiver.id):
         notices.append(_to_owner(current, asks_owner))
     if provisional:
         notices += _to_admins(session, current)
     return Outcome(referral, event, notices, provisional, current)
+
+
+def _client_for(session: Session, name: str, referrer: Person) -> tuple[Client, bool]:
+    """The client of that name, read in the write, or a provisional one made now (True)."""
+    client = client_named(session, name) or _retired_client(session, name)
+    if client is not None:
+        return client, False
+    client = Client(name=name.strip(), owner_id=referrer.id, provisional=True)
+    session.add(client)
+    session.flush()
+    return client, True
+
+
+@cache
+def _insert_referral(dialect: str) -> Executable:
+    """A referral's insert, unless its confirmation is saved already: one statement, no
+    savepoint, built (and compiled) once."""
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = Referral.__table__  # type: ignore[attr-defined]
+    statement = insert_into(table).on_conflict_do_nothing(index_elements=["confirmation"])
+    return statement.returning(table.c.id)
+
+
+def create(
+    session: Session,
+    referrer: Person,
+    new: NewReferral,
+    now: datetime,
+    owner_consent: bool = True,
+) -> Outcome:
+    """`plan_create` and `apply_create` in one transaction (see both); the outcome's
+    referral is the session's row, so later moves in the session show on it."""
+    outcome = apply_create(session, plan_create(session, referrer, new, now, owner_consent), now)
+    row = session.get(Referral, outcome.referral.id)
+    assert row is not None
+    outcome.referral = row
+    return outcome
 
 
 def update_existing(
@@ -542,6 +623,112 @@ def update_existing(
 # -- moving it on ------------------------------------------------------------------------
 
 
+@dataclass
+class Move:
+    """A move worked out before it is made: the referral as it will read (a copy, in no
+    session), its event, view and notices; `seen_status` and `seen_at` are the row as read."""
+
+    outcome: Outcome
+    seen_status: str
+    seen_at: datetime
+
+
+def plan_move(
+    session: Session,
+    referral_id: int,
+    actor: Person,
+    to_status: str,
+    now: datetime,
+    value: float | None = None,
+    currency: str | None = None,
+    reason: str = "",
+    note: str = "",
+) -> Move:
+    """`move` worked out on any session, a read one included (nothing is written or
+    locked); `apply_move` then makes it. Raises `ReferralError` as `check_move` says."""
+    found = session.get(Referral, referral_id)
+    if found is None:
+        raise ReferralError("not_visible")
+    return _planned(session, found, actor, to_status, now, value, currency, reason, note)
+
+
+def _planned(
+    session: Session,
+    found: Referral,
+    actor: Person,
+    to_status: str,
+    now: datetime,
+    value: float | None,
+    currency: str | None,
+    reason: str,
+    note: str,
+) -> Move:
+    check_move(session, found, actor, to_status)
+    referral = Referral(**found.model_dump())  # a copy: the row read stays as it was
+    from_status = referral.status
+    referral.status, referral.updated_at = to_status, now
+    if to_status == "won":
+        referral.won_value = value if value is not None else referral.value
+        if value is not None or referral.currency is None:
+            referral.currency = currency or referral.currency or firm_currency()
+    if to_status in ("lost", "declined", "parked", "withdrawn"):
+        referral.reason = reason.strip()
+    current = view(session, referral)  # first: its people are then at hand for the points
+    event = _event(referral, actor, from_status, to_status, now, (reason or note).strip())
+    notices = [
+        Reply(
+            render("referral_status_notice", r=current, actor=actor, before=from_status),
+            buttons=[Button(label("show_referral"), "referral.show", {"id": current.id})],
+            to_person=who.email,
+            kind="referral_status_notice",
+        )
+        for who in _others(current, actor, include_receiver=True)
+    ]
+    outcome = Outcome(referral, event, notices, current=current)
+    return Move(outcome, found.status, found.updated_at)
+
+
+# A compare-and-set, built once: the move is made only on the row as it was read.
+_MOVE = (
+    update(Referral)
+    .where(
+        col(Referral.id) == bindparam("ref"),
+        col(Referral.status) == bindparam("seen_status"),
+        col(Referral.updated_at) == bindparam("seen_at"),
+    )
+    .values(
+        status=bindparam("status"),
+        updated_at=bindparam("now"),
+        won_value=bindparam("won_value"),
+        currency=bindparam("currency"),
+        reason=bindparam("reason"),
+    )
+)
+
+
+def apply_move(session: Session, planned: Move) -> bool:
+    """Make a planned move, with its event and points, if the referral is still as it was
+    read: one compare-and-set on its status and last change. False when anything changed
+    it since (a second press, here or on another replica): nothing is written then, and
+    `move` works it out again under the row's lock."""
+    referral, event = planned.outcome.referral, planned.outcome.event
+    assert event is not None
+    values = {
+        "ref": referral.id,
+        "seen_status": planned.seen_status,
+        "seen_at": planned.seen_at,
+        "status": referral.status,
+        "now": referral.updated_at,
+        "won_value": referral.won_value,
+        "currency": referral.currency,
+        "reason": referral.reason,
+    }
+    if session.connection().execute(_MOVE, values).rowcount != 1:
+        return False
+    _record(session, referral, event, planned.outcome.current)
+    return True
+
+
 def move(
     session: Session,
     referral_id: int,
@@ -553,34 +740,17 @@ def move(
     reason: str = "",
     note: str = "",
 ) -> Outcome:
-    """Move a referral to `to_status`, append its event and tell the others concerned.
+    """Move a referral to `to_status`, append its event and tell the others concerned:
+    worked out from the row locked and read afresh, then made (`apply_move`).
 
     Raises `ReferralError` as `check_move` says.
     """
-    referral = _load(session, referral_id)
-    check_move(session, referral, actor, to_status)
-    from_status = referral.status
-    referral.status, referral.updated_at = to_status, now
-    if to_status == "won":
-        referral.won_value = value if value is not None else referral.value
-        if value is not None or referral.currency is None:
-            referral.currency = currency or referral.currency or firm_currency()
-    if to_status in ("lost", "declined", "parked", "withdrawn"):
-        referral.reason = reason.strip()
-    session.add(referral)
-    text = (reason or note).strip()
-    current = view(session, referral)  # first: its people are then at hand for the points
-    event = _append(session, referral, actor, from_status, to_status, now, text)
-    notices = [
-        Reply(
-            render("referral_status_notice", r=current, actor=actor, before=from_status),
-            buttons=[Button(label("show_referral"), "referral.show", {"id": current.id})],
-            to_person=who.email,
-            kind="referral_status_notice",
-        )
-        for who in _others(current, actor, include_receiver=True)
-    ]
-    return Outcome(referral, event, notices, current=current)
+    found = _load(session, referral_id)
+    planned = _planned(session, found, actor, to_status, now, value, currency, reason, note)
+    made = apply_move(session, planned)
+    assert made  # the row is locked by this transaction: nothing changed it since
+    session.expire(found)  # the copy was written: the next read of the row is fresh
+    return planned.outcome
 
 
 def consent(
@@ -782,8 +952,22 @@ def _append(
     note: str = "",
 ) -> ReferralEvent:
     """Append the audit event; a change of status also earns campaign points, same transaction."""
+    event = _event(referral, actor, from_status, to_status, now, note)
+    session.flush()  # the referral's own changes go first
+    _record(session, referral, event)
+    return event
+
+
+def _event(
+    referral: Referral,
+    actor: Person | None,
+    from_status: str | None,
+    to_status: str,
+    now: datetime,
+    note: str,
+) -> ReferralEvent:
     assert referral.id is not None
-    event = ReferralEvent(
+    return ReferralEvent(
         referral_id=referral.id,
         actor_id=actor.id if actor else None,
         at=now,
@@ -791,13 +975,23 @@ def _append(
         to_status=to_status,
         note=note,
     )
-    session.flush()  # the referral's own changes go first
-    # A Core insert, built once: the ORM's unit of work costs more than the row.
+
+
+def _record(
+    session: Session,
+    referral: Referral,
+    event: ReferralEvent,
+    current: View | None = None,
+) -> None:
+    """Insert the event (a Core insert, built once: the ORM's unit of work costs more than
+    the row) and, for a change of status, its points (with `current`'s people, read already)."""
     row = event.model_dump(exclude={"id"})
     event.id = session.connection().execute(_INSERT_EVENT, row).scalar()
-    if from_status != to_status:
-        campaigns.award_for_referral_event(session, referral, event, now)
-    return event
+    if event.from_status != event.to_status:
+        people = (
+            {p.id: p for p in (current.referrer, current.receiver) if p.id} if current else None
+        )
+        campaigns.award_for_referral_event(session, referral, event, event.at, people)
 
 
 def _lock_person(session: Session, person: Person) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot import nudges
 from bot.context import Context
@@ -16,6 +16,7 @@ from bot.render import label, render
 from bot.store import Store
 from bot.store.models import Person, ServiceCard
 
+Answer = Callable[[], list[Reply]]
 _ON = frozenset({"on", "yes", "start", "resume"})
 _OFF = frozenset({"off", "no", "stop", "mute", "pause"})
 # People welcomed already, per store in this process: saves a write on every later turn.
@@ -49,30 +50,36 @@ def on_not_relevant(turn: Turn, ctx: Context, me: Person) -> list[Reply]:
     return [_feedback(turn, ctx, me, "not_relevant")]
 
 
-def welcome_first_contact(turn: Turn, ctx: Context) -> list[Reply]:
-    """The hook at the top of routing: the first time someone talks to Crossbot, a tour."""
+def welcome_first_contact(turn: Turn, ctx: Context, answer: Answer) -> list[Reply]:
+    """The hook around routing: the first time someone talks to Crossbot, a tour before
+    `answer`'s replies. Its reads and words come first and its one insert last, so the
+    turn's write transaction never waits on the answer being worked out."""
     welcomed = _WELCOMED.setdefault(ctx.store, set())
     if not ctx.settings.nudge_welcome or not turn.person or turn.person in welcomed:
-        return []
+        return answer()
     me = ctx.person(turn.person)
     if me is None or not me.active or me.id is None:
-        return []
-    try:
+        return answer()
+    with ctx.store.read() as session:
+        welcome = None if nudges.was_welcomed(session, me.id) else _welcome(session, me)
+    replies = answer()
+    if welcome is not None:
         with ctx.store.write() as session:
-            first = nudges.welcome_once(session, me, ctx.now())
-            has_card = session.exec(
-                select(ServiceCard.id).where(
-                    ServiceCard.team == me.team, col(ServiceCard.retired).is_(False)
-                )
-            ).first()
-            helpers = [a.name for a in admins(session)] if first and not has_card else []
-    except IntegrityError:  # another replica welcomed them a moment ago
-        first, has_card, helpers = False, None, []
+            if not nudges.welcome_once(session, me, ctx.now()):
+                welcome = None  # another replica welcomed them a moment ago
     welcomed.add(turn.person)
-    if not first:
-        return []
+    return ([welcome] if welcome is not None else []) + replies
+
+
+def _welcome(session: Session, me: Person) -> Reply:
+    has_card = session.exec(
+        select(ServiceCard.id).where(
+            ServiceCard.team == me.team, col(ServiceCard.retired).is_(False)
+        )
+    ).first()
+    helpers = [a.name for a in admins(session)] if not has_card else []
     text = render("welcome", name=me.first_name, team=me.team, invite=not has_card, admins=helpers)
-    return [Reply(text, kind="welcome")]
+    return Reply(text, kind="welcome")
 
 
 def _set(ctx: Context, me: Person, off: bool) -> Reply:

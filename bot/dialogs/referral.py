@@ -8,6 +8,7 @@ in DMs move a referral on; so does saying so ("Acme went well, we won it, £18k"
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -403,24 +404,32 @@ def _choose_card(turn: Turn, ctx: Context, me: Person, draft: Draft, card_id: st
 
 
 def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) -> list[Reply]:
-    """Ask to confirm the draft, or whether to update the duplicate found: the look-up and
-    the draft kept for the answer in one transaction."""
+    """Ask to confirm the draft, or whether to update the duplicate found. The draft's rows
+    are read and the question worded first; the write then looks for a duplicate (which
+    decides the step) and keeps the draft for the answer."""
     assert me.id is not None
+    with ctx.store.read() as session:
+        rows = _look_up(ctx, me, draft, session, duplicates=False)
+    question = _confirm_question(ctx, me, draft, rows)
     with ctx.store.write() as session:
-        rows = _look_up(ctx, me, draft, session)
-        if rows.duplicate is not None:
-            draft.duplicate, step = rows.duplicate.id, "duplicate"
+        duplicate = _duplicate(ctx, me, draft, rows, session)
+        if duplicate is not None:
+            draft.duplicate, step = duplicate.id, "duplicate"
         else:
             draft.confirmation = uuid4().hex  # pressed twice (on any replica): saved once
             step = "confirm"
         state.save(session, me.id, turn.conversation, FLOW, step, draft.to_dict())
-    if rows.duplicate is not None:
-        text = render("referral_duplicate", r=rows.duplicate, me=me)
-        buttons = [
-            Button(label("update_the_existing_one"), "referral.update", {}, "primary"),
-            Button(label("cancel"), "referral.cancel", {}),
-        ]
-        return [Reply(text, buttons=buttons, kind="referral_ask_duplicate")]
+    if duplicate is None:
+        return [question]
+    text = render("referral_duplicate", r=duplicate, me=me)
+    buttons = [
+        Button(label("update_the_existing_one"), "referral.update", {}, "primary"),
+        Button(label("cancel"), "referral.cancel", {}),
+    ]
+    return [Reply(text, buttons=buttons, kind="referral_ask_duplicate")]
+
+
+def _confirm_question(ctx: Context, me: Person, draft: Draft, rows: _Rows) -> Reply:
     buttons = [
         Button(label("confirm"), "referral.confirm", {}, "primary"),
         Button(label("edit"), "referral.edit", {}),
@@ -428,7 +437,7 @@ def _confirm_or_duplicate(turn: Turn, ctx: Context, me: Person, draft: Draft) ->
     ]
     summary = _summary(ctx, me, draft, rows)
     text = render("referral_confirm", d=summary, me=me)
-    return [Reply(text, buttons=buttons, kind="referral_ask_confirm", facts=_facts(summary))]
+    return Reply(text, buttons=buttons, kind="referral_ask_confirm", facts=_facts(summary))
 
 
 @dataclass
@@ -441,20 +450,30 @@ class _Rows:
     duplicate: referrals.View | None = None  # one the referrer may see, within 30 days
 
 
-def _look_up(ctx: Context, me: Person, draft: Draft, session: Session) -> _Rows:
-    """The draft's client, its owner, the receiver and any duplicate (the receiver from the
-    context's cache of people when it holds them, as the speaker)."""
+def _look_up(
+    ctx: Context, me: Person, draft: Draft, session: Session, duplicates: bool = True
+) -> _Rows:
+    """The draft's client, its owner, the receiver and (with `duplicates`) any duplicate
+    (the receiver from the context's cache of people when it holds them, as the speaker)."""
     rows = _Rows()
     rows.receiver = ctx.person(draft.receiver, session) if draft.receiver else None
     rows.client, rows.owner = referrals.client_and_owner(session, draft.client or "")
-    if rows.client is None or rows.client.id is None:
-        return rows
-    if rows.receiver is not None and rows.receiver.id is not None:
-        found = referrals.find_duplicate(
-            session, rows.client.id, rows.receiver.id, draft.card, ctx.now(), seen_by=me
-        )
-        rows.duplicate = referrals.view(session, found) if found else None
+    if duplicates:
+        rows.duplicate = _duplicate(ctx, me, draft, rows, session)
     return rows
+
+
+def _duplicate(
+    ctx: Context, me: Person, draft: Draft, rows: _Rows, session: Session
+) -> referrals.View | None:
+    """A referral the draft repeats, that the referrer may see, within 30 days."""
+    client, receiver = rows.client, rows.receiver
+    if client is None or client.id is None or receiver is None or receiver.id is None:
+        return None
+    found = referrals.find_duplicate(
+        session, client.id, receiver.id, draft.card, ctx.now(), seen_by=me
+    )
+    return referrals.view(session, found) if found else None
 
 
 def _summary(ctx: Context, me: Person, draft: Draft, rows: _Rows) -> dict[str, Any]:
@@ -520,36 +539,66 @@ def _yes_or_no(
 
 
 def _save(turn: Turn, ctx: Context, me: Person, draft: Draft | None) -> list[Reply]:
-    """Save the draft; with none given (the Confirm button), the draft waiting for it is
-    read in the same transaction as the save (one transaction, and a second press finds
-    the flow already ended)."""
+    """Save the draft; with none given (the Confirm button), the draft waiting for it.
+
+    Worked out from a read first; the write then ends the flow and saves the referral.
+    On a button the flow ends only as it was read (else it is read again inside the
+    write), so of two presses, on any replica, one saves and the other finds it ended."""
     assert me.id is not None
+    pressed = draft is None
+    with ctx.store.read() as session:
+        pending, draft, planned = _plan_save(session, ctx, me, turn, draft)
+    if draft is None:  # nothing waits for Confirm (pressed twice, say): nothing to write
+        return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
     try:
         with ctx.store.write() as session:
-            if draft is None:
-                draft = _waiting_for_confirmation(session, me, turn)
+            if pressed and (pending is None or not state.end_as_read(session, pending)):
+                pending, draft, planned = _plan_save(session, ctx, me, turn, None)
+                if pending is not None:
+                    state.clear(session, me.id, turn.conversation)
+            elif not pressed:
+                state.clear(session, me.id, turn.conversation)
             if draft is None:
                 return [Reply(render("referral_nothing_pending"), kind="referral_nothing_pending")]
-            outcome = referrals.create(
-                session, me, draft.to_new(), ctx.now(), owner_consent=ctx.settings.owner_consent
-            )
-            state.clear(session, me.id, turn.conversation)
-            saved = referrals.current_view(session, outcome)
+            if isinstance(planned, ReferralError):
+                raise planned
+            outcome = referrals.apply_create(session, planned, ctx.now())
+            replies = _saved(outcome)
     except ReferralError as error:
         if error.code == "duplicate" and draft is not None:
             return _confirm_or_duplicate(turn, ctx, me, draft)
         return [_error_reply(error)]
+    return replies
+
+
+def _plan_save(
+    session: Session, ctx: Context, me: Person, turn: Turn, draft: Draft | None
+) -> tuple[DialogState | None, Draft | None, referrals.Creation | ReferralError]:
+    """The flow waiting for Confirm (when no draft is given), the draft, and its referral
+    worked out (or why it cannot be saved)."""
+    pending = None
+    if draft is None:
+        pending = _flow_in(session, me, turn)
+        pending = pending if pending is not None and pending.step == "confirm" else None
+        draft = Draft.from_dict(pending.data) if pending is not None else None
+    if draft is None:
+        return pending, None, ReferralError("nothing_pending")
+    new, consent = draft.to_new(), ctx.settings.owner_consent
+    try:
+        return pending, draft, referrals.plan_create(session, me, new, ctx.now(), consent)
+    except ReferralError as error:
+        return pending, draft, error
+
+
+def _saved(outcome: referrals.Outcome) -> list[Reply]:
+    saved = outcome.current
+    assert saved is not None
     mine = Reply(
         render("referral_saved", r=saved, provisional=outcome.provisional_client),
         buttons=[Button(label("my_referrals"), "referral.mine")],
         kind="referral_saved",
     )
     return [mine, *outcome.notices]
-
-
-def _waiting_for_confirmation(session: Session, me: Person, turn: Turn) -> Draft | None:
-    pending = _flow_in(session, me, turn)
-    return Draft.from_dict(pending.data) if pending and pending.step == "confirm" else None
 
 
 # -- buttons of the flow -----------------------------------------------------------------
@@ -809,16 +858,32 @@ def _move(
     currency: str | None = None,
     reason: str = "",
 ) -> list[Reply]:
+    """Move a referral on: worked out and worded from a read first, then made in a write
+    that only compares and sets (worked out again inside it when the referral changed)."""
+    now, planned = ctx.now(), None
+    # A refusal is said from inside the write, where the referral is read afresh.
+    with ctx.store.read() as session, contextlib.suppress(ReferralError):
+        planned = referrals.plan_move(
+            session, referral_id, me, to_status, now, value, currency, reason
+        )
+    replies = _moved(me, planned.outcome) if planned is not None else []
     try:
         with ctx.store.write() as session:
-            outcome = referrals.move(
-                session, referral_id, me, to_status, ctx.now(), value, currency, reason
-            )
-            current = referrals.current_view(session, outcome)
-            owner = current.owner.id if current.owner else None
-            buttons = referrals.actions_for(me, outcome.referral, owner)
+            if planned is None or not referrals.apply_move(session, planned):
+                outcome = referrals.move(
+                    session, referral_id, me, to_status, now, value, currency, reason
+                )
+                replies = _moved(me, outcome)
     except ReferralError as error:
         return [_error_reply(error, ctx, me)]
+    return replies
+
+
+def _moved(me: Person, outcome: referrals.Outcome) -> list[Reply]:
+    current = outcome.current
+    assert current is not None
+    owner = current.owner.id if current.owner else None
+    buttons = referrals.actions_for(me, outcome.referral, owner)
     mine = Reply(render("referral_moved", r=current), buttons=buttons, kind="referral_moved")
     return [mine, *outcome.notices]
 

@@ -121,6 +121,21 @@ def clear(session: Session, person_id: int, conversation: str) -> None:
     )
 
 
+# A compare-and-set, built once: the row goes only if nothing saved over it since it was read.
+_END_AS_READ = delete(DialogState).where(
+    col(DialogState.id) == bindparam("row"),
+    col(DialogState.updated_at) == bindparam("seen_at"),
+)
+
+
+def end_as_read(session: Session, row: DialogState) -> bool:
+    """End the flow `row` (read earlier, on any session) if it is still as it was read;
+    False when it is gone or moved on since (a second press, on any replica)."""
+    _written(row.person_id, row.conversation)
+    values = {"row": row.id, "seen_at": row.updated_at}
+    return session.connection().execute(_END_AS_READ, values).rowcount == 1
+
+
 @cache
 def _upsert(dialect: str) -> Executable | None:
     """The upsert statement, built once (so SQLAlchemy compiles it once, too)."""
