@@ -25,18 +25,16 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Executable
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot import learning, referrals
 from bot.local_time import local_day, local_midnight
 from bot.messages import Button, Reply
 from bot.render import label, render
+from bot.store import insert_unless_taken
 from bot.store.models import (
     Client,
     Nudge,
@@ -417,14 +415,6 @@ def was_welcomed(session: Session, person_id: int) -> bool:
     return session.exec(select(Nudge.id).where(Nudge.key == key)).first() is not None
 
 
-@cache
-def _insert_once(dialect: str) -> Executable:
-    """A nudge row unless its key is taken: one statement, built (and compiled) once."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = Nudge.__table__  # type: ignore[attr-defined]
-    return insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
-
-
 def welcome_once(session: Session, person: Person, now: datetime) -> bool:
     """Record that `person` was welcomed; False if they already were (here or elsewhere).
 
@@ -433,7 +423,7 @@ def welcome_once(session: Session, person: Person, now: datetime) -> bool:
     assert person.id is not None
     key = _welcome_key(person.id)
     row = Nudge(key=key, person_id=person.id, kind="welcome", due_at=now, sent_at=now)
-    statement = _insert_once(session.get_bind().dialect.name)
+    statement = insert_unless_taken(Nudge, "key", session.get_bind().dialect.name)
     return (
         session.connection().execute(statement, row.model_dump(exclude={"id"})).scalar() is not None
     )

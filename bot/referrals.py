@@ -15,11 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Executable, String, bindparam, cast, func, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, String, bindparam, cast, func, insert, update
 from sqlmodel import Session, col, or_, select
 
 from bot import campaigns
@@ -27,7 +25,7 @@ from bot.messages import Button, Reply
 from bot.money import firm_currency
 from bot.people import admins, by_email, by_ids
 from bot.render import label, render
-from bot.store import locked
+from bot.store import insert_unless_taken, locked
 from bot.store.models import Client, Person, Referral, ReferralEvent, ServiceCard
 
 __all__ = [
@@ -527,7 +525,7 @@ def apply_create(session: Session, planned: Creation, now: datetime) -> Outcome:
     asks_owner = planned.owner_consent and needs_consent(client.owner_id, referrer.id, receiver.id)
     referral.client_id = client.id
     referral.consent = "pending" if asks_owner else "not_needed"
-    statement = _insert_referral(session.get_bind().dialect.name)
+    statement = insert_unless_taken(Referral, "confirmation", session.get_bind().dialect.name)
     referral.id = (
         session.connection().execute(statement, referral.model_dump(exclude={"id"})).scalar()
     )
@@ -559,16 +557,6 @@ def _client_for(session: Session, name: str, referrer: Person) -> tuple[Client, 
     session.add(client)
     session.flush()
     return client, True
-
-
-@cache
-def _insert_referral(dialect: str) -> Executable:
-    """A referral's insert, unless its confirmation is saved already: one statement, no
-    savepoint, built (and compiled) once."""
-    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = Referral.__table__  # type: ignore[attr-defined]
-    statement = insert_into(table).on_conflict_do_nothing(index_elements=["confirmation"])
-    return statement.returning(table.c.id)
 
 
 def create(

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Executable, Result, String, bindparam, cast, func, literal, or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from bot.campaigns._lifecycle import is_participant, running_campaign
@@ -35,7 +33,7 @@ from bot.messages import Reply
 from bot.people import admins
 from bot.render import render
 from bot.settings import get_settings
-from bot.store import locked
+from bot.store import insert_unless_taken, locked
 from bot.store.models import (
     Campaign,
     Idea,
@@ -147,15 +145,6 @@ def point_key(campaign_id: int, source: str, person_id: int, kind: str) -> str:
     return f"{campaign_id}:{source}:{person_id}:{kind}"
 
 
-@cache
-def _insert_award(dialect: str) -> Executable:
-    """One ledger row unless its key is taken (a replay, or a concurrent writer that took
-    it first): one statement, no savepoint, built once so SQLAlchemy compiles it once."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = PointEvent.__table__  # type: ignore[attr-defined]
-    return insert(table).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
-
-
 def _award(
     session: Session,
     campaign: Campaign,
@@ -182,7 +171,7 @@ def _award(
         at=now,
     )
     row = award.model_dump(exclude={"id"})
-    statement = _insert_award(session.get_bind().dialect.name)
+    statement = insert_unless_taken(PointEvent, "key", session.get_bind().dialect.name)
     award.id = session.connection().execute(statement, row).scalar()
     return award if award.id is not None else None  # None: the key was taken
 

@@ -11,10 +11,25 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from bot.store.engine import Store, current_revision, locked, make_engine, upgrade
+    from bot.store.engine import (
+        Store,
+        current_revision,
+        insert_unless_taken,
+        locked,
+        make_engine,
+        upgrade,
+    )
     from bot.store.models import utcnow
 
-__all__ = ["Store", "current_revision", "locked", "make_engine", "upgrade", "utcnow"]
+__all__ = [
+    "Store",
+    "current_revision",
+    "insert_unless_taken",
+    "locked",
+    "make_engine",
+    "upgrade",
+    "utcnow",
+]
 
 
 def __getattr__(name: str) -> Any:

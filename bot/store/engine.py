@@ -15,13 +15,15 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import Engine, event, inspect
+from sqlalchemy import Engine, Executable, event, inspect
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from bot.store._writers import WriterLock, begin_immediate
 from bot.store.probe import script_heads
@@ -270,6 +272,16 @@ def locked(session: Session, model: type[Row], key: Any) -> Row | None:
     loaded earlier would otherwise keep the status from before the wait.
     """
     return session.get(model, key, with_for_update=True, populate_existing=True)
+
+
+@cache
+def insert_unless_taken(model: type[SQLModel], key: str, dialect: str) -> Executable:
+    """`model`'s insert, returning the new id, unless a row holds its unique `key` already
+    (a replay, or a concurrent writer that took it first): one statement, no savepoint,
+    built once per table and dialect so SQLAlchemy compiles it once."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = model.__table__  # type: ignore[attr-defined]
+    return insert(table).on_conflict_do_nothing(index_elements=[key]).returning(table.c.id)
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
