@@ -418,6 +418,7 @@ class Tally:
     accepted: int = 0
     accept_unanswered: int = 0  # pressed, answer never came (may or may not be stored)
     unexpected: Counter[str] = field(default_factory=Counter)  # answers without the next button
+    offer_waits: list[float] = field(default_factory=list)  # referrer's answer -> receiver's offer
     seconds: float = 0.0
     cpu: float = 0.0  # CPU seconds the servers (and their turn processes) used meanwhile
 
@@ -483,10 +484,12 @@ class Users:
 
     async def _offer(self, referrer: str, client: str) -> tuple[str, int | None]:
         """The receiver's offer, which may follow the referrer's answer by a moment."""
-        deadline = time.perf_counter() + ANSWER_TIMEOUT
+        started = time.perf_counter()
+        deadline = started + ANSWER_TIMEOUT
         while True:
             receiver, referral = self._offer_for(referrer, client)
             if referral is not None or time.perf_counter() >= deadline:
+                self.tally.offer_waits.append(time.perf_counter() - started)
                 return receiver, referral
             await asyncio.sleep(0.05)
 
@@ -795,6 +798,11 @@ def report(outcomes: list[Outcome], users: int, seconds: float, think: float) ->
             f"{kind} {len(v)} (p50 {_ms(v, 0.5)} ms)" for kind, v in sorted(t.answers.items())
         )
         print(f"- {outcome.label}: answers {kinds}")
+        if t.offer_waits:
+            print(
+                f"  receivers' offers after the Confirm answer: p50 {_ms(t.offer_waits, 0.5)} ms,"
+                f" p95 {_ms(t.offer_waits, 0.95)} ms"
+            )
         if t.errors or t.unexpected:
             print(f"  errors {dict(t.errors)}; unexpected {dict(t.unexpected)}")
         if outcome.check is not None:
