@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+
+from bot.store.migrations._shapes import id_column, string, utc_datetime
 
 revision = "0003_search_chat"
 down_revision = "0002"
@@ -13,17 +14,17 @@ down_revision = "0002"
 def upgrade() -> None:
     op.create_table(
         "askedquestion",
-        sa.Column("id", sa.Integer(), nullable=False),
+        id_column(),
         sa.Column("asker_id", sa.Integer(), nullable=True),
-        sa.Column("question", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        string("question"),
         sa.Column("cards", sa.JSON(), nullable=False),
-        sa.Column("reason", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("feedback", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("note", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("feedback_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("asked_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("reported_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("resolved_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        string("reason"),
+        string("feedback"),
+        string("note"),
+        utc_datetime("feedback_at", nullable=True),
+        utc_datetime("asked_at"),
+        utc_datetime("reported_at", nullable=True),
+        utc_datetime("resolved_at", nullable=True),
         sa.ForeignKeyConstraint(["asker_id"], ["person.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
@@ -32,12 +33,12 @@ def upgrade() -> None:
     op.create_index("ix_askedquestion_reported_at", "askedquestion", ["reported_at"])
     op.create_table(
         "learnedalias",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("card_id", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("alias", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        id_column(),
+        string("card_id"),
+        string("alias"),
+        string("key"),
         sa.Column("added_by_id", sa.Integer(), nullable=True),
-        sa.Column("added_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        utc_datetime("added_at"),
         sa.ForeignKeyConstraint(["added_by_id"], ["person.id"]),
         sa.ForeignKeyConstraint(["card_id"], ["servicecard.id"]),
         sa.PrimaryKeyConstraint("id"),

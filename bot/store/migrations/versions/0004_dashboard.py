@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+
+from bot.store.migrations._shapes import id_column, string, utc_datetime
 
 revision = "0004_dashboard"
 down_revision = "0003_search_chat"
@@ -17,8 +18,8 @@ def _create_token_table(name: str, *columns: sa.Column[object]) -> None:
     """
     op.create_table(
         name,
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("token_hash", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        id_column(),
+        string("token_hash"),
         sa.Column("person_id", sa.Integer(), nullable=False),
         *columns,
         sa.ForeignKeyConstraint(["person_id"], ["person.id"]),
@@ -31,16 +32,16 @@ def _create_token_table(name: str, *columns: sa.Column[object]) -> None:
 def upgrade() -> None:
     _create_token_table(
         "dashboardlink",
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("used_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        utc_datetime("created_at"),
+        utc_datetime("expires_at"),
+        utc_datetime("used_at", nullable=True),
     )
     _create_token_table(
         "dashboardsession",
-        sa.Column("csrf_token", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("last_seen_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-        sa.Column("ended_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        string("csrf_token"),
+        utc_datetime("created_at"),
+        utc_datetime("last_seen_at"),
+        utc_datetime("ended_at", nullable=True),
     )
     op.create_index("ix_referral_updated_at", "referral", ["updated_at"])
     op.create_index("ix_referralevent_funnel", "referralevent", ["to_status", "referral_id"])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+
+from bot.store.migrations._shapes import id_column, string, utc_datetime
 
 revision = "0005_referral_parse"
 down_revision = "0004_dashboard"
@@ -13,11 +14,11 @@ down_revision = "0004_dashboard"
 def upgrade() -> None:
     op.create_table(
         "firm",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("timezone", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-        sa.Column("loaded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        id_column(),
+        string("name"),
+        string("currency"),
+        string("timezone"),
+        utc_datetime("loaded_at"),
         sa.PrimaryKeyConstraint("id"),
     )
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
 from alembic import op
+
+from bot.store.migrations._shapes import create_indexes, drop_indexed_table, string, utc_datetime
 
 revision = "0007_chart_cache"
 down_revision = "0006_inbox"
@@ -13,16 +14,13 @@ down_revision = "0006_inbox"
 def upgrade() -> None:
     op.create_table(
         "chartimage",
-        sa.Column("key", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        string("key"),
         sa.Column("png", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        utc_datetime("created_at"),
         sa.PrimaryKeyConstraint("key"),
     )
-    with op.batch_alter_table("chartimage", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_chartimage_created_at"), ["created_at"], unique=False)
+    create_indexes("chartimage", ["created_at"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("chartimage", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_chartimage_created_at"))
-    op.drop_table("chartimage")
+    drop_indexed_table("chartimage", ["created_at"])

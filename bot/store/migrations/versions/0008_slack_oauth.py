@@ -9,6 +9,20 @@ revision = "0008_slack_oauth"
 down_revision = "0007_chart_cache"
 
 
+def _workspace_columns(with_enterprise_url: bool) -> list[sa.Column[object]]:
+    """Whose app and workspace a row is: the leading columns of slack_sdk's tables."""
+    return [
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("client_id", sa.String(32), nullable=False),
+        sa.Column("app_id", sa.String(32), nullable=False),
+        sa.Column("enterprise_id", sa.String(32)),
+        sa.Column("enterprise_name", sa.String(200)),
+        *([sa.Column("enterprise_url", sa.String(200))] if with_enterprise_url else []),
+        sa.Column("team_id", sa.String(32)),
+        sa.Column("team_name", sa.String(200)),
+    ]
+
+
 def _bot_columns() -> list[sa.Column[object]]:
     return [
         sa.Column("bot_token", sa.String(200)),
@@ -23,14 +37,7 @@ def _bot_columns() -> list[sa.Column[object]]:
 def upgrade() -> None:
     op.create_table(
         "slack_installations",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("client_id", sa.String(32), nullable=False),
-        sa.Column("app_id", sa.String(32), nullable=False),
-        sa.Column("enterprise_id", sa.String(32)),
-        sa.Column("enterprise_name", sa.String(200)),
-        sa.Column("enterprise_url", sa.String(200)),
-        sa.Column("team_id", sa.String(32)),
-        sa.Column("team_name", sa.String(200)),
+        *_workspace_columns(with_enterprise_url=True),
         *_bot_columns(),
         sa.Column("user_id", sa.String(32), nullable=False),
         sa.Column("user_token", sa.String(200)),
@@ -52,13 +59,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "slack_bots",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("client_id", sa.String(32), nullable=False),
-        sa.Column("app_id", sa.String(32), nullable=False),
-        sa.Column("enterprise_id", sa.String(32)),
-        sa.Column("enterprise_name", sa.String(200)),
-        sa.Column("team_id", sa.String(32)),
-        sa.Column("team_name", sa.String(200)),
+        *_workspace_columns(with_enterprise_url=False),
         *_bot_columns(),
         sa.Column("is_enterprise_install", sa.Boolean(), nullable=False),
         sa.Column("installed_at", sa.DateTime(), nullable=False),

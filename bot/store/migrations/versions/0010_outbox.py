@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from bot.store.migrations._shapes import id_column
+
 revision = "0010_outbox"
 down_revision = "0009_nudges"
 
@@ -12,7 +14,7 @@ down_revision = "0009_nudges"
 def upgrade() -> None:
     op.create_table(
         "inbox_decision",
-        sa.Column("id", sa.Integer(), nullable=False),
+        id_column(),
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("replies", sa.JSON(), nullable=False),
