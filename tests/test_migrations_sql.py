@@ -2,7 +2,7 @@
 
 Each revision's upgrade and downgrade SQL, rendered offline (`alembic upgrade --sql`) for
 SQLite and PostgreSQL, is compared with the golden file
-`tests/migrations_sql/<dialect>/<revision>.sql`. An edit to a migration (or to
+`tests/migrations_sql/<dialect>/<revision>.sql.golden`. An edit to a migration (or to
 `bot/store/migrations/_shapes.py`, which they share) that changes what it emits fails here.
 A new migration writes its golden file with `python -m tests.test_migrations_sql`.
 
@@ -31,7 +31,7 @@ NEEDS_LIVE_TABLE = "-- (a batch table rebuild: --sql cannot render it without a 
 
 
 def golden_path(dialect: str, revision: str) -> Path:
-    return GOLDEN / dialect / f"{revision}.sql"
+    return GOLDEN / dialect / f"{revision}.sql.golden"
 
 
 def rendered_sql(dialect: str) -> dict[str, str]:
