@@ -88,7 +88,8 @@ def run(url: str, rounds: int, users: int, content: Path, statements: bool) -> N
             accept = _button(saved, "referral.accept", to=receiver)
             if accept is None:
                 raise SystemExit(f"no Accept offered to {receiver}")
-            timed("accept", Turn(receiver, f"bench:{receiver}", action="referral.accept", payload=accept))
+            press = Turn(receiver, f"bench:{receiver}", action="referral.accept", payload=accept)
+            timed("accept", press)
             if n + 1 == warm:
                 for kind in KINDS:
                     times[kind].clear()

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, String, bindparam, cast, func, insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, or_, select
 
 from bot import campaigns
@@ -319,13 +322,36 @@ def current_view(session: Session, outcome: Outcome) -> View:
     return outcome.current or view(session, outcome.referral)
 
 
+# What a view names besides the referral's own columns, read in one statement: its client,
+# card title, referrer, receiver and the client's owner (one look-up each would be five).
+_REFERRER, _RECEIVER, _OWNER = aliased(Person), aliased(Person), aliased(Person)
+_NAMED = (
+    sa_select(Client, col(ServiceCard.title), _REFERRER, _RECEIVER, _OWNER)
+    .select_from(Referral)
+    .join(_REFERRER, col(_REFERRER.id) == Referral.referrer_id)
+    .join(_RECEIVER, col(_RECEIVER.id) == Referral.receiver_id)
+    .outerjoin(Client, col(Client.id) == Referral.client_id)
+    .outerjoin(_OWNER, col(_OWNER.id) == Client.owner_id)
+    .outerjoin(ServiceCard, col(ServiceCard.id) == Referral.card_id)
+    .where(col(Referral.id) == bindparam("id"))
+)
+# The referral itself too, for a turn that starts from its id.
+_REFERRAL_NAMED = _NAMED.add_columns(Referral)
+
+
 def view(session: Session, referral: Referral) -> View:
-    client = session.get(Client, referral.client_id)
-    ids = {referral.referrer_id, referral.receiver_id}
-    if client and client.owner_id:
-        ids.add(client.owner_id)
-    card = session.get(ServiceCard, referral.card_id) if referral.card_id else None
-    return _view(referral, client, by_ids(session, ids), card.title if card else None)
+    """The referral with names resolved (its ids as stored: a referral never changes client,
+    card or people, so a changed copy of the row reads the same names)."""
+    return _view_of(referral, session.execute(_NAMED, {"id": referral.id}).one())
+
+
+def _view_of(referral: Referral, named: Any) -> View:
+    """The view from a row of `_NAMED`: (client, card title, referrer, receiver, owner)."""
+    client, card_title, referrer, receiver, owner = tuple(named)[:5]
+    people = {referrer.id: referrer, receiver.id: receiver}
+    if owner is not None:
+        people[owner.id] = owner
+    return _view(referral, client, people, card_title)
 
 
 def _view(
@@ -353,7 +379,9 @@ def _view(
     )
 
 
-_DUPLICATES = select(Referral).where(
+# Ids only, on the connection: the answer is nearly always none, and the ORM's machinery
+# would cost more than the look-up; a referral found is then read whole.
+_DUPLICATES = select(Referral.id).where(
     Referral.client_id == bindparam("client"),
     Referral.receiver_id == bindparam("receiver"),
     Referral.created_at >= bindparam("since"),
@@ -382,8 +410,9 @@ def find_duplicate(
     """
     query = _DUPLICATES_FOR_CARD if card_id else _DUPLICATES_FOR_NO_CARD
     values = {"client": client_id, "receiver": receiver_id, "since": now - DUPLICATE_WINDOW}
-    rows = session.exec(query, params={**values, "card": card_id} if card_id else values).all()
-    return next((r for r in rows if seen_by is None or can_see(seen_by, r, session)), None)
+    found = session.connection().execute(query, {**values, "card": card_id} if card_id else values)
+    rows = (session.get(Referral, referral_id) for referral_id in found.scalars().all())
+    return next((r for r in rows if r and (seen_by is None or can_see(seen_by, r, session))), None)
 
 
 def visible_for_client(session: Session, person: Person, client_id: int) -> list[Referral]:
@@ -478,7 +507,10 @@ def plan_create(
     if receiver.id == referrer.id:
         raise ReferralError("self_referral")
     assert referrer.id is not None and receiver.id is not None
-    client = client_named(session, new.client) or _retired_client(session, new.client)
+    client, owner = client_and_owner(session, new.client)
+    if client is None:
+        client = _retired_client(session, new.client)
+        owner = session.get(Person, client.owner_id) if client and client.owner_id else None
     referral = Referral.between(
         referrer,
         receiver,
@@ -491,11 +523,20 @@ def plan_create(
         created_at=now,
         updated_at=now,
     )
-    owner = client.owner_id if client else None
-    people = by_ids(session, {referrer.id, receiver.id} | ({owner} if owner else set()))
-    card = session.get(ServiceCard, new.card) if new.card else None
-    title = card.title if card else None
+    people = {p.id: p for p in (referrer, receiver, owner) if p is not None and p.id is not None}
+    title = _card_title(session, new.card)
     return Creation(referral, referrer, new, client, people, title, owner_consent)
+
+
+_CARD_TITLE = select(ServiceCard.title).where(col(ServiceCard.id) == bindparam("card"))
+
+
+def _card_title(session: Session, card_id: str | None) -> str | None:
+    """A card's title (its one column: a card's row carries its whole text)."""
+    if not card_id:
+        return None
+    title: str | None = session.connection().execute(_CARD_TITLE, {"card": card_id}).scalar()
+    return title
 
 
 def apply_create(session: Session, planned: Creation, now: datetime) -> Outcome:
@@ -634,10 +675,11 @@ def plan_move(
 ) -> Move:
     """`move` worked out on any session, a read one included (nothing is written or
     locked); `apply_move` then makes it. Raises `ReferralError` as `check_move` says."""
-    found = session.get(Referral, referral_id)
-    if found is None:
+    named = session.execute(_REFERRAL_NAMED, {"id": referral_id}).first()
+    if named is None:
         raise ReferralError("not_visible")
-    return _planned(session, found, actor, to_status, now, value, currency, reason, note)
+    found = named[-1]
+    return _planned(session, found, actor, to_status, now, value, currency, reason, note, named)
 
 
 def _planned(
@@ -650,7 +692,9 @@ def _planned(
     currency: str | None,
     reason: str,
     note: str,
+    named: Any = None,
 ) -> Move:
+    """The move worked out from `found` (and its `_NAMED` row, when read with it)."""
     check_move(session, found, actor, to_status)
     referral = Referral(**found.model_dump())  # a copy: the row read stays as it was
     from_status = referral.status
@@ -661,7 +705,8 @@ def _planned(
             referral.currency = currency or referral.currency or firm_currency()
     if to_status in ("lost", "declined", "parked", "withdrawn"):
         referral.reason = reason.strip()
-    current = view(session, referral)  # first: its people are then at hand for the points
+    # First: its people are then at hand for the points.
+    current = _view_of(referral, named) if named is not None else view(session, referral)
     event = _event(referral, actor, from_status, to_status, now, (reason or note).strip())
     notices = [
         Reply(
