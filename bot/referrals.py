@@ -25,7 +25,7 @@ from sqlmodel import Session, col, or_, select
 
 from bot import campaigns
 from bot.messages import Button, Reply
-from bot.money import firm_currency
+from bot.money import Money, firm_currency
 from bot.people import admins, by_email, by_ids
 from bot.render import label, render
 from bot.store import insert_unless_taken, locked
@@ -135,8 +135,7 @@ class NewReferral:
     client: str
     receiver: str  # email
     card: str | None = None
-    value: float | None = None
-    currency: str | None = None
+    estimate: Money | None = None
     note: str = ""
     # What was confirmed (a draft's key): the same confirmation never creates two referrals.
     confirmation: str | None = None
@@ -516,8 +515,8 @@ def plan_create(
         receiver,
         client_id=client.id if client and client.id else 0,
         card_id=new.card,
-        value=new.value,
-        currency=(new.currency or firm_currency()) if new.value is not None else None,
+        value=new.estimate.value if new.estimate else None,
+        currency=(new.estimate.currency or firm_currency()) if new.estimate else None,
         note=new.note.strip(),
         confirmation=new.confirmation or None,
         created_at=now,
@@ -621,16 +620,16 @@ def update_existing(
     referral_id: int,
     actor: Person,
     now: datetime,
-    value: float | None = None,
-    currency: str | None = None,
+    estimate: Money | None = None,
     note: str = "",
 ) -> Outcome:
     """Fold a repeated referral into the existing one: a new estimate and note, one event."""
     referral = _load(session, referral_id)
     if not can_see(actor, referral, session):
         raise ReferralError("not_visible")
-    if value is not None:
-        referral.value, referral.currency = value, currency or referral.currency or firm_currency()
+    if estimate is not None:
+        referral.value = estimate.value
+        referral.currency = estimate.currency or referral.currency or firm_currency()
     if note.strip() and note.strip() not in referral.note:
         referral.note = f"{referral.note}\n{note.strip()}".strip()
     referral.updated_at = now
@@ -668,8 +667,7 @@ def plan_move(
     actor: Person,
     to_status: str,
     now: datetime,
-    value: float | None = None,
-    currency: str | None = None,
+    won: Money | None = None,
     reason: str = "",
     note: str = "",
 ) -> Move:
@@ -679,7 +677,7 @@ def plan_move(
     if named is None:
         raise ReferralError("not_visible")
     found = named[-1]
-    return _planned(session, found, actor, to_status, now, value, currency, reason, note, named)
+    return _planned(session, found, actor, to_status, now, won, reason, note, named)
 
 
 def _planned(
@@ -688,8 +686,7 @@ def _planned(
     actor: Person,
     to_status: str,
     now: datetime,
-    value: float | None,
-    currency: str | None,
+    won: Money | None,
     reason: str,
     note: str,
     named: Any = None,
@@ -700,9 +697,10 @@ def _planned(
     from_status = referral.status
     referral.status, referral.updated_at = to_status, now
     if to_status == "won":
-        referral.won_value = value if value is not None else referral.value
-        if value is not None or referral.currency is None:
-            referral.currency = currency or referral.currency or firm_currency()
+        referral.won_value = won.value if won is not None else referral.value
+        if won is not None or referral.currency is None:
+            given = won.currency if won is not None else None
+            referral.currency = given or referral.currency or firm_currency()
     if to_status in ("lost", "declined", "parked", "withdrawn"):
         referral.reason = reason.strip()
     # First: its people are then at hand for the points.
@@ -768,8 +766,7 @@ def move(
     actor: Person,
     to_status: str,
     now: datetime,
-    value: float | None = None,
-    currency: str | None = None,
+    won: Money | None = None,
     reason: str = "",
     note: str = "",
 ) -> Outcome:
@@ -779,7 +776,7 @@ def move(
     Raises `ReferralError` as `check_move` says.
     """
     found = _load(session, referral_id)
-    planned = _planned(session, found, actor, to_status, now, value, currency, reason, note)
+    planned = _planned(session, found, actor, to_status, now, won, reason, note)
     made = apply_move(session, planned)
     assert made  # the row is locked by this transaction: nothing changed it since
     session.expire(found)  # the copy was written: the next read of the row is fresh
