@@ -12,6 +12,8 @@ that reads the content, the CLI), and `format_money` shows amounts relative to i
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 DEFAULT_CURRENCY = "GBP"
 
 # ISO 4217 active codes (2024), so a typo in firm.yaml ("USA", "EURO") is caught.
@@ -75,6 +77,14 @@ WORDS = {
 DOLLAR_WORDS = frozenset({"$", "dollar", "dollars", "bucks"})
 
 _firm_currency = DEFAULT_CURRENCY
+
+
+@dataclass(frozen=True)
+class Money:
+    """An amount of money: `value` in `currency` (None: the firm's, settled where it is kept)."""
+
+    value: float
+    currency: str | None = None
 
 
 def is_currency(code: str) -> bool:

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, String, bindparam, cast, func, insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, or_, select
 
 from bot import campaigns
 from bot.messages import Button, Reply
-from bot.money import firm_currency
+from bot.money import Money, firm_currency
 from bot.people import admins, by_email, by_ids
 from bot.render import label, render
 from bot.store import insert_unless_taken, locked
@@ -132,8 +135,7 @@ class NewReferral:
     client: str
     receiver: str  # email
     card: str | None = None
-    value: float | None = None
-    currency: str | None = None
+    estimate: Money | None = None
     note: str = ""
     # What was confirmed (a draft's key): the same confirmation never creates two referrals.
     confirmation: str | None = None
@@ -319,13 +321,36 @@ def current_view(session: Session, outcome: Outcome) -> View:
     return outcome.current or view(session, outcome.referral)
 
 
+# What a view names besides the referral's own columns, read in one statement: its client,
+# card title, referrer, receiver and the client's owner (one look-up each would be five).
+_REFERRER, _RECEIVER, _OWNER = aliased(Person), aliased(Person), aliased(Person)
+_NAMED = (
+    sa_select(Client, col(ServiceCard.title), _REFERRER, _RECEIVER, _OWNER)
+    .select_from(Referral)
+    .join(_REFERRER, col(_REFERRER.id) == Referral.referrer_id)
+    .join(_RECEIVER, col(_RECEIVER.id) == Referral.receiver_id)
+    .outerjoin(Client, col(Client.id) == Referral.client_id)
+    .outerjoin(_OWNER, col(_OWNER.id) == Client.owner_id)
+    .outerjoin(ServiceCard, col(ServiceCard.id) == Referral.card_id)
+    .where(col(Referral.id) == bindparam("id"))
+)
+# The referral itself too, for a turn that starts from its id.
+_REFERRAL_NAMED = _NAMED.add_columns(Referral)
+
+
 def view(session: Session, referral: Referral) -> View:
-    client = session.get(Client, referral.client_id)
-    ids = {referral.referrer_id, referral.receiver_id}
-    if client and client.owner_id:
-        ids.add(client.owner_id)
-    card = session.get(ServiceCard, referral.card_id) if referral.card_id else None
-    return _view(referral, client, by_ids(session, ids), card.title if card else None)
+    """The referral with names resolved (its ids as stored: a referral never changes client,
+    card or people, so a changed copy of the row reads the same names)."""
+    return _view_of(referral, session.execute(_NAMED, {"id": referral.id}).one())
+
+
+def _view_of(referral: Referral, named: Any) -> View:
+    """The view from a row of `_NAMED`: (client, card title, referrer, receiver, owner)."""
+    client, card_title, referrer, receiver, owner = tuple(named)[:5]
+    people = {referrer.id: referrer, receiver.id: receiver}
+    if owner is not None:
+        people[owner.id] = owner
+    return _view(referral, client, people, card_title)
 
 
 def _view(
@@ -353,7 +378,9 @@ def _view(
     )
 
 
-_DUPLICATES = select(Referral).where(
+# Ids only, on the connection: the answer is nearly always none, and the ORM's machinery
+# would cost more than the look-up; a referral found is then read whole.
+_DUPLICATES = select(Referral.id).where(
     Referral.client_id == bindparam("client"),
     Referral.receiver_id == bindparam("receiver"),
     Referral.created_at >= bindparam("since"),
@@ -382,8 +409,9 @@ def find_duplicate(
     """
     query = _DUPLICATES_FOR_CARD if card_id else _DUPLICATES_FOR_NO_CARD
     values = {"client": client_id, "receiver": receiver_id, "since": now - DUPLICATE_WINDOW}
-    rows = session.exec(query, params={**values, "card": card_id} if card_id else values).all()
-    return next((r for r in rows if seen_by is None or can_see(seen_by, r, session)), None)
+    found = session.connection().execute(query, {**values, "card": card_id} if card_id else values)
+    rows = (session.get(Referral, referral_id) for referral_id in found.scalars().all())
+    return next((r for r in rows if r and (seen_by is None or can_see(seen_by, r, session))), None)
 
 
 def visible_for_client(session: Session, person: Person, client_id: int) -> list[Referral]:
@@ -478,24 +506,36 @@ def plan_create(
     if receiver.id == referrer.id:
         raise ReferralError("self_referral")
     assert referrer.id is not None and receiver.id is not None
-    client = client_named(session, new.client) or _retired_client(session, new.client)
+    client, owner = client_and_owner(session, new.client)
+    if client is None:
+        client = _retired_client(session, new.client)
+        owner = session.get(Person, client.owner_id) if client and client.owner_id else None
     referral = Referral.between(
         referrer,
         receiver,
         client_id=client.id if client and client.id else 0,
         card_id=new.card,
-        value=new.value,
-        currency=(new.currency or firm_currency()) if new.value is not None else None,
+        value=new.estimate.value if new.estimate else None,
+        currency=(new.estimate.currency or firm_currency()) if new.estimate else None,
         note=new.note.strip(),
         confirmation=new.confirmation or None,
         created_at=now,
         updated_at=now,
     )
-    owner = client.owner_id if client else None
-    people = by_ids(session, {referrer.id, receiver.id} | ({owner} if owner else set()))
-    card = session.get(ServiceCard, new.card) if new.card else None
-    title = card.title if card else None
+    people = {p.id: p for p in (referrer, receiver, owner) if p is not None and p.id is not None}
+    title = _card_title(session, new.card)
     return Creation(referral, referrer, new, client, people, title, owner_consent)
+
+
+_CARD_TITLE = select(ServiceCard.title).where(col(ServiceCard.id) == bindparam("card"))
+
+
+def _card_title(session: Session, card_id: str | None) -> str | None:
+    """A card's title (its one column: a card's row carries its whole text)."""
+    if not card_id:
+        return None
+    title: str | None = session.connection().execute(_CARD_TITLE, {"card": card_id}).scalar()
+    return title
 
 
 def apply_create(session: Session, planned: Creation, now: datetime) -> Outcome:
@@ -580,16 +620,16 @@ def update_existing(
     referral_id: int,
     actor: Person,
     now: datetime,
-    value: float | None = None,
-    currency: str | None = None,
+    estimate: Money | None = None,
     note: str = "",
 ) -> Outcome:
     """Fold a repeated referral into the existing one: a new estimate and note, one event."""
     referral = _load(session, referral_id)
     if not can_see(actor, referral, session):
         raise ReferralError("not_visible")
-    if value is not None:
-        referral.value, referral.currency = value, currency or referral.currency or firm_currency()
+    if estimate is not None:
+        referral.value = estimate.value
+        referral.currency = estimate.currency or referral.currency or firm_currency()
     if note.strip() and note.strip() not in referral.note:
         referral.note = f"{referral.note}\n{note.strip()}".strip()
     referral.updated_at = now
@@ -627,17 +667,17 @@ def plan_move(
     actor: Person,
     to_status: str,
     now: datetime,
-    value: float | None = None,
-    currency: str | None = None,
+    won: Money | None = None,
     reason: str = "",
     note: str = "",
 ) -> Move:
     """`move` worked out on any session, a read one included (nothing is written or
     locked); `apply_move` then makes it. Raises `ReferralError` as `check_move` says."""
-    found = session.get(Referral, referral_id)
-    if found is None:
+    named = session.execute(_REFERRAL_NAMED, {"id": referral_id}).first()
+    if named is None:
         raise ReferralError("not_visible")
-    return _planned(session, found, actor, to_status, now, value, currency, reason, note)
+    found = named[-1]
+    return _planned(session, found, actor, to_status, now, won, reason, note, named)
 
 
 def _planned(
@@ -646,22 +686,25 @@ def _planned(
     actor: Person,
     to_status: str,
     now: datetime,
-    value: float | None,
-    currency: str | None,
+    won: Money | None,
     reason: str,
     note: str,
+    named: Any = None,
 ) -> Move:
+    """The move worked out from `found` (and its `_NAMED` row, when read with it)."""
     check_move(session, found, actor, to_status)
     referral = Referral(**found.model_dump())  # a copy: the row read stays as it was
     from_status = referral.status
     referral.status, referral.updated_at = to_status, now
     if to_status == "won":
-        referral.won_value = value if value is not None else referral.value
-        if value is not None or referral.currency is None:
-            referral.currency = currency or referral.currency or firm_currency()
+        referral.won_value = won.value if won is not None else referral.value
+        if won is not None or referral.currency is None:
+            given = won.currency if won is not None else None
+            referral.currency = given or referral.currency or firm_currency()
     if to_status in ("lost", "declined", "parked", "withdrawn"):
         referral.reason = reason.strip()
-    current = view(session, referral)  # first: its people are then at hand for the points
+    # First: its people are then at hand for the points.
+    current = _view_of(referral, named) if named is not None else view(session, referral)
     event = _event(referral, actor, from_status, to_status, now, (reason or note).strip())
     notices = [
         Reply(
@@ -723,8 +766,7 @@ def move(
     actor: Person,
     to_status: str,
     now: datetime,
-    value: float | None = None,
-    currency: str | None = None,
+    won: Money | None = None,
     reason: str = "",
     note: str = "",
 ) -> Outcome:
@@ -734,7 +776,7 @@ def move(
     Raises `ReferralError` as `check_move` says.
     """
     found = _load(session, referral_id)
-    planned = _planned(session, found, actor, to_status, now, value, currency, reason, note)
+    planned = _planned(session, found, actor, to_status, now, won, reason, note)
     made = apply_move(session, planned)
     assert made  # the row is locked by this transaction: nothing changed it since
     session.expire(found)  # the copy was written: the next read of the row is fresh

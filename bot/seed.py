@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from bot import campaigns, nudges, referrals
 from bot.catalog import Catalog
-from bot.money import firm_currency
+from bot.money import Money, firm_currency
 from bot.render import render
 from bot.settings import Settings
 from bot.store import models
@@ -55,7 +55,8 @@ def seed_activity(session: Session, catalog: Catalog, now: datetime) -> int:
             break
         receiver = people[card.owners[n % len(card.owners)]]
         at = now - timedelta(days=days)
-        new = referrals.NewReferral(client.name, receiver.email, card.id, value, firm_currency())
+        estimate = Money(value, firm_currency()) if value is not None else None
+        new = referrals.NewReferral(client.name, receiver.email, card.id, estimate)
         referral = referrals.create(session, referrer, new, at, owner_consent=False).referral
         assert referral.id is not None
         moves = referrals.USUAL_PATH[status][1:]  # create() made it "new"
@@ -126,7 +127,8 @@ def _seed_nudge_situations(session: Session, catalog: Catalog, now: datetime) ->
         if card is None:
             break
         at = now - timedelta(days=days)
-        new = referrals.NewReferral(client.name, card.owners[0], card.id, 15_000.0, firm_currency())
+        estimate = Money(15_000.0, firm_currency())
+        new = referrals.NewReferral(client.name, card.owners[0], card.id, estimate)
         referral = referrals.create(session, referrer, new, at, owner_consent=False).referral
         assert referral.id is not None
         receiver = people[card.owners[0]]

@@ -10,6 +10,7 @@ ledger; an admin's reversal is a compensating row.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +47,17 @@ from bot.store.models import (
 )
 
 
+@dataclass(frozen=True)
+class _Scoring:
+    """What every award of one event is worked out in: the transaction's session, the
+    running campaign and its rules, and the moment of the event."""
+
+    session: Session
+    campaign: Campaign
+    rules: dict[str, Any]
+    now: datetime
+
+
 def award_for_referral_event(
     session: Session,
     referral: Referral,
@@ -73,14 +85,15 @@ def award_for_referral_event(
         return []  # waits for the receiver to confirm the step
     if kind == "logged" and referral.created_at < campaign.starts_at:
         return []
-    rules = rules_of(campaign)
+    scoring = _Scoring(session, campaign, rules_of(campaign), now)
+    rules = scoring.rules
     known = people or {}
     referrer = known.get(referral.referrer_id) or session.get(Person, referral.referrer_id)
     receiver = known.get(referral.receiver_id) or session.get(Person, referral.receiver_id)
     if referrer is None or receiver is None:
         return []
-    _flag_reciprocal(session, campaign, rules, referrer, receiver, now)
-    if _blocked(session, campaign, rules, referral, referrer, receiver):
+    _flag_reciprocal(scoring, referrer, receiver)
+    if _blocked(scoring, referral, referrer, receiver):
         return []
     source = f"referral:{referral.id}"
     awards: list[PointEvent | None] = []
@@ -91,10 +104,7 @@ def award_for_referral_event(
         shares = [(referrer, int(rules["points"].get(step_kind, 0)) + bonus)]
         if step_kind != "logged":
             shares.append((receiver, int(rules["receiver_points"].get(step_kind, 0))))
-        awards += [
-            _award(session, campaign, rules, person, step_kind, points, source, now)
-            for person, points in shares
-        ]
+        awards += [_award(scoring, person, step_kind, points, source) for person, points in shares]
     return [a for a in awards if a is not None]
 
 
@@ -129,10 +139,8 @@ def _award_simple(
     person = session.get(Person, person_id)
     if campaign is None or person is None:
         return []
-    rules = rules_of(campaign)
-    award = _award(
-        session, campaign, rules, person, kind, int(rules["points"].get(kind, 0)), source, now
-    )
+    scoring = _Scoring(session, campaign, rules_of(campaign), now)
+    award = _award(scoring, person, kind, int(scoring.rules["points"].get(kind, 0)), source)
     return [award] if award else []
 
 
@@ -146,20 +154,14 @@ def point_key(campaign_id: int, source: str, person_id: int, kind: str) -> str:
 
 
 def _award(
-    session: Session,
-    campaign: Campaign,
-    rules: dict[str, Any],
-    person: Person,
-    kind: str,
-    points: int,
-    source: str,
-    now: datetime,
+    scoring: _Scoring, person: Person, kind: str, points: int, source: str
 ) -> PointEvent | None:
     """One ledger row, unless it exists already, is worth nothing, or passes a cap."""
+    campaign, session = scoring.campaign, scoring.session
     assert campaign.id is not None and person.id is not None
     if points <= 0 or not is_participant(campaign, person):
         return None
-    if _over_daily_cap(session, campaign, rules, person.id, kind, now):
+    if _over_daily_cap(scoring, person.id, kind):
         return None
     award = PointEvent.earned_by(
         person,
@@ -168,7 +170,7 @@ def _award(
         kind=kind,
         points=points,
         source=source,
-        at=now,
+        at=scoring.now,
     )
     row = award.model_dump(exclude={"id"})
     statement = insert_unless_taken(PointEvent, "key", session.get_bind().dialect.name)
@@ -194,20 +196,13 @@ _DAY_COUNT = select(func.count(col(PointEvent.id))).where(
 )
 
 
-def _over_daily_cap(
-    session: Session,
-    campaign: Campaign,
-    rules: dict[str, Any],
-    person_id: int,
-    kind: str,
-    now: datetime,
-) -> bool:
-    cap = rules.get("daily_cap", {}).get(kind)
+def _over_daily_cap(scoring: _Scoring, person_id: int, kind: str) -> bool:
+    cap = scoring.rules.get("daily_cap", {}).get(kind)
     if cap is None:
         return False
-    start, end = day_bounds(now, get_settings_zone())
-    values = {"campaign": campaign.id, "person": person_id, "kind": kind}
-    count = _run(session, _DAY_COUNT, {**values, "start": start, "end": end}).scalar_one()
+    start, end = day_bounds(scoring.now, get_settings_zone())
+    values = {"campaign": scoring.campaign.id, "person": person_id, "kind": kind}
+    count = _run(scoring.session, _DAY_COUNT, {**values, "start": start, "end": end}).scalar_one()
     return int(count) >= int(cap)
 
 
@@ -216,24 +211,17 @@ def get_settings_zone() -> ZoneInfo:
     return get_settings().zone
 
 
-def _blocked(
-    session: Session,
-    campaign: Campaign,
-    rules: dict[str, Any],
-    referral: Referral,
-    referrer: Person,
-    receiver: Person,
-) -> bool:
+def _blocked(scoring: _Scoring, referral: Referral, referrer: Person, receiver: Person) -> bool:
     """The anti-gaming rules: self, own team, duplicate, pair cap."""
     if referrer.id == receiver.id:
         return True
     referrer_team = referral.referrer_team or referrer.team
     receiver_team = referral.receiver_team or receiver.team
-    if not rules.get("own_team_scores") and referrer_team == receiver_team:
+    if not scoring.rules.get("own_team_scores") and referrer_team == receiver_team:
         return True
-    if referral.status == "duplicate" or _is_duplicate(session, rules, referral, receiver_team):
+    if referral.status == "duplicate" or _is_duplicate(scoring, referral, receiver_team):
         return True
-    return _pair_capped(session, campaign, rules, referral)
+    return _pair_capped(scoring, referral)
 
 
 _EARLIER = select(Referral.id).where(
@@ -246,15 +234,14 @@ _EARLIER_FOR_CARD = _EARLIER.where(Referral.card_id == bindparam("target"))
 _EARLIER_FOR_TEAM = _EARLIER.where(Referral.receiver_team == bindparam("target"))
 
 
-def _is_duplicate(
-    session: Session, rules: dict[str, Any], referral: Referral, receiver_team: str
-) -> bool:
+def _is_duplicate(scoring: _Scoring, referral: Referral, receiver_team: str) -> bool:
     """An earlier live referral of the same client to the same service or team."""
-    since = referral.created_at - timedelta(days=int(rules.get("duplicate_window_days", 90)))
+    window = timedelta(days=int(scoring.rules.get("duplicate_window_days", 90)))
+    since = referral.created_at - window
     query = _EARLIER_FOR_CARD if referral.card_id else _EARLIER_FOR_TEAM
     values = {"client": referral.client_id, "referral": referral.id or 0, "since": since}
     target = referral.card_id or receiver_team
-    return _run(session, query, {**values, "target": target}).first() is not None
+    return _run(scoring.session, query, {**values, "target": target}).first() is not None
 
 
 # Referrals from one of two people (`a`, `b`) to the other, and either way.
@@ -290,15 +277,14 @@ def _pair_cap_statement() -> Any:
 _PAIR_CAP = _pair_cap_statement()
 
 
-def _pair_capped(
-    session: Session, campaign: Campaign, rules: dict[str, Any], referral: Referral
-) -> bool:
-    cap = rules.get("pair_cap")
+def _pair_capped(scoring: _Scoring, referral: Referral) -> bool:
+    cap = scoring.rules.get("pair_cap")
     if cap is None:
         return False
-    values = {"a": referral.referrer_id, "b": referral.receiver_id, "campaign": campaign.id}
+    pair = {"a": referral.referrer_id, "b": referral.receiver_id}
     mine = {"referral": referral.id, "mine": f"referral:{referral.id}"}
-    within, paired, count = tuple(_run(session, _PAIR_CAP, {**values, **mine}).one())
+    values = {**pair, **mine, "campaign": scoring.campaign.id}
+    within, paired, count = tuple(_run(scoring.session, _PAIR_CAP, values).one())
     if within or not paired:
         return False  # this referral is within the cap already; its later steps score
     return int(count) >= int(cap)
@@ -313,16 +299,10 @@ _RECIPROCAL = select(
 )
 
 
-def _flag_reciprocal(
-    session: Session,
-    campaign: Campaign,
-    rules: dict[str, Any],
-    referrer: Person,
-    receiver: Person,
-    now: datetime,
-) -> None:
+def _flag_reciprocal(scoring: _Scoring, referrer: Person, receiver: Person) -> None:
     """Back-and-forth between two people: queue a note to every admin (once per pair)."""
-    threshold = rules.get("reciprocal_flag_at")
+    session, campaign, now = scoring.session, scoring.campaign, scoring.now
+    threshold = scoring.rules.get("reciprocal_flag_at")
     if not threshold or referrer.id is None or receiver.id is None or referrer.id == receiver.id:
         return
     values = {"a": referrer.id, "b": receiver.id}

@@ -24,6 +24,7 @@ from bot.context import Context
 from bot.dialogs import ActionHandler, CommandHandler, core, state
 from bot.dialogs.referral_draft import Draft
 from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
+from bot.money import Money
 from bot.referrals import ReferralError
 from bot.render import label, money, render
 from bot.store.models import Client, DialogState, Person, Referral
@@ -660,8 +661,7 @@ def _update(turn: Turn, ctx: Context, me: Person, payload: dict[str, Any]) -> li
                 draft.duplicate,
                 me,
                 ctx.now(),
-                value=draft.value,
-                currency=draft.currency,
+                estimate=draft.estimate,
                 note=draft.note or "",
             )
             state.clear(session, me.id, turn.conversation)
@@ -779,13 +779,11 @@ def _move_by_button(
         # Only someone who may record the outcome gets its form: no form, then a refusal.
         refusal = _refusal(ctx, me, referral_id, to_status)
         return [refusal or _outcome_form(ctx, me, referral_id, to_status)]
-    value, currency = (
-        _amount(payload, _directory(ctx).currency) if to_status == "won" else (None, None)
-    )
-    return _move(ctx, me, referral_id, to_status, value, currency, str(payload.get("reason") or ""))
+    won = _amount(payload, _directory(ctx).currency) if to_status == "won" else None
+    return _move(ctx, me, referral_id, to_status, won, str(payload.get("reason") or ""))
 
 
-def _amount(payload: dict[str, Any], home: str) -> tuple[float | None, str | None]:
+def _amount(payload: dict[str, Any], home: str) -> Money | None:
     """The value in a payload: exact data (`amount`, a decimal string, and `currency`) from
     a button, or what was typed in the form's `value` field."""
     if payload.get("amount") is not None:
@@ -794,18 +792,18 @@ def _amount(payload: dict[str, Any], home: str) -> tuple[float | None, str | Non
         except InvalidOperation:
             exact = None
         if exact is not None and exact.is_finite() and exact >= 0:
-            return float(exact), str(payload.get("currency") or home)
+            return Money(float(exact), str(payload.get("currency") or home))
     typed = parse_amount(str(payload.get("value") or ""), home)
     if typed is None:
-        return None, None
-    return typed.value, typed.currency or home
+        return None
+    return Money(typed.value, typed.currency or home)
 
 
-def _as_data(value: float | None, currency: str | None) -> dict[str, Any]:
+def _as_data(amount: Money | None) -> dict[str, Any]:
     """A value for a button's payload: a decimal string and a currency code, never "£12k"."""
-    if value is None:
+    if amount is None:
         return {}
-    return {"amount": str(Decimal(str(value)).normalize()), "currency": currency}
+    return {"amount": str(Decimal(str(amount.value)).normalize()), "currency": amount.currency}
 
 
 def _refusal(ctx: Context, me: Person, referral_id: int, to_status: str) -> Reply | None:
@@ -854,8 +852,7 @@ def _move(
     me: Person,
     referral_id: int,
     to_status: str,
-    value: float | None = None,
-    currency: str | None = None,
+    won: Money | None = None,
     reason: str = "",
 ) -> list[Reply]:
     """Move a referral on: worked out and worded from a read first, then made in a write
@@ -863,16 +860,12 @@ def _move(
     now, planned = ctx.now(), None
     # A refusal is said from inside the write, where the referral is read afresh.
     with ctx.store.read() as session, contextlib.suppress(ReferralError):
-        planned = referrals.plan_move(
-            session, referral_id, me, to_status, now, value, currency, reason
-        )
+        planned = referrals.plan_move(session, referral_id, me, to_status, now, won, reason)
     replies = _moved(me, planned.outcome) if planned is not None else []
     try:
         with ctx.store.write() as session:
             if planned is None or not referrals.apply_move(session, planned):
-                outcome = referrals.move(
-                    session, referral_id, me, to_status, now, value, currency, reason
-                )
+                outcome = referrals.move(session, referral_id, me, to_status, now, won, reason)
                 replies = _moved(me, outcome)
     except ReferralError as error:
         return [_error_reply(error, ctx, me)]
@@ -957,7 +950,8 @@ def _status_from_chat(
 ) -> list[Reply]:
     """ "Acme went well, we won it, £18k": find my referral of Acme and ask before moving it."""
     reason = update.reason or "" if to_status == "lost" else ""
-    payload = {"submitted": True, "reason": reason, **_as_data(update.value, update.currency)}
+    said = Money(update.value, update.currency) if update.value is not None else None
+    payload = {"submitted": True, "reason": reason, **_as_data(said)}
     with ctx.store.read() as session:
         client = referrals.client_named(session, client_name)
         visible = (
@@ -1000,13 +994,13 @@ def _status_confirm(
     refusal = _refusal(ctx, me, referral.id, to_status)
     if refusal is not None:
         return [refusal]  # what is still needed: the receiver's acceptance, the owner's go-ahead
-    value, currency = _amount(payload, _directory(ctx).currency)
+    said = _amount(payload, _directory(ctx).currency)
     text = render(
         "referral_status_confirm",
         r=referral,
         status=to_status,
-        value=value if to_status == "won" else None,
-        currency=currency,
+        value=said.value if said and to_status == "won" else None,
+        currency=said.currency if said else None,
         reason=payload.get("reason") or "",
     )
     buttons = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from bot.money import Money
 from bot.referrals import NewReferral
 from bot.understand import ReferralDraft
 
@@ -40,6 +41,11 @@ class Draft:
             note=note,
         )
 
+    @property
+    def estimate(self) -> Money | None:
+        """The value the referrer put on it (kept as two fields: the dialogue state's form)."""
+        return Money(self.value, self.currency) if self.value is not None else None
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -56,8 +62,7 @@ class Draft:
             client=self.client,
             receiver=self.receiver,
             card=self.card,
-            value=self.value,
-            currency=self.currency,
+            estimate=self.estimate,
             note=self.note,
             confirmation=self.confirmation,
         )

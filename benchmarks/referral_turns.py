@@ -1,0 +1,136 @@
+"""The referral turns' CPU, in one process: a referral sentence, Confirm and Accept.
+
+    python benchmarks/referral_turns.py [--rounds 300] [--users 200] [--content DIR]
+                                        [--postgres URL] [--statements]
+
+The firm and campaign of `load.py` (its people plus `--users` simulated ones, ten clients
+each, a campaign running so that every step scores points) on a SQLite store in a scratch
+folder (or, with `--postgres`, a scratch database that is emptied). Each round one user
+logs a referral in a sentence, presses Confirm, and the receiver presses Accept, all through
+`conversation.handle` in this thread. Printed per turn kind: the mean and median CPU time of
+the thread (`time.thread_time`: the neighbours on a shared machine barely move it) and, with
+`--statements`, the SQL statements each turn ran. The load average is printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from load import build_firm, prepare_database  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+
+from bot.context import Context  # noqa: E402
+from bot.conversation import handle  # noqa: E402
+from bot.messages import Reply, Turn  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.store import Store  # noqa: E402
+
+KINDS = ("referral", "confirm", "accept")
+
+
+def _button(replies: list[Reply], action: str, to: str | None = None) -> Any:
+    """The value of the first `action` button among `replies` (to `to`, when given)."""
+    for reply in replies:
+        if to is None or reply.to_person == to:
+            for button in reply.buttons:
+                if button.action == action:
+                    return button.value
+    return None
+
+
+def run(url: str, rounds: int, users: int, content: Path, statements: bool) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        firm = build_firm(content, users, Path(folder) / "content")
+        if url.startswith("sqlite"):
+            url = f"sqlite:///{Path(folder) / 'turns.db'}"
+        prepare_database(url, firm)
+        store = Store(url)
+        ctx = Context(store, Settings(), content_check_seconds=3600)
+        counted = [0]
+        if statements:
+            event.listen(store.engine, "before_cursor_execute", lambda *a: _count(counted))
+        owners = {name: email for email, name in _people(ctx).items()}
+        times: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        ran: dict[str, list[int]] = {kind: [] for kind in KINDS}
+
+        def timed(kind: str, turn: Turn) -> list[Reply]:
+            counted[0] = 0
+            started = time.thread_time()
+            replies = handle(turn, ctx)
+            times[kind].append(time.thread_time() - started)
+            ran[kind].append(counted[0])
+            return replies
+
+        warm = 20  # the caches, the parser's directory and SQLAlchemy's compiled statements
+        for n in range(rounds + warm):
+            _slack, email, _name = firm.users[n % len(firm.users)]
+            card, owner = firm.cards[n % len(firm.cards)]
+            client = firm.clients[n % len(firm.clients)]
+            sentence = f"I referred {client} to {owner} for {card}"
+            offer = timed("referral", Turn(email, f"bench:{email}", text=sentence))
+            confirm = _button(offer, "referral.confirm")
+            if confirm is None:
+                raise SystemExit(f"no Confirm offered for {sentence!r}")
+            press = Turn(email, f"bench:{email}", action="referral.confirm", payload=confirm)
+            saved = timed("confirm", press)
+            receiver = owners[owner]
+            accept = _button(saved, "referral.accept", to=receiver)
+            if accept is None:
+                raise SystemExit(f"no Accept offered to {receiver}")
+            press = Turn(receiver, f"bench:{receiver}", action="referral.accept", payload=accept)
+            timed("accept", press)
+            if n + 1 == warm:
+                for kind in KINDS:
+                    times[kind].clear()
+                    ran[kind].clear()
+        store.dispose()
+    print(f"{rounds} rounds, {'SQLite' if 'sqlite' in url else 'PostgreSQL'}, {_load()}")
+    for kind in KINDS:
+        mean, median = statistics.fmean(times[kind]), statistics.median(times[kind])
+        line = f"  {kind:9} CPU ms mean {mean * 1000:6.2f}  median {median * 1000:6.2f}"
+        if statements:
+            line += f"  statements {statistics.fmean(ran[kind]):.1f}"
+        print(line)
+    total = sum(statistics.fmean(times[kind]) for kind in KINDS)
+    print(f"  all three CPU ms {total * 1000:.2f}")
+
+
+def _count(counted: list[int]) -> None:
+    counted[0] += 1
+
+
+def _people(ctx: Context) -> dict[str, str]:
+    """email -> name of everyone in the firm."""
+    return {p.email: p.name for p in ctx.catalog().people}
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} / {five:.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=300, help="rounds timed (after 20 warm)")
+    parser.add_argument("--users", type=int, default=200, help="simulated people in the firm")
+    parser.add_argument("--content", type=Path, default=ROOT / "content")
+    parser.add_argument("--postgres", help="a scratch PostgreSQL database (it is emptied)")
+    parser.add_argument("--statements", action="store_true", help="count SQL statements too")
+    args = parser.parse_args()
+    url = args.postgres or "sqlite://"
+    run(url, args.rounds, args.users, args.content, args.statements)
+
+
+if __name__ == "__main__":
+    main()
