@@ -37,6 +37,7 @@ from bot._search.text import (
     STOPWORDS,
     english_words,
     fold,
+    folded_words,
     phrasal,
     stem,
     terms,
@@ -146,6 +147,8 @@ class _Question:
     owned: bool = False  # "my laptop", "our office": about the asker, not a client
     verbs: dict[str, str] = field(default_factory=dict)  # 'lay' -> 'layoff' (phrasal verbs)
     area_phrases: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)
+    folded: str = ""  # the question folded (`fold`), once for every step that reads it
+    said: list[str] = field(default_factory=list)  # ...and its words, before correction
 
 
 def load_vocabulary(content_dir: Path | None = None) -> tuple[Glossary, list[Area]]:
@@ -338,15 +341,15 @@ class SearchIndex:
 
     def _about_someone(self, question: str, parsed: _Question, limit: int) -> SearchResult | None:
         """Cards of the person or team a question is about ("who is Priya Shah?")."""
-        person = self.find_person(question)
+        person = self._person_in(parsed.said)
         if person is not None:
             rest = set(parsed.terms) - set(terms(person.name)) - _ABOUT_WORDS
             if len(rest) <= 1:
                 owned = [c for c in self.cards if person.email in c.owners]
                 cards = owned or self.team_cards(person.team)
                 return SearchResult(question, self._ranked(cards, parsed, limit), person=person)
-        team = self.find_team(question)
-        if team is not None and _TEAM_CUE.search(fold(question)):
+        team = self._team_in(parsed.said)
+        if team is not None and _TEAM_CUE.search(parsed.folded):
             cards = self.team_cards(team)
             if cards:
                 return SearchResult(question, self._ranked(cards, parsed, limit), team=team)
@@ -371,7 +374,9 @@ class SearchIndex:
         }
 
     def _parse(self, question: str) -> _Question:
-        said = _intentions([self._correct(w) for w in words(question)])
+        folded = fold(question)
+        asked = folded_words(folded)
+        said = _intentions([self._correct(w) for w in asked])
         # 'lay off', 'sell up', 'buy out': a verb and its particle also read as one word.
         pairs = zip(said, said[1:], strict=False)
         verbs = {
@@ -381,7 +386,7 @@ class SearchIndex:
         }
         compounds = list(verbs.values())
         stems = [stem(w) for w in said if w not in STOPWORDS and w not in _FILLER] + compounds
-        unnamed = self._proper_nouns(question)
+        unnamed = self._proper_nouns(question, asked)
         kept = [(w, stem(w)) for w in said if w not in STOPWORDS and w not in unnamed]
         # 'buy-out' and 'buyout', 'e-discovery' and 'ediscovery': names match either way.
         joined = (self._joined_names.get(a + b) for a, b in zip(said, said[1:], strict=False))
@@ -414,13 +419,25 @@ class SearchIndex:
         phrases = dict(area_phrases)
         parts = _parts(query, stems, synonyms)
         return _Question(
-            stems, parts, areas, synonyms, kept, dict(area_terms), names, mine, verbs, phrases
+            stems,
+            parts,
+            areas,
+            synonyms,
+            kept,
+            dict(area_terms),
+            names,
+            mine,
+            verbs,
+            phrases,
+            folded,
+            asked,
         )
 
-    def _proper_nouns(self, question: str) -> set[str]:
+    def _proper_nouns(self, question: str, said: list[str]) -> set[str]:
         """Capitalised words past the first that no card, glossary or area uses
-        ('Wakefield', 'Geelong') and numbers: they say where or how much, not what."""
-        found = {w for w in words(question) if _AMOUNT.fullmatch(w)}
+        ('Wakefield', 'Geelong') and numbers (among the question's words, `said`): they
+        say where or how much, not what."""
+        found = {w for w in said if _AMOUNT.fullmatch(w)}
         for match in _CAPITALISED.finditer(question):
             folded = fold(match.group())
             if match.start() and folded not in self._known:
@@ -578,7 +595,10 @@ class SearchIndex:
 
     def find_person(self, question: str) -> PersonRecord | None:
         """The person a question names (full name, or a surname or first name nobody shares)."""
-        said = words(question)
+        return self._person_in(words(question))
+
+    def _person_in(self, said: list[str]) -> PersonRecord | None:
+        """`find_person` for the question's words."""
         names = self._names
         # every run of the question's words that is someone's full name; the longest
         # name (in characters) wins, as `by_length` orders them
@@ -611,7 +631,10 @@ class SearchIndex:
     def find_team(self, question: str) -> str | None:
         """The team a question names, if any: its whole name, or the words before "team"
         when they are part of one team's name only ("the audit team": Audit & Assurance)."""
-        said = words(question)
+        return self._team_in(words(question))
+
+    def _team_in(self, said: list[str]) -> str | None:
+        """`find_team` for the question's words."""
         text = f" {' '.join(said)} "
         for team, spelled in self._names.teams:
             if spelled in text:

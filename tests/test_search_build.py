@@ -144,6 +144,34 @@ def test_a_query_part_kept_scores_as_summed_afresh_and_the_kept_parts_are_bounde
         assert 0 < len(index._parts) <= 3
 
 
+def test_postings_scattered_together_score_as_added_one_by_one() -> None:
+    rng = random.Random(5)
+    index = FieldIndex(tokens.card_tokens(_firm(600, 5)), FIELD_WEIGHTS)
+    words = [f"w{n}x" for n in range(60)]
+    for _ in range(40):
+        asked = {t: rng.choice((1.0, 0.5, 0.35)) for t in rng.sample(words, rng.randint(1, 12))}
+        query = _split(asked, rng)
+        index._parts.clear()
+        assert index.scores(query).tobytes() == _one_by_one(index, query).tobytes()
+
+
+def _one_by_one(index: FieldIndex, query: list[dict[str, float]]) -> np.ndarray:
+    """BM25F scores as the index adds them (each part's terms by weight, then id; the
+    terms of a weight summed, then weighted), each posting added on its own."""
+    total = np.zeros(index.size, dtype=np.float32)
+    for part in query:
+        held = sorted((w, index.term_ids[t]) for t, w in part.items() if t in index.term_ids)
+        summed = np.zeros(index.size, dtype=np.float32)
+        for weight in sorted({w for w, _ in held}):
+            alike = np.zeros(index.size, dtype=np.float32)
+            for _, tid in (term for term in held if term[0] == weight):
+                docs, weights = index._row(tid)
+                np.add.at(alike, docs, weights)
+            summed += alike if weight == 1 else weight * alike
+        total += summed
+    return total
+
+
 def _split(weights: dict[str, float], rng: random.Random) -> list[dict[str, float]]:
     """A query's weighted terms in one to three parts, as a question's words split them."""
     parts: list[dict[str, float]] = [{} for _ in range(rng.randint(1, 3))]

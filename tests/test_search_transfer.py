@@ -4,13 +4,15 @@ spellings, and "no match" only for a reason (internal, uncovered, or too little 
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from wordfreq import get_frequency_dict, zipf_frequency
 
-from bot._search.rarity import information
+from bot._search.rarity import _looked_up, information
 from bot._search.text import phrasal, spelling, stem
 from bot.catalog import load_catalog
 from bot.dialogs.whodoes import build_index
@@ -231,3 +233,15 @@ def test_quality_benchmark_compares_firms_and_prints_the_fit_split(tmp_path: Pat
     assert report["fit"]["fit_on"] == ["twin"] and set(report["fit"]["scored"]) == {"heldout_au"}
     firms = report["firms"]
     assert firms["heldout_au"]["crossbot"]["overall"] == firms["twin"]["crossbot"]["overall"]
+
+
+def test_a_words_english_frequency_is_wordfreqs_own() -> None:
+    # read from wordfreq's list without its tokeniser: the same figure for any word
+    listed = [w for w in get_frequency_dict("en", "best") if w.isalpha()][::97]
+    rng = random.Random(6)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    made_up = ["".join(rng.choices(letters, k=rng.randint(1, 12))) for _ in range(300)]
+    made_up += [rng.choice(listed) + "s" for _ in range(300)]
+    odd = ["r2d2", "1990s", "40k", "p11d", "cafe", "café", "Payroll", "e-discovery", ""]
+    for word in listed + made_up + odd:
+        assert _looked_up(word) == float(zipf_frequency(word, "en")), word

@@ -185,11 +185,15 @@ class FieldIndex:
 
     def _scored(self, parts: list[Part]) -> np.ndarray:
         total = np.zeros(self.size, dtype=np.float32)
+        postings = _Scatter(total)
         for part in parts:
             if len(part) == 1:  # adding its one term is adding its row: no row to keep
-                self._add(total, part)
+                tid, weight = part[0]
+                self._add_term(postings, tid, weight)
             else:
+                postings.flush()
                 total += self._summed(part)
+        postings.flush()
         return total
 
     def _summed(self, part: Part) -> np.ndarray:
@@ -208,24 +212,29 @@ class FieldIndex:
         times the weight, so the glossary's many equivalents cost one add each."""
         for weight, tids in _by_weight(part):
             if len(tids) == 1:  # its sum is its row
-                self._add_term(total, tids[0], weight)
+                with _Scatter(total) as postings:
+                    self._add_term(postings, tids[0], weight)
                 continue
             summed = np.zeros(self.size, dtype=np.float32)
-            for tid in tids:
-                self._add_term(summed, tid, 1.0)
+            with _Scatter(summed) as postings:
+                for tid in tids:
+                    self._add_term(postings, tid, 1.0)
             total += summed if weight == 1 else np.multiply(summed, weight, out=summed)
         return total
 
-    def _add_term(self, total: np.ndarray, tid: int, weight: float) -> np.ndarray:
+    def _add_term(self, postings: _Scatter, tid: int, weight: float) -> None:
+        """Add a term's weights (times `weight`) to the row `postings` adds to: a short
+        posting waits to be scattered with the next ones, a full row is added at once."""
         dense = self._dense.get(tid)
         if dense is None:
             docs, weights = self._row(tid)
-            np.add.at(total, docs, weights if weight == 1 else weight * weights)
-        elif weight == 1:
-            total += dense
+            postings.add(docs, weights if weight == 1 else weight * weights)
+            return
+        postings.flush()
+        if weight == 1:
+            postings.total += dense
         else:
-            total += weight * dense
-        return total
+            postings.total += weight * dense
 
     def _row(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self._bounds[tid], self._bounds[tid + 1]
@@ -255,10 +264,11 @@ class FieldIndex:
         # What any document could score: its exact share from the short postings, and at
         # most every long term's ceiling (a bound: it may have none of them).
         partial = np.zeros(self.size, dtype=np.float32)
-        for tid, weight in terms:
-            if tid not in long:
-                docs, weights = self._row(tid)
-                np.add.at(partial, docs, weights if weight == 1 else weight * weights)
+        with _Scatter(partial) as postings:
+            for tid, weight in terms:
+                if tid not in long:
+                    docs, weights = self._row(tid)
+                    postings.add(docs, weights if weight == 1 else weight * weights)
         bound = partial * _MARGIN + skipped * _MARGIN
         # The best score: no document bounded below a score some document has can have it.
         seed = np.array([int(np.argmax(partial))], dtype=np.int64)
@@ -342,6 +352,40 @@ class FieldIndex:
         """idf of a term; a term no document has counts as the rarest."""
         tid = self.term_ids.get(term)
         return self.max_idf if tid is None else float(self.idf[tid])
+
+
+class _Scatter:
+    """Postings to add to a row, scattered together in one `np.add.at` when flushed.
+
+    `np.add.at` adds its entries one after another, in order: each document gets the same
+    additions in the same order as from one call per posting, so the sums are the same to
+    the last bit, for one call's overhead instead of one per posting (a question's
+    glossary equivalents and relatives bring dozens of short postings).
+    """
+
+    def __init__(self, total: np.ndarray):
+        self.total = total
+        self._docs: list[np.ndarray] = []
+        self._weights: list[np.ndarray] = []
+
+    def add(self, docs: np.ndarray, weights: np.ndarray) -> None:
+        self._docs.append(docs)
+        self._weights.append(weights)
+
+    def flush(self) -> None:
+        """Add the waiting postings to the row (before anything else adds to it)."""
+        if len(self._docs) == 1:
+            np.add.at(self.total, self._docs[0], self._weights[0])
+        elif self._docs:
+            np.add.at(self.total, np.concatenate(self._docs), np.concatenate(self._weights))
+        self._docs.clear()
+        self._weights.clear()
+
+    def __enter__(self) -> _Scatter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.flush()
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:
