@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
@@ -12,8 +14,21 @@ from bot.store.models import Person
 _BY_EMAIL = select(Person).where(Person.email == bindparam("email"))
 
 
+_PERSON_TABLE = Person.__table__  # type: ignore[attr-defined]
+# The columns alone (Core): no object, identity map or ORM loading for a look-up whose
+# values are only copied (`Context.person`'s cache).
+_VALUES_BY_EMAIL = _PERSON_TABLE.select().where(_PERSON_TABLE.c.email == bindparam("email"))
+
+
 def by_email(session: Session, email: str) -> Person | None:
     return session.exec(_BY_EMAIL, params={"email": email.strip().lower()}).first()
+
+
+def values_by_email(session: Session, email: str) -> dict[str, Any] | None:
+    """The person's columns by name (as `Person.model_dump` has them), or None."""
+    connection = session.connection()
+    row = connection.execute(_VALUES_BY_EMAIL, {"email": email.strip().lower()}).first()
+    return None if row is None else dict(row._mapping)
 
 
 def by_platform_id(session: Session, platform: str, user_id: str) -> Person | None:
