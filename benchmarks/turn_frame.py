@@ -70,7 +70,7 @@ async def cycles_cpu(firm: Firm, url: str, cycles: int) -> list[float]:
                 print(
                     f"  cycle {k}: {dict(tally.errors)} {dict(tally.unexpected)}", file=sys.stderr
                 )
-            if k >= WARM_CYCLES:
+            if k >= WARM_CYCLES and tally.all_answers:
                 figures.append((time.process_time() - before) / len(tally.all_answers))
     finally:
         await runner.cleanup()
