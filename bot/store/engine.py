@@ -188,8 +188,20 @@ class Store:
         """
         shared = _SHARED.get()
         if shared is not None and shared.store is self:
-            with shared.session.begin_nested():
-                yield shared.session
+            if shared.began:
+                with shared.session.begin_nested():
+                    yield shared.session
+                return
+            # The block's first write needs no savepoint: nothing was written before it,
+            # so undoing the whole transaction undoes it alone (and the block begins again
+            # at its next write). A savepoint cost more than the write itself.
+            session = shared.session
+            try:
+                yield session
+                session.flush()  # its failures belong to it, as a savepoint's release would
+            except BaseException:
+                shared.end(commit=False)
+                raise
             return
         bind = self._priority if priority else self.engine
         with self._turn(priority), Session(bind, expire_on_commit=False) as session:
