@@ -11,23 +11,21 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, inspect
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.catalog import Catalog, from_store, new_clients
 from bot.firm import Firm
 from bot.logs import log_failure
 from bot.money import use_firm_currency
-from bot.people import by_email
+from bot.people import values_by_email
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, detached
 from bot.store.models import Client, LearnedAlias, Person, ServiceCard, utcnow
 from bot.store.models import Firm as FirmRow
 
 PEOPLE_CACHE_SIZE = 50_000
 log = logging.getLogger(__name__)
-_PERSON = inspect(Person).class_manager
 
 
 @dataclass
@@ -106,19 +104,13 @@ class Context:
         hit = self._people.get(key)
         if hit is None or hit[1] != version or now - hit[0] >= self.content_check_seconds:
             with nullcontext(session) if session is not None else self.store.read() as reader:
-                found = by_email(reader, key)
-                values = found.model_dump() if found is not None else None
+                values = values_by_email(reader, key)
             if len(self._people) >= PEOPLE_CACHE_SIZE:
                 self._people.clear()
             hit = self._people[key] = (now, version, values)
         if hit[2] is None:
             return None
-        # Built the way the ORM builds a row it loads (no validation: the values came from
-        # the database), then detached, as if read in a session that has closed.
-        person: Person = _PERSON.new_instance()
-        person.__dict__.update(hit[2])
-        make_transient_to_detached(person)
-        return person
+        return detached(Person, hit[2])
 
     def refresh(self) -> None:
         """Reload the content at the next use (after loading content in this process)."""

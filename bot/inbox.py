@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.logs import log_failure
-from bot.store import Store
+from bot.store import Store, detached
 from bot.store.group_commit import GroupCommit
 from bot.store.models import InboxDecision, InboxItem, InboxSent, StashEntry, utcnow
 
@@ -143,7 +143,7 @@ def _stored(
     # waits for this write, and the ORM's unit of work (or a statement built per call)
     # costs several times the INSERT itself.
     inserted = session.connection().execute(_INSERT, values)
-    return InboxItem(id=inserted.scalar_one(), **values)
+    return detached(InboxItem, {**values, "id": inserted.scalar_one()})
 
 
 _INSERT = insert(InboxItem).returning(col(InboxItem.id))

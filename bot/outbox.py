@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import inbox
 from bot.messages import Reply, reply_from_data, reply_to_data
@@ -71,8 +72,10 @@ def decide(store: Store, decision: Decision | None, route: Route) -> list[Reply]
             replies = route()
             if turn.began:  # it changed something: the replies go with it
                 data = [reply_to_data(r) for r in replies]
-                turn.session.add(
-                    InboxDecision(item_id=decision.item_id, n=decision.n, replies=data)
+                # Core, on the turn's connection: the ORM's unit of work for one row cost
+                # more than the INSERT (a duplicate now raises here, not at the commit).
+                turn.session.connection().execute(
+                    _INSERT, {"item_id": decision.item_id, "n": decision.n, "replies": data}
                 )
     except IntegrityError:
         # Another attempt at the item (its claim had lapsed) decided first: nothing of this
@@ -84,11 +87,14 @@ def decide(store: Store, decision: Decision | None, route: Route) -> list[Reply]
     return replies
 
 
+# Built once: SQLAlchemy then reuses their compiled forms.
+_INSERT = insert(InboxDecision)
+_REPLIES = select(InboxDecision.replies).where(
+    col(InboxDecision.item_id) == bindparam("item"), col(InboxDecision.n) == bindparam("n")
+)
+
+
 def _stored(store: Store, decision: Decision) -> list[Reply] | None:
     with store.read() as session:
-        row = session.exec(
-            select(InboxDecision.replies).where(
-                InboxDecision.item_id == decision.item_id, InboxDecision.n == decision.n
-            )
-        ).first()
+        row = session.exec(_REPLIES, params={"item": decision.item_id, "n": decision.n}).first()
     return None if row is None else [reply_from_data(r) for r in row]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
+from bot.store import detached
 from bot.store.models import Person
 
 # Built once: every turn looks a person up, and SQLAlchemy then reuses its compiled form
@@ -12,8 +15,21 @@ from bot.store.models import Person
 _BY_EMAIL = select(Person).where(Person.email == bindparam("email"))
 
 
+_PERSON_TABLE = Person.__table__  # type: ignore[attr-defined]
+# The columns alone (Core): no object, identity map or ORM loading for a look-up whose
+# values are only copied (`Context.person`'s cache).
+_VALUES_BY_EMAIL = _PERSON_TABLE.select().where(_PERSON_TABLE.c.email == bindparam("email"))
+
+
 def by_email(session: Session, email: str) -> Person | None:
     return session.exec(_BY_EMAIL, params={"email": email.strip().lower()}).first()
+
+
+def values_by_email(session: Session, email: str) -> dict[str, Any] | None:
+    """The person's columns by name (as `Person.model_dump` has them), or None."""
+    connection = session.connection()
+    row = connection.execute(_VALUES_BY_EMAIL, {"email": email.strip().lower()}).first()
+    return None if row is None else dict(row._mapping)
 
 
 def by_platform_id(session: Session, platform: str, user_id: str) -> Person | None:
@@ -39,7 +55,14 @@ def admins(session: Session) -> list[Person]:
     )
 
 
+_BY_IDS = _PERSON_TABLE.select().where(_PERSON_TABLE.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def by_ids(session: Session, ids: set[int]) -> dict[int, Person]:
+    """The people with these ids, by id: detached rows to read, built from their columns
+    (Core), without the ORM's loading; change a person through `by_email` instead."""
     if not ids:
         return {}
-    return {p.id: p for p in session.exec(select(Person).where(col(Person.id).in_(ids))) if p.id}
+    rows = session.connection().execute(_BY_IDS, {"ids": sorted(ids)})
+    people = (detached(Person, dict(row._mapping)) for row in rows)
+    return {p.id: p for p in people if p.id}

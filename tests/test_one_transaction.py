@@ -41,6 +41,23 @@ def test_a_failing_write_is_undone_alone(store: Store) -> None:
     assert _teams(store) == ["Audit", "Tax"]
 
 
+def test_a_failing_first_write_is_undone_alone_and_the_next_one_begins_afresh(
+    store: Store,
+) -> None:
+    with store.write() as session:
+        session.add(Team(name="Tax"))
+    with store.one_transaction() as turn:
+        with pytest.raises(IntegrityError), store.write() as session:
+            session.add(Team(name="Audit"))
+            session.add(Team(name="Tax"))  # the name is unique: the whole write fails
+        assert not turn.began  # nothing of the block is written
+        with store.write() as session:
+            session.add(Team(name="Deals"))
+        assert turn.began
+
+    assert _teams(store) == ["Deals", "Tax"]
+
+
 def test_a_block_that_raises_commits_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError), store.one_transaction():
         with store.write() as session:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from bot.store.engine import (
         Store,
         current_revision,
+        detached,
         insert_unless_taken,
         locked,
         make_engine,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Store",
     "current_revision",
+    "detached",
     "insert_unless_taken",
     "locked",
     "make_engine",

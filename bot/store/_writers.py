@@ -73,7 +73,11 @@ class WriterLock:
             self._depth -= 1
             if self._depth == 0:
                 self._owner = None
-                (self._priority if self._waiting[True] else self._others).notify()
+                # Most releases have no one waiting: skip the condition's own bookkeeping.
+                if self._waiting[True]:
+                    self._priority.notify()
+                elif self._waiting[False]:
+                    self._others.notify()
 
 
 def begin_immediate(dbapi_connection: Any, busy_timeout_ms: int, priority: bool) -> bool:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import Engine, Executable, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -187,8 +188,20 @@ class Store:
         """
         shared = _SHARED.get()
         if shared is not None and shared.store is self:
-            with shared.session.begin_nested():
-                yield shared.session
+            if shared.began:
+                with shared.session.begin_nested():
+                    yield shared.session
+                return
+            # The block's first write needs no savepoint: nothing was written before it,
+            # so undoing the whole transaction undoes it alone (and the block begins again
+            # at its next write). A savepoint cost more than the write itself.
+            session = shared.session
+            try:
+                yield session
+                session.flush()  # its failures belong to it, as a savepoint's release would
+            except BaseException:
+                shared.end(commit=False)
+                raise
             return
         bind = self._priority if priority else self.engine
         with self._turn(priority), Session(bind, expire_on_commit=False) as session:
@@ -272,6 +285,20 @@ def locked(session: Session, model: type[Row], key: Any) -> Row | None:
     loaded earlier would otherwise keep the status from before the wait.
     """
     return session.get(model, key, with_for_update=True, populate_existing=True)
+
+
+def detached(model: type[Row], values: dict[str, Any]) -> Row:
+    """A `model` row built from stored column values (columns not given are None), as the
+    ORM builds a row it loads, then detached, as if read in a session that has closed.
+
+    No validation and no attribute events: the values came from the database (or were
+    just written to it). A model's own constructor costs several times as much.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    row: Row = inspect(model).class_manager.new_instance()
+    row.__dict__.update(dict.fromkeys(table.columns.keys()), **values)
+    make_transient_to_detached(row)
+    return row
 
 
 @cache
