@@ -1,6 +1,6 @@
 """Load: N simulated Slack users against `crossbot serve` replicas, beside a bare Bolt app.
 
-    python benchmarks/load.py [--users 200] [--seconds 30] [--content DIR]
+    python benchmarks/load.py [--users 200] [--seconds 30] [--content DIR] [--people 5000]
                               [--postgres URL] [--replicas 1,2] [--skip-sqlite]
                               [--turn-processes 0,2]
 
@@ -81,17 +81,24 @@ def dm_channel(user: str) -> str:
 # --- the firm -------------------------------------------------------------------------------
 @dataclass
 class Firm:
-    """The content folder under load: the given firm plus one person per simulated user."""
+    """The content folder under load: the given firm grown to `people` colleagues, plus one
+    person per simulated user."""
 
     folder: Path
     users: list[tuple[str, str, str]]  # (slack id, email, name) of the simulated users
     emails: dict[str, str]  # slack id -> email, for users.info and users.lookupByEmail
-    cards: list[tuple[str, str]]  # (card title, a card owner's name)
+    cards: list[tuple[str, list[str]]]  # (card title, names of people a referral may go to)
     clients: list[str]
 
 
-def build_firm(content: Path, users: int, into: Path) -> Firm:
-    """Copy `content` to `into`, adding `users` people and ten clients per user."""
+def build_firm(content: Path, users: int, into: Path, people: int = 0) -> Firm:
+    """Copy `content` to `into`, growing its people to `people` (colleagues in its teams,
+    with Slack ids) and adding `users` people and ten clients per user.
+
+    Referrals go to a colleague in the card's team, and clients are owned across the whole
+    firm: in a firm of thousands, one person is not the receiver of everyone's referrals.
+    (With `people` no more than the content's, every referral goes to the card's owner.)
+    """
     from bot.catalog import load_catalog
 
     shutil.copytree(content, into)
@@ -104,28 +111,19 @@ def build_firm(content: Path, users: int, into: Path) -> Firm:
     for n, row in enumerate(rows):
         row["slack_id"] = row.get("slack_id") or f"UFIRM{n:04d}"
         emails[row["slack_id"]] = row["email"].lower()
+    rows += _colleagues(rows, people - len(rows) - users, emails)
     simulated = []
     for i in range(users):
         slack_id, email = f"ULOAD{i:04d}", f"load.user{i:04d}@load.example"
         name = f"Loadtester {_word(i)}"
-        rows.append(
-            {
-                "email": email,
-                "name": name,
-                "team": teams[i % len(teams)],
-                "office": "London",
-                "title": "Associate",
-                "role": "member",
-                "slack_id": slack_id,
-                "teams_id": "",
-            }
-        )
+        rows.append(_person(email, name, teams[i % len(teams)], slack_id))
         emails[slack_id] = email
         simulated.append((slack_id, email, name))
     _write_csv(into / "people.csv", rows)
     clients = [f"{' '.join(words)} Ltd" for words in itertools.product(*CLIENT_WORDS)]
     clients = clients[: max(users * 10, 100)]
-    owners = [p.email for p in catalog.people]  # spread: each owner hears of their clients
+    firm_people = rows[: len(rows) - users]
+    owners = [p["email"] for p in firm_people]  # spread: each owner hears of their clients
     with (into / "clients.csv").open(encoding="utf-8", newline="") as handle:
         client_rows = list(csv.DictReader(handle))
     client_rows += [
@@ -133,10 +131,44 @@ def build_firm(content: Path, users: int, into: Path) -> Firm:
         for n, c in enumerate(clients)
     ]
     _write_csv(into / "clients.csv", client_rows)
+    grown = len(firm_people) > len(catalog.people)
+    by_team: dict[str, list[str]] = defaultdict(list)
+    for row in firm_people[len(catalog.people) :]:
+        by_team[row["team"]].append(row["name"])
     cards = [
-        (c.title, names[c.owners[0]]) for c in catalog.cards if c.owners and c.owners[0] in names
+        (c.title, [names[c.owners[0]], *(by_team.get(c.team, []) if grown else [])])
+        for c in catalog.cards
+        if c.owners and c.owners[0] in names
     ]
     return Firm(into, simulated, emails, cards, clients)
+
+
+def _colleagues(rows: list[dict[str, str]], count: int, emails: dict[str, str]) -> list[dict]:
+    """`count` more people in the content's teams and offices, each with a distinct name
+    made of a first name of the firm's and a surname of their own."""
+    firsts = sorted({r["name"].split()[0] for r in rows})
+    teams = sorted({r["team"] for r in rows})
+    domain = rows[0]["email"].split("@")[1]
+    grown = []
+    for n in range(max(0, count)):
+        first, last = firsts[n % len(firsts)], _word(10_000 + n)
+        slack_id, email = f"UCOLL{n:05d}", f"{first}.{last}.{n}@{domain}".lower()
+        grown.append(_person(email, f"{first} {last}", teams[n % len(teams)], slack_id))
+        emails[slack_id] = email
+    return grown
+
+
+def _person(email: str, name: str, team: str, slack_id: str) -> dict[str, str]:
+    return {
+        "email": email,
+        "name": name,
+        "team": team,
+        "office": "London",
+        "title": "Associate",
+        "role": "member",
+        "slack_id": slack_id,
+        "teams_id": "",
+    }
 
 
 def _word(i: int) -> str:
@@ -187,6 +219,12 @@ def prepare_database(url: str, firm: Firm) -> None:
     store.dispose()
 
 
+def _accept_offer(channel: str, post: Post) -> tuple[str, int]:
+    """(the receiver's user id, the referral's id) of an offer posted in their DM."""
+    ident = next(v["id"] for action, v in post.buttons if action == "referral.accept")
+    return "U" + channel[1:], int(ident)
+
+
 # --- the Slack side -------------------------------------------------------------------------
 @dataclass
 class Post:
@@ -203,7 +241,13 @@ class FakeSlack:
     url: str = ""
     posts: int = 0
     waiting: dict[str, asyncio.Future[Post]] = field(default_factory=dict)
-    offers: dict[str, list[Post]] = field(default_factory=lambda: defaultdict(list))
+    # Offers (posts with an Accept button) no user has claimed yet, and the users waiting
+    # for theirs, by (referrer's name, client): matched when either arrives, not by polling.
+    offers: list[tuple[str, Post]] = field(default_factory=list)
+    offer_waiters: dict[tuple[str, str], asyncio.Future[tuple[str, int]]] = field(
+        default_factory=dict
+    )
+    _users_by_email: dict[str, str] = field(default_factory=dict)
     _ts: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     async def start(self) -> web.AppRunner:
@@ -226,10 +270,33 @@ class FakeSlack:
         for key in keys:
             self.waiting.pop(key, None)
 
+    def claim_offer(self, referrer: str, client: str) -> asyncio.Future[tuple[str, int]]:
+        """A future resolved with (receiver's user id, referral id) by the receiver's DM
+        offering `referrer`'s referral of `client`, which may have come already."""
+        future: asyncio.Future[tuple[str, int]] = asyncio.get_running_loop().create_future()
+        for n, (channel, post) in enumerate(self.offers):
+            if referrer in post.text and client in post.text:
+                del self.offers[n]
+                future.set_result(_accept_offer(channel, post))
+                return future
+        self.offer_waiters[(referrer, client)] = future
+        return future
+
+    def forget_offer(self, referrer: str, client: str) -> None:
+        self.offer_waiters.pop((referrer, client), None)
+
+    def _offered(self, channel: str, post: Post) -> None:
+        for (referrer, client), future in self.offer_waiters.items():
+            if referrer in post.text and client in post.text and not future.done():
+                del self.offer_waiters[(referrer, client)]
+                future.set_result(_accept_offer(channel, post))
+                return
+        self.offers.append((channel, post))
+
     def _arrived(self, key: str, post: Post) -> None:
         self.posts += 1
         if any(action == "referral.accept" for action, _ in post.buttons):
-            self.offers[key].append(post)
+            self._offered(key, post)
         future = self.waiting.pop(key, None)
         if future is not None and not future.done():
             future.set_result(post)
@@ -250,7 +317,9 @@ class FakeSlack:
             return web.json_response(ok | {"user": {"id": user, "profile": profile}})
         if method == "users.lookupByEmail":
             email = str(params.get("email"))
-            user = next((u for u, e in self.emails.items() if e == email), None)
+            if len(self._users_by_email) != len(self.emails):
+                self._users_by_email = {e: u for u, e in self.emails.items()}
+            user = self._users_by_email.get(email)
             if user is None:
                 return web.json_response({"ok": False, "error": "users_not_found"})
             return web.json_response(ok | {"user": {"id": user, "profile": {"email": email}}})
@@ -436,7 +505,6 @@ class Users:
         self.firm, self.slack, self.live, self.think = firm, slack, live, think
         self.targets = itertools.cycle([f"http://127.0.0.1:{p}/slack/events" for p in ports])
         self.tally = Tally()
-        self._taken: set[int] = set()
 
     async def run(self, seconds: float) -> Tally:
         connector = TCPConnector(limit=0)
@@ -454,7 +522,8 @@ class Users:
         for k in itertools.count():
             if time.perf_counter() >= deadline:
                 return
-            card, owner = self.firm.cards[(i + k) % len(self.firm.cards)]
+            card, receivers = self.firm.cards[(i + k) % len(self.firm.cards)]
+            owner = receivers[(i * 7 + k) % len(receivers)]
             client = self.firm.clients[(k * len(self.firm.users) + i) % len(self.firm.clients)]
             await self._dm("who-does", user, f"who does {card.lower()}?")
             offer = await self._dm("referral", user, f"I referred {client} to {owner} for {card}")
@@ -485,29 +554,16 @@ class Users:
     async def _offer(self, referrer: str, client: str) -> tuple[str, int | None]:
         """The receiver's offer, which may follow the referrer's answer by a moment."""
         started = time.perf_counter()
-        deadline = started + ANSWER_TIMEOUT
-        while True:
-            receiver, referral = self._offer_for(referrer, client)
-            if referral is not None or time.perf_counter() >= deadline:
-                self.tally.offer_waits.append(time.perf_counter() - started)
-                return receiver, referral
-            await asyncio.sleep(0.05)
-
-    def _offer_for(self, referrer: str, client: str) -> tuple[str, int | None]:
-        """The receiver's DM offering this referral (its Accept button)."""
-        for channel, posts in self.slack.offers.items():
-            for post in reversed(posts):
-                if referrer in post.text and client in post.text:
-                    for action, value in post.buttons:
-                        ident = value.get("id")
-                        if (
-                            action == "referral.accept"
-                            and isinstance(ident, int)
-                            and ident not in self._taken
-                        ):
-                            self._taken.add(ident)
-                            return "U" + channel[1:], ident
-        return "", None
+        try:
+            receiver, referral = await asyncio.wait_for(
+                self.slack.claim_offer(referrer, client), ANSWER_TIMEOUT
+            )
+        except TimeoutError:
+            self.slack.forget_offer(referrer, client)
+            return "", None
+        finally:
+            self.tally.offer_waits.append(time.perf_counter() - started)
+        return receiver, referral
 
     async def _send(
         self, kind: str, body: str, content_type: str, keys: tuple[str, ...]
@@ -760,7 +816,7 @@ def _ms(values: list[float], q: float) -> str:
     return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.0f}"
 
 
-def report(outcomes: list[Outcome], users: int, seconds: float, think: float) -> None:
+def report(outcomes: list[Outcome], users: int, seconds: float, think: float, firm: Firm) -> None:
     bare = next((o for o in outcomes if o.check is None), None)
     bare_rate = (
         len(bare.tally.all_answers) / bare.tally.seconds if bare and bare.tally.seconds else 0
@@ -769,6 +825,11 @@ def report(outcomes: list[Outcome], users: int, seconds: float, think: float) ->
         f"{users} simulated Slack users for {seconds:.0f} s a scenario, loopback; each waits for"
         f" every answer and thinks ~{think:.1f} s (who-does, referral + Confirm, Accept,"
         " /leaderboard); latencies are from the request to the answer's arrival"
+    )
+    receivers = len({name for _, names in firm.cards for name in names})
+    print(
+        f"the firm: {len(firm.emails)} people, {len(firm.cards)} cards, {len(firm.clients)}"
+        f" clients of the users'; referrals go to {receivers} different people"
     )
     header = (
         f"{'scenario':<36} {'acks/s':>7} {'ans/s':>7} {'ack p50':>8} {'p95':>6} {'p99':>6}"
@@ -817,6 +878,12 @@ async def main(argv: list[str] | None = None) -> list[Outcome]:
     parser.add_argument("--seconds", type=float, default=30.0, help="per scenario, at most 60")
     parser.add_argument("--content", type=Path, default=ROOT / "content")
     parser.add_argument(
+        "--people",
+        type=int,
+        default=5000,
+        help="people in the firm, the simulated users among them (0: the content's own)",
+    )
+    parser.add_argument(
         "--think", type=float, default=1.0, help="mean seconds a user pauses before each step"
     )
     parser.add_argument("--postgres", default="", help="a scratch PostgreSQL URL (emptied)")
@@ -836,7 +903,7 @@ async def main(argv: list[str] | None = None) -> list[Outcome]:
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="crossbot-load-") as scratch:
         folder = Path(scratch)
-        firm = build_firm(args.content, users, folder / "content")
+        firm = build_firm(args.content, users, folder / "content", max(0, args.people))
         if not args.skip_bolt:
             outcomes.append(await run_bare_bolt(firm, seconds, think))
         stores = [] if args.skip_sqlite else [("SQLite", "")]
@@ -854,7 +921,7 @@ async def main(argv: list[str] | None = None) -> list[Outcome]:
                     )
                 except RuntimeError as exc:  # a replica that did not start: say so, go on
                     print(f"{label}: not run: {exc}", file=sys.stderr)
-    report(outcomes, users, seconds, think)
+    report(outcomes, users, seconds, think, firm)
     return outcomes
 
 
