@@ -75,7 +75,8 @@ def run(url: str, rounds: int, users: int, content: Path, statements: bool) -> N
         warm = 20  # the caches, the parser's directory and SQLAlchemy's compiled statements
         for n in range(rounds + warm):
             _slack, email, _name = firm.users[n % len(firm.users)]
-            card, owner = firm.cards[n % len(firm.cards)]
+            card, receivers = firm.cards[n % len(firm.cards)]
+            owner = receivers[n % len(receivers)]
             client = firm.clients[n % len(firm.clients)]
             sentence = f"I referred {client} to {owner} for {card}"
             offer = timed("referral", Turn(email, f"bench:{email}", text=sentence))
