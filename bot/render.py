@@ -36,8 +36,12 @@ PROMPTS = Path(__file__).resolve().parent.parent / "prompts"
 _PACKAGED = Path(__file__).resolve().parent / "prompts"
 
 
+@lru_cache(maxsize=1)
 def prompts_dir() -> Path:
-    """The folder of templates: the repo's `prompts/`, or the copy inside an installed wheel."""
+    """The folder of templates: the repo's `prompts/`, or the copy inside an installed wheel.
+
+    Decided once a process, as `environment()` decides it: every label asked for its folder
+    and each `is_dir` was a stat."""
     return PROMPTS if PROMPTS.is_dir() else _PACKAGED
 
 
@@ -165,17 +169,13 @@ def convert(
 LABELS = "labels.yaml"
 
 
-@lru_cache(maxsize=4)
-def _labels(folder: Path) -> dict[str, str]:
+@lru_cache(maxsize=1)
+def labels() -> dict[str, str]:
+    """Every button, form and field label, by name, from `prompts/labels.yaml` (read once)."""
     return {
         str(k): str(v)
-        for k, v in (yaml.safe_load((folder / LABELS).read_text("utf-8")) or {}).items()
+        for k, v in (yaml.safe_load((prompts_dir() / LABELS).read_text("utf-8")) or {}).items()
     }
-
-
-def labels() -> dict[str, str]:
-    """Every button, form and field label, by name, from `prompts/labels.yaml`."""
-    return _labels(prompts_dir())
 
 
 def label(key: str, /, **values: object) -> str:
