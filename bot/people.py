@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
 from bot.store import detached
@@ -30,6 +31,20 @@ def values_by_email(session: Session, email: str) -> dict[str, Any] | None:
     connection = session.connection()
     row = connection.execute(_VALUES_BY_EMAIL, {"email": email.strip().lower()}).first()
     return None if row is None else dict(row._mapping)
+
+
+@cache
+def _column_by(wanted: str, key: str) -> Select[Any]:
+    table = _PERSON_TABLE
+    return select(table.c[wanted]).where(table.c[key] == bindparam("key"))
+
+
+def column_by(session: Session, wanted: str, key: str, value: str) -> Any:
+    """One column of the (first) person whose `key` column is `value`, or None: a Core read
+    of that column alone, its statement built once, for look-ups that copy one value (the
+    Slack directory's emails and ids)."""
+    statement = _column_by(wanted, key)
+    return session.connection().execute(statement, {"key": value}).scalar()
 
 
 def by_platform_id(session: Session, platform: str, user_id: str) -> Person | None:

@@ -81,7 +81,7 @@ from bot.context import Context
 from bot.conversation import choices_for, handle
 from bot.logs import log_failure
 from bot.messages import Button, Reply, Turn, Unreachable, form_from_data, form_to_data
-from bot.people import by_email, by_platform_id, remember_platform_id
+from bot.people import by_email, column_by, remember_platform_id
 from bot.render import render
 from bot.settings import Settings
 from bot.store import Store
@@ -574,20 +574,20 @@ class SlackMessenger:
 
     def _stored_email(self, user: str) -> str | None:
         with self.store.read() as session:
-            person = by_platform_id(session, "slack", user)
-            return person.email if person else None
+            email: str | None = column_by(session, "email", "slack_id", user)
+            return email
 
     def _stored_name(self, email: str) -> str | None:
         with self.store.read() as session:
-            person = by_email(session, email)
-            return person.name if person else None
+            name: str | None = column_by(session, "name", "email", email.strip().lower())
+            return name
 
     def _stored_slack_id(self, email: str) -> str | None:
         if not self.persist_ids:  # the stored id may be another workspace's
             return None
         with self.store.read() as session:
-            person = by_email(session, email)
-            return person.slack_id if person else None
+            user: str | None = column_by(session, "slack_id", "email", email.strip().lower())
+            return user
 
     def _remember(self, user: str, email: str) -> None:
         with self.store.write() as session:
