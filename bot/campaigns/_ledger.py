@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Executable, Result, String, bindparam, cast, func, literal, or_
 from sqlmodel import Session, col, select
 
-from bot.campaigns._lifecycle import is_participant, running_campaign
+from bot.campaigns._lifecycle import is_participant, running_campaign_to_read
 from bot.campaigns._rules import (
     _NOT_DUPLICATE_OF,
     _STEP_ORDER,
@@ -34,7 +34,7 @@ from bot.messages import Reply
 from bot.people import admins
 from bot.render import render
 from bot.settings import get_settings
-from bot.store import insert_unless_taken, locked
+from bot.store import detached, insert_unless_taken, locked
 from bot.store.models import (
     Campaign,
     Idea,
@@ -78,7 +78,7 @@ def award_for_referral_event(
         _link_idea(session, referral)
     else:
         kind = _STEPS.get(event.to_status, "")
-    campaign = running_campaign(session, now)
+    campaign = running_campaign_to_read(session, now)
     if not kind or campaign is None or referral.id is None:
         return []
     if kind != "logged" and not _confirmed(session, referral, event):
@@ -135,7 +135,7 @@ def award_for_idea(session: Session, idea: Idea, now: datetime) -> list[PointEve
 def _award_simple(
     session: Session, person_id: int, kind: str, source: str, now: datetime
 ) -> list[PointEvent]:
-    campaign = running_campaign(session, now)
+    campaign = running_campaign_to_read(session, now)
     person = session.get(Person, person_id)
     if campaign is None or person is None:
         return []
@@ -163,7 +163,7 @@ def _award(
         return None
     if _over_daily_cap(scoring, person.id, kind):
         return None
-    award = PointEvent.earned_by(
+    row = PointEvent.earned_by(
         person,
         key=point_key(campaign.id, source, person.id, kind),
         campaign_id=campaign.id,
@@ -172,10 +172,11 @@ def _award(
         source=source,
         at=scoring.now,
     )
-    row = award.model_dump(exclude={"id"})
     statement = insert_unless_taken(PointEvent, "key", session.get_bind().dialect.name)
-    award.id = session.connection().execute(statement, row).scalar()
-    return award if award.id is not None else None  # None: the key was taken
+    award_id = session.connection().execute(statement, row).scalar()
+    if award_id is None:
+        return None  # the key was taken
+    return detached(PointEvent, {**row, "id": award_id})
 
 
 def _run(session: Session, statement: Executable, values: dict[str, Any]) -> Result[Any]:

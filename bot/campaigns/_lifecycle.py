@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from bot.campaigns._rules import CampaignError, rules_for
 from bot.local_time import local_day, local_midnight
-from bot.store import locked
+from bot.store import detached, locked
 from bot.store.models import (
     Campaign,
     Person,
@@ -32,9 +32,30 @@ _RUNNING = (
 )
 
 
+_CAMPAIGN_TABLE = Campaign.__table__  # type: ignore[attr-defined]
+# The same look-up in Core: the columns alone, no ORM loading or identity map.
+_RUNNING_VALUES = (
+    _CAMPAIGN_TABLE.select()
+    .where(
+        _CAMPAIGN_TABLE.c.status != "ended",
+        _CAMPAIGN_TABLE.c.starts_at <= bindparam("now"),
+        _CAMPAIGN_TABLE.c.ends_at > bindparam("now"),
+    )
+    .order_by(_CAMPAIGN_TABLE.c.starts_at.desc())
+)
+
+
 def running_campaign(session: Session, now: datetime) -> Campaign | None:
     """The campaign whose window holds `now` (whether or not its start was announced yet)."""
     return session.exec(_RUNNING, params={"now": now}).first()
+
+
+def running_campaign_to_read(session: Session, now: datetime) -> Campaign | None:
+    """`running_campaign` as a detached row (`bot.store.detached`), for code that only reads
+    it: every award asks, and the ORM's loading cost several times the query."""
+    session.flush()  # what the ORM's query would have flushed first (autoflush)
+    row = session.connection().execute(_RUNNING_VALUES, {"now": now}).first()
+    return None if row is None else detached(Campaign, dict(row._mapping))
 
 
 def upcoming_campaign(session: Session, now: datetime) -> Campaign | None:

@@ -1,7 +1,7 @@
 """The tables. Plain SQLModel classes; the queries live beside the concept that owns them.
 
 A row that keeps the team (and office) its people are in today is built by a named constructor
-(`Referral.between`, `PointEvent.earned_by`), so the copying is written once.
+(`Referral.between`, `PointEvent.earned_by`'s values), so the copying is written once.
 """
 
 from __future__ import annotations
@@ -188,12 +188,21 @@ class PointEvent(SQLModel, table=True):
     reverses_id: int | None = Field(default=None, foreign_key="pointevent.id")
     at: datetime = Field(default_factory=utcnow, index=True)
 
-    @classmethod
-    def earned_by(cls, person: Person, **fields: Any) -> PointEvent:
-        """Points for `person`, counted for the team and office they are in when they earn
-        them (the boards group the ledger by the row's own team and office)."""
+    @staticmethod
+    def earned_by(person: Person, **fields: Any) -> dict[str, Any]:
+        """The columns of points for `person`, counted for the team and office they are in
+        when they earn them (the boards group the ledger by the row's own team and office).
+        Values, not a row: an award is a Core insert, and a model's constructor (validation)
+        cost more than the statement."""
         assert person.id is not None
-        return cls(person_id=person.id, team=person.team, office=person.office, **fields)
+        columns = {"source": "", "reverses_id": None, "at": utcnow()}
+        return {
+            **columns,
+            "person_id": person.id,
+            "team": person.team,
+            "office": person.office,
+            **fields,
+        }
 
 
 class Idea(SQLModel, table=True):
