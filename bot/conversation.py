@@ -12,6 +12,8 @@ import logging
 import re
 from collections.abc import Callable
 
+from sqlmodel import Session
+
 from bot.context import Context
 from bot.dialogs import (
     ActionHandler,
@@ -117,22 +119,25 @@ def _handle(turn: Turn, ctx: Context) -> list[Reply]:
     text = (turn.text or "").strip()
     if len(text) > MAX_MESSAGE_CHARS:
         return [Reply(render("too_long", size=len(text), limit=MAX_MESSAGE_CHARS), kind="too_long")]
-    me = ctx.person(turn.person) if turn.person else None
-    if me is None or not me.active:
-        return [Reply(render("unknown_person", email=turn.person), kind="unknown_person")]
+    command = _command(text) if text and not turn.action else None
+    # Only a plain sentence can continue a flow, so only then is the state read: in the
+    # same read as the speaker (when they are not cached), one transaction instead of two.
+    plain = bool(text) and not turn.action and command is None
+    with ctx.store.read() as session:  # no connection is taken unless a query runs
+        me = ctx.person(turn.person, session) if turn.person else None
+        if me is None or not me.active:
+            return [Reply(render("unknown_person", email=turn.person), kind="unknown_person")]
+        pending = _pending(session, me, turn.conversation) if plain else None
     turn.text = text
     if turn.action:
         return _route_action(turn, ctx, me)
     if not text:
         return [Reply(render("empty_message"), kind="empty_message")]
-    command = _command(text)
     if command is not None:
         name, args = command
         if name not in COMMANDS:
             return core.unknown_command(turn, ctx, me, args)
         return COMMANDS[name](turn, ctx, me, args)
-    # Only a plain sentence can continue a flow, so only then is the state read.
-    pending = _pending(ctx, me, turn.conversation)
     if pending is not None and pending.flow in FLOWS:
         replies = FLOWS[pending.flow](turn, ctx, me, pending)
         if replies is not None:
@@ -144,11 +149,8 @@ def _handle(turn: Turn, ctx: Context) -> list[Reply]:
     return core.fallback(turn, ctx, me)
 
 
-def _pending(ctx: Context, me: Person, conversation: str) -> DialogState | None:
-    if me.id is None:
-        return None
-    with ctx.store.read() as session:
-        return state.load_turn(session, me.id, conversation)
+def _pending(session: Session, me: Person, conversation: str) -> DialogState | None:
+    return None if me.id is None else state.load_turn(session, me.id, conversation)
 
 
 def _route_action(turn: Turn, ctx: Context, me: Person) -> list[Reply]:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from sqlalchemy import event
-from sqlmodel import select
+from sqlmodel import col, select, update
 
 from bot import inbox, server
 from bot.context import Context
@@ -266,3 +266,19 @@ def test_points_cost_confirm_and_accept_a_few_statements(ctx: Context, week: Cam
     # An award is one insert (its unique key settles a replay): no look-up, no savepoint.
     for seen in (confirm, accept):
         assert not [s for s in seen if "SAVEPOINT" in s or 'pointevent."key" =' in s]
+
+
+def test_a_plain_sentence_reads_its_speaker_with_the_dialogue_state(ctx: Context) -> None:
+    ctx = _steady(ctx)
+    _turn(ctx, "hello")
+    _turn(ctx, "who does employment law?")
+    with ctx.store.write() as session:  # a write to people here: the speaker is read again
+        session.connection().execute(
+            update(Person).where(col(Person.email) == PRIYA).values(office=Person.office)
+        )
+
+    seen = _turn(ctx, "who does tax?")
+
+    reads = seen[: len(seen) - len(_in_write(seen))]
+    assert any(re.search(r"\bperson\b", s) for s in reads)  # not cached: read
+    assert len([s for s in reads if s.startswith("BEGIN")]) == 1  # with the state, at once
