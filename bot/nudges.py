@@ -28,6 +28,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from bot import learning, referrals
@@ -411,8 +412,12 @@ def _welcome_key(person_id: int) -> str:
 
 def was_welcomed(session: Session, person_id: int) -> bool:
     """Whether `person_id` was welcomed already (here or on another replica)."""
-    key = _welcome_key(person_id)
-    return session.exec(select(Nudge.id).where(Nudge.key == key)).first() is not None
+    found = session.connection().execute(_NUDGE_BY_KEY, {"key": _welcome_key(person_id)})
+    return found.first() is not None
+
+
+# Built once, in Core: every first contact of a process asks.
+_NUDGE_BY_KEY = select(Nudge.id).where(col(Nudge.key) == bindparam("key"))
 
 
 def welcome_once(session: Session, person: Person, now: datetime) -> bool:

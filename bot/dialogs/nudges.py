@@ -57,11 +57,15 @@ def welcome_first_contact(turn: Turn, ctx: Context, answer: Answer) -> list[Repl
     welcomed = _WELCOMED.setdefault(ctx.store, set())
     if not ctx.settings.nudge_welcome or not turn.person or turn.person in welcomed:
         return answer()
-    me = ctx.person(turn.person)
-    if me is None or not me.active or me.id is None:
+    welcome = None
+    with ctx.store.read() as session:  # the speaker (for the answer too) and the check in one
+        me = ctx.person(turn.person, session)
+        if me is None or not me.active or me.id is None:
+            me = None  # not theirs to welcome: the answer says so
+        elif not nudges.was_welcomed(session, me.id):
+            welcome = _welcome(session, me)
+    if me is None:
         return answer()
-    with ctx.store.read() as session:
-        welcome = None if nudges.was_welcomed(session, me.id) else _welcome(session, me)
     replies = answer()
     if welcome is not None:
         with ctx.store.write() as session:
