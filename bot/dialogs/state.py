@@ -71,12 +71,16 @@ def _written(person_id: int, key: str) -> None:
             del read[(person, conversation)]
 
 
+# Built once, like `_TURN_ROWS`: every button of a flow reads its row.
+_ROW = select(DialogState).where(
+    DialogState.person_id == bindparam("person"),
+    DialogState.conversation == bindparam("conversation"),
+)
+
+
 def load(session: Session, person_id: int, conversation: str) -> DialogState | None:
-    return session.exec(
-        select(DialogState).where(
-            DialogState.person_id == person_id, DialogState.conversation == conversation
-        )
-    ).first()
+    params = {"person": person_id, "conversation": conversation}
+    return session.exec(_ROW, params=params).first()
 
 
 def save(
