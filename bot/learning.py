@@ -26,6 +26,7 @@ from bot.catalog import Card, Catalog
 from bot.messages import Button, Reply
 from bot.questions import FRAME_WORDS, alias_text, name_key, words_of
 from bot.render import label, render
+from bot.store import new_values
 from bot.store.models import AskedQuestion, LearnedAlias, utcnow
 
 # Answered questions nobody complained about are kept this long, then forgotten.
@@ -54,9 +55,10 @@ def record(
     session: Session, asker_id: int | None, question: str, cards: Sequence[str], reason: str
 ) -> int:
     """Keep a who-does question and what it was offered; returns its id."""
-    row = AskedQuestion(asker_id=asker_id, question=question, cards=list(cards), reason=reason)
+    values = {"asker_id": asker_id, "question": question, "cards": list(cards), "reason": reason}
+    row = new_values(AskedQuestion, **values)
     # A Core insert, built once: every answer records one, and the ORM's flush costs more.
-    asked = session.connection().execute(_INSERT_ASKED, row.model_dump(exclude={"id"})).scalar()
+    asked = session.connection().execute(_INSERT_ASKED, row).scalar()
     assert asked is not None
     return int(asked)
 

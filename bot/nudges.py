@@ -35,7 +35,7 @@ from bot import learning, referrals
 from bot.local_time import local_day, local_midnight
 from bot.messages import Button, Reply
 from bot.render import label, render
-from bot.store import insert_unless_taken
+from bot.store import insert_unless_taken, new_values
 from bot.store.models import (
     Client,
     Nudge,
@@ -427,11 +427,9 @@ def welcome_once(session: Session, person: Person, now: datetime) -> bool:
     first's commit and then inserts nothing."""
     assert person.id is not None
     key = _welcome_key(person.id)
-    row = Nudge(key=key, person_id=person.id, kind="welcome", due_at=now, sent_at=now)
+    row = new_values(Nudge, key=key, person_id=person.id, kind="welcome", due_at=now, sent_at=now)
     statement = insert_unless_taken(Nudge, "key", session.get_bind().dialect.name)
-    return (
-        session.connection().execute(statement, row.model_dump(exclude={"id"})).scalar() is not None
-    )
+    return session.connection().execute(statement, row).scalar() is not None
 
 
 # -- the rules --------------------------------------------------------------------------------

@@ -12,10 +12,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel, select
 
-from bot.store import Store, current_revision
+from bot.store import Store, current_revision, new_values
 from bot.store._writers import WriterLock
 from bot.store.engine import alembic_config
-from bot.store.models import JobRun, Person, utcnow
+from bot.store.models import AskedQuestion, JobRun, Nudge, Person, PointEvent, utcnow
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
@@ -130,3 +130,26 @@ def test_the_writer_lock_is_reentrant() -> None:
     with lock.held(), lock.held(priority=True):
         pass
     assert sorted(_queued_writers(lock, [False, True])) == [0, 1]  # let go after both
+
+
+@pytest.mark.parametrize(
+    ("model", "values"),
+    [
+        (AskedQuestion, {"asker_id": 3, "question": "who does tax?", "cards": ["tax"]}),
+        (Nudge, {"key": "welcome:3", "person_id": 3, "kind": "welcome"}),
+        (
+            PointEvent,
+            {"key": "1:r:3:won", "campaign_id": 1, "person_id": 3, "kind": "won", "points": 5},
+        ),
+    ],
+)
+def test_new_values_are_the_rows_a_model_would_insert(model: type[SQLModel], values: dict) -> None:
+    stamp = {"asked_at", "due_at", "at"} & set(model.model_fields)
+    given = {**values, **dict.fromkeys(stamp, utcnow())}  # the clock's defaults pinned
+
+    assert new_values(model, **given) == model(**given).model_dump(exclude={"id"})
+
+
+def test_new_values_need_the_columns_without_a_default() -> None:
+    with pytest.raises(TypeError, match="question"):
+        new_values(AskedQuestion, asker_id=3)

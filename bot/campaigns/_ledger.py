@@ -34,7 +34,7 @@ from bot.messages import Reply
 from bot.people import admins
 from bot.render import render
 from bot.settings import get_settings
-from bot.store import detached, insert_unless_taken, locked
+from bot.store import detached, insert_unless_taken, locked, new_values
 from bot.store.models import (
     Campaign,
     Idea,
@@ -163,7 +163,7 @@ def _award(
         return None
     if _over_daily_cap(scoring, person.id, kind):
         return None
-    row = PointEvent.earned_by(
+    earned = PointEvent.earned_by(
         person,
         key=point_key(campaign.id, source, person.id, kind),
         campaign_id=campaign.id,
@@ -172,6 +172,7 @@ def _award(
         source=source,
         at=scoring.now,
     )
+    row = new_values(PointEvent, **earned)
     statement = insert_unless_taken(PointEvent, "key", session.get_bind().dialect.name)
     award_id = session.connection().execute(statement, row).scalar()
     if award_id is None:

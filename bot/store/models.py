@@ -190,19 +190,11 @@ class PointEvent(SQLModel, table=True):
 
     @staticmethod
     def earned_by(person: Person, **fields: Any) -> dict[str, Any]:
-        """The columns of points for `person`, counted for the team and office they are in
-        when they earn them (the boards group the ledger by the row's own team and office).
-        Values, not a row: an award is a Core insert, and a model's constructor (validation)
-        cost more than the statement."""
+        """Points for `person`, counted for the team and office they are in when they earn
+        them (the boards group the ledger by the row's own team and office): the values of
+        the row (`bot.store.new_values` fills in the rest), for a Core insert."""
         assert person.id is not None
-        columns = {"source": "", "reverses_id": None, "at": utcnow()}
-        return {
-            **columns,
-            "person_id": person.id,
-            "team": person.team,
-            "office": person.office,
-            **fields,
-        }
+        return {"person_id": person.id, "team": person.team, "office": person.office, **fields}
 
 
 class Idea(SQLModel, table=True):
