@@ -385,10 +385,9 @@ def board(ctx: Context, me: Person, which: str) -> list[Reply]:
             text = render("leaderboard_none", is_admin=me.is_admin)
             return [Reply(text, kind="leaderboard_none")]
         boards = campaigns.compute_boards(session, campaign, now, zone)
-        fresh = session.get(Person, me.id)
-        me = fresh or me
         race = campaigns.race_chart(session, campaign, now, zone) if which == "teams" else None
         if which == "me":
+            me = session.get(Person, me.id) or me  # its opt-in afresh: the toggle shows it
             awards = list(
                 session.exec(
                     select(PointEvent)
