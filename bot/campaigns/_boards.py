@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func
+from sqlalchemy import bindparam, case, func, not_
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -26,21 +26,30 @@ _PEOPLE = Person.__table__  # type: ignore[attr-defined]
 _POINTS = PointEvent.__table__  # type: ignore[attr-defined]
 _OF_CAMPAIGN = _POINTS.c.campaign_id == bindparam("campaign")
 
+
+def _scalar(table: Any, column: Any, *where: Any) -> Any:
+    """`column` of `table` as a scalar subquery: SQLite answers a lone count(*) from its
+    b-tree and a lone max() of an indexed column from the index, not so when they share a
+    SELECT (5,000 people: 20 µs against 550 µs)."""
+    return sa_select(column).select_from(table).where(*where).scalar_subquery()
+
+
 # Whether the people a board names and counts have changed, on any replica: count and
-# highest id see rows added or removed, the active count a person forgotten or deactivated,
-# and a load (or `crossbot person forget`) stamps `changed_at` on every row it edits (a
-# rename, a team or office moved). Opt-ins are not in it: boards read them afresh.
+# highest id see rows added or removed, the count of those who left a person forgotten or
+# deactivated (`ix_person_inactive`), and a load (or `crossbot person forget`) stamps
+# `changed_at` on every row it edits (a rename, a team or office moved). Opt-ins are not
+# in it: boards read them afresh (`ix_person_opted_in`).
 _PEOPLE_STAMP = sa_select(
-    func.count(),
-    func.sum(case((_PEOPLE.c.active, 1), else_=0)),
-    func.max(_PEOPLE.c.id),
-    func.max(_PEOPLE.c.changed_at),
+    _scalar(_PEOPLE, func.count()),
+    _scalar(_PEOPLE, func.count(), not_(_PEOPLE.c.active)),
+    _scalar(_PEOPLE, func.max(_PEOPLE.c.id)),
+    _scalar(_PEOPLE, func.max(_PEOPLE.c.changed_at)),
 )
 # Built once (Core, no ORM loading), and one statement so that PostgreSQL reads both stamps
 # in one snapshot: the campaign's ledger rows counted and its highest id, then the people's.
 _STAMPS = sa_select(
-    sa_select(func.count()).where(_OF_CAMPAIGN).scalar_subquery(),
-    sa_select(func.coalesce(func.max(_POINTS.c.id), 0)).where(_OF_CAMPAIGN).scalar_subquery(),
+    _scalar(_POINTS, func.count(), _OF_CAMPAIGN),
+    _scalar(_POINTS, func.coalesce(func.max(_POINTS.c.id), 0), _OF_CAMPAIGN),
     *_PEOPLE_STAMP.selected_columns,
 )
 _OPTED_IN = sa_select(_PEOPLE.c.id).where(_PEOPLE.c.leaderboard_opt_in)
