@@ -374,3 +374,28 @@ def test_an_opt_out_on_another_replica_hides_the_name_though_no_points_moved(
     assert [(p.name, p.opted_in) for p in _board(here, week).people] == [("Priya Shah", False)]
     [shown] = ConsoleChannel(here, SAM).send("/leaderboard")
     assert "Priya" not in shown.text
+
+
+def test_a_board_read_in_a_write_that_rolls_back_leaves_nothing_behind(
+    database_url: str, settings, clock
+) -> None:
+    here, there = _replicas(database_url, settings)
+    week = make_campaign(here)
+    _award(here, week, PRIYA, 5)
+    _board(here, week)
+    with pytest.raises(RuntimeError), here.store.write() as s:
+        s.add(
+            PointEvent.earned_by(
+                person(s, SAM), key="rolled back", campaign_id=week.id, kind="idea", points=50
+            )
+        )
+        s.flush()
+        assert compute_boards(s, week, later(days=1, hours=2), settings.zone).person(
+            person(s, SAM).id
+        )
+        raise RuntimeError("rolled back")
+    _award(there, week, OWEN, 3)  # on SQLite, with the id the rolled-back row had
+    assert [(p.name, p.points) for p in _board(here, week).people] == [
+        ("Priya Shah", 5),
+        ("Owen Gallagher", 3),
+    ]

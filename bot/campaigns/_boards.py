@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 
 from bot.campaigns._lifecycle import _MEMBER_COLUMNS, Member, is_participant, last_day
 from bot.local_time import local_day, local_midnight
+from bot.store import reads_only
 from bot.store.models import (
     Campaign,
     Person,
@@ -203,8 +204,10 @@ def compute_boards(
     stamps = tuple(connection.execute(_STAMPS, {"campaign": campaign.id}).one())
     roster = _roster(session, stamps[2:])
     opted_in = frozenset(connection.scalars(_OPTED_IN))  # read afresh: opting stamps nothing
-    pool = connection.engine.pool
-    tally = _tally_for((pool, campaign.id, campaign.starts_at, cutoff))
+    # A write may roll back what it read of its own: its sums are its own, summed afresh.
+    shared = reads_only(session)
+    key = (connection.engine.pool, campaign.id, campaign.starts_at, cutoff)
+    tally = _tally_for(key) if shared else _Tally()
     with tally.lock:
         changed = _bring_up_to_date(session, tally, campaign, cutoff, stamps[:2])
         built_from = (roster.stamp, opted_in)
