@@ -399,3 +399,28 @@ def test_a_board_read_in_a_write_that_rolls_back_leaves_nothing_behind(
         ("Priya Shah", 5),
         ("Owen Gallagher", 3),
     ]
+
+
+def test_the_few_standings_a_turn_asks_for_are_those_of_the_whole_board(ctx, week) -> None:
+    _ideas(ctx, PRIYA, 3, later(hours=1))  # yesterday: Priya ahead, Sam and Owen tied
+    _ideas(ctx, SAM, 1, later(hours=1))
+    _ideas(ctx, OWEN, 1, later(hours=1))
+    _ideas(ctx, SAM, 3, later(days=1, hours=1))  # today: Sam passes Priya
+    _ideas(ctx, JAMES, 1, later(days=1, hours=1))  # and James ties Owen, new today
+    _opt_in(ctx, SAM, OWEN)
+    with ctx.store.read() as s:
+        boards = compute_boards(s, week, later(days=1, hours=2), ctx.settings.zone)
+        ids = {email: person(s, email).id for email in (PRIYA, SAM, OWEN, JAMES, NADIA)}
+    asked = {email: boards.person(pid) for email, pid in ids.items()}
+    top, hidden, scorers = boards.public_top(1), boards.hidden, boards.scorers
+    whole = boards.people  # built now, from the same ranking
+    assert [(s.name, s.rank, s.movement, s.new) for s in whole] == [
+        ("Sam Patel", 1, 1, False),
+        ("Priya Shah", 2, -1, False),
+        ("James Thornton", 3, None, True),
+        ("Owen Gallagher", 3, -1, False),
+    ]
+    assert asked == {email: boards.person(pid) for email, pid in ids.items()}
+    assert asked[NADIA] is None
+    assert top == boards.public_people[:1] == [whole[0]]
+    assert (hidden, scorers) == (2, 4)

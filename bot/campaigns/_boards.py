@@ -4,7 +4,9 @@ added since the last read (migration 0002's covering index serves the full sum).
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -142,14 +144,91 @@ class Standing:
 
 
 @dataclass
+class _Ranking:
+    """Everyone who scored, ranked now and at the cutoff: a `Standing` is made only for the
+    people a caller asks about (a board of thousands shows ten)."""
+
+    points: dict[int, int]  # person id -> points, for those above zero
+    before: dict[int, int]  # the same at the cutoff (empty when the campaign began today)
+    members: dict[int, Member]
+    opted_in: frozenset[int]
+    started_today: bool
+    ascending: list[int] = field(init=False)
+    ascending_before: list[int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ascending = sorted(self.points.values())
+        self.ascending_before = sorted(self.before.values())
+
+    def ordered(self, ids: Iterable[int]) -> list[int]:
+        """`ids` in board order: points, then name (then id, as `_ranks` breaks ties)."""
+        points, members = self.points, self.members
+        return sorted(ids, key=lambda pid: (-points[pid], members[pid].name, str(pid)))
+
+    def standing(self, pid: int) -> Standing:
+        person, rank = self.members[pid], _rank_of(self.ascending, self.points[pid])
+        earlier = self.before.get(pid)
+        then = None if earlier is None else _rank_of(self.ascending_before, earlier)
+        return Standing(
+            key=person.email,
+            name=person.name,
+            points=self.points[pid],
+            rank=rank,
+            movement=None if then is None else then - rank,
+            new=not self.started_today and then is None,
+            person_id=person.id,
+            opted_in=person.id in self.opted_in,
+            team=person.team,
+        )
+
+
+def _rank_of(ascending: list[int], value: int) -> int:
+    """Competition rank (1, 2, 2, 4) of `value` among `ascending`: one more than the number
+    of higher values, as `_ranks` gives it."""
+    return len(ascending) - bisect_right(ascending, value) + 1
+
+
+@dataclass
 class Boards:
     campaign: Campaign
-    people: list[Standing] = field(default_factory=list)  # everyone who scored, ranked
     teams: list[Standing] = field(default_factory=list)  # by points per head
     offices: list[Standing] = field(default_factory=list)
+    ranking: _Ranking | None = field(default=None, repr=False)
+    everyone: list[Standing] | None = field(default=None, repr=False)  # `people`, once built
+
+    @property
+    def people(self) -> list[Standing]:
+        """Everyone who scored, ranked (built on first use: most callers need a few)."""
+        if self.everyone is None:
+            ranking = self.ranking
+            ids = ranking.ordered(ranking.points) if ranking else []
+            self.everyone = [ranking.standing(pid) for pid in ids] if ranking else []
+        return self.everyone
+
+    @property
+    def scorers(self) -> int:
+        """How many people scored (`len(people)`)."""
+        return len(self.ranking.points) if self.ranking else 0
+
+    @property
+    def hidden(self) -> int:
+        """How many who scored are not named: they have not opted in."""
+        ranking = self.ranking
+        return self.scorers - len(ranking.opted_in & ranking.points.keys()) if ranking else 0
+
+    def public_top(self, count: int) -> list[Standing]:
+        """The first `count` of `public_people`."""
+        ranking = self.ranking
+        if self.everyone is not None or ranking is None:
+            return self.public_people[:count]
+        shown = ranking.opted_in & ranking.points.keys()
+        return [ranking.standing(pid) for pid in ranking.ordered(shown)[:count]]
 
     def person(self, person_id: int | None) -> Standing | None:
-        return next((s for s in self.people if s.person_id == person_id), None)
+        ranking = self.ranking
+        if self.everyone is not None or ranking is None:
+            return next((s for s in self.people if s.person_id == person_id), None)
+        return ranking.standing(person_id) if person_id in ranking.points else None
 
     def team(self, name: str) -> Standing | None:
         return next((s for s in self.teams if s.key == name), None)
@@ -174,12 +253,6 @@ def _ranks(values: dict[str, float]) -> dict[str, int]:
             rank, previous = position, value
         ranks[key] = rank
     return ranks
-
-
-def _movement(key: str, today: dict[str, int], yesterday: dict[str, int]) -> int | None:
-    if key not in yesterday:
-        return None
-    return yesterday[key] - today[key]
 
 
 def compute_boards(
@@ -274,7 +347,7 @@ def _boards(
 ) -> Boards:
     heads_team, heads_office = _headcounts(session, roster, campaign)
     boards = Boards(campaign=campaign)
-    boards.people = _people_board(session, tally.people, roster.members, opted_in, started_today)
+    boards.ranking = _people_board(session, tally.people, roster.members, opted_in, started_today)
     boards.teams = _group_board(tally.teams, heads_team, started_today)
     boards.offices = _group_board(tally.offices, heads_office, started_today)
     return boards
@@ -331,31 +404,14 @@ def _people_board(
     members: dict[int, Member],
     opted_in: frozenset[int],
     started_today: bool,
-) -> list[Standing]:
+) -> _Ranking:
     people, missing = members, {pid for pid in sums if pid not in members}
     if missing:  # added after the roster's stamp was read (PostgreSQL reads see new rows)
         query = sa_select(*_MEMBER_COLUMNS).where(col(Person.id).in_(missing))
         people = {**members, **{row[0]: Member(*row) for row in session.execute(query).all()}}
-    scored = {str(pid): float(v[0]) for pid, v in sums.items() if v[0] > 0}
-    before = {str(pid): float(v[1]) for pid, v in sums.items() if v[1] > 0 and not started_today}
-    today_ranks, yesterday_ranks = _ranks(scored), _ranks(before)
-    board = []
-    for key, rank in today_ranks.items():
-        person = people[int(key)]
-        board.append(
-            Standing(
-                key=person.email,
-                name=person.name,
-                points=int(scored[key]),
-                rank=rank,
-                movement=_movement(key, today_ranks, yesterday_ranks),
-                new=not started_today and key not in yesterday_ranks,
-                person_id=person.id,
-                opted_in=person.id in opted_in,
-                team=person.team,
-            )
-        )
-    return sorted(board, key=lambda s: (s.rank, s.name))
+    points = {pid: v[0] for pid, v in sums.items() if v[0] > 0}
+    before = {pid: v[1] for pid, v in sums.items() if v[1] > 0 and not started_today}
+    return _Ranking(points, before, people, opted_in, started_today)
 
 
 def _group_board(
