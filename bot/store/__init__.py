@@ -18,6 +18,7 @@ if TYPE_CHECKING:
         insert_unless_taken,
         locked,
         make_engine,
+        reads_only,
         upgrade,
     )
     from bot.store.models import utcnow
@@ -29,6 +30,7 @@ __all__ = [
     "insert_unless_taken",
     "locked",
     "make_engine",
+    "reads_only",
     "upgrade",
     "utcnow",
 ]
