@@ -381,8 +381,10 @@ async def start_replicas(
     logs: Path,
     replicas: list[Replica],
     turn_processes: int = 0,
+    settings: dict[str, str] | None = None,
 ) -> None:
-    """`count` `crossbot serve` processes on the database at `url`, each answering /healthz."""
+    """`count` `crossbot serve` processes on the database at `url`, each answering /healthz;
+    `settings`: more environment for them (e.g. CROSSBOT_INBOX_WORKERS)."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("CROSSBOT_", "SLACK_"))},
         "PYTHONPATH": str(ROOT),
@@ -392,6 +394,7 @@ async def start_replicas(
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_BOT_TOKEN": TOKEN,
         "CROSSBOT_TURN_PROCESSES": str(turn_processes),
+        **(settings or {}),
     }
     for n in range(count):
         port, log = free_port(), logs / f"replica{n}.log"
@@ -490,6 +493,7 @@ class Tally:
     offer_waits: list[float] = field(default_factory=list)  # referrer's answer -> receiver's offer
     seconds: float = 0.0
     cpu: float = 0.0  # CPU seconds the servers (and their turn processes) used meanwhile
+    database_cpu: float = 0.0  # CPU seconds a PostgreSQL server on this machine used meanwhile
 
     @property
     def all_answers(self) -> list[float]:
@@ -746,24 +750,39 @@ async def run_crossbot(
     think: float,
     logs: Path,
     turn_processes: int = 0,
+    settings: dict[str, str] | None = None,
 ) -> Outcome:
     prepare_database(url, firm)
     slack = FakeSlack(firm.emails)
     runner = await slack.start()
     servers: list[Replica] = []
     try:
-        await start_replicas(replicas, url, firm, slack.url, logs, servers, turn_processes)
+        await start_replicas(
+            replicas, url, firm, slack.url, logs, servers, turn_processes, settings
+        )
         warm = await warm_up(firm, slack, [s.port for s in servers])
         ports = [s.port for s in servers]
         pids = [s.process.pid for s in servers]
-        before = cpu_seconds(pids)
+        before, database_before = cpu_seconds(pids), cpu_seconds(postgres_pids())
         tally = await Users(firm, slack, ports, live=True, think=think).run(seconds)
         tally.cpu = cpu_seconds(pids) - before
+        if not url.startswith("sqlite"):
+            tally.database_cpu = cpu_seconds(postgres_pids()) - database_before
         await asyncio.sleep(1.0)  # stragglers: work acknowledged just before the deadline
     finally:
         await asyncio.to_thread(stop_replicas, servers)
         await runner.cleanup()
     return Outcome(label, tally, consistency(url, tally, warm))
+
+
+def postgres_pids() -> list[int]:
+    """The PostgreSQL server processes on this machine (none if the server is elsewhere)."""
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            if (entry / "comm").read_text().strip() in {"postgres", "postmaster"}:
+                pids.append(int(entry.name))
+    return pids
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -859,6 +878,9 @@ def report(outcomes: list[Outcome], users: int, seconds: float, think: float, fi
             f"{kind} {len(v)} (p50 {_ms(v, 0.5)} ms)" for kind, v in sorted(t.answers.items())
         )
         print(f"- {outcome.label}: answers {kinds}")
+        if t.database_cpu and t.all_answers:
+            spent = 1000 * t.database_cpu / len(t.all_answers)
+            print(f"  PostgreSQL server on this machine: {spent:.1f} ms CPU per answer")
         if t.offer_waits:
             print(
                 f"  receivers' offers after the Confirm answer: p50 {_ms(t.offer_waits, 0.5)} ms,"
@@ -891,6 +913,13 @@ async def main(argv: list[str] | None = None) -> list[Outcome]:
     parser.add_argument(
         "--turn-processes", default="0", help="turn processes per replica to run, e.g. 0,2"
     )
+    parser.add_argument(
+        "--setting",
+        action="append",
+        default=[],
+        metavar="CROSSBOT_NAME=VALUE",
+        help="a setting for the replicas (repeatable), e.g. CROSSBOT_INBOX_WORKERS=8",
+    )
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-bolt", action="store_true")
     args = parser.parse_args(argv)
@@ -899,6 +928,9 @@ async def main(argv: list[str] | None = None) -> list[Outcome]:
     think = max(0.0, min(args.think, 10.0))
     counts = [max(1, min(int(n), 8)) for n in args.replicas.split(",") if n.strip()]
     pools = [max(0, min(int(n), 8)) for n in args.turn_processes.split(",") if n.strip()]
+    settings = dict(item.split("=", 1) for item in args.setting if "=" in item)
+    if any(not name.startswith("CROSSBOT_") for name in settings):
+        parser.error("--setting takes CROSSBOT_NAME=VALUE")
 
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="crossbot-load-") as scratch:
@@ -917,7 +949,9 @@ async def main(argv: list[str] | None = None) -> list[Outcome]:
                 label += f" x{pool} turn procs" if pool else ""
                 try:
                     outcomes.append(
-                        await run_crossbot(label, database, n, firm, seconds, think, logs, pool)
+                        await run_crossbot(
+                            label, database, n, firm, seconds, think, logs, pool, settings
+                        )
                     )
                 except RuntimeError as exc:  # a replica that did not start: say so, go on
                     print(f"{label}: not run: {exc}", file=sys.stderr)

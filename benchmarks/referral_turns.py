@@ -1,15 +1,17 @@
-"""The referral turns' CPU, in one process: a referral sentence, Confirm and Accept.
+"""The referral turns' CPU, in one process: a referral sentence, Confirm, Accept, /leaderboard.
 
-    python benchmarks/referral_turns.py [--rounds 300] [--users 200] [--content DIR]
-                                        [--postgres URL] [--statements]
+    python benchmarks/referral_turns.py [--rounds 300] [--users 200] [--people 5000]
+                                        [--content DIR] [--postgres URL] [--statements]
 
-The firm and campaign of `load.py` (its people plus `--users` simulated ones, ten clients
-each, a campaign running so that every step scores points) on a SQLite store in a scratch
-folder (or, with `--postgres`, a scratch database that is emptied). Each round one user
-logs a referral in a sentence, presses Confirm, and the receiver presses Accept, all through
-`conversation.handle` in this thread. Printed per turn kind: the mean and median CPU time of
-the thread (`time.thread_time`: the neighbours on a shared machine barely move it) and, with
-`--statements`, the SQL statements each turn ran. The load average is printed beside them.
+The firm and campaign of `load.py` (`--people` colleagues plus `--users` simulated ones,
+ten clients each, a campaign running so that every step scores points) on a SQLite store
+in a scratch folder (or, with `--postgres`, a scratch database that is emptied). Each round
+one user logs a referral in a sentence, presses Confirm, the receiver presses Accept and
+the user asks for `/leaderboard` (`load.py`'s cycle, without the who-does question), all
+through `conversation.handle` in this thread. Printed per turn kind: the mean and median
+CPU time of the thread (`time.thread_time`: the neighbours on a shared machine barely move
+it) and, with `--statements`, the SQL statements each turn ran. The load average is printed
+beside them.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from bot.messages import Reply, Turn  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import Store  # noqa: E402
 
-KINDS = ("referral", "confirm", "accept")
+KINDS = ("referral", "confirm", "accept", "leaderboard")
 
 
 def _button(replies: list[Reply], action: str, to: str | None = None) -> Any:
@@ -49,9 +51,9 @@ def _button(replies: list[Reply], action: str, to: str | None = None) -> Any:
     return None
 
 
-def run(url: str, rounds: int, users: int, content: Path, statements: bool) -> None:
+def run(url: str, rounds: int, users: int, people: int, content: Path, statements: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        firm = build_firm(content, users, Path(folder) / "content")
+        firm = build_firm(content, users, Path(folder) / "content", people)
         if url.startswith("sqlite"):
             url = f"sqlite:///{Path(folder) / 'turns.db'}"
         prepare_database(url, firm)
@@ -76,7 +78,7 @@ def run(url: str, rounds: int, users: int, content: Path, statements: bool) -> N
         for n in range(rounds + warm):
             _slack, email, _name = firm.users[n % len(firm.users)]
             card, receivers = firm.cards[n % len(firm.cards)]
-            owner = receivers[n % len(receivers)]
+            owner = receivers[n % len(receivers)]  # someone in the card's team
             client = firm.clients[n % len(firm.clients)]
             sentence = f"I referred {client} to {owner} for {card}"
             offer = timed("referral", Turn(email, f"bench:{email}", text=sentence))
@@ -91,6 +93,7 @@ def run(url: str, rounds: int, users: int, content: Path, statements: bool) -> N
                 raise SystemExit(f"no Accept offered to {receiver}")
             press = Turn(receiver, f"bench:{receiver}", action="referral.accept", payload=accept)
             timed("accept", press)
+            timed("leaderboard", Turn(email, f"bench:{email}", text="/leaderboard"))
             if n + 1 == warm:
                 for kind in KINDS:
                     times[kind].clear()
@@ -104,7 +107,7 @@ def run(url: str, rounds: int, users: int, content: Path, statements: bool) -> N
             line += f"  statements {statistics.fmean(ran[kind]):.1f}"
         print(line)
     total = sum(statistics.fmean(times[kind]) for kind in KINDS)
-    print(f"  all three CPU ms {total * 1000:.2f}")
+    print(f"  all {len(KINDS)} CPU ms {total * 1000:.2f}")
 
 
 def _count(counted: list[int]) -> None:
@@ -125,12 +128,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300, help="rounds timed (after 20 warm)")
     parser.add_argument("--users", type=int, default=200, help="simulated people in the firm")
+    parser.add_argument("--people", type=int, default=5_000, help="the firm's size, as load.py")
     parser.add_argument("--content", type=Path, default=ROOT / "content")
     parser.add_argument("--postgres", help="a scratch PostgreSQL database (it is emptied)")
     parser.add_argument("--statements", action="store_true", help="count SQL statements too")
     args = parser.parse_args()
     url = args.postgres or "sqlite://"
-    run(url, args.rounds, args.users, args.content, args.statements)
+    run(url, args.rounds, args.users, args.people, args.content, args.statements)
 
 
 if __name__ == "__main__":

@@ -636,15 +636,8 @@ def update_existing(
     session.add(referral)
     event = _append(session, referral, actor, referral.status, referral.status, now, "updated")
     current = view(session, referral)
-    notices = [
-        Reply(
-            render("referral_updated_notice", r=current, actor=actor),
-            buttons=actions_for(current.receiver, referral),
-            to_person=who.email,
-            kind="referral_updated_notice",
-        )
-        for who in _others(current, actor, include_receiver=True)
-    ]
+    buttons = actions_for(current.receiver, referral)
+    notices = _tell_others(current, actor, "referral_updated_notice", buttons)
     return Outcome(referral, event, notices, current=current)
 
 
@@ -706,15 +699,8 @@ def _planned(
     # First: its people are then at hand for the points.
     current = _view_of(referral, named) if named is not None else view(session, referral)
     event = _event(referral, actor, from_status, to_status, now, (reason or note).strip())
-    notices = [
-        Reply(
-            render("referral_status_notice", r=current, actor=actor, before=from_status),
-            buttons=[Button(label("show_referral"), "referral.show", {"id": current.id})],
-            to_person=who.email,
-            kind="referral_status_notice",
-        )
-        for who in _others(current, actor, include_receiver=True)
-    ]
+    show = [Button(label("show_referral"), "referral.show", {"id": current.id})]
+    notices = _tell_others(current, actor, "referral_status_notice", show, before=from_status)
     outcome = Outcome(referral, event, notices, current=current)
     return Move(outcome, found.status, found.updated_at)
 
@@ -1058,6 +1044,22 @@ def _others(current: View, actor: Person, include_receiver: bool = False) -> lis
             seen.add(person.id)
             result.append(person)
     return result
+
+
+def _tell_others(
+    current: View, actor: Person, template: str, buttons: list[Button], **values: Any
+) -> list[Reply]:
+    """Notice `template` (with `actor` and `values`) to each party but the actor, each with
+    its own copy of `buttons`."""
+    return [
+        Reply(
+            render(template, r=current, actor=actor, **values),
+            buttons=list(buttons),
+            to_person=who.email,
+            kind=template,
+        )
+        for who in _others(current, actor, include_receiver=True)
+    ]
 
 
 def _to_receiver(current: View) -> Reply:

@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, event
+from sqlmodel import col
 
 from bot.campaigns import compute_boards, record_idea, team_race
 from bot.catalog import load_catalog, load_into
@@ -15,7 +17,7 @@ from bot.charts import team_race_chart
 from bot.context import Context
 from bot.privacy import forget_person
 from bot.store import Store
-from bot.store.models import Campaign, Person
+from bot.store.models import Campaign, Person, PointEvent
 from tests.campaign_support import (
     JAMES,
     KIERAN,
@@ -256,3 +258,169 @@ def test_a_person_forgotten_on_another_replica_is_not_named_on_the_board(
         forgotten = forget_person(s, PRIYA)
     assert forgotten is not None
     assert names() == [forgotten.name]
+
+
+def _standings(boards) -> list[tuple]:
+    """Everything a board shows, people, teams and offices, as plain tuples."""
+    rows = [*boards.people, *boards.teams, *boards.offices]
+    return [(s.key, s.points, s.rank, s.movement, s.per_head_rank, s.opted_in) for s in rows]
+
+
+def _replicas(database_url: str, settings) -> tuple[Context, Context]:
+    """Two contexts on one database, each with its own pool: two replicas' caches."""
+    here = Context(load_sample(Store(database_url)), settings)
+    return here, Context(Store(database_url), settings)
+
+
+def _board(ctx, week):
+    with ctx.store.read() as s:
+        return compute_boards(s, week, later(days=1, hours=2), ctx.settings.zone)
+
+
+def _award(ctx, week, email: str, points: int, **fields) -> int:
+    """A ledger row written as a replica's award would be (an explicit id when given)."""
+    with ctx.store.write() as s:
+        row = PointEvent.earned_by(
+            person(s, email),
+            key=f"{week.id}:test:{points}:{fields.get('id', '')}:{email}",
+            campaign_id=week.id,
+            kind="idea",
+            points=points,
+            at=later(**fields.pop("when", {"hours": 1})),
+            **fields,
+        )
+        s.add(row)
+        s.flush()
+        assert row.id is not None
+        return row.id
+
+
+def test_a_board_brought_up_to_date_shows_what_a_fresh_sum_shows(
+    database_url: str, settings, clock
+) -> None:
+    here, there = _replicas(database_url, settings)
+    week = make_campaign(here)
+    _ideas(here, PRIYA, 2, later(hours=1))
+    _board(here, week)  # summed here; from now on brought up to date
+    _ideas(there, SAM, 3, later(days=1, hours=1))  # today: movement since yesterday
+    _ideas(there, OWEN, 1, later(hours=1))
+    fresh = Store(database_url)  # a third replica, which sums the whole ledger
+    try:
+        assert _standings(_board(here, week)) == _standings(_board(Context(fresh, settings), week))
+    finally:
+        fresh.dispose()
+    assert [(p.name, p.points) for p in _board(here, week).people] == [
+        ("Sam Patel", 6),
+        ("Priya Shah", 4),
+        ("Owen Gallagher", 2),
+    ]
+
+
+def test_a_row_below_the_highest_id_seen_or_a_row_removed_is_counted(
+    database_url: str, settings, clock
+) -> None:
+    """What a PostgreSQL commit out of id order, or a deletion, looks like to a reader."""
+    here, there = _replicas(database_url, settings)
+    week = make_campaign(here)
+    first = _award(there, week, PRIYA, 5)
+    _award(there, week, SAM, 7, id=first + 100)
+    assert [p.points for p in _board(here, week).people] == [7, 5]
+    _award(there, week, OWEN, 9, id=first + 50)  # committed after a higher id was read
+    _award(there, week, JAMES, 3, id=first + 200)  # and one above it
+    assert [(p.name, p.points) for p in _board(here, week).people] == [
+        ("Owen Gallagher", 9),
+        ("Sam Patel", 7),
+        ("Priya Shah", 5),
+        ("James Thornton", 3),
+    ]
+    with there.store.write() as s:
+        s.execute(delete(PointEvent).where(col(PointEvent.id) == first + 100))
+    _award(there, week, KIERAN, 1, id=first + 300)
+    names = [p.name for p in _board(here, week).people]
+    assert names == ["Owen Gallagher", "Priya Shah", "James Thornton", "Kieran Walsh"]
+
+
+def test_a_board_reads_only_the_rows_added_since_the_last(
+    database_url: str, settings, clock
+) -> None:
+    here, there = _replicas(database_url, settings)
+    week = make_campaign(here)
+    _ideas(there, PRIYA, 2, later(hours=1))
+    statements: list[str] = []
+    event.listen(here.store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    _board(here, week)
+    assert any("GROUP BY" in s for s in statements)  # the first board sums the ledger
+    statements.clear()
+    unchanged = _board(here, week)
+    assert not any("GROUP BY" in s or "pointevent.id >" in s for s in statements)
+    _ideas(there, SAM, 1, later(hours=1))
+    statements.clear()
+    added = _board(here, week)
+    assert not any("GROUP BY" in s for s in statements)
+    assert sum("pointevent.id >" in s for s in statements) == 1
+    assert [p.points for p in unchanged.people] == [4]
+    assert [p.points for p in added.people] == [4, 2]
+
+
+def test_an_opt_out_on_another_replica_hides_the_name_though_no_points_moved(
+    database_url: str, settings, clock
+) -> None:
+    here, there = _replicas(database_url, settings)
+    week = make_campaign(here)
+    _ideas(here, PRIYA, 1, later(hours=1))
+    ConsoleChannel(there, PRIYA).send("/crossbot leaderboard on")
+    assert [(p.name, p.opted_in) for p in _board(here, week).people] == [("Priya Shah", True)]
+    ConsoleChannel(there, PRIYA).send("/crossbot leaderboard off")
+    assert [(p.name, p.opted_in) for p in _board(here, week).people] == [("Priya Shah", False)]
+    [shown] = ConsoleChannel(here, SAM).send("/leaderboard")
+    assert "Priya" not in shown.text
+
+
+def test_a_board_read_in_a_write_that_rolls_back_leaves_nothing_behind(
+    database_url: str, settings, clock
+) -> None:
+    here, there = _replicas(database_url, settings)
+    week = make_campaign(here)
+    _award(here, week, PRIYA, 5)
+    _board(here, week)
+    with pytest.raises(RuntimeError), here.store.write() as s:
+        s.add(
+            PointEvent.earned_by(
+                person(s, SAM), key="rolled back", campaign_id=week.id, kind="idea", points=50
+            )
+        )
+        s.flush()
+        assert compute_boards(s, week, later(days=1, hours=2), settings.zone).person(
+            person(s, SAM).id
+        )
+        raise RuntimeError("rolled back")
+    _award(there, week, OWEN, 3)  # on SQLite, with the id the rolled-back row had
+    assert [(p.name, p.points) for p in _board(here, week).people] == [
+        ("Priya Shah", 5),
+        ("Owen Gallagher", 3),
+    ]
+
+
+def test_the_few_standings_a_turn_asks_for_are_those_of_the_whole_board(ctx, week) -> None:
+    _ideas(ctx, PRIYA, 3, later(hours=1))  # yesterday: Priya ahead, Sam and Owen tied
+    _ideas(ctx, SAM, 1, later(hours=1))
+    _ideas(ctx, OWEN, 1, later(hours=1))
+    _ideas(ctx, SAM, 3, later(days=1, hours=1))  # today: Sam passes Priya
+    _ideas(ctx, JAMES, 1, later(days=1, hours=1))  # and James ties Owen, new today
+    _opt_in(ctx, SAM, OWEN)
+    with ctx.store.read() as s:
+        boards = compute_boards(s, week, later(days=1, hours=2), ctx.settings.zone)
+        ids = {email: person(s, email).id for email in (PRIYA, SAM, OWEN, JAMES, NADIA)}
+    asked = {email: boards.person(pid) for email, pid in ids.items()}
+    top, hidden, scorers = boards.public_top(1), boards.hidden, boards.scorers
+    whole = boards.people  # built now, from the same ranking
+    assert [(s.name, s.rank, s.movement, s.new) for s in whole] == [
+        ("Sam Patel", 1, 1, False),
+        ("Priya Shah", 2, -1, False),
+        ("James Thornton", 3, None, True),
+        ("Owen Gallagher", 3, -1, False),
+    ]
+    assert asked == {email: boards.person(pid) for email, pid in ids.items()}
+    assert asked[NADIA] is None
+    assert top == boards.public_people[:1] == [whole[0]]
+    assert (hidden, scorers) == (2, 4)

@@ -19,19 +19,12 @@ from bot.campaigns import local_day
 from bot.context import Context
 from bot.messages import Reply
 from bot.store.models import Campaign, Idea, IdeaVote, PointEvent, Story
-from tests import factories
+from tests import factories, story_support
 from tests.campaign_support import ALEX, JAMES, MONDAY, OWEN, PRIYA, SAM
 
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
 
-STORY = {
-    "title": "Tax and Employment win together",
-    "body": "Spotted a TUPE issue during a tax review; Employment fixed it.",
-    "teams": "Employment",
-    "referral": "",
-    "value": "£20k",
-    "name_client": "no",
-}
+STORY = {**story_support.STORY, "teams": "Employment"}  # the story form, for Employment only
 
 
 def _at_once(times: int, press: Callable[[], list[Reply]]) -> list[list[Reply]]:

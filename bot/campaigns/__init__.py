@@ -6,8 +6,8 @@ Every award is a `PointEvent` whose key names (campaign, source, person, kind): 
 replayed event finds its key taken and scores nothing. Nothing is ever deleted from the
 ledger; an admin's reversal is a compensating row.
 
-Leaderboards are one GROUP BY over the ledger (see migration 0002 for the covering index);
-the announcements the scheduler posts are plain functions returning `Reply`s.
+Leaderboards sum the ledger once per process and then read only the rows added since
+(`_boards`); the announcements the scheduler posts are plain functions returning `Reply`s.
 
 Where things live: `_rules` (points rules, presets), `_time` (firm-day arithmetic),
 `_lifecycle` (find, create, extend; who takes part), `_ledger` (awards, anti-gaming,

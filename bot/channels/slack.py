@@ -390,8 +390,7 @@ class SlackMessenger:
     ) -> None:
         """Post replies as one message (more if over 50 blocks), then upload their charts.
         `answer`: the person is waiting for these, so they go before paced notices."""
-        replies = [self.form_as_button(r) if r.form else r for r in replies]
-        shown = [r for r in replies if r.text or r.facts or r.buttons]
+        replies, shown = self.as_messages(replies)
         if shown:
             for blocks in message_blocks(shown, self.stash):
                 await self._post_message(channel, fallback_text(shown), blocks, thread_ts, answer)
@@ -504,6 +503,12 @@ class SlackMessenger:
             response = await inbox.once(webhook.send_dict, message)
             if response is not None and response.status_code != 200:
                 raise DeliveryFailed(response.status_code)
+
+    def as_messages(self, replies: list[Reply]) -> tuple[list[Reply], list[Reply]]:
+        """`replies` with each form as a button that opens it, and those of them that a
+        message shows (text, facts or buttons; the others carry only a chart)."""
+        replies = [self.form_as_button(r) if r.form else r for r in replies]
+        return replies, [r for r in replies if r.text or r.facts or r.buttons]
 
     def form_as_button(self, reply: Reply) -> Reply:
         """A form where no modal can open (no trigger): a button that opens it."""
@@ -1163,8 +1168,7 @@ class SlackChannel:
             await self._send_private(private, where)
 
     async def _send_private(self, replies: list[Reply], where: Where) -> None:
-        replies = [self.messenger.form_as_button(r) if r.form else r for r in replies]
-        shown = [r for r in replies if r.text or r.facts or r.buttons]
+        replies, shown = self.messenger.as_messages(replies)
         if shown and where.response_url:
             try:
                 await self.messenger.respond(where.response_url, shown)

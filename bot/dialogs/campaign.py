@@ -385,10 +385,9 @@ def board(ctx: Context, me: Person, which: str) -> list[Reply]:
             text = render("leaderboard_none", is_admin=me.is_admin)
             return [Reply(text, kind="leaderboard_none")]
         boards = campaigns.compute_boards(session, campaign, now, zone)
-        fresh = session.get(Person, me.id)
-        me = fresh or me
         race = campaigns.race_chart(session, campaign, now, zone) if which == "teams" else None
         if which == "me":
+            me = session.get(Person, me.id) or me  # its opt-in afresh: the toggle shows it
             awards = list(
                 session.exec(
                     select(PointEvent)
@@ -406,12 +405,11 @@ def board(ctx: Context, me: Person, which: str) -> list[Reply]:
 
 
 def _people(boards: Boards, me: Person) -> list[Reply]:
-    public = boards.public_people
     text = render(
         "leaderboard_people",
         campaign=boards.campaign,
-        rows=public[:10],
-        hidden=len(boards.people) - len(public),
+        rows=boards.public_top(10),
+        hidden=boards.hidden,
         move=movement_word,
     )
     replies = [Reply(text, buttons=_board_buttons(), kind="leaderboard_people")]
@@ -451,7 +449,7 @@ def _me(boards: Boards, me: Person, awards: list[PointEvent]) -> Reply:
         "leaderboard_me",
         campaign=boards.campaign,
         standing=boards.person(me.id),
-        total=len(boards.people),
+        total=boards.scorers,
         participant=campaigns.is_participant(boards.campaign, me),
         points=campaigns.rules_of(boards.campaign)["points"],
         team=boards.team(me.team),

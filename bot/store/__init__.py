@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         locked,
         make_engine,
         new_values,
+        reads_only,
         upgrade,
     )
     from bot.store.models import utcnow
@@ -31,6 +32,7 @@ __all__ = [
     "locked",
     "make_engine",
     "new_values",
+    "reads_only",
     "upgrade",
     "utcnow",
 ]

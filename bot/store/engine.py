@@ -287,6 +287,13 @@ def locked(session: Session, model: type[Row], key: Any) -> Row | None:
     return session.get(model, key, with_for_update=True, populate_existing=True)
 
 
+def reads_only(session: Session) -> bool:
+    """Whether `session` is one of `Store.read`'s: it has written nothing, so what it reads
+    was committed (or, on SQLite, stays so: a row written and rolled back there frees its
+    id for the next row)."""
+    return session.connection().get_execution_options().get("sqlite_begin") == "DEFERRED"
+
+
 def detached(model: type[Row], values: dict[str, Any]) -> Row:
     """A `model` row built from stored column values (columns not given are None), as the
     ORM builds a row it loads, then detached, as if read in a session that has closed.

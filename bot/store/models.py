@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from bot.store import slack_tables  # noqa: F401  (registers the Slack install tables)
@@ -31,6 +31,23 @@ class Team(SQLModel, table=True):
 
 
 class Person(SQLModel, table=True):
+    __table_args__ = (
+        # Added by migration 0012: partial indexes, so that a board counts the people who
+        # left and reads who opted in from the few rows concerned, not every person.
+        Index(
+            "ix_person_inactive",
+            "id",
+            sqlite_where=text("active = 0"),
+            postgresql_where=text("NOT active"),
+        ),
+        Index(
+            "ix_person_opted_in",
+            "id",
+            sqlite_where=text("leaderboard_opt_in = 1"),
+            postgresql_where=text("leaderboard_opt_in"),
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(unique=True, index=True)  # always lower case
     name: str

@@ -65,6 +65,16 @@ def section_texts(payload: dict) -> list[str]:
     return [b["text"]["text"] for b in payload["blocks"] if b.get("text")]
 
 
+def action_buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every button of a message's actions blocks, in order (none in a post without blocks)."""
+    return [
+        element
+        for block in payload.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block["elements"]
+    ]
+
+
 def event_envelope(event: dict[str, Any], event_id: str, n: int, team: str = TEAM) -> str:
     """The Events API envelope Slack posts around `event` (the `n`th: its time), as JSON."""
     return json.dumps(

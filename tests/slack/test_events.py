@@ -13,6 +13,7 @@ from tests.slack.conftest import (
     FakePacer,
     Probe,
     SlackDriver,
+    action_buttons,
     section_texts,
 )
 
@@ -129,9 +130,7 @@ async def test_app_home_shows_the_home_view(slack: SlackDriver) -> None:
     view = published["view"]
     assert view["type"] == "home"
     assert "Hi Priya" in view["blocks"][0]["text"]["text"]
-    actions = [
-        e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
-    ]
+    actions = [e["action_id"] for e in action_buttons(view)]
     assert "referral.form" in actions
 
 

@@ -15,7 +15,17 @@ from bot.channels import slack as slack_channel
 from bot.context import Context
 from bot.messages import Button, Form, FormInput, Reply
 from bot.store.models import InboxItem, InboxSent, utcnow
-from tests.slack.conftest import ADMIN_ID, PRIYA_DM, PRIYA_ID, SAM, SAM_ID, Probe, SlackDriver, sign
+from tests.slack.conftest import (
+    ADMIN_ID,
+    PRIYA_DM,
+    PRIYA_ID,
+    SAM,
+    SAM_ID,
+    Probe,
+    SlackDriver,
+    action_buttons,
+    sign,
+)
 
 ADMIN_DM, SAM_DM = "D" + ADMIN_ID.lstrip("U"), "D" + SAM_ID.lstrip("U")
 POST = "chat.postMessage"
@@ -182,11 +192,7 @@ async def test_a_form_button_works_on_another_replica(
     await slack.dm("probe")
     [posted] = slack.fake.of("chat.postMessage")
     opener = next(
-        e
-        for block in posted["blocks"]
-        if block.get("type") == "actions"
-        for e in block["elements"]
-        if e["action_id"].startswith(slack_blocks_open())
+        e for e in action_buttons(posted) if e["action_id"].startswith(slack_blocks_open())
     )
     other = slack_channel.SlackChannel(slack.channel.ctx)  # a second process, same database
     assert other.stash.get(json.loads(opener["value"])["form"]) is not None

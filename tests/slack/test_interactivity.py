@@ -22,6 +22,7 @@ from tests.slack.conftest import (
     SAM_ID,
     Probe,
     SlackDriver,
+    action_buttons,
     dm_channel,
     section_texts,
 )
@@ -41,10 +42,6 @@ REFERRAL_FORM = Form(
     ],
     context={"referral": 7},
 )
-
-
-def _buttons(params: dict) -> list[dict]:
-    return [e for b in params["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
 @pytest.mark.parametrize(
@@ -85,7 +82,7 @@ async def test_a_button_payload_and_duplicate_action_ids_round_trip(
     ]
     await slack.dm("probe")
     [posted] = slack.fake.of("chat.postMessage")
-    first, second = _buttons(posted)
+    first, second = action_buttons(posted)
     assert (first["action_id"], second["action_id"]) == ("probe.pick", "probe.pick~1")
 
     await slack.press(second["action_id"], second["value"])
@@ -204,7 +201,7 @@ async def test_a_form_without_a_trigger_becomes_a_button_that_opens_it(
     await slack.dm("probe")  # a message event carries no trigger_id
 
     [posted] = slack.fake.of("chat.postMessage")
-    [button] = _buttons(posted)
+    [button] = action_buttons(posted)
     assert (button["action_id"], button["text"]["text"]) == (OPEN_FORM_ACTION, "Log a referral")
 
     await slack.press(button["action_id"], button["value"])

@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import InboxItem, InboxSent
 from tests.big_firm import CARDS, write_big_firm
-from tests.slack.conftest import PRIYA_DM, PRIYA_ID, SlackDriver, section_texts
+from tests.slack.conftest import PRIYA_DM, PRIYA_ID, SlackDriver, action_buttons, section_texts
 from tests.slack.fake_slack import TEAM, FakeSlack
 from tests.slack.limits import options_problems, problems
 
@@ -80,7 +80,7 @@ async def test_a_50kb_card_is_cut_to_one_message_with_show_the_whole_card(
 
     [posted] = slack.fake.of("chat.postMessage")
     assert_within_limits(slack.fake)
-    buttons = [e for b in posted["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    buttons = action_buttons(posted)
     whole = [b for b in buttons if b["action_id"] == SHOW_WHOLE_ACTION]
     assert [b["text"]["text"] for b in whole] == ["Show the whole card"]
     assert "Card 7" in section_texts(posted)[0]

@@ -18,6 +18,7 @@ from tests.slack.conftest import (
     SAM,
     SAM_ID,
     SlackDriver,
+    action_buttons,
     dm_channel,
     section_texts,
 )
@@ -39,7 +40,7 @@ async def test_a_no_response_nudge_is_a_dm_with_one_tap_buttons(
         [posted] = slack.fake.of("chat.postMessage")
         assert posted["channel"] == PRIYA_DM
         assert "Blue Fin Hotels" in section_texts(posted)[0]
-        buttons = [e for b in posted["blocks"] if b["type"] == "actions" for e in b["elements"]]
+        buttons = action_buttons(posted)
         assert [b["text"]["text"] for b in buttons] == NO_RESPONSE_BUTTONS
         snooze = buttons[2]
         await slack.press(snooze["action_id"], snooze["value"])
@@ -70,12 +71,7 @@ async def test_the_consent_reminder_reaches_the_owner_with_its_answers_and_snooz
         await jobs.send_nudges(ctx, slack.channel.messenger, ctx.now())
         [reminder] = [p for p in slack.fake.of("chat.postMessage") if p["channel"] == SAM_DM]
         assert "gentle reminder" in section_texts(reminder)[0] and f"#{rid}" in str(reminder)
-        buttons = {
-            e["text"]["text"]: e
-            for b in reminder["blocks"]
-            if b["type"] == "actions"
-            for e in b["elements"]
-        }
+        buttons = {e["text"]["text"]: e for e in action_buttons(reminder)}
         assert list(buttons) == CONSENT_BUTTONS
         go = buttons["Go ahead"]
         await slack.press(go["action_id"], go["value"], user=SAM_ID)

@@ -29,11 +29,12 @@ from tests.slack.conftest import (
     PRIYA_ID,
     FakePacer,
     SlackDriver,
+    action_buttons,
     dm_channel,
     section_texts,
     sign,
 )
-from tests.slack.test_referral_flows import HELEN_ID, NIKHIL_ID, Inboxes, _buttons, cast, text
+from tests.slack.test_referral_flows import HELEN_ID, NIKHIL_ID, Inboxes, cast, text
 
 __all__ = ["cast"]  # the referral scene's people, as in its own tests
 pytestmark = pytest.mark.postgres  # also on PostgreSQL under -m slow
@@ -46,7 +47,7 @@ async def _confirm_prompt(slack: SlackDriver, inboxes: Inboxes) -> dict[str, Any
 
 
 def _press_body(slack: SlackDriver, message: dict[str, Any], label: str) -> str:
-    [button] = [b for b in _buttons(message) if b["text"]["text"] == label]
+    [button] = [b for b in action_buttons(message) if b["text"]["text"] == label]
     channel = dm_channel(HELEN_ID)
     payload = {
         "type": "block_actions",

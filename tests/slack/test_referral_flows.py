@@ -21,7 +21,15 @@ from bot import jobs
 from bot.context import Context
 from bot.store.models import Referral
 from tests import factories
-from tests.slack.conftest import OWEN, OWEN_ID, PRIYA_ID, SlackDriver, dm_channel, section_texts
+from tests.slack.conftest import (
+    OWEN,
+    OWEN_ID,
+    PRIYA_ID,
+    SlackDriver,
+    action_buttons,
+    dm_channel,
+    section_texts,
+)
 
 HELEN, HELEN_ID = "helen.carmichael@hartwellfinch.example", "UHELEN"
 NIKHIL, NIKHIL_ID = "nikhil.bose@hartwellfinch.example", "UNIKHIL"
@@ -63,16 +71,12 @@ def text(message: dict[str, Any]) -> str:
 
 
 def labels(message: dict[str, Any]) -> list[str]:
-    return [b["text"]["text"] for b in _buttons(message)]
-
-
-def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
-    return [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    return [b["text"]["text"] for b in action_buttons(message)]
 
 
 async def tap(slack: SlackDriver, message: dict[str, Any], label: str, user: str) -> None:
     """Press the button labelled `label` on `message`, as `user`, exactly as Slack sends it."""
-    button = next(b for b in _buttons(message) if b["text"]["text"] == label)
+    button = next(b for b in action_buttons(message) if b["text"]["text"] == label)
     assert await slack.press(button["action_id"], button["value"], user=user) == (200, "")
 
 
@@ -140,7 +144,7 @@ async def test_sentence_to_won_with_consent_later_and_the_story_prompt(
     [question] = inboxes.new()[PRIYA_ID]
     assert labels(question) == ["Yes, record it", "No"]
     assert stored(ctx, "Acme Logistics plc").status == "accepted"
-    yes = next(b for b in _buttons(question) if b["text"]["text"] == "Yes, record it")
+    yes = next(b for b in action_buttons(question) if b["text"]["text"] == "Yes, record it")
     assert json.loads(yes["value"])["amount"] == "12345"
     await tap(slack, question, "Yes, record it", PRIYA_ID)
     won = stored(ctx, "Acme Logistics plc")

@@ -36,6 +36,7 @@ from tests.slack.conftest import (
     PRIYA_ID,
     SECRET,
     TOKEN,
+    action_buttons,
     button_payload,
     dm_channel,
     event_envelope,
@@ -189,15 +190,6 @@ class Cluster:
         return [p for p in self.fake.of("chat.postMessage") if p.get("channel") == channel]
 
 
-def _buttons(post: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        element
-        for block in post.get("blocks") or []
-        if block.get("type") == "actions"
-        for element in block["elements"]
-    ]
-
-
 def _action(element: dict[str, Any]) -> str:
     return action_id(str(element["action_id"]))
 
@@ -255,12 +247,12 @@ async def test_a_burst_of_referrals_and_repeated_presses_change_everything_once(
     presses = []
     for user in REFERRERS:
         posted = cluster.posts_to(dm_channel(user))
-        prompts = [p for p in posted if _buttons(p)]
+        prompts = [p for p in posted if action_buttons(p)]
         # Seen flaky on a loaded machine (a referrer without a Confirm prompt once every
         # few runs): say what the referrer did receive, to find the cause next time.
         assert len(prompts) == 1, [p.get("text") for p in posted]
         [prompt] = prompts
-        [confirm] = [b for b in _buttons(prompt) if _action(b) == "referral.confirm"]
+        [confirm] = [b for b in action_buttons(prompt) if _action(b) == "referral.confirm"]
         value = json.loads(confirm["value"])
         body = cluster.press_body(user, confirm["action_id"], value)
         again = cluster.press_body(user, confirm["action_id"], value)  # a second press
@@ -274,12 +266,12 @@ async def test_a_burst_of_referrals_and_repeated_presses_change_everything_once(
         events = session.exec(select(ReferralEvent)).all()
     assert len(made) == len(REFERRERS)  # three presses each, one referral each
     assert len(events) == len(REFERRERS)
-    notices = [p for p in cluster.posts_to(dm_channel(PRIYA_ID)) if _buttons(p)]
+    notices = [p for p in cluster.posts_to(dm_channel(PRIYA_ID)) if action_buttons(p)]
     assert len(notices) == len(REFERRERS)  # the receiver heard of each once
 
     accepts = []
     for notice in notices:
-        [accept] = [b for b in _buttons(notice) if _action(b) == "referral.accept"]
+        [accept] = [b for b in action_buttons(notice) if _action(b) == "referral.accept"]
         value = json.loads(accept["value"])
         for replica in (0, 1, 1):
             body = cluster.press_body(PRIYA_ID, accept["action_id"], value)

@@ -8,11 +8,7 @@ from sqlmodel import select
 
 from bot.context import Context
 from bot.store.models import AskedQuestion
-from tests.slack.conftest import PRIYA_DM, SAM_ID, SlackDriver, section_texts
-
-
-def _buttons(params: dict) -> list[dict]:
-    return [e for b in params["blocks"] if b["type"] == "actions" for e in b["elements"]]
+from tests.slack.conftest import PRIYA_DM, SAM_ID, SlackDriver, action_buttons, section_texts
 
 
 async def test_a_situation_dm_is_answered_and_not_what_i_needed_is_recorded(
@@ -23,7 +19,7 @@ async def test_a_situation_dm_is_answered_and_not_what_i_needed_is_recorded(
     [posted] = slack.fake.of("chat.postMessage")
     assert posted["channel"] == PRIYA_DM
     assert "*Commercial property*" in section_texts(posted)[0]
-    [feedback] = [b for b in _buttons(posted) if b["action_id"].startswith("learn.missed")]
+    [feedback] = [b for b in action_buttons(posted) if b["action_id"].startswith("learn.missed")]
     assert feedback["text"]["text"] == "Not what I needed"
 
     assert await slack.press(feedback["action_id"], feedback["value"]) == (200, "")
@@ -38,7 +34,7 @@ async def test_a_situation_dm_is_answered_and_not_what_i_needed_is_recorded(
 async def test_someone_else_cannot_mark_a_question_missed(slack: SlackDriver, ctx: Context) -> None:
     await slack.dm("founder wants to sell up")
     [posted] = slack.fake.of("chat.postMessage")
-    [feedback] = [b for b in _buttons(posted) if b["action_id"].startswith("learn.missed")]
+    [feedback] = [b for b in action_buttons(posted) if b["action_id"].startswith("learn.missed")]
 
     await slack.press(feedback["action_id"], json.loads(feedback["value"]), user=SAM_ID)
 
@@ -52,4 +48,4 @@ async def test_an_unknown_client_dm_is_said_so_without_a_card(slack: SlackDriver
 
     [posted] = slack.fake.of("chat.postMessage")
     assert "I don't know a client called *Zebra Widgets*" in section_texts(posted)[0]
-    assert _buttons(posted) == []
+    assert action_buttons(posted) == []
