@@ -163,7 +163,7 @@ def _award(
         return None
     if _over_daily_cap(scoring, person.id, kind):
         return None
-    earned = PointEvent.earned_by(
+    earned = PointEvent.columns_earned_by(
         person,
         key=point_key(campaign.id, source, person.id, kind),
         campaign_id=campaign.id,

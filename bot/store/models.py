@@ -1,7 +1,7 @@
 """The tables. Plain SQLModel classes; the queries live beside the concept that owns them.
 
 A row that keeps the team (and office) its people are in today is built by a named constructor
-(`Referral.between`, `PointEvent.earned_by`'s values), so the copying is written once.
+(`Referral.between`, `PointEvent.earned_by`), so the copying is written once.
 """
 
 from __future__ import annotations
@@ -205,11 +205,15 @@ class PointEvent(SQLModel, table=True):
     reverses_id: int | None = Field(default=None, foreign_key="pointevent.id")
     at: datetime = Field(default_factory=utcnow, index=True)
 
-    @staticmethod
-    def earned_by(person: Person, **fields: Any) -> dict[str, Any]:
+    @classmethod
+    def earned_by(cls, person: Person, **fields: Any) -> PointEvent:
         """Points for `person`, counted for the team and office they are in when they earn
-        them (the boards group the ledger by the row's own team and office): the values of
-        the row (`bot.store.new_values` fills in the rest), for a Core insert."""
+        them (the boards group the ledger by the row's own team and office)."""
+        return cls(**cls.columns_earned_by(person, **fields))
+
+    @staticmethod
+    def columns_earned_by(person: Person, **fields: Any) -> dict[str, Any]:
+        """`earned_by`'s columns, for a Core insert (`bot.store.new_values` adds the rest)."""
         assert person.id is not None
         return {"person_id": person.id, "team": person.team, "office": person.office, **fields}
 
