@@ -22,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
 import signal
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -100,6 +102,7 @@ def _begin(url: str, settings: Settings) -> None:
 
     # Ctrl-C reaches the whole process group: the receiver decides when turns stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _end_with_the_receiver()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     _ctx = Context(Store(url, migrate=False), settings)
     use_firm_currency(_ctx.firm().currency)
@@ -107,6 +110,21 @@ def _begin(url: str, settings: Settings) -> None:
 
     whodoes.warm(_ctx)
     referral.warm(_ctx)
+
+
+def _end_with_the_receiver() -> None:
+    """Exit when the receiving process is gone. A receiver killed outright (SIGKILL, out of
+    memory) can't stop its pool, and a worker waiting for its next turn would otherwise
+    live on, holding a database connection and its content, as an orphan."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)  # no turn of a dead receiver can be answered: nothing is left to do
+
+    threading.Thread(target=watch, name="crossbot-receiver-watch", daemon=True).start()
 
 
 def _ready() -> None:

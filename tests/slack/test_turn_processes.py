@@ -93,3 +93,57 @@ async def test_a_turn_process_that_dies_is_replaced(slack: SlackDriver) -> None:
     assert status == 200
     assert len(_answers(slack)) == before + 1
     assert _turn_processes(), "new turn processes serve the next turns"
+
+
+RECEIVER = """
+import os, sys, time
+from bot.settings import Settings
+from bot.turn_processes import TurnProcesses
+
+if __name__ == "__main__":  # a spawned turn process imports this file again
+    processes = TurnProcesses(sys.argv[1], Settings(), 1)
+    worker = processes._pool.submit(os.getpid).result()
+    with open(sys.argv[2] + ".tmp", "w") as out:
+        out.write(str(worker))
+    os.replace(sys.argv[2] + ".tmp", sys.argv[2])
+    time.sleep(600)
+"""
+
+
+def _gone(pid: int) -> bool:
+    """Whether `pid` has exited (a zombie no one has reaped yet counts as exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in status
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc")
+def test_a_turn_process_ends_when_its_receiver_is_killed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'crossbot.db'}"
+    store = Store(url)
+    with store.write() as session:
+        load_into(session, load_catalog(SAMPLE_CONTENT))
+    store.dispose()
+    script, ready = tmp_path / "receiver.py", tmp_path / "worker.pid"
+    script.write_text(RECEIVER)
+    receiver = subprocess.Popen([sys.executable, str(script), url, str(ready)])
+    deadline = time.monotonic() + 120
+    while not ready.exists() and receiver.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ready.exists(), "the receiver never started its turn process"
+    worker = int(ready.read_text())
+    assert not _gone(worker)
+    receiver.kill()  # SIGKILL: the receiver can't stop its pool
+    receiver.wait()
+    deadline = time.monotonic() + 60
+    while not _gone(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if not _gone(worker):
+        os.kill(worker, signal.SIGKILL)
+    assert _gone(worker), "the turn process outlived its receiver"
