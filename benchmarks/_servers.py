@@ -52,8 +52,9 @@ def serve_until_stopped(build: Callable[[], web.Application], ports: Any, stop: 
 @contextlib.asynccontextmanager
 async def child_server(
     target: Callable[..., None], *args: Any, timeout: float = 60.0
-) -> AsyncIterator[int]:
-    """Run `target(*args, ports, stop)` in a spawned process; yield the port it reports.
+) -> AsyncIterator[tuple[int, int]]:
+    """Run `target(*args, ports, stop)` in a spawned process; yield the port it reports
+    and the process id.
 
     `target` is a module-level function (spawn pickles it) that ends in `serve_until_stopped`.
     """
@@ -62,7 +63,9 @@ async def child_server(
     process = context.Process(target=target, args=(*args, ports, stop))
     process.start()
     try:
-        yield await asyncio.to_thread(ports.get, True, timeout)
+        port = await asyncio.to_thread(ports.get, True, timeout)
+        assert process.pid is not None
+        yield port, process.pid
     finally:
         stop.set()
         await asyncio.to_thread(process.join, 30)

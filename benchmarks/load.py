@@ -494,6 +494,7 @@ class Tally:
     seconds: float = 0.0
     cpu: float = 0.0  # CPU seconds the servers (and their turn processes) used meanwhile
     database_cpu: float = 0.0  # CPU seconds a PostgreSQL server on this machine used meanwhile
+    users_cpu: float = 0.0  # CPU seconds this process (the users and the fake Slack) used
 
     @property
     def all_answers(self) -> list[float]:
@@ -515,10 +516,11 @@ class Users:
         timeout = ClientTimeout(total=ANSWER_TIMEOUT)
         async with ClientSession(connector=connector, timeout=timeout) as session:
             self.session = session
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             deadline = start + seconds
             await asyncio.gather(*(self._user(i, deadline) for i in range(len(self.firm.users))))
             self.tally.seconds = time.perf_counter() - start
+            self.tally.users_cpu = time.process_time() - cpu
         return self.tally
 
     async def _user(self, i: int, deadline: float) -> None:
@@ -821,8 +823,10 @@ async def run_bare_bolt(firm: Firm, seconds: float, think: float) -> Outcome:
     slack = FakeSlack(firm.emails)
     runner = await slack.start()
     try:
-        async with child_server(_bare_bolt, slack.url, timeout=START_TIMEOUT) as port:
+        async with child_server(_bare_bolt, slack.url, timeout=START_TIMEOUT) as (port, pid):
+            before = cpu_seconds([pid])
             tally = await Users(firm, slack, [port], live=False, think=think).run(seconds)
+            tally.cpu = cpu_seconds([pid]) - before
     finally:
         await runner.cleanup()
     return Outcome("bare Bolt, constant", tally)
@@ -878,6 +882,9 @@ def report(outcomes: list[Outcome], users: int, seconds: float, think: float, fi
             f"{kind} {len(v)} (p50 {_ms(v, 0.5)} ms)" for kind, v in sorted(t.answers.items())
         )
         print(f"- {outcome.label}: answers {kinds}")
+        if t.all_answers:
+            spent = 1000 * t.users_cpu / len(t.all_answers)
+            print(f"  the users and the fake Slack (this process): {spent:.1f} ms CPU per answer")
         if t.database_cpu and t.all_answers:
             spent = 1000 * t.database_cpu / len(t.all_answers)
             print(f"  PostgreSQL server on this machine: {spent:.1f} ms CPU per answer")

@@ -239,7 +239,7 @@ async def _run_one(
     concurrency: int,
     closed: bool = True,
 ) -> Result:
-    async with child_server(_serve, kind, database_url, side.url) as port:
+    async with child_server(_serve, kind, database_url, side.url) as (port, _pid):
         warm = [
             _signed(i, queries[i % len(queries)], users[i % len(users)], f"{side.url}/respond/{i}")
             for i in range(WARMUP)
