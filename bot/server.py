@@ -88,6 +88,21 @@ def _mounted_messenger(app: web.Application, ctx: Context) -> Any:
     return None
 
 
+def with_turn_processes(ctx: Context) -> Context:
+    """`ctx` with `CROSSBOT_TURN_PROCESSES` decided for this host when it was left unset."""
+    from bot import turn_processes
+
+    wanted = ctx.settings.turn_processes
+    if wanted is not None:
+        return ctx
+    count = turn_processes.for_host(ctx.store.url, wanted)
+    log.info("Slack turns run in %d worker process(es) beside the receiver", count)
+    settings = ctx.settings.model_copy(update={"turn_processes": count})
+    return Context(
+        ctx.store, settings, now=ctx.now, content_check_seconds=ctx.content_check_seconds
+    )
+
+
 def serve(ctx: Context, port: int | None = None, host: str | None = None) -> None:
     """Run the server until interrupted."""
     from bot.dashboard import RedactingAccessLogger
@@ -95,6 +110,7 @@ def serve(ctx: Context, port: int | None = None, host: str | None = None) -> Non
     # Turns run in threads beside the event loop: a shorter slice means an acknowledgement
     # waits less for the GIL (docs/performance.md).
     sys.setswitchinterval(ctx.settings.switch_interval_ms / 1000)
+    ctx = with_turn_processes(ctx)
     web.run_app(
         build_app(ctx),
         host=host or ctx.settings.host,

@@ -62,8 +62,8 @@ class Settings(BaseSettings):
     inbox_lease_seconds: float = Field(120.0, alias="CROSSBOT_INBOX_LEASE_SECONDS", gt=0)
     inbox_poll_seconds: float = Field(2.0, alias="CROSSBOT_INBOX_POLL_SECONDS", gt=0)
     # Turns in this many worker processes beside the receiver (docs/deployment.md); 0: in
-    # threads of the serving process.
-    turn_processes: int = Field(0, alias="CROSSBOT_TURN_PROCESSES", ge=0, le=64)
+    # threads of the serving process; None ("auto"): `crossbot serve` picks for the host.
+    turn_processes: int | None = Field(None, alias="CROSSBOT_TURN_PROCESSES", ge=0, le=64)
     # How often (ms) a thread holding the interpreter lets another in (Python's default 5):
     # each step of an acknowledgement may wait this long for a turn thread (performance.md).
     switch_interval_ms: float = Field(1.0, alias="CROSSBOT_SWITCH_INTERVAL_MS", gt=0, le=100)
@@ -119,6 +119,11 @@ class Settings(BaseSettings):
     @property
     def inbox_lease(self) -> timedelta:
         return timedelta(seconds=self.inbox_lease_seconds)
+
+    @field_validator("turn_processes", mode="before")
+    @classmethod
+    def _auto(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "auto") else value
 
     @field_validator("timezone")
     @classmethod

@@ -1245,7 +1245,7 @@ class SlackChannel:
 
 def _turn_processes(ctx: Context) -> TurnProcesses | None:
     """The turn processes `CROSSBOT_TURN_PROCESSES` asks for (None: turns in threads)."""
-    wanted = ctx.settings.turn_processes
+    wanted = ctx.settings.turn_processes or 0  # unset outside `crossbot serve`: threads
     if wanted <= 0:
         return None
     if not turn_processes.available(ctx.store.url):

@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import ValidationError
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from sqlmodel import select
 
+from bot import turn_processes
 from bot.catalog import load_catalog, load_into
 from bot.channels import slack as slack_channel
 from bot.context import Context
+from bot.server import with_turn_processes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import InboxDecision, Referral
@@ -147,3 +150,43 @@ def test_a_turn_process_ends_when_its_receiver_is_killed(tmp_path: Path) -> None
     if not _gone(worker):
         os.kill(worker, signal.SIGKILL)
     assert _gone(worker), "the turn process outlived its receiver"
+
+
+@pytest.mark.parametrize(
+    ("url", "wanted", "cores", "count"),
+    [
+        ("sqlite:///crossbot.db", None, 2, 1),  # unset: one on a host of two cores or more
+        ("sqlite:///crossbot.db", None, 8, 1),
+        ("sqlite:///crossbot.db", None, 1, 0),  # one core: the receiver's threads
+        ("sqlite://", None, 8, 0),  # an in-memory database can't be shared
+        ("postgresql+psycopg://db/crossbot", None, 4, 1),
+        ("sqlite:///crossbot.db", 0, 8, 0),  # what was asked for wins
+        ("postgresql+psycopg://db/crossbot", 3, 1, 3),
+    ],
+)
+def test_serve_picks_the_turn_processes_for_its_host(
+    url: str, wanted: int | None, cores: int, count: int
+) -> None:
+    assert turn_processes.for_host(url, wanted, cores) == count
+
+
+@pytest.mark.parametrize(("value", "wanted"), [("auto", None), ("", None), ("0", 0), ("2", 2)])
+def test_the_setting_takes_auto_or_a_count(value: str, wanted: int | None) -> None:
+    settings = Settings(_env_file=None, CROSSBOT_TURN_PROCESSES=value)  # type: ignore[call-arg]
+    assert settings.turn_processes == wanted
+
+
+def test_a_count_out_of_range_is_refused() -> None:
+    with pytest.raises(ValidationError, match="CROSSBOT_TURN_PROCESSES"):
+        Settings(_env_file=None, CROSSBOT_TURN_PROCESSES="-1")  # type: ignore[call-arg]
+
+
+def test_serve_decides_an_unset_count_and_keeps_a_set_one(tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'crossbot.db'}")
+    unset = Context(store, Settings(_env_file=None))  # type: ignore[call-arg]
+    decided = with_turn_processes(unset)
+    assert decided.settings.turn_processes == turn_processes.for_host(store.url, None)
+    assert decided.store is store
+    chosen = Context(store, unset.settings.model_copy(update={"turn_processes": 0}))
+    assert with_turn_processes(chosen) is chosen
+    store.dispose()
