@@ -364,6 +364,21 @@ class Delivery:
     # its release). Only a worker that does so sets `defer`.
     defer: bool = False
     deferred: list[int] = field(default_factory=list)
+    # With `defer`, a send's prompt record starts once this task next waits for anything
+    # (`_record_soon`): a last send the item's end follows without a wait is recorded with
+    # its done mark instead, in one transaction, not two (`Delivery.unrecorded`).
+    _soon: asyncio.Handle | None = None
+    _soon_seq: int = 0
+    _recording: asyncio.Future[None] | None = None
+
+    def unrecorded(self) -> int | None:
+        """The last send, if its prompt record has not started (this task has not waited
+        since it was sent): the caller now writes it, with the item's end."""
+        if self._soon is None:
+            return None
+        self._soon.cancel()
+        self._soon = None
+        return self._soon_seq
 
 
 @dataclass(frozen=True)
@@ -396,6 +411,7 @@ async def once(
     delivery = _current.get()
     if delivery is None:
         return await send(*args, **kwargs)
+    await _recorded(delivery)  # the previous send's record is in before this one goes
     seq, delivery.next_seq = delivery.next_seq, delivery.next_seq + 1
     if seq in delivery.sent:
         return None
@@ -409,9 +425,35 @@ async def once(
     if keyed is not None and keyed.findable and delivery.defer:
         delivery.sent.add(seq)
         delivery.deferred.append(seq)  # no transaction of its own (see Keyed.findable)
+    elif delivery.defer:
+        _record_soon(delivery, seq)
     else:
         await _record(delivery, seq)
     return result
+
+
+def _record_soon(delivery: Delivery, seq: int) -> None:
+    """Record send `seq` as soon as this task waits for anything (the loop runs the
+    callback then), so the record starts no later than it would have; until then the
+    item's end may take it (`Delivery.unrecorded`) and write it with its done mark."""
+    delivery.sent.add(seq)
+    delivery._soon_seq = seq
+    delivery._soon = asyncio.get_running_loop().call_soon(_start_record, delivery)
+
+
+def _start_record(delivery: Delivery) -> None:
+    delivery._soon = None
+    delivery._recording = asyncio.ensure_future(_record(delivery, delivery._soon_seq))
+
+
+async def _recorded(delivery: Delivery) -> None:
+    """Wait for the record of the send before (started now if it had not)."""
+    if delivery._soon is not None:
+        delivery._soon.cancel()
+        _start_record(delivery)
+    recording, delivery._recording = delivery._recording, None
+    if recording is not None:
+        await recording
 
 
 def send_key(item_id: int, seq: int) -> str:
@@ -669,6 +711,7 @@ class Worker:
         if item is None:
             return  # done, or another worker holds it
         deferred: list[int] = []
+        delivery: Delivery | None = None
         try:
             with delivering(
                 self.store,
@@ -684,10 +727,18 @@ class Worker:
                 await self.process(item)
             if let_go is not None:
                 let_go()  # the item's work is done: its end is written without a place
+            last = delivery.unrecorded()
+            if last is not None:
+                deferred.append(last)
             done = _finishing(self.store, item_id, self.name, self.clock(), deferred)
-            await self._write(done, lazy=True)
+            # A last send not recorded yet rides with the done mark, and the mark is then
+            # urgent: no linger, and a commit that waits for the disk (see `GroupCommit`).
+            await self._write(done, lazy=last is None)
         except Exception as exc:
             log_failure(log, "inbox item failed", exc, platform=self.platform)
+            last = delivery.unrecorded() if delivery is not None else None
+            if last is not None and last not in deferred:
+                deferred.append(last)  # written with its release, then
             await self._give_back(item_id, deferred)
 
     async def _take(

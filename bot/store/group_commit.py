@@ -11,7 +11,8 @@ acknowledged that a crash could lose.
 
 A write nobody is waiting on (an item done: `lazy`) does not start a transaction of its
 own at once: it waits up to `LINGER_SECONDS` for an urgent one (a delivery, whose
-acknowledgement waits) to ride with, so a delivery and another's end share one commit.
+acknowledgement waits) to ride with, so a delivery and another's end share one commit. A
+batch of lazy writes alone commits asynchronously on PostgreSQL (see `submit`).
 
 A write may also be `Rows`: rows for statements built once. The rows of every such write
 in a batch are executed together, one `executemany` per statement (on PostgreSQL one
@@ -29,7 +30,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, text
 from sqlmodel import Session
 
 from bot.store.engine import Store
@@ -58,6 +59,7 @@ class Rows:
 
 Write = Callable[[Session], Any] | Rows
 _Op = tuple[Write, "Future[Any]"]
+_ASYNCHRONOUS = text("SET LOCAL synchronous_commit = off")
 _STOP = object()
 
 
@@ -78,8 +80,12 @@ class GroupCommit:
     def submit(self, write: Callable[[Session], T] | Rows, *, lazy: bool = False) -> Future[Any]:
         """Run `write(session)` (or write its `Rows`) in the next batch; the future holds its
         result once the batch has committed (or the exception it or the commit raised).
+
         `lazy`: no one waits on it, so its batch may wait up to `linger` seconds for an
-        urgent write."""
+        urgent write; and a crash of the database server may lose it once committed without
+        losing or doubling anything (an item's done mark: the item is resumed, and skips
+        what was sent for it). A batch of lazy writes only commits asynchronously on
+        PostgreSQL (`synchronous_commit = off`: it does not wait for the WAL flush)."""
         future: Future[Any] = Future()
         self._ensure_thread()
         self._queue.put(((write, future), lazy))
@@ -104,19 +110,19 @@ class GroupCommit:
     def _run(self) -> None:
         stopping = False
         while not stopping:
-            batch, stopping = self._next_batch()
+            batch, urgent, stopping = self._next_batch()
             if batch:
-                self._commit(batch)
+                self._commit(batch, durable=urgent)
 
-    def _next_batch(self) -> tuple[list[_Op], bool]:
+    def _next_batch(self) -> tuple[list[_Op], bool, bool]:
         """What queued (waiting for the first write); a batch of lazy writes only waits a
-        little for an urgent one. True when `close` was asked for."""
+        little for an urgent one. Whether one is urgent; True when `close` was asked for."""
         batch: list[_Op] = []
         urgent, deadline = False, 0.0
         entry = self._queue.get()
         while True:
             if entry is _STOP:
-                return batch, True
+                return batch, urgent, True
             op, lazy = cast(tuple[_Op, bool], entry)
             batch.append(op)
             if not lazy:
@@ -124,7 +130,7 @@ class GroupCommit:
             elif not deadline:
                 deadline = time.monotonic() + self.linger
             if len(batch) >= self.max_batch:
-                return batch, False
+                return batch, urgent, False
             try:
                 entry = self._queue.get_nowait()
                 continue
@@ -132,26 +138,26 @@ class GroupCommit:
                 pass
             left = deadline - time.monotonic()
             if urgent or left <= 0:
-                return batch, False
+                return batch, urgent, False
             try:
                 entry = self._queue.get(timeout=left)
             except queue.Empty:
-                return batch, False
+                return batch, urgent, False
 
-    def _commit(self, batch: list[_Op]) -> None:
+    def _commit(self, batch: list[_Op], durable: bool = True) -> None:
         ops = [(write, future) for write, future in batch if future.set_running_or_notify_cancel()]
         if not ops:
             return
         try:
             # Writes rarely fail (a duplicate delivery is a retry), and a savepoint each
             # would triple the round trips: the batch is tried plainly first.
-            outcomes = self._transaction(ops, savepoints=False)
+            outcomes = self._transaction(ops, savepoints=False, durable=durable)
         except Exception as exc:
             if len(ops) == 1:
                 ops[0][1].set_exception(exc)
                 return
             try:  # again, each write in its own savepoint, so that a failing one fails alone
-                outcomes = self._transaction(ops, savepoints=True)
+                outcomes = self._transaction(ops, savepoints=True, durable=durable)
             except BaseException as again:  # the transaction failed: every write in it did
                 for _write, future in ops:
                     future.set_exception(again)
@@ -168,12 +174,16 @@ class GroupCommit:
                 future.set_exception(error)
 
     def _transaction(
-        self, ops: list[_Op], savepoints: bool
+        self, ops: list[_Op], savepoints: bool, durable: bool = True
     ) -> list[tuple[Future[Any], Any, BaseException | None]]:
         outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
         # Priority: a delivery's acknowledgement waits for this commit, not for the turns
         # waiting to write (bot/store/_writers.py).
         with self.store.write(priority=True) as session:
+            if not durable and session.connection().dialect.name == "postgresql":
+                # Lazy writes only: their loss in a server crash loses and doubles nothing
+                # (`submit`), so the commit need not wait for the WAL to reach the disk.
+                session.connection().execute(_ASYNCHRONOUS)
             if not savepoints:
                 together = iter(_together([w for w, _f in ops if isinstance(w, Rows)], session))
                 for write, future in ops:
