@@ -28,18 +28,17 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any, TypeVar
 from uuid import uuid4
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, update
+from sqlalchemy import Result, and_, bindparam, delete, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.logs import log_failure
 from bot.store import Store, detached
-from bot.store.group_commit import GroupCommit
+from bot.store.group_commit import GroupCommit, Row, Rows, written
 from bot.store.models import InboxDecision, InboxItem, InboxSent, StashEntry, utcnow
 
 log = logging.getLogger(__name__)
@@ -129,7 +128,25 @@ def _stored(
     attempts: int,
 ) -> InboxItem:
     """A new item, claimed by `worker` (IntegrityError if the delivery is known)."""
-    values: dict[str, Any] = {
+    values = _new_item(platform, key, body, meta, worker, now, attempts)
+    # One statement built once, on the transaction's connection: every acknowledgement
+    # waits for this write, and the ORM's unit of work (or a statement built per call)
+    # costs several times the INSERT itself.
+    inserted = session.connection().execute(_INSERT, values)
+    return detached(InboxItem, {**values, "id": inserted.scalar_one()})
+
+
+def _new_item(
+    platform: str,
+    key: str,
+    body: dict[str, Any],
+    meta: dict[str, Any] | None,
+    worker: str,
+    now: datetime,
+    attempts: int,
+) -> dict[str, Any]:
+    """The columns of a new item, claimed by `worker`."""
+    return {
         "platform": platform,
         "key": key,
         "body": body,
@@ -139,19 +156,16 @@ def _stored(
         "claimed_at": now,
         "attempts": attempts,
     }
-    # One statement built once, on the transaction's connection: every acknowledgement
-    # waits for this write, and the ORM's unit of work (or a statement built per call)
-    # costs several times the INSERT itself.
-    inserted = session.connection().execute(_INSERT, values)
-    return detached(InboxItem, {**values, "id": inserted.scalar_one()})
 
 
-_INSERT = insert(InboxItem).returning(col(InboxItem.id))
-_INSERT_SENT = insert(InboxSent)
+# Ordered: the group commit inserts a batch's deliveries in one statement (`Rows`).
+_INSERT = insert(InboxItem).returning(col(InboxItem.id), sort_by_parameter_order=True)
+# inline: the record's id is never read, so PostgreSQL need not return it.
+_INSERT_SENT = insert(InboxSent).inline()
 # A deferred record may meet one an attempt that took the item over wrote: either is right.
 _INSERT_SENT_ONCE = {
-    "sqlite": sqlite.insert(InboxSent).on_conflict_do_nothing(),
-    "postgresql": postgresql.insert(InboxSent).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(InboxSent).on_conflict_do_nothing().inline(),
+    "postgresql": postgresql.insert(InboxSent).on_conflict_do_nothing().inline(),
 }
 _FINISH = (
     update(InboxItem)
@@ -163,13 +177,12 @@ _FINISH = (
 def _take_over(
     store: Store, platform: str, key: str, worker: str, lease: timedelta, now: datetime
 ) -> int | None:
+    """The id of the delivery's item, now claimed by `worker`, if it is unfinished and its
+    claim has lapsed (one compare-and-set by its key: nothing is read first)."""
+    where = (col(InboxItem.platform) == platform, col(InboxItem.key) == key)
     with store.write() as session:
-        row = session.exec(
-            select(InboxItem.id).where(InboxItem.platform == platform, InboxItem.key == key)
-        ).first()
-        if row is None or not _claim(session, row, worker, lease, now, count=False):
-            return None
-        return row
+        row = _claimed(session, where, worker, lease, now, count=False).first()
+        return None if row is None else int(row[0])
 
 
 def claim(
@@ -177,17 +190,36 @@ def claim(
 ) -> bool:
     """Claim an item for `worker` (compare-and-set): True if no one else holds it now."""
     with store.write() as session:
-        return _claim(session, item_id, worker, lease, now or utcnow())
+        where = (col(InboxItem.id) == item_id,)
+        return _claimed(session, where, worker, lease, now or utcnow()).first() is not None
 
 
-def _claim(
+def _claim_and_load(
+    store: Store, item_id: int, worker: str, lease: timedelta, now: datetime
+) -> tuple[InboxItem | None, set[int]]:
+    """Claim an item (as `claim`) and read it and the sends already made for it, in one
+    transaction: the claim returns the row, so only the send records are read."""
+    with store.write() as session:
+        where = (col(InboxItem.id) == item_id,)
+        columns = tuple(InboxItem.__table__.columns)  # type: ignore[attr-defined]
+        row = _claimed(session, where, worker, lease, now, returning=columns).mappings().first()
+        if row is None:
+            return None, set()
+        sent = set(session.exec(select(InboxSent.seq).where(InboxSent.item_id == item_id)))
+        return detached(InboxItem, dict(row)), sent
+
+
+def _claimed(
     session: Session,
-    item_id: int,
+    where: tuple[Any, ...],
     worker: str,
     lease: timedelta,
     now: datetime,
     count: bool = True,
-) -> bool:
+    returning: tuple[Any, ...] = (InboxItem.id,),
+) -> Result[Any]:
+    """The compare-and-set claim of the unfinished item `where` picks, for `worker`: the
+    claimed row's `returning` columns (no row: someone else holds it, or it is done)."""
     free = or_(
         col(InboxItem.claimed_by) == worker,
         col(InboxItem.claimed_at).is_(None),
@@ -196,25 +228,27 @@ def _claim(
     values: dict[str, Any] = {"claimed_by": worker, "claimed_at": now}
     if count:
         values["attempts"] = InboxItem.attempts + 1  # type: ignore[operator]
-    result = session.execute(
+    return session.connection().execute(
         update(InboxItem)
-        .where(and_(col(InboxItem.id) == item_id, col(InboxItem.done_at).is_(None), free))
+        .where(and_(*where, col(InboxItem.done_at).is_(None), free))
         .values(**values)
+        .returning(*returning)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def finish(store: Store, item_id: int, worker: str, now: datetime | None = None) -> None:
     """Mark an item done (only by the worker that holds it)."""
     with store.write() as session:
-        _finish(session, item_id, worker, now or utcnow())
+        written(session, _finishing(store, item_id, worker, now or utcnow()))
 
 
-def _finish(
-    session: Session, item_id: int, worker: str, now: datetime, sent: Iterable[int] = ()
-) -> None:
-    _add_deferred(session, item_id, sent)
-    session.connection().execute(_FINISH, {"item": item_id, "by": worker, "done": now})
+def _finishing(
+    store: Store, item_id: int, worker: str, now: datetime, sent: Iterable[int] = ()
+) -> Rows:
+    """An item's done mark, with the records of its deferred sends (`Delivery.deferred`)."""
+    record = _INSERT_SENT_ONCE[store.engine.dialect.name]
+    rows = [Row(record, {"item_id": item_id, "seq": seq}) for seq in sent]
+    return Rows([*rows, Row(_FINISH, {"item": item_id, "by": worker, "done": now})])
 
 
 def _add_deferred(session: Session, item_id: int, seqs: Iterable[int]) -> None:
@@ -330,6 +364,21 @@ class Delivery:
     # its release). Only a worker that does so sets `defer`.
     defer: bool = False
     deferred: list[int] = field(default_factory=list)
+    # With `defer`, a send's prompt record starts once this task next waits for anything
+    # (`_record_soon`): a last send the item's end follows without a wait is recorded with
+    # its done mark instead, in one transaction, not two (`Delivery.unrecorded`).
+    _soon: asyncio.Handle | None = None
+    _soon_seq: int = 0
+    _recording: asyncio.Future[None] | None = None
+
+    def unrecorded(self) -> int | None:
+        """The last send, if its prompt record has not started (this task has not waited
+        since it was sent): the caller now writes it, with the item's end."""
+        if self._soon is None:
+            return None
+        self._soon.cancel()
+        self._soon = None
+        return self._soon_seq
 
 
 @dataclass(frozen=True)
@@ -362,6 +411,7 @@ async def once(
     delivery = _current.get()
     if delivery is None:
         return await send(*args, **kwargs)
+    await _recorded(delivery)  # the previous send's record is in before this one goes
     seq, delivery.next_seq = delivery.next_seq, delivery.next_seq + 1
     if seq in delivery.sent:
         return None
@@ -375,9 +425,35 @@ async def once(
     if keyed is not None and keyed.findable and delivery.defer:
         delivery.sent.add(seq)
         delivery.deferred.append(seq)  # no transaction of its own (see Keyed.findable)
+    elif delivery.defer:
+        _record_soon(delivery, seq)
     else:
         await _record(delivery, seq)
     return result
+
+
+def _record_soon(delivery: Delivery, seq: int) -> None:
+    """Record send `seq` as soon as this task waits for anything (the loop runs the
+    callback then), so the record starts no later than it would have; until then the
+    item's end may take it (`Delivery.unrecorded`) and write it with its done mark."""
+    delivery.sent.add(seq)
+    delivery._soon_seq = seq
+    delivery._soon = asyncio.get_running_loop().call_soon(_start_record, delivery)
+
+
+def _start_record(delivery: Delivery) -> None:
+    delivery._soon = None
+    delivery._recording = asyncio.ensure_future(_record(delivery, delivery._soon_seq))
+
+
+async def _recorded(delivery: Delivery) -> None:
+    """Wait for the record of the send before (started now if it had not)."""
+    if delivery._soon is not None:
+        delivery._soon.cancel()
+        _start_record(delivery)
+    recording, delivery._recording = delivery._recording, None
+    if recording is not None:
+        await recording
 
 
 def send_key(item_id: int, seq: int) -> str:
@@ -541,18 +617,19 @@ class Worker:
         returns. None for a delivery already done or in hand elsewhere; raises when the
         database cannot take it (answer 5xx)."""
         now = self.clock()
-        stored = partial(_stored, platform=self.platform, key=key, body=body, meta=meta)
+        values = _new_item(self.platform, key, body, meta, self.name, now, attempts=1)
         try:
-            item = await self._write(partial(stored, worker=self.name, now=now, attempts=1))
+            [item_id] = await self._write(Rows([Row(_INSERT, values)]))
         except IntegrityError:  # a copy of a delivery seen before: done, or left stale
             taken = await asyncio.to_thread(
                 _take_over, self.store, self.platform, key, self.name, self.lease, now
             )
             return Received(taken) if taken is not None else None
-        return Received(item.id or 0, item)
+        return Received(item_id, detached(InboxItem, {**values, "id": item_id}))
 
-    async def _write(self, write: Callable[[Session], T], *, lazy: bool = False) -> T:
-        return await asyncio.wrap_future(self.writes.submit(write, lazy=lazy))
+    async def _write(self, write: Rows, *, lazy: bool = False) -> list[Any]:
+        result: list[Any] = await asyncio.wrap_future(self.writes.submit(write, lazy=lazy))
+        return result
 
     def submit(self, item_id: int, item: InboxItem | None = None) -> asyncio.Task[None] | None:
         """Process an item soon (once, however often it is submitted). `item` is the row
@@ -634,6 +711,7 @@ class Worker:
         if item is None:
             return  # done, or another worker holds it
         deferred: list[int] = []
+        delivery: Delivery | None = None
         try:
             with delivering(
                 self.store,
@@ -649,10 +727,18 @@ class Worker:
                 await self.process(item)
             if let_go is not None:
                 let_go()  # the item's work is done: its end is written without a place
-            done = partial(_finish, item_id=item_id, worker=self.name, now=self.clock())
-            await self._write(partial(done, sent=deferred), lazy=True)
+            last = delivery.unrecorded()
+            if last is not None:
+                deferred.append(last)
+            done = _finishing(self.store, item_id, self.name, self.clock(), deferred)
+            # A last send not recorded yet rides with the done mark, and the mark is then
+            # urgent: no linger, and a commit that waits for the disk (see `GroupCommit`).
+            await self._write(done, lazy=last is None)
         except Exception as exc:
             log_failure(log, "inbox item failed", exc, platform=self.platform)
+            last = delivery.unrecorded() if delivery is not None else None
+            if last is not None and last not in deferred:
+                deferred.append(last)  # written with its release, then
             await self._give_back(item_id, deferred)
 
     async def _take(
@@ -666,12 +752,9 @@ class Worker:
         """
         if fresh is not None and self._young(fresh):
             return fresh, set()
-        claimed = await asyncio.to_thread(
-            claim, self.store, item_id, self.name, self.lease, self.clock()
+        return await asyncio.to_thread(
+            _claim_and_load, self.store, item_id, self.name, self.lease, self.clock()
         )
-        if not claimed:
-            return None, set()
-        return await asyncio.to_thread(_loaded, self.store, item_id)
 
     def _young(self, item: InboxItem) -> bool:
         claimed = item.claimed_at
@@ -701,15 +784,6 @@ class Worker:
             except Exception as exc:  # the database is down: keep trying
                 log_failure(log, "inbox poll failed", exc)
             await asyncio.sleep(self.poll_seconds)
-
-
-def _loaded(store: Store, item_id: int) -> tuple[InboxItem | None, set[int]]:
-    """An item and the sends already made for it, read in one transaction."""
-    with store.read() as session:
-        item = session.get(InboxItem, item_id)
-        if item is None:
-            return None, set()
-        return item, set(session.exec(select(InboxSent.seq).where(InboxSent.item_id == item_id)))
 
 
 def _aware(moment: datetime) -> datetime:

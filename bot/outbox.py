@@ -88,7 +88,7 @@ def decide(store: Store, decision: Decision | None, route: Route) -> list[Reply]
 
 
 # Built once: SQLAlchemy then reuses their compiled forms.
-_INSERT = insert(InboxDecision)
+_INSERT = insert(InboxDecision).inline()  # its id is never read: nothing returned
 _REPLIES = select(InboxDecision.replies).where(
     col(InboxDecision.item_id) == bindparam("item"), col(InboxDecision.n) == bindparam("n")
 )

@@ -8,13 +8,14 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot.store import Store
-from bot.store.group_commit import GroupCommit
+from bot.store.group_commit import GroupCommit, Row, Rows
 from bot.store.models import InboxItem, utcnow
+from tests.inbox_counts import counting, kind
 
 
 def _add(key: str) -> Callable[[Session], int]:
@@ -82,6 +83,50 @@ def test_a_failing_write_fails_alone(writes: GroupCommit) -> None:
     with pytest.raises(IntegrityError):
         twice.result(10)
     assert before.result(10) and after.result(10)
+    assert _keys(writes.store) == ["a", "b", "taken"]
+
+
+_INSERT = insert(InboxItem).returning(InboxItem.id, sort_by_parameter_order=True)  # type: ignore[arg-type]
+_MARK = update(InboxItem).where(InboxItem.key == bindparam("k")).values(meta={"marked": True})  # type: ignore[arg-type]
+
+
+def _row(key: str) -> Rows:
+    values = {"platform": "test", "key": key, "body": {}, "meta": {}, "received_at": utcnow()}
+    return Rows([Row(_INSERT, values), Row(_MARK, {"k": key})])
+
+
+@pytest.mark.postgres
+def test_rows_queued_together_run_as_one_statement_each(store: Store, backend: str) -> None:
+    """Five writes of the same two statements: one multi-row INSERT (SQLite, which keeps no
+    order in a multi-row RETURNING, takes the rows one by one) and one executemany UPDATE;
+    each write gets its own ids."""
+    writes = GroupCommit(store)
+    go = _held(writes)
+    futures = [writes.submit(_row(f"r{n}")) for n in range(5)]
+    with counting(writes.store) as counts:
+        go.set()
+        results = [f.result(10) for f in futures]
+    writes.close()
+
+    inserts = 1 if backend == "postgres" else 5
+    assert [kind(s) for s in counts.statements] == ["INSERT inbox_item"] * inserts + [
+        "UPDATE inbox_item"
+    ]
+    with writes.store.read() as session:
+        rows = {i.key: i for i in session.exec(select(InboxItem))}
+    assert results == [[rows[f"r{n}"].id, None] for n in range(5)]  # in order, each its own
+    assert all(rows[f"r{n}"].meta == {"marked": True} for n in range(5))
+
+
+def test_a_failing_rows_write_fails_alone(writes: GroupCommit) -> None:
+    writes.submit(_row("taken")).result(10)
+    go = _held(writes)
+    before, twice, after = (writes.submit(_row(k)) for k in ("a", "taken", "b"))
+    go.set()
+
+    with pytest.raises(IntegrityError):
+        twice.result(10)
+    assert before.result(10)[0] and after.result(10)[0]
     assert _keys(writes.store) == ["a", "b", "taken"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy import text
@@ -15,6 +16,7 @@ from bot.channels import slack as slack_channel
 from bot.context import Context
 from bot.messages import Button, Form, FormInput, Reply
 from bot.store.models import InboxItem, InboxSent, utcnow
+from tests.inbox_counts import counting
 from tests.slack.conftest import (
     ADMIN_ID,
     PRIYA_DM,
@@ -303,6 +305,7 @@ async def test_a_dm_post_is_recorded_with_the_item_done_and_a_channel_post_at_on
         await inbox.once(send, keyed=_keyed(findable=True))  # a DM: a resumed item finds it
         await inbox.once(send, keyed=_keyed(findable=False))  # a channel: it cannot
         await inbox.once(send)  # a response_url: no key at all
+        await _until(lambda: 2 in _recorded(store, item.id or 0))  # any wait: recorded
         recorded_during.append(_recorded(store, item.id or 0))
 
     item_id = await _one_item(store, process)
@@ -311,6 +314,39 @@ async def test_a_dm_post_is_recorded_with_the_item_done_and_a_channel_post_at_on
     assert _recorded(store, item_id) == {0, 1, 2}
     with store.read() as session:
         assert session.get(InboxItem, item_id).done_at is not None  # type: ignore[union-attr]
+
+
+async def test_a_last_send_the_end_follows_at_once_is_recorded_with_the_done_mark() -> None:
+    """A send's record starts when the item next waits for anything; when nothing is
+    waited for before the item ends, the record goes in the done mark's transaction."""
+    store = inbox.Store()
+    recorded_during: list[set[int]] = []
+
+    async def send(**_kwargs: object) -> None:
+        return None
+
+    async def process(item: InboxItem) -> None:
+        await inbox.once(send)  # a response_url answer: recorded before the next send
+        await inbox.once(send)  # the last: nothing follows but the item's end
+        recorded_during.append(_recorded(store, item.id or 0))
+
+    with counting(store) as counts:
+        item_id = await _one_item(store, process)
+
+    assert recorded_during == [{0}]
+    assert _recorded(store, item_id) == {0, 1}
+    with store.read() as session:
+        assert session.get(InboxItem, item_id).done_at is not None  # type: ignore[union-attr]
+    # the delivery; the first record; the last record with the done mark
+    assert counts.writing_commits == 3
+
+
+async def _until(done: Callable[[], bool]) -> None:
+    for _ in range(1000):
+        if done():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("never happened")
 
 
 async def test_a_failed_item_keeps_its_dm_posts_recorded_for_the_retry() -> None:
