@@ -765,11 +765,12 @@ async def run_crossbot(
         warm = await warm_up(firm, slack, [s.port for s in servers])
         ports = [s.port for s in servers]
         pids = [s.process.pid for s in servers]
-        before, database_before = cpu_seconds(pids), cpu_seconds(postgres_pids())
+        server = [] if url.startswith("sqlite") else postgres_pids(url)
+        before, database_before = cpu_seconds(pids), cpu_seconds(server)
         tally = await Users(firm, slack, ports, live=True, think=think).run(seconds)
         tally.cpu = cpu_seconds(pids) - before
         if not url.startswith("sqlite"):
-            tally.database_cpu = cpu_seconds(postgres_pids()) - database_before
+            tally.database_cpu = cpu_seconds(server) - database_before
         await asyncio.sleep(1.0)  # stragglers: work acknowledged just before the deadline
     finally:
         await asyncio.to_thread(stop_replicas, servers)
@@ -777,14 +778,22 @@ async def run_crossbot(
     return Outcome(label, tally, consistency(url, tally, warm))
 
 
-def postgres_pids() -> list[int]:
-    """The PostgreSQL server processes on this machine (none if the server is elsewhere)."""
-    pids = []
-    for entry in Path("/proc").glob("[0-9]*"):
-        with contextlib.suppress(OSError):
-            if (entry / "comm").read_text().strip() in {"postgres", "postmaster"}:
-                pids.append(int(entry.name))
-    return pids
+def postgres_pids(url: str) -> list[int]:
+    """The PostgreSQL server at `url`, if it runs on this machine: its postmaster, whose
+    descendants `cpu_seconds` adds (none if the server is elsewhere or can't be read).
+    Only that server: other PostgreSQL servers on the machine are not counted."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            folder = connection.execute(text("SHOW data_directory")).scalar_one()
+        return [int((Path(folder) / "postmaster.pid").read_text().split()[0])]
+    except (OSError, ValueError, IndexError, SQLAlchemyError):  # not allowed, or not here
+        return []
+    finally:
+        engine.dispose()
 
 
 def cpu_seconds(pids: list[int]) -> float:
