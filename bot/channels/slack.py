@@ -108,6 +108,7 @@ SLASH_COMMANDS = (
     "/crossbot",
 )
 EVENTS = ("app_mention", "message.im", "app_home_opened")
+BOLT_EVENTS = ("message", "app_mention", "app_home_opened")  # EVENTS as event types
 SHORTCUTS = {"log_referral": "referral.form"}  # message shortcut callback id → our action
 HOME_ACTION = "home.show"
 # What each scope in manifest.json is for; tests/slack check the manifest asks for exactly these.
@@ -163,6 +164,11 @@ def mount(
             app.router.add_get(path, channel.handle_oauth)
     app.cleanup_ctx.append(channel.lifecycle)
     return channel
+
+
+def _one_of(names: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern matching exactly one of `names` (one Bolt listener for all of them)."""
+    return re.compile("^(?:" + "|".join(re.escape(name) for name in names) + ")$")
 
 
 def unreadable_body(body: str, content_type: str) -> str:
@@ -693,8 +699,15 @@ class SlackChannel:
             signing_secret=self.signing_secret,
             request_verification_enabled=bool(self.signing_secret),
             logger=bolt_log,
-            process_before_response=False,
+            # Our listeners only ack (the inbox worker does the work), so Bolt runs them in
+            # the request: otherwise it starts each in a task and polls every 10 ms for the
+            # ack, and a command or a button waited that long for its answer.
+            process_before_response=True,
             oauth_flow=self.oauth,
+            # No workflow functions and no assistant threads: their per-request middleware
+            # and per-listener kwargs would be work for nothing.
+            attaching_function_token_enabled=False,
+            attaching_conversation_kwargs_enabled=False,
         )
         self._verifier = SignatureVerifier(self.signing_secret or "-")
         self.registered: list[tuple[str, str]] = []
@@ -889,12 +902,11 @@ class SlackChannel:
         app.middleware(self._receive)
         if self.oauth is not None:
             app.use(self._workspace)
-        for command in SLASH_COMMANDS:
-            app.command(command)(self._on_command)
-            self.registered.append(("command", command))
-        app.event("message")(self._on_message)
-        app.event("app_mention")(self._on_mention)
-        app.event("app_home_opened")(self._on_home_opened)
+        # One listener per kind of request, not one per command or event: Bolt asks every
+        # listener in turn whether it matches, and builds its arguments for each asking.
+        app.command(_one_of(SLASH_COMMANDS))(self._on_command)
+        self.registered += [("command", command) for command in SLASH_COMMANDS]
+        app.event(_one_of(BOLT_EVENTS))(self._on_event)
         self.registered += [("event", name) for name in EVENTS]
         for callback_id in SHORTCUTS:
             app.shortcut(callback_id)(self._on_shortcut)
@@ -916,14 +928,8 @@ class SlackChannel:
     async def _on_shortcut(self, ack: Any) -> None:
         await ack()
 
-    async def _on_message(self) -> None:
+    async def _on_event(self) -> None:
         """Events are acked by Bolt; the inbox worker answers them."""
-
-    async def _on_mention(self) -> None:
-        """Answered by the inbox worker."""
-
-    async def _on_home_opened(self) -> None:
-        """Answered by the inbox worker."""
 
     async def _on_view_submission(self, ack: Any, context: Any) -> None:
         """Answer inline when quick (a form shown again replaces the modal), else ack first."""
