@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 from uuid import uuid4
 
 import aiohttp
@@ -40,6 +40,7 @@ from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -171,22 +172,44 @@ def _one_of(names: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile("^(?:" + "|".join(re.escape(name) for name in names) + ")$")
 
 
-def unreadable_body(body: str, content_type: str) -> str:
-    """Why a signed body is not one Slack sends (JSON object, or a form), or ""."""
+def read_body(body: str, content_type: str) -> tuple[dict[str, Any], str]:
+    """A signed body as Bolt reads it (a JSON object, an interaction's payload, a form),
+    parsed once for us and for Bolt; or why it is not one Slack sends."""
     try:
-        if "json" in content_type or body.lstrip().startswith("{"):
-            return "" if isinstance(json.loads(body), dict) else "the JSON body is not an object"
-        form = parse_qs(body, keep_blank_values=True, strict_parsing=bool(body))
-        if "payload" in form:
-            payload = json.loads(form["payload"][0])
-            if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-                return "the interaction payload has no type"
-            view = payload.get("view")
-            if view is not None and not (isinstance(view, dict) and "type" in view):
-                return "the interaction's view has no type"
+        if content_type.split(";")[0] == "application/json" or body.startswith("{"):
+            parsed = json.loads(body)
+            return (
+                (parsed, "") if isinstance(parsed, dict) else ({}, "the JSON body is not an object")
+            )
+        if body and not all("=" in field for field in body.split("&")):
+            return {}, "the body is not the JSON or form Slack sends"
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" not in form:
+            return form, ""
+        payload = json.loads(form["payload"])
     except ValueError:
-        return "the body is not the JSON or form Slack sends"
-    return ""
+        return {}, "the body is not the JSON or form Slack sends"
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return {}, "the interaction payload has no type"
+    view = payload.get("view")
+    if view is not None and not (isinstance(view, dict) and "type" in view):
+        return {}, "the interaction's view has no type"
+    return payload, ""
+
+
+def _bolt_request(request: web.Request, raw: str, body: dict[str, Any]) -> AsyncBoltRequest:
+    """Bolt's request for a body already read (`read_body`): Bolt would parse it again.
+
+    Built as Bolt builds a Socket Mode request (from the parsed body), then marked HTTP with
+    its raw body, so that Bolt still verifies the signature as for any HTTP request."""
+    bolt_request = AsyncBoltRequest(
+        body=body,
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]
+        mode="socket_mode",
+    )
+    bolt_request.raw_body, bolt_request.mode = raw, "http"
+    return bolt_request
 
 
 def config_problem(settings: Settings) -> str:
@@ -800,15 +823,17 @@ class SlackChannel:
         replay_key = ""
         signed = bool(timestamp) and self._verifier.is_valid(body, timestamp or "", signature)
         if signed:
-            problem = unreadable_body(body, request.headers.get("Content-Type", ""))
+            parsed, problem = read_body(body, request.headers.get("Content-Type", ""))
             if problem:
                 return web.Response(status=400, text=problem)
             if not body.lstrip().startswith("{"):  # events (JSON) are claimed by event_id
                 replay_key = f"{timestamp}:{signature}"
-        try:
-            bolt_request = await to_bolt_request(request)
-        except ValueError:  # an unsigned body Bolt cannot even parse
-            return web.Response(status=401 if not signed else 400, text="not a Slack request")
+            bolt_request = _bolt_request(request, body, parsed)
+        else:
+            try:
+                bolt_request = await to_bolt_request(request)
+            except ValueError:  # an unsigned body Bolt cannot even parse
+                return web.Response(status=401, text="not a Slack request")
         if replay_key:
             bolt_request.context[REPLAY_KEY] = replay_key
         response = await self.app.async_dispatch(bolt_request)
