@@ -421,8 +421,9 @@ class SlackMessenger:
         `answer`: the person is waiting for these, so they go before paced notices."""
         replies, shown = self.as_messages(replies)
         if shown:
+            text = fallback_text(shown)
             for blocks in message_blocks(shown, self.stash):
-                await self._post_message(channel, fallback_text(shown), blocks, thread_ts, answer)
+                await self._post_message(channel, text, blocks, thread_ts, answer)
         await self.upload_images(channel, replies, thread_ts, answer=answer)
 
     async def _post_message(
@@ -590,6 +591,12 @@ class SlackMessenger:
             await asyncio.to_thread(self._remember, user, email)
         self._emails.remember(user, email.lower())
         return self._ids.remember(email.lower(), user)
+
+    def dm_seen(self, user: str, channel: str) -> None:
+        """`user` wrote to the bot in DM `channel`: their DM with the bot is that channel
+        (Slack keeps one per person), so no conversations.open is needed to write to them."""
+        if _in_dm(channel) and user and user not in self._dms:
+            self._dms.remember(user, channel)
 
     async def dm_channel(self, user: str) -> str:
         if user not in self._dms:
@@ -1050,6 +1057,8 @@ class SlackChannel:
             # In a channel the answer goes in the thread of the mention, keeping it tidy.
             thread_ts=event.get("thread_ts") or (None if is_im else event.get("ts")),
         )
+        if is_im:
+            self.messenger.dm_seen(where.user, channel)
         text = await self._text(str(event.get("text") or ""), bot_user)
         await self._turn(where, text=text, event_id=body.get("event_id"))
 
