@@ -934,19 +934,20 @@ class SlackChannel:
         app.middleware(self._receive)
         if self.oauth is not None:
             app.use(self._workspace)
-        # One listener per kind of request, not one per command or event: Bolt asks every
-        # listener in turn whether it matches, and builds its arguments for each asking.
-        app.command(_one_of(SLASH_COMMANDS))(self._on_command)
-        self.registered += [("command", command) for command in SLASH_COMMANDS]
+        # One listener per kind of request, not one per command or event, the commonest
+        # first (messages, buttons, commands): Bolt asks each listener in turn whether it
+        # matches, and builds its arguments for each asking. The kinds are disjoint.
         app.event(_one_of(BOLT_EVENTS))(self._on_event)
         self.registered += [("event", name) for name in EVENTS]
+        app.action(re.compile(r".+"))(self._on_action)
+        self.registered.append(("interactivity", "block_actions"))
+        app.command(_one_of(SLASH_COMMANDS))(self._on_command)
+        self.registered += [("command", command) for command in SLASH_COMMANDS]
+        app.view(FORM_CALLBACK)(self._on_view_submission)
+        self.registered.append(("interactivity", "view_submission"))
         for callback_id in SHORTCUTS:
             app.shortcut(callback_id)(self._on_shortcut)
             self.registered.append(("shortcut", callback_id))
-        app.action(re.compile(r".+"))(self._on_action)
-        self.registered.append(("interactivity", "block_actions"))
-        app.view(FORM_CALLBACK)(self._on_view_submission)
-        self.registered.append(("interactivity", "view_submission"))
         app.options(re.compile("^" + re.escape(CHOICES_ACTION)))(self._on_options)
         self.registered.append(("interactivity", "block_suggestion"))
 
