@@ -853,7 +853,8 @@ class SlackChannel:
     async def _receive(self, req: Any, resp: Any, next: Callable[[], Awaitable[None]]) -> Any:
         """Bolt middleware: store the delivery (and claim it) before any listener acks it."""
         body = req.body if isinstance(req.body, dict) else {}
-        if work_kind(body) is None:
+        kind = work_kind(body)
+        if kind is None:
             return await next()
         context = req.context
         key = delivery_key(body, str(context.get(REPLAY_KEY) or ""))
@@ -870,7 +871,7 @@ class SlackChannel:
             context[INBOX_FAILED] = True
             return BoltResponse(status=503, body="")
         if received is not None:
-            if work_kind(body) == "view":
+            if kind == "view":
                 waiter = asyncio.get_running_loop().create_future()
                 self._view_waiters[received.id] = waiter
                 context[VIEW_WAITER] = waiter

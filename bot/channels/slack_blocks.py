@@ -429,10 +429,16 @@ def inbound_text(text: str, names: Callable[[str], str | None], strip_user: str 
             return label or url.removeprefix("mailto:")
         return url if not label or label == url else f"{label} ({url})"
 
-    text = _USER.sub(user, text or "")
-    text = _CHANNEL.sub(lambda m: f"#{m[1]}", text)
-    text = _LINK.sub(link, text)
-    text = _SPECIAL.sub(lambda m: f"@{m[1]}", text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = text or ""
+    if "<" in text:  # every markup of Slack's is in angle brackets; most messages have none
+        text = _USER.sub(user, text)
+        text = _CHANNEL.sub(lambda m: f"#{m[1]}", text)
+        text = _LINK.sub(link, text)
+        text = _SPECIAL.sub(lambda m: f"@{m[1]}", text)
+    if "&" in text:
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     # "@Crossbot, who does tax?" → "who does tax?"
-    return re.sub(r"^[\s,:;]+", "", text).strip()
+    return _LEADING.sub("", text).strip()
+
+
+_LEADING = re.compile(r"^[\s,:;]+")
