@@ -154,16 +154,26 @@ def convert(
     spans = getattr(text, "spans", None)
     if spans is None:
         spans = ((0, len(text)),) if unmarked_is_data and text else ()
+    # A rendered text holds no marks (`from_marked` drops them): nothing to strip, and
+    # without spans no placeholder to fill.
+    unmark = _MARKS.sub if _MARKS.search(text) else _unchanged
+    if not spans:
+        return markup(unmark("", text))
     pieces: list[str] = []
     template: list[str] = []
     at = 0
     for start, end in spans:
-        template += [_MARKS.sub("", text[at:start]), f"{_HOLE_OPEN}{len(pieces)}{_HOLE_CLOSE}"]
+        template += [unmark("", text[at:start]), f"{_HOLE_OPEN}{len(pieces)}{_HOLE_CLOSE}"]
         pieces.append(text[start:end])
         at = end
-    template.append(_MARKS.sub("", text[at:]))
+    template.append(unmark("", text[at:]))
     converted = markup("".join(template))
     return _HOLE.sub(lambda m: data(pieces[int(m[1])]), converted)
+
+
+def _unchanged(_: str, text: str) -> str:
+    """`_MARKS.sub`'s stand-in for a text with no marks."""
+    return text
 
 
 LABELS = "labels.yaml"

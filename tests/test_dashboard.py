@@ -128,6 +128,33 @@ async def test_a_member_asking_for_an_admin_page_gets_a_kind_403(dashboard: Dash
     assert status == 200 and "Priya Shah" in html and "Sam Patel" in html
 
 
+async def test_a_page_that_fails_is_a_kind_500_and_other_routes_run_no_middleware(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(self: object, request: object) -> None:
+        raise RuntimeError("a bug in a page")
+
+    monkeypatch.setattr("bot.dashboard._web.Dashboard.teams", broken)
+    app = build_app(ctx)
+    assert not app.middlewares  # the kind page wraps the dashboard's routes, not every request
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.get(server.make_url("/dashboard/teams")) as response:
+                status, html = response.status, await response.text()
+            async with session.get(server.make_url("/dashboard/nowhere")) as response:
+                missing = response.status
+    finally:
+        await server.close()
+
+    assert status == 500
+    assert "Sorry, something went wrong" in html and "a bug in a page" not in html
+    assert "Traceback" not in html
+    assert "dashboard page failed" in caplog.text
+    assert missing == 404
+
+
 async def test_client_names_appear_only_where_the_viewer_may_see_the_referral(
     dashboard: Dashboard,
 ) -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qsl
 from uuid import uuid4
 
 import aiohttp
@@ -40,6 +40,7 @@ from aiohttp import web
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
@@ -108,6 +109,7 @@ SLASH_COMMANDS = (
     "/crossbot",
 )
 EVENTS = ("app_mention", "message.im", "app_home_opened")
+BOLT_EVENTS = ("message", "app_mention", "app_home_opened")  # EVENTS as event types
 SHORTCUTS = {"log_referral": "referral.form"}  # message shortcut callback id → our action
 HOME_ACTION = "home.show"
 # What each scope in manifest.json is for; tests/slack check the manifest asks for exactly these.
@@ -165,22 +167,49 @@ def mount(
     return channel
 
 
-def unreadable_body(body: str, content_type: str) -> str:
-    """Why a signed body is not one Slack sends (JSON object, or a form), or ""."""
+def _one_of(names: tuple[str, ...]) -> re.Pattern[str]:
+    """A pattern matching exactly one of `names` (one Bolt listener for all of them)."""
+    return re.compile("^(?:" + "|".join(re.escape(name) for name in names) + ")$")
+
+
+def read_body(body: str, content_type: str) -> tuple[dict[str, Any], str]:
+    """A signed body as Bolt reads it (a JSON object, an interaction's payload, a form),
+    parsed once for us and for Bolt; or why it is not one Slack sends."""
     try:
-        if "json" in content_type or body.lstrip().startswith("{"):
-            return "" if isinstance(json.loads(body), dict) else "the JSON body is not an object"
-        form = parse_qs(body, keep_blank_values=True, strict_parsing=bool(body))
-        if "payload" in form:
-            payload = json.loads(form["payload"][0])
-            if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
-                return "the interaction payload has no type"
-            view = payload.get("view")
-            if view is not None and not (isinstance(view, dict) and "type" in view):
-                return "the interaction's view has no type"
+        if content_type.split(";")[0] == "application/json" or body.startswith("{"):
+            parsed = json.loads(body)
+            return (
+                (parsed, "") if isinstance(parsed, dict) else ({}, "the JSON body is not an object")
+            )
+        if body and not all("=" in field for field in body.split("&")):
+            return {}, "the body is not the JSON or form Slack sends"
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" not in form:
+            return form, ""
+        payload = json.loads(form["payload"])
     except ValueError:
-        return "the body is not the JSON or form Slack sends"
-    return ""
+        return {}, "the body is not the JSON or form Slack sends"
+    if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+        return {}, "the interaction payload has no type"
+    view = payload.get("view")
+    if view is not None and not (isinstance(view, dict) and "type" in view):
+        return {}, "the interaction's view has no type"
+    return payload, ""
+
+
+def _bolt_request(request: web.Request, raw: str, body: dict[str, Any]) -> AsyncBoltRequest:
+    """Bolt's request for a body already read (`read_body`): Bolt would parse it again.
+
+    Built as Bolt builds a Socket Mode request (from the parsed body), then marked HTTP with
+    its raw body, so that Bolt still verifies the signature as for any HTTP request."""
+    bolt_request = AsyncBoltRequest(
+        body=body,
+        query=request.query_string,
+        headers=request.headers,  # type: ignore[arg-type]
+        mode="socket_mode",
+    )
+    bolt_request.raw_body, bolt_request.mode = raw, "http"
+    return bolt_request
 
 
 def config_problem(settings: Settings) -> str:
@@ -392,8 +421,9 @@ class SlackMessenger:
         `answer`: the person is waiting for these, so they go before paced notices."""
         replies, shown = self.as_messages(replies)
         if shown:
+            text = fallback_text(shown)
             for blocks in message_blocks(shown, self.stash):
-                await self._post_message(channel, fallback_text(shown), blocks, thread_ts, answer)
+                await self._post_message(channel, text, blocks, thread_ts, answer)
         await self.upload_images(channel, replies, thread_ts, answer=answer)
 
     async def _post_message(
@@ -562,6 +592,12 @@ class SlackMessenger:
         self._emails.remember(user, email.lower())
         return self._ids.remember(email.lower(), user)
 
+    def dm_seen(self, user: str, channel: str) -> None:
+        """`user` wrote to the bot in DM `channel`: their DM with the bot is that channel
+        (Slack keeps one per person), so no conversations.open is needed to write to them."""
+        if _in_dm(channel) and user and user not in self._dms:
+            self._dms.remember(user, channel)
+
     async def dm_channel(self, user: str) -> str:
         if user not in self._dms:
             response = await self.client.conversations_open(users=user)
@@ -693,8 +729,15 @@ class SlackChannel:
             signing_secret=self.signing_secret,
             request_verification_enabled=bool(self.signing_secret),
             logger=bolt_log,
-            process_before_response=False,
+            # Our listeners only ack (the inbox worker does the work), so Bolt runs them in
+            # the request: otherwise it starts each in a task and polls every 10 ms for the
+            # ack, and a command or a button waited that long for its answer.
+            process_before_response=True,
             oauth_flow=self.oauth,
+            # No workflow functions and no assistant threads: their per-request middleware
+            # and per-listener kwargs would be work for nothing.
+            attaching_function_token_enabled=False,
+            attaching_conversation_kwargs_enabled=False,
         )
         self._verifier = SignatureVerifier(self.signing_secret or "-")
         self.registered: list[tuple[str, str]] = []
@@ -787,15 +830,17 @@ class SlackChannel:
         replay_key = ""
         signed = bool(timestamp) and self._verifier.is_valid(body, timestamp or "", signature)
         if signed:
-            problem = unreadable_body(body, request.headers.get("Content-Type", ""))
+            parsed, problem = read_body(body, request.headers.get("Content-Type", ""))
             if problem:
                 return web.Response(status=400, text=problem)
             if not body.lstrip().startswith("{"):  # events (JSON) are claimed by event_id
                 replay_key = f"{timestamp}:{signature}"
-        try:
-            bolt_request = await to_bolt_request(request)
-        except ValueError:  # an unsigned body Bolt cannot even parse
-            return web.Response(status=401 if not signed else 400, text="not a Slack request")
+            bolt_request = _bolt_request(request, body, parsed)
+        else:
+            try:
+                bolt_request = await to_bolt_request(request)
+            except ValueError:  # an unsigned body Bolt cannot even parse
+                return web.Response(status=401, text="not a Slack request")
         if replay_key:
             bolt_request.context[REPLAY_KEY] = replay_key
         response = await self.app.async_dispatch(bolt_request)
@@ -808,7 +853,8 @@ class SlackChannel:
     async def _receive(self, req: Any, resp: Any, next: Callable[[], Awaitable[None]]) -> Any:
         """Bolt middleware: store the delivery (and claim it) before any listener acks it."""
         body = req.body if isinstance(req.body, dict) else {}
-        if work_kind(body) is None:
+        kind = work_kind(body)
+        if kind is None:
             return await next()
         context = req.context
         key = delivery_key(body, str(context.get(REPLAY_KEY) or ""))
@@ -825,7 +871,7 @@ class SlackChannel:
             context[INBOX_FAILED] = True
             return BoltResponse(status=503, body="")
         if received is not None:
-            if work_kind(body) == "view":
+            if kind == "view":
                 waiter = asyncio.get_running_loop().create_future()
                 self._view_waiters[received.id] = waiter
                 context[VIEW_WAITER] = waiter
@@ -889,20 +935,20 @@ class SlackChannel:
         app.middleware(self._receive)
         if self.oauth is not None:
             app.use(self._workspace)
-        for command in SLASH_COMMANDS:
-            app.command(command)(self._on_command)
-            self.registered.append(("command", command))
-        app.event("message")(self._on_message)
-        app.event("app_mention")(self._on_mention)
-        app.event("app_home_opened")(self._on_home_opened)
+        # One listener per kind of request, not one per command or event, the commonest
+        # first (messages, buttons, commands): Bolt asks each listener in turn whether it
+        # matches, and builds its arguments for each asking. The kinds are disjoint.
+        app.event(_one_of(BOLT_EVENTS))(self._on_event)
         self.registered += [("event", name) for name in EVENTS]
+        app.action(re.compile(r".+"))(self._on_action)
+        self.registered.append(("interactivity", "block_actions"))
+        app.command(_one_of(SLASH_COMMANDS))(self._on_command)
+        self.registered += [("command", command) for command in SLASH_COMMANDS]
+        app.view(FORM_CALLBACK)(self._on_view_submission)
+        self.registered.append(("interactivity", "view_submission"))
         for callback_id in SHORTCUTS:
             app.shortcut(callback_id)(self._on_shortcut)
             self.registered.append(("shortcut", callback_id))
-        app.action(re.compile(r".+"))(self._on_action)
-        self.registered.append(("interactivity", "block_actions"))
-        app.view(FORM_CALLBACK)(self._on_view_submission)
-        self.registered.append(("interactivity", "view_submission"))
         app.options(re.compile("^" + re.escape(CHOICES_ACTION)))(self._on_options)
         self.registered.append(("interactivity", "block_suggestion"))
 
@@ -916,14 +962,8 @@ class SlackChannel:
     async def _on_shortcut(self, ack: Any) -> None:
         await ack()
 
-    async def _on_message(self) -> None:
+    async def _on_event(self) -> None:
         """Events are acked by Bolt; the inbox worker answers them."""
-
-    async def _on_mention(self) -> None:
-        """Answered by the inbox worker."""
-
-    async def _on_home_opened(self) -> None:
-        """Answered by the inbox worker."""
 
     async def _on_view_submission(self, ack: Any, context: Any) -> None:
         """Answer inline when quick (a form shown again replaces the modal), else ack first."""
@@ -1019,6 +1059,8 @@ class SlackChannel:
             # In a channel the answer goes in the thread of the mention, keeping it tidy.
             thread_ts=event.get("thread_ts") or (None if is_im else event.get("ts")),
         )
+        if is_im:
+            self.messenger.dm_seen(where.user, channel)
         text = await self._text(str(event.get("text") or ""), bot_user)
         await self._turn(where, text=text, event_id=body.get("event_id"))
 

@@ -17,7 +17,7 @@ from uuid import uuid4
 
 from bot.channels import slack_limits as limits
 from bot.messages import Button, Form, FormInput, Reply
-from bot.render import convert, render
+from bot.render import Rendered, convert, render
 
 FORM_CALLBACK = "crossbot_form"
 OPEN_FORM_ACTION = "slack.open_form"
@@ -61,7 +61,13 @@ class Stash:
 # --- text ----------------------------------------------------------------------------------
 def escape(text: str) -> str:
     """Slack's three control characters, escaped as its docs require."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    if "&" in text:  # first: the entities the other two become hold an `&`
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
 
 
 def escape_data(text: str) -> str:
@@ -72,7 +78,9 @@ def escape_data(text: str) -> str:
     swapped for look-alikes (Slack has no escape for them). One inside a word
     (`priya_shah`) formats nothing in Slack and is kept.
     """
-    return _FORMATTING.sub(_inert, escape(text))
+    text = escape(text)
+    # Most data (a name, a client) has none of them: a scan is cheaper than a `sub`.
+    return _FORMATTING.sub(_inert, text) if _FORMATTING.search(text) else text
 
 
 _FORMATTING = re.compile(r"[*_~`]")
@@ -87,21 +95,36 @@ def _inert(match: re.Match[str]) -> str:
 
 def mrkdwn(markdown: str, *, unmarked_is_data: bool = False) -> str:
     """Our light markdown as Slack mrkdwn, the data in it escaped (`escape_data`)."""
+    if unmarked_is_data and not isinstance(markdown, Rendered):
+        return escape_data(markdown)  # all data: what `convert` would give, without the round
     return convert(markdown, _mrkdwn_markup, escape_data, unmarked_is_data=unmarked_is_data)
+
+
+# Compiled once; each is applied only when the text holds what it looks for (most
+# templates have no heading, link or strike, and a `sub` that finds nothing still scans).
+_BULLET = re.compile(r"^(\s*)[-*] ", re.M)
+_HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.M)
+_LINK_MD = re.compile(r"\[([^\]\n]+)\]\(([^)\s]+)\)")
+_BOLD = re.compile(r"\*\*(.+?)\*\*", re.S)
+_STRIKE = re.compile(r"~~(.+?)~~")
+
+
+def _mrkdwn_link(match: re.Match[str]) -> str:
+    return f"<{match[2]}|{match[1].replace('|', '/')}>"
 
 
 def _mrkdwn_markup(markdown: str) -> str:
     """A template's markdown as mrkdwn: `**b**`→`*b*`, `[t](u)`→`<u|t>`, bullets, escaping."""
     text = escape(markdown)
-    text = re.sub(r"^(\s*)[-*] ", r"\1• ", text, flags=re.M)
-    text = re.sub(r"^#{1,6}\s+(.+)$", r"**\1**", text, flags=re.M)
-    text = re.sub(
-        r"\[([^\]\n]+)\]\(([^)\s]+)\)",
-        lambda m: f"<{m[2]}|{m[1].replace('|', '/')}>",
-        text,
-    )
-    text = re.sub(r"\*\*(.+?)\*\*", r"*\1*", text, flags=re.S)
-    return re.sub(r"~~(.+?)~~", r"~\1~", text)
+    if "- " in text or "* " in text:
+        text = _BULLET.sub(r"\1• ", text)
+    if "#" in text:
+        text = _HEADING.sub(r"**\1**", text)
+    if "](" in text:
+        text = _LINK_MD.sub(_mrkdwn_link, text)
+    if "**" in text:
+        text = _BOLD.sub(r"*\1*", text)
+    return _STRIKE.sub(r"~\1~", text) if "~~" in text else text
 
 
 def plain(markdown: str) -> str:
@@ -110,8 +133,9 @@ def plain(markdown: str) -> str:
 
 
 def _plain_markup(markdown: str) -> str:
-    text = re.sub(r"\*\*(.+?)\*\*", r"\1", markdown, flags=re.S)
-    text = re.sub(r"\[([^\]\n]+)\]\(([^)\s]+)\)", r"\1 (\2)", text)
+    text = _BOLD.sub(r"\1", markdown) if "**" in markdown else markdown
+    if "](" in text:
+        text = _LINK_MD.sub(r"\1 (\2)", text)
     return escape(text.replace("`", ""))
 
 
@@ -405,10 +429,16 @@ def inbound_text(text: str, names: Callable[[str], str | None], strip_user: str 
             return label or url.removeprefix("mailto:")
         return url if not label or label == url else f"{label} ({url})"
 
-    text = _USER.sub(user, text or "")
-    text = _CHANNEL.sub(lambda m: f"#{m[1]}", text)
-    text = _LINK.sub(link, text)
-    text = _SPECIAL.sub(lambda m: f"@{m[1]}", text)
-    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    text = text or ""
+    if "<" in text:  # every markup of Slack's is in angle brackets; most messages have none
+        text = _USER.sub(user, text)
+        text = _CHANNEL.sub(lambda m: f"#{m[1]}", text)
+        text = _LINK.sub(link, text)
+        text = _SPECIAL.sub(lambda m: f"@{m[1]}", text)
+    if "&" in text:
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     # "@Crossbot, who does tax?" → "who does tax?"
-    return re.sub(r"^[\s,:;]+", "", text).strip()
+    return _LEADING.sub("", text).strip()
+
+
+_LEADING = re.compile(r"^[\s,:;]+")

@@ -7,6 +7,7 @@ render `templates/`. Every page needs a live session; every POST checks a CSRF t
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 from collections.abc import Awaitable, Callable
@@ -308,20 +309,26 @@ class Dashboard:
         return response
 
 
-@web.middleware
-async def _kind_errors(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    """No stack trace reaches a browser: an unexpected failure is a kind page."""
-    if not request.path.startswith(PREFIX):
-        return await handler(request)
-    try:
-        return await handler(request)
-    except web.HTTPException:
-        raise
-    except Exception as exc:
-        log_failure(log, "dashboard page failed", exc, path=request.path.split("/signin/")[0])
-        return request.app[DASHBOARD_KEY].message("error", 500)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _kind_errors(handler: Handler) -> Handler:
+    """No stack trace reaches a browser: an unexpected failure is a kind page.
+
+    Around each dashboard route rather than an app middleware, so that the requests of the
+    other routes (Slack's, Teams') pass through no middleware at all."""
+
+    @functools.wraps(handler)
+    async def kind(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            log_failure(log, "dashboard page failed", exc, path=request.path.split("/signin/")[0])
+            return request.app[DASHBOARD_KEY].message("error", 500)
+
+    return kind
 
 
 DASHBOARD_KEY: web.AppKey[Dashboard] = web.AppKey("crossbot.dashboard", Dashboard)
@@ -331,21 +338,20 @@ def mount(app: web.Application, ctx: Context) -> Dashboard:
     """Add `/dashboard` and its pages to the server's app."""
     dashboard = Dashboard(ctx, _auth.signing_key(ctx.settings), _templates.environment())
     app[DASHBOARD_KEY] = dashboard
-    app.middlewares.append(_kind_errors)
-    routes = app.router
-    routes.add_get(PREFIX, dashboard.overview)
-    routes.add_get(f"{PREFIX}/", dashboard.overview)
-    routes.add_get(f"{PREFIX}/referrals", dashboard.referral_list)
-    routes.add_get(f"{PREFIX}/referrals.csv", dashboard.referral_csv)
-    routes.add_get(f"{PREFIX}/referrals/{{id}}", dashboard.referral_detail)
-    routes.add_get(f"{PREFIX}/teams", dashboard.teams)
-    routes.add_get(f"{PREFIX}/cards", dashboard.cards)
-    routes.add_get(f"{PREFIX}/campaigns", dashboard.campaigns)
-    routes.add_get(f"{PREFIX}/sessions", dashboard.sessions)
-    routes.add_post(f"{PREFIX}/sessions/{{id}}/end", dashboard.end_other_session)
-    routes.add_get(f"{PREFIX}/signin/{{token}}", dashboard.signin_page)
-    routes.add_post(f"{PREFIX}/signin/{{token}}", dashboard.signin)
-    routes.add_post(f"{PREFIX}/signout", dashboard.signout)
+    get, post = app.router.add_get, app.router.add_post  # GET routes answer HEAD too
+    get(PREFIX, _kind_errors(dashboard.overview))
+    get(f"{PREFIX}/", _kind_errors(dashboard.overview))
+    get(f"{PREFIX}/referrals", _kind_errors(dashboard.referral_list))
+    get(f"{PREFIX}/referrals.csv", _kind_errors(dashboard.referral_csv))
+    get(f"{PREFIX}/referrals/{{id}}", _kind_errors(dashboard.referral_detail))
+    get(f"{PREFIX}/teams", _kind_errors(dashboard.teams))
+    get(f"{PREFIX}/cards", _kind_errors(dashboard.cards))
+    get(f"{PREFIX}/campaigns", _kind_errors(dashboard.campaigns))
+    get(f"{PREFIX}/sessions", _kind_errors(dashboard.sessions))
+    post(f"{PREFIX}/sessions/{{id}}/end", _kind_errors(dashboard.end_other_session))
+    get(f"{PREFIX}/signin/{{token}}", _kind_errors(dashboard.signin_page))
+    post(f"{PREFIX}/signin/{{token}}", _kind_errors(dashboard.signin))
+    post(f"{PREFIX}/signout", _kind_errors(dashboard.signout))
     return dashboard
 
 

@@ -101,6 +101,18 @@ async def test_command_text_reaches_the_router_as_slash_text(
     assert not turn.is_direct  # Sam's mention became his name: Slack knows his email
 
 
+async def test_a_command_whose_text_says_payload_is_a_command(
+    slack: SlackDriver, probe: Probe
+) -> None:
+    """The body is read once, by us, for Bolt too: Bolt's own reading took any form with
+    "payload" anywhere in it for an interaction and found nothing in it."""
+    status, _ = await slack.command("/crossbot", "probe the payload team")
+
+    assert status == 200
+    [turn] = probe.turns
+    assert turn.text == "/crossbot probe the payload team"
+
+
 async def test_a_person_is_mapped_by_email_at_first_contact_then_by_slack_id(
     slack: SlackDriver, ctx: Context
 ) -> None:

@@ -19,6 +19,7 @@ from tests.slack.conftest import (
     PRIYA,
     PRIYA_DM,
     PRIYA_ID,
+    SAM,
     SAM_ID,
     Probe,
     SlackDriver,
@@ -278,6 +279,19 @@ async def test_facts_become_fields_and_charts_are_uploaded(
     assert slack.fake.uploads == [png]
     [done] = slack.fake.of("files.completeUploadExternal")
     assert done["channel_id"] == PRIYA_DM
+
+
+async def test_a_person_who_wrote_to_the_bot_is_told_things_in_that_dm(
+    slack: SlackDriver, probe: Probe
+) -> None:
+    """Their DM with the bot is the channel their message came in: no conversations.open."""
+    await slack.dm("hello", user=SAM_ID, channel="DSAMWITHBOT")
+    probe.replies = [Reply("Sent to Sam"), Reply("Priya referred Acme to you", to_person=SAM)]
+    await slack.dm("probe")
+
+    assert slack.fake.of("conversations.open") == []
+    posts = [(p["channel"], section_texts(p)) for p in slack.fake.of("chat.postMessage")]
+    assert ("DSAMWITHBOT", ["Priya referred Acme to you"]) in posts
 
 
 async def test_replies_for_other_people_are_delivered_as_dms(
