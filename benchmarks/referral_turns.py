@@ -12,10 +12,12 @@ presses Accept and the user asks for `/leaderboard` (`load.py`'s cycle), all thr
 `conversation.handle` in this thread, each in one transaction as the inbox's worker runs
 it (`Store.one_transaction`, less the decision row). Printed per turn kind: the mean and
 median CPU time of the thread (`time.thread_time`: the neighbours on a shared machine
-barely move it) and, with `--statements`, the SQL statements each turn ran (SAVEPOINT and RELEASE included) and
-its transactions (BEGIN, which psycopg and pysqlite send without a statement event) and
-commits. `--list` prints the statements of each kind's last timed turn. The load average is
-printed beside them.
+barely move it) and, with `--statements`, the SQL statements each turn ran (SAVEPOINT and
+RELEASE included), its transactions (BEGIN, which psycopg and pysqlite send without a
+statement event) and commits, and on a PostgreSQL server of this machine the server's CPU
+per turn (all its processes, from /proc, read between turns: clock ticks, so a mean over
+many turns). `--list` prints the statements of each kind's last timed turn. The load
+average is printed beside them.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from load import build_firm, prepare_database  # noqa: E402
+from load import build_firm, cpu_seconds, prepare_database  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from bot.context import Context  # noqa: E402
@@ -68,6 +70,8 @@ def run(
         counted = _Counted()
         if statements or listing:
             counted.listen(store.engine)
+        server = _postmaster(store) if statements else None
+        served: dict[str, list[float]] = {kind: [] for kind in KINDS}
         owners = {name: email for email, name in _people(ctx).items()}
         times: dict[str, list[float]] = {kind: [] for kind in KINDS}
         ran: dict[str, list[tuple[int, int, int]]] = {kind: [] for kind in KINDS}
@@ -75,10 +79,13 @@ def run(
 
         def timed(kind: str, turn: Turn) -> list[Reply]:
             counted.clear()
+            before = cpu_seconds([server]) if server else 0.0
             started = time.thread_time()
             with store.one_transaction():  # as the worker runs an inbox item's turn
                 replies = handle(turn, ctx)
             times[kind].append(time.thread_time() - started)
+            if server:
+                served[kind].append(cpu_seconds([server]) - before)
             ran[kind].append((len(counted.sql), counted.begins, counted.commits))
             listed[kind] = list(counted.sql)
             return replies
@@ -108,6 +115,7 @@ def run(
                 for kind in KINDS:
                     times[kind].clear()
                     ran[kind].clear()
+                    served[kind].clear()
         store.dispose()
     print(f"{rounds} rounds, {'SQLite' if 'sqlite' in url else 'PostgreSQL'}, {_load()}")
     for kind in KINDS:
@@ -116,6 +124,8 @@ def run(
         if statements:
             sql, begins, commits = (statistics.fmean(r[i] for r in ran[kind]) for i in range(3))
             line += f"  statements {sql:.1f}  transactions {begins:.1f}  commits {commits:.1f}"
+        if served[kind]:
+            line += f"  server CPU ms {statistics.fmean(served[kind]) * 1000:.2f}"
         print(line)
     if listing:
         for kind in KINDS:
@@ -124,6 +134,19 @@ def run(
                 print(f"  {n:2}. {sql}")
     total = sum(statistics.fmean(times[kind]) for kind in KINDS)
     print(f"  all {len(KINDS)} CPU ms {total * 1000:.2f}")
+
+
+def _postmaster(store: Store) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine (else None)."""
+    if store.engine.dialect.name != "postgresql":
+        return None
+    with store.engine.connect() as connection:
+        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    try:
+        status = Path(f"/proc/{backend}/status").read_text()
+    except OSError:
+        return None
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid"))
 
 
 class _Counted:
