@@ -98,11 +98,11 @@ def award_for_referral_event(
     if _blocked(scoring, referral, referrer, receiver, checks):
         return []
     source = f"referral:{referral.id}"
-    awards = [
-        _award(scoring, person, step_kind, points, source, checks.day_counts.get(n))
+    rows = [
+        _award_row(scoring, person, step_kind, points, source, checks.day_counts.get(n))
         for n, (person, step_kind, points) in enumerate(shares)
     ]
-    return [a for a in awards if a is not None]
+    return _insert_awards(session, [row for row in rows if row is not None])
 
 
 def _shares(
@@ -167,16 +167,25 @@ def point_key(campaign_id: int, source: str, person_id: int, kind: str) -> str:
 
 
 def _award(
+    scoring: _Scoring, person: Person, kind: str, points: int, source: str
+) -> PointEvent | None:
+    """One ledger row, unless it exists already, is worth nothing, or passes a cap."""
+    row = _award_row(scoring, person, kind, points, source)
+    awards = _insert_awards(scoring.session, [row] if row is not None else [])
+    return awards[0] if awards else None
+
+
+def _award_row(
     scoring: _Scoring,
     person: Person,
     kind: str,
     points: int,
     source: str,
     counted: int | None = None,
-) -> PointEvent | None:
-    """One ledger row, unless it exists already, is worth nothing, or passes a cap.
-    `counted`: the person's awards of `kind` today, when read already (`_read_checks`)."""
-    campaign, session = scoring.campaign, scoring.session
+) -> dict[str, Any] | None:
+    """The columns of an award, unless it is worth nothing or passes a cap. `counted`: the
+    person's awards of `kind` today, when read already (`_read_checks`)."""
+    campaign = scoring.campaign
     assert campaign.id is not None and person.id is not None
     if points <= 0 or not is_participant(campaign, person):
         return None
@@ -191,12 +200,30 @@ def _award(
         source=source,
         at=scoring.now,
     )
-    row = new_values(PointEvent, **earned)
-    statement = insert_unless_taken(PointEvent, "key", session.get_bind().dialect.name)
-    award_id = session.connection().execute(statement, row).scalar()
-    if award_id is None:
-        return None  # the key was taken
-    return detached(PointEvent, {**row, "id": award_id})
+    return new_values(PointEvent, **earned)
+
+
+def _insert_awards(session: Session, rows: list[dict[str, Any]]) -> list[PointEvent]:
+    """Insert the awards (one statement for them all), each unless its key is taken (a
+    replay, or a concurrent writer that took it first): the awards inserted, in order."""
+    if not rows:
+        return []
+    statement = _insert_award_statement(session.get_bind().dialect.name)
+    # Several rows: SQLAlchemy sends them as one INSERT … VALUES (…), (…) RETURNING.
+    result = session.connection().execute(statement, rows if len(rows) > 1 else rows[0])
+    inserted = {key: award_id for award_id, key in result}
+    return [
+        detached(PointEvent, {**row, "id": inserted[row["key"]]})
+        for row in rows
+        if row["key"] in inserted
+    ]
+
+
+@cache
+def _insert_award_statement(dialect: str) -> Executable:
+    table = PointEvent.__table__  # type: ignore[attr-defined]
+    statement: Any = insert_unless_taken(PointEvent, "key", dialect)
+    return statement.returning(table.c.key)  # with the id: which rows went in
 
 
 def _run(session: Session, statement: Executable, values: dict[str, Any]) -> Result[Any]:
