@@ -289,3 +289,14 @@ def test_a_plain_sentence_reads_its_speaker_with_the_dialogue_state(ctx: Context
     reads = seen[: len(seen) - len(_in_write(seen))]
     assert any(re.search(r"\bperson\b", s) for s in reads)  # not cached: read
     assert len([s for s in reads if s.startswith("BEGIN")]) == 1  # with the state, at once
+
+
+def test_a_first_contact_checks_its_welcome_in_one_statement(ctx: Context) -> None:
+    ctx.settings.nudge_welcome = True
+    seen = _turn(_steady(ctx), "hello")  # the welcome, before the help
+
+    reads = seen[: len(seen) - len(_in_write(seen))]
+    checks = [s for s in reads if re.search(r"\b(nudge|servicecard)\b", s)]
+    # Welcomed already (on any replica)? Has their team a card (what the welcome says)?
+    assert len(checks) == 1 and "nudge" in checks[0] and "servicecard" in checks[0]
+    assert any(s.startswith("INSERT INTO nudge") for s in seen)  # welcomed, once
