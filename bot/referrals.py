@@ -52,6 +52,7 @@ __all__ = [
     "consent",
     "create",
     "client_and_owner",
+    "receiver_and_client",
     "client_named",
     "find_duplicate",
     "funnel",
@@ -221,6 +222,25 @@ def client_and_owner(session: Session, name: str) -> tuple[Client | None, Person
     client = _client_folded(session, name)
     owner = session.get(Person, client.owner_id) if client and client.owner_id else None
     return client, owner
+
+
+def receiver_and_client(
+    session: Session, receiver: str, client: str, card: str | None = None
+) -> tuple[Person | None, Client | None, Person | None, str | None]:
+    """The receiver by email, the live client by name or alias and its owner, and the
+    card's title (when the receiver is found): one statement when the client is named as
+    stored (`client_and_owner` otherwise)."""
+    row = None
+    if receiver.strip():
+        values = {"email": receiver.strip().lower(), "name": client.strip(), "card": card}
+        row = session.exec(_PLANNED, params=values).first()
+    if row is None:
+        return (None, *client_and_owner(session, client), None)
+    person, found, owner, title = row
+    if found is None and client.strip():  # not its stored name: folded, or an alias
+        found = _client_folded(session, client)
+        owner = session.get(Person, found.owner_id) if found and found.owner_id else None
+    return person, found, owner, title
 
 
 def _client_folded(session: Session, name: str) -> Client | None:
@@ -500,18 +520,14 @@ def plan_create(
 ) -> Creation:
     """What `create` reads, on any session (a read one included): the receiver, the client,
     the people and the card. Raises `ReferralError` for an unknown receiver or oneself."""
-    # The receiver, the client as named, its owner and the card's title: one statement.
-    values = {"email": new.receiver.strip().lower(), "name": new.client.strip(), "card": new.card}
-    row = session.exec(_PLANNED, params=values).first()
-    receiver, client, owner, title = row if row is not None else (None, None, None, None)
+    receiver, client, owner, title = receiver_and_client(
+        session, new.receiver, new.client, new.card
+    )
     if receiver is None or not receiver.active:
         raise ReferralError("unknown_receiver", email=new.receiver)
     if receiver.id == referrer.id:
         raise ReferralError("self_referral")
     assert referrer.id is not None and receiver.id is not None
-    if client is None and new.client.strip():  # not its stored name: folded, or an alias
-        client = _client_folded(session, new.client)
-        owner = session.get(Person, client.owner_id) if client and client.owner_id else None
     if client is None:
         client = _retired_client(session, new.client)
         owner = session.get(Person, client.owner_id) if client and client.owner_id else None

@@ -300,3 +300,16 @@ def test_a_first_contact_checks_its_welcome_in_one_statement(ctx: Context) -> No
     # Welcomed already (on any replica)? Has their team a card (what the welcome says)?
     assert len(checks) == 1 and "nudge" in checks[0] and "servicecard" in checks[0]
     assert any(s.startswith("INSERT INTO nudge") for s in seen)  # welcomed, once
+
+
+def test_a_referral_sentence_reads_its_receiver_with_the_client(ctx: Context) -> None:
+    ctx = _steady(ctx)
+    referral = "I referred Acme Logistics to Sam Patel for business tax"
+    for text in ("hello", "who does employment law?", referral.replace("Acme", "Blue Fin")):
+        _turn(ctx, text)  # the welcome, the content loaded
+
+    seen = _turn(ctx, referral)
+
+    reads = [s for s in seen if re.search(r"\b(person|client)\b", s) and s.startswith("SELECT")]
+    assert len(reads) == 1  # the receiver, the client and its owner: one statement
+    assert re.search(r"\bclient\b", reads[0]) and "person_1.email" in reads[0]
