@@ -1,17 +1,23 @@
-"""The referral turns' CPU, in one process: a referral sentence, Confirm, Accept, /leaderboard.
+"""The turns' CPU in one process: who-does, a referral sentence, Confirm, Accept, /leaderboard.
 
     python benchmarks/referral_turns.py [--rounds 300] [--users 200] [--people 5000]
                                         [--content DIR] [--postgres URL] [--statements]
+                                        [--list]
 
 The firm and campaign of `load.py` (`--people` colleagues plus `--users` simulated ones,
 ten clients each, a campaign running so that every step scores points) on a SQLite store
 in a scratch folder (or, with `--postgres`, a scratch database that is emptied). Each round
-one user logs a referral in a sentence, presses Confirm, the receiver presses Accept and
-the user asks for `/leaderboard` (`load.py`'s cycle, without the who-does question), all
-through `conversation.handle` in this thread. Printed per turn kind: the mean and median
-CPU time of the thread (`time.thread_time`: the neighbours on a shared machine barely move
-it) and, with `--statements`, the SQL statements each turn ran. The load average is printed
-beside them.
+one user asks "who does X?", logs a referral in a sentence, presses Confirm, the receiver
+presses Accept and the user asks for `/leaderboard` (`load.py`'s cycle), all through
+`conversation.handle` in this thread, each in one transaction as the inbox's worker runs
+it (`Store.one_transaction`, less the decision row). Printed per turn kind: the mean and
+median CPU time of the thread (`time.thread_time`: the neighbours on a shared machine
+barely move it) and, with `--statements`, the SQL statements each turn ran (SAVEPOINT and
+RELEASE included), its transactions (BEGIN, which psycopg and pysqlite send without a
+statement event) and commits, and on a PostgreSQL server of this machine the server's CPU
+per turn (all its processes, from /proc, read between turns: clock ticks, so a mean over
+many turns). `--list` prints the statements of each kind's last timed turn. The load
+average is printed beside them.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from load import build_firm, prepare_database  # noqa: E402
+from load import build_firm, cpu_seconds, prepare_database  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from bot.context import Context  # noqa: E402
@@ -38,7 +44,7 @@ from bot.messages import Reply, Turn  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import Store  # noqa: E402
 
-KINDS = ("referral", "confirm", "accept", "leaderboard")
+KINDS = ("whodoes", "referral", "confirm", "accept", "leaderboard")
 
 
 def _button(replies: list[Reply], action: str, to: str | None = None) -> Any:
@@ -51,7 +57,9 @@ def _button(replies: list[Reply], action: str, to: str | None = None) -> Any:
     return None
 
 
-def run(url: str, rounds: int, users: int, people: int, content: Path, statements: bool) -> None:
+def run(
+    url: str, rounds: int, users: int, people: int, content: Path, statements: bool, listing: bool
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
         firm = build_firm(content, users, Path(folder) / "content", people)
         if url.startswith("sqlite"):
@@ -59,19 +67,27 @@ def run(url: str, rounds: int, users: int, people: int, content: Path, statement
         prepare_database(url, firm)
         store = Store(url)
         ctx = Context(store, Settings(), content_check_seconds=3600)
-        counted = [0]
-        if statements:
-            event.listen(store.engine, "before_cursor_execute", lambda *a: _count(counted))
+        counted = _Counted()
+        if statements or listing:
+            counted.listen(store.engine)
+        server = _postmaster(store) if statements else None
+        served: dict[str, list[float]] = {kind: [] for kind in KINDS}
         owners = {name: email for email, name in _people(ctx).items()}
         times: dict[str, list[float]] = {kind: [] for kind in KINDS}
-        ran: dict[str, list[int]] = {kind: [] for kind in KINDS}
+        ran: dict[str, list[tuple[int, int, int]]] = {kind: [] for kind in KINDS}
+        listed: dict[str, list[str]] = {}
 
         def timed(kind: str, turn: Turn) -> list[Reply]:
-            counted[0] = 0
+            counted.clear()
+            before = cpu_seconds([server]) if server else 0.0
             started = time.thread_time()
-            replies = handle(turn, ctx)
+            with store.one_transaction():  # as the worker runs an inbox item's turn
+                replies = handle(turn, ctx)
             times[kind].append(time.thread_time() - started)
-            ran[kind].append(counted[0])
+            if server:
+                served[kind].append(cpu_seconds([server]) - before)
+            ran[kind].append((len(counted.sql), counted.begins, counted.commits))
+            listed[kind] = list(counted.sql)
             return replies
 
         warm = 20  # the caches, the parser's directory and SQLAlchemy's compiled statements
@@ -80,6 +96,7 @@ def run(url: str, rounds: int, users: int, people: int, content: Path, statement
             card, receivers = firm.cards[n % len(firm.cards)]
             owner = receivers[n % len(receivers)]  # someone in the card's team
             client = firm.clients[n % len(firm.clients)]
+            timed("whodoes", Turn(email, f"bench:{email}", text=f"who does {card.lower()}?"))
             sentence = f"I referred {client} to {owner} for {card}"
             offer = timed("referral", Turn(email, f"bench:{email}", text=sentence))
             confirm = _button(offer, "referral.confirm")
@@ -98,20 +115,64 @@ def run(url: str, rounds: int, users: int, people: int, content: Path, statement
                 for kind in KINDS:
                     times[kind].clear()
                     ran[kind].clear()
+                    served[kind].clear()
         store.dispose()
     print(f"{rounds} rounds, {'SQLite' if 'sqlite' in url else 'PostgreSQL'}, {_load()}")
     for kind in KINDS:
         mean, median = statistics.fmean(times[kind]), statistics.median(times[kind])
         line = f"  {kind:9} CPU ms mean {mean * 1000:6.2f}  median {median * 1000:6.2f}"
         if statements:
-            line += f"  statements {statistics.fmean(ran[kind]):.1f}"
+            sql, begins, commits = (statistics.fmean(r[i] for r in ran[kind]) for i in range(3))
+            line += f"  statements {sql:.1f}  transactions {begins:.1f}  commits {commits:.1f}"
+        if served[kind]:
+            line += f"  server CPU ms {statistics.fmean(served[kind]) * 1000:.2f}"
         print(line)
+    if listing:
+        for kind in KINDS:
+            print(f"\n{kind}: {len(listed[kind])} statements")
+            for n, sql in enumerate(listed[kind], 1):
+                print(f"  {n:2}. {sql}")
     total = sum(statistics.fmean(times[kind]) for kind in KINDS)
     print(f"  all {len(KINDS)} CPU ms {total * 1000:.2f}")
 
 
-def _count(counted: list[int]) -> None:
-    counted[0] += 1
+def _postmaster(store: Store) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine (else None)."""
+    if store.engine.dialect.name != "postgresql":
+        return None
+    with store.engine.connect() as connection:
+        backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    try:
+        status = Path(f"/proc/{backend}/status").read_text()
+    except OSError:
+        return None
+    return next(int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid"))
+
+
+class _Counted:
+    """The statements, transactions and commits on an engine since `clear()`."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+        self.begins = self.commits = 0
+
+    def clear(self) -> None:
+        self.sql.clear()
+        self.begins = self.commits = 0
+
+    def listen(self, engine: Any) -> None:
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "begin", self._begin)
+        event.listen(engine, "commit", self._commit)
+
+    def _statement(self, _conn: Any, _cursor: Any, sql: str, *_rest: Any) -> None:
+        self.sql.append(" ".join(sql.split()))
+
+    def _begin(self, _conn: Any) -> None:
+        self.begins += 1
+
+    def _commit(self, _conn: Any) -> None:
+        self.commits += 1
 
 
 def _people(ctx: Context) -> dict[str, str]:
@@ -132,9 +193,10 @@ def main() -> None:
     parser.add_argument("--content", type=Path, default=ROOT / "content")
     parser.add_argument("--postgres", help="a scratch PostgreSQL database (it is emptied)")
     parser.add_argument("--statements", action="store_true", help="count SQL statements too")
+    parser.add_argument("--list", action="store_true", help="print each kind's statements")
     args = parser.parse_args()
     url = args.postgres or "sqlite://"
-    run(url, args.rounds, args.users, args.people, args.content, args.statements)
+    run(url, args.rounds, args.users, args.people, args.content, args.statements, args.list)
 
 
 if __name__ == "__main__":

@@ -66,7 +66,7 @@ __all__ = [
     "spent",
     "still_going",
     "unsent",
-    "was_welcomed",
+    "welcome_check",
     "welcome_once",
 ]
 
@@ -410,14 +410,21 @@ def _welcome_key(person_id: int) -> str:
     return f"welcome:person:{person_id}"
 
 
-def was_welcomed(session: Session, person_id: int) -> bool:
-    """Whether `person_id` was welcomed already (here or on another replica)."""
-    found = session.connection().execute(_NUDGE_BY_KEY, {"key": _welcome_key(person_id)})
-    return found.first() is not None
+def welcome_check(session: Session, person_id: int, team: str) -> tuple[bool, bool]:
+    """Whether `person_id` was welcomed already (here or on another replica), and whether
+    `team` has a live service card (what the welcome says): one statement."""
+    values = {"key": _welcome_key(person_id), "team": team}
+    welcomed, has_card = session.connection().execute(_WELCOME_CHECK, values).one()
+    return bool(welcomed), bool(has_card)
 
 
 # Built once, in Core: every first contact of a process asks.
-_NUDGE_BY_KEY = select(Nudge.id).where(col(Nudge.key) == bindparam("key"))
+_WELCOME_CHECK = select(
+    select(Nudge.id).where(col(Nudge.key) == bindparam("key")).exists(),
+    select(ServiceCard.id)
+    .where(col(ServiceCard.team) == bindparam("team"), col(ServiceCard.retired).is_(False))
+    .exists(),
+)
 
 
 def welcome_once(session: Session, person: Person, now: datetime) -> bool:

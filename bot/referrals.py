@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, bindparam, cast, func, insert, update
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, or_, select
@@ -26,7 +26,7 @@ from sqlmodel import Session, col, or_, select
 from bot import campaigns
 from bot.messages import Button, Reply
 from bot.money import Money, firm_currency
-from bot.people import admins, by_email, by_ids
+from bot.people import admins, by_ids
 from bot.render import label, render
 from bot.store import insert_unless_taken, locked
 from bot.store.models import Client, Person, Referral, ReferralEvent, ServiceCard
@@ -52,6 +52,7 @@ __all__ = [
     "consent",
     "create",
     "client_and_owner",
+    "receiver_and_client",
     "client_named",
     "find_duplicate",
     "funnel",
@@ -221,6 +222,25 @@ def client_and_owner(session: Session, name: str) -> tuple[Client | None, Person
     client = _client_folded(session, name)
     owner = session.get(Person, client.owner_id) if client and client.owner_id else None
     return client, owner
+
+
+def receiver_and_client(
+    session: Session, receiver: str, client: str, card: str | None = None
+) -> tuple[Person | None, Client | None, Person | None, str | None]:
+    """The receiver by email, the live client by name or alias and its owner, and the
+    card's title (when the receiver is found): one statement when the client is named as
+    stored (`client_and_owner` otherwise)."""
+    row = None
+    if receiver.strip():
+        values = {"email": receiver.strip().lower(), "name": client.strip(), "card": card}
+        row = session.exec(_PLANNED, params=values).first()
+    if row is None:
+        return (None, *client_and_owner(session, client), None)
+    person, found, owner, title = row
+    if found is None and client.strip():  # not its stored name: folded, or an alias
+        found = _client_folded(session, client)
+        owner = session.get(Person, found.owner_id) if found and found.owner_id else None
+    return person, found, owner, title
 
 
 def _client_folded(session: Session, name: str) -> Client | None:
@@ -500,13 +520,14 @@ def plan_create(
 ) -> Creation:
     """What `create` reads, on any session (a read one included): the receiver, the client,
     the people and the card. Raises `ReferralError` for an unknown receiver or oneself."""
-    receiver = by_email(session, new.receiver)
+    receiver, client, owner, title = receiver_and_client(
+        session, new.receiver, new.client, new.card
+    )
     if receiver is None or not receiver.active:
         raise ReferralError("unknown_receiver", email=new.receiver)
     if receiver.id == referrer.id:
         raise ReferralError("self_referral")
     assert referrer.id is not None and receiver.id is not None
-    client, owner = client_and_owner(session, new.client)
     if client is None:
         client = _retired_client(session, new.client)
         owner = session.get(Person, client.owner_id) if client and client.owner_id else None
@@ -523,19 +544,21 @@ def plan_create(
         updated_at=now,
     )
     people = {p.id: p for p in (referrer, receiver, owner) if p is not None and p.id is not None}
-    title = _card_title(session, new.card)
     return Creation(referral, referrer, new, client, people, title, owner_consent)
 
 
 _CARD_TITLE = select(ServiceCard.title).where(col(ServiceCard.id) == bindparam("card"))
-
-
-def _card_title(session: Session, card_id: str | None) -> str | None:
-    """A card's title (its one column: a card's row carries its whole text)."""
-    if not card_id:
-        return None
-    title: str | None = session.connection().execute(_CARD_TITLE, {"card": card_id}).scalar()
-    return title
+_PLANNED_RECEIVER, _PLANNED_OWNER = aliased(Person), aliased(Person)
+# What `plan_create` reads: the receiver by email, the live client by its stored name and
+# that client's owner (None when not so named), and the card's title (its one column: a
+# card's row carries its whole text).
+_PLANNED = (
+    select(_PLANNED_RECEIVER, Client, _PLANNED_OWNER, _CARD_TITLE.scalar_subquery())
+    .select_from(_PLANNED_RECEIVER)
+    .outerjoin(Client, and_(col(Client.name) == bindparam("name"), col(Client.retired).is_(False)))
+    .outerjoin(_PLANNED_OWNER, col(_PLANNED_OWNER.id) == Client.owner_id)
+    .where(_PLANNED_RECEIVER.email == bindparam("email"))
+)
 
 
 def apply_create(session: Session, planned: Creation, now: datetime) -> Outcome:

@@ -242,6 +242,21 @@ def test_replayed_events_never_score_twice(ctx, week) -> None:
         assert len(keys) == len(set(keys)) == 4
 
 
+def test_an_events_awards_go_in_together_each_unless_its_key_is_taken(ctx, week) -> None:
+    with ctx.store.write() as s:
+        priya, sam = person(s, PRIYA), person(s, SAM)
+        referral, logged = refer(s, priya, sam, "Northwind Foods Ltd", later(hours=1))
+        _, accepted = step(s, referral, "accepted", sam, later(hours=2))
+        # A win implies the meeting: four awards in one insert, the two accepted keys taken.
+        _, won = step(s, referral, "won", sam, later(days=1), won_value=20_000)
+        assert sorted((a.person_id, a.kind) for a in won) == sorted(
+            [(priya.id, "meeting"), (sam.id, "meeting"), (priya.id, "won"), (sam.id, "won")]
+        )
+        assert all(a.id is not None for a in won)
+        stored = {a.id: (a.person_id, a.kind, a.points) for a in ledger(s)}
+        assert {a.id: (a.person_id, a.kind, a.points) for a in [*logged, *accepted, *won]} == stored
+
+
 def test_only_participants_score(ctx, clock) -> None:
     make_campaign(ctx, teams=["Tax"], offices=[])
     with ctx.store.write() as s:

@@ -10,8 +10,9 @@ ledger; an admin's reversal is a compensating row.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -86,26 +87,38 @@ def award_for_referral_event(
     if kind == "logged" and referral.created_at < campaign.starts_at:
         return []
     scoring = _Scoring(session, campaign, rules_of(campaign), now)
-    rules = scoring.rules
     known = people or {}
     referrer = known.get(referral.referrer_id) or session.get(Person, referral.referrer_id)
     receiver = known.get(referral.receiver_id) or session.get(Person, referral.receiver_id)
     if referrer is None or receiver is None:
         return []
-    _flag_reciprocal(scoring, referrer, receiver)
-    if _blocked(scoring, referral, referrer, receiver):
+    shares = _shares(scoring, referral, kind, referrer, receiver)
+    checks = _read_checks(scoring, referral, referrer, receiver, shares)
+    _flag_reciprocal(scoring, referrer, receiver, checks)
+    if _blocked(scoring, referral, referrer, receiver, checks):
         return []
     source = f"referral:{referral.id}"
-    awards: list[PointEvent | None] = []
+    rows = [
+        _award_row(scoring, person, step_kind, points, source, checks.day_counts.get(n))
+        for n, (person, step_kind, points) in enumerate(shares)
+    ]
+    return _insert_awards(session, [row for row in rows if row is not None])
+
+
+def _shares(
+    scoring: _Scoring, referral: Referral, kind: str, referrer: Person, receiver: Person
+) -> list[tuple[Person, str, int]]:
+    """(person, kind, points) of every award the event may make, in the order made."""
+    rules = scoring.rules
+    shares: list[tuple[Person, str, int]] = []
     # A step implies the ones before it (a win was accepted); keys stop any double count.
     kinds = [kind] if kind == "logged" else _STEP_ORDER[: _STEP_ORDER.index(kind) + 1]
     for step_kind in kinds:
         bonus = win_bonus(rules, referral.won_value or referral.value) if step_kind == "won" else 0
-        shares = [(referrer, int(rules["points"].get(step_kind, 0)) + bonus)]
+        shares.append((referrer, step_kind, int(rules["points"].get(step_kind, 0)) + bonus))
         if step_kind != "logged":
-            shares.append((receiver, int(rules["receiver_points"].get(step_kind, 0))))
-        awards += [_award(scoring, person, step_kind, points, source) for person, points in shares]
-    return [a for a in awards if a is not None]
+            shares.append((receiver, step_kind, int(rules["receiver_points"].get(step_kind, 0))))
+    return shares
 
 
 def _confirmed(session: Session, referral: Referral, event: ReferralEvent) -> bool:
@@ -157,11 +170,26 @@ def _award(
     scoring: _Scoring, person: Person, kind: str, points: int, source: str
 ) -> PointEvent | None:
     """One ledger row, unless it exists already, is worth nothing, or passes a cap."""
-    campaign, session = scoring.campaign, scoring.session
+    row = _award_row(scoring, person, kind, points, source)
+    awards = _insert_awards(scoring.session, [row] if row is not None else [])
+    return awards[0] if awards else None
+
+
+def _award_row(
+    scoring: _Scoring,
+    person: Person,
+    kind: str,
+    points: int,
+    source: str,
+    counted: int | None = None,
+) -> dict[str, Any] | None:
+    """The columns of an award, unless it is worth nothing or passes a cap. `counted`: the
+    person's awards of `kind` today, when read already (`_read_checks`)."""
+    campaign = scoring.campaign
     assert campaign.id is not None and person.id is not None
     if points <= 0 or not is_participant(campaign, person):
         return None
-    if _over_daily_cap(scoring, person.id, kind):
+    if _over_daily_cap(scoring, person.id, kind, counted):
         return None
     earned = PointEvent.columns_earned_by(
         person,
@@ -172,12 +200,30 @@ def _award(
         source=source,
         at=scoring.now,
     )
-    row = new_values(PointEvent, **earned)
-    statement = insert_unless_taken(PointEvent, "key", session.get_bind().dialect.name)
-    award_id = session.connection().execute(statement, row).scalar()
-    if award_id is None:
-        return None  # the key was taken
-    return detached(PointEvent, {**row, "id": award_id})
+    return new_values(PointEvent, **earned)
+
+
+def _insert_awards(session: Session, rows: list[dict[str, Any]]) -> list[PointEvent]:
+    """Insert the awards (one statement for them all), each unless its key is taken (a
+    replay, or a concurrent writer that took it first): the awards inserted, in order."""
+    if not rows:
+        return []
+    statement = _insert_award_statement(session.get_bind().dialect.name)
+    # Several rows: SQLAlchemy sends them as one INSERT … VALUES (…), (…) RETURNING.
+    result = session.connection().execute(statement, rows if len(rows) > 1 else rows[0])
+    inserted = {key: award_id for award_id, key in result}
+    return [
+        detached(PointEvent, {**row, "id": inserted[row["key"]]})
+        for row in rows
+        if row["key"] in inserted
+    ]
+
+
+@cache
+def _insert_award_statement(dialect: str) -> Executable:
+    table = PointEvent.__table__  # type: ignore[attr-defined]
+    statement: Any = insert_unless_taken(PointEvent, "key", dialect)
+    return statement.returning(table.c.key)  # with the id: which rows went in
 
 
 def _run(session: Session, statement: Executable, values: dict[str, Any]) -> Result[Any]:
@@ -188,24 +234,32 @@ def _run(session: Session, statement: Executable, values: dict[str, Any]) -> Res
 
 # The statements every award runs, built once at import: SQLAlchemy then neither rebuilds
 # them nor works out their cache keys per turn.
-_DAY_COUNT = select(func.count(col(PointEvent.id))).where(
+_DAY = select(func.count(col(PointEvent.id))).where(
     PointEvent.campaign_id == bindparam("campaign"),
-    PointEvent.person_id == bindparam("person"),
-    PointEvent.kind == bindparam("kind"),
     PointEvent.points > 0,
     PointEvent.at >= bindparam("start"),
     PointEvent.at < bindparam("end"),
 )
+_DAY_COUNT = _DAY.where(
+    PointEvent.person_id == bindparam("person"), PointEvent.kind == bindparam("kind")
+)
 
 
-def _over_daily_cap(scoring: _Scoring, person_id: int, kind: str) -> bool:
-    cap = scoring.rules.get("daily_cap", {}).get(kind)
+def _over_daily_cap(
+    scoring: _Scoring, person_id: int, kind: str, counted: int | None = None
+) -> bool:
+    cap = _daily_cap(scoring, kind)
     if cap is None:
         return False
-    start, end = day_bounds(scoring.now, get_settings_zone())
-    values = {"campaign": scoring.campaign.id, "person": person_id, "kind": kind}
-    count = _run(scoring.session, _DAY_COUNT, {**values, "start": start, "end": end}).scalar_one()
-    return int(count) >= int(cap)
+    if counted is None:
+        start, end = day_bounds(scoring.now, get_settings_zone())
+        values = {"campaign": scoring.campaign.id, "person": person_id, "kind": kind}
+        counted = _run(scoring.session, _DAY_COUNT, {**values, "start": start, "end": end}).one()[0]
+    return int(counted) >= int(cap)
+
+
+def _daily_cap(scoring: _Scoring, kind: str) -> Any:
+    return scoring.rules.get("daily_cap", {}).get(kind)
 
 
 def get_settings_zone() -> ZoneInfo:
@@ -213,17 +267,106 @@ def get_settings_zone() -> ZoneInfo:
     return get_settings().zone
 
 
-def _blocked(scoring: _Scoring, referral: Referral, referrer: Person, receiver: Person) -> bool:
+def _blocked(
+    scoring: _Scoring, referral: Referral, referrer: Person, receiver: Person, checks: _Checks
+) -> bool:
     """The anti-gaming rules: self, own team, duplicate, pair cap."""
     if referrer.id == receiver.id:
         return True
     referrer_team = referral.referrer_team or referrer.team
-    receiver_team = referral.receiver_team or receiver.team
-    if not scoring.rules.get("own_team_scores") and referrer_team == receiver_team:
+    if not scoring.rules.get("own_team_scores") and referrer_team == _receiver_team(
+        referral, receiver
+    ):
         return True
-    if referral.status == "duplicate" or _is_duplicate(scoring, referral, receiver_team):
+    if referral.status == "duplicate" or checks.duplicate:
         return True
-    return _pair_capped(scoring, referral)
+    return _pair_capped(scoring, checks)
+
+
+def _receiver_team(referral: Referral, receiver: Person) -> str:
+    return referral.receiver_team or receiver.team
+
+
+@dataclass(frozen=True)
+class _Checks:
+    """What the anti-gaming rules and the daily caps of one referral event read, in one
+    statement (`_read_checks`): one round trip instead of one per rule and per award."""
+
+    there: int = 0  # referrals from the referrer to the receiver this campaign
+    back_again: int = 0  # and from the receiver to the referrer
+    duplicate: bool = False
+    within: bool = False  # this referral scored already: its later steps score
+    paired: bool = False  # the pair made other referrals
+    pair_scored: int = 0  # how many of those scored
+    day_counts: dict[int, int] = field(default_factory=dict)  # share index -> today's awards
+
+
+def _read_checks(
+    scoring: _Scoring,
+    referral: Referral,
+    referrer: Person,
+    receiver: Person,
+    shares: list[tuple[Person, str, int]],
+) -> _Checks:
+    """Every read the rules of this event need, as the separate reads gave them. The day
+    counts are read before any of the event's awards is inserted: each share is a
+    different (person, kind), so no award of the event counts towards another's cap."""
+    rules, campaign = scoring.rules, scoring.campaign
+    reciprocal = bool(rules.get("reciprocal_flag_at")) and referrer.id != receiver.id
+    pair = rules.get("pair_cap") is not None
+    capped = [
+        n
+        for n, (person, kind, points) in enumerate(shares)
+        if points > 0 and is_participant(campaign, person) and _daily_cap(scoring, kind) is not None
+    ]
+    by_card = bool(referral.card_id)
+    statement = _checks_statement(reciprocal, by_card, pair, len(capped))
+    window = timedelta(days=int(rules.get("duplicate_window_days", 90)))
+    start, end = day_bounds(scoring.now, get_settings_zone())
+    values: dict[str, Any] = {
+        "a": referral.referrer_id,
+        "b": referral.receiver_id,
+        "starts": campaign.starts_at,
+        "ends": campaign.ends_at,
+        "client": referral.client_id,
+        "referral": referral.id or 0,
+        "since": referral.created_at - window,
+        "target": referral.card_id or _receiver_team(referral, receiver),
+        "mine": f"referral:{referral.id}",
+        "campaign": campaign.id,
+        "start": start,
+        "end": end,
+    }
+    for i, n in enumerate(capped):
+        person, kind, _points = shares[n]
+        values |= {f"person{i}": person.id, f"kind{i}": kind}
+    row = list(_run(scoring.session, statement, values).one())
+    there, back_again = (int(row.pop(0)), int(row.pop(0))) if reciprocal else (0, 0)
+    duplicate = bool(row.pop(0))
+    within, paired, scored = (bool(row[0]), bool(row[1]), int(row[2])) if pair else (0, 0, 0)
+    counts = dict(zip(capped, (int(c) for c in row[3 if pair else 0 :]), strict=True))
+    return _Checks(there, back_again, duplicate, bool(within), bool(paired), scored, counts)
+
+
+@cache
+def _checks_statement(reciprocal: bool, by_card: bool, pair: bool, caps: int) -> Executable:
+    """The one statement of `_read_checks`, built once for each shape of rules."""
+    window = (Referral.created_at >= bindparam("starts"), Referral.created_at < bindparam("ends"))
+    columns: list[Any] = []
+    if reciprocal:
+        count = func.count(col(Referral.id))
+        columns += [select(count).where(_A_TO_B, *window).scalar_subquery()]
+        columns += [select(count).where(_B_TO_A, *window).scalar_subquery()]
+    columns.append((_EARLIER_FOR_CARD if by_card else _EARLIER_FOR_TEAM).exists())
+    if pair:
+        columns += list(_PAIR_CAP.selected_columns)
+    for i in range(caps):
+        day = _DAY.where(
+            PointEvent.person_id == bindparam(f"person{i}"),
+            PointEvent.kind == bindparam(f"kind{i}"),
+        )
+        columns.append(day.scalar_subquery())
+    return select(*columns)
 
 
 _EARLIER = select(Referral.id).where(
@@ -234,16 +377,6 @@ _EARLIER = select(Referral.id).where(
 )
 _EARLIER_FOR_CARD = _EARLIER.where(Referral.card_id == bindparam("target"))
 _EARLIER_FOR_TEAM = _EARLIER.where(Referral.receiver_team == bindparam("target"))
-
-
-def _is_duplicate(scoring: _Scoring, referral: Referral, receiver_team: str) -> bool:
-    """An earlier live referral of the same client to the same service or team."""
-    window = timedelta(days=int(scoring.rules.get("duplicate_window_days", 90)))
-    since = referral.created_at - window
-    query = _EARLIER_FOR_CARD if referral.card_id else _EARLIER_FOR_TEAM
-    values = {"client": referral.client_id, "referral": referral.id or 0, "since": since}
-    target = referral.card_id or receiver_team
-    return _run(scoring.session, query, {**values, "target": target}).first() is not None
 
 
 # Referrals from one of two people (`a`, `b`) to the other, and either way.
@@ -279,38 +412,24 @@ def _pair_cap_statement() -> Any:
 _PAIR_CAP = _pair_cap_statement()
 
 
-def _pair_capped(scoring: _Scoring, referral: Referral) -> bool:
+def _pair_capped(scoring: _Scoring, checks: _Checks) -> bool:
     cap = scoring.rules.get("pair_cap")
     if cap is None:
         return False
-    pair = {"a": referral.referrer_id, "b": referral.receiver_id}
-    mine = {"referral": referral.id, "mine": f"referral:{referral.id}"}
-    values = {**pair, **mine, "campaign": scoring.campaign.id}
-    within, paired, count = tuple(_run(scoring.session, _PAIR_CAP, values).one())
-    if within or not paired:
+    if checks.within or not checks.paired:
         return False  # this referral is within the cap already; its later steps score
-    return int(count) >= int(cap)
+    return checks.pair_scored >= int(cap)
 
 
-_RECIPROCAL = select(
-    func.count(col(Referral.id)).filter(_A_TO_B), func.count(col(Referral.id)).filter(_B_TO_A)
-).where(
-    _BETWEEN,
-    Referral.created_at >= bindparam("starts"),
-    Referral.created_at < bindparam("ends"),
-)
-
-
-def _flag_reciprocal(scoring: _Scoring, referrer: Person, receiver: Person) -> None:
+def _flag_reciprocal(
+    scoring: _Scoring, referrer: Person, receiver: Person, checks: _Checks
+) -> None:
     """Back-and-forth between two people: queue a note to every admin (once per pair)."""
     session, campaign, now = scoring.session, scoring.campaign, scoring.now
     threshold = scoring.rules.get("reciprocal_flag_at")
     if not threshold or referrer.id is None or receiver.id is None or referrer.id == receiver.id:
         return
-    values = {"a": referrer.id, "b": receiver.id}
-    window = {"starts": campaign.starts_at, "ends": campaign.ends_at}
-    there, back_again = tuple(_run(session, _RECIPROCAL, {**values, **window}).one())
-    if min(there, back_again) < int(threshold):
+    if min(checks.there, checks.back_again) < int(threshold):
         return
     low, high = sorted((referrer.id, receiver.id))
     for admin in admins(session):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot import nudges
 from bot.context import Context
@@ -14,7 +14,7 @@ from bot.messages import Button, Reply, Turn
 from bot.people import admins
 from bot.render import label, render
 from bot.store import Store
-from bot.store.models import Person, ServiceCard
+from bot.store.models import Person
 
 Answer = Callable[[], list[Reply]]
 _ON = frozenset({"on", "yes", "start", "resume"})
@@ -62,8 +62,9 @@ def welcome_first_contact(turn: Turn, ctx: Context, answer: Answer) -> list[Repl
         me = ctx.person(turn.person, session)
         if me is None or not me.active or me.id is None:
             me = None  # not theirs to welcome: the answer says so
-        elif not nudges.was_welcomed(session, me.id):
-            welcome = _welcome(session, me)
+        else:
+            already, has_card = nudges.welcome_check(session, me.id, me.team)
+            welcome = None if already else _welcome(session, me, has_card)
     if me is None:
         return answer()
     replies = answer()
@@ -75,12 +76,7 @@ def welcome_first_contact(turn: Turn, ctx: Context, answer: Answer) -> list[Repl
     return ([welcome] if welcome is not None else []) + replies
 
 
-def _welcome(session: Session, me: Person) -> Reply:
-    has_card = session.exec(
-        select(ServiceCard.id).where(
-            ServiceCard.team == me.team, col(ServiceCard.retired).is_(False)
-        )
-    ).first()
+def _welcome(session: Session, me: Person, has_card: bool) -> Reply:
     helpers = [a.name for a in admins(session)] if not has_card else []
     text = render("welcome", name=me.first_name, team=me.team, invite=not has_card, admins=helpers)
     return Reply(text, kind="welcome")

@@ -454,11 +454,12 @@ class _Rows:
 def _look_up(
     ctx: Context, me: Person, draft: Draft, session: Session, duplicates: bool = True
 ) -> _Rows:
-    """The draft's client, its owner, the receiver and (with `duplicates`) any duplicate
-    (the receiver from the context's cache of people when it holds them, as the speaker)."""
+    """The draft's client, its owner, the receiver and (with `duplicates`) any duplicate."""
     rows = _Rows()
-    rows.receiver = ctx.person(draft.receiver, session) if draft.receiver else None
-    rows.client, rows.owner = referrals.client_and_owner(session, draft.client or "")
+    # One statement, not the cache of people: it rarely holds a receiver (it keeps the
+    # speakers), and the receiver read with the client costs no more than the client alone.
+    found = referrals.receiver_and_client(session, draft.receiver or "", draft.client or "")
+    rows.receiver, rows.client, rows.owner, _title = found
     if duplicates:
         rows.duplicate = _duplicate(ctx, me, draft, rows, session)
     return rows
