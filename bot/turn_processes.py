@@ -14,11 +14,11 @@ process dies (killed, out of memory), new ones are started and the turns it had 
 run again there, as a replica's do when it is killed mid-turn.
 
 N = 0 runs turns in threads of the receiving process (one-process mode), as an in-memory
-database requires. Unset ("auto", the default), `crossbot serve` runs one turn process on a
-host with two or more cores (`for_host`): measured on two cores, one lifts a replica from
-112 to 165 answers/s on SQLite and from 78 to 108 on PostgreSQL, and more add nothing
-there (docs/deployment.md). Anything else that builds a Slack channel (the tests, a
-terminal chat) runs turns in threads unless told otherwise.
+database requires. Unset ("auto", the default), `crossbot serve` picks for a host with two
+or more cores (`for_host`): one turn process on SQLite, which lets one writer in at a time,
+and two on PostgreSQL. Measured on two cores (docs/deployment.md), that lifts one replica
+from 118 to 167 answers/s on SQLite and from 98 to 129 on PostgreSQL. Anything else that
+builds a Slack channel (the tests, a terminal chat) runs turns in threads unless told to.
 """
 
 from __future__ import annotations
@@ -50,13 +50,15 @@ def available(url: str) -> bool:
 
 
 def for_host(url: str, wanted: int | None, cores: int | None = None) -> int:
-    """How many turn processes `crossbot serve` runs: `wanted` if set, else one when the
-    host has two or more cores this process may use and the database can be shared."""
+    """How many turn processes `crossbot serve` runs: `wanted` if set; else, on a host with
+    two or more cores this process may use, one on SQLite and two on PostgreSQL (a turn
+    there waits on the server for part of its time, which a second process fills), and
+    none on one core or an in-memory database."""
     if wanted is not None:
         return wanted
-    if not available(url):
+    if not available(url) or (usable_cores() if cores is None else cores) < 2:
         return 0
-    return 1 if (usable_cores() if cores is None else cores) >= 2 else 0
+    return 2 if url.startswith("postgresql") else 1
 
 
 def usable_cores() -> int:

@@ -155,11 +155,12 @@ def test_a_turn_process_ends_when_its_receiver_is_killed(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("url", "wanted", "cores", "count"),
     [
-        ("sqlite:///crossbot.db", None, 2, 1),  # unset: one on a host of two cores or more
+        ("sqlite:///crossbot.db", None, 2, 1),  # unset, SQLite: one on two cores or more
         ("sqlite:///crossbot.db", None, 8, 1),
         ("sqlite:///crossbot.db", None, 1, 0),  # one core: the receiver's threads
         ("sqlite://", None, 8, 0),  # an in-memory database can't be shared
-        ("postgresql+psycopg://db/crossbot", None, 4, 1),
+        ("postgresql+psycopg://db/crossbot", None, 4, 2),  # a second fills the DB waits
+        ("postgresql+psycopg://db/crossbot", None, 1, 0),
         ("sqlite:///crossbot.db", 0, 8, 0),  # what was asked for wins
         ("postgresql+psycopg://db/crossbot", 3, 1, 3),
     ],
