@@ -110,25 +110,16 @@ def receive(
     now = now or utcnow()
     try:
         with store.write() as session:
-            item = _stored(session, platform, key, body, meta, worker, now, int(count_attempt))
+            values = _new_item(platform, key, body, meta, worker, now, int(count_attempt))
+            item = _stored(session, values)
             return Received(item.id or 0, item)
     except IntegrityError:
         taken = _take_over(store, platform, key, worker, lease, now)
         return Received(taken) if taken is not None else None
 
 
-def _stored(
-    session: Session,
-    platform: str,
-    key: str,
-    body: dict[str, Any],
-    meta: dict[str, Any] | None,
-    worker: str,
-    now: datetime,
-    attempts: int,
-) -> InboxItem:
-    """A new item, claimed by `worker` (IntegrityError if the delivery is known)."""
-    values = _new_item(platform, key, body, meta, worker, now, attempts)
+def _stored(session: Session, values: dict[str, Any]) -> InboxItem:
+    """A new item of these columns (`_new_item`): IntegrityError if the delivery is known."""
     # One statement built once, on the transaction's connection: every acknowledgement
     # waits for this write, and the ORM's unit of work (or a statement built per call)
     # costs several times the INSERT itself.

@@ -332,26 +332,32 @@ def _kind_errors(handler: Handler) -> Handler:
 
 
 DASHBOARD_KEY: web.AppKey[Dashboard] = web.AppKey("crossbot.dashboard", Dashboard)
+# (method, path under PREFIX, the Dashboard method that answers it), each behind the kind
+# error page.
+_ROUTES = (
+    ("GET", "", "overview"),
+    ("GET", "/", "overview"),
+    ("GET", "/referrals", "referral_list"),
+    ("GET", "/referrals.csv", "referral_csv"),
+    ("GET", "/referrals/{id}", "referral_detail"),
+    ("GET", "/teams", "teams"),
+    ("GET", "/cards", "cards"),
+    ("GET", "/campaigns", "campaigns"),
+    ("GET", "/sessions", "sessions"),
+    ("POST", "/sessions/{id}/end", "end_other_session"),
+    ("GET", "/signin/{token}", "signin_page"),
+    ("POST", "/signin/{token}", "signin"),
+    ("POST", "/signout", "signout"),
+)
 
 
 def mount(app: web.Application, ctx: Context) -> Dashboard:
     """Add `/dashboard` and its pages to the server's app."""
     dashboard = Dashboard(ctx, _auth.signing_key(ctx.settings), _templates.environment())
     app[DASHBOARD_KEY] = dashboard
-    get, post = app.router.add_get, app.router.add_post  # GET routes answer HEAD too
-    get(PREFIX, _kind_errors(dashboard.overview))
-    get(f"{PREFIX}/", _kind_errors(dashboard.overview))
-    get(f"{PREFIX}/referrals", _kind_errors(dashboard.referral_list))
-    get(f"{PREFIX}/referrals.csv", _kind_errors(dashboard.referral_csv))
-    get(f"{PREFIX}/referrals/{{id}}", _kind_errors(dashboard.referral_detail))
-    get(f"{PREFIX}/teams", _kind_errors(dashboard.teams))
-    get(f"{PREFIX}/cards", _kind_errors(dashboard.cards))
-    get(f"{PREFIX}/campaigns", _kind_errors(dashboard.campaigns))
-    get(f"{PREFIX}/sessions", _kind_errors(dashboard.sessions))
-    post(f"{PREFIX}/sessions/{{id}}/end", _kind_errors(dashboard.end_other_session))
-    get(f"{PREFIX}/signin/{{token}}", _kind_errors(dashboard.signin_page))
-    post(f"{PREFIX}/signin/{{token}}", _kind_errors(dashboard.signin))
-    post(f"{PREFIX}/signout", _kind_errors(dashboard.signout))
+    add = {"GET": app.router.add_get, "POST": app.router.add_post}  # GET answers HEAD too
+    for method, path, page in _ROUTES:
+        add[method](PREFIX + path, _kind_errors(getattr(dashboard, page)))
     return dashboard
 
 

@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import count
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +25,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.channels import slack as slack_channel
 from bot.context import Context
 from bot.settings import Settings
+from bot.store.models import InboxItem, utcnow
 from tests.slack.fake_slack import BOT_USER, TEAM, FakeSlack
 
 SECRET = "test-signing-secret"
@@ -333,3 +335,25 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> Probe:
         monkeypatch.setitem(conversation.ACTIONS, action, found.on_action)
     monkeypatch.setitem(conversation.COMMANDS, "probe", found.command)
     return found
+
+
+def left_by_a_dead_process(
+    slack: SlackDriver, body: str, key: str, claimed_ago: timedelta | None
+) -> int:
+    """An inbox item for `body`, received five minutes ago and, `claimed_ago` (None: never
+    claimed), claimed by a process that has since died."""
+    now = utcnow()
+    with slack.channel.ctx.store.write() as session:
+        item = InboxItem(
+            platform="slack",
+            key=key,
+            body=json.loads(body),
+            claimed_by="another-host:1234:dead" if claimed_ago is not None else None,
+            claimed_at=now - claimed_ago if claimed_ago is not None else None,
+            attempts=1,
+            received_at=now - timedelta(minutes=5),
+        )
+        session.add(item)
+        session.flush()
+        assert item.id is not None
+        return item.id

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import timedelta
 
 from sqlalchemy import text
 from sqlmodel import select
@@ -15,7 +14,7 @@ from bot import inbox
 from bot.channels import slack as slack_channel
 from bot.context import Context
 from bot.messages import Button, Form, FormInput, Reply
-from bot.store.models import InboxItem, InboxSent, utcnow
+from bot.store.models import InboxItem, InboxSent
 from tests.inbox_counts import counting
 from tests.slack.conftest import (
     ADMIN_ID,
@@ -26,6 +25,7 @@ from tests.slack.conftest import (
     Probe,
     SlackDriver,
     action_buttons,
+    left_by_a_dead_process,
     sign,
 )
 
@@ -111,29 +111,9 @@ async def test_a_command_is_refused_with_503_too_and_no_answer_is_lost(slack: Sl
     assert slack.fake.responses == []
 
 
-def _left_by_a_dead_process(
-    slack: SlackDriver, body: str, key: str, claimed_ago: timedelta | None
-) -> int:
-    now = utcnow()
-    with slack.channel.ctx.store.write() as session:
-        item = InboxItem(
-            platform="slack",
-            key=key,
-            body=json.loads(body),
-            claimed_by="another-host:1234:dead" if claimed_ago is not None else None,
-            claimed_at=now - claimed_ago if claimed_ago is not None else None,
-            attempts=1,
-            received_at=now - timedelta(minutes=5),
-        )
-        session.add(item)
-        session.flush()
-        assert item.id is not None
-        return item.id
-
-
 async def test_work_left_unfinished_is_resumed_on_start(slack: SlackDriver) -> None:
     body = _dm_body(slack, "who does TUPE?", "EvLeft")
-    _left_by_a_dead_process(slack, body, "event:EvLeft", claimed_ago=None)
+    left_by_a_dead_process(slack, body, "event:EvLeft", claimed_ago=None)
 
     assert await slack.channel.worker.resume() == 1
     await slack.settle()
@@ -145,10 +125,10 @@ async def test_work_left_unfinished_is_resumed_on_start(slack: SlackDriver) -> N
 
 async def test_a_stale_claim_is_taken_over_but_a_live_one_is_not(slack: SlackDriver) -> None:
     lease = slack.channel.worker.lease
-    stale = _left_by_a_dead_process(
+    stale = left_by_a_dead_process(
         slack, _dm_body(slack, "who does TUPE?", "EvStale"), "event:EvStale", lease * 2
     )
-    live = _left_by_a_dead_process(
+    live = left_by_a_dead_process(
         slack, _dm_body(slack, "who does tax?", "EvLive"), "event:EvLive", lease / 4
     )
 
@@ -162,7 +142,7 @@ async def test_a_stale_claim_is_taken_over_but_a_live_one_is_not(slack: SlackDri
 
 async def test_a_resumed_item_does_not_post_what_was_already_sent(slack: SlackDriver) -> None:
     body = _dm_body(slack, "who does TUPE?", "EvSent")
-    item_id = _left_by_a_dead_process(slack, body, "event:EvSent", claimed_ago=None)
+    item_id = left_by_a_dead_process(slack, body, "event:EvSent", claimed_ago=None)
     with slack.channel.ctx.store.write() as session:  # the answer went out before the crash
         session.add(InboxSent(item_id=item_id, seq=0))
 
@@ -221,7 +201,7 @@ async def test_shutdown_gives_back_what_never_started(slack: SlackDriver) -> Non
     worker.concurrency = 1
     worker._slots = None
     ids = [
-        _left_by_a_dead_process(
+        left_by_a_dead_process(
             slack, _dm_body(slack, f"who does tax {n}?", f"EvQ{n}"), f"event:EvQ{n}", None
         )
         for n in range(3)

@@ -4,16 +4,15 @@ prints the same counts for `load.py`'s cycle and under a burst."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
-from bot.store.models import InboxItem, InboxSent, utcnow
+from bot.store.models import InboxItem, InboxSent
 from tests.inbox_counts import counting
-from tests.slack.conftest import PRIYA_DM, PRIYA_ID, SlackDriver
+from tests.slack.conftest import PRIYA_DM, PRIYA_ID, SlackDriver, left_by_a_dead_process
 
 pytestmark = pytest.mark.postgres
 ASYNC = "SET LOCAL synchronous_commit = off"
@@ -79,26 +78,12 @@ async def test_a_command_answered_through_its_response_url_commits_twice(
 
 def _stale(slack: SlackDriver, key: str) -> int:
     """An item a dead process claimed long ago, a DM that nothing was sent for."""
-    now = utcnow()
     body = slack.event_body(
         {"type": "message", "channel_type": "im", "channel": PRIYA_DM, "user": PRIYA_ID}
         | {"text": "who does tax?", "ts": "1700000100.000009"},
         key.removeprefix("event:"),
     )
-    with slack.channel.ctx.store.write() as session:
-        item = InboxItem(
-            platform="slack",
-            key=key,
-            body=json.loads(body),
-            claimed_by="another-host:1234:dead",
-            claimed_at=now - timedelta(hours=1),
-            attempts=1,
-            received_at=now - timedelta(minutes=5),
-        )
-        session.add(item)
-        session.flush()
-        assert item.id is not None
-        return item.id
+    return left_by_a_dead_process(slack, body, key, claimed_ago=timedelta(hours=1))
 
 
 async def test_a_resumed_item_is_claimed_and_read_in_one_transaction(slack: SlackDriver) -> None:
