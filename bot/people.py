@@ -1,4 +1,5 @@
-"""Looking people up: by email, platform id, name; and who the admins are."""
+"""Looking people up: by email, platform id, name; who the admins are, and who owns a
+client."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import Select, bindparam
 from sqlmodel import Session, col, select
 
 from bot.store import detached
-from bot.store.models import Person
+from bot.store.models import Client, Person
 
 # Built once: every turn looks a person up, and SQLAlchemy then reuses its compiled form
 # without working out the statement's cache key again.
@@ -81,3 +82,8 @@ def by_ids(session: Session, ids: set[int]) -> dict[int, Person]:
     rows = session.connection().execute(_BY_IDS, {"ids": sorted(ids)})
     people = (detached(Person, dict(row._mapping)) for row in rows)
     return {p.id: p for p in people if p.id}
+
+
+def owner_of_client(session: Session, client: Client | None) -> Person | None:
+    """The client's relationship owner (None: no client, or one nobody owns)."""
+    return session.get(Person, client.owner_id) if client and client.owner_id else None

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, or_, select
 from bot import campaigns
 from bot.messages import Button, Reply
 from bot.money import Money, firm_currency
-from bot.people import admins, by_ids
+from bot.people import admins, by_ids, owner_of_client
 from bot.render import label, render
 from bot.store import insert_unless_taken, locked
 from bot.store.models import Client, Person, Referral, ReferralEvent, ServiceCard
@@ -219,9 +219,13 @@ def client_and_owner(session: Session, name: str) -> tuple[Client | None, Person
     row = session.exec(_LIVE_CLIENT_AND_OWNER, params={"name": name.strip()}).first()
     if row is not None:
         return row[0], row[1]
+    return _folded_and_owner(session, name)
+
+
+def _folded_and_owner(session: Session, name: str) -> tuple[Client | None, Person | None]:
+    """`client_and_owner` for a name not written as stored: case folded, or an alias."""
     client = _client_folded(session, name)
-    owner = session.get(Person, client.owner_id) if client and client.owner_id else None
-    return client, owner
+    return client, owner_of_client(session, client)
 
 
 def receiver_and_client(
@@ -238,8 +242,7 @@ def receiver_and_client(
         return (None, *client_and_owner(session, client), None)
     person, found, owner, title = row
     if found is None and client.strip():  # not its stored name: folded, or an alias
-        found = _client_folded(session, client)
-        owner = session.get(Person, found.owner_id) if found and found.owner_id else None
+        found, owner = _folded_and_owner(session, client)
     return person, found, owner, title
 
 
@@ -530,7 +533,7 @@ def plan_create(
     assert referrer.id is not None and receiver.id is not None
     if client is None:
         client = _retired_client(session, new.client)
-        owner = session.get(Person, client.owner_id) if client and client.owner_id else None
+        owner = owner_of_client(session, client)
     referral = Referral.between(
         referrer,
         receiver,
@@ -913,8 +916,7 @@ def _unremindable(session: Session, referral: Referral) -> bool:
     """Whether no consent reminder can reach the client's owner (gone, or nudges off)."""
     from bot import nudges  # nudges reads referrals; the reverse is needed only here
 
-    client = session.get(Client, referral.client_id)
-    owner = session.get(Person, client.owner_id) if client and client.owner_id else None
+    owner = owner_of_client(session, session.get(Client, referral.client_id))
     return owner is None or not owner.active or nudges.is_off(session, owner.id or 0)
 
 

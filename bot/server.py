@@ -92,10 +92,9 @@ def with_turn_processes(ctx: Context) -> Context:
     """`ctx` with `CROSSBOT_TURN_PROCESSES` decided for this host when it was left unset."""
     from bot import turn_processes
 
-    wanted = ctx.settings.turn_processes
-    if wanted is not None:
+    if ctx.settings.turn_processes is not None:
         return ctx
-    count = turn_processes.for_host(ctx.store.url, wanted)
+    count = turn_processes.for_host(ctx.store.url, None)
     log.info("Slack turns run in %d worker process(es) beside the receiver", count)
     settings = ctx.settings.model_copy(update={"turn_processes": count})
     return Context(

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from bot import campaigns, story_privacy
 from bot.money import currency_of, firm_currency, is_currency
+from bot.people import owner_of_client
 from bot.render import render
 from bot.store import locked
 from bot.store.models import Client, Person, Referral, Story, Team
@@ -170,7 +171,7 @@ def client_label(client: Client | None, story: Story) -> str:
 
 def owner_of(session: Session, story: Story) -> Person | None:
     client = session.get(Client, story.client_id) if story.client_id else None
-    return session.get(Person, client.owner_id) if client and client.owner_id else None
+    return owner_of_client(session, client)
 
 
 def _content(story: Story) -> tuple[object, ...]:
