@@ -35,16 +35,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aiohttp import web  # noqa: E402
-from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
-from slack_sdk.http_retry.builtin_interval_calculators import (  # noqa: E402
-    FixedValueRetryIntervalCalculator,
-)
 from sqlalchemy import text  # noqa: E402
 
 from benchmarks.load import cpu_seconds  # noqa: E402
 from bot import inbox  # noqa: E402
-from bot.channels import slack as slack_channel  # noqa: E402
 from bot.context import Context  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import Store  # noqa: E402
@@ -58,10 +52,10 @@ from tests.slack.conftest import (  # noqa: E402
     SAM_ID,
     SECRET,
     TOKEN,
-    FakePacer,
     SlackDriver,
     action_buttons,
     dm_channel,
+    started_slack,
 )
 from tests.slack.fake_slack import FakeSlack  # noqa: E402
 
@@ -123,15 +117,7 @@ async def run(url: str, rounds: int, burst: int) -> None:
         SLACK_BOT_TOKEN=TOKEN,
         CROSSBOT_SLACK_API_URL=fake.api_url,
     )
-    ctx = Context(store, settings, content_check_seconds=3600)
-    app = web.Application()
-    channel = slack_channel.SlackChannel(
-        ctx, pacer=FakePacer(), backoff=FixedValueRetryIntervalCalculator(0)
-    )
-    slack_channel.mount(app, ctx, channel)
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    slack = SlackDriver(client, channel, fake)
+    slack = await started_slack(Context(store, settings, content_check_seconds=3600), fake)
     try:
         await slack.dm("hello")  # the welcome, the content loaded
         for _warm in range(3):  # SQLAlchemy's compiled statements, the caches
@@ -161,7 +147,7 @@ async def run(url: str, rounds: int, burst: int) -> None:
         spent = time.process_time() - started
         print(_line(f"burst/{burst}", [counts], [spent], per=burst))
     finally:
-        await client.close()
+        await slack.client.close()
         await fake.stop()
         store.dispose()
 

@@ -294,16 +294,24 @@ async def slack(
     ctx: Context, slack_settings: Settings, fake: FakeSlack, pacer: FakePacer
 ) -> AsyncIterator[SlackDriver]:
     """Our server (the sample firm) with Slack mounted, a fake clock and no retry backoff."""
-    slack_ctx = Context(ctx.store, slack_settings)
+    driver = await started_slack(Context(ctx.store, slack_settings), fake, pacer)
+    yield driver
+    await driver.client.close()
+
+
+async def started_slack(
+    ctx: Context, fake: FakeSlack, pacer: FakePacer | None = None
+) -> SlackDriver:
+    """Our server on `ctx` with Slack mounted and no retry backoff, listening on a free port;
+    the caller closes `driver.client` (which also stops any turn processes)."""
     app = web.Application()
     channel = slack_channel.SlackChannel(
-        slack_ctx, pacer=pacer, backoff=FixedValueRetryIntervalCalculator(0)
+        ctx, pacer=pacer or FakePacer(), backoff=FixedValueRetryIntervalCalculator(0)
     )
-    slack_channel.mount(app, slack_ctx, channel)
+    slack_channel.mount(app, ctx, channel)
     client = TestClient(TestServer(app))
     await client.start_server()
-    yield SlackDriver(client, channel, fake)
-    await client.close()
+    return SlackDriver(client, channel, fake)
 
 
 @dataclass

@@ -10,22 +10,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from pydantic import ValidationError
-from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 from sqlmodel import select
 
 from bot import turn_processes
 from bot.catalog import load_catalog, load_into
-from bot.channels import slack as slack_channel
 from bot.context import Context
 from bot.server import with_turn_processes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import InboxDecision, Referral
 from tests.conftest import SAMPLE_CONTENT
-from tests.slack.conftest import PRIYA_DM, FakePacer, FakeSlack, SlackDriver, section_texts
+from tests.slack.conftest import PRIYA_DM, FakeSlack, SlackDriver, section_texts, started_slack
 
 
 @pytest.fixture
@@ -37,16 +33,9 @@ async def slack(
     with store.write() as session:
         load_into(session, load_catalog(SAMPLE_CONTENT))
     settings = slack_settings.model_copy(update={"turn_processes": 1})
-    ctx = Context(store, settings)
-    app = web.Application()
-    channel = slack_channel.SlackChannel(
-        ctx, pacer=FakePacer(), backoff=FixedValueRetryIntervalCalculator(0)
-    )
-    slack_channel.mount(app, ctx, channel)
-    client = TestClient(TestServer(app))
-    await client.start_server()
-    yield SlackDriver(client, channel, fake)
-    await client.close()  # stops the turn processes with the app
+    driver = await started_slack(Context(store, settings), fake)
+    yield driver
+    await driver.client.close()  # stops the turn processes with the app
     store.dispose()
 
 
