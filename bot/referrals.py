@@ -680,51 +680,44 @@ class Move:
     seen_at: datetime
 
 
-def plan_move(
-    session: Session,
-    referral_id: int,
-    actor: Person,
-    to_status: str,
-    now: datetime,
-    won: Money | None = None,
-    reason: str = "",
-    note: str = "",
-) -> Move:
+@dataclass(frozen=True)
+class MoveTo:
+    """Where a move takes a referral, with what the mover gave: the value `won` (for "won";
+    else the estimate counts), a `reason` (lost, declined, parked, withdrawn) or a `note`."""
+
+    status: str
+    won: Money | None = None
+    reason: str = ""
+    note: str = ""
+
+
+def plan_move(session: Session, referral_id: int, actor: Person, to: MoveTo, now: datetime) -> Move:
     """`move` worked out on any session, a read one included (nothing is written or
     locked); `apply_move` then makes it. Raises `ReferralError` as `check_move` says."""
     named = session.execute(_REFERRAL_NAMED, {"id": referral_id}).first()
     if named is None:
         raise ReferralError("not_visible")
-    found = named[-1]
-    return _planned(session, found, actor, to_status, now, won, reason, note, named)
+    return _planned(session, named[-1], actor, to, now, named)
 
 
 def _planned(
-    session: Session,
-    found: Referral,
-    actor: Person,
-    to_status: str,
-    now: datetime,
-    won: Money | None,
-    reason: str,
-    note: str,
-    named: Any = None,
+    session: Session, found: Referral, actor: Person, to: MoveTo, now: datetime, named: Any = None
 ) -> Move:
     """The move worked out from `found` (and its `_NAMED` row, when read with it)."""
-    check_move(session, found, actor, to_status)
+    check_move(session, found, actor, to.status)
     referral = Referral(**found.model_dump())  # a copy: the row read stays as it was
-    from_status = referral.status
-    referral.status, referral.updated_at = to_status, now
-    if to_status == "won":
+    from_status, won = referral.status, to.won
+    referral.status, referral.updated_at = to.status, now
+    if to.status == "won":
         referral.won_value = won.value if won is not None else referral.value
         if won is not None or referral.currency is None:
             given = won.currency if won is not None else None
             referral.currency = given or referral.currency or firm_currency()
-    if to_status in ("lost", "declined", "parked", "withdrawn"):
-        referral.reason = reason.strip()
+    if to.status in ("lost", "declined", "parked", "withdrawn"):
+        referral.reason = to.reason.strip()
     # First: its people are then at hand for the points.
     current = _view_of(referral, named) if named is not None else view(session, referral)
-    event = _event(referral, actor, from_status, to_status, now, (reason or note).strip())
+    event = _event(referral, actor, from_status, to.status, now, (to.reason or to.note).strip())
     show = [Button(label("show_referral"), "referral.show", {"id": current.id})]
     notices = _tell_others(current, actor, "referral_status_notice", show, before=from_status)
     outcome = Outcome(referral, event, notices, current=current)
@@ -772,23 +765,14 @@ def apply_move(session: Session, planned: Move) -> bool:
     return True
 
 
-def move(
-    session: Session,
-    referral_id: int,
-    actor: Person,
-    to_status: str,
-    now: datetime,
-    won: Money | None = None,
-    reason: str = "",
-    note: str = "",
-) -> Outcome:
-    """Move a referral to `to_status`, append its event and tell the others concerned:
+def move(session: Session, referral_id: int, actor: Person, to: MoveTo, now: datetime) -> Outcome:
+    """Move a referral on as `to` says, append its event and tell the others concerned:
     worked out from the row locked and read afresh, then made (`apply_move`).
 
     Raises `ReferralError` as `check_move` says.
     """
     found = _load(session, referral_id)
-    planned = _planned(session, found, actor, to_status, now, won, reason, note)
+    planned = _planned(session, found, actor, to, now)
     made = apply_move(session, planned)
     assert made  # the row is locked by this transaction: nothing changed it since
     session.expire(found)  # the copy was written: the next read of the row is fresh

@@ -61,7 +61,8 @@ def seed_activity(session: Session, catalog: Catalog, now: datetime) -> int:
         assert referral.id is not None
         moves = referrals.USUAL_PATH[status][1:]  # create() made it "new"
         for step, to_status in enumerate(moves, 1):
-            referrals.move(session, referral.id, receiver, to_status, at + timedelta(days=step))
+            to = referrals.MoveTo(to_status)
+            referrals.move(session, referral.id, receiver, to, at + timedelta(days=step))
         made.append(referral)
     _seed_story(session, people, made, now)
     return len(made)
@@ -133,7 +134,8 @@ def _seed_nudge_situations(session: Session, catalog: Catalog, now: datetime) ->
         assert referral.id is not None
         receiver = people[card.owners[0]]
         for step, to_status in enumerate(referrals.USUAL_PATH[status][1:], 1):
-            referrals.move(session, referral.id, receiver, to_status, at + timedelta(hours=step))
+            to = referrals.MoveTo(to_status)
+            referrals.move(session, referral.id, receiver, to, at + timedelta(hours=step))
         added += 1
     return added
 

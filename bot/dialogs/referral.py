@@ -25,7 +25,7 @@ from bot.dialogs import ActionHandler, CommandHandler, core, state
 from bot.dialogs.referral_draft import Draft
 from bot.messages import Button, Fact, Form, FormInput, Reply, Turn
 from bot.money import Money
-from bot.referrals import ReferralError
+from bot.referrals import MoveTo, ReferralError
 from bot.render import label, money, render
 from bot.store.models import Client, DialogState, Person, Referral
 from bot.understand import (
@@ -781,7 +781,7 @@ def _move_by_button(
         refusal = _refusal(ctx, me, referral_id, to_status)
         return [refusal or _outcome_form(ctx, me, referral_id, to_status)]
     won = _amount(payload, _directory(ctx).currency) if to_status == "won" else None
-    return _move(ctx, me, referral_id, to_status, won, str(payload.get("reason") or ""))
+    return _move(ctx, me, referral_id, MoveTo(to_status, won, str(payload.get("reason") or "")))
 
 
 def _amount(payload: dict[str, Any], home: str) -> Money | None:
@@ -848,25 +848,18 @@ def _outcome_form(ctx: Context, me: Person, referral_id: int, to_status: str) ->
     return Reply(text, form=form, kind="referral_outcome_form")
 
 
-def _move(
-    ctx: Context,
-    me: Person,
-    referral_id: int,
-    to_status: str,
-    won: Money | None = None,
-    reason: str = "",
-) -> list[Reply]:
+def _move(ctx: Context, me: Person, referral_id: int, to: MoveTo) -> list[Reply]:
     """Move a referral on: worked out and worded from a read first, then made in a write
     that only compares and sets (worked out again inside it when the referral changed)."""
     now, planned = ctx.now(), None
     # A refusal is said from inside the write, where the referral is read afresh.
     with ctx.store.read() as session, contextlib.suppress(ReferralError):
-        planned = referrals.plan_move(session, referral_id, me, to_status, now, won, reason)
+        planned = referrals.plan_move(session, referral_id, me, to, now)
     replies = _moved(me, planned.outcome) if planned is not None else []
     try:
         with ctx.store.write() as session:
             if planned is None or not referrals.apply_move(session, planned):
-                outcome = referrals.move(session, referral_id, me, to_status, now, won, reason)
+                outcome = referrals.move(session, referral_id, me, to, now)
                 replies = _moved(me, outcome)
     except ReferralError as error:
         return [_error_reply(error, ctx, me)]
