@@ -42,7 +42,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 
@@ -56,6 +55,7 @@ from benchmarks._servers import (  # noqa: E402
     serve_until_stopped,
     slack_signature,
 )
+from tests.slack import payloads  # noqa: E402
 
 SECRET = "load-benchmark-signing-secret"
 TOKEN = "xoxb-load-benchmark"
@@ -72,10 +72,6 @@ CLIENT_WORDS = (
     ["Quarry", "Meadow", "Harbour", "Summit", "Orchard", "Beacon", "Lantern", "Willow", "Falcon"],
     ["Holdings", "Industries", "Partners", "Trading", "Ventures", "Estates", "Foods", "Labs"],
 )
-
-
-def dm_channel(user: str) -> str:
-    return "D" + user.lstrip("U")
 
 
 # --- the firm -------------------------------------------------------------------------------
@@ -324,7 +320,9 @@ class FakeSlack:
                 return web.json_response({"ok": False, "error": "users_not_found"})
             return web.json_response(ok | {"user": {"id": user, "profile": {"email": email}}})
         if method == "conversations.open":
-            return web.json_response(ok | {"channel": {"id": dm_channel(str(params["users"]))}})
+            return web.json_response(
+                ok | {"channel": {"id": payloads.dm_channel(str(params["users"]))}}
+            )
         if method == "files.getUploadURLExternal":
             return web.json_response(ok | {"upload_url": f"{self.url}/upload/F1", "file_id": "F1"})
         if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
@@ -603,80 +601,28 @@ class Users:
 
     async def _dm(self, kind: str, user: str, text: str) -> Post | None:
         n = next(_IDS)
-        event = {
-            "type": "message",
-            "channel_type": "im",
-            "channel": dm_channel(user),
-            "user": user,
-            "text": text,
-            "ts": f"1700000100.{n:06d}",
-        }
-        body = json.dumps(
-            {
-                "token": "legacy",
-                "team_id": TEAM,
-                "api_app_id": "ALOAD",
-                "type": "event_callback",
-                "event_id": f"EvLoad{n:08d}",
-                "event_time": 1_700_000_000 + n,
-                "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
-                "event": event,
-            }
-        )
-        return await self._send(kind, body, "application/json", (dm_channel(user),))
+        body = payloads.event_envelope(payloads.dm_event(text, user, n), f"EvLoad{n:08d}", n, TEAM)
+        return await self._send(kind, body, "application/json", (payloads.dm_channel(user),))
 
     async def _press(
         self, kind: str, user: str, action: str, value: dict[str, Any], answered_to: str
     ) -> Post | None:
         n = next(_IDS)
         respond = f"press{n}"
-        payload = {
-            "type": "block_actions",
-            "team": {"id": TEAM},
-            "user": {"id": user, "team_id": TEAM},
-            "api_app_id": "ALOAD",
-            "trigger_id": f"trigger.{n}",
-            "container": {
-                "type": "message",
-                "message_ts": "1700000000.000001",
-                "channel_id": dm_channel(user),
-                "is_ephemeral": False,
-            },
-            "channel": {"id": dm_channel(user)},
-            "message": {"ts": "1700000000.000001", "type": "message"},
-            "response_url": f"{self.slack.url}/respond/{respond}",
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action,
-                    "block_id": "b1",
-                    "value": json.dumps(value),
-                    "action_ts": "1700000000.1",
-                }
-            ],
-        }
-        body = urlencode({"payload": json.dumps(payload)})
-        keys = (respond, dm_channel(answered_to))
-        return await self._send(kind, body, "application/x-www-form-urlencoded", keys)
+        response_url = f"{self.slack.url}/respond/{respond}"
+        payload = payloads.button_payload(
+            action, value, user, f"trigger.{n}", response_url, team=TEAM
+        )
+        keys = (respond, payloads.dm_channel(answered_to))
+        return await self._send(
+            kind, payloads.interaction_body(payload), "application/x-www-form-urlencoded", keys
+        )
 
     async def _command(self, kind: str, user: str, command: str) -> Post | None:
         n = next(_IDS)
         respond = f"cmd{n}"
-        body = urlencode(
-            {
-                "token": "legacy",
-                "team_id": TEAM,
-                "channel_id": "CLOAD",
-                "channel_name": "general",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": command,
-                "text": "",
-                "response_url": f"{self.slack.url}/respond/{respond}",
-                "trigger_id": f"trigger.{n}",
-                "api_app_id": "ALOAD",
-            }
-        )
+        response_url = f"{self.slack.url}/respond/{respond}"
+        body = payloads.command_body(command, "", user, "CLOAD", f"trigger.{n}", response_url, TEAM)
         return await self._send(kind, body, "application/x-www-form-urlencoded", (respond,))
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -31,7 +30,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,6 +48,13 @@ from bot.conversation import handle  # noqa: E402
 from bot.messages import Reply, Turn  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.store import Store  # noqa: E402
+from tests.slack.payloads import (  # noqa: E402
+    button_payload,
+    command_body,
+    dm_event,
+    event_envelope,
+    interaction_body,
+)
 
 SECRET = "receiver-pieces-secret"
 TEAM = "TLOAD"
@@ -57,60 +62,16 @@ TEAM = "TLOAD"
 
 def _bodies(user: str) -> dict[str, tuple[str, str]]:
     """`load.py`'s three kinds of request from `user`: (content type, body)."""
-    dm = user.replace("U", "D", 1)
-    event = {
-        "token": "legacy",
-        "team_id": TEAM,
-        "api_app_id": "ALOAD",
-        "type": "event_callback",
-        "event_id": "EvPieces0001",
-        "event_time": 1_700_000_000,
-        "authorizations": [{"team_id": TEAM, "user_id": "UBOT", "is_bot": True}],
-        "event": {
-            "type": "message",
-            "channel_type": "im",
-            "channel": dm,
-            "user": user,
-            "text": "who does tax?",
-            "ts": "1700000100.000001",
-        },
-    }
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": user, "team_id": TEAM},
-        "api_app_id": "ALOAD",
-        "trigger_id": "trigger.1",
-        "container": {"type": "message", "message_ts": "1700000000.000001", "channel_id": dm},
-        "channel": {"id": dm},
-        "message": {"ts": "1700000000.000001", "type": "message"},
-        "response_url": "http://127.0.0.1:9/respond/1",
-        "actions": [
-            {
-                "type": "button",
-                "action_id": "referral.confirm",
-                "block_id": "b1",
-                "value": json.dumps({"draft": 1}),
-                "action_ts": "1700000000.1",
-            }
-        ],
-    }
-    command = {
-        "token": "legacy",
-        "team_id": TEAM,
-        "channel_id": "CLOAD",
-        "user_id": user,
-        "command": "/leaderboard",
-        "text": "",
-        "response_url": "http://127.0.0.1:9/respond/2",
-        "trigger_id": "trigger.2",
-        "api_app_id": "ALOAD",
-    }
+    dm = event_envelope(dm_event("who does tax?", user, 1), "EvPieces0001", 0, TEAM)
+    respond = "http://127.0.0.1:9/respond/"
+    confirm = {"draft": 1}
+    press = button_payload("referral.confirm", confirm, user, "trigger.1", respond + "1", team=TEAM)
+    command = command_body("/leaderboard", "", user, "CLOAD", "trigger.2", respond + "2", TEAM)
     form = "application/x-www-form-urlencoded"
     return {
-        "dm": ("application/json", json.dumps(event)),
-        "press": (form, urlencode({"payload": json.dumps(payload)})),
-        "command": (form, urlencode(command)),
+        "dm": ("application/json", dm),
+        "press": (form, interaction_body(press)),
+        "command": (form, command),
     }
 
 

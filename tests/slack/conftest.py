@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import count
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 from aiohttp import web
@@ -26,7 +25,15 @@ from bot.channels import slack as slack_channel
 from bot.context import Context
 from bot.settings import Settings
 from bot.store.models import InboxItem, utcnow
-from tests.slack.fake_slack import BOT_USER, TEAM, FakeSlack
+from tests.slack.fake_slack import TEAM, FakeSlack
+from tests.slack.payloads import (
+    button_payload,
+    command_body,
+    dm_channel,
+    dm_event,
+    event_envelope,
+    interaction_body,
+)
 
 SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token-0000"
@@ -54,11 +61,6 @@ class FakePacer(slack_channel.Pacer):
         self.now += seconds
 
 
-def dm_channel(user: str) -> str:
-    """The DM channel the fake Slack opens with a user."""
-    return "D" + user.lstrip("U")
-
-
 PRIYA_DM = dm_channel(PRIYA_ID)
 
 
@@ -75,65 +77,6 @@ def action_buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
         if block.get("type") == "actions"
         for element in block["elements"]
     ]
-
-
-def event_envelope(event: dict[str, Any], event_id: str, n: int, team: str = TEAM) -> str:
-    """The Events API envelope Slack posts around `event` (the `n`th: its time), as JSON."""
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": team,
-            "api_app_id": "A1",
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": 1_700_000_000 + n,
-            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
-            "event": event,
-        }
-    )
-
-
-def button_payload(
-    action: str,
-    value: dict[str, Any] | str | None,
-    user: str,
-    trigger: str,
-    response_url: str,
-    container: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The `block_actions` payload Slack posts when `user` presses button `action` on a
-    message in their DM (or in `container`: another message, or the App Home view)."""
-    container = container or {
-        "type": "message",
-        "message_ts": "1700000000.000001",
-        "channel_id": dm_channel(user),
-        "is_ephemeral": False,
-    }
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": user, "team_id": TEAM},
-        "api_app_id": "A1",
-        "trigger_id": trigger,
-        "container": container,
-        "actions": [
-            {
-                "type": "button",
-                "action_id": action,
-                "block_id": "b1",
-                "text": {"type": "plain_text", "text": "x"},
-                "value": value if isinstance(value, str) else json.dumps(value or {}),
-                "action_ts": "1700000000.1",
-            }
-        ],
-    }
-    if container["type"] == "message":
-        payload["channel"] = {"id": container["channel_id"]}
-        payload["message"] = {"ts": container["message_ts"], "type": "message"}
-        payload["response_url"] = response_url
-    else:
-        payload["view"] = {"id": "VHOME", "type": "home"}
-    return payload
 
 
 def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
@@ -167,21 +110,8 @@ class SlackDriver:
         self, command: str, text: str = "", user: str = PRIYA_ID, channel: str = "C1"
     ) -> tuple[int, str]:
         n = next(self._ids)
-        body = urlencode(
-            {
-                "token": "legacy",
-                "team_id": TEAM,
-                "channel_id": channel,
-                "channel_name": "directmessage" if channel.startswith("D") else "general",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": command,
-                "text": text,
-                "response_url": self.fake.response_url(f"cmd{n}"),
-                "trigger_id": f"trigger.{n}",
-                "api_app_id": "A1",
-            }
-        )
+        response_url = self.fake.response_url(f"cmd{n}")
+        body = command_body(command, text, user, channel, f"trigger.{n}", response_url)
         return await self.post(body, "application/x-www-form-urlencoded")
 
     def event_body(
@@ -205,21 +135,10 @@ class SlackDriver:
         self, text: str, user: str = PRIYA_ID, team: str = TEAM, **extra: Any
     ) -> tuple[int, str]:
         """A direct message from `user` of workspace `team`; `extra` adds event fields."""
-        n = next(self._ids)
-        event = {
-            "type": "message",
-            "channel_type": "im",
-            "channel": "D" + user.lstrip("U"),
-            "user": user,
-            "text": text,
-            "ts": f"1700000100.{n:06d}",
-            **extra,
-        }
-        return await self.event(event, team=team)
+        return await self.event(dm_event(text, user, next(self._ids), **extra), team=team)
 
     async def interact(self, payload: dict[str, Any]) -> tuple[int, str]:
-        body = urlencode({"payload": json.dumps(payload)})
-        return await self.post(body, "application/x-www-form-urlencoded")
+        return await self.post(interaction_body(payload), "application/x-www-form-urlencoded")
 
     async def press(
         self,

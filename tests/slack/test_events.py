@@ -6,7 +6,6 @@ from bot.channels import slack as slack_channel
 from bot.messages import Reply
 from tests.slack.conftest import (
     ADMIN_ID,
-    BOT_USER,
     PRIYA,
     PRIYA_DM,
     PRIYA_ID,
@@ -16,6 +15,7 @@ from tests.slack.conftest import (
     action_buttons,
     section_texts,
 )
+from tests.slack.fake_slack import BOT_USER
 
 
 def _mention(question: str) -> dict:

@@ -28,23 +28,14 @@ from tests.slack.conftest import (
     left_by_a_dead_process,
     sign,
 )
+from tests.slack.payloads import dm_channel, dm_event
 
-ADMIN_DM, SAM_DM = "D" + ADMIN_ID.lstrip("U"), "D" + SAM_ID.lstrip("U")
+ADMIN_DM, SAM_DM = dm_channel(ADMIN_ID), dm_channel(SAM_ID)
 POST = "chat.postMessage"
 
 
 def _dm_body(slack: SlackDriver, text_: str, event_id: str) -> str:
-    return slack.event_body(
-        {
-            "type": "message",
-            "channel_type": "im",
-            "channel": PRIYA_DM,
-            "user": PRIYA_ID,
-            "text": text_,
-            "ts": "1700000100.000001",
-        },
-        event_id,
-    )
+    return slack.event_body(dm_event(text_, PRIYA_ID, 1), event_id)
 
 
 async def _post_raw(slack: SlackDriver, body: str) -> int:

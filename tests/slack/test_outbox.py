@@ -14,9 +14,7 @@ key in the DM's history and does not post it again.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 import time_machine
@@ -34,6 +32,7 @@ from tests.slack.conftest import (
     section_texts,
     sign,
 )
+from tests.slack.payloads import button_payload, interaction_body
 from tests.slack.test_referral_flows import HELEN_ID, NIKHIL_ID, Inboxes, cast, text
 
 __all__ = ["cast"]  # the referral scene's people, as in its own tests
@@ -48,34 +47,11 @@ async def _confirm_prompt(slack: SlackDriver, inboxes: Inboxes) -> dict[str, Any
 
 def _press_body(slack: SlackDriver, message: dict[str, Any], label: str) -> str:
     [button] = [b for b in action_buttons(message) if b["text"]["text"] == label]
-    channel = dm_channel(HELEN_ID)
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T0001"},
-        "user": {"id": HELEN_ID, "team_id": "T0001"},
-        "api_app_id": "A1",
-        "trigger_id": "trigger.outbox",
-        "container": {
-            "type": "message",
-            "message_ts": "1700000000.000001",
-            "channel_id": channel,
-            "is_ephemeral": False,
-        },
-        "channel": {"id": channel},
-        "message": {"ts": "1700000000.000001", "type": "message"},
-        "response_url": slack.fake.response_url("outbox"),
-        "actions": [
-            {
-                "type": "button",
-                "action_id": button["action_id"],
-                "block_id": "b1",
-                "text": {"type": "plain_text", "text": label},
-                "value": button["value"],
-                "action_ts": "1700000000.1",
-            }
-        ],
-    }
-    return urlencode({"payload": json.dumps(payload)})
+    response_url = slack.fake.response_url("outbox")
+    payload = button_payload(
+        button["action_id"], button["value"], HELEN_ID, "trigger.outbox", response_url
+    )
+    return interaction_body(payload)
 
 
 async def _post_raw_form(slack: SlackDriver, body: str) -> int:

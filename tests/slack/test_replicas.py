@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -37,12 +36,16 @@ from tests.slack.conftest import (
     SECRET,
     TOKEN,
     action_buttons,
-    button_payload,
-    dm_channel,
-    event_envelope,
     sign,
 )
 from tests.slack.fake_slack import FakeSlack
+from tests.slack.payloads import (
+    button_payload,
+    dm_channel,
+    dm_event,
+    event_envelope,
+    interaction_body,
+)
 
 pytestmark = pytest.mark.slow
 URL = os.environ.get("CROSSBOT_TEST_POSTGRES_URL", "")
@@ -153,22 +156,14 @@ class Cluster:
 
     def dm_body(self, user: str, words: str) -> str:
         n = next(self._ids)
-        event = {
-            "type": "message",
-            "channel_type": "im",
-            "channel": dm_channel(user),
-            "user": user,
-            "text": words,
-            "ts": f"1700000100.{n:06d}",
-        }
-        return event_envelope(event, f"EvR{n:05d}", n)
+        return event_envelope(dm_event(words, user, n), f"EvR{n:05d}", n)
 
     def press_body(self, user: str, action: str, value: dict[str, Any]) -> str:
         n = next(self._ids)
         payload = button_payload(
             action, value, user, f"trigger.r{n}", self.fake.response_url(f"r{n}")
         )
-        return urlencode({"payload": json.dumps(payload)})
+        return interaction_body(payload)
 
     async def settled(self) -> None:
         """Every stored delivery processed."""
