@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -198,18 +199,13 @@ def test_me_before_anyone_scores_claims_no_rank_for_my_team(ctx, week, chat) -> 
     assert "Employment hasn't scored yet" in me.text
 
 
-def test_boards_see_people_points_and_opt_ins_changed_on_another_replica(
-    tmp_path: Path, settings, clock
-) -> None:
-    url = f"sqlite:///{tmp_path / 'crossbot.db'}"
-    here = Context(load_sample(Store(url)), settings)
-    there = Context(Store(url), settings)  # another replica on the same database
-    week = make_campaign(here)
+def test_boards_see_people_points_and_opt_ins_changed_on_another_replica(replicas) -> None:
+    here, there, week = replicas
     _ideas(here, PRIYA, 1, later(hours=1))
 
     def boards():
         with here.store.read() as s:
-            return compute_boards(s, week, later(hours=2), settings.zone)
+            return compute_boards(s, week, later(hours=2), here.settings.zone)
 
     before = boards()  # the head counts are kept from here on
     employment, tax = before.team("Employment"), before.team("Tax")
@@ -236,25 +232,22 @@ def test_boards_see_people_points_and_opt_ins_changed_on_another_replica(
     assert after.team("Tax").headcount == tax.headcount + 1  # type: ignore[union-attr]
 
 
-def test_a_person_forgotten_on_another_replica_is_not_named_on_the_board(
-    tmp_path: Path, settings, clock
-) -> None:
-    url = f"sqlite:///{tmp_path / 'crossbot.db'}"
-    here = Context(load_sample(Store(url)), settings)
-    there = Store(url)
-    week = make_campaign(here)
+def test_a_person_forgotten_on_another_replica_is_not_named_on_the_board(replicas) -> None:
+    here, there, week = replicas
     _ideas(here, PRIYA, 1, later(hours=1))
 
     def names() -> list[str]:
         with here.store.read() as s:
-            return [p.name for p in compute_boards(s, week, later(hours=2), settings.zone).people]
+            return [
+                p.name for p in compute_boards(s, week, later(hours=2), here.settings.zone).people
+            ]
 
-    with there.write() as s:  # she left first: no longer active, still on the board
+    with there.store.write() as s:  # she left first: no longer active, still on the board
         row = person(s, PRIYA)
         row.active = False
         s.add(row)
     assert names() == ["Priya Shah"]
-    with there.write() as s:
+    with there.store.write() as s:
         forgotten = forget_person(s, PRIYA)
     assert forgotten is not None
     assert names() == [forgotten.name]
@@ -266,10 +259,15 @@ def _standings(boards) -> list[tuple]:
     return [(s.key, s.points, s.rank, s.movement, s.per_head_rank, s.opted_in) for s in rows]
 
 
-def _replicas(database_url: str, settings) -> tuple[Context, Context]:
-    """Two contexts on one database, each with its own pool: two replicas' caches."""
+@pytest.fixture
+def replicas(database_url: str, settings, clock) -> Iterator[tuple[Context, Context, Campaign]]:
+    """Two contexts on one database, each with its own pool (two replicas' caches), and
+    the Winter week started on the first."""
     here = Context(load_sample(Store(database_url)), settings)
-    return here, Context(Store(database_url), settings)
+    there = Context(Store(database_url), settings)
+    yield here, there, make_campaign(here)
+    here.store.dispose()
+    there.store.dispose()
 
 
 def _board(ctx, week):
@@ -296,10 +294,9 @@ def _award(ctx, week, email: str, points: int, **fields) -> int:
 
 
 def test_a_board_brought_up_to_date_shows_what_a_fresh_sum_shows(
-    database_url: str, settings, clock
+    replicas, database_url: str, settings
 ) -> None:
-    here, there = _replicas(database_url, settings)
-    week = make_campaign(here)
+    here, there, week = replicas
     _ideas(here, PRIYA, 2, later(hours=1))
     _board(here, week)  # summed here; from now on brought up to date
     _ideas(there, SAM, 3, later(days=1, hours=1))  # today: movement since yesterday
@@ -316,12 +313,9 @@ def test_a_board_brought_up_to_date_shows_what_a_fresh_sum_shows(
     ]
 
 
-def test_a_row_below_the_highest_id_seen_or_a_row_removed_is_counted(
-    database_url: str, settings, clock
-) -> None:
+def test_a_row_below_the_highest_id_seen_or_a_row_removed_is_counted(replicas) -> None:
     """What a PostgreSQL commit out of id order, or a deletion, looks like to a reader."""
-    here, there = _replicas(database_url, settings)
-    week = make_campaign(here)
+    here, there, week = replicas
     first = _award(there, week, PRIYA, 5)
     _award(there, week, SAM, 7, id=first + 100)
     assert [p.points for p in _board(here, week).people] == [7, 5]
@@ -340,11 +334,8 @@ def test_a_row_below_the_highest_id_seen_or_a_row_removed_is_counted(
     assert names == ["Owen Gallagher", "Priya Shah", "James Thornton", "Kieran Walsh"]
 
 
-def test_a_board_reads_only_the_rows_added_since_the_last(
-    database_url: str, settings, clock
-) -> None:
-    here, there = _replicas(database_url, settings)
-    week = make_campaign(here)
+def test_a_board_reads_only_the_rows_added_since_the_last(replicas) -> None:
+    here, there, week = replicas
     _ideas(there, PRIYA, 2, later(hours=1))
     statements: list[str] = []
     event.listen(here.store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
@@ -362,11 +353,8 @@ def test_a_board_reads_only_the_rows_added_since_the_last(
     assert [p.points for p in added.people] == [4, 2]
 
 
-def test_an_opt_out_on_another_replica_hides_the_name_though_no_points_moved(
-    database_url: str, settings, clock
-) -> None:
-    here, there = _replicas(database_url, settings)
-    week = make_campaign(here)
+def test_an_opt_out_on_another_replica_hides_the_name_though_no_points_moved(replicas) -> None:
+    here, there, week = replicas
     _ideas(here, PRIYA, 1, later(hours=1))
     ConsoleChannel(there, PRIYA).send("/crossbot leaderboard on")
     assert [(p.name, p.opted_in) for p in _board(here, week).people] == [("Priya Shah", True)]
@@ -376,11 +364,8 @@ def test_an_opt_out_on_another_replica_hides_the_name_though_no_points_moved(
     assert "Priya" not in shown.text
 
 
-def test_a_board_read_in_a_write_that_rolls_back_leaves_nothing_behind(
-    database_url: str, settings, clock
-) -> None:
-    here, there = _replicas(database_url, settings)
-    week = make_campaign(here)
+def test_a_board_read_in_a_write_that_rolls_back_leaves_nothing_behind(replicas) -> None:
+    here, there, week = replicas
     _award(here, week, PRIYA, 5)
     _board(here, week)
     with pytest.raises(RuntimeError), here.store.write() as s:
@@ -390,7 +375,7 @@ def test_a_board_read_in_a_write_that_rolls_back_leaves_nothing_behind(
             )
         )
         s.flush()
-        assert compute_boards(s, week, later(days=1, hours=2), settings.zone).person(
+        assert compute_boards(s, week, later(days=1, hours=2), here.settings.zone).person(
             person(s, SAM).id
         )
         raise RuntimeError("rolled back")
