@@ -206,9 +206,7 @@ class Filters:
         filters.page = int(page) if page.isdigit() and int(page) > 0 else 1
         if filters.status and filters.status not in referrals.STATUSES:
             filters.problems.append("status")
-        for name in ("date_from", "date_to"):
-            if getattr(filters, name) and _day(getattr(filters, name)) is None:
-                filters.problems.append(name)
+        filters.problems += _date_problems(filters.date_from, filters.date_to)
         return filters
 
     def query(self, page: int | None = None) -> dict[str, str]:
@@ -230,6 +228,24 @@ def _day(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+def _date_problems(date_from: str, date_to: str) -> list[str]:
+    """Which of a period's two typed dates ("date_from", "date_to") are not dates."""
+    typed = (("date_from", date_from), ("date_to", date_to))
+    return [name for name, text in typed if text and _day(text) is None]
+
+
+def _bounds(
+    date_from: str, date_to: str, zone: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    """A period of firm-local days as instants: from the first day's midnight to the
+    midnight after the last; None for an end not given or not a date."""
+    start, end = _day(date_from), _day(date_to)
+    return (
+        local_midnight(start, zone) if start else None,
+        local_midnight(end + timedelta(days=1), zone) if end else None,
+    )
 
 
 @dataclass
@@ -289,11 +305,11 @@ def _conditions(session: Session, filters: Filters, zone: ZoneInfo) -> list[Any]
         conditions += referrals.in_team(filters.team)
     if filters.status in referrals.STATUSES:
         conditions.append(col(Referral.status) == filters.status)
-    start, end = _day(filters.date_from), _day(filters.date_to)
+    start, end = _bounds(filters.date_from, filters.date_to, zone)
     if start is not None:
-        conditions.append(col(Referral.created_at) >= local_midnight(start, zone))
+        conditions.append(col(Referral.created_at) >= start)
     if end is not None:
-        conditions.append(col(Referral.created_at) < local_midnight(end + timedelta(days=1), zone))
+        conditions.append(col(Referral.created_at) < end)
     if filters.person:
         wanted = filters.person.casefold()
         found = by_email(session, wanted)
@@ -461,17 +477,7 @@ def teams_page(
 ) -> TeamsPage:
     """The give/receive matrix and net givers over [from, to] (firm-local dates)."""
     date_from, date_to = query.get("from", "").strip(), query.get("to", "").strip()
-    start, end = _day(date_from), _day(date_to)
-    problems = [
-        n
-        for n, t, d in (("date_from", date_from, start), ("date_to", date_to, end))
-        if t and d is None
-    ]
-    matrix = referrals.team_matrix(
-        session,
-        local_midnight(start, zone) if start else None,
-        local_midnight(end + timedelta(days=1), zone) if end else None,
-    )
+    matrix = referrals.team_matrix(session, *_bounds(date_from, date_to, zone))
     balance = referrals.net_givers(matrix)
     team = viewer.team
     if team is not None:  # a member: their own team's exchanges only
@@ -482,7 +488,7 @@ def teams_page(
         team=team,
         date_from=date_from,
         date_to=date_to,
-        problems=problems,
+        problems=_date_problems(date_from, date_to),
         teams=teams,
         matrix=matrix,
         balance=balance,
