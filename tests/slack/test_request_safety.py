@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import time
-from urllib.parse import urlencode
 
 import pytest
 from sqlmodel import select
 
 from bot.context import Context
 from bot.store.models import Idea
-from tests.slack.conftest import PRIYA_ID, TEAM, SlackDriver, sign
+from tests.slack.conftest import PRIYA_ID, SlackDriver, sign
+from tests.slack.payloads import button_payload, command_body, interaction_body
 
 FORM = "application/x-www-form-urlencoded"
 
 
 def _idea_command(slack: SlackDriver) -> str:
-    return urlencode(
-        {
-            "team_id": TEAM,
-            "channel_id": "C1",
-            "user_id": PRIYA_ID,
-            "command": "/idea",
-            "text": "Northwind might need R&D tax relief for their new plant",
-            "response_url": slack.fake.response_url("cmd-idea"),
-            "trigger_id": "trigger.idea",
-        }
-    )
+    words = "Northwind might need R&D tax relief for their new plant"
+    response_url = slack.fake.response_url("cmd-idea")
+    return command_body("/idea", words, PRIYA_ID, "C1", "trigger.idea", response_url)
 
 
 async def _send(slack: SlackDriver, body: str, headers: dict[str, str]) -> int:
@@ -51,17 +42,8 @@ async def test_three_copies_of_one_signed_command_create_one_idea(
 
 
 async def test_a_replayed_button_press_runs_once(slack: SlackDriver) -> None:
-    payload = {
-        "type": "block_actions",
-        "team": {"id": TEAM},
-        "user": {"id": PRIYA_ID},
-        "container": {"type": "message", "channel_id": "D1", "message_ts": "1.1"},
-        "channel": {"id": "D1"},
-        "message": {"ts": "1.1"},
-        "response_url": slack.fake.response_url("btn-replay"),
-        "actions": [{"action_id": "referral.mine", "value": "{}", "type": "button"}],
-    }
-    body = urlencode({"payload": json.dumps(payload)})
+    response_url = slack.fake.response_url("btn-replay")
+    body = interaction_body(button_payload("referral.mine", {}, PRIYA_ID, "t.1", response_url))
     headers = {"Content-Type": FORM, **sign(body)}
 
     for _ in range(2):
@@ -72,16 +54,8 @@ async def test_a_replayed_button_press_runs_once(slack: SlackDriver) -> None:
 
 async def test_the_same_command_sent_again_later_is_a_new_command(slack: SlackDriver) -> None:
     """A person may well run `/whodoes tax` twice: only an identical signed copy is a replay."""
-    body = urlencode(
-        {
-            "team_id": TEAM,
-            "channel_id": "C1",
-            "user_id": PRIYA_ID,
-            "command": "/whodoes",
-            "text": "tax",
-            "response_url": slack.fake.response_url("again"),
-        }
-    )
+    response_url = slack.fake.response_url("again")
+    body = command_body("/whodoes", "tax", PRIYA_ID, "C1", "trigger.again", response_url)
     now = int(time.time())
     await _send(slack, body, {"Content-Type": FORM, **sign(body, now - 2)})
     await _send(slack, body, {"Content-Type": FORM, **sign(body, now)})
