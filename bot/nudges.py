@@ -157,14 +157,17 @@ class NudgeItem:
 
 @dataclass(frozen=True)
 class Policy:
-    follow_up_days: int = 3  # working days
-    stale_days: int = 14
-    card_review_months: int = 12
-    daily_budget: int = 2
-    weekly_budget: int = 5
-    quiet_from: int = 19
-    quiet_until: int = 8
-    zone: ZoneInfo = ZoneInfo("Europe/London")
+    """When nudges are due and how many a person may get. No defaults here: they are the
+    settings' (`bot.settings.Settings`, documented in docs/nudges.md), read once."""
+
+    follow_up_days: int  # working days
+    stale_days: int
+    card_review_months: int
+    daily_budget: int
+    weekly_budget: int
+    quiet_from: int
+    quiet_until: int
+    zone: ZoneInfo
 
     @classmethod
     def from_settings(cls, settings: Any) -> Policy:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -207,10 +208,10 @@ def test_encouragement_respects_a_weekly_nudge_budget(ctx, clock) -> None:
             )
         )
         boards = campaigns.compute_boards(s, campaign, later(hours=8), ctx.settings.zone)
-        zone = ctx.settings.zone
-        one_a_week = Policy(weekly_budget=1, zone=zone)
+        zone, policy = ctx.settings.zone, Policy.from_settings(ctx.settings)
+        one_a_week = replace(policy, weekly_budget=1)
         assert campaigns.encouragements(s, campaign, boards, later(hours=8), zone, one_a_week) == []
-        two_a_week = Policy(weekly_budget=2, zone=zone)
+        two_a_week = replace(policy, weekly_budget=2)
         [nudge] = campaigns.encouragements(s, campaign, boards, later(hours=8), zone, two_a_week)
         assert nudge.to_person == PRIYA
 
