@@ -14,10 +14,10 @@ it (`Store.one_transaction`, less the decision row). Printed per turn kind: the 
 median CPU time of the thread (`time.thread_time`: the neighbours on a shared machine
 barely move it) and, with `--statements`, the SQL statements each turn ran (SAVEPOINT and
 RELEASE included), its transactions (BEGIN, which psycopg and pysqlite send without a
-statement event) and commits, and on a PostgreSQL server of this machine the server's CPU
-per turn (all its processes, from /proc, read between turns: clock ticks, so a mean over
-many turns). `--list` prints the statements of each kind's last timed turn. The load
-average is printed beside them.
+statement event; not a PostgreSQL read's, in autocommit) and commits, and on a
+PostgreSQL server of this machine the server's CPU per turn (all its processes, from
+/proc, read between turns: clock ticks, so a mean over many turns). `--list` prints the
+statements of each kind's last timed turn. The load average is printed beside them.
 """
 
 from __future__ import annotations
@@ -168,8 +168,10 @@ class _Counted:
     def _statement(self, _conn: Any, _cursor: Any, sql: str, *_rest: Any) -> None:
         self.sql.append(" ".join(sql.split()))
 
-    def _begin(self, _conn: Any) -> None:
-        self.begins += 1
+    def _begin(self, conn: Any) -> None:
+        # A read on PostgreSQL runs in autocommit: SQLAlchemy's begin sends no BEGIN there.
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.begins += 1
 
     def _commit(self, _conn: Any) -> None:
         self.commits += 1

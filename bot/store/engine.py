@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, Executable, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -40,6 +41,9 @@ Row = TypeVar("Row")
 # that the acknowledgement path never queues for a connection behind turns.
 POOL_SIZE = 10
 POOL_OVERFLOW = 10
+# A pooled PostgreSQL connection idle for longer than this is pinged before it is used.
+IDLE_PING_SECONDS = 1.0
+_CHECKED_IN = "crossbot.checked_in"
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -47,14 +51,19 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     # hide_parameters: statement parameters (client names, notes) never reach a log line or
     # an exception message, whatever the log level.
     if not url.startswith("sqlite"):
-        return create_engine(
+        # LIFO: the connections in use stay few and warm (psycopg prepares a statement on
+        # its connection after five runs), the others idle and are pinged when next used.
+        engine = create_engine(
             url,
             echo=echo,
-            pool_pre_ping=True,
             hide_parameters=True,
             pool_size=POOL_SIZE,
             max_overflow=POOL_OVERFLOW,
+            pool_use_lifo=True,
         )
+        event.listen(engine, "checkin", _checked_in)
+        event.listen(engine, "checkout", _pinger(engine.dialect))
+        return engine
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if in_memory:
@@ -65,6 +74,39 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _pinger(dialect: Any) -> Any:
+    """A checkout listener that pings a connection which has idled in the pool (the server
+    may have restarted, or a firewall dropped it): a dead one is replaced before use.
+
+    In place of `pool_pre_ping`, which pinged on every checkout: a round trip per
+    transaction, and its `SELECT 1` outside autocommit began a transaction, on which a
+    reader's autocommit could then not be set. A connection used within the last
+    `IDLE_PING_SECONDS` is taken as alive; if it is not, its statement fails and SQLAlchemy
+    invalidates the pool."""
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in = record.info.get(_CHECKED_IN)
+        if checked_in is None or time.monotonic() - checked_in < IDLE_PING_SECONDS:
+            return  # fresh from connect(), or in use a moment ago
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_connection.commit()  # not rollback(): psycopg drops its prepared statements
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError() from exc
+            raise
+
+    return ping_if_idle
 
 
 def _ensure_parent(url: str) -> None:
@@ -113,6 +155,12 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self._reader = self.engine.execution_options(sqlite_begin="DEFERRED")
+        if not url.startswith("sqlite"):
+            # Reads need no transaction on PostgreSQL: at READ COMMITTED every statement
+            # has its own snapshot anyway (reads that must agree are one statement). It
+            # saves BEGIN and ROLLBACK, two round trips, and the ROLLBACK also made psycopg
+            # drop its prepared statements, so that none was ever prepared.
+            self._reader = self._reader.execution_options(isolation_level="AUTOCOMMIT")
         self._priority = self.engine.execution_options(**{_PRIORITY: True})
         self._people_writes = itertools.count(1)
         self._writers = WriterLock() if url.startswith("sqlite") else None
@@ -134,8 +182,9 @@ class Store:
             self.people_version = next(self._people_writes)
 
     def _saw_end(self, conn: Any) -> None:
-        # Readers that looked between the statement and the commit saw the old rows.
-        if conn.info.pop(_PERSON_WRITTEN, False):
+        # Readers that looked between the statement and the commit saw the old rows. A
+        # connection lost mid-transaction has no info to ask (it raises): forget anyway.
+        if conn.invalidated or conn.info.pop(_PERSON_WRITTEN, False):
             self.people_version = next(self._people_writes)
 
     @contextmanager
