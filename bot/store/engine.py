@@ -161,6 +161,7 @@ class Store:
             # saves BEGIN and ROLLBACK, two round trips, and the ROLLBACK also made psycopg
             # drop its prepared statements, so that none was ever prepared.
             self._reader = self._reader.execution_options(isolation_level="AUTOCOMMIT")
+        self._reads_autocommit = not url.startswith("sqlite")
         self._priority = self.engine.execution_options(**{_PRIORITY: True})
         self._people_writes = itertools.count(1)
         self._writers = WriterLock() if url.startswith("sqlite") else None
@@ -222,7 +223,7 @@ class Store:
             _SHARED.reset(token)
 
     @contextmanager
-    def write(self, priority: bool = False) -> Iterator[Session]:
+    def write(self, priority: bool = False, *, savepoint: bool = True) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on any error.
 
         On SQLite, writers of this process take turns on a lock first: SQLite lets one
@@ -234,10 +235,15 @@ class Store:
         A `priority` write (the inbox storing deliveries, which acknowledgements wait for)
         goes before the other writers of this process that are waiting, and polls for the
         file's lock more often than they do.
+
+        In a `one_transaction` block, `savepoint=False` is for a write that cannot fail
+        alone (one insert that `ON CONFLICT DO NOTHING` settles): it joins the block's
+        transaction without SAVEPOINT and RELEASE, two round trips, and should it fail
+        after all, the block's writes so far are undone with it.
         """
         shared = _SHARED.get()
         if shared is not None and shared.store is self:
-            if shared.began:
+            if shared.began and savepoint:
                 with shared.session.begin_nested():
                     yield shared.session
                 return
@@ -267,9 +273,14 @@ class Store:
         # Closing (not rolling back) ends the transaction without expiring what was read,
         # so the objects stay usable after the block.
         shared = _SHARED.get()
-        if shared is not None and shared.store is self and shared.began:
-            yield shared.session
-            return
+        if shared is not None and shared.store is self:
+            if shared.began:
+                yield shared.session
+                return
+            if self._reads_autocommit:
+                with shared.reading() as session:
+                    yield session
+                return
         waits = self._turn() if self._readers_wait else contextlib.nullcontext()
         with waits, Session(self._reader, expire_on_commit=False) as session:
             yield session
@@ -285,6 +296,7 @@ class SharedTransaction:
         self.store = store
         self._session: Session | None = None
         self._lock: contextlib.ExitStack | None = None
+        self._reader: Session | None = None
 
     @property
     def began(self) -> bool:
@@ -295,13 +307,35 @@ class SharedTransaction:
     def session(self) -> Session:
         """The block's session, begun (and this process's write lock taken) on first use."""
         if self._session is None:
+            self._close_reader()  # reads join the transaction from now on
             lock = contextlib.ExitStack()
             lock.enter_context(self.store._turn())
             self._lock = lock
             self._session = Session(self.store.engine, expire_on_commit=False)
         return self._session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """The block's reads before its first write, on PostgreSQL: one autocommit session
+        (and connection) for them all, not one each, so nothing is held between them but
+        the connection. What a read loaded is detached as it ends, as a closed session's
+        rows are, so that a write may add it."""
+        if self._reader is None:
+            self._reader = Session(self.store._reader, expire_on_commit=False)
+        try:
+            yield self._reader
+        except BaseException:
+            self._close_reader()  # a failed read may leave the session unusable
+            raise
+        self._reader.expunge_all()
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
     def end(self, commit: bool) -> None:
+        self._close_reader()
         session, lock = self._session, self._lock
         self._session = self._lock = None
         if session is None:
