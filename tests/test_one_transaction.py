@@ -132,3 +132,16 @@ def test_reads_before_the_first_write_share_a_connection_and_give_detached_rows(
             session.add(tax)  # what a read gave is detached, as after a closed session
 
     assert _teams(store) == ["Tax and audit"]
+
+
+def test_a_write_begun_inside_a_read_leaves_that_read_usable(store: Store) -> None:
+    if store.url == "sqlite://":
+        pytest.skip("in-memory SQLite is one connection: no write can begin inside a read")
+    with store.one_transaction(), store.read() as outer:
+        assert outer.exec(select(Team)).all() == []
+        with store.write() as session:
+            session.add(Team(name="Tax"))
+        # The read's session is still open; it does not see the uncommitted write.
+        assert outer.exec(select(Team)).all() == []
+
+    assert _teams(store) == ["Tax"]

@@ -297,6 +297,7 @@ class SharedTransaction:
         self._session: Session | None = None
         self._lock: contextlib.ExitStack | None = None
         self._reader: Session | None = None
+        self._reading = 0  # reads in progress on it (nested)
 
     @property
     def began(self) -> bool:
@@ -322,16 +323,23 @@ class SharedTransaction:
         rows are, so that a write may add it."""
         if self._reader is None:
             self._reader = Session(self.store._reader, expire_on_commit=False)
+        reader = self._reader
+        self._reading += 1
         try:
-            yield self._reader
+            yield reader
         except BaseException:
+            self._reading -= 1
             self._close_reader()  # a failed read may leave the session unusable
             raise
-        self._reader.expunge_all()
+        self._reading -= 1
+        if self._reading == 0:
+            reader.expunge_all()
 
     def _close_reader(self) -> None:
-        reader, self._reader = self._reader, None
-        if reader is not None:
+        # Not while a read is still in its block (a write begun inside it): the block's
+        # end closes it then.
+        if self._reading == 0 and self._reader is not None:
+            reader, self._reader = self._reader, None
             reader.close()
 
     def end(self, commit: bool) -> None:
