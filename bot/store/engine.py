@@ -84,11 +84,9 @@ def _pinger(dialect: Any) -> Any:
     """A checkout listener that pings a connection which has idled in the pool (the server
     may have restarted, or a firewall dropped it): a dead one is replaced before use.
 
-    In place of `pool_pre_ping`, which pinged on every checkout: a round trip per
-    transaction, and its `SELECT 1` outside autocommit began a transaction, on which a
-    reader's autocommit could then not be set. A connection used within the last
-    `IDLE_PING_SECONDS` is taken as alive; if it is not, its statement fails and SQLAlchemy
-    invalidates the pool."""
+    In place of `pool_pre_ping`, which pinged on every checkout: a round trip per read
+    and per transaction. A connection used within the last `IDLE_PING_SECONDS` is taken
+    as alive; if it is not, its statement fails and SQLAlchemy invalidates the pool."""
 
     def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
         checked_in = record.info.get(_CHECKED_IN)
