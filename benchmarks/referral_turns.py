@@ -14,10 +14,10 @@ it (`Store.one_transaction`, less the decision row). Printed per turn kind: the 
 median CPU time of the thread (`time.thread_time`: the neighbours on a shared machine
 barely move it) and, with `--statements`, the SQL statements each turn ran (SAVEPOINT and
 RELEASE included), its transactions (BEGIN, which psycopg and pysqlite send without a
-statement event) and commits, and on a PostgreSQL server of this machine the server's CPU
-per turn (all its processes, from /proc, read between turns: clock ticks, so a mean over
-many turns). `--list` prints the statements of each kind's last timed turn. The load
-average is printed beside them.
+statement event; not a PostgreSQL read's, in autocommit) and commits, and on a
+PostgreSQL server of this machine the server's CPU per turn (all its processes, from
+/proc, read between turns: clock ticks, so a mean over many turns). `--list` prints the
+statements of each kind's last timed turn. The load average is printed beside them.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def run(
         served: dict[str, list[float]] = {kind: [] for kind in KINDS}
         owners = {name: email for email, name in _people(ctx).items()}
         times: dict[str, list[float]] = {kind: [] for kind in KINDS}
-        ran: dict[str, list[tuple[int, int, int]]] = {kind: [] for kind in KINDS}
+        ran: dict[str, list[tuple[int, int, int, int]]] = {kind: [] for kind in KINDS}
         listed: dict[str, list[str]] = {}
 
         def timed(kind: str, turn: Turn) -> list[Reply]:
@@ -86,7 +86,8 @@ def run(
             times[kind].append(time.thread_time() - started)
             if server:
                 served[kind].append(cpu_seconds([server]) - before)
-            ran[kind].append((len(counted.sql), counted.begins, counted.commits))
+            sql = len(counted.sql)
+            ran[kind].append((sql, counted.begins, counted.commits, counted.checkouts))
             listed[kind] = list(counted.sql)
             return replies
 
@@ -122,8 +123,10 @@ def run(
         mean, median = statistics.fmean(times[kind]), statistics.median(times[kind])
         line = f"  {kind:9} CPU ms mean {mean * 1000:6.2f}  median {median * 1000:6.2f}"
         if statements:
-            sql, begins, commits = (statistics.fmean(r[i] for r in ran[kind]) for i in range(3))
+            means = (statistics.fmean(r[i] for r in ran[kind]) for i in range(4))
+            sql, begins, commits, uses = means
             line += f"  statements {sql:.1f}  transactions {begins:.1f}  commits {commits:.1f}"
+            line += f"  connections {uses:.1f}"
         if served[kind]:
             line += f"  server CPU ms {statistics.fmean(served[kind]) * 1000:.2f}"
         print(line)
@@ -154,25 +157,31 @@ class _Counted:
 
     def __init__(self) -> None:
         self.sql: list[str] = []
-        self.begins = self.commits = 0
+        self.begins = self.commits = self.checkouts = 0
 
     def clear(self) -> None:
         self.sql.clear()
-        self.begins = self.commits = 0
+        self.begins = self.commits = self.checkouts = 0
 
     def listen(self, engine: Any) -> None:
         event.listen(engine, "before_cursor_execute", self._statement)
         event.listen(engine, "begin", self._begin)
         event.listen(engine, "commit", self._commit)
+        event.listen(engine, "engine_connect", self._checkout)
 
     def _statement(self, _conn: Any, _cursor: Any, sql: str, *_rest: Any) -> None:
         self.sql.append(" ".join(sql.split()))
 
-    def _begin(self, _conn: Any) -> None:
-        self.begins += 1
+    def _begin(self, conn: Any) -> None:
+        # A read on PostgreSQL runs in autocommit: SQLAlchemy's begin sends no BEGIN there.
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            self.begins += 1
 
     def _commit(self, _conn: Any) -> None:
         self.commits += 1
+
+    def _checkout(self, _conn: Any) -> None:
+        self.checkouts += 1
 
 
 def _people(ctx: Context) -> dict[str, str]:

@@ -1021,7 +1021,14 @@ def _record(
 
 def _lock_person(session: Session, person: Person) -> None:
     """Hold `person`'s row until this transaction ends (no-op on SQLite, see `_load`)."""
-    session.exec(select(Person.id).where(Person.id == person.id).with_for_update()).first()
+    session.connection().execute(_LOCK_PERSON, {"person": person.id}).first()
+
+
+# Built once: a statement built per call cost more than its round trip (its cache key is
+# worked out again each time; a built one's is kept).
+_LOCK_PERSON = (
+    sa_select(col(Person.id)).where(col(Person.id) == bindparam("person")).with_for_update()
+)
 
 
 def _retired_client(session: Session, name: str) -> Client | None:

@@ -6,8 +6,12 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
+import bot.store.engine as engine_module
 from bot.catalog import load_catalog, load_into
 from bot.channels.console import ConsoleChannel
 from bot.context import Context
@@ -52,3 +56,65 @@ def test_conversation_on_postgres(pg_store: Store) -> None:
     channel.send("who does employment law?")
     [follow_up] = channel.send("anyone in London?")
     assert "Owen Gallagher" in follow_up.text
+
+
+# -- connections: reads outside transactions, prepared statements kept, idle ones pinged --
+
+
+def _backend(store: Store) -> int:
+    with store.read() as session:
+        return int(session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def _terminate(backend: int) -> None:
+    """End the server process of another connection (as a restart of the server would)."""
+    killer = create_engine(URL, poolclass=NullPool)
+    with killer.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    killer.dispose()
+
+
+def _in_transaction(store: Store) -> bool:
+    """Whether a read session's connection is inside a transaction on the server."""
+    with store.read() as session:
+        session.exec(select(Person).where(Person.email == "nobody@example.com")).all()
+        raw = session.connection().connection.dbapi_connection
+        return bool(raw.info.transaction_status != 0)  # psycopg: 0 is IDLE
+
+
+def test_reads_run_outside_a_transaction_and_keep_prepared_statements(pg_store: Store) -> None:
+    assert not _in_transaction(pg_store)
+    query = select(Person).where(Person.email == "nobody@example.com")
+    for _ in range(8):  # psycopg prepares a statement after five runs on a connection
+        with pg_store.read() as session:
+            session.exec(query).all()
+    with pg_store.read() as session:
+        prepared = session.connection().exec_driver_sql(
+            "SELECT statement FROM pg_prepared_statements"
+        )
+        assert any("FROM person" in row[0] for row in prepared)
+    with pg_store.write() as session:  # a write still commits what it did
+        session.add(Person(email="new@example.com", name="New", team="Tax"))
+    with pg_store.read() as session:
+        assert session.exec(select(Person.name).where(Person.email == "new@example.com")).one()
+
+
+def test_an_idle_connection_that_died_is_replaced_before_use(
+    pg_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _backend(pg_store)
+    _terminate(first)
+    monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 0.0)  # the first has idled long
+    assert _backend(pg_store) != first  # pinged, found dead, replaced: no error
+
+
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_the_pool_recovers(
+    pg_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _backend(pg_store)
+    _terminate(first)
+    monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 3600.0)  # no ping: fails once
+    with pytest.raises(OperationalError) as failed:
+        _backend(pg_store)
+    assert failed.value.connection_invalidated
+    assert _backend(pg_store) not in (first, None)  # the pool was invalidated: a new one

@@ -69,7 +69,7 @@ def welcome_first_contact(turn: Turn, ctx: Context, answer: Answer) -> list[Repl
         return answer()
     replies = answer()
     if welcome is not None:
-        with ctx.store.write() as session:
+        with ctx.store.write(savepoint=False) as session:  # one insert, conflict settled
             if not nudges.welcome_once(session, me, ctx.now()):
                 welcome = None  # another replica welcomed them a moment ago
     welcomed.add(turn.person)

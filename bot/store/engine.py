@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Engine, Executable, event, inspect
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine
@@ -40,6 +41,9 @@ Row = TypeVar("Row")
 # that the acknowledgement path never queues for a connection behind turns.
 POOL_SIZE = 10
 POOL_OVERFLOW = 10
+# A pooled PostgreSQL connection idle for longer than this is pinged before it is used.
+IDLE_PING_SECONDS = 1.0
+_CHECKED_IN = "crossbot.checked_in"
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -47,14 +51,19 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     # hide_parameters: statement parameters (client names, notes) never reach a log line or
     # an exception message, whatever the log level.
     if not url.startswith("sqlite"):
-        return create_engine(
+        # LIFO: the connections in use stay few and warm (psycopg prepares a statement on
+        # its connection after five runs), the others idle and are pinged when next used.
+        engine = create_engine(
             url,
             echo=echo,
-            pool_pre_ping=True,
             hide_parameters=True,
             pool_size=POOL_SIZE,
             max_overflow=POOL_OVERFLOW,
+            pool_use_lifo=True,
         )
+        event.listen(engine, "checkin", _checked_in)
+        event.listen(engine, "checkout", _pinger(engine.dialect))
+        return engine
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
     kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
     if in_memory:
@@ -65,6 +74,37 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _pinger(dialect: Any) -> Any:
+    """A checkout listener that pings a connection which has idled in the pool (the server
+    may have restarted, or a firewall dropped it): a dead one is replaced before use.
+
+    In place of `pool_pre_ping`, which pinged on every checkout: a round trip per read
+    and per transaction. A connection used within the last `IDLE_PING_SECONDS` is taken
+    as alive; if it is not, its statement fails and SQLAlchemy invalidates the pool."""
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in = record.info.get(_CHECKED_IN)
+        if checked_in is None or time.monotonic() - checked_in < IDLE_PING_SECONDS:
+            return  # fresh from connect(), or in use a moment ago
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+            dbapi_connection.commit()  # not rollback(): psycopg drops its prepared statements
+        except dialect.loaded_dbapi.Error as exc:
+            if dialect.is_disconnect(exc, dbapi_connection, None):
+                raise DisconnectionError() from exc
+            raise
+
+    return ping_if_idle
 
 
 def _ensure_parent(url: str) -> None:
@@ -113,6 +153,13 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self._reader = self.engine.execution_options(sqlite_begin="DEFERRED")
+        if not url.startswith("sqlite"):
+            # Reads need no transaction on PostgreSQL: at READ COMMITTED every statement
+            # has its own snapshot anyway (reads that must agree are one statement). It
+            # saves BEGIN and ROLLBACK, two round trips, and the ROLLBACK also made psycopg
+            # drop its prepared statements, so that none was ever prepared.
+            self._reader = self._reader.execution_options(isolation_level="AUTOCOMMIT")
+        self._reads_autocommit = not url.startswith("sqlite")
         self._priority = self.engine.execution_options(**{_PRIORITY: True})
         self._people_writes = itertools.count(1)
         self._writers = WriterLock() if url.startswith("sqlite") else None
@@ -134,8 +181,9 @@ class Store:
             self.people_version = next(self._people_writes)
 
     def _saw_end(self, conn: Any) -> None:
-        # Readers that looked between the statement and the commit saw the old rows.
-        if conn.info.pop(_PERSON_WRITTEN, False):
+        # Readers that looked between the statement and the commit saw the old rows. A
+        # connection lost mid-transaction has no info to ask (it raises): forget anyway.
+        if conn.invalidated or conn.info.pop(_PERSON_WRITTEN, False):
             self.people_version = next(self._people_writes)
 
     @contextmanager
@@ -173,7 +221,7 @@ class Store:
             _SHARED.reset(token)
 
     @contextmanager
-    def write(self, priority: bool = False) -> Iterator[Session]:
+    def write(self, priority: bool = False, *, savepoint: bool = True) -> Iterator[Session]:
         """One write transaction: committed on success, rolled back on any error.
 
         On SQLite, writers of this process take turns on a lock first: SQLite lets one
@@ -185,10 +233,15 @@ class Store:
         A `priority` write (the inbox storing deliveries, which acknowledgements wait for)
         goes before the other writers of this process that are waiting, and polls for the
         file's lock more often than they do.
+
+        In a `one_transaction` block, `savepoint=False` is for a write that cannot fail
+        alone (one insert that `ON CONFLICT DO NOTHING` settles): it joins the block's
+        transaction without SAVEPOINT and RELEASE, two round trips, and should it fail
+        after all, the block's writes so far are undone with it.
         """
         shared = _SHARED.get()
         if shared is not None and shared.store is self:
-            if shared.began:
+            if shared.began and savepoint:
                 with shared.session.begin_nested():
                     yield shared.session
                 return
@@ -218,9 +271,14 @@ class Store:
         # Closing (not rolling back) ends the transaction without expiring what was read,
         # so the objects stay usable after the block.
         shared = _SHARED.get()
-        if shared is not None and shared.store is self and shared.began:
-            yield shared.session
-            return
+        if shared is not None and shared.store is self:
+            if shared.began:
+                yield shared.session
+                return
+            if self._reads_autocommit:
+                with shared.reading() as session:
+                    yield session
+                return
         waits = self._turn() if self._readers_wait else contextlib.nullcontext()
         with waits, Session(self._reader, expire_on_commit=False) as session:
             yield session
@@ -236,6 +294,8 @@ class SharedTransaction:
         self.store = store
         self._session: Session | None = None
         self._lock: contextlib.ExitStack | None = None
+        self._reader: Session | None = None
+        self._reading = 0  # reads in progress on it (nested)
 
     @property
     def began(self) -> bool:
@@ -246,13 +306,42 @@ class SharedTransaction:
     def session(self) -> Session:
         """The block's session, begun (and this process's write lock taken) on first use."""
         if self._session is None:
+            self._close_reader()  # reads join the transaction from now on
             lock = contextlib.ExitStack()
             lock.enter_context(self.store._turn())
             self._lock = lock
             self._session = Session(self.store.engine, expire_on_commit=False)
         return self._session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """The block's reads before its first write, on PostgreSQL: one autocommit session
+        (and connection) for them all, not one each, so nothing is held between them but
+        the connection. What a read loaded is detached as it ends, as a closed session's
+        rows are, so that a write may add it."""
+        if self._reader is None:
+            self._reader = Session(self.store._reader, expire_on_commit=False)
+        reader = self._reader
+        self._reading += 1
+        try:
+            yield reader
+        except BaseException:
+            self._reading -= 1
+            self._close_reader()  # a failed read may leave the session unusable
+            raise
+        self._reading -= 1
+        if self._reading == 0:
+            reader.expunge_all()
+
+    def _close_reader(self) -> None:
+        # Not while a read is still in its block (a write begun inside it): the block's
+        # end closes it then.
+        if self._reading == 0 and self._reader is not None:
+            reader, self._reader = self._reader, None
+            reader.close()
+
     def end(self, commit: bool) -> None:
+        self._close_reader()
         session, lock = self._session, self._lock
         self._session = self._lock = None
         if session is None:
