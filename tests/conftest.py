@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import importlib.util
 import os
 import shutil
@@ -102,9 +103,28 @@ def database_url(backend: str, tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(backend: str) -> Iterator[Store]:
-    store = Store(reset_postgres(POSTGRES_URL) if backend == "postgres" else "sqlite://")
+    store = Store(reset_postgres(POSTGRES_URL)) if backend == "postgres" else migrated_memory()
     yield store
     store.dispose()
+
+
+def migrated_memory() -> Store:
+    """An empty in-memory store at the head revision: a page-by-page copy of one this worker
+    migrated once (running the migrations was most of a database test's setup)."""
+    store = Store("sqlite://", migrate=False)
+    source, copy = _migrated_template().engine.raw_connection(), store.engine.raw_connection()
+    try:
+        source.driver_connection.backup(copy.driver_connection)
+    finally:
+        copy.close()  # both back to their store's one pooled connection
+        source.close()
+    return store
+
+
+@functools.cache
+def _migrated_template() -> Store:
+    """This worker's migrated in-memory database (the migrations write no rows: schema only)."""
+    return Store("sqlite://")
 
 
 def load_sample(store: Store) -> Store:
