@@ -6,7 +6,7 @@ the process. `crossbot` therefore calls the console script's own `main` with the
 state a new interpreter would have (argv, piped stdin, environment, working directory,
 settings read afresh, WARNING logging to stderr) and puts all of it back afterwards. The
 tests about the process itself (what it imports, how fast it starts, how it is served)
-still start one: tests/test_imports.py, tests/test_snapshot.py, tests/test_ask_cli.py.
+still start one: tests/test_imports.py and tests/test_snapshot.py, for example.
 """
 
 from __future__ import annotations
