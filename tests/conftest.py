@@ -11,20 +11,23 @@ import socket
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 import time_machine
+from sqlalchemy import Column, select, update
+from sqlmodel import SQLModel
 
-from bot.catalog import load_catalog, load_into
+from bot.catalog import Catalog, load_catalog, load_into
 from bot.channels.console import ConsoleChannel
 from bot.context import Context
 from bot.messages import Reply, Unreachable
 from bot.settings import Settings
 from bot.store import Store
+from bot.store.models import utcnow
 from tests.postgres import reset_postgres
 
 # A first-contact welcome would come before every test's first answer: the welcome's own
@@ -112,13 +115,18 @@ def migrated_memory() -> Store:
     """An empty in-memory store at the head revision: a page-by-page copy of one this worker
     migrated once (running the migrations was most of a database test's setup)."""
     store = Store("sqlite://", migrate=False)
-    source, copy = _migrated_template().engine.raw_connection(), store.engine.raw_connection()
-    try:
-        source.driver_connection.backup(copy.driver_connection)
-    finally:
-        copy.close()  # both back to their store's one pooled connection
-        source.close()
+    _copy(_migrated_template(), store)
     return store
+
+
+def _copy(source: Store, target: Store) -> None:
+    """Replace the in-memory `target` database, page by page, with the in-memory `source`."""
+    reading, writing = source.engine.raw_connection(), target.engine.raw_connection()
+    try:
+        reading.driver_connection.backup(writing.driver_connection)
+    finally:
+        writing.close()  # both back to their store's one pooled connection
+        reading.close()
 
 
 @functools.cache
@@ -130,14 +138,71 @@ def _migrated_template() -> Store:
 def load_sample(store: Store) -> Store:
     """`store` with the sample firm loaded into it (again: a reload keeps what was learned)."""
     with store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
+        load_into(session, _sample_catalog(date.today()))
     return store
+
+
+@functools.cache
+def _sample_catalog(today: date) -> Catalog:
+    """The sample firm's folder parsed as on `today` (the parse depends on the date), once per
+    worker: `load_into` copies what it writes out of the catalog and never changes it."""
+    return load_catalog(SAMPLE_CONTENT, today)
 
 
 @pytest.fixture
 def ctx(store: Store, settings: Settings) -> Context:
     """A context over an in-memory database holding the sample firm."""
-    return Context(load_sample(store), settings)
+    if store.url == "sqlite://" and _untouched(store):
+        copy_sample_firm(store)
+    else:
+        load_sample(store)
+    return Context(store, settings)
+
+
+def copy_sample_firm(store: Store) -> None:
+    """Make the in-memory `store` what `load_sample` on an empty one makes it, by copying a
+    worker's template and stamping the load's clock columns with the time now (the load
+    was most of a test's setup)."""
+    template = _sample_template(date.today())
+    _copy(template.store, store)
+    now = utcnow()
+    with store.write() as session:
+        for column in template.stamps:
+            session.execute(update(column.table).where(column.is_not(None)).values({column: now}))
+
+
+@dataclass(frozen=True)
+class _Template:
+    store: Store
+    stamps: tuple[Column[Any], ...]  # the columns the load filled with the time it ran at
+
+
+@functools.cache
+def _sample_template(today: date) -> _Template:
+    before = utcnow()
+    store = load_sample(migrated_memory())
+    after = utcnow()
+    return _Template(store, tuple(_stamped_between(store, before, after)))
+
+
+def _stamped_between(store: Store, before: datetime, after: datetime) -> Iterator[Column[Any]]:
+    """Every column whose values are all times from `before` to `after`: what the clock wrote."""
+    with store.read() as session:
+        for table in SQLModel.metadata.sorted_tables:
+            for column in table.columns:
+                values = [v for v in session.execute(select(column)).scalars() if v is not None]
+                if values and all(isinstance(v, datetime) and before <= v <= after for v in values):
+                    yield column
+
+
+def _untouched(store: Store) -> bool:
+    """Whether nothing has been written to the in-memory `store` since it was made."""
+    connection = store.engine.raw_connection()
+    try:
+        changes: int = connection.driver_connection.total_changes
+    finally:
+        connection.close()
+    return changes == 0
 
 
 @pytest.fixture
