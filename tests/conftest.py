@@ -9,12 +9,13 @@ import os
 import shutil
 import socket
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import pytest
 import time_machine
@@ -25,6 +26,7 @@ from bot.catalog import Catalog, load_catalog, load_into
 from bot.channels.console import ConsoleChannel
 from bot.context import Context
 from bot.messages import Reply, Unreachable
+from bot.money import firm_currency
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import utcnow
@@ -159,16 +161,59 @@ def ctx(store: Store, settings: Settings) -> Context:
     return Context(store, settings)
 
 
-def copy_sample_firm(store: Store) -> None:
+def copy_sample_firm(store: Store, at: datetime | None = None) -> None:
     """Make the in-memory `store` what `load_sample` on an empty one makes it, by copying a
-    worker's template and stamping the load's clock columns with the time now (the load
-    was most of a test's setup)."""
+    worker's template and stamping the load's clock columns with the time now (or `at`):
+    the load was most of a test's setup."""
     template = _sample_template(date.today())
     _copy(template.store, store)
-    now = utcnow()
+    now = at or utcnow()
     with store.write() as session:
         for column in template.stamps:
             session.execute(update(column.table).where(column.is_not(None)).values({column: now}))
+    _sample_copies[store] = (now, _changes(store))
+
+
+# The in-memory stores `copy_sample_firm` made: the time it stamped, the changes then.
+_sample_copies: WeakKeyDictionary[Store, tuple[datetime, int]] = WeakKeyDictionary()
+# What a template's sample firm is stamped with: a time no test or seed writes.
+_TEMPLATE_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def write_or_copy(ctx: Context, write: Callable[[Context], None], *key: Hashable) -> None:
+    """`write(ctx)`, or the same rows copied: when `ctx` holds the sample firm as the `ctx`
+    fixture copied it and the clock stands still, a per-worker template of what `write`
+    makes of it at this moment is copied instead. What `write` makes must depend only on
+    the firm, the moment, the settings, the firm's currency and `key`."""
+    now, copied = utcnow(), _sample_copies.get(ctx.store)
+    if copied is None or _changes(ctx.store) != copied[1] or utcnow() != now:
+        write(ctx)
+        return
+    ctx.catalog()  # what `write` would have read first, so ctx's caches are the same
+    moment = (date.today(), now, ctx.settings.model_dump_json(), firm_currency(), write, key)
+    if moment not in _written:
+        _written[moment] = template = migrated_memory()
+        copy_sample_firm(template, at=_TEMPLATE_STAMP)
+        write(Context(template, ctx.settings))
+    _copy(_written[moment], ctx.store)
+    with ctx.store.write() as session:
+        for column in _sample_template(date.today()).stamps:
+            stamped = column == _TEMPLATE_STAMP
+            session.execute(update(column.table).where(stamped).values({column: copied[0]}))
+
+
+# Per worker: what `write_or_copy`'s writes made of the sample firm, by moment and key.
+_written: dict[tuple[Hashable, ...], Store] = {}
+
+
+def _changes(store: Store) -> int:
+    """How many rows have been written to the in-memory `store` since it was made."""
+    connection = store.engine.raw_connection()
+    try:
+        changes: int = connection.driver_connection.total_changes
+    finally:
+        connection.close()
+    return changes
 
 
 @dataclass(frozen=True)
@@ -197,12 +242,7 @@ def _stamped_between(store: Store, before: datetime, after: datetime) -> Iterato
 
 def _untouched(store: Store) -> bool:
     """Whether nothing has been written to the in-memory `store` since it was made."""
-    connection = store.engine.raw_connection()
-    try:
-        changes: int = connection.driver_connection.total_changes
-    finally:
-        connection.close()
-    return changes == 0
+    return _changes(store) == 0
 
 
 @pytest.fixture
