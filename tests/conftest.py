@@ -180,17 +180,17 @@ _sample_copies: WeakKeyDictionary[Store, tuple[datetime, int]] = WeakKeyDictiona
 _TEMPLATE_STAMP = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def write_or_copy(ctx: Context, write: Callable[[Context], None], *key: Hashable) -> None:
+def write_or_copy(ctx: Context, write: Callable[[Context], None]) -> None:
     """`write(ctx)`, or the same rows copied: when `ctx` holds the sample firm as the `ctx`
     fixture copied it and the clock stands still, a per-worker template of what `write`
     makes of it at this moment is copied instead. What `write` makes must depend only on
-    the firm, the moment, the settings, the firm's currency and `key`."""
+    the firm, the moment, the settings and the firm's currency."""
     now, copied = utcnow(), _sample_copies.get(ctx.store)
     if copied is None or _changes(ctx.store) != copied[1] or utcnow() != now:
         write(ctx)
         return
     ctx.catalog()  # what `write` would have read first, so ctx's caches are the same
-    moment = (date.today(), now, ctx.settings.model_dump_json(), firm_currency(), write, key)
+    moment = (date.today(), now, ctx.settings.model_dump_json(), firm_currency(), write)
     if moment not in _written:
         _written[moment] = template = migrated_memory()
         copy_sample_firm(template, at=_TEMPLATE_STAMP)
@@ -202,7 +202,7 @@ def write_or_copy(ctx: Context, write: Callable[[Context], None], *key: Hashable
             session.execute(update(column.table).where(stamped).values({column: copied[0]}))
 
 
-# Per worker: what `write_or_copy`'s writes made of the sample firm, by moment and key.
+# Per worker: what `write_or_copy`'s writes made of the sample firm, by moment and write.
 _written: dict[tuple[Hashable, ...], Store] = {}
 
 
