@@ -18,6 +18,7 @@ from bot.people import by_email
 from bot.seed import seed_demo
 from bot.server import build_app
 from bot.store.models import Person
+from tests.conftest import write_or_copy
 
 NOW = datetime.fromisoformat("2026-11-20T10:00:00+00:00")
 ADMIN = "alex.morgan@hartwellfinch.example"
@@ -99,7 +100,12 @@ class Dashboard:
 
 
 def seed(ctx: Context) -> None:
-    """The demo's activity: referrals through their lifecycle, a running campaign, ideas."""
+    """The demo's activity: referrals through their lifecycle, a running campaign, ideas
+    (copied from the worker's template of it where that is the same: `write_or_copy`)."""
+    write_or_copy(ctx, seed_demo_activity)
+
+
+def seed_demo_activity(ctx: Context) -> None:
     with ctx.store.write() as session:
         seed_demo(session, ctx.catalog(), ctx.now(), ctx.settings)
 

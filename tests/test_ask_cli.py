@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from tests.conftest import REPO
+from tests.cli_run import crossbot
 from tests.search_firm import write_firm
 
 runner = CliRunner()
@@ -93,15 +91,13 @@ def test_bad_content_folder_is_a_kind_message(tmp_path: Path) -> None:
 
 def test_ask_reads_the_configured_database(tmp_path: Path, folder: Path) -> None:
     """Without --content, `ask` searches what `crossbot load` put in the database."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env["CROSSBOT_DATABASE_URL"] = f"sqlite:///{tmp_path / 'ask.db'}"
-    env["CROSSBOT_CONTENT_DIR"] = str(tmp_path / "missing")
+    env = {
+        "CROSSBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'ask.db'}",
+        "CROSSBOT_CONTENT_DIR": str(tmp_path / "missing"),
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "bot", *args]
-        return subprocess.run(
-            command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
-        )
+        return crossbot(*args, cwd=tmp_path, env=env)
 
     assert run("load", str(folder)).returncode == 0
     result = run("ask", "--json", "who handles insolvency?")

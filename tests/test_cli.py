@@ -1,34 +1,18 @@
-"""The command line as a person uses it: real processes, piped input, exit codes."""
+"""The command line as a person uses it: piped input, output, exit codes (`crossbot` runs
+the console script in this process: see tests/cli_run.py)."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from sqlmodel import select
 
 from bot.store import Store
 from bot.store.models import ServiceCard
-from tests.conftest import REPO, SAMPLE_CONTENT
+from tests.cli_run import crossbot
+from tests.conftest import SAMPLE_CONTENT
 from tests.firm import copy_sample, edit, line_of
-
-
-def crossbot(*args: str, cwd: Path, stdin: str = "", env: dict[str, str] | None = None):
-    environment = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
-    environment.pop("CROSSBOT_DATABASE_URL", None)
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=120,
-    )
 
 
 def broken_copy(tmp_path: Path) -> Path:

@@ -18,6 +18,7 @@ from bot.catalog import load_into, read_folder
 from bot.store import Store
 from bot.store.models import LearnedAlias
 from bot.store.probe import content_version, sqlite_path
+from tests.cli_run import crossbot
 from tests.conftest import REPO
 from tests.firm import edit
 from tests.search_firm import write_firm
@@ -35,12 +36,22 @@ class Firm:
         self.folder = write_firm(root / "firm")
         self.url = f"sqlite:///{root / 'firm.db'}"
         self.cache = root / "cache"
-        assert self.run("load", str(self.folder)).returncode == 0
+        self.load()
+
+    def _env(self, cache: Path | None = None) -> dict[str, str]:
+        return {
+            "CROSSBOT_DATABASE_URL": self.url,
+            "CROSSBOT_CONTENT_DIR": str(self.folder),
+            "CROSSBOT_CACHE_DIR": str(cache or self.cache),
+        }
+
+    def load(self) -> None:
+        """`crossbot load` of the folder (in this process: the questions are the point, each
+        asked by a process of its own)."""
+        assert crossbot("load", str(self.folder), cwd=self.root, env=self._env()).returncode == 0
 
     def run(self, *args: str, cache: Path | None = None, importtime: bool = False) -> Any:
-        env = {**os.environ, "PYTHONPATH": str(REPO), "CROSSBOT_DATABASE_URL": self.url}
-        env["CROSSBOT_CONTENT_DIR"] = str(self.folder)
-        env["CROSSBOT_CACHE_DIR"] = str(cache or self.cache)
+        env = {**os.environ, "PYTHONPATH": str(REPO), **self._env(cache)}
         python = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "bot"]
         return subprocess.run(
             [*python, *args], cwd=self.root, env=env, capture_output=True, text=True, timeout=120
@@ -90,7 +101,7 @@ def test_a_repeated_question_is_answered_from_the_snapshot_without_the_store(fir
 def test_a_loaded_change_is_answered_at_once(firm: Firm):
     firm.ask()
     edit(firm.folder / "people.csv", "Asha Rao,", "Asha Rao-Khan,")  # no change stamp
-    assert firm.run("load", str(firm.folder)).returncode == 0
+    firm.load()
     changed = firm.ask()
     assert changed["matches"][0]["owners"][0]["name"] == "Asha Rao-Khan"
     assert changed == firm.fresh()

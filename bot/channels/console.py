@@ -122,11 +122,14 @@ class ConsoleChannel:
 def run(
     channel: ConsoleChannel,
     lines: Iterator[str],
-    out: IO[str] = sys.stdout,
+    out: IO[str] | None = None,
     prompt: str = "",
     names: dict[str, str] | None = None,
 ) -> None:
-    """Feed lines to the bot until they run out (or say `quit`), printing every reply."""
+    """Feed lines to the bot until they run out (or say `quit`), printing every reply (to
+    `out`, else to the `sys.stdout` of the moment: a default bound at import would escape
+    `contextlib.redirect_stdout`)."""
+    out = out or sys.stdout
     for line in lines:
         text = line.rstrip("\n")
         if text.strip().casefold() in QUIT_WORDS:

@@ -725,6 +725,9 @@ class SlackChannel:
                 self.default_messenger, self.workspaces, settings.slack_client_id or ""
             )
         self.app = AsyncApp(
+            # Named, or Bolt names the app after its caller's file by inspect.stack(), which
+            # reads the source of every frame on the stack: 0.1 s in a deep one.
+            name="crossbot",
             client=self.default_messenger.client,
             signing_secret=self.signing_secret,
             request_verification_enabled=bool(self.signing_secret),
