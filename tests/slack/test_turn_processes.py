@@ -20,7 +20,7 @@ from bot.server import with_turn_processes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import InboxDecision, Referral
-from tests.conftest import SAMPLE_CONTENT
+from tests.conftest import REPO, SAMPLE_CONTENT
 from tests.slack.conftest import PRIYA_DM, FakeSlack, SlackDriver, section_texts, started_slack
 
 
@@ -94,7 +94,7 @@ from bot.turn_processes import TurnProcesses
 
 if __name__ == "__main__":  # a spawned turn process imports this file again
     processes = TurnProcesses(sys.argv[1], Settings(), 1)
-    worker = processes._pool.submit(os.getpid).result()
+    [worker] = processes.pids()
     with open(sys.argv[2] + ".tmp", "w") as out:
         out.write(str(worker))
     os.replace(sys.argv[2] + ".tmp", sys.argv[2])
@@ -124,7 +124,9 @@ def test_a_turn_process_ends_when_its_receiver_is_killed(tmp_path: Path) -> None
     store.dispose()
     script, ready = tmp_path / "receiver.py", tmp_path / "worker.pid"
     script.write_text(RECEIVER)
-    receiver = subprocess.Popen([sys.executable, str(script), url, str(ready)])
+    # PYTHONPATH: the script is outside the repository, and must import this checkout's bot
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    receiver = subprocess.Popen([sys.executable, str(script), url, str(ready)], env=env)
     deadline = time.monotonic() + 120
     while not ready.exists() and receiver.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
