@@ -24,6 +24,7 @@ builds a Slack channel (the tests, a terminal chat) runs turns in threads unless
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 _ctx: Context | None = None  # in a turn process: its own context, made once at start
 _PROTOCOL = pickle.HIGHEST_PROTOCOL
 CLOSE_SECONDS = 30.0  # how long `close` waits for a process's last turns
+AHEAD = 2  # turns sent to a process at once: one it works on, one read when it is done
 
 
 def available(url: str) -> bool:
@@ -78,6 +80,15 @@ class TurnDied(Exception):
     """The turn process a turn was sent to died before it answered."""
 
 
+@dataclass(frozen=True)
+class _Call:
+    """A turn on its way to a turn process: its number, its pickled form, its answer."""
+
+    number: int
+    data: bytes
+    future: asyncio.Future[list[Reply]]
+
+
 @dataclass
 class _Worker:
     """One turn process, the pipe its turns go down and the one its answers come up."""
@@ -92,10 +103,12 @@ class _Worker:
 class TurnProcesses:
     """`answer(turn)` in one of `processes` worker processes on the database at `url`.
 
-    A turn goes down a pipe of its own to the process with the fewest turns in hand, and its
-    answer is read by the event loop itself when the pipe is readable. A process pool does
+    Each process has a pipe of its own. A turn goes down the pipe of a process with fewer
+    than `AHEAD` turns in hand (the one with fewest), else waits here for the first to
+    answer, so that no turn queues behind a slow one while another process is free; the
+    answers are read by the event loop itself when a pipe is readable. A process pool does
     the same through a manager thread and a feeder thread, whose wake-ups cost the receiver
-    about ten times the CPU per turn (docs/performance.md)."""
+    about twice the CPU per turn (docs/performance.md)."""
 
     def __init__(self, url: str, settings: Settings, processes: int) -> None:
         self.url = url
@@ -103,6 +116,7 @@ class TurnProcesses:
         self.processes = processes
         self._numbers = itertools.count()
         self._closing = False
+        self._waiting: collections.deque[_Call] = collections.deque()
         self._workers = [self._start() for _ in range(processes)]
 
     def _start(self) -> _Worker:
@@ -140,21 +154,31 @@ class TurnProcesses:
 
     async def _call(self, turn: Turn, decision: Decision | None) -> list[Reply]:
         loop = asyncio.get_running_loop()
-        worker = min(self._workers, key=lambda w: len(w.in_hand))
-        self._watch(worker, loop)
+        for worker in self._workers:
+            self._watch(worker, loop)
         number = next(self._numbers)
         future: asyncio.Future[list[Reply]] = loop.create_future()
-        worker.in_hand[number] = future
-        try:
-            # A turn is a few hundred bytes and the turns in hand are bounded (the inbox's
-            # worker), so the pipe's buffer takes them without blocking the loop.
-            worker.calls.send_bytes(pickle.dumps((number, turn, decision), _PROTOCOL))
-        except OSError:  # the process is gone
-            self._lost(worker)
-        try:
-            return await future
-        finally:
-            worker.in_hand.pop(number, None)
+        data = pickle.dumps((number, turn, decision), _PROTOCOL)
+        self._waiting.append(_Call(number, data, future))
+        self._dispatch()
+        return await future
+
+    def _dispatch(self) -> None:
+        """Send waiting turns to the processes with room for them, fewest in hand first."""
+        while self._waiting and not self._closing:
+            worker = min(self._workers, key=lambda w: len(w.in_hand))
+            if len(worker.in_hand) >= AHEAD:
+                return
+            call = self._waiting.popleft()
+            if call.future.done():  # its caller gave up waiting
+                continue
+            worker.in_hand[call.number] = call.future
+            try:
+                # A turn is a few hundred bytes and at most `AHEAD` are in a pipe, so its
+                # buffer takes them without blocking the loop.
+                worker.calls.send_bytes(call.data)
+            except OSError:  # the process is gone
+                self._lost(worker)
 
     def _watch(self, worker: _Worker, loop: asyncio.AbstractEventLoop) -> None:
         """Have `loop` read the worker's answers (once per loop)."""
@@ -179,16 +203,19 @@ class TurnProcesses:
                     future.set_exception(value)
         except (EOFError, OSError):  # the process ended
             self._lost(worker)
+        self._dispatch()
 
     def _lost(self, worker: _Worker) -> None:
         """`worker`'s process is gone: a new one in its place (unless closing), and the
         turns it had in hand fail with `TurnDied`, for `answer` to send them again."""
-        if worker.loop is not None and not worker.loop.is_closed():
-            worker.loop.remove_reader(worker.answers.fileno())
-            worker.loop = None
+        loop, worker.loop = worker.loop, None
+        if loop is not None and not loop.is_closed():
+            loop.remove_reader(worker.answers.fileno())
         if worker in self._workers and not self._closing:
             log.warning("a turn process died: starting a new one")
-            self._workers[self._workers.index(worker)] = self._start()
+            new = self._workers[self._workers.index(worker)] = self._start()
+            if loop is not None and not loop.is_closed():
+                self._watch(new, loop)
         worker.process.join(1)
         worker.calls.close()
         worker.answers.close()
