@@ -17,14 +17,14 @@ import asyncio
 import os
 import resource
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from load import Firm, build_firm, cpu_seconds, prepare_database  # noqa: E402
+from _firm import load_firm_arguments, load_firm_on_sqlite  # noqa: E402
+from load import Firm, cpu_seconds  # noqa: E402
 
 from bot.messages import Turn  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -64,14 +64,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--turns", type=int, default=2000)
     parser.add_argument("--in-hand", type=int, default=16)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--people", type=int, default=5000)
-    parser.add_argument("--content", type=Path, default=ROOT / "content")
+    load_firm_arguments(parser, ROOT)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        firm = build_firm(args.content, args.users, Path(folder) / "content", args.people)
-        url = f"sqlite:///{Path(folder) / 'pipes.db'}"
-        prepare_database(url, firm)
+    with load_firm_on_sqlite(args, "pipes.db") as (firm, url):
         processes = TurnProcesses(url, Settings(), 1)
         try:
             asyncio.run(measure(processes, firm, args.turns, args.in_hand))
