@@ -25,7 +25,6 @@ import asyncio
 import os
 import statistics
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,8 +34,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _firm import load_firm_arguments, load_firm_on_sqlite  # noqa: E402
 from _servers import slack_signature  # noqa: E402
-from load import build_firm, prepare_database  # noqa: E402
 from multidict import CIMultiDict  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from slack_sdk.web.async_slack_response import AsyncSlackResponse  # noqa: E402
@@ -190,14 +189,9 @@ def _print(name: str, times: list[float]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2000)
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--people", type=int, default=5000)
-    parser.add_argument("--content", type=Path, default=ROOT / "content")
+    load_firm_arguments(parser, ROOT)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        firm = build_firm(args.content, args.users, Path(folder) / "content", args.people)
-        url = f"sqlite:///{Path(folder) / 'pieces.db'}"
-        prepare_database(url, firm)
+    with load_firm_on_sqlite(args, "pieces.db") as (firm, url):
         store = Store(url)
         settings = Settings(
             SLACK_BOT_TOKEN=SecretStr("xoxb-pieces"),  # type: ignore[call-arg]

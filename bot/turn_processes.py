@@ -24,15 +24,21 @@ builds a Slack channel (the tests, a terminal chat) runs turns in threads unless
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
+import itertools
 import logging
 import multiprocessing
 import multiprocessing.connection
+import multiprocessing.process
 import os
+import pickle
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from functools import partial
+from multiprocessing.connection import Connection
+from typing import Any
 
 from bot import outbox
 from bot.context import Context
@@ -42,6 +48,9 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 _ctx: Context | None = None  # in a turn process: its own context, made once at start
+_PROTOCOL = pickle.HIGHEST_PROTOCOL
+CLOSE_SECONDS = 30.0  # how long `close` waits for a process's last turns
+AHEAD = 2  # turns sent to a process at once: one it works on, one read when it is done
 
 
 def available(url: str) -> bool:
@@ -67,53 +76,167 @@ def usable_cores() -> int:
     return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
+class TurnDied(Exception):
+    """The turn process a turn was sent to died before it answered."""
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A turn on its way to a turn process: its number, its pickled form, its answer."""
+
+    number: int
+    data: bytes
+    future: asyncio.Future[list[Reply]]
+
+
+@dataclass
+class _Worker:
+    """One turn process, the pipe its turns go down and the one its answers come up."""
+
+    process: multiprocessing.process.BaseProcess
+    calls: Connection  # the receiver's sending end
+    answers: Connection  # the receiver's reading end
+    in_hand: dict[int, asyncio.Future[list[Reply]]] = field(default_factory=dict)
+    loop: asyncio.AbstractEventLoop | None = None  # whose selector reads `answers`
+
+
 class TurnProcesses:
-    """`answer(turn)` in one of `processes` worker processes on the database at `url`."""
+    """`answer(turn)` in one of `processes` worker processes on the database at `url`.
+
+    Each process has a pipe of its own. A turn goes down the pipe of a process with fewer
+    than `AHEAD` turns in hand (the one with fewest), else waits here for the first to
+    answer, so that no turn queues behind a slow one while another process is free; the
+    answers are read by the event loop itself when a pipe is readable. A process pool does
+    the same through a manager thread and a feeder thread, whose wake-ups cost the receiver
+    about twice the CPU per turn (docs/performance.md)."""
 
     def __init__(self, url: str, settings: Settings, processes: int) -> None:
         self.url = url
         self.settings = settings
         self.processes = processes
-        self._lock = threading.Lock()
-        self._pool = self._start()
+        self._numbers = itertools.count()
+        self._closing = False
+        self._waiting: collections.deque[_Call] = collections.deque()
+        self._workers = [self._start() for _ in range(processes)]
 
-    def _start(self) -> ProcessPoolExecutor:
+    def _start(self) -> _Worker:
         # spawn, not fork: the receiver runs threads (the group commit, the executor), and
         # a forked child would inherit their locks in whatever state they were.
-        pool = ProcessPoolExecutor(
-            self.processes,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_begin,
-            initargs=(self.url, self.settings),
+        spawn = multiprocessing.get_context("spawn")
+        their_calls, calls = spawn.Pipe(duplex=False)
+        answers, their_answers = spawn.Pipe(duplex=False)
+        process = spawn.Process(
+            target=_serve,
+            args=(their_calls, their_answers, self.url, self.settings),
+            name="crossbot-turns",
+            daemon=True,  # ended with the receiver, which waits for no turn at exit
         )
-        for _ in range(self.processes):  # start (and warm) them all now, not on first turns
-            pool.submit(_ready)
-        return pool
+        process.start()  # started (and warming up) now, not on the first turns
+        # Only the child holds its ends now: its death reads as the end of `answers`.
+        their_calls.close()
+        their_answers.close()
+        return _Worker(process, calls, answers)
+
+    def pids(self) -> list[int]:
+        """The turn processes' ids."""
+        return [w.process.pid for w in self._workers if w.process.pid is not None]
 
     async def answer(self, turn: Turn, decision: Decision | None = None) -> list[Reply]:
         """The router's replies to `turn`, computed in a turn process (and, for an inbox
         item's turn, committed there with what it changed: `bot.outbox`)."""
-        pool = self._pool
-        loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(pool, _answer, turn, decision)
-        except BrokenProcessPool:
+            return await self._call(turn, decision)
+        except TurnDied:
             # A process died (killed, out of memory), maybe during this very turn: as for a
             # replica killed mid-turn, the turn runs again, and its state changes stay
             # exactly-once (compare-and-set moves, idempotent creation).
-            self._replace(pool)
-            return await loop.run_in_executor(self._pool, _answer, turn, decision)
+            return await self._call(turn, decision)
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
-        with self._lock:
-            if self._pool is broken:  # the first turn to notice starts new processes
-                log.warning("a turn process died: starting new ones")
-                self._pool = self._start()
-        broken.shutdown(wait=False, cancel_futures=True)
+    async def _call(self, turn: Turn, decision: Decision | None) -> list[Reply]:
+        loop = asyncio.get_running_loop()
+        for worker in self._workers:
+            self._watch(worker, loop)
+        number = next(self._numbers)
+        future: asyncio.Future[list[Reply]] = loop.create_future()
+        data = pickle.dumps((number, turn, decision), _PROTOCOL)
+        self._waiting.append(_Call(number, data, future))
+        self._dispatch()
+        return await future
+
+    def _dispatch(self) -> None:
+        """Send waiting turns to the processes with room for them, fewest in hand first."""
+        while self._waiting and not self._closing:
+            worker = min(self._workers, key=lambda w: len(w.in_hand))
+            if len(worker.in_hand) >= AHEAD:
+                return
+            call = self._waiting.popleft()
+            if call.future.done():  # its caller gave up waiting
+                continue
+            worker.in_hand[call.number] = call.future
+            try:
+                # A turn is a few hundred bytes and at most `AHEAD` are in a pipe, so its
+                # buffer takes them without blocking the loop.
+                worker.calls.send_bytes(call.data)
+            except OSError:  # the process is gone
+                self._lost(worker)
+
+    def _watch(self, worker: _Worker, loop: asyncio.AbstractEventLoop) -> None:
+        """Have `loop` read the worker's answers (once per loop)."""
+        if worker.loop is loop:
+            return
+        if worker.loop is not None and not worker.loop.is_closed():
+            worker.loop.remove_reader(worker.answers.fileno())
+        worker.loop = loop
+        loop.add_reader(worker.answers.fileno(), self._read, worker)
+
+    def _read(self, worker: _Worker) -> None:
+        """The answers `worker` has sent (in the event loop, when its pipe is readable)."""
+        try:
+            while worker.answers.poll():
+                number, ok, value = pickle.loads(worker.answers.recv_bytes())
+                future = worker.in_hand.pop(number, None)
+                if future is None or future.done():  # its caller gave up waiting
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
+        except (EOFError, OSError):  # the process ended
+            self._lost(worker)
+        self._dispatch()
+
+    def _lost(self, worker: _Worker) -> None:
+        """`worker`'s process is gone: a new one in its place (unless closing), and the
+        turns it had in hand fail with `TurnDied`, for `answer` to send them again."""
+        loop, worker.loop = worker.loop, None
+        if loop is not None and not loop.is_closed():
+            loop.remove_reader(worker.answers.fileno())
+        if worker in self._workers and not self._closing:
+            log.warning("a turn process died: starting a new one")
+            new = self._workers[self._workers.index(worker)] = self._start()
+            if loop is not None and not loop.is_closed():
+                self._watch(new, loop)
+        worker.process.join(1)
+        worker.calls.close()
+        worker.answers.close()
+        for future in worker.in_hand.values():
+            if not future.done():
+                future.set_exception(TurnDied())
+        worker.in_hand.clear()
 
     def close(self) -> None:
-        """Stop the processes once the turns in hand are done (others are cancelled)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the processes once the turns sent to them are done (called off the loop,
+        after the inbox's worker has stopped)."""
+        self._closing = True
+        for worker in self._workers:
+            with contextlib.suppress(OSError):
+                worker.calls.send_bytes(b"")  # the end: the process exits after its turns
+        for worker in self._workers:
+            worker.process.join(CLOSE_SECONDS)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+        # Their pipes now read as ended: each loop's `_read` unregisters and closes them.
 
 
 def _begin(url: str, settings: Settings) -> None:
@@ -149,8 +272,34 @@ def _end_with_the_receiver() -> None:
     threading.Thread(target=watch, name="crossbot-receiver-watch", daemon=True).start()
 
 
-def _ready() -> None:
-    """Nothing: submitted once per process so that each starts at once."""
+def _serve(calls: Connection, answers: Connection, url: str, settings: Settings) -> None:
+    """A turn process: begun, then each turn read from `calls` is answered on `answers`,
+    until the receiver closes (an empty message) or is gone (the pipe ends)."""
+    _begin(url, settings)
+    while True:
+        try:
+            data = calls.recv_bytes()
+        except EOFError:
+            return
+        if not data:
+            return
+        number, turn, decision = pickle.loads(data)
+        answer: tuple[int, bool, Any]
+        try:
+            answer = (number, True, _answer(turn, decision))
+        except Exception as exc:  # raised in the receiver, as a process pool would
+            answer = (number, False, exc)
+        answers.send_bytes(_pickled(answer))
+
+
+def _pickled(answer: tuple[int, bool, Any]) -> bytes:
+    """`answer` pickled; an exception that can't be is sent as its type's name."""
+    try:
+        return pickle.dumps(answer, _PROTOCOL)
+    except Exception:  # an unpicklable exception (or reply): say what failed, not its data
+        number, _ok, value = answer
+        failed = RuntimeError(f"{type(value).__name__} in a turn process (not picklable)")
+        return pickle.dumps((number, False, failed), _PROTOCOL)
 
 
 def _answer(turn: Turn, decision: Decision | None) -> list[Reply]:

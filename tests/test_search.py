@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -121,6 +122,24 @@ def test_who_is_with_a_misspelt_name(firm: tuple[Catalog, SearchIndex]) -> None:
     person = firm[1].find_person("who is Asha Roa?")
     assert person is not None and person.name == "Asha Rao"
     assert firm[1].find_person("who handles redundancies?") is None
+
+
+def test_a_misspelt_name_is_looked_up_in_the_index_it_was_asked_of(
+    firm: tuple[Catalog, SearchIndex],
+) -> None:
+    # Neither word is anyone's name, so the fuzzy pass over every name runs; its answer is
+    # remembered per question. An index built from changed content (Asha Rao renamed Bina
+    # Ruiz) answers from its own people, and the old one still from its own.
+    catalog, index = firm
+    for _ in range(2):
+        assert index.find_person("who is Ashaa Raoo?").name == "Asha Rao"  # type: ignore[union-attr]
+    people = [replace(p, name="Bina Ruiz") if p.name == "Asha Rao" else p for p in catalog.people]
+    changed = build_index(replace(catalog, people=people))
+
+    assert changed.find_person("who is Ashaa Raoo?") is None
+    assert changed.find_person("who is Binna Ruizz?").name == "Bina Ruiz"  # type: ignore[union-attr]
+    assert index.find_person("who is Binna Ruizz?") is None
+    assert index.find_person("who is Ashaa Raoo?").name == "Asha Rao"  # type: ignore[union-attr]
 
 
 def test_will_the_document_is_not_will_the_verb(firm: tuple[Catalog, SearchIndex]) -> None:

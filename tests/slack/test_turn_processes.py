@@ -3,8 +3,10 @@ answers and state changes as in one process, and a turn process that dies is rep
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import os
+import pickle
 import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,12 +18,20 @@ from sqlmodel import select
 from bot import turn_processes
 from bot.catalog import load_catalog, load_into
 from bot.context import Context
+from bot.messages import Turn
 from bot.server import with_turn_processes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import InboxDecision, Referral
 from tests.conftest import REPO, SAMPLE_CONTENT
-from tests.slack.conftest import PRIYA_DM, FakeSlack, SlackDriver, section_texts, started_slack
+from tests.slack.conftest import (
+    PRIYA,
+    PRIYA_DM,
+    FakeSlack,
+    SlackDriver,
+    section_texts,
+    started_slack,
+)
 
 
 @pytest.fixture
@@ -87,6 +97,39 @@ async def test_a_turn_process_that_dies_is_replaced(slack: SlackDriver) -> None:
     assert _turn_processes(), "new turn processes serve the next turns"
 
 
+async def test_turns_beyond_what_a_process_takes_wait_and_are_all_answered(
+    tmp_path: Path, slack_settings: Settings
+) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'crossbot.db'}")
+    with store.write() as session:
+        load_into(session, load_catalog(SAMPLE_CONTENT))
+    processes = turn_processes.TurnProcesses(store.url, slack_settings, 1)
+    try:
+        asked = [
+            Turn(PRIYA, f"test:{n}", text="who does employment law?")
+            for n in range(turn_processes.AHEAD * 2 + 1)
+        ]
+        answers = asyncio.gather(*(processes.answer(turn) for turn in asked))
+        await asyncio.sleep(0)  # every turn asked: a process holds AHEAD, the rest wait
+        [worker] = processes._workers
+        assert len(worker.in_hand) == turn_processes.AHEAD
+        replies = await answers
+    finally:
+        await asyncio.to_thread(processes.close)
+        store.dispose()
+    assert [any(r.kind == "whodoes_answer" for r in got) for got in replies] == [True] * len(asked)
+
+
+def test_an_exception_that_cannot_be_pickled_is_sent_as_its_name() -> None:
+    class Unpicklable(Exception):  # a local class: pickle can't find it again
+        pass
+
+    sent = turn_processes._pickled((7, False, Unpicklable("secret detail")))
+    number, ok, error = pickle.loads(sent)
+    assert (number, ok, type(error)) == (7, False, RuntimeError)
+    assert "Unpicklable" in str(error) and "secret" not in str(error)
+
+
 RECEIVER = """
 import os, sys, time
 from bot.settings import Settings
@@ -94,7 +137,7 @@ from bot.turn_processes import TurnProcesses
 
 if __name__ == "__main__":  # a spawned turn process imports this file again
     processes = TurnProcesses(sys.argv[1], Settings(), 1)
-    worker = processes._pool.submit(os.getpid).result()
+    [worker] = processes.pids()
     with open(sys.argv[2] + ".tmp", "w") as out:
         out.write(str(worker))
     os.replace(sys.argv[2] + ".tmp", sys.argv[2])
