@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -41,9 +40,6 @@ Row = TypeVar("Row")
 # that the acknowledgement path never queues for a connection behind turns.
 POOL_SIZE = 10
 POOL_OVERFLOW = 10
-# A pooled PostgreSQL connection idle for longer than this is pinged before it is used.
-IDLE_PING_SECONDS = 1.0
-_CHECKED_IN = "crossbot.checked_in"
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -52,7 +48,7 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     # an exception message, whatever the log level.
     if not url.startswith("sqlite"):
         # LIFO: the connections in use stay few and warm (psycopg prepares a statement on
-        # its connection after five runs), the others idle and are pinged when next used.
+        # its connection after five runs), the others idle.
         engine = create_engine(
             url,
             echo=echo,
@@ -61,7 +57,6 @@ def make_engine(url: str, echo: bool = False) -> Engine:
             max_overflow=POOL_OVERFLOW,
             pool_use_lifo=True,
         )
-        event.listen(engine, "checkin", _checked_in)
         event.listen(engine, "checkout", _pinger(engine.dialect))
         return engine
     in_memory = url in ("sqlite://", "sqlite:///:memory:")
@@ -76,22 +71,17 @@ def make_engine(url: str, echo: bool = False) -> Engine:
     return engine
 
 
-def _checked_in(_dbapi_connection: Any, record: Any) -> None:
-    record.info[_CHECKED_IN] = time.monotonic()
-
-
 def _pinger(dialect: Any) -> Any:
-    """A checkout listener that pings a connection which has idled in the pool (the server
-    may have restarted, or a firewall dropped it): a dead one is replaced before use.
+    """A checkout listener that pings the connection (the server may have restarted or
+    failed over, or a firewall dropped it): a dead one is replaced before use.
 
-    In place of `pool_pre_ping`, which pinged on every checkout: a round trip per read
-    and per transaction. A connection used within the last `IDLE_PING_SECONDS` is taken
-    as alive; if it is not, its statement fails and SQLAlchemy invalidates the pool."""
+    In place of `pool_pre_ping`, whose ping outside autocommit began a transaction (a
+    reader's autocommit could then not be set) and whose rollback made psycopg drop its
+    prepared statements. Every checkout, not only after an idle spell: the inbox worker
+    keeps a replica's connections in use, so after a failover the connections used a
+    moment ago are the dead ones (tests/slack/test_replicas.py)."""
 
-    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        checked_in = record.info.get(_CHECKED_IN)
-        if checked_in is None or time.monotonic() - checked_in < IDLE_PING_SECONDS:
-            return  # fresh from connect(), or in use a moment ago
+    def ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         try:
             cursor = dbapi_connection.cursor()
             try:
@@ -104,7 +94,7 @@ def _pinger(dialect: Any) -> Any:
                 raise DisconnectionError() from exc
             raise
 
-    return ping_if_idle
+    return ping
 
 
 def _ensure_parent(url: str) -> None:
