@@ -168,10 +168,20 @@ def copy_sample_firm(store: Store, at: datetime | None = None) -> None:
     template = _sample_template(date.today())
     _copy(template.store, store)
     now = at or utcnow()
-    with store.write() as session:
-        for column in template.stamps:
-            session.execute(update(column.table).where(column.is_not(None)).values({column: now}))
+    _stamp(store, template.stamps, now, lambda column: column.is_not(None))
     _sample_copies[store] = (now, _changes(store))
+
+
+def _stamp(
+    store: Store,
+    columns: tuple[Column[Any], ...],
+    now: datetime,
+    which: Callable[[Column[Any]], Any],
+) -> None:
+    """Set each of the load's clock `columns` to `now` in the rows `which` picks."""
+    with store.write() as session:
+        for column in columns:
+            session.execute(update(column.table).where(which(column)).values({column: now}))
 
 
 # The in-memory stores `copy_sample_firm` made: the time it stamped, the changes then.
@@ -196,10 +206,8 @@ def write_or_copy(ctx: Context, write: Callable[[Context], None]) -> None:
         copy_sample_firm(template, at=_TEMPLATE_STAMP)
         write(Context(template, ctx.settings))
     _copy(_written[moment], ctx.store)
-    with ctx.store.write() as session:
-        for column in _sample_template(date.today()).stamps:
-            stamped = column == _TEMPLATE_STAMP
-            session.execute(update(column.table).where(stamped).values({column: copied[0]}))
+    stamps = _sample_template(date.today()).stamps
+    _stamp(ctx.store, stamps, copied[0], lambda column: column == _TEMPLATE_STAMP)
 
 
 # Per worker: what `write_or_copy`'s writes made of the sample firm, by moment and write.

@@ -143,13 +143,13 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self._reader = self.engine.execution_options(sqlite_begin="DEFERRED")
-        if not url.startswith("sqlite"):
-            # Reads need no transaction on PostgreSQL: at READ COMMITTED every statement
-            # has its own snapshot anyway (reads that must agree are one statement). It
-            # saves BEGIN and ROLLBACK, two round trips, and the ROLLBACK also made psycopg
-            # drop its prepared statements, so that none was ever prepared.
-            self._reader = self._reader.execution_options(isolation_level="AUTOCOMMIT")
+        # Reads need no transaction on PostgreSQL: at READ COMMITTED every statement has its
+        # own snapshot anyway (reads that must agree are one statement). It saves BEGIN and
+        # ROLLBACK, two round trips, and the ROLLBACK also made psycopg drop its prepared
+        # statements, so that none was ever prepared.
         self._reads_autocommit = not url.startswith("sqlite")
+        if self._reads_autocommit:
+            self._reader = self._reader.execution_options(isolation_level="AUTOCOMMIT")
         self._priority = self.engine.execution_options(**{_PRIORITY: True})
         self._people_writes = itertools.count(1)
         self._writers = WriterLock() if url.startswith("sqlite") else None

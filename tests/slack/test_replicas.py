@@ -24,11 +24,10 @@ import pytest
 from sqlalchemy import func, text
 from sqlmodel import select
 
-from bot.catalog import load_catalog, load_into
 from bot.channels.slack_blocks import action_id
 from bot.store import Store
 from bot.store.models import InboxItem, PointEvent, Referral, ReferralEvent
-from tests.conftest import REPO, SAMPLE_CONTENT, free_port
+from tests.conftest import REPO, SAMPLE_CONTENT, free_port, load_sample
 from tests.postgres import reset_postgres
 from tests.slack.conftest import (
     PRIYA,
@@ -66,9 +65,7 @@ STRANGERS = {f"UBURST{n:02d}": f"burst{n}@elsewhere.example" for n in range(30)}
 def pg() -> Iterator[Store]:
     if not URL:
         pytest.skip("set CROSSBOT_TEST_POSTGRES_URL to a scratch PostgreSQL database")
-    store = Store(reset_postgres(URL))
-    with store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
+    store = load_sample(Store(reset_postgres(URL)))
     yield store
     store.dispose()
 

@@ -16,14 +16,13 @@ from pydantic import ValidationError
 from sqlmodel import select
 
 from bot import turn_processes
-from bot.catalog import load_catalog, load_into
 from bot.context import Context
 from bot.messages import Turn
 from bot.server import with_turn_processes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import InboxDecision, Referral
-from tests.conftest import REPO, SAMPLE_CONTENT
+from tests.conftest import REPO, load_sample
 from tests.slack.conftest import (
     PRIYA,
     PRIYA_DM,
@@ -39,9 +38,7 @@ async def slack(
     tmp_path: Path, slack_settings: Settings, fake: FakeSlack
 ) -> AsyncIterator[SlackDriver]:
     """Our server on a SQLite file, its turns in one worker process."""
-    store = Store(f"sqlite:///{tmp_path / 'crossbot.db'}")
-    with store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
+    store = load_sample(Store(f"sqlite:///{tmp_path / 'crossbot.db'}"))
     settings = slack_settings.model_copy(update={"turn_processes": 1})
     driver = await started_slack(Context(store, settings), fake)
     yield driver
@@ -100,9 +97,7 @@ async def test_a_turn_process_that_dies_is_replaced(slack: SlackDriver) -> None:
 async def test_turns_beyond_what_a_process_takes_wait_and_are_all_answered(
     tmp_path: Path, slack_settings: Settings
 ) -> None:
-    store = Store(f"sqlite:///{tmp_path / 'crossbot.db'}")
-    with store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
+    store = load_sample(Store(f"sqlite:///{tmp_path / 'crossbot.db'}"))
     processes = turn_processes.TurnProcesses(store.url, slack_settings, 1)
     try:
         asked = [
@@ -161,9 +156,7 @@ def test_a_turn_process_ends_when_its_receiver_is_killed(tmp_path: Path) -> None
     import time
 
     url = f"sqlite:///{tmp_path / 'crossbot.db'}"
-    store = Store(url)
-    with store.write() as session:
-        load_into(session, load_catalog(SAMPLE_CONTENT))
+    store = load_sample(Store(url))
     store.dispose()
     script, ready = tmp_path / "receiver.py", tmp_path / "worker.pid"
     script.write_text(RECEIVER)
