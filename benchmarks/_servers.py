@@ -11,19 +11,10 @@ import asyncio
 import contextlib
 import multiprocessing as mp
 import socket
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiohttp import web
-from slack_sdk.signature import SignatureVerifier
-
-
-def slack_signature(body: str, secret: str) -> dict[str, str]:
-    """Slack's v0 request signature headers for `body`, signed now."""
-    timestamp = str(int(time.time()))
-    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-    return {"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature}
 
 
 async def serve(app: web.Application) -> tuple[web.AppRunner, int]:

@@ -53,7 +53,6 @@ from benchmarks._servers import (  # noqa: E402
     free_port,
     serve,
     serve_until_stopped,
-    slack_signature,
 )
 from tests.slack import payloads  # noqa: E402
 
@@ -577,7 +576,7 @@ class Users:
             await asyncio.sleep(self.think * (0.5 + random.random()))
         waiting = self.slack.expect(*keys)
         sent = time.perf_counter()
-        headers = {"Content-Type": content_type, **slack_signature(body, SECRET)}
+        headers = {"Content-Type": content_type, **payloads.sign(body, secret=SECRET)}
         try:
             async with self.session.post(
                 next(self.targets), data=body, headers=headers

@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _firm import load_firm_arguments, load_firm_on_sqlite  # noqa: E402
-from _servers import slack_signature  # noqa: E402
 from multidict import CIMultiDict  # noqa: E402
 from pydantic import SecretStr  # noqa: E402
 from slack_sdk.web.async_slack_response import AsyncSlackResponse  # noqa: E402
@@ -53,6 +52,7 @@ from tests.slack.payloads import (  # noqa: E402
     dm_event,
     event_envelope,
     interaction_body,
+    sign,
 )
 
 SECRET = "receiver-pieces-secret"
@@ -91,7 +91,7 @@ def _request(content_type: str, body: str) -> Any:
     headers = {
         "Content-Type": content_type,
         "Content-Length": str(len(body.encode())),
-        **slack_signature(body, SECRET),
+        **sign(body, secret=SECRET),
     }
     return _Request(body, CIMultiDict(headers))
 

@@ -31,7 +31,8 @@ from aiohttp import ClientSession, TCPConnector, web
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._servers import child_server, serve, serve_until_stopped, slack_signature  # noqa: E402
+from benchmarks._servers import child_server, serve, serve_until_stopped  # noqa: E402
+from tests.slack.payloads import sign  # noqa: E402
 
 SECRET = "benchmark-signing-secret"
 TOKEN = "xoxb-benchmark"
@@ -186,7 +187,7 @@ def _signed(n: int, query: str, user: str, response_url: str) -> tuple[str, dict
     )
     return body, {
         "Content-Type": "application/x-www-form-urlencoded",
-        **slack_signature(body, SECRET),
+        **sign(body, secret=SECRET),
     }
 
 

@@ -8,7 +8,6 @@ after a request, `slack.settle()` waits for the work the server did after acking
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,7 +18,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
-from slack_sdk.signature import SignatureVerifier
 
 from bot.channels import slack as slack_channel
 from bot.context import Context
@@ -27,15 +25,16 @@ from bot.settings import Settings
 from bot.store.models import InboxItem, utcnow
 from tests.slack.fake_slack import TEAM, FakeSlack
 from tests.slack.payloads import (
+    SECRET,
     button_payload,
     command_body,
     dm_channel,
     dm_event,
     event_envelope,
     interaction_body,
+    sign,
 )
 
-SECRET = "test-signing-secret"
 TOKEN = "xoxb-test-token-0000"
 # Slack ids as the sample firm's people.csv has them; Owen has none (matched by email).
 PRIYA, PRIYA_ID = "priya.shah@hartwellfinch.example", "U04PSH7K2QX"
@@ -77,12 +76,6 @@ def action_buttons(payload: dict[str, Any]) -> list[dict[str, Any]]:
         if block.get("type") == "actions"
         for element in block["elements"]
     ]
-
-
-def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
 @dataclass

@@ -2,17 +2,30 @@
 button press and a slash command, as the request bodies Slack sends.
 
 The Slack tests' driver (`tests/slack/conftest.py`) and the load benchmarks
-(`benchmarks/load.py`, `benchmarks/receiver_pieces.py`) both send these. Only the standard
-library and the fake's names are imported, so a benchmark's client stays light.
+(`benchmarks/load.py`, `benchmarks/receiver_pieces.py`, `benchmarks/slack_throughput.py`)
+all send these, signed by `sign`. Only the standard library, slack_sdk's signer and the
+fake's names are imported, so a benchmark's client stays light.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import urlencode
 
+from slack_sdk.signature import SignatureVerifier
+
 from tests.slack.fake_slack import BOT_USER, TEAM
+
+SECRET = "test-signing-secret"
+
+
+def sign(body: str, timestamp: int | None = None, secret: str = SECRET) -> dict[str, str]:
+    """Slack's v0 request signature headers for `body`, signed at `timestamp` (else now)."""
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
 
 
 def dm_channel(user: str) -> str:
