@@ -1,93 +1,64 @@
-"""Slack throughput: signed `/whodoes` requests against Crossbot and against a bare Bolt app.
+"""Slack throughput: signed `/whodoes` commands against Crossbot, its Slack adapter alone,
+and a bare Bolt app, in one run.
 
-    python benchmarks/slack_throughput.py [--requests N] [--concurrency C] [--content DIR] [--open]
+    python benchmarks/slack_throughput.py [--requests N] [--concurrency C] [--rounds R]
+                                          [--open] [--users U] [--people P] [--content DIR]
 
-Each server runs in its own process on a loopback port; this process plays Slack: it
-signs N slash-command requests (Slack's v0 signature), sends them with C concurrent
-clients, and also serves the Web API (auth.test, users.info) and the `response_url`s that
-Crossbot answers through. For Crossbot it measures the ack (what Slack's 3-second
-deadline is about) and the full answer (until the response_url post arrives). The bare
-Bolt app acks a constant, so its ack is its answer. By default each client waits for the
-answer to its request before sending the next (as people do); `--open` sends on each ack.
-Throughput is reported for acks and for completed answers, each against bare Bolt's in the
-same run. Loopback only; every loop is bounded.
+`load.py` plays a whole mixed workload against `crossbot serve` replicas; this script looks
+at one request, the slash command, in one server process. Three servers, each in a child
+process on a loopback port, in interleaved rounds (the median round is reported): Crossbot
+(the real app), Crossbot's Slack adapter in front of a router that answers a constant (what
+the adapter itself costs), and `load.py`'s bare Bolt app (acks, then answers a constant
+through the response_url, as Crossbot does). This process plays Slack with `load.py`'s fake
+Web API and firm (`--people`, default 5,000): C clients send N signed commands, each waiting
+for the answer to reach its response_url before sending the next (`--open`: on each ack).
+
+Printed per server: acks/s and completed answers/s, each beside bare Bolt's in the same run,
+ack and answer p50/p95/p99, CPU per answer (the server process, from /proc), errors (non-200
+acks, answers that never came) and answers that do not name the card's owner. Every request
+is unique (Crossbot rightly drops a signed body it has already received); every wait is
+bounded.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
+import itertools
+import statistics
 import sys
-import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 from aiohttp import ClientSession, TCPConnector, web
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))  # `load`, also in the spawned servers
 
-from benchmarks._servers import child_server, serve, serve_until_stopped  # noqa: E402
-from tests.slack.payloads import sign  # noqa: E402
+from load import (  # noqa: E402
+    ANSWER_TIMEOUT,
+    SECRET,
+    TEAM,
+    TOKEN,
+    FakeSlack,
+    Firm,
+    Post,
+    _bare_bolt,
+    cpu_seconds,
+)
 
-SECRET = "benchmark-signing-secret"
-TOKEN = "xoxb-benchmark"
-USERS = 20  # distinct Slack users sending commands
-WARMUP = 30
-ANSWER_TIMEOUT = 120.0  # seconds to wait for every response_url answer
+from benchmarks._firm import load_firm_arguments, load_firm_on_sqlite  # noqa: E402
+from benchmarks._servers import child_server, serve_until_stopped  # noqa: E402
+from tests.slack import payloads  # noqa: E402
 
-
-# --- the Slack side: Web API and response_urls -------------------------------------------
-@dataclass
-class SlackSide:
-    emails: dict[str, str]
-    arrived: dict[int, float] = field(default_factory=dict)
-    expected: int = 0
-    all_arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    waiting: dict[int, asyncio.Future[None]] = field(default_factory=dict)
-    url: str = ""
-
-    def expect(self, n: int) -> asyncio.Future[None]:
-        """A future resolved when the answer to request `n` arrives."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.waiting[n] = future
-        return future
-
-    async def start(self) -> web.AppRunner:
-        app = web.Application()
-        app.router.add_route("*", "/api/{method}", self._api)
-        app.router.add_post("/respond/{n}", self._respond)
-        runner, port = await serve(app)
-        self.url = f"http://127.0.0.1:{port}"
-        return runner
-
-    async def _api(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        if method == "auth.test":
-            return web.json_response(
-                {"ok": True, "user_id": "UBOT", "bot_id": "B1", "team_id": "T1"}
-            )
-        if method == "users.info":
-            params = dict(request.query) | dict(await request.post())
-            user = str(params.get("user"))
-            profile = {"email": self.emails.get(user, ""), "real_name": user}
-            return web.json_response({"ok": True, "user": {"id": user, "profile": profile}})
-        return web.json_response({"ok": True})
-
-    async def _respond(self, request: web.Request) -> web.Response:
-        await request.read()
-        n = int(request.match_info["n"])
-        self.arrived[n] = time.perf_counter()
-        future = self.waiting.pop(n, None)
-        if future is not None and not future.done():
-            future.set_result(None)
-        if len(self.arrived) >= self.expected:
-            self.all_arrived.set()
-        return web.Response(text="ok")
+WARMUP = 20  # unmeasured requests per server and round (the first build caches)
+CONSTANT = "Employment law: talk to Priya Shah"
+# Trigger ids and response_urls are unique across the run, so no two bodies are alike.
+_IDS = itertools.count(1)
 
 
 # --- the servers under test (child processes) ---------------------------------------------
@@ -103,7 +74,7 @@ def _crossbot_app(database_url: str, api_url: str, constant: bool) -> web.Applic
 
     class ConstantAnswers(slack.SlackChannel):
         async def answer(self, turn: Turn) -> list[Reply]:
-            return [Reply("Employment law — talk to **Priya Shah**")]
+            return [Reply(CONSTANT)]
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -120,243 +91,267 @@ def _crossbot_app(database_url: str, api_url: str, constant: bool) -> web.Applic
     return app
 
 
-def _bare_bolt_app(api_url: str) -> web.Application:
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-    from slack_bolt.async_app import AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    bolt = AsyncApp(
-        client=AsyncWebClient(token=TOKEN, base_url=api_url + "/api/"), signing_secret=SECRET
-    )
-
-    @bolt.command("/whodoes")
-    async def whodoes(ack: Any) -> None:
-        await ack("Employment law — talk to Priya Shah")
-
-    async def events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
-
-    app = web.Application()
-    app.router.add_post("/slack/events", events)
-    return app
-
-
-def _serve(kind: str, database_url: str, api_url: str, ports: Any, stop: Any) -> None:
+def _serve_crossbot(database_url: str, api_url: str, constant: bool, ports: Any, stop: Any) -> None:
     import logging
 
     logging.disable(logging.WARNING)
-
-    def build() -> web.Application:
-        if kind in ("crossbot", "adapter"):
-            return _crossbot_app(database_url, api_url, constant=kind == "adapter")
-        return _bare_bolt_app(api_url)
-
-    serve_until_stopped(build, ports, stop)
+    serve_until_stopped(lambda: _crossbot_app(database_url, api_url, constant), ports, stop)
 
 
-# --- load ----------------------------------------------------------------------------------
+SERVERS = ("bolt", "crossbot", "adapter")
+LABELS = {
+    "bolt": "bare Bolt, constant",
+    "crossbot": "crossbot",
+    "adapter": "adapter + constant router",
+}
+
+
+def _server(kind: str, database_url: str, api_url: str) -> Any:
+    """The child server of `kind` (a context manager yielding its port and process id)."""
+    if kind == "bolt":
+        return child_server(_bare_bolt, api_url)
+    return child_server(_serve_crossbot, database_url, api_url, kind == "adapter")
+
+
+# --- one round against one server ---------------------------------------------------------
 @dataclass
-class Result:
-    name: str
-    seconds: float
-    acks: list[float]
-    answers: list[float]
-    errors: int
-    answer_seconds: float
+class Round:
+    """What one round against one server measured."""
+
+    acks: list[float] = field(default_factory=list)
+    answers: list[float] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+    wrong: int = 0  # answers that do not name the card's owner (Crossbot's own answers)
+    ack_seconds: float = 0.0  # first send to last ack
+    answer_seconds: float = 0.0  # first send to last answer
+    cpu: float = 0.0  # CPU seconds of the server process meanwhile
+
+    @property
+    def ack_rate(self) -> float:
+        return len(self.acks) / self.ack_seconds if self.ack_seconds else 0.0
 
     @property
     def answer_rate(self) -> float:
         return len(self.answers) / self.answer_seconds if self.answer_seconds else 0.0
 
-    @property
-    def rate(self) -> float:
-        return len(self.acks) / self.seconds if self.seconds else 0.0
+
+@dataclass
+class Request:
+    body: str
+    respond: str  # the response_url's name in the fake Slack
+    owner: str  # the name a who-does answer should give
 
 
-def _signed(n: int, query: str, user: str, response_url: str) -> tuple[str, dict[str, str]]:
-    body = urlencode(
-        {
-            "command": "/whodoes",
-            "text": query,
-            "user_id": user,
-            "channel_id": "C1",
-            "team_id": "T1",
-            "response_url": response_url,
-            "trigger_id": f"t.{n}",
-        }
-    )
-    return body, {
-        "Content-Type": "application/x-www-form-urlencoded",
-        **sign(body, secret=SECRET),
-    }
+def _requests(firm: Firm, slack: FakeSlack, count: int) -> list[Request]:
+    """`count` signed-to-be `/whodoes` commands, card by card, user by user, all distinct."""
+    made = []
+    for i in range(count):
+        n = next(_IDS)
+        title, names = firm.cards[i % len(firm.cards)]
+        user = firm.users[i % len(firm.users)][0]
+        respond = f"cmd{n}"
+        body = payloads.command_body(
+            "/whodoes",
+            title,
+            user,
+            "CBENCH",
+            f"trigger.{n}",
+            f"{slack.url}/respond/{respond}",
+            TEAM,
+        )
+        made.append(Request(body, respond, names[0]))
+    return made
 
 
 async def _fire(
-    port: int,
-    requests: list[tuple[str, dict[str, str]]],
-    concurrency: int,
-    side: SlackSide | None = None,
-) -> tuple[list[float], list[float], int, float]:
-    """Send every request with `concurrency` clients; (send times, ack latencies, errors, end).
-
-    With `side`, each client waits for the answer to its request before sending the next.
-    """
+    port: int, slack: FakeSlack, requests: list[Request], concurrency: int, closed: bool
+) -> Round:
+    """Send `requests` with `concurrency` clients; in a closed loop each waits for its answer
+    before the next, else it sends on each ack and the answers are awaited at the end."""
     url = f"http://127.0.0.1:{port}/slack/events"
-    sent = [0.0] * len(requests)
-    acks: list[float] = []
-    errors = 0
-    queue = iter(range(len(requests)))
+    result = Round()
+    todo = iter(requests)
+    pending: list[tuple[Request, float, asyncio.Future[Post]]] = []
+    arrived: dict[str, float] = {}
+    start = time.perf_counter()
+    last_ack = start
+
+    async def answer(request: Request, sent: float, waiting: asyncio.Future[Post]) -> None:
+        try:
+            post = await asyncio.wait_for(waiting, ANSWER_TIMEOUT)
+        except TimeoutError:
+            result.errors[f"no answer in {ANSWER_TIMEOUT:.0f} s"] += 1
+            return
+        finally:
+            slack.forget(request.respond)
+        result.answers.append(arrived[request.respond] - sent)
+        result.wrong += request.owner not in post.text and CONSTANT not in post.text
 
     async def client(session: ClientSession) -> None:
-        nonlocal errors
-        for n in queue:
-            body, headers = requests[n]
-            answered = side.expect(n) if side is not None else None
-            sent[n] = time.perf_counter()
-            async with session.post(url, data=body, headers=headers) as response:
-                await response.read()
-                if response.status == 200:
-                    acks.append(time.perf_counter() - sent[n])
-                else:
-                    errors += 1
-                    continue
-            if answered is not None:
-                with contextlib.suppress(TimeoutError):  # counted as missing at the end
-                    await asyncio.wait_for(answered, ANSWER_TIMEOUT)
+        nonlocal last_ack
+        for request in todo:
+            waiting = slack.expect(request.respond)
+            # The arrival is stamped when the post resolves the future, not when we look.
+            waiting.add_done_callback(
+                lambda _, key=request.respond: arrived.setdefault(key, time.perf_counter())
+            )
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                **payloads.sign(request.body, secret=SECRET),
+            }
+            sent = time.perf_counter()
+            try:
+                async with session.post(url, data=request.body, headers=headers) as response:
+                    await response.read()
+                    status = response.status
+            except OSError as exc:
+                status, problem = 0, type(exc).__name__
+            else:
+                problem = f"HTTP {status}"
+            if status != 200:
+                result.errors[problem] += 1
+                slack.forget(request.respond)
+                continue
+            last_ack = time.perf_counter()
+            result.acks.append(last_ack - sent)
+            if closed:
+                await answer(request, sent, waiting)
+            else:
+                pending.append((request, sent, waiting))
 
-    connector = TCPConnector(limit=concurrency)
-    async with ClientSession(connector=connector) as session:
+    async with ClientSession(connector=TCPConnector(limit=concurrency)) as session:
         await asyncio.gather(*(client(session) for _ in range(concurrency)))
-    return sent, acks, errors, time.perf_counter()
+    await asyncio.gather(*(answer(*waiting) for waiting in pending))
+    result.ack_seconds = last_ack - start
+    result.answer_seconds = max(arrived.values(), default=start) - start
+    return result
 
 
-async def _run_one(
+async def _round(
     kind: str,
-    side: SlackSide,
+    firm: Firm,
+    slack: FakeSlack,
     database_url: str,
-    queries: list[str],
-    users: list[str],
     n: int,
     concurrency: int,
-    closed: bool = True,
-) -> Result:
-    async with child_server(_serve, kind, database_url, side.url) as (port, _pid):
-        warm = [
-            _signed(i, queries[i % len(queries)], users[i % len(users)], f"{side.url}/respond/{i}")
-            for i in range(WARMUP)
-        ]
-        await _fire(port, warm, min(concurrency, 4))
-        side.arrived.clear()
-        side.all_arrived.clear()
-        answered = kind in ("crossbot", "adapter")
-        side.expected = n if answered else 0
-        requests = [
-            _signed(i, queries[i % len(queries)], users[i % len(users)], f"{side.url}/respond/{i}")
-            for i in range(n)
-        ]
-        start = time.perf_counter()
-        waits = side if closed and answered else None
-        sent, acks, errors, acked = await _fire(port, requests, concurrency, waits)
-        answers: list[float] = []
-        end = acked
-        if answered:
-            with contextlib.suppress(TimeoutError):  # report what arrived
-                await asyncio.wait_for(side.all_arrived.wait(), ANSWER_TIMEOUT)
-            answers = [side.arrived[i] - sent[i] for i in side.arrived]
-            end = max(side.arrived.values(), default=acked)
-        return Result(kind, acked - start, acks, answers, errors, end - start)
+    closed: bool,
+) -> Round:
+    """Start the server of `kind`, warm it up, then measure `n` requests."""
+    async with _server(kind, database_url, slack.url) as (port, pid):
+        await _fire(port, slack, _requests(firm, slack, WARMUP), min(concurrency, 4), True)
+        requests = _requests(firm, slack, n)
+        before = cpu_seconds([pid])
+        result = await _fire(port, slack, requests, concurrency, closed)
+        result.cpu = cpu_seconds([pid]) - before
+    return result
 
 
-def _median(runs: list[Result]) -> Result:
-    """The median round's rates, with the latencies of every round."""
-    middle = sorted(runs, key=lambda r: r.rate)[len(runs) // 2]
-    answer_rate = sorted(r.answer_rate for r in runs)[len(runs) // 2]
-    acks = [x for r in runs for x in r.acks]
-    answers = [x for r in runs for x in r.answers]
-    seconds = len(answers) / answer_rate if answer_rate else 0.0
-    return Result(middle.name, len(acks) / middle.rate, acks, answers, middle.errors, seconds)
+# --- the report ----------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """Every round against one server."""
+
+    kind: str
+    rounds: list[Round]
+
+    @property
+    def ack_rate(self) -> float:
+        return statistics.median(r.ack_rate for r in self.rounds)
+
+    @property
+    def answer_rate(self) -> float:
+        return statistics.median(r.answer_rate for r in self.rounds)
+
+    def all(self, name: str) -> list[float]:
+        return [x for r in self.rounds for x in getattr(r, name)]
+
+    @property
+    def errors(self) -> Counter[str]:
+        return sum((r.errors for r in self.rounds), Counter())
+
+    @property
+    def cpu_ms(self) -> float:
+        answers = len(self.all("answers"))
+        return 1000 * sum(r.cpu for r in self.rounds) / answers if answers else float("nan")
 
 
-def _ms(values: list[float], q: float) -> float:
+def _ms(values: list[float], q: float) -> str:
     if not values:
-        return float("nan")
+        return "-"
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+    return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000:.0f}"
 
 
-def _prepare(content: Path, database_url: str) -> tuple[list[str], list[str], dict[str, str]]:
-    """Load the firm; queries are its card titles, users its first people."""
-    from bot.catalog import load_catalog, load_into
-    from bot.store import Store
-
-    catalog = load_catalog(content)
-    store = Store(database_url)
-    with store.write() as session:
-        load_into(session, catalog)
-    store.dispose()
-    queries = [card.title for card in catalog.cards] or ["help"]
-    people = [p.email for p in catalog.people][:USERS]
-    emails = {f"UBENCH{i:03d}": email for i, email in enumerate(people)}
-    return queries, list(emails), emails
+def _ratio(rate: float, bare: float) -> str:
+    return f"{rate / bare:.2f}" if bare else "-"
 
 
-async def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=1000)
+def report(outcomes: list[Outcome], n: int, rounds: int, concurrency: int, closed: bool) -> None:
+    wait = "each client waits for its answer" if closed else "clients send on each ack"
+    print(
+        f"{n} signed /whodoes commands x {rounds} rounds per server, {concurrency} concurrent"
+        f" clients, loopback, {wait}; rates = median round, latencies over every round"
+    )
+    print(
+        f"{'server':<27} {'acks/s':>7} {'ratio':>6} {'ans/s':>7} {'ratio':>6} {'ack p50':>8}"
+        f" {'p95':>6} {'p99':>6} {'ans p50':>8} {'p95':>6} {'p99':>6} {'cpu ms/ans':>10}"
+    )
+    bare = outcomes[0]
+    for o in outcomes:
+        acks, answers = o.all("acks"), o.all("answers")
+        print(
+            f"{LABELS[o.kind]:<27} {o.ack_rate:>7.0f} {_ratio(o.ack_rate, bare.ack_rate):>6}"
+            f" {o.answer_rate:>7.0f} {_ratio(o.answer_rate, bare.answer_rate):>6}"
+            f" {_ms(acks, 0.5):>8} {_ms(acks, 0.95):>6} {_ms(acks, 0.99):>6}"
+            f" {_ms(answers, 0.5):>8} {_ms(answers, 0.95):>6} {_ms(answers, 0.99):>6}"
+            f" {o.cpu_ms:>10.1f}"
+        )
+    for o in outcomes:
+        answered = len(o.all("answers"))
+        wrong = sum(r.wrong for r in o.rounds)
+        print(
+            f"- {LABELS[o.kind]}: {answered}/{n * rounds} answered, errors {dict(o.errors)},"
+            f" answers not naming the card's owner {wrong}"
+        )
+    print(
+        "ratio = acks/s or completed answers/s relative to bare Bolt's in the same run"
+        " (target >= 0.5); cpu ms/ans = the server process's user + system CPU per answer;"
+        " Slack's ack deadline: 3000 ms"
+    )
+
+
+async def main(argv: list[str] | None = None) -> list[Outcome]:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1000, help="per server and round")
     parser.add_argument("--concurrency", type=int, default=20)
-    parser.add_argument("--content", type=Path, default=ROOT / "content")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median)")
     parser.add_argument(
         "--open", action="store_true", help="send on each ack instead of waiting for answers"
     )
+    load_firm_arguments(parser, ROOT, users=20)
     args = parser.parse_args(argv)
     n = max(1, min(args.requests, 100_000))
     concurrency = max(1, min(args.concurrency, 500))
     rounds = max(1, min(args.rounds, 20))
+    args.users = max(1, min(args.users, 2000))
 
-    with tempfile.TemporaryDirectory() as folder:
-        database_url = f"sqlite:///{folder}/bench.db"
-        queries, users, emails = _prepare(args.content, database_url)
-        side = SlackSide(emails)
-        runner = await side.start()
+    outcomes = [Outcome(kind, []) for kind in SERVERS]
+    with load_firm_on_sqlite(args, "throughput.db") as (firm, database_url):
+        slack = FakeSlack(firm.emails)
+        runner = await slack.start()
         try:
             # Interleaved rounds, so a noisy neighbour hurts every server alike.
-            results: dict[str, list[Result]] = {"crossbot": [], "adapter": [], "bolt": []}
             for _ in range(rounds):
-                for kind, runs in results.items():
-                    runs.append(
-                        await _run_one(
-                            kind, side, database_url, queries, users, n, concurrency, not args.open
+                for outcome in outcomes:
+                    outcome.rounds.append(
+                        await _round(
+                            outcome.kind, firm, slack, database_url, n, concurrency, not args.open
                         )
                     )
         finally:
             await runner.cleanup()
-    ours, adapter, bare = (_median(runs) for runs in results.values())
-    print(
-        f"{n} signed /whodoes requests x {rounds} rounds, {concurrency} concurrent clients,"
-        f" loopback; req/s = median round, latencies over all rounds;"
-        f" {'clients send on each ack' if args.open else 'each client waits for its answer'}"
-    )
-    print(f"{'':<34} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'ratio':>6}")
-    rows = [
-        ("bare Bolt, constant (ack=answer)", bare.rate, bare.acks),
-        ("crossbot: ack", ours.rate, ours.acks),
-        ("crossbot: full answer", ours.answer_rate, ours.answers),
-        ("adapter + constant router: ack", adapter.rate, adapter.acks),
-        ("adapter + constant router: answer", adapter.answer_rate, adapter.answers),
-    ]
-    for label, rate, latencies in rows:
-        ratio = rate / bare.rate if bare.rate else float("nan")
-        print(
-            f"{label:<34} {rate:>7.0f} {_ms(latencies, 0.50):>8.1f} {_ms(latencies, 0.95):>8.1f}"
-            f" {_ms(latencies, 0.99):>8.1f} {ratio:>6.2f}"
-        )
-    errors = {kind: sum(r.errors for r in runs) for kind, runs in results.items()}
-    print(f"errors: {errors}; answers received: crossbot {len(ours.answers)}/{n * rounds}")
-    print(
-        "ratio = acks/s or completed answers/s relative to bare Bolt's (its ack is its answer)"
-        " in the same run (target >= 0.5); Slack's ack deadline: 3000 ms"
-    )
+    report(outcomes, n, rounds, concurrency, not args.open)
+    return outcomes
 
 
 if __name__ == "__main__":
