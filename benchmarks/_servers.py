@@ -1,7 +1,8 @@
-"""What the Slack benchmarks share: Slack's request signature, and servers on loopback ports.
+"""What the Slack benchmarks share: servers on loopback ports.
 
-`load.py` and `slack_throughput.py` each play Slack (a Web API served in their own process)
-against a server under test in a child process, which reports the port it got. Not a
+`load.py` and `slack_throughput.py` play Slack (a Web API served in their own process; the
+second uses the first's) against servers under test in child processes, which report the
+port they got; requests are signed by `tests/slack/payloads.sign`. Not a
 benchmark itself; the scripts import it (`benchmarks/` is put on the path, not installed).
 """
 

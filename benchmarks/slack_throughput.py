@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import statistics
 import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +108,10 @@ LABELS = {
 }
 
 
-def _server(kind: str, database_url: str, api_url: str) -> Any:
-    """The child server of `kind` (a context manager yielding its port and process id)."""
+def _server(
+    kind: str, database_url: str, api_url: str
+) -> contextlib.AbstractAsyncContextManager[tuple[int, int]]:
+    """The child server of `kind`: a context manager yielding its port and process id."""
     if kind == "bolt":
         return child_server(_bare_bolt, api_url)
     return child_server(_serve_crossbot, database_url, api_url, kind == "adapter")
@@ -143,7 +147,7 @@ class Request:
 
 
 def _requests(firm: Firm, slack: FakeSlack, count: int) -> list[Request]:
-    """`count` signed-to-be `/whodoes` commands, card by card, user by user, all distinct."""
+    """`count` `/whodoes` command bodies, card by card and user by user, none alike."""
     made = []
     for i in range(count):
         n = next(_IDS)
@@ -184,17 +188,18 @@ async def _fire(
             return
         finally:
             slack.forget(request.respond)
-        result.answers.append(arrived[request.respond] - sent)
+        result.answers.append(arrived.setdefault(request.respond, time.perf_counter()) - sent)
         result.wrong += request.owner not in post.text and CONSTANT not in post.text
+
+    def stamp(key: str, _: asyncio.Future[Post]) -> None:
+        arrived.setdefault(key, time.perf_counter())
 
     async def client(session: ClientSession) -> None:
         nonlocal last_ack
         for request in todo:
             waiting = slack.expect(request.respond)
             # The arrival is stamped when the post resolves the future, not when we look.
-            waiting.add_done_callback(
-                lambda _, key=request.respond: arrived.setdefault(key, time.perf_counter())
-            )
+            waiting.add_done_callback(partial(stamp, request.respond))
             headers = {
                 "Content-Type": "application/x-www-form-urlencoded",
                 **payloads.sign(request.body, secret=SECRET),
