@@ -15,9 +15,9 @@ for the answer to reach its response_url before sending the next (`--open`: on e
 
 Printed per server: acks/s and completed answers/s, each beside bare Bolt's in the same run,
 ack and answer p50/p95/p99, CPU per answer (the server process, from /proc), errors (non-200
-acks, answers that never came) and answers that do not name the card's owner. Every request
-is unique (Crossbot rightly drops a signed body it has already received); every wait is
-bounded.
+acks, answers that never came) and answers that name neither the card's owner nor the
+constant. Every request is unique (Crossbot rightly drops a signed body it has already
+received, as a retry); every wait is bounded.
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ class Round:
     acks: list[float] = field(default_factory=list)
     answers: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
-    wrong: int = 0  # answers that do not name the card's owner (Crossbot's own answers)
+    wrong: int = 0  # answers naming neither the card's owner nor the constant
     ack_seconds: float = 0.0  # first send to last ack
     answer_seconds: float = 0.0  # first send to last answer
     cpu: float = 0.0  # CPU seconds of the server process meanwhile
