@@ -316,12 +316,12 @@ def report(outcomes: list[Outcome], n: int, rounds: int, concurrency: int, close
         wrong = sum(r.wrong for r in o.rounds)
         print(
             f"- {LABELS[o.kind]}: {answered}/{n * rounds} answered, errors {dict(o.errors)},"
-            f" answers not naming the card's owner {wrong}"
+            f" wrong answers {wrong}"
         )
     print(
         "ratio = acks/s or completed answers/s relative to bare Bolt's in the same run"
         " (target >= 0.5); cpu ms/ans = the server process's user + system CPU per answer;"
-        " Slack's ack deadline: 3000 ms"
+        " Slack's ack deadline: 3000 ms; wrong = naming neither the card's owner nor the constant"
     )
 
 

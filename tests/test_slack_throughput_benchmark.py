@@ -40,5 +40,5 @@ async def test_the_throughput_benchmark_runs_small(bench, capsys: pytest.Capture
         assert not only.errors and only.wrong == 0
         assert outcome.answer_rate > 0 and outcome.ack_rate > 0
     out = capsys.readouterr().out
-    assert "6/6 answered, errors {}, answers not naming the card's owner 0" in out
+    assert "6/6 answered, errors {}, wrong answers 0" in out
     assert "acks/s  ratio   ans/s  ratio" in out
