@@ -2,10 +2,9 @@
 
 Every way of writing a client (name, name without legal suffix, alias) is filed under its
 first word, folded. A message is read word by word: only the forms filed under a word of the
-message, all of whose words the message has, are checked, each with its own exact pattern
-compiled on first use. So a sentence
-costs about the same with 30 clients or 30,000, and a new client is one more entry rather
-than a rebuilt index.
+message, all of whose words the message has, are looked for in it (by `spans`, which compiles
+nothing). So a sentence costs about the same with 30 clients or 30,000, and a new client is
+one more entry rather than a rebuilt index.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ _Form = tuple[int, int, str, ClientRecord, frozenset[str]]
 class ClientForms:
     """Every form of every client, filed by first word, plus the folded keys for look-ups."""
 
-    pattern: Callable[[str], re.Pattern[str]]
+    spans: Callable[[str, str], list[tuple[int, int]]]  # (form, text) → where it is named
     key: Callable[[str], str]
     by_first: dict[str, list[_Form]] = field(default_factory=dict)
     anywhere: list[_Form] = field(default_factory=list)
@@ -37,7 +36,6 @@ class ClientForms:
     key_clients: list[ClientRecord] = field(default_factory=list)
     sorted_keys: list[tuple[str, str]] = field(default_factory=list)  # (key, client name)
     count: int = 0  # forms filed so far: among forms of one length, the first filed wins
-    _patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
 
     def add(self, form: str, client: ClientRecord) -> None:
         """File one way of writing a client (longer forms are tried first)."""
@@ -65,11 +63,11 @@ class ClientForms:
         found = []
         for rank, order, form, client, words in candidates:
             # a form can only be there if all its words are: most candidates stop here,
-            # before a pattern is compiled or run ("The …" clients for any "the")
+            # before the text is scanned for it ("The …" clients for any "the")
             if not words <= said:
                 continue
-            for match in self._pattern(form).finditer(text):
-                found.append((rank, order, match.start(), match.end(), client))
+            for start, end in self.spans(form, text):
+                found.append((rank, order, start, end, client))
         return sorted(found, key=lambda f: f[:4])
 
     def typo_of(self, key: str, same_shape: Callable[[str, str], bool]) -> ClientRecord | None:
@@ -90,19 +88,14 @@ class ClientForms:
             found.add(name)
         return found
 
-    def _pattern(self, form: str) -> re.Pattern[str]:
-        if form not in self._patterns:
-            self._patterns[form] = self.pattern(form)
-        return self._patterns[form]
-
 
 def client_forms(
     pairs: Iterable[tuple[str, ClientRecord]],
-    pattern: Callable[[str], re.Pattern[str]],
+    spans: Callable[[str, str], list[tuple[int, int]]],
     key: Callable[[str], str],
 ) -> ClientForms:
     """An index over (form, client) pairs."""
-    forms = ClientForms(pattern, key)
+    forms = ClientForms(spans, key)
     for form, client in pairs:
         forms.add(form, client)
     return forms
