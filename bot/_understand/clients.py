@@ -99,8 +99,9 @@ def client_spans(form: str, text: str) -> list[tuple[int, int]]:
     module's cache); ASCII text is scanned with `str.find` instead, anything else goes
     through the pattern (its Unicode case folding and word classes are the reference).
     """
-    plain, words = text.replace("’", "'"), form.replace("’", "'").split()
-    if not words or not _ascii(plain, words):
+    plain, written = text.replace("’", "'"), form.replace("’", "'")
+    words = written.split()
+    if not (words and plain.isascii() and written.isascii()):
         return [match.span() for match in client_pattern(form).finditer(text)]
     if _case_flags(form) == re.IGNORECASE:
         plain, words = plain.lower(), [word.lower() for word in words]
@@ -114,10 +115,6 @@ def client_spans(form: str, text: str) -> list[tuple[int, int]]:
         else:
             at = plain.find(words[0], at + 1)
     return spans
-
-
-def _ascii(plain: str, words: list[str]) -> bool:
-    return plain.isascii() and all(word.isascii() for word in words)
 
 
 def _rest_of_name(text: str, end: int, words: list[str]) -> int | None:
