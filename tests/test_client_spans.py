@@ -84,3 +84,11 @@ def test_a_client_filed_later_is_found_by_its_forms() -> None:
         (8, 25, "Kestrel Aviation"),
         (0, 3, "Acme Ltd"),
     ]
+
+
+def test_clients_sharing_words_are_told_apart() -> None:
+    """Forms are filed by all their words: the one named is found among hundreds alike."""
+    names = [f"North {a} {b} Ltd" for a in ("Amber", "Birch", "Cobalt") for b in range(100)]
+    forms = client_index([ClientRecord(name=name) for name in names])
+    found = forms.matches("I referred North Birch 42 to Priya, not North Amber or Birch 7 Ltd")
+    assert [(m[2], m[3], m[4].name) for m in found] == [(11, 25, "North Birch 42 Ltd")]
