@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -83,6 +84,7 @@ def add_client(forms: ClientForms, client: ClientRecord) -> None:
         forms.add(form, client)
 
 
+@functools.lru_cache(maxsize=4096)  # text that isn't ASCII would compile it every time
 def client_pattern(form: str) -> re.Pattern[str]:
     """A client's name in running text; short all-capital aliases (ACP) must match case."""
     return re.compile(rf"(?<![\w@.]){_loose(form)}(?=['’]s\b|[^\w]|$)", _case_flags(form))
