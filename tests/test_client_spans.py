@@ -42,7 +42,7 @@ PIECES = [
     "\t",
     "\x1c",
     "é",
-    "K",  # the Kelvin sign: `re.IGNORECASE` folds it to k, so such text takes the pattern
+    "\u212a",  # the Kelvin sign: `re.IGNORECASE` folds it to k, so such text takes the pattern
 ]
 
 
@@ -60,6 +60,7 @@ def reference(form: str, text: str) -> list[tuple[int, int]]:
         ("O'Brien Farms", "O’Brien\nfarms want advice", [(0, 13)]),
         ("aa aa", "aa aa aa aa", [(0, 5), (6, 11)]),
         ("Acme", "Acme Café", [(0, 4)]),  # non-ASCII text: found by the pattern
+        ("Kestrel", "\u212aestrel want advice", [(0, 7)]),  # the Kelvin sign folds to k
     ],
 )
 def test_spans_where_the_client_is_named(
