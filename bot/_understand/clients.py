@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -74,7 +75,7 @@ def _forms_of(client: ClientRecord) -> list[str]:
 
 def client_index(clients: Iterable[ClientRecord]) -> ClientForms:
     """The index of every client's forms that `_known_clients` and `resolve_client` read."""
-    return phrases.client_forms(client_forms(clients), client_pattern, client_key)
+    return phrases.client_forms(client_forms(clients), client_spans, client_key)
 
 
 def add_client(forms: ClientForms, client: ClientRecord) -> None:
@@ -83,10 +84,62 @@ def add_client(forms: ClientForms, client: ClientRecord) -> None:
         forms.add(form, client)
 
 
+@functools.lru_cache(maxsize=4096)  # text that isn't ASCII would compile it every time
 def client_pattern(form: str) -> re.Pattern[str]:
     """A client's name in running text; short all-capital aliases (ACP) must match case."""
-    flags = 0 if form.isupper() and len(form) <= 5 else re.IGNORECASE
-    return re.compile(rf"(?<![\w@.]){_loose(form)}(?=['’]s\b|[^\w]|$)", flags)
+    return re.compile(rf"(?<![\w@.]){_loose(form)}(?=['’]s\b|[^\w]|$)", _case_flags(form))
+
+
+def _case_flags(form: str) -> re.RegexFlag:
+    return re.NOFLAG if form.isupper() and len(form) <= 5 else re.IGNORECASE
+
+
+def client_spans(form: str, text: str) -> list[tuple[int, int]]:
+    """Where `client_pattern(form)` matches in `text`, found without compiling a pattern.
+
+    A pattern per client cost about 0.2 ms on its first mention (and crowded the `re`
+    module's cache); ASCII text is scanned with `str.find` instead, anything else goes
+    through the pattern (its Unicode case folding and word classes are the reference).
+    """
+    plain, written = text.replace("’", "'"), form.replace("’", "'")
+    words = written.split()
+    if not (words and plain.isascii() and written.isascii()):
+        return [match.span() for match in client_pattern(form).finditer(text)]
+    if _case_flags(form) == re.IGNORECASE:
+        plain, words = plain.lower(), [word.lower() for word in words]
+    spans: list[tuple[int, int]] = []
+    at = plain.find(words[0])
+    while at >= 0:
+        end = _rest_of_name(plain, at + len(words[0]), words[1:])
+        if end is not None and _standalone(plain, at, end):
+            spans.append((at, end))
+            at = plain.find(words[0], end)
+        else:
+            at = plain.find(words[0], at + 1)
+    return spans
+
+
+def _rest_of_name(text: str, end: int, words: list[str]) -> int | None:
+    """Where the name ends if `words` follow `end`, each after some whitespace (`\\s+`)."""
+    for word in words:
+        gap = end
+        while gap < len(text) and text[gap].isspace():
+            gap += 1
+        if gap == end or not text.startswith(word, gap):
+            return None
+        end = gap + len(word)
+    return end
+
+
+def _standalone(text: str, start: int, end: int) -> bool:
+    """The pattern's look-arounds: no word, "@" or "." just before, no word character after."""
+    before = text[start - 1] if start else " "
+    after = text[end] if end < len(text) else " "
+    return not (_is_word(before) or before in "@.") and not _is_word(after)
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"  # ASCII only here: the same as `\\w`
 
 
 def _known_clients(text: str, directory: Directory) -> list[_ClientHit]:
