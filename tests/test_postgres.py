@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -101,3 +102,20 @@ def test_a_connection_that_died_is_replaced_before_use(pg_store: Store) -> None:
     first = _backend(pg_store)
     _terminate(first)  # as after a failover, the connection used a moment ago
     assert _backend(pg_store) not in (first, None)  # pinged, found dead, replaced: no error
+
+
+def test_a_checkouts_ping_is_one_round_trip_outside_a_transaction(pg_store: Store) -> None:
+    """Every checkout pings (for failover): one query in autocommit, not BEGIN, SELECT 1 and
+    COMMIT, and the connection comes back in the mode it had (a writer's, not autocommit)."""
+    with pg_store.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+    with tempfile.TemporaryFile() as trace:
+        raw.pgconn.trace(trace.fileno())  # libpq's log of every protocol message
+        with pg_store.engine.connect() as connection:
+            assert connection.connection.dbapi_connection is raw  # the same one, pinged
+            assert raw.autocommit is False
+        raw.pgconn.untrace()
+        trace.seek(0)
+        lines = [line.split("\t") for line in trace.read().decode().splitlines()]
+    sent = [(fields[3], fields[4].strip()) for fields in lines if fields[1] == "F"]
+    assert sent == [("Query", '"SELECT 1"')]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -153,3 +155,43 @@ def test_new_values_are_the_rows_a_model_would_insert(model: type[SQLModel], val
 def test_new_values_need_the_columns_without_a_default() -> None:
     with pytest.raises(TypeError, match="question"):
         new_values(AskedQuestion, asker_id=3)
+
+
+def _plan(store: Store, statement: Any) -> str:
+    """The plan `store`'s database uses for `statement` whatever its parameters' values: on
+    PostgreSQL the generic plan of a prepared statement (psycopg prepares a statement run
+    often, and the server then plans it once for any values), on SQLite the one plan it has."""
+    with store.engine.connect() as connection:
+        compiled = statement.compile(dialect=connection.dialect)
+        if connection.dialect.name == "sqlite":
+            sql = f"EXPLAIN QUERY PLAN {compiled}"
+            params = tuple(compiled.construct_params(_PAIR_VALUES).values())
+            return " ".join(str(row) for row in connection.exec_driver_sql(sql, params))
+        names: list[str] = []
+
+        def numbered(match: re.Match[str]) -> str:
+            if match[1] not in names:
+                names.append(match[1])
+            return f"${names.index(match[1]) + 1}"
+
+        prepared = re.sub(r"%\((\w+)\)s", numbered, str(compiled))
+        connection.exec_driver_sql(f"PREPARE pair_count AS {prepared}")
+        connection.exec_driver_sql("SET plan_cache_mode = force_generic_plan")
+        arguments = ", ".join(f"'{_PAIR_VALUES[name]}'" for name in names)
+        rows = connection.exec_driver_sql(f"EXPLAIN EXECUTE pair_count({arguments})")
+        return " ".join(row[0] for row in rows)
+
+
+_PAIR_VALUES = {"a": 1, "b": 2, "starts": "2026-01-01T00:00:00+00:00", "ends": "2026-02-01"}
+
+
+def test_a_pairs_referrals_are_counted_from_the_pair_index(store: Store) -> None:
+    """The points rules count the referrals between two people in a campaign's window on
+    every step that scores: by the pair's index, not by a scan of the campaign's window
+    (which PostgreSQL's generic plan chose with one-column indexes and an empty table's
+    statistics, as a new database has: linear in referrals)."""
+    from bot.campaigns._ledger import _A_TO_B, _PAIR_COUNT
+
+    plan = _plan(store, _PAIR_COUNT.where(_A_TO_B))
+    assert "ix_referral_pair" in plan
+    assert "ix_referral_created_at" not in plan

@@ -16,7 +16,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Executable, Result, String, bindparam, cast, func, literal, or_
+from sqlalchemy import Executable, Result, String, bindparam, case, cast, func, literal, or_
 from sqlmodel import Session, col, select
 
 from bot.campaigns._lifecycle import is_participant, running_campaign_to_read
@@ -351,12 +351,10 @@ def _read_checks(
 @cache
 def _checks_statement(reciprocal: bool, by_card: bool, pair: bool, caps: int) -> Executable:
     """The one statement of `_read_checks`, built once for each shape of rules."""
-    window = (Referral.created_at >= bindparam("starts"), Referral.created_at < bindparam("ends"))
     columns: list[Any] = []
     if reciprocal:
-        count = func.count(col(Referral.id))
-        columns += [select(count).where(_A_TO_B, *window).scalar_subquery()]
-        columns += [select(count).where(_B_TO_A, *window).scalar_subquery()]
+        columns += [_PAIR_COUNT.where(_A_TO_B).scalar_subquery()]
+        columns += [_PAIR_COUNT.where(_B_TO_A).scalar_subquery()]
     columns.append((_EARLIER_FOR_CARD if by_card else _EARLIER_FOR_TEAM).exists())
     if pair:
         columns += list(_PAIR_CAP.selected_columns)
@@ -387,6 +385,15 @@ _B_TO_A = (col(Referral.referrer_id) == bindparam("b")) & (
     col(Referral.receiver_id) == bindparam("a")
 )
 _BETWEEN = or_(_A_TO_B, _B_TO_A)
+# The referrals of a pair (with its direction added) in the campaign's window. The window
+# is counted, not searched: as a WHERE condition it let PostgreSQL's generic plan (the
+# statement is prepared) scan `ix_referral_created_at` over the whole window, every
+# referral of the campaign, when the table's statistics were those of an empty one, as in
+# a new database's first campaign; now only the pair's indexes can serve it.
+_IN_WINDOW = (Referral.created_at >= bindparam("starts")) & (
+    Referral.created_at < bindparam("ends")
+)
+_PAIR_COUNT = select(func.count(case((_IN_WINDOW, col(Referral.id)))))
 
 
 def _pair_referral_ids(session: Session, a: int, b: int) -> list[int]:

@@ -82,17 +82,24 @@ def _pinger(dialect: Any) -> Any:
     moment ago are the dead ones (tests/slack/test_replicas.py)."""
 
     def ping(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        # In autocommit, for the ping alone: one round trip. Outside it, the driver sent
+        # BEGIN before the SELECT and the ping needed a COMMIT after it (not a rollback,
+        # which makes psycopg drop its prepared statements): three, on every checkout.
+        autocommit = dbapi_connection.autocommit
         try:
+            dbapi_connection.autocommit = True
             cursor = dbapi_connection.cursor()
             try:
                 cursor.execute("SELECT 1")
             finally:
                 cursor.close()
-            dbapi_connection.commit()  # not rollback(): psycopg drops its prepared statements
         except dialect.loaded_dbapi.Error as exc:
             if dialect.is_disconnect(exc, dbapi_connection, None):
                 raise DisconnectionError() from exc
             raise
+        finally:
+            with contextlib.suppress(dialect.loaded_dbapi.Error):  # a dead one is dropped
+                dbapi_connection.autocommit = autocommit
 
     return ping
 

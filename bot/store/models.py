@@ -101,6 +101,9 @@ class Client(SQLModel, table=True):
 
 
 class Referral(SQLModel, table=True):
+    # Added by migration 0013: the points rules count a pair's referrals in a campaign.
+    __table_args__ = (Index("ix_referral_pair", "referrer_id", "receiver_id", "created_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     client_id: int = Field(foreign_key="client.id", index=True)
     referrer_id: int = Field(foreign_key="person.id", index=True)
